@@ -1,0 +1,48 @@
+//! Resource identifiers and secrets, in Alibaba's formats.
+
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+
+const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+fn lower_alnum(len: usize) -> String {
+    let mut rng = rand::thread_rng();
+    (0..len).map(|_| LOWER_ALNUM[rng.gen_range(0..LOWER_ALNUM.len())] as char).collect()
+}
+
+/// `sg-` + 20 lower-case alphanumerics.
+pub fn new_security_group_id() -> String {
+    format!("sg-{}", lower_alnum(20))
+}
+
+/// A 16-digit numeric account id, like an Alibaba Cloud UID.
+pub fn new_account_id() -> String {
+    let mut rng = rand::thread_rng();
+    format!("{}{:015}", rng.gen_range(1..10), rng.gen_range(0..1_000_000_000_000_000u64))
+}
+
+/// `LTAI` + 20 alphanumerics, the shape of a real AccessKeyId.
+pub fn new_access_key_id() -> String {
+    let tail: String = rand::thread_rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect();
+    format!("LTAI{tail}")
+}
+
+/// 30 alphanumerics.
+pub fn new_access_key_secret() -> String {
+    rand::thread_rng().sample_iter(&Alphanumeric).take(30).map(char::from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_have_the_documented_shape() {
+        let sg = new_security_group_id();
+        assert_eq!(sg.len(), 23);
+        assert!(sg[3..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        assert_eq!(new_account_id().len(), 16);
+        assert!(new_access_key_id().starts_with("LTAI"));
+        assert_eq!(new_access_key_secret().len(), 30);
+    }
+}

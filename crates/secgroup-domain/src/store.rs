@@ -1,0 +1,108 @@
+//! The storage seam. A backend implements [`Tx`] (primitive reads and writes inside one
+//! transaction) and [`Store`] (runs a closure in a transaction, retrying it on conflict).
+//! The operations in [`crate::ops`] are written against `&mut dyn Tx`, so every backend
+//! shares them.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{AccessKeyRecord, ClientTokenRecord, ResourceType, SecurityGroup, Tag};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached; the request may be retried later.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A concurrent transaction conflicted; [`Store`] retries the closure.
+    #[error("transaction conflict: {0}")]
+    Conflict(String),
+    /// A uniqueness rule of the schema was violated.
+    #[error("duplicate: {0}")]
+    Duplicate(String),
+    #[error("storage failure: {0}")]
+    Other(String),
+}
+
+/// Reads and writes inside one transaction. Every method is scoped by account where the
+/// data belongs to one: a row of another account is never returned or changed.
+pub trait Tx {
+    // ---- accounts and keys ----
+    fn insert_account(&mut self, account_id: &str, is_default: bool, now: DateTime<Utc>) -> Result<(), StoreError>;
+    fn default_account(&mut self) -> Result<Option<String>, StoreError>;
+    fn insert_access_key(&mut self, key: &AccessKeyRecord) -> Result<(), StoreError>;
+    fn access_key(&mut self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
+    fn count_access_keys(&mut self) -> Result<u64, StoreError>;
+    /// Records a nonce; `false` if the same (key, nonce) is recorded and not yet expired at
+    /// `now`. May purge expired nonces.
+    fn claim_nonce(
+        &mut self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    // ---- security groups ----
+    fn insert_security_group(&mut self, group: &SecurityGroup) -> Result<(), StoreError>;
+    fn security_group(&mut self, account_id: &str, id: &str) -> Result<Option<SecurityGroup>, StoreError>;
+    /// All groups of an account in a region, oldest first (creation order).
+    fn security_groups(&mut self, account_id: &str, region_id: &str) -> Result<Vec<SecurityGroup>, StoreError>;
+    /// Overwrites the mutable fields (name, description, policy, resource group) of an existing group.
+    fn update_security_group(&mut self, group: &SecurityGroup) -> Result<(), StoreError>;
+    /// Deletes the group and its tags; `false` if there was none.
+    fn delete_security_group(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn count_security_groups(&mut self, account_id: &str, region_id: &str) -> Result<u64, StoreError>;
+
+    // ---- tags ----
+    /// Tags of one resource, in the order they were first set.
+    fn tags(&mut self, account_id: &str, resource_type: ResourceType, resource_id: &str) -> Result<Vec<Tag>, StoreError>;
+    /// Replaces all tags of one resource.
+    fn set_tags(
+        &mut self,
+        account_id: &str,
+        resource_type: ResourceType,
+        resource_id: &str,
+        tags: &[Tag],
+    ) -> Result<(), StoreError>;
+    /// Tags of every resource of a type in an account, by resource id.
+    fn all_tags(&mut self, account_id: &str, resource_type: ResourceType) -> Result<HashMap<String, Vec<Tag>>, StoreError>;
+
+    // ---- idempotence ----
+    fn client_token(&mut self, account_id: &str, token: &str) -> Result<Option<ClientTokenRecord>, StoreError>;
+    /// Fails with [`StoreError::Duplicate`] (or a conflict) if the token is already recorded.
+    fn insert_client_token(&mut self, record: &ClientTokenRecord) -> Result<(), StoreError>;
+}
+
+/// An error a transaction closure may return: it wraps store errors, so the store can tell
+/// a conflict (retry) from a real failure.
+pub trait TxError: From<StoreError> {
+    fn store_error(&self) -> Option<&StoreError>;
+    fn is_conflict(&self) -> bool {
+        matches!(self.store_error(), Some(StoreError::Conflict(_)))
+    }
+}
+
+impl TxError for StoreError {
+    fn store_error(&self) -> Option<&StoreError> {
+        Some(self)
+    }
+}
+
+/// A transactional store. `write` runs the closure in a read-write transaction that commits
+/// only if the closure returns `Ok`; on [`StoreError::Conflict`] the closure runs again.
+/// `read` runs it in a read-only snapshot. Both run off the async executor.
+pub trait Store: Send + Sync + 'static {
+    fn write<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
+    where
+        T: Send + 'static,
+        E: TxError + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static;
+
+    fn read<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
+    where
+        T: Send + 'static,
+        E: TxError + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static;
+}

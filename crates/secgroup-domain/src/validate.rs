@@ -1,0 +1,131 @@
+//! The documented rules of valid names, descriptions, tags, ids and tokens (ecs-api.md §6.1, §6.17, §5.8).
+
+use crate::error::DomainError;
+use crate::model::Tag;
+
+/// Security group ids may hold letters, digits, `_` and `-`, at most 100 characters.
+pub fn security_group_id(id: &str) -> Result<(), DomainError> {
+    let ok = !id.is_empty() && id.len() <= 100 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    ok.then_some(()).ok_or(DomainError::SecurityGroupIdMalformed)
+}
+
+fn starts_with_url(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://")
+}
+
+/// 2–128 characters, starting with a letter or a CJK character, then letters, digits and
+/// `: _ . -`; never starting with `http://` or `https://`.
+pub fn security_group_name(name: &str) -> Result<(), DomainError> {
+    let count = name.chars().count();
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || is_cjk(c));
+    let rest_ok = chars.all(|c| c.is_alphanumeric() || is_cjk(c) || matches!(c, ':' | '_' | '.' | '-'));
+    let ok = (2..=128).contains(&count) && first_ok && rest_ok && !starts_with_url(name);
+    ok.then_some(()).ok_or(DomainError::SecurityGroupNameMalformed)
+}
+
+/// 2–256 characters, never starting with `http://` or `https://`.
+pub fn security_group_description(description: &str) -> Result<(), DomainError> {
+    let count = description.chars().count();
+    let ok = (2..=256).contains(&count) && !starts_with_url(description);
+    ok.then_some(()).ok_or(DomainError::SecurityGroupDescriptionMalformed)
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x3040..=0x30FF | 0xAC00..=0xD7AF)
+}
+
+pub const MAX_TAGS_PER_REQUEST: usize = 20;
+pub const MAX_TAGS_PER_RESOURCE: usize = 20;
+
+/// A tag key: non-empty, ≤ 128 characters, not starting `aliyun` or `acs:`, no `http(s)://`.
+pub fn tag_key(key: &str) -> Result<(), DomainError> {
+    let lower = key.to_ascii_lowercase();
+    let ok = !key.is_empty()
+        && key.chars().count() <= 128
+        && !lower.starts_with("aliyun")
+        && !lower.starts_with("acs:")
+        && !lower.contains("http://")
+        && !lower.contains("https://");
+    ok.then_some(()).ok_or(DomainError::TagKeyMalformed)
+}
+
+/// A tag value: may be empty, ≤ 128 characters, no `http(s)://`.
+pub fn tag_value(value: &str) -> Result<(), DomainError> {
+    let lower = value.to_ascii_lowercase();
+    let ok = value.chars().count() <= 128 && !lower.contains("http://") && !lower.contains("https://");
+    ok.then_some(()).ok_or(DomainError::TagValueMalformed)
+}
+
+/// A set of tags given in one request: each valid, keys unique, at most 20.
+pub fn tags(tags: &[Tag]) -> Result<(), DomainError> {
+    if tags.len() > MAX_TAGS_PER_REQUEST {
+        return Err(DomainError::TooManyTags(MAX_TAGS_PER_REQUEST));
+    }
+    for (i, tag) in tags.iter().enumerate() {
+        tag_key(&tag.key)?;
+        tag_value(&tag.value)?;
+        if tags[..i].iter().any(|t| t.key == tag.key) {
+            return Err(DomainError::TagKeyDuplicate);
+        }
+    }
+    Ok(())
+}
+
+/// A ClientToken: 1–64 ASCII characters.
+pub fn client_token(token: &str) -> Result<(), DomainError> {
+    let ok = !token.is_empty() && token.len() <= 64 && token.is_ascii();
+    ok.then_some(()).ok_or(DomainError::ClientTokenMalformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_ids() {
+        for ok in ["sg-bp67acfmxazb4ph", "sg_1", &"a".repeat(100)] {
+            assert!(security_group_id(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "sg-bad!id", "sg bad", &"a".repeat(101), "sg-é"] {
+            assert_eq!(security_group_id(bad), Err(DomainError::SecurityGroupIdMalformed), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names() {
+        for ok in ["ab", "web:tier_1.a-b", "安全组", "a安全"] {
+            assert!(security_group_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["a", "1abc", "_abc", "http://x", "a b", &format!("a{}", "b".repeat(128))] {
+            assert!(security_group_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn descriptions() {
+        assert!(security_group_description("ok").is_ok());
+        assert!(security_group_description("x").is_err());
+        assert!(security_group_description("https://x").is_err());
+        assert!(security_group_description(&"d".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn tag_rules() {
+        let t = |k: &str, v: &str| Tag { key: k.into(), value: v.into() };
+        assert!(tags(&[t("env", ""), t("team", "a")]).is_ok());
+        assert_eq!(tags(&[t("env", "a"), t("env", "b")]), Err(DomainError::TagKeyDuplicate));
+        assert_eq!(tags(&[t("aliyun-x", "a")]), Err(DomainError::TagKeyMalformed));
+        assert_eq!(tags(&[t("", "a")]), Err(DomainError::TagKeyMalformed));
+        assert_eq!(tags(&[t("k", &"v".repeat(129))]), Err(DomainError::TagValueMalformed));
+        let many: Vec<Tag> = (0..21).map(|i| t(&format!("k{i}"), "")).collect();
+        assert_eq!(tags(&many), Err(DomainError::TooManyTags(20)));
+    }
+
+    #[test]
+    fn tokens() {
+        assert!(client_token(&"t".repeat(64)).is_ok());
+        assert!(client_token(&"t".repeat(65)).is_err());
+        assert!(client_token("tökén").is_err());
+    }
+}

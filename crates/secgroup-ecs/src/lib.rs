@@ -1,0 +1,116 @@
+//! The ECS product (API version 2014-05-26): the action table, request decoding, thin
+//! handlers (decode → domain → render) and the one map from domain errors to Alibaba codes.
+#![forbid(unsafe_code)]
+
+mod decode;
+pub mod errors;
+mod regions;
+mod render;
+mod security_groups;
+mod tags;
+
+use std::sync::Arc;
+
+use secgroup_domain::ops::Limits;
+use secgroup_domain::regions::RegionCatalog;
+use secgroup_domain::{DomainError, Store};
+use secgroup_rpc::server::BoxFuture;
+use secgroup_rpc::{CallContext, Node, Params, Product, RpcError};
+
+pub const VERSION: &str = "2014-05-26";
+
+/// Operator settings of the ECS product.
+#[derive(Debug, Clone)]
+pub struct EcsConfig {
+    pub regions: RegionCatalog,
+    pub limits: Limits,
+}
+
+impl Default for EcsConfig {
+    fn default() -> Self {
+        EcsConfig { regions: RegionCatalog::public(), limits: Limits::default() }
+    }
+}
+
+/// The ECS product over a store.
+pub struct Ecs<S> {
+    store: Arc<S>,
+    config: EcsConfig,
+}
+
+impl<S: Store> Ecs<S> {
+    pub fn new(store: Arc<S>, config: EcsConfig) -> Self {
+        Ecs { store, config }
+    }
+
+    /// Runs a domain operation in one read-write transaction.
+    async fn write<T, F>(&self, f: F) -> Result<T, RpcError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn secgroup_domain::Tx) -> Result<T, DomainError> + Send + 'static,
+    {
+        self.store.write(f).await.map_err(errors::from_domain)
+    }
+
+    /// Runs a domain read in one snapshot.
+    async fn read<T, F>(&self, f: F) -> Result<T, RpcError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn secgroup_domain::Tx) -> Result<T, DomainError> + Send + 'static,
+    {
+        self.store.read(f).await.map_err(errors::from_domain)
+    }
+}
+
+/// The action table: each action and its handler, in one place.
+macro_rules! ecs_actions {
+    ($($action:ident => $handler:path),* $(,)?) => {
+        /// Every action this product answers.
+        pub const ACTIONS: &[&str] = &[$(stringify!($action)),*];
+
+        impl<S: Store> Ecs<S> {
+            async fn dispatch(&self, ctx: CallContext, params: Params) -> Result<Node, RpcError> {
+                match ctx.action.as_str() {
+                    $(stringify!($action) => $handler(self, &ctx, &params).await,)*
+                    _ => Err(RpcError::action_not_found()),
+                }
+            }
+        }
+    };
+}
+
+ecs_actions! {
+    DescribeRegions => regions::describe_regions,
+    CreateSecurityGroup => security_groups::create,
+    DeleteSecurityGroup => security_groups::delete,
+    DescribeSecurityGroups => security_groups::describe,
+    DescribeSecurityGroupAttribute => security_groups::describe_attribute,
+    ModifySecurityGroupAttribute => security_groups::modify_attribute,
+    ModifySecurityGroupPolicy => security_groups::modify_policy,
+    TagResources => tags::tag_resources,
+    UntagResources => tags::untag_resources,
+    ListTagResources => tags::list_tag_resources,
+}
+
+impl<S: Store> Product for Ecs<S> {
+    fn version(&self) -> &'static str {
+        VERSION
+    }
+    fn code(&self) -> &'static str {
+        "Ecs"
+    }
+    fn has_action(&self, action: &str) -> bool {
+        ACTIONS.contains(&action)
+    }
+    fn call(&self, ctx: CallContext, params: Params) -> BoxFuture<'_, Result<Node, RpcError>> {
+        Box::pin(self.dispatch(ctx, params))
+    }
+}
+
+/// Logs parameters a handler never read: accepted, but worth knowing about.
+fn note_unread(ctx: &CallContext, cursor: &secgroup_rpc::ParamCursor<'_>) {
+    let unread = cursor.unread();
+    if !unread.is_empty() {
+        tracing::debug!(action = %ctx.action, ?unread, "parameters not used by this action");
+    }
+}

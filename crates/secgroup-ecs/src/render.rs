@@ -1,0 +1,42 @@
+//! Domain values as response nodes.
+
+use secgroup_domain::ops::security_groups::GroupView;
+use secgroup_domain::{SecurityGroup, Tag};
+use secgroup_rpc::Node;
+
+/// `yyyy-MM-ddTHH:mm:ssZ`, UTC.
+pub fn time(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+pub fn tags(tags: &[Tag]) -> Node {
+    Node::list("Tag", tags.iter().map(|t| Node::object().str("TagKey", &t.key).str("TagValue", &t.value).build()))
+}
+
+/// One entry of `DescribeSecurityGroups`.
+pub fn group_summary(view: &GroupView, with_ecs_count: bool) -> Node {
+    let g: &SecurityGroup = &view.group;
+    let mut node = Node::object()
+        .str("SecurityGroupId", &g.id)
+        .str("SecurityGroupName", &g.name)
+        .str("Description", &g.description)
+        .str("SecurityGroupType", g.group_type.as_str())
+        .str("VpcId", &g.vpc_id)
+        .str("CreationTime", time(&g.creation_time))
+        .str("ResourceGroupId", &g.resource_group_id)
+        .bool("ServiceManaged", false)
+        .int("RuleCount", 0)
+        .int("GroupToGroupRuleCount", 0);
+    if with_ecs_count {
+        node = node.int("EcsCount", 0).int("AvailableInstanceAmount", available_instance_amount(g));
+    }
+    node.field("Tags", tags(&view.tags)).build()
+}
+
+/// Private addresses a group can still take (basic VPC groups 6,000, advanced 65,536).
+fn available_instance_amount(g: &SecurityGroup) -> i64 {
+    match g.group_type {
+        secgroup_domain::SecurityGroupType::Normal => 6000,
+        secgroup_domain::SecurityGroupType::Enterprise => 65536,
+    }
+}

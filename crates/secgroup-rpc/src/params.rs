@@ -1,0 +1,211 @@
+//! The request's parameters: the union of the URL query and a form body, and a cursor
+//! that lets a decoder account for every parameter it reads.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Parameters of one request. Keys are case-sensitive; when a key appears more than once
+/// (query and body, or repeated), the first occurrence wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params {
+    map: BTreeMap<String, String>,
+    /// Only the parameters that came in the URL query (V3 signs these, not the body).
+    query: Vec<(String, String)>,
+}
+
+impl Params {
+    /// Decodes `query` and, when given, a form-encoded `body` (`+` is a space in both).
+    pub fn from_query_and_form(query: &str, form_body: Option<&[u8]>) -> Params {
+        let mut params = Params::default();
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            params.query.push((k.to_string(), v.to_string()));
+            params.map.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+        }
+        if let Some(body) = form_body {
+            for (k, v) in form_urlencoded::parse(body) {
+                params.map.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+            }
+        }
+        params
+    }
+
+    /// Builds parameters from pairs (tests and in-process callers).
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Params {
+        let mut params = Params::default();
+        for (k, v) in pairs {
+            let (k, v) = (k.into(), v.into());
+            params.query.push((k.clone(), v.clone()));
+            params.map.entry(k).or_insert(v);
+        }
+        params
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.map.get(key).map(String::as_str)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.map.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The pairs of the URL query only, as they arrived.
+    pub fn query_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.query.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// The parameters a product sees: everything except the protocol's own
+    /// (signature, timestamp, format, ...), which the server has already consumed.
+    pub fn business(&self) -> Params {
+        let map = self
+            .map
+            .iter()
+            .filter(|(k, _)| !is_protocol_param(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Params { map, query: Vec::new() }
+    }
+
+    pub fn cursor(&self) -> ParamCursor<'_> {
+        ParamCursor { params: self, read: BTreeSet::new() }
+    }
+}
+
+/// Parameters that belong to the transport and signature, never to an operation.
+pub fn is_protocol_param(key: &str) -> bool {
+    matches!(
+        key,
+        "Action"
+            | "Version"
+            | "AccessKeyId"
+            | "Signature"
+            | "SignatureMethod"
+            | "SignatureVersion"
+            | "SignatureNonce"
+            | "SignatureType"
+            | "Timestamp"
+            | "Format"
+            | "SecurityToken"
+            | "BearerToken"
+    )
+}
+
+/// Parameters accepted by every operation and ignored (§6 conventions).
+pub fn is_ignored_owner_param(key: &str) -> bool {
+    matches!(key, "OwnerId" | "OwnerAccount" | "ResourceOwnerId" | "ResourceOwnerAccount" | "callerParentId")
+}
+
+/// A read-tracking view over [`Params`]. Every accessor marks what it read, so that
+/// [`ParamCursor::unread`] can name any parameter the decoder never looked at.
+pub struct ParamCursor<'a> {
+    params: &'a Params,
+    read: BTreeSet<String>,
+}
+
+impl<'a> ParamCursor<'a> {
+    /// The value of `name`, if present (an empty string counts as present).
+    pub fn optional(&mut self, name: &str) -> Option<&'a str> {
+        self.read.insert(name.to_string());
+        self.params.get(name)
+    }
+
+    /// The value of `name`, treating an empty string as absent.
+    pub fn non_empty(&mut self, name: &str) -> Option<&'a str> {
+        self.optional(name).filter(|v| !v.is_empty())
+    }
+
+    /// `Prefix.N` string lists, sorted by N (gaps ignored).
+    pub fn string_list(&mut self, prefix: &str) -> Vec<&'a str> {
+        self.indexed(prefix)
+            .into_iter()
+            .filter(|(_, rest, _)| rest.is_empty())
+            .map(|(_, _, v)| v)
+            .collect()
+    }
+
+    /// `Prefix.N.Field` object lists: one map of field → value per N, sorted by N.
+    pub fn object_list(&mut self, prefix: &str) -> Vec<(u32, BTreeMap<&'a str, &'a str>)> {
+        let mut out: BTreeMap<u32, BTreeMap<&'a str, &'a str>> = BTreeMap::new();
+        for (index, rest, value) in self.indexed(prefix) {
+            if let Some(field) = rest.strip_prefix('.') {
+                out.entry(index).or_default().insert(field, value);
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// Every `Prefix.N[...]` key: (N, text after the index, value), sorted by N.
+    fn indexed(&mut self, prefix: &str) -> Vec<(u32, &'a str, &'a str)> {
+        let dotted = format!("{prefix}.");
+        let mut found = Vec::new();
+        for (key, value) in self.params.map.range(dotted.clone()..) {
+            let Some(after) = key.strip_prefix(&dotted) else { break };
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            let Ok(index) = after[..digits].parse::<u32>() else { continue };
+            let rest = &after[digits..];
+            if !rest.is_empty() && !rest.starts_with('.') {
+                continue;
+            }
+            self.read.insert(key.clone());
+            found.push((index, rest, value.as_str()));
+        }
+        found.sort_by_key(|(i, _, _)| *i);
+        found
+    }
+
+    /// Whether any `Prefix.N…` key is present.
+    pub fn has_list(&self, prefix: &str) -> bool {
+        let dotted = format!("{prefix}.");
+        self.params.map.range(dotted.clone()..).next().is_some_and(|(k, _)| k.starts_with(&dotted))
+    }
+
+    /// Parameters present but never read, ignoring the owner parameters every operation accepts.
+    pub fn unread(&self) -> Vec<&'a str> {
+        self.params
+            .map
+            .keys()
+            .filter(|k| !self.read.contains(k.as_str()) && !is_protocol_param(k) && !is_ignored_owner_param(k))
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_and_form_are_merged_and_plus_is_space() {
+        let p = Params::from_query_and_form("A=1&B=x+y", Some(b"C=3&A=ignored"));
+        assert_eq!(p.get("A"), Some("1"));
+        assert_eq!(p.get("B"), Some("x y"));
+        assert_eq!(p.get("C"), Some("3"));
+        assert_eq!(p.query_pairs().count(), 2);
+    }
+
+    #[test]
+    fn lists_sort_numerically_and_ignore_gaps() {
+        let p = Params::from_pairs([
+            ("Tag.10.Key", "ten"),
+            ("Tag.2.Key", "two"),
+            ("Tag.2.Value", "v2"),
+            ("TagKey.3", "c"),
+            ("TagKey.1", "a"),
+            ("Tagx", "no"),
+        ]);
+        let mut c = p.cursor();
+        let tags = c.object_list("Tag");
+        assert_eq!(tags.len(), 2);
+        assert_eq!(tags[0].0, 2);
+        assert_eq!(tags[0].1.get("Value"), Some(&"v2"));
+        assert_eq!(tags[1].1.get("Key"), Some(&"ten"));
+        assert_eq!(c.string_list("TagKey"), vec!["a", "c"]);
+        assert_eq!(c.unread(), vec!["Tagx"]);
+    }
+}

@@ -1,0 +1,218 @@
+//! The generic server loop: HTTP in, `(Version, Action)` dispatch, JSON/XML out.
+//! Products plug in through [`Product`]; every failure is rendered here and only here.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::response::Response;
+use chrono::Utc;
+use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+
+use crate::auth::{authenticate, CredentialStore, Scheme, SignedRequest};
+use crate::error::{error_body, RpcError};
+use crate::params::Params;
+use crate::render::{success_body, Format, Node};
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a product learns about an authenticated call.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    pub request_id: String,
+    pub account_id: String,
+    pub access_key_id: String,
+    pub action: String,
+    pub version: String,
+}
+
+/// One API product (ECS 2014-05-26, VPC 2016-04-28, ...).
+pub trait Product: Send + Sync + 'static {
+    /// The API version this product answers, e.g. `2014-05-26`.
+    fn version(&self) -> &'static str;
+    /// The product code used in `Recommend` links, e.g. `Ecs`.
+    fn code(&self) -> &'static str;
+    fn has_action(&self, action: &str) -> bool;
+    /// Runs `ctx.action` with the business parameters (protocol parameters removed).
+    fn call(&self, ctx: CallContext, params: Params) -> BoxFuture<'_, Result<Node, RpcError>>;
+}
+
+/// Products by version.
+#[derive(Clone, Default)]
+pub struct Router {
+    products: Vec<Arc<dyn Product>>,
+}
+
+impl Router {
+    pub fn new() -> Self {
+        Router::default()
+    }
+    pub fn with(mut self, product: Arc<dyn Product>) -> Self {
+        self.products.push(product);
+        self
+    }
+    fn by_version(&self, version: &str) -> Option<&Arc<dyn Product>> {
+        self.products.iter().find(|p| p.version() == version)
+    }
+    fn default_code(&self) -> &'static str {
+        self.products.first().map_or("Ecs", |p| p.code())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Requests larger than this are refused before being read.
+    pub max_body_bytes: usize,
+    /// Allowed clock difference for `Timestamp` / `x-acs-date`, and the nonce lifetime.
+    pub max_clock_skew: chrono::Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { max_body_bytes: 1024 * 1024, max_clock_skew: chrono::Duration::minutes(15) }
+    }
+}
+
+struct Shared<C> {
+    router: Router,
+    credentials: Arc<C>,
+    config: ServerConfig,
+}
+
+/// The axum application answering every path with the RPC protocol.
+pub fn app<C: CredentialStore>(router: Router, credentials: Arc<C>, config: ServerConfig) -> axum::Router {
+    let shared = Arc::new(Shared { router, credentials, config });
+    axum::Router::new().fallback(handle::<C>).with_state(shared)
+}
+
+async fn handle<C: CredentialStore>(State(shared): State<Arc<Shared<C>>>, request: Request) -> Response {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string().to_uppercase();
+    let (parts, body) = request.into_parts();
+    let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("ecs.aliyuncs.com").to_string();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    // Format and action must be known before anything can fail, to render the failure.
+    let early_params = Params::from_query_and_form(&query, None);
+    let mut format = choose_format(&early_params, &parts.headers);
+    let mut action = action_of(&early_params, &parts.headers);
+    let mut product_code = shared.router.default_code();
+
+    let outcome: Result<Node, RpcError> = async {
+        if parts.method != Method::GET && parts.method != Method::POST {
+            return Err(RpcError::unsupported_method());
+        }
+        if parts.uri.path() != "/" {
+            return Err(RpcError::action_not_found());
+        }
+        let body = read_limited(&parts.headers, body, shared.config.max_body_bytes).await?;
+        let params = if is_form(&parts.headers) && !body.is_empty() {
+            Params::from_query_and_form(&query, Some(&body))
+        } else {
+            early_params.clone()
+        };
+        format = choose_format(&params, &parts.headers);
+        action = action_of(&params, &parts.headers);
+        let version = header_or_param(&parts.headers, "x-acs-version", &params, "Version")
+            .ok_or_else(|| RpcError::missing_parameter("Version"))?;
+        let name = action.clone().ok_or_else(|| RpcError::missing_parameter("Action"))?;
+        let product = shared.router.by_version(&version).ok_or_else(RpcError::invalid_version)?;
+        product_code = product.code();
+        if !product.has_action(&name) {
+            return Err(RpcError::action_not_found());
+        }
+        let signed = SignedRequest { method: parts.method.as_str(), params: &params, headers: &parts.headers, body: &body };
+        let who = authenticate(shared.credentials.as_ref(), &signed, Utc::now(), shared.config.max_clock_skew).await?;
+        if who.scheme == Scheme::V3 && params.get("Format").is_none() {
+            format = Format::Json;
+        }
+        let ctx = CallContext {
+            request_id: request_id.clone(),
+            account_id: who.account_id,
+            access_key_id: who.access_key_id,
+            action: name,
+            version,
+        };
+        product.call(ctx, params.business()).await
+    }
+    .await;
+
+    let action_name = action.as_deref().unwrap_or("");
+    let (status, text, code) = match &outcome {
+        Ok(node) => (StatusCode::OK, success_body(format, action_name, &request_id, node), None),
+        Err(err) => (err.status, error_body(format, err, &request_id, &host, product_code), Some(err.code.to_string())),
+    };
+    tracing::info!(
+        method = %parts.method,
+        action = action_name,
+        status = status.as_u16(),
+        code = code.as_deref().unwrap_or(""),
+        request_id = %request_id,
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-acs-request-id", value);
+    }
+    response
+}
+
+/// §3.8: `Format` if given; else JSON for V3 or an `Accept` of JSON; else XML.
+fn choose_format(params: &Params, headers: &HeaderMap) -> Format {
+    match params.get("Format").map(str::to_ascii_lowercase).as_deref() {
+        Some("json") => return Format::Json,
+        Some("xml") => return Format::Xml,
+        _ => {}
+    }
+    let accept_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"));
+    let v3 = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.starts_with(crate::signature::v3::ALGORITHM));
+    if accept_json || v3 {
+        Format::Json
+    } else {
+        Format::Xml
+    }
+}
+
+fn action_of(params: &Params, headers: &HeaderMap) -> Option<String> {
+    header_or_param(headers, "x-acs-action", params, "Action")
+}
+
+/// The `x-acs-*` header wins over the parameter, as the Tea SDKs send only the header.
+fn header_or_param(headers: &HeaderMap, header_name: &str, params: &Params, param: &str) -> Option<String> {
+    headers
+        .get(header_name)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .or_else(|| params.get(param).filter(|v| !v.is_empty()).map(str::to_string))
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+}
+
+/// Reads at most `limit` bytes; a larger request is refused without reading the rest.
+async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, RpcError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(RpcError::request_too_large(limit));
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|_| RpcError::request_too_large(limit))
+}

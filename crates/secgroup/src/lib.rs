@@ -1,0 +1,62 @@
+//! Wiring: the store, the products and the wire protocol, served on a listener.
+#![forbid(unsafe_code)]
+
+mod credentials;
+pub mod database;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secgroup_domain::Store;
+use secgroup_ecs::{Ecs, EcsConfig};
+use secgroup_rpc::{Router, ServerConfig};
+use tokio::net::TcpListener;
+
+pub use credentials::StoreCredentials;
+
+/// Everything `serve` needs besides the listener.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub server: ServerConfig,
+    pub ecs: EcsConfig,
+}
+
+/// The HTTP application over `store`.
+pub fn app<S: Store>(store: Arc<S>, settings: Settings) -> axum::Router {
+    let router = Router::new().with(Arc::new(Ecs::new(store.clone(), settings.ecs)));
+    secgroup_rpc::server::app(router, Arc::new(StoreCredentials::new(store)), settings.server)
+}
+
+/// How long in-flight requests may take to finish after shutdown is asked for.
+pub const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests
+/// finish (up to [`DRAIN_DEADLINE`]).
+pub async fn serve<S: Store>(
+    listener: TcpListener,
+    store: Arc<S>,
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(store, settings);
+    let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(());
+        // Past the deadline the server future is dropped, cutting what is left.
+        tokio::time::sleep(DRAIN_DEADLINE).await;
+        let _ = drained_tx.send(());
+    });
+    let server = axum::serve(listener, app).with_graceful_shutdown(async {
+        let _ = stop_rx.await;
+    });
+    tokio::select! {
+        result = server => result,
+        _ = drained_rx => {
+            tracing::warn!("drain deadline reached; closing remaining connections");
+            Ok(())
+        }
+    }
+}
