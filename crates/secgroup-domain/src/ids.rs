@@ -7,7 +7,9 @@ const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
 fn lower_alnum(len: usize) -> String {
     let mut rng = rand::thread_rng();
-    (0..len).map(|_| LOWER_ALNUM[rng.gen_range(0..LOWER_ALNUM.len())] as char).collect()
+    (0..len)
+        .map(|_| LOWER_ALNUM[rng.gen_range(0..LOWER_ALNUM.len())] as char)
+        .collect()
 }
 
 /// `sg-` + 20 lower-case alphanumerics.
@@ -18,18 +20,30 @@ pub fn new_security_group_id() -> String {
 /// A 16-digit numeric account id, like an Alibaba Cloud UID.
 pub fn new_account_id() -> String {
     let mut rng = rand::thread_rng();
-    format!("{}{:015}", rng.gen_range(1..10), rng.gen_range(0..1_000_000_000_000_000u64))
+    format!(
+        "{}{:015}",
+        rng.gen_range(1..10),
+        rng.gen_range(0..1_000_000_000_000_000u64)
+    )
 }
 
 /// `LTAI` + 20 alphanumerics, the shape of a real AccessKeyId.
 pub fn new_access_key_id() -> String {
-    let tail: String = rand::thread_rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect();
+    let tail: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect();
     format!("LTAI{tail}")
 }
 
 /// 30 alphanumerics.
 pub fn new_access_key_secret() -> String {
-    rand::thread_rng().sample_iter(&Alphanumeric).take(30).map(char::from).collect()
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(30)
+        .map(char::from)
+        .collect()
 }
 
 #[cfg(test)]
@@ -40,7 +54,9 @@ mod tests {
     fn ids_have_the_documented_shape() {
         let sg = new_security_group_id();
         assert_eq!(sg.len(), 23);
-        assert!(sg[3..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        assert!(sg[3..]
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         assert_eq!(new_account_id().len(), 16);
         assert!(new_access_key_id().starts_with("LTAI"));
         assert_eq!(new_access_key_secret().len(), 30);

@@ -29,7 +29,12 @@ pub enum StoreError {
 /// data belongs to one: a row of another account is never returned or changed.
 pub trait Tx {
     // ---- accounts and keys ----
-    fn insert_account(&mut self, account_id: &str, is_default: bool, now: DateTime<Utc>) -> Result<(), StoreError>;
+    fn insert_account(
+        &mut self,
+        account_id: &str,
+        is_default: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     fn default_account(&mut self) -> Result<Option<String>, StoreError>;
     fn insert_access_key(&mut self, key: &AccessKeyRecord) -> Result<(), StoreError>;
     fn access_key(&mut self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
@@ -46,18 +51,35 @@ pub trait Tx {
 
     // ---- security groups ----
     fn insert_security_group(&mut self, group: &SecurityGroup) -> Result<(), StoreError>;
-    fn security_group(&mut self, account_id: &str, id: &str) -> Result<Option<SecurityGroup>, StoreError>;
+    fn security_group(
+        &mut self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<SecurityGroup>, StoreError>;
     /// All groups of an account in a region, oldest first (creation order).
-    fn security_groups(&mut self, account_id: &str, region_id: &str) -> Result<Vec<SecurityGroup>, StoreError>;
+    fn security_groups(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+    ) -> Result<Vec<SecurityGroup>, StoreError>;
     /// Overwrites the mutable fields (name, description, policy, resource group) of an existing group.
     fn update_security_group(&mut self, group: &SecurityGroup) -> Result<(), StoreError>;
     /// Deletes the group and its tags; `false` if there was none.
     fn delete_security_group(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
-    fn count_security_groups(&mut self, account_id: &str, region_id: &str) -> Result<u64, StoreError>;
+    fn count_security_groups(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+    ) -> Result<u64, StoreError>;
 
     // ---- tags ----
     /// Tags of one resource, in the order they were first set.
-    fn tags(&mut self, account_id: &str, resource_type: ResourceType, resource_id: &str) -> Result<Vec<Tag>, StoreError>;
+    fn tags(
+        &mut self,
+        account_id: &str,
+        resource_type: ResourceType,
+        resource_id: &str,
+    ) -> Result<Vec<Tag>, StoreError>;
     /// Replaces all tags of one resource.
     fn set_tags(
         &mut self,
@@ -67,10 +89,18 @@ pub trait Tx {
         tags: &[Tag],
     ) -> Result<(), StoreError>;
     /// Tags of every resource of a type in an account, by resource id.
-    fn all_tags(&mut self, account_id: &str, resource_type: ResourceType) -> Result<HashMap<String, Vec<Tag>>, StoreError>;
+    fn all_tags(
+        &mut self,
+        account_id: &str,
+        resource_type: ResourceType,
+    ) -> Result<HashMap<String, Vec<Tag>>, StoreError>;
 
     // ---- idempotence ----
-    fn client_token(&mut self, account_id: &str, token: &str) -> Result<Option<ClientTokenRecord>, StoreError>;
+    fn client_token(
+        &mut self,
+        account_id: &str,
+        token: &str,
+    ) -> Result<Option<ClientTokenRecord>, StoreError>;
     /// Fails with [`StoreError::Duplicate`] (or a conflict) if the token is already recorded.
     fn insert_client_token(&mut self, record: &ClientTokenRecord) -> Result<(), StoreError>;
 }

@@ -5,8 +5,13 @@ use crate::model::Tag;
 
 /// Security group ids may hold letters, digits, `_` and `-`, at most 100 characters.
 pub fn security_group_id(id: &str) -> Result<(), DomainError> {
-    let ok = !id.is_empty() && id.len() <= 100 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    ok.then_some(()).ok_or(DomainError::SecurityGroupIdMalformed)
+    let ok = !id.is_empty()
+        && id.len() <= 100
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    ok.then_some(())
+        .ok_or(DomainError::SecurityGroupIdMalformed)
 }
 
 fn starts_with_url(s: &str) -> bool {
@@ -18,17 +23,22 @@ fn starts_with_url(s: &str) -> bool {
 pub fn security_group_name(name: &str) -> Result<(), DomainError> {
     let count = name.chars().count();
     let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || is_cjk(c));
-    let rest_ok = chars.all(|c| c.is_alphanumeric() || is_cjk(c) || matches!(c, ':' | '_' | '.' | '-'));
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || is_cjk(c));
+    let rest_ok =
+        chars.all(|c| c.is_alphanumeric() || is_cjk(c) || matches!(c, ':' | '_' | '.' | '-'));
     let ok = (2..=128).contains(&count) && first_ok && rest_ok && !starts_with_url(name);
-    ok.then_some(()).ok_or(DomainError::SecurityGroupNameMalformed)
+    ok.then_some(())
+        .ok_or(DomainError::SecurityGroupNameMalformed)
 }
 
 /// 2–256 characters, never starting with `http://` or `https://`.
 pub fn security_group_description(description: &str) -> Result<(), DomainError> {
     let count = description.chars().count();
     let ok = (2..=256).contains(&count) && !starts_with_url(description);
-    ok.then_some(()).ok_or(DomainError::SecurityGroupDescriptionMalformed)
+    ok.then_some(())
+        .ok_or(DomainError::SecurityGroupDescriptionMalformed)
 }
 
 fn is_cjk(c: char) -> bool {
@@ -53,7 +63,8 @@ pub fn tag_key(key: &str) -> Result<(), DomainError> {
 /// A tag value: may be empty, ≤ 128 characters, no `http(s)://`.
 pub fn tag_value(value: &str) -> Result<(), DomainError> {
     let lower = value.to_ascii_lowercase();
-    let ok = value.chars().count() <= 128 && !lower.contains("http://") && !lower.contains("https://");
+    let ok =
+        value.chars().count() <= 128 && !lower.contains("http://") && !lower.contains("https://");
     ok.then_some(()).ok_or(DomainError::TagValueMalformed)
 }
 
@@ -88,7 +99,11 @@ mod tests {
             assert!(security_group_id(ok).is_ok(), "{ok}");
         }
         for bad in ["", "sg-bad!id", "sg bad", &"a".repeat(101), "sg-é"] {
-            assert_eq!(security_group_id(bad), Err(DomainError::SecurityGroupIdMalformed), "{bad}");
+            assert_eq!(
+                security_group_id(bad),
+                Err(DomainError::SecurityGroupIdMalformed),
+                "{bad}"
+            );
         }
     }
 
@@ -97,7 +112,14 @@ mod tests {
         for ok in ["ab", "web:tier_1.a-b", "安全组", "a安全"] {
             assert!(security_group_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["a", "1abc", "_abc", "http://x", "a b", &format!("a{}", "b".repeat(128))] {
+        for bad in [
+            "a",
+            "1abc",
+            "_abc",
+            "http://x",
+            "a b",
+            &format!("a{}", "b".repeat(128)),
+        ] {
             assert!(security_group_name(bad).is_err(), "{bad}");
         }
     }
@@ -112,12 +134,24 @@ mod tests {
 
     #[test]
     fn tag_rules() {
-        let t = |k: &str, v: &str| Tag { key: k.into(), value: v.into() };
+        let t = |k: &str, v: &str| Tag {
+            key: k.into(),
+            value: v.into(),
+        };
         assert!(tags(&[t("env", ""), t("team", "a")]).is_ok());
-        assert_eq!(tags(&[t("env", "a"), t("env", "b")]), Err(DomainError::TagKeyDuplicate));
-        assert_eq!(tags(&[t("aliyun-x", "a")]), Err(DomainError::TagKeyMalformed));
+        assert_eq!(
+            tags(&[t("env", "a"), t("env", "b")]),
+            Err(DomainError::TagKeyDuplicate)
+        );
+        assert_eq!(
+            tags(&[t("aliyun-x", "a")]),
+            Err(DomainError::TagKeyMalformed)
+        );
         assert_eq!(tags(&[t("", "a")]), Err(DomainError::TagKeyMalformed));
-        assert_eq!(tags(&[t("k", &"v".repeat(129))]), Err(DomainError::TagValueMalformed));
+        assert_eq!(
+            tags(&[t("k", &"v".repeat(129))]),
+            Err(DomainError::TagValueMalformed)
+        );
         let many: Vec<Tag> = (0..21).map(|i| t(&format!("k{i}"), "")).collect();
         assert_eq!(tags(&many), Err(DomainError::TooManyTags(20)));
     }

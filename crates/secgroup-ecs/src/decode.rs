@@ -26,8 +26,14 @@ pub fn missing_region(action: &str) -> RpcError {
 }
 
 /// The required `RegionId`, which must be one this server offers.
-pub fn region(p: &mut ParamCursor<'_>, action: &str, regions: &RegionCatalog) -> Result<String, RpcError> {
-    let id = p.non_empty("RegionId").ok_or_else(|| missing_region(action))?;
+pub fn region(
+    p: &mut ParamCursor<'_>,
+    action: &str,
+    regions: &RegionCatalog,
+) -> Result<String, RpcError> {
+    let id = p
+        .non_empty("RegionId")
+        .ok_or_else(|| missing_region(action))?;
     if !regions.contains(id) {
         return Err(from_domain(DomainError::RegionNotFound(id.to_string())));
     }
@@ -57,7 +63,13 @@ pub fn int_in(
 ) -> Result<Option<i64>, RpcError> {
     match p.non_empty(name) {
         None => Ok(None),
-        Some(v) => v.trim().parse::<i64>().ok().filter(|n| range.contains(n)).map(Some).ok_or_else(err),
+        Some(v) => v
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .map(Some)
+            .ok_or_else(err),
     }
 }
 
@@ -71,19 +83,37 @@ pub fn tags(p: &mut ParamCursor<'_>) -> Result<Vec<Tag>, RpcError> {
 }
 
 fn tag(fields: &BTreeMap<&str, &str>) -> Result<Tag, DomainError> {
-    let key = fields.get("Key").or_else(|| fields.get("key")).copied().unwrap_or("");
-    let value = fields.get("Value").or_else(|| fields.get("value")).copied().unwrap_or("");
+    let key = fields
+        .get("Key")
+        .or_else(|| fields.get("key"))
+        .copied()
+        .unwrap_or("");
+    let value = fields
+        .get("Value")
+        .or_else(|| fields.get("value"))
+        .copied()
+        .unwrap_or("");
     if key.is_empty() {
         return Err(DomainError::TagKeyMalformed);
     }
-    Ok(Tag { key: key.to_string(), value: value.to_string() })
+    Ok(Tag {
+        key: key.to_string(),
+        value: value.to_string(),
+    })
 }
 
 /// `Tag.N.Key` with optional `Tag.N.Value` as filters: (key, Some(value) when a value is given).
-pub fn tag_filters(p: &mut ParamCursor<'_>, value_without_key: impl Fn() -> RpcError) -> Result<Vec<(String, Option<String>)>, RpcError> {
+pub fn tag_filters(
+    p: &mut ParamCursor<'_>,
+    value_without_key: impl Fn() -> RpcError,
+) -> Result<Vec<(String, Option<String>)>, RpcError> {
     let mut out = Vec::new();
     for (_, fields) in p.object_list("Tag") {
-        let key = fields.get("Key").or_else(|| fields.get("key")).copied().unwrap_or("");
+        let key = fields
+            .get("Key")
+            .or_else(|| fields.get("key"))
+            .copied()
+            .unwrap_or("");
         let value = fields.get("Value").or_else(|| fields.get("value")).copied();
         if key.is_empty() {
             if value.is_some() {
@@ -91,7 +121,10 @@ pub fn tag_filters(p: &mut ParamCursor<'_>, value_without_key: impl Fn() -> RpcE
             }
             continue;
         }
-        out.push((key.to_string(), value.filter(|v| !v.is_empty()).map(str::to_string)));
+        out.push((
+            key.to_string(),
+            value.filter(|v| !v.is_empty()).map(str::to_string),
+        ));
     }
     Ok(out)
 }
@@ -107,7 +140,9 @@ pub mod next_token {
         if token.len() != 16 {
             return None;
         }
-        u64::from_str_radix(token, 16).ok().map(|v| (v ^ SALT) as usize)
+        u64::from_str_radix(token, 16)
+            .ok()
+            .map(|v| (v ^ SALT) as usize)
     }
     /// Keeps tokens from looking like plain counters.
     const SALT: u64 = 0x5ec9_a0b1_7e57_1d00;

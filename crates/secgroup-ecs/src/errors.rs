@@ -61,21 +61,37 @@ pub fn from_store(err: StoreError) -> RpcError {
 
 /// `Missing<Name>` (the gateway form, ecs-api.md §9 #6) for a required parameter.
 pub fn missing(name: &str) -> RpcError {
-    RpcError::new(400, format!("Missing{name}"), format!("{name} is mandatory for this action."))
+    RpcError::new(
+        400,
+        format!("Missing{name}"),
+        format!("{name} is mandatory for this action."),
+    )
 }
 
 /// A value that is not of the parameter's type or range, with no more specific code.
 pub fn invalid(name: &str) -> RpcError {
-    RpcError::new(400, "InvalidParameter", format!("The specified parameter \"{name}\" is not valid."))
+    RpcError::new(
+        400,
+        "InvalidParameter",
+        format!("The specified parameter \"{name}\" is not valid."),
+    )
 }
 
 pub fn dry_run_passed() -> RpcError {
-    RpcError::new(400, "DryRunOperation", "Request validation has been passed with DryRun flag set.")
+    RpcError::new(
+        400,
+        "DryRunOperation",
+        "Request validation has been passed with DryRun flag set.",
+    )
 }
 
 /// Tag APIs document their missing parameters as 404 `MissingParameter.<X>`.
 pub fn tag_missing(name: &str) -> RpcError {
-    RpcError::new(404, format!("MissingParameter.{name}"), format!("The parameter - {name} should not be null."))
+    RpcError::new(
+        404,
+        format!("MissingParameter.{name}"),
+        format!("The parameter - {name} should not be null."),
+    )
 }
 
 #[cfg(test)]
@@ -112,7 +128,17 @@ mod tests {
             assert!(r.code.contains(|c: char| c.is_ascii_uppercase()), "{e:?}");
             assert!(!r.message.is_empty());
         }
-        assert_eq!(from_domain(DomainError::Store(StoreError::Unavailable("down".into()))).status.as_u16(), 503);
-        assert_eq!(from_domain(DomainError::Store(StoreError::Other("x".into()))).status.as_u16(), 500);
+        assert_eq!(
+            from_domain(DomainError::Store(StoreError::Unavailable("down".into())))
+                .status
+                .as_u16(),
+            503
+        );
+        assert_eq!(
+            from_domain(DomainError::Store(StoreError::Other("x".into())))
+                .status
+                .as_u16(),
+            500
+        );
     }
 }

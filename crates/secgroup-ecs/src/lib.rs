@@ -28,7 +28,10 @@ pub struct EcsConfig {
 
 impl Default for EcsConfig {
     fn default() -> Self {
-        EcsConfig { regions: RegionCatalog::public(), limits: Limits::default() }
+        EcsConfig {
+            regions: RegionCatalog::public(),
+            limits: Limits::default(),
+        }
     }
 }
 

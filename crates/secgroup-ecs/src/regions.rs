@@ -6,19 +6,31 @@ use secgroup_rpc::{CallContext, Node, Params, RpcError};
 
 use crate::Ecs;
 
-pub async fn describe_regions<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params: &Params) -> Result<Node, RpcError> {
+pub async fn describe_regions<S: Store>(
+    ecs: &Ecs<S>,
+    ctx: &CallContext,
+    params: &Params,
+) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     // Legacy SDKs always send the client's region; the operation takes none.
     p.optional("RegionId");
     let language = match p.non_empty("AcceptLanguage") {
         None => Language::Chinese,
         Some(v) => Language::parse(v).ok_or_else(|| {
-            RpcError::new(404, "InvalidAcceptLanguage.NotFound", "Only Chinese (zh-CN), English (en-US), and Japanese (ja) are allowed.")
+            RpcError::new(
+                404,
+                "InvalidAcceptLanguage.NotFound",
+                "Only Chinese (zh-CN), English (en-US), and Japanese (ja) are allowed.",
+            )
         })?,
     };
     if let Some(rt) = p.non_empty("ResourceType") {
         if !["instance", "disk", "reservedinstance", "scu"].contains(&rt) {
-            return Err(RpcError::new(404, "InvalidResourceType.NotFound", "The ResourceType provided does not exist in our records."));
+            return Err(RpcError::new(
+                404,
+                "InvalidResourceType.NotFound",
+                "The ResourceType provided does not exist in our records.",
+            ));
         }
     }
     if let Some(ct) = p.non_empty("InstanceChargeType") {
@@ -35,5 +47,7 @@ pub async fn describe_regions<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params:
             .str("Status", "available")
             .build()
     });
-    Ok(Node::object().field("Regions", Node::list("Region", regions)).build())
+    Ok(Node::object()
+        .field("Regions", Node::list("Region", regions))
+        .build())
 }

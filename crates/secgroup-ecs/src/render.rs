@@ -10,7 +10,15 @@ pub fn time(t: &chrono::DateTime<chrono::Utc>) -> String {
 }
 
 pub fn tags(tags: &[Tag]) -> Node {
-    Node::list("Tag", tags.iter().map(|t| Node::object().str("TagKey", &t.key).str("TagValue", &t.value).build()))
+    Node::list(
+        "Tag",
+        tags.iter().map(|t| {
+            Node::object()
+                .str("TagKey", &t.key)
+                .str("TagValue", &t.value)
+                .build()
+        }),
+    )
 }
 
 /// One entry of `DescribeSecurityGroups`.
@@ -28,7 +36,9 @@ pub fn group_summary(view: &GroupView, with_ecs_count: bool) -> Node {
         .int("RuleCount", 0)
         .int("GroupToGroupRuleCount", 0);
     if with_ecs_count {
-        node = node.int("EcsCount", 0).int("AvailableInstanceAmount", available_instance_amount(g));
+        node = node
+            .int("EcsCount", 0)
+            .int("AvailableInstanceAmount", available_instance_amount(g));
     }
     node.field("Tags", tags(&view.tags)).build()
 }

@@ -11,19 +11,28 @@ use crate::errors::{dry_run_passed, from_domain, invalid};
 use crate::{render, Ecs};
 
 /// The `ClientToken` of a request, fingerprinted with its action and business parameters.
-fn client_token(ctx: &CallContext, params: &Params, token: Option<&str>) -> Result<Option<ClientToken>, RpcError> {
+fn client_token(
+    ctx: &CallContext,
+    params: &Params,
+    token: Option<&str>,
+) -> Result<Option<ClientToken>, RpcError> {
     token
         .map(|t| ClientToken::new(t, params.iter().chain([("Action", ctx.action.as_str())])))
         .transpose()
         .map_err(from_domain)
 }
 
-pub async fn create<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params: &Params) -> Result<Node, RpcError> {
+pub async fn create<S: Store>(
+    ecs: &Ecs<S>,
+    ctx: &CallContext,
+    params: &Params,
+) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
     let group_type = match p.non_empty("SecurityGroupType") {
         None => SecurityGroupType::Normal,
-        Some(t) => SecurityGroupType::parse(t).ok_or_else(|| from_domain(DomainError::SecurityGroupTypeInvalid))?,
+        Some(t) => SecurityGroupType::parse(t)
+            .ok_or_else(|| from_domain(DomainError::SecurityGroupTypeInvalid))?,
     };
     let new = NewSecurityGroup {
         region_id,
@@ -44,23 +53,36 @@ pub async fn create<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params: &Params) 
     let created = ecs
         .write(move |tx| {
             let now = Utc::now();
-            idempotency::once(tx, &account, token.as_ref(), now, |tx| ops::create(tx, &account, &new, &limits, now))
+            idempotency::once(tx, &account, token.as_ref(), now, |tx| {
+                ops::create(tx, &account, &new, &limits, now)
+            })
         })
         .await?;
-    Ok(Node::object().str("SecurityGroupId", created.security_group_id).build())
+    Ok(Node::object()
+        .str("SecurityGroupId", created.security_group_id)
+        .build())
 }
 
-pub async fn delete<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params: &Params) -> Result<Node, RpcError> {
+pub async fn delete<S: Store>(
+    ecs: &Ecs<S>,
+    ctx: &CallContext,
+    params: &Params,
+) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
     let id = decode::required(&mut p, "SecurityGroupId")?.to_string();
     crate::note_unread(ctx, &p);
     let account = ctx.account_id.clone();
-    ecs.write(move |tx| ops::delete(tx, &account, &region_id, &id)).await?;
+    ecs.write(move |tx| ops::delete(tx, &account, &region_id, &id))
+        .await?;
     Ok(Node::object().build())
 }
 
-pub async fn modify_attribute<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params: &Params) -> Result<Node, RpcError> {
+pub async fn modify_attribute<S: Store>(
+    ecs: &Ecs<S>,
+    ctx: &CallContext,
+    params: &Params,
+) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
     let id = decode::required(&mut p, "SecurityGroupId")?.to_string();
@@ -68,18 +90,32 @@ pub async fn modify_attribute<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params:
     let description = p.optional("Description").map(str::to_string);
     crate::note_unread(ctx, &p);
     let account = ctx.account_id.clone();
-    ecs.write(move |tx| ops::modify_attribute(tx, &account, &region_id, &id, name.as_deref(), description.as_deref()))
-        .await?;
+    ecs.write(move |tx| {
+        ops::modify_attribute(
+            tx,
+            &account,
+            &region_id,
+            &id,
+            name.as_deref(),
+            description.as_deref(),
+        )
+    })
+    .await?;
     Ok(Node::object().build())
 }
 
-pub async fn modify_policy<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params: &Params) -> Result<Node, RpcError> {
+pub async fn modify_policy<S: Store>(
+    ecs: &Ecs<S>,
+    ctx: &CallContext,
+    params: &Params,
+) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
     let id = decode::required(&mut p, "SecurityGroupId")?.to_string();
     let policy = decode::required(&mut p, "InnerAccessPolicy")?;
     validate::security_group_id(&id).map_err(from_domain)?;
-    let policy = InnerAccessPolicy::parse(policy).ok_or_else(|| from_domain(DomainError::PolicyMalformed))?;
+    let policy = InnerAccessPolicy::parse(policy)
+        .ok_or_else(|| from_domain(DomainError::PolicyMalformed))?;
     let token = client_token(ctx, params, p.optional("ClientToken"))?;
     crate::note_unread(ctx, &p);
     let account = ctx.account_id.clone();
@@ -92,13 +128,22 @@ pub async fn modify_policy<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params: &P
     Ok(Node::object().build())
 }
 
-pub async fn describe_attribute<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params: &Params) -> Result<Node, RpcError> {
+pub async fn describe_attribute<S: Store>(
+    ecs: &Ecs<S>,
+    ctx: &CallContext,
+    params: &Params,
+) -> Result<Node, RpcError> {
     let invalid_parameter = || RpcError::new(400, "InvalidParamter", "Invalid Parameter.");
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
     let id = decode::required(&mut p, "SecurityGroupId")?.to_string();
-    validate::security_group_id(&id)
-        .map_err(|_| RpcError::new(400, "InvalidSecurityGroupId.Malformed", "The specified parameter \"SecurityGroupId\" is not valid."))?;
+    validate::security_group_id(&id).map_err(|_| {
+        RpcError::new(
+            400,
+            "InvalidSecurityGroupId.Malformed",
+            "The specified parameter \"SecurityGroupId\" is not valid.",
+        )
+    })?;
     if let Some(direction) = p.non_empty("Direction") {
         if !["ingress", "egress", "all"].contains(&direction) {
             return Err(invalid_parameter());
@@ -106,7 +151,11 @@ pub async fn describe_attribute<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, param
     }
     if let Some(nic) = p.non_empty("NicType") {
         if !["internet", "intranet"].contains(&nic) {
-            return Err(RpcError::new(400, "InvalidNicType.ValueNotSupported", "The specified NicType does not exist."));
+            return Err(RpcError::new(
+                400,
+                "InvalidNicType.ValueNotSupported",
+                "The specified NicType does not exist.",
+            ));
         }
     }
     decode::int_in(&mut p, "MaxResults", 10..=1000, invalid_parameter)?;
@@ -126,7 +175,9 @@ pub async fn describe_attribute<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, param
     };
     crate::note_unread(ctx, &p);
     let account = ctx.account_id.clone();
-    let group = ecs.read(move |tx| ops::get(tx, &account, &region_id, &id)).await?;
+    let group = ecs
+        .read(move |tx| ops::get(tx, &account, &region_id, &id))
+        .await?;
     let mut node = Node::object()
         .str("RegionId", &group.region_id)
         .str("SecurityGroupId", &group.id)
@@ -148,8 +199,18 @@ enum Paging {
     Tokens { offset: usize, max: usize },
 }
 
-pub async fn describe<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params: &Params) -> Result<Node, RpcError> {
-    let malformed_id = || RpcError::new(400, "InvalidSecurityGroupId.Malformed", "The specified parameter SecurityGroupId is not valid.");
+pub async fn describe<S: Store>(
+    ecs: &Ecs<S>,
+    ctx: &CallContext,
+    params: &Params,
+) -> Result<Node, RpcError> {
+    let malformed_id = || {
+        RpcError::new(
+            400,
+            "InvalidSecurityGroupId.Malformed",
+            "The specified parameter SecurityGroupId is not valid.",
+        )
+    };
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
     let mut filter = GroupFilter::default();
@@ -159,7 +220,11 @@ pub async fn describe<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params: &Params
     }
     if let Some(ids) = p.non_empty("SecurityGroupIds") {
         let ids: Vec<String> = serde_json::from_str(ids).map_err(|_| malformed_id())?;
-        if ids.len() > 100 || ids.iter().any(|id| validate::security_group_id(id).is_err()) {
+        if ids.len() > 100
+            || ids
+                .iter()
+                .any(|id| validate::security_group_id(id).is_err())
+        {
             return Err(malformed_id());
         }
         filter.id_sets.push(ids);
@@ -168,13 +233,21 @@ pub async fn describe<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params: &Params
     filter.fuzzy_name = decode::bool(&mut p, "FuzzyQuery")?.unwrap_or(false);
     if let Some(name) = p.non_empty("SecurityGroupName") {
         if !filter.fuzzy_name && name.chars().count() > 128 {
-            return Err(RpcError::new(400, "InvalidSecurityGroupName.Malformed", "The specified parameter SecurityGroupName is not valid."));
+            return Err(RpcError::new(
+                400,
+                "InvalidSecurityGroupName.Malformed",
+                "The specified parameter SecurityGroupName is not valid.",
+            ));
         }
         filter.name = Some(name.to_string());
     }
     if let Some(t) = p.non_empty("SecurityGroupType") {
         filter.group_type = Some(SecurityGroupType::parse(t).ok_or_else(|| {
-            RpcError::new(400, "InvalidParameter.SecurityGroupType", "The specified SecurityGroupType is not valid.")
+            RpcError::new(
+                400,
+                "InvalidParameter.SecurityGroupType",
+                "The specified SecurityGroupType is not valid.",
+            )
         })?);
     }
     filter.in_vpc = match p.non_empty("NetworkType") {
@@ -186,7 +259,9 @@ pub async fn describe<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params: &Params
     filter.resource_group_id = p.non_empty("ResourceGroupId").map(str::to_string);
     filter.tags = decode::tag_filters(&mut p, || from_domain(DomainError::TagKeyMalformed))?;
     if filter.tags.len() > validate::MAX_TAGS_PER_REQUEST {
-        return Err(from_domain(DomainError::TooManyTags(validate::MAX_TAGS_PER_REQUEST)));
+        return Err(from_domain(DomainError::TooManyTags(
+            validate::MAX_TAGS_PER_REQUEST,
+        )));
     }
     let with_ecs_count = decode::bool(&mut p, "IsQueryEcsCount")?.unwrap_or(false);
     decode::bool(&mut p, "ServiceManaged")?;
@@ -195,14 +270,29 @@ pub async fn describe<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params: &Params
     let paging = if max_results.is_some() || next.is_some() {
         let offset = match next {
             None => 0,
-            Some(t) => next_token::decode(t)
-                .ok_or_else(|| RpcError::new(400, "InValidParameter.NextToken", "The parameter NextToken is invalid."))?,
+            Some(t) => next_token::decode(t).ok_or_else(|| {
+                RpcError::new(
+                    400,
+                    "InValidParameter.NextToken",
+                    "The parameter NextToken is invalid.",
+                )
+            })?,
         };
-        Paging::Tokens { offset, max: max_results.unwrap_or(10) as usize }
+        Paging::Tokens {
+            offset,
+            max: max_results.unwrap_or(10) as usize,
+        }
     } else {
-        let number = decode::int_in(&mut p, "PageNumber", 1..=i64::from(u32::MAX), || invalid("PageNumber"))?.unwrap_or(1);
-        let size = decode::int_in(&mut p, "PageSize", 1..=50, || invalid("PageSize"))?.unwrap_or(10);
-        Paging::Pages { number: number as usize, size: size as usize }
+        let number = decode::int_in(&mut p, "PageNumber", 1..=i64::from(u32::MAX), || {
+            invalid("PageNumber")
+        })?
+        .unwrap_or(1);
+        let size =
+            decode::int_in(&mut p, "PageSize", 1..=50, || invalid("PageSize"))?.unwrap_or(10);
+        Paging::Pages {
+            number: number as usize,
+            size: size as usize,
+        }
     };
     let dry_run = decode::bool(&mut p, "DryRun")?.unwrap_or(false);
     crate::note_unread(ctx, &p);
@@ -212,23 +302,36 @@ pub async fn describe<S: Store>(ecs: &Ecs<S>, ctx: &CallContext, params: &Params
 
     let account = ctx.account_id.clone();
     let region = region_id.clone();
-    let views = ecs.read(move |tx| ops::list(tx, &account, &region, &filter)).await?;
+    let views = ecs
+        .read(move |tx| ops::list(tx, &account, &region, &filter))
+        .await?;
     let total = views.len();
     let node = Node::object().str("RegionId", region_id);
     let (node, page) = match paging {
         Paging::Pages { number, size } => {
             let start = (number - 1).saturating_mul(size);
             let page: Vec<_> = views.iter().skip(start).take(size).collect();
-            let node = node.int("TotalCount", total as i64).int("PageNumber", number as i64).int("PageSize", size as i64);
+            let node = node
+                .int("TotalCount", total as i64)
+                .int("PageNumber", number as i64)
+                .int("PageSize", size as i64);
             (node, page)
         }
         Paging::Tokens { offset, max } => {
             let page: Vec<_> = views.iter().skip(offset).take(max).collect();
             let end = offset + page.len();
-            let token = if end < total { next_token::encode(end) } else { String::new() };
+            let token = if end < total {
+                next_token::encode(end)
+            } else {
+                String::new()
+            };
             (node.str("NextToken", token), page)
         }
     };
-    let groups = page.into_iter().map(|view| render::group_summary(view, with_ecs_count));
-    Ok(node.field("SecurityGroups", Node::list("SecurityGroup", groups)).build())
+    let groups = page
+        .into_iter()
+        .map(|view| render::group_summary(view, with_ecs_count));
+    Ok(node
+        .field("SecurityGroups", Node::list("SecurityGroup", groups))
+        .build())
 }

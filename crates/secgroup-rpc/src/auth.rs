@@ -93,7 +93,10 @@ pub struct SignedRequest<'a> {
 
 impl SignedRequest<'_> {
     pub fn scheme(&self) -> Scheme {
-        if self.authorization().is_some_and(|a| a.trim_start().starts_with(v3::ALGORITHM)) {
+        if self
+            .authorization()
+            .is_some_and(|a| a.trim_start().starts_with(v3::ALGORITHM))
+        {
             Scheme::V3
         } else {
             Scheme::V1
@@ -101,11 +104,18 @@ impl SignedRequest<'_> {
     }
 
     fn authorization(&self) -> Option<&str> {
-        self.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+        self.headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
     }
 
     fn header(&self, name: &str) -> Option<String> {
-        let values: Vec<&str> = self.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect();
+        let values: Vec<&str> = self
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
         if values.is_empty() {
             None
         } else {
@@ -131,57 +141,79 @@ pub async fn authenticate<C: CredentialStore>(
 ) -> Result<Authenticated, RpcError> {
     let scheme = req.scheme();
     // Gather what each scheme signs, so the checks below are shared.
-    let (access_key_id, timestamp, nonce, provided, string_to_sign_with): (String, String, String, String, Box<dyn Fn(&str) -> (String, String) + Send + Sync + '_>) =
-        match scheme {
-            Scheme::V1 => {
-                let p = req.params;
-                let signature = p.get("Signature").ok_or_else(|| RpcError::missing_parameter("Signature"))?;
-                let key = p.get("AccessKeyId").ok_or_else(|| RpcError::missing_parameter("AccessKeyId"))?;
-                let timestamp = p.get("Timestamp").ok_or_else(|| RpcError::missing_parameter("Timestamp"))?;
-                let nonce = p.get("SignatureNonce").filter(|n| !n.is_empty()).ok_or_else(|| RpcError::missing_parameter("SignatureNonce"))?;
-                if !p.get("SignatureMethod").is_some_and(|m| m == "HMAC-SHA1") {
-                    return Err(RpcError::invalid_signature_method());
-                }
-                if !p.get("SignatureVersion").is_some_and(|v| v == "1.0") {
-                    return Err(RpcError::invalid_signature_version());
-                }
-                let sts = v1::string_to_sign(req.method, p.iter());
-                (
-                    key.to_string(),
-                    timestamp.to_string(),
-                    nonce.to_string(),
-                    signature.to_string(),
-                    Box::new(move |secret: &str| (v1::sign(secret, &sts), sts.clone())),
-                )
+    let (access_key_id, timestamp, nonce, provided, string_to_sign_with): (
+        String,
+        String,
+        String,
+        String,
+        Box<dyn Fn(&str) -> (String, String) + Send + Sync + '_>,
+    ) = match scheme {
+        Scheme::V1 => {
+            let p = req.params;
+            let signature = p
+                .get("Signature")
+                .ok_or_else(|| RpcError::missing_parameter("Signature"))?;
+            let key = p
+                .get("AccessKeyId")
+                .ok_or_else(|| RpcError::missing_parameter("AccessKeyId"))?;
+            let timestamp = p
+                .get("Timestamp")
+                .ok_or_else(|| RpcError::missing_parameter("Timestamp"))?;
+            let nonce = p
+                .get("SignatureNonce")
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| RpcError::missing_parameter("SignatureNonce"))?;
+            if !p.get("SignatureMethod").is_some_and(|m| m == "HMAC-SHA1") {
+                return Err(RpcError::invalid_signature_method());
             }
-            Scheme::V3 => {
-                let auth = req.authorization().and_then(v3::parse_authorization).ok_or_else(RpcError::incomplete_signature)?;
-                let date = req.header("x-acs-date").ok_or_else(|| RpcError::missing_parameter("x-acs-date"))?;
-                let nonce = req
-                    .header("x-acs-signature-nonce")
-                    .filter(|n| !n.is_empty())
-                    .ok_or_else(|| RpcError::missing_parameter("x-acs-signature-nonce"))?;
-                // Hash the body we actually received, so a tampered body cannot verify.
-                let payload_hash = v3::hex_sha256(req.body);
-                let canonical = v3::canonical_request(
-                    req.method,
-                    req.params.query_pairs(),
-                    |name| req.header(name),
-                    &auth.signed_headers,
-                    &payload_hash,
-                );
-                let sts = v3::string_to_sign(&canonical);
-                (
-                    auth.access_key_id,
-                    date,
-                    nonce,
-                    auth.signature,
-                    Box::new(move |secret: &str| (v3::sign(secret, &sts), sts.clone())),
-                )
+            if !p.get("SignatureVersion").is_some_and(|v| v == "1.0") {
+                return Err(RpcError::invalid_signature_version());
             }
-        };
+            let sts = v1::string_to_sign(req.method, p.iter());
+            (
+                key.to_string(),
+                timestamp.to_string(),
+                nonce.to_string(),
+                signature.to_string(),
+                Box::new(move |secret: &str| (v1::sign(secret, &sts), sts.clone())),
+            )
+        }
+        Scheme::V3 => {
+            let auth = req
+                .authorization()
+                .and_then(v3::parse_authorization)
+                .ok_or_else(RpcError::incomplete_signature)?;
+            let date = req
+                .header("x-acs-date")
+                .ok_or_else(|| RpcError::missing_parameter("x-acs-date"))?;
+            let nonce = req
+                .header("x-acs-signature-nonce")
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| RpcError::missing_parameter("x-acs-signature-nonce"))?;
+            // Hash the body we actually received, so a tampered body cannot verify.
+            let payload_hash = v3::hex_sha256(req.body);
+            let canonical = v3::canonical_request(
+                req.method,
+                req.params.query_pairs(),
+                |name| req.header(name),
+                &auth.signed_headers,
+                &payload_hash,
+            );
+            let sts = v3::string_to_sign(&canonical);
+            (
+                auth.access_key_id,
+                date,
+                nonce,
+                auth.signature,
+                Box::new(move |secret: &str| (v3::sign(secret, &sts), sts.clone())),
+            )
+        }
+    };
 
-    let credential = store.credential(&access_key_id).await?.ok_or_else(RpcError::access_key_not_found)?;
+    let credential = store
+        .credential(&access_key_id)
+        .await?
+        .ok_or_else(RpcError::access_key_not_found)?;
     let signed_at = parse_timestamp(&timestamp).ok_or_else(RpcError::timestamp_format)?;
     if (now - signed_at).abs() > max_skew {
         return Err(RpcError::timestamp_expired());
@@ -192,10 +224,17 @@ pub async fn authenticate<C: CredentialStore>(
     }
     // A nonce must stay unique for as long as its timestamp would still be accepted.
     let expires_at = signed_at + max_skew;
-    if !store.claim_nonce(&access_key_id, &nonce, expires_at).await? {
+    if !store
+        .claim_nonce(&access_key_id, &nonce, expires_at)
+        .await?
+    {
         return Err(RpcError::nonce_used());
     }
-    Ok(Authenticated { account_id: credential.account_id, access_key_id, scheme })
+    Ok(Authenticated {
+        account_id: credential.account_id,
+        access_key_id,
+        scheme,
+    })
 }
 
 /// `yyyy-MM-ddTHH:mm:ssZ`, leniently also RFC 3339 with fractions or offsets.
@@ -203,7 +242,9 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(naive) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%SZ") {
         return Some(naive.and_utc());
     }
-    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -218,10 +259,22 @@ mod tests {
 
     impl CredentialStore for OneKey {
         async fn credential(&self, id: &str) -> Result<Option<Credential>, CredentialStoreError> {
-            Ok((id == "testid").then(|| Credential { account_id: "acct".into(), secret: AccessKeySecret::new("testsecret") }))
+            Ok((id == "testid").then(|| Credential {
+                account_id: "acct".into(),
+                secret: AccessKeySecret::new("testsecret"),
+            }))
         }
-        async fn claim_nonce(&self, id: &str, nonce: &str, _: DateTime<Utc>) -> Result<bool, CredentialStoreError> {
-            Ok(self.used.lock().map_err(|_| CredentialStoreError::Other("poisoned".into()))?.insert(format!("{id}/{nonce}")))
+        async fn claim_nonce(
+            &self,
+            id: &str,
+            nonce: &str,
+            _: DateTime<Utc>,
+        ) -> Result<bool, CredentialStoreError> {
+            Ok(self
+                .used
+                .lock()
+                .map_err(|_| CredentialStoreError::Other("poisoned".into()))?
+                .insert(format!("{id}/{nonce}")))
         }
     }
 
@@ -245,10 +298,23 @@ mod tests {
 
     async fn run(params: &Params, now: &str) -> Result<Authenticated, RpcError> {
         static STORE: std::sync::OnceLock<OneKey> = std::sync::OnceLock::new();
-        let store = STORE.get_or_init(|| OneKey { used: Mutex::new(HashSet::new()) });
+        let store = STORE.get_or_init(|| OneKey {
+            used: Mutex::new(HashSet::new()),
+        });
         let headers = HeaderMap::new();
-        let req = SignedRequest { method: "POST", params, headers: &headers, body: b"" };
-        authenticate(store, &req, parse_timestamp(now).expect("ts"), chrono::Duration::minutes(15)).await
+        let req = SignedRequest {
+            method: "POST",
+            params,
+            headers: &headers,
+            body: b"",
+        };
+        authenticate(
+            store,
+            &req,
+            parse_timestamp(now).expect("ts"),
+            chrono::Duration::minutes(15),
+        )
+        .await
     }
 
     #[tokio::test]
@@ -256,16 +322,30 @@ mod tests {
         let now = "2024-01-01T00:10:00Z";
         let ok = v1_params("testid", "testsecret", "2024-01-01T00:00:00Z", "n-1");
         assert_eq!(run(&ok, now).await.expect("verifies").account_id, "acct");
-        assert_eq!(run(&ok, now).await.expect_err("replay").code, "SignatureNonceUsed");
+        assert_eq!(
+            run(&ok, now).await.expect_err("replay").code,
+            "SignatureNonceUsed"
+        );
         let wrong = v1_params("testid", "nope", "2024-01-01T00:00:00Z", "n-2");
         let err = run(&wrong, now).await.expect_err("mismatch");
         assert_eq!(err.code, "SignatureDoesNotMatch");
-        assert!(err.message.ends_with(&v1::string_to_sign("POST", wrong.iter())));
+        assert!(err
+            .message
+            .ends_with(&v1::string_to_sign("POST", wrong.iter())));
         let unknown = v1_params("other", "testsecret", "2024-01-01T00:00:00Z", "n-3");
-        assert_eq!(run(&unknown, now).await.expect_err("unknown").code, "InvalidAccessKeyId.NotFound");
+        assert_eq!(
+            run(&unknown, now).await.expect_err("unknown").code,
+            "InvalidAccessKeyId.NotFound"
+        );
         let old = v1_params("testid", "testsecret", "2023-12-31T23:40:00Z", "n-4");
-        assert_eq!(run(&old, now).await.expect_err("old").code, "InvalidTimeStamp.Expired");
+        assert_eq!(
+            run(&old, now).await.expect_err("old").code,
+            "InvalidTimeStamp.Expired"
+        );
         let bad = v1_params("testid", "testsecret", "yesterday", "n-5");
-        assert_eq!(run(&bad, now).await.expect_err("format").code, "InvalidTimeStamp.Format");
+        assert_eq!(
+            run(&bad, now).await.expect_err("format").code,
+            "InvalidTimeStamp.Format"
+        );
     }
 }

@@ -16,7 +16,11 @@ pub struct RpcError {
 }
 
 impl RpcError {
-    pub fn new(status: u16, code: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
+    pub fn new(
+        status: u16,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
         RpcError {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             code: code.into(),
@@ -34,16 +38,32 @@ impl RpcError {
         )
     }
     pub fn unsupported_method() -> Self {
-        Self::new(403, "UnsupportedHTTPMethod", "This HTTP method is not supported.")
+        Self::new(
+            403,
+            "UnsupportedHTTPMethod",
+            "This HTTP method is not supported.",
+        )
     }
     pub fn invalid_version() -> Self {
-        Self::new(400, "InvalidVersion", "Specified parameter Version is not valid.")
+        Self::new(
+            400,
+            "InvalidVersion",
+            "Specified parameter Version is not valid.",
+        )
     }
     pub fn action_not_found() -> Self {
-        Self::new(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
+        Self::new(
+            404,
+            "InvalidAction.NotFound",
+            "Specified api is not found, please check your url and method.",
+        )
     }
     pub fn access_key_not_found() -> Self {
-        Self::new(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+        Self::new(
+            404,
+            "InvalidAccessKeyId.NotFound",
+            "Specified access key is not found.",
+        )
     }
     /// The text after the colon is the server's StringToSign: the legacy Python SDK splits
     /// on `:` and compares it with its own, and crashes when there is no colon.
@@ -55,36 +75,78 @@ impl RpcError {
         )
     }
     pub fn incomplete_signature() -> Self {
-        Self::new(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards.")
+        Self::new(
+            400,
+            "IncompleteSignature",
+            "The request signature does not conform to Aliyun standards.",
+        )
     }
     pub fn nonce_used() -> Self {
-        Self::new(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+        Self::new(
+            400,
+            "SignatureNonceUsed",
+            "Specified signature nonce was used already.",
+        )
     }
     pub fn timestamp_expired() -> Self {
-        Self::new(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
+        Self::new(
+            400,
+            "InvalidTimeStamp.Expired",
+            "Specified time stamp or date value is expired.",
+        )
     }
     pub fn timestamp_format() -> Self {
-        Self::new(400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.")
+        Self::new(
+            400,
+            "InvalidTimeStamp.Format",
+            "Specified time stamp or date value is not well formatted.",
+        )
     }
     pub fn invalid_signature_method() -> Self {
-        Self::new(400, "InvalidParamater", "The specified parameter \"SignatureMethod\" is not valid.")
+        Self::new(
+            400,
+            "InvalidParamater",
+            "The specified parameter \"SignatureMethod\" is not valid.",
+        )
     }
     pub fn invalid_signature_version() -> Self {
-        Self::new(400, "InvalidParamater", "The specified parameter \"SignatureVersion\" is not valid.")
+        Self::new(
+            400,
+            "InvalidParamater",
+            "The specified parameter \"SignatureVersion\" is not valid.",
+        )
     }
     pub fn request_too_large(limit: usize) -> Self {
-        Self::new(413, "RequestEntityTooLarge", format!("The request exceeds the maximum allowed size of {limit} bytes."))
+        Self::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("The request exceeds the maximum allowed size of {limit} bytes."),
+        )
     }
     pub fn internal() -> Self {
-        Self::new(500, "InternalError", "The request processing has failed due to some unknown error.")
+        Self::new(
+            500,
+            "InternalError",
+            "The request processing has failed due to some unknown error.",
+        )
     }
     pub fn service_unavailable() -> Self {
-        Self::new(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
+        Self::new(
+            503,
+            "ServiceUnavailable",
+            "The request has failed due to a temporary failure of the server.",
+        )
     }
 }
 
 /// Renders the error envelope: `RequestId`, `HostId`, `Code`, `Message`, `Recommend`.
-pub fn error_body(format: Format, err: &RpcError, request_id: &str, host_id: &str, product: &str) -> String {
+pub fn error_body(
+    format: Format,
+    err: &RpcError,
+    request_id: &str,
+    host_id: &str,
+    product: &str,
+) -> String {
     let recommend = format!(
         "https://api.aliyun.com/troubleshoot?q={}&product={}&requestId={}",
         err.code, product, request_id
@@ -115,13 +177,21 @@ mod tests {
 
     #[test]
     fn json_envelope_carries_all_five_fields() {
-        let body = error_body(Format::Json, &RpcError::nonce_used(), "RID", "ecs.aliyuncs.com", "Ecs");
+        let body = error_body(
+            Format::Json,
+            &RpcError::nonce_used(),
+            "RID",
+            "ecs.aliyuncs.com",
+            "Ecs",
+        );
         let v: serde_json::Value = serde_json::from_str(&body).expect("json");
         assert_eq!(v["Code"], "SignatureNonceUsed");
         assert_eq!(v["RequestId"], "RID");
         assert_eq!(v["HostId"], "ecs.aliyuncs.com");
         assert_eq!(v["Message"], "Specified signature nonce was used already.");
-        assert!(v["Recommend"].as_str().is_some_and(|r| r.contains("q=SignatureNonceUsed")));
+        assert!(v["Recommend"]
+            .as_str()
+            .is_some_and(|r| r.contains("q=SignatureNonceUsed")));
     }
 
     #[test]
@@ -133,7 +203,9 @@ mod tests {
     #[test]
     fn xml_envelope_is_an_error_root() {
         let body = error_body(Format::Xml, &RpcError::internal(), "RID", "h", "Ecs");
-        assert!(body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><RequestId>RID</RequestId>"));
+        assert!(body.starts_with(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><RequestId>RID</RequestId>"
+        ));
         assert!(body.contains("<Code>InternalError</Code>"));
     }
 }

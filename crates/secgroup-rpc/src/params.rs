@@ -18,18 +18,26 @@ impl Params {
         let mut params = Params::default();
         for (k, v) in form_urlencoded::parse(query.as_bytes()) {
             params.query.push((k.to_string(), v.to_string()));
-            params.map.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+            params
+                .map
+                .entry(k.into_owned())
+                .or_insert_with(|| v.into_owned());
         }
         if let Some(body) = form_body {
             for (k, v) in form_urlencoded::parse(body) {
-                params.map.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+                params
+                    .map
+                    .entry(k.into_owned())
+                    .or_insert_with(|| v.into_owned());
             }
         }
         params
     }
 
     /// Builds parameters from pairs (tests and in-process callers).
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Params {
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Params {
         let mut params = Params::default();
         for (k, v) in pairs {
             let (k, v) = (k.into(), v.into());
@@ -69,11 +77,17 @@ impl Params {
             .filter(|(k, _)| !is_protocol_param(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        Params { map, query: Vec::new() }
+        Params {
+            map,
+            query: Vec::new(),
+        }
     }
 
     pub fn cursor(&self) -> ParamCursor<'_> {
-        ParamCursor { params: self, read: BTreeSet::new() }
+        ParamCursor {
+            params: self,
+            read: BTreeSet::new(),
+        }
     }
 }
 
@@ -98,7 +112,10 @@ pub fn is_protocol_param(key: &str) -> bool {
 
 /// Parameters accepted by every operation and ignored (§6 conventions).
 pub fn is_ignored_owner_param(key: &str) -> bool {
-    matches!(key, "OwnerId" | "OwnerAccount" | "ResourceOwnerId" | "ResourceOwnerAccount" | "callerParentId")
+    matches!(
+        key,
+        "OwnerId" | "OwnerAccount" | "ResourceOwnerId" | "ResourceOwnerAccount" | "callerParentId"
+    )
 }
 
 /// A read-tracking view over [`Params`]. Every accessor marks what it read, so that
@@ -145,9 +162,13 @@ impl<'a> ParamCursor<'a> {
         let dotted = format!("{prefix}.");
         let mut found = Vec::new();
         for (key, value) in self.params.map.range(dotted.clone()..) {
-            let Some(after) = key.strip_prefix(&dotted) else { break };
+            let Some(after) = key.strip_prefix(&dotted) else {
+                break;
+            };
             let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-            let Ok(index) = after[..digits].parse::<u32>() else { continue };
+            let Ok(index) = after[..digits].parse::<u32>() else {
+                continue;
+            };
             let rest = &after[digits..];
             if !rest.is_empty() && !rest.starts_with('.') {
                 continue;
@@ -162,7 +183,11 @@ impl<'a> ParamCursor<'a> {
     /// Whether any `Prefix.N…` key is present.
     pub fn has_list(&self, prefix: &str) -> bool {
         let dotted = format!("{prefix}.");
-        self.params.map.range(dotted.clone()..).next().is_some_and(|(k, _)| k.starts_with(&dotted))
+        self.params
+            .map
+            .range(dotted.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&dotted))
     }
 
     /// Parameters present but never read, ignoring the owner parameters every operation accepts.
@@ -170,7 +195,11 @@ impl<'a> ParamCursor<'a> {
         self.params
             .map
             .keys()
-            .filter(|k| !self.read.contains(k.as_str()) && !is_protocol_param(k) && !is_ignored_owner_param(k))
+            .filter(|k| {
+                !self.read.contains(k.as_str())
+                    && !is_protocol_param(k)
+                    && !is_ignored_owner_param(k)
+            })
             .map(String::as_str)
             .collect()
     }

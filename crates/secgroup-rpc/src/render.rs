@@ -32,7 +32,10 @@ pub enum Node {
     /// Fields in output order.
     Object(Vec<(String, Node)>),
     /// A wrapped list: rendered as `{"<item>": [...]}` / repeated `<item>` elements.
-    List { item: &'static str, items: Vec<Node> },
+    List {
+        item: &'static str,
+        items: Vec<Node>,
+    },
 }
 
 impl Node {
@@ -41,7 +44,10 @@ impl Node {
     }
 
     pub fn list(item: &'static str, items: impl IntoIterator<Item = Node>) -> Node {
-        Node::List { item, items: items.into_iter().collect() }
+        Node::List {
+            item,
+            items: items.into_iter().collect(),
+        }
     }
 
     pub fn str(s: impl Into<String>) -> Node {
@@ -62,7 +68,10 @@ impl Node {
             }
             Node::List { item, items } => {
                 let mut map = Map::new();
-                map.insert((*item).to_string(), Value::Array(items.iter().map(Node::to_json).collect()));
+                map.insert(
+                    (*item).to_string(),
+                    Value::Array(items.iter().map(Node::to_json).collect()),
+                );
                 Value::Object(map)
             }
         }
@@ -77,16 +86,26 @@ impl Node {
             Value::Bool(b) => Node::Bool(*b),
             Value::Number(n) => Node::Int(n.as_i64().unwrap_or_default()),
             Value::Null => Node::Str(String::new()),
-            Value::Array(items) => Node::List { item: "Item", items: items.iter().map(Node::from_json).collect() },
+            Value::Array(items) => Node::List {
+                item: "Item",
+                items: items.iter().map(Node::from_json).collect(),
+            },
             Value::Object(map) => {
                 if map.len() == 1 {
                     if let Some((k, Value::Array(items))) = map.iter().next() {
                         if let Some(item) = static_item_name(k) {
-                            return Node::List { item, items: items.iter().map(Node::from_json).collect() };
+                            return Node::List {
+                                item,
+                                items: items.iter().map(Node::from_json).collect(),
+                            };
                         }
                     }
                 }
-                Node::Object(map.iter().map(|(k, v)| (k.clone(), Node::from_json(v))).collect())
+                Node::Object(
+                    map.iter()
+                        .map(|(k, v)| (k.clone(), Node::from_json(v)))
+                        .collect(),
+                )
             }
         }
     }
@@ -121,9 +140,26 @@ impl Node {
 
 /// Singular list item names the server emits; used to read stored JSON back as a tree.
 const KNOWN_ITEMS: &[&str] = &[
-    "Permission", "SecurityGroup", "Tag", "Region", "TagResource", "SnapshotPolicyId", "SecurityGroupId",
-    "SecurityGroupReference", "ReferencingSecurityGroup", "Instance", "InstanceId", "Vpc", "VSwitch",
-    "VSwitchId", "NetworkInterface", "IpAddress", "PrefixList", "Entry", "Zone", "Item",
+    "Permission",
+    "SecurityGroup",
+    "Tag",
+    "Region",
+    "TagResource",
+    "SnapshotPolicyId",
+    "SecurityGroupId",
+    "SecurityGroupReference",
+    "ReferencingSecurityGroup",
+    "Instance",
+    "InstanceId",
+    "Vpc",
+    "VSwitch",
+    "VSwitchId",
+    "NetworkInterface",
+    "IpAddress",
+    "PrefixList",
+    "Entry",
+    "Zone",
+    "Item",
 ];
 
 fn static_item_name(name: &str) -> Option<&'static str> {
@@ -185,7 +221,8 @@ impl ObjectBuilder {
 /// The success body: the handler's fields plus `RequestId`, as JSON or as
 /// `<{Action}Response>` XML.
 pub fn success_body(format: Format, action: &str, request_id: &str, body: &Node) -> String {
-    let mut fields: Vec<(String, Node)> = vec![("RequestId".to_string(), Node::Str(request_id.to_string()))];
+    let mut fields: Vec<(String, Node)> =
+        vec![("RequestId".to_string(), Node::Str(request_id.to_string()))];
     if let Node::Object(rest) = body {
         fields.extend(rest.iter().filter(|(k, _)| k != "RequestId").cloned());
     }
@@ -209,7 +246,13 @@ mod tests {
             .str("SecurityGroupId", "sg-1")
             .field(
                 "Permissions",
-                Node::list("Permission", [Node::object().str("Priority", "1").str("Description", "a<b").build()]),
+                Node::list(
+                    "Permission",
+                    [Node::object()
+                        .str("Priority", "1")
+                        .str("Description", "a<b")
+                        .build()],
+                ),
             )
             .field("Tags", Node::list("Tag", []))
             .build()

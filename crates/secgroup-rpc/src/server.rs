@@ -72,7 +72,10 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { max_body_bytes: 1024 * 1024, max_clock_skew: chrono::Duration::minutes(15) }
+        ServerConfig {
+            max_body_bytes: 1024 * 1024,
+            max_clock_skew: chrono::Duration::minutes(15),
+        }
     }
 }
 
@@ -83,16 +86,32 @@ struct Shared<C> {
 }
 
 /// The axum application answering every path with the RPC protocol.
-pub fn app<C: CredentialStore>(router: Router, credentials: Arc<C>, config: ServerConfig) -> axum::Router {
-    let shared = Arc::new(Shared { router, credentials, config });
+pub fn app<C: CredentialStore>(
+    router: Router,
+    credentials: Arc<C>,
+    config: ServerConfig,
+) -> axum::Router {
+    let shared = Arc::new(Shared {
+        router,
+        credentials,
+        config,
+    });
     axum::Router::new().fallback(handle::<C>).with_state(shared)
 }
 
-async fn handle<C: CredentialStore>(State(shared): State<Arc<Shared<C>>>, request: Request) -> Response {
+async fn handle<C: CredentialStore>(
+    State(shared): State<Arc<Shared<C>>>,
+    request: Request,
+) -> Response {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string().to_uppercase();
     let (parts, body) = request.into_parts();
-    let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("ecs.aliyuncs.com").to_string();
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("ecs.aliyuncs.com")
+        .to_string();
     let query = parts.uri.query().unwrap_or("").to_string();
     // Format and action must be known before anything can fail, to render the failure.
     let early_params = Params::from_query_and_form(&query, None);
@@ -117,14 +136,30 @@ async fn handle<C: CredentialStore>(State(shared): State<Arc<Shared<C>>>, reques
         action = action_of(&params, &parts.headers);
         let version = header_or_param(&parts.headers, "x-acs-version", &params, "Version")
             .ok_or_else(|| RpcError::missing_parameter("Version"))?;
-        let name = action.clone().ok_or_else(|| RpcError::missing_parameter("Action"))?;
-        let product = shared.router.by_version(&version).ok_or_else(RpcError::invalid_version)?;
+        let name = action
+            .clone()
+            .ok_or_else(|| RpcError::missing_parameter("Action"))?;
+        let product = shared
+            .router
+            .by_version(&version)
+            .ok_or_else(RpcError::invalid_version)?;
         product_code = product.code();
         if !product.has_action(&name) {
             return Err(RpcError::action_not_found());
         }
-        let signed = SignedRequest { method: parts.method.as_str(), params: &params, headers: &parts.headers, body: &body };
-        let who = authenticate(shared.credentials.as_ref(), &signed, Utc::now(), shared.config.max_clock_skew).await?;
+        let signed = SignedRequest {
+            method: parts.method.as_str(),
+            params: &params,
+            headers: &parts.headers,
+            body: &body,
+        };
+        let who = authenticate(
+            shared.credentials.as_ref(),
+            &signed,
+            Utc::now(),
+            shared.config.max_clock_skew,
+        )
+        .await?;
         if who.scheme == Scheme::V3 && params.get("Format").is_none() {
             format = Format::Json;
         }
@@ -141,8 +176,16 @@ async fn handle<C: CredentialStore>(State(shared): State<Arc<Shared<C>>>, reques
 
     let action_name = action.as_deref().unwrap_or("");
     let (status, text, code) = match &outcome {
-        Ok(node) => (StatusCode::OK, success_body(format, action_name, &request_id, node), None),
-        Err(err) => (err.status, error_body(format, err, &request_id, &host, product_code), Some(err.code.to_string())),
+        Ok(node) => (
+            StatusCode::OK,
+            success_body(format, action_name, &request_id, node),
+            None,
+        ),
+        Err(err) => (
+            err.status,
+            error_body(format, err, &request_id, &host, product_code),
+            Some(err.code.to_string()),
+        ),
     };
     tracing::info!(
         method = %parts.method,
@@ -155,7 +198,10 @@ async fn handle<C: CredentialStore>(State(shared): State<Arc<Shared<C>>>, reques
     );
     let mut response = Response::new(Body::from(text));
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-acs-request-id", value);
     }
@@ -189,20 +235,33 @@ fn action_of(params: &Params, headers: &HeaderMap) -> Option<String> {
 }
 
 /// The `x-acs-*` header wins over the parameter, as the Tea SDKs send only the header.
-fn header_or_param(headers: &HeaderMap, header_name: &str, params: &Params, param: &str) -> Option<String> {
+fn header_or_param(
+    headers: &HeaderMap,
+    header_name: &str,
+    params: &Params,
+    param: &str,
+) -> Option<String> {
     headers
         .get(header_name)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty())
         .map(str::to_string)
-        .or_else(|| params.get(param).filter(|v| !v.is_empty()).map(str::to_string))
+        .or_else(|| {
+            params
+                .get(param)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        })
 }
 
 fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+        .is_some_and(|ct| {
+            ct.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        })
 }
 
 /// Reads at most `limit` bytes; a larger request is refused without reading the rest.
@@ -214,5 +273,7 @@ async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<B
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(RpcError::request_too_large(limit));
     }
-    axum::body::to_bytes(body, limit).await.map_err(|_| RpcError::request_too_large(limit))
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| RpcError::request_too_large(limit))
 }

@@ -16,7 +16,10 @@ pub struct StoreCredentials<S> {
 
 impl<S: Store> StoreCredentials<S> {
     pub fn new(store: Arc<S>) -> Self {
-        StoreCredentials { store, known: RwLock::new(HashMap::new()) }
+        StoreCredentials {
+            store,
+            known: RwLock::new(HashMap::new()),
+        }
     }
 }
 
@@ -28,21 +31,43 @@ fn to_credential_error(err: StoreError) -> CredentialStoreError {
 }
 
 impl<S: Store> CredentialStore for StoreCredentials<S> {
-    async fn credential(&self, access_key_id: &str) -> Result<Option<Credential>, CredentialStoreError> {
-        if let Some(found) = self.known.read().ok().and_then(|k| k.get(access_key_id).cloned()) {
+    async fn credential(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<Credential>, CredentialStoreError> {
+        if let Some(found) = self
+            .known
+            .read()
+            .ok()
+            .and_then(|k| k.get(access_key_id).cloned())
+        {
             return Ok(Some(found));
         }
         let id = access_key_id.to_string();
-        let record = self.store.read(move |tx| tx.access_key(&id)).await.map_err(to_credential_error)?;
-        let Some(record) = record else { return Ok(None) };
-        let credential = Credential { account_id: record.account_id.clone(), secret: AccessKeySecret::new(record.secret.clone()) };
+        let record = self
+            .store
+            .read(move |tx| tx.access_key(&id))
+            .await
+            .map_err(to_credential_error)?;
+        let Some(record) = record else {
+            return Ok(None);
+        };
+        let credential = Credential {
+            account_id: record.account_id.clone(),
+            secret: AccessKeySecret::new(record.secret.clone()),
+        };
         if let Ok(mut known) = self.known.write() {
             known.insert(access_key_id.to_string(), credential.clone());
         }
         Ok(Some(credential))
     }
 
-    async fn claim_nonce(&self, access_key_id: &str, nonce: &str, expires_at: DateTime<Utc>) -> Result<bool, CredentialStoreError> {
+    async fn claim_nonce(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, CredentialStoreError> {
         let (id, nonce) = (access_key_id.to_string(), nonce.to_string());
         self.store
             .write(move |tx| tx.claim_nonce(&id, &nonce, expires_at, Utc::now()))

@@ -13,7 +13,11 @@ pub fn open(url: &str) -> anyhow::Result<Arc<SqliteStore>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         bail!("PostgreSQL storage is not available in this build yet; use sqlite://PATH");
     }
-    let url = if url.contains("://") || url.starts_with("sqlite:") { url.to_string() } else { format!("sqlite://{url}") };
+    let url = if url.contains("://") || url.starts_with("sqlite:") {
+        url.to_string()
+    } else {
+        format!("sqlite://{url}")
+    };
     if !url.starts_with("sqlite:") {
         bail!("unsupported database URL {url:?}: expected sqlite://PATH");
     }

@@ -25,7 +25,11 @@ pub struct Settings {
 /// The HTTP application over `store`.
 pub fn app<S: Store>(store: Arc<S>, settings: Settings) -> axum::Router {
     let router = Router::new().with(Arc::new(Ecs::new(store.clone(), settings.ecs)));
-    secgroup_rpc::server::app(router, Arc::new(StoreCredentials::new(store)), settings.server)
+    secgroup_rpc::server::app(
+        router,
+        Arc::new(StoreCredentials::new(store)),
+        settings.server,
+    )
 }
 
 /// How long in-flight requests may take to finish after shutdown is asked for.

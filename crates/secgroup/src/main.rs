@@ -12,7 +12,11 @@ use secgroup_domain::regions::RegionCatalog;
 use secgroup_domain::{Store, StoreError};
 
 #[derive(Parser)]
-#[command(name = "secgroup", version, about = "Alibaba Cloud ECS security groups, as software you run yourself")]
+#[command(
+    name = "secgroup",
+    version,
+    about = "Alibaba Cloud ECS security groups, as software you run yourself"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -60,7 +64,9 @@ enum AccountCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve(args).await,
@@ -71,7 +77,9 @@ fn main() -> anyhow::Result<()> {
 
 async fn create_account(db: DatabaseArg) -> anyhow::Result<()> {
     let store = database::open(&db.database)?;
-    let key = store.write(|tx| accounts::create_account(tx, false, Utc::now())).await?;
+    let key = store
+        .write(|tx| accounts::create_account(tx, false, Utc::now()))
+        .await?;
     let out = serde_json::json!({
         "AccountId": key.account_id,
         "AccessKeyId": key.access_key_id,
@@ -84,7 +92,8 @@ async fn create_account(db: DatabaseArg) -> anyhow::Result<()> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SECGROUP_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_env("SECGROUP_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -98,7 +107,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.ecs.limits.security_groups_per_region = args.max_security_groups;
     settings.server.max_body_bytes = args.max_request_bytes;
 
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
     tracing::info!(listen = %listener.local_addr()?, database = %args.db.database, "secgroup serving");
     secgroup::serve(listener, store, settings, shutdown_signal()).await?;
     tracing::info!("secgroup stopped");
@@ -107,13 +118,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// Makes the configured key exist, or generates one when the database holds none.
 async fn bootstrap_key<S: Store>(store: &S) -> anyhow::Result<()> {
-    let configured = match (std::env::var("SECGROUP_ACCESS_KEY_ID"), std::env::var("SECGROUP_ACCESS_KEY_SECRET")) {
+    let configured = match (
+        std::env::var("SECGROUP_ACCESS_KEY_ID"),
+        std::env::var("SECGROUP_ACCESS_KEY_SECRET"),
+    ) {
         (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
         _ => None,
     };
     let outcome = store
         .write(move |tx| {
-            let configured = configured.as_ref().map(|(id, secret)| (id.as_str(), secret.as_str()));
+            let configured = configured
+                .as_ref()
+                .map(|(id, secret)| (id.as_str(), secret.as_str()));
             accounts::bootstrap_keys(tx, configured, Utc::now())
         })
         .await
@@ -128,7 +144,9 @@ async fn bootstrap_key<S: Store>(store: &S) -> anyhow::Result<()> {
             tracing::info!(access_key_id = %key.access_key_id, "generated the first AccessKey (printed above)");
         }
         Bootstrap::ConfiguredConflict => {
-            tracing::warn!("SECGROUP_ACCESS_KEY_ID exists with another secret or account; left unchanged")
+            tracing::warn!(
+                "SECGROUP_ACCESS_KEY_ID exists with another secret or account; left unchanged"
+            )
         }
         Bootstrap::Configured | Bootstrap::Existing => {}
     }

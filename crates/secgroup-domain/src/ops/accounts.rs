@@ -7,7 +7,11 @@ use crate::model::AccessKeyRecord;
 use crate::store::{StoreError, Tx};
 
 /// Creates a new account with one fresh AccessKey.
-pub fn create_account(tx: &mut dyn Tx, is_default: bool, now: DateTime<Utc>) -> Result<AccessKeyRecord, StoreError> {
+pub fn create_account(
+    tx: &mut dyn Tx,
+    is_default: bool,
+    now: DateTime<Utc>,
+) -> Result<AccessKeyRecord, StoreError> {
     let account_id = ids::new_account_id();
     tx.insert_account(&account_id, is_default, now)?;
     let key = AccessKeyRecord {
@@ -54,7 +58,11 @@ pub fn bootstrap_keys(
         Some((id, secret)) => {
             let account_id = default_account(tx, now)?;
             match tx.access_key(id)? {
-                Some(existing) if existing.secret == secret && existing.account_id == account_id => Ok(Bootstrap::Configured),
+                Some(existing)
+                    if existing.secret == secret && existing.account_id == account_id =>
+                {
+                    Ok(Bootstrap::Configured)
+                }
                 Some(_) => Ok(Bootstrap::ConfiguredConflict),
                 None => {
                     tx.insert_access_key(&AccessKeyRecord {

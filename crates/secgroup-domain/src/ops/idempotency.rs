@@ -21,9 +21,15 @@ pub struct ClientToken {
 
 impl ClientToken {
     /// `parameters` are the request's business parameters (action included), in any order.
-    pub fn new<'a>(token: &str, parameters: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, DomainError> {
+    pub fn new<'a>(
+        token: &str,
+        parameters: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, DomainError> {
         validate::client_token(token)?;
-        let mut pairs: Vec<(&str, &str)> = parameters.into_iter().filter(|(k, _)| *k != "ClientToken").collect();
+        let mut pairs: Vec<(&str, &str)> = parameters
+            .into_iter()
+            .filter(|(k, _)| *k != "ClientToken")
+            .collect();
         pairs.sort_unstable();
         let mut hasher = Sha256::new();
         for (k, v) in pairs {
@@ -33,7 +39,10 @@ impl ClientToken {
             hasher.update((v.len() as u64).to_le_bytes());
             hasher.update(v.as_bytes());
         }
-        Ok(ClientToken { token: token.to_string(), fingerprint: hex::encode(hasher.finalize()) })
+        Ok(ClientToken {
+            token: token.to_string(),
+            fingerprint: hex::encode(hasher.finalize()),
+        })
     }
 }
 
@@ -54,10 +63,12 @@ where
         if seen.fingerprint != token.fingerprint {
             return Err(DomainError::IdempotentParameterMismatch);
         }
-        return serde_json::from_str(&seen.result).map_err(|e| StoreError::Other(format!("stored result: {e}")).into());
+        return serde_json::from_str(&seen.result)
+            .map_err(|e| StoreError::Other(format!("stored result: {e}")).into());
     }
     let result = op(tx)?;
-    let stored = serde_json::to_string(&result).map_err(|e| StoreError::Other(format!("result: {e}")))?;
+    let stored =
+        serde_json::to_string(&result).map_err(|e| StoreError::Other(format!("result: {e}")))?;
     tx.insert_client_token(&ClientTokenRecord {
         account_id: account_id.to_string(),
         token: token.token.clone(),
@@ -74,7 +85,8 @@ mod tests {
 
     #[test]
     fn fingerprint_ignores_order_and_the_token_itself() {
-        let a = ClientToken::new("t", [("A", "1"), ("B", "2"), ("ClientToken", "t")]).expect("valid");
+        let a =
+            ClientToken::new("t", [("A", "1"), ("B", "2"), ("ClientToken", "t")]).expect("valid");
         let b = ClientToken::new("t", [("B", "2"), ("A", "1")]).expect("valid");
         let c = ClientToken::new("t", [("A", "12"), ("B", "")]).expect("valid");
         assert_eq!(a, b);

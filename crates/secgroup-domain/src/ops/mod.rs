@@ -15,6 +15,8 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { security_groups_per_region: 100 }
+        Limits {
+            security_groups_per_region: 100,
+        }
     }
 }

@@ -62,14 +62,26 @@ pub fn create(
     };
     tx.insert_security_group(&group)?;
     if !new.tags.is_empty() {
-        tx.set_tags(account_id, ResourceType::SecurityGroup, &group.id, &new.tags)?;
+        tx.set_tags(
+            account_id,
+            ResourceType::SecurityGroup,
+            &group.id,
+            &new.tags,
+        )?;
     }
-    Ok(Created { security_group_id: group.id })
+    Ok(Created {
+        security_group_id: group.id,
+    })
 }
 
 /// The group `id` of this account in this region. A group of another account or region
 /// answers exactly like one that does not exist.
-pub fn get(tx: &mut dyn Tx, account_id: &str, region_id: &str, id: &str) -> Result<SecurityGroup, DomainError> {
+pub fn get(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    region_id: &str,
+    id: &str,
+) -> Result<SecurityGroup, DomainError> {
     validate::security_group_id(id)?;
     tx.security_group(account_id, id)?
         .filter(|g| g.region_id == region_id)
@@ -103,20 +115,38 @@ pub struct GroupFilter {
 impl GroupFilter {
     fn matches(&self, view: &GroupView) -> bool {
         let g = &view.group;
-        self.id_sets.iter().all(|set| set.iter().any(|id| *id == g.id))
+        self.id_sets
+            .iter()
+            .all(|set| set.iter().any(|id| *id == g.id))
             && self.vpc_id.as_ref().is_none_or(|v| *v == g.vpc_id)
-            && self.name.as_ref().is_none_or(|n| if self.fuzzy_name { g.name.contains(n.as_str()) } else { *n == g.name })
+            && self.name.as_ref().is_none_or(|n| {
+                if self.fuzzy_name {
+                    g.name.contains(n.as_str())
+                } else {
+                    *n == g.name
+                }
+            })
             && self.group_type.is_none_or(|t| t == g.group_type)
             && self.in_vpc.is_none_or(|vpc| vpc == !g.vpc_id.is_empty())
-            && self.resource_group_id.as_ref().is_none_or(|r| *r == g.resource_group_id)
+            && self
+                .resource_group_id
+                .as_ref()
+                .is_none_or(|r| *r == g.resource_group_id)
             && self.tags.iter().all(|(key, value)| {
-                view.tags.iter().any(|t| t.key == *key && value.as_ref().is_none_or(|v| *v == t.value))
+                view.tags
+                    .iter()
+                    .any(|t| t.key == *key && value.as_ref().is_none_or(|v| *v == t.value))
             })
     }
 }
 
 /// Every matching group of the account in the region, oldest first.
-pub fn list(tx: &mut dyn Tx, account_id: &str, region_id: &str, filter: &GroupFilter) -> Result<Vec<GroupView>, DomainError> {
+pub fn list(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    region_id: &str,
+    filter: &GroupFilter,
+) -> Result<Vec<GroupView>, DomainError> {
     let mut tags = tx.all_tags(account_id, ResourceType::SecurityGroup)?;
     Ok(tx
         .security_groups(account_id, region_id)?
@@ -172,7 +202,12 @@ pub fn modify_inner_access_policy(
     Ok(())
 }
 
-pub fn delete(tx: &mut dyn Tx, account_id: &str, region_id: &str, id: &str) -> Result<(), DomainError> {
+pub fn delete(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    region_id: &str,
+    id: &str,
+) -> Result<(), DomainError> {
     get(tx, account_id, region_id, id)?;
     tx.delete_security_group(account_id, id)?;
     Ok(())

@@ -21,7 +21,9 @@ fn check_resources(
     }
     for id in resource_ids {
         let exists = match resource_type {
-            ResourceType::SecurityGroup => security_groups::get(tx, account_id, region_id, id).is_ok(),
+            ResourceType::SecurityGroup => {
+                security_groups::get(tx, account_id, region_id, id).is_ok()
+            }
         };
         if !exists {
             return Err(DomainError::ResourceNotFound(id.clone()));
@@ -81,7 +83,11 @@ pub fn untag(
     for id in resource_ids {
         let remaining: Vec<Tag> = match which {
             Untag::All => Vec::new(),
-            Untag::Keys(keys) => tx.tags(account_id, resource_type, id)?.into_iter().filter(|t| !keys.contains(&t.key)).collect(),
+            Untag::Keys(keys) => tx
+                .tags(account_id, resource_type, id)?
+                .into_iter()
+                .filter(|t| !keys.contains(&t.key))
+                .collect(),
         };
         tx.set_tags(account_id, resource_type, id, &remaining)?;
     }
@@ -110,7 +116,11 @@ pub fn list(
         return Err(DomainError::TooManyResources(MAX_RESOURCES_PER_REQUEST));
     }
     let in_region: Vec<String> = match resource_type {
-        ResourceType::SecurityGroup => tx.security_groups(account_id, region_id)?.into_iter().map(|g| g.id).collect(),
+        ResourceType::SecurityGroup => tx
+            .security_groups(account_id, region_id)?
+            .into_iter()
+            .map(|g| g.id)
+            .collect(),
     };
     let mut all = tx.all_tags(account_id, resource_type)?;
     let mut out = Vec::new();
@@ -118,12 +128,18 @@ pub fn list(
         if !resource_ids.is_empty() && !resource_ids.contains(&id) {
             continue;
         }
-        let Some(tags) = all.remove(&id) else { continue };
-        let matches = filters
-            .iter()
-            .all(|(k, v)| tags.iter().any(|t| t.key == *k && v.as_ref().is_none_or(|v| *v == t.value)));
+        let Some(tags) = all.remove(&id) else {
+            continue;
+        };
+        let matches = filters.iter().all(|(k, v)| {
+            tags.iter()
+                .any(|t| t.key == *k && v.as_ref().is_none_or(|v| *v == t.value))
+        });
         if matches {
-            out.extend(tags.into_iter().map(|tag| TaggedResource { resource_id: id.clone(), tag }));
+            out.extend(tags.into_iter().map(|tag| TaggedResource {
+                resource_id: id.clone(),
+                tag,
+            }));
         }
     }
     Ok(out)

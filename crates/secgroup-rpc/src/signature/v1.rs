@@ -9,9 +9,17 @@ use crate::encode::{canonical_query, percent_encode};
 /// The StringToSign: `METHOD&%2F&enc(canonical query)`. Every parameter except `Signature`
 /// takes part, empty values included (the legacy SDK signs `SignatureType=`). The canonical
 /// query is encoded a second time, so `%` becomes `%25` — that double encoding is the spec.
-pub fn string_to_sign<'a>(method: &str, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+pub fn string_to_sign<'a>(
+    method: &str,
+    params: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> String {
     let query = canonical_query(params.into_iter().filter(|(k, _)| *k != "Signature"));
-    format!("{}&{}&{}", method, percent_encode("/"), percent_encode(&query))
+    format!(
+        "{}&{}&{}",
+        method,
+        percent_encode("/"),
+        percent_encode(&query)
+    )
 }
 
 /// Base64(HMAC-SHA1(secret + "&", string_to_sign)).
@@ -44,7 +52,8 @@ mod tests {
             ("Version", "2014-05-26"),
         ];
         let sts = string_to_sign("GET", params);
-        assert!(sts.starts_with("GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeRegions%26Format%3DXML"));
+        assert!(sts
+            .starts_with("GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeRegions%26Format%3DXML"));
         assert!(sts.contains("Timestamp%3D2016-02-23T12%253A46%253A24Z"));
         assert_eq!(sign("testsecret", &sts), "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
     }

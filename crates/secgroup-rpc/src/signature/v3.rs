@@ -25,13 +25,24 @@ pub fn parse_authorization(header: &str) -> Option<Authorization> {
         match name.trim() {
             "Credential" => key = Some(value.trim().to_string()),
             "SignedHeaders" => {
-                signed = Some(value.trim().split(';').filter(|h| !h.is_empty()).map(str::to_ascii_lowercase).collect())
+                signed = Some(
+                    value
+                        .trim()
+                        .split(';')
+                        .filter(|h| !h.is_empty())
+                        .map(str::to_ascii_lowercase)
+                        .collect(),
+                )
             }
             "Signature" => signature = Some(value.trim().to_string()),
             _ => {}
         }
     }
-    Some(Authorization { access_key_id: key?, signed_headers: signed?, signature: signature? })
+    Some(Authorization {
+        access_key_id: key?,
+        signed_headers: signed?,
+        signature: signature?,
+    })
 }
 
 /// The canonical request: method, `/`, the query (not the body), exactly the signed
@@ -105,18 +116,37 @@ mod tests {
     #[test]
     fn documented_vector_stage_by_stage() {
         assert_eq!(hex_sha256(b""), EMPTY_SHA256);
-        let query = [("SecurityGroupId", "sg-bp67acfmxazb4p****"), ("RegionId", "cn-hangzhou"), ("Description", "a b")];
+        let query = [
+            ("SecurityGroupId", "sg-bp67acfmxazb4p****"),
+            ("RegionId", "cn-hangzhou"),
+            ("Description", "a b"),
+        ];
         let auth = parse_authorization(
             "ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=e5f7769433fcaf96a50636fb89c1368a2aedeca2e21a26454691d7b95744e8f6",
         )
         .expect("parses");
         assert_eq!(auth.access_key_id, "testid");
-        let cr = canonical_request("POST", query, vector_headers, &auth.signed_headers, EMPTY_SHA256);
+        let cr = canonical_request(
+            "POST",
+            query,
+            vector_headers,
+            &auth.signed_headers,
+            EMPTY_SHA256,
+        );
         let lines: Vec<&str> = cr.split('\n').collect();
-        assert_eq!(lines[2], "Description=a%20b&RegionId=cn-hangzhou&SecurityGroupId=sg-bp67acfmxazb4p%2A%2A%2A%2A");
-        assert_eq!(lines[lines.len() - 2], "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version");
+        assert_eq!(
+            lines[2],
+            "Description=a%20b&RegionId=cn-hangzhou&SecurityGroupId=sg-bp67acfmxazb4p%2A%2A%2A%2A"
+        );
+        assert_eq!(
+            lines[lines.len() - 2],
+            "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version"
+        );
         let sts = string_to_sign(&cr);
-        assert_eq!(sts, "ACS3-HMAC-SHA256\n7a1e8657d9ae86c27dc0cd5be2dd6159e9d4dd34e2779aaa95be3e397271d28f");
+        assert_eq!(
+            sts,
+            "ACS3-HMAC-SHA256\n7a1e8657d9ae86c27dc0cd5be2dd6159e9d4dd34e2779aaa95be3e397271d28f"
+        );
         assert_eq!(sign("testsecret", &sts), auth.signature);
     }
 
