@@ -139,101 +139,109 @@ pub async fn authenticate<C: CredentialStore>(
     now: DateTime<Utc>,
     max_skew: chrono::Duration,
 ) -> Result<Authenticated, RpcError> {
-    let scheme = req.scheme();
-    // Gather what each scheme signs, so the checks below are shared.
-    let (access_key_id, timestamp, nonce, provided, string_to_sign_with): (
-        String,
-        String,
-        String,
-        String,
-        Box<dyn Fn(&str) -> (String, String) + Send + Sync + '_>,
-    ) = match scheme {
-        Scheme::V1 => {
-            let p = req.params;
-            let signature = p
-                .get("Signature")
-                .ok_or_else(|| RpcError::missing_parameter("Signature"))?;
-            let key = p
-                .get("AccessKeyId")
-                .ok_or_else(|| RpcError::missing_parameter("AccessKeyId"))?;
-            let timestamp = p
-                .get("Timestamp")
-                .ok_or_else(|| RpcError::missing_parameter("Timestamp"))?;
-            let nonce = p
-                .get("SignatureNonce")
-                .filter(|n| !n.is_empty())
-                .ok_or_else(|| RpcError::missing_parameter("SignatureNonce"))?;
-            if !p.get("SignatureMethod").is_some_and(|m| m == "HMAC-SHA1") {
-                return Err(RpcError::invalid_signature_method());
-            }
-            if !p.get("SignatureVersion").is_some_and(|v| v == "1.0") {
-                return Err(RpcError::invalid_signature_version());
-            }
-            let sts = v1::string_to_sign(req.method, p.iter());
-            (
-                key.to_string(),
-                timestamp.to_string(),
-                nonce.to_string(),
-                signature.to_string(),
-                Box::new(move |secret: &str| (v1::sign(secret, &sts), sts.clone())),
-            )
-        }
-        Scheme::V3 => {
-            let auth = req
-                .authorization()
-                .and_then(v3::parse_authorization)
-                .ok_or_else(RpcError::incomplete_signature)?;
-            let date = req
-                .header("x-acs-date")
-                .ok_or_else(|| RpcError::missing_parameter("x-acs-date"))?;
-            let nonce = req
-                .header("x-acs-signature-nonce")
-                .filter(|n| !n.is_empty())
-                .ok_or_else(|| RpcError::missing_parameter("x-acs-signature-nonce"))?;
-            // Hash the body we actually received, so a tampered body cannot verify.
-            let payload_hash = v3::hex_sha256(req.body);
-            let canonical = v3::canonical_request(
-                req.method,
-                req.params.query_pairs(),
-                |name| req.header(name),
-                &auth.signed_headers,
-                &payload_hash,
-            );
-            let sts = v3::string_to_sign(&canonical);
-            (
-                auth.access_key_id,
-                date,
-                nonce,
-                auth.signature,
-                Box::new(move |secret: &str| (v3::sign(secret, &sts), sts.clone())),
-            )
-        }
+    let claim = match req.scheme() {
+        Scheme::V1 => v1_claim(req)?,
+        Scheme::V3 => v3_claim(req)?,
     };
-
     let credential = store
-        .credential(&access_key_id)
+        .credential(&claim.access_key_id)
         .await?
         .ok_or_else(RpcError::access_key_not_found)?;
-    let signed_at = parse_timestamp(&timestamp).ok_or_else(RpcError::timestamp_format)?;
+    let signed_at = parse_timestamp(&claim.timestamp).ok_or_else(RpcError::timestamp_format)?;
     if (now - signed_at).abs() > max_skew {
         return Err(RpcError::timestamp_expired());
     }
-    let (computed, string_to_sign) = string_to_sign_with(credential.secret.expose());
-    if !signatures_match(&computed, &provided) {
-        return Err(RpcError::signature_mismatch(&string_to_sign));
+    let computed = match claim.scheme {
+        Scheme::V1 => v1::sign(credential.secret.expose(), &claim.string_to_sign),
+        Scheme::V3 => v3::sign(credential.secret.expose(), &claim.string_to_sign),
+    };
+    if !signatures_match(&computed, &claim.signature) {
+        return Err(RpcError::signature_mismatch(&claim.string_to_sign));
     }
     // A nonce must stay unique for as long as its timestamp would still be accepted.
     let expires_at = signed_at + max_skew;
     if !store
-        .claim_nonce(&access_key_id, &nonce, expires_at)
+        .claim_nonce(&claim.access_key_id, &claim.nonce, expires_at)
         .await?
     {
         return Err(RpcError::nonce_used());
     }
     Ok(Authenticated {
         account_id: credential.account_id,
-        access_key_id,
-        scheme,
+        access_key_id: claim.access_key_id,
+        scheme: claim.scheme,
+    })
+}
+
+/// What a request claims about its signature; the string to sign needs no secret.
+struct SignatureClaim {
+    scheme: Scheme,
+    access_key_id: String,
+    timestamp: String,
+    nonce: String,
+    signature: String,
+    string_to_sign: String,
+}
+
+fn v1_claim(req: &SignedRequest<'_>) -> Result<SignatureClaim, RpcError> {
+    let p = req.params;
+    let signature = p
+        .get("Signature")
+        .ok_or_else(|| RpcError::missing_parameter("Signature"))?;
+    let key = p
+        .get("AccessKeyId")
+        .ok_or_else(|| RpcError::missing_parameter("AccessKeyId"))?;
+    let timestamp = p
+        .get("Timestamp")
+        .ok_or_else(|| RpcError::missing_parameter("Timestamp"))?;
+    let nonce = p
+        .get("SignatureNonce")
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| RpcError::missing_parameter("SignatureNonce"))?;
+    if p.get("SignatureMethod") != Some("HMAC-SHA1") {
+        return Err(RpcError::invalid_signature_method());
+    }
+    if p.get("SignatureVersion") != Some("1.0") {
+        return Err(RpcError::invalid_signature_version());
+    }
+    Ok(SignatureClaim {
+        scheme: Scheme::V1,
+        access_key_id: key.to_string(),
+        timestamp: timestamp.to_string(),
+        nonce: nonce.to_string(),
+        signature: signature.to_string(),
+        string_to_sign: v1::string_to_sign(req.method, p.iter()),
+    })
+}
+
+fn v3_claim(req: &SignedRequest<'_>) -> Result<SignatureClaim, RpcError> {
+    let auth = req
+        .authorization()
+        .and_then(v3::parse_authorization)
+        .ok_or_else(RpcError::incomplete_signature)?;
+    let date = req
+        .header("x-acs-date")
+        .ok_or_else(|| RpcError::missing_parameter("x-acs-date"))?;
+    let nonce = req
+        .header("x-acs-signature-nonce")
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| RpcError::missing_parameter("x-acs-signature-nonce"))?;
+    // Hash the body actually received, so a tampered body cannot verify.
+    let payload_hash = v3::hex_sha256(req.body);
+    let canonical = v3::canonical_request(
+        req.method,
+        req.params.query_pairs(),
+        |name| req.header(name),
+        &auth.signed_headers,
+        &payload_hash,
+    );
+    Ok(SignatureClaim {
+        scheme: Scheme::V3,
+        access_key_id: auth.access_key_id,
+        timestamp: date,
+        nonce,
+        signature: auth.signature,
+        string_to_sign: v3::string_to_sign(&canonical),
     })
 }
 

@@ -125,7 +125,7 @@ async fn first_start_prints_a_generated_key_once_and_account_create_prints_json(
     server.wait().expect("wait");
 
     // Second start: a key exists, nothing is printed.
-    let mut server = start(&db, addr, None);
+    let server = start(&db, addr, None);
     signal(&server, "-TERM");
     let out = server.wait_with_output().expect("output");
     assert!(
@@ -176,7 +176,7 @@ async fn configured_key_is_idempotent_across_starts() {
     let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
     let addr = free_port();
     for _ in 0..2 {
-        let mut server = start(&db, addr, Some(("LTAIsame", "samesecret")));
+        let server = start(&db, addr, Some(("LTAIsame", "samesecret")));
         let c = TestClient::new(addr, "LTAIsame", "samesecret");
         assert_eq!(c.call("DescribeRegions", &[]).await.status, 200);
         signal(&server, "-TERM");

@@ -115,9 +115,7 @@ pub struct GroupFilter {
 impl GroupFilter {
     fn matches(&self, view: &GroupView) -> bool {
         let g = &view.group;
-        self.id_sets
-            .iter()
-            .all(|set| set.iter().any(|id| *id == g.id))
+        self.id_sets.iter().all(|set| set.contains(&g.id))
             && self.vpc_id.as_ref().is_none_or(|v| *v == g.vpc_id)
             && self.name.as_ref().is_none_or(|n| {
                 if self.fuzzy_name {
@@ -127,7 +125,9 @@ impl GroupFilter {
                 }
             })
             && self.group_type.is_none_or(|t| t == g.group_type)
-            && self.in_vpc.is_none_or(|vpc| vpc == !g.vpc_id.is_empty())
+            && self
+                .in_vpc
+                .is_none_or(|in_vpc| in_vpc != g.vpc_id.is_empty())
             && self
                 .resource_group_id
                 .as_ref()

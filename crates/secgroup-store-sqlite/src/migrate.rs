@@ -1,0 +1,102 @@
+//! Versioned schema migrations, embedded in the binary and applied on open.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use secgroup_domain::StoreError;
+
+use crate::error::map_err;
+
+/// Every migration ever shipped, by strictly increasing version. Never edit or renumber a
+/// released one: add a new file instead.
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+/// Applies each migration not yet recorded in `schema_migrations`, each in its own
+/// `BEGIN IMMEDIATE` transaction, so two processes opening the same file at once apply
+/// it exactly once and a failed migration leaves the previous version intact.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version     INTEGER NOT NULL PRIMARY KEY,
+             applied_at  TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+         )",
+    )
+    .map_err(map_err)?;
+
+    let newest_known = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    let current = current_version(conn)?;
+    if current > newest_known {
+        return Err(StoreError::Other(format!(
+            "database schema version {current} is newer than this build knows ({newest_known})"
+        )));
+    }
+
+    for (version, sql) in MIGRATIONS {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(map_err)?;
+        let applied = tx
+            .query_row(
+                "SELECT 1 FROM schema_migrations WHERE version = ?1",
+                [version],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(map_err)?
+            .is_some();
+        if !applied {
+            tx.execute_batch(sql).map_err(|e| {
+                StoreError::Other(format!("migration {version} failed: {}", map_err(e)))
+            })?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES (?1)",
+                [version],
+            )
+            .map_err(map_err)?;
+        }
+        tx.commit().map_err(map_err)?;
+    }
+    Ok(newest_known)
+}
+
+/// The highest applied version, 0 for a new database.
+pub(crate) fn current_version(conn: &Connection) -> Result<i64, StoreError> {
+    conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |row| row.get(0),
+    )
+    .map_err(map_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_strictly_increase_from_one() {
+        for (expected, (version, sql)) in (1..).zip(MIGRATIONS) {
+            assert_eq!(*version, expected);
+            assert!(!sql.trim().is_empty());
+        }
+    }
+
+    #[test]
+    fn migrating_twice_is_a_no_op() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        let v = migrate(&mut conn).expect("first");
+        assert_eq!(v, MIGRATIONS.len() as i64);
+        assert_eq!(migrate(&mut conn).expect("second"), v);
+        let rows: i64 = conn
+            .query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(rows, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        migrate(&mut conn).expect("migrate");
+        conn.execute("INSERT INTO schema_migrations (version) VALUES (9999)", [])
+            .expect("insert");
+        assert!(matches!(migrate(&mut conn), Err(StoreError::Other(_))));
+    }
+}

@@ -1,0 +1,173 @@
+//! [`Tx`] over a connection inside a begun transaction. The queries live in one module
+//! per topic; this one only routes to them and holds the timestamp encoding.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::Connection;
+use secgroup_domain::{
+    AccessKeyRecord, ClientTokenRecord, ResourceType, SecurityGroup, StoreError, Tag, Tx,
+};
+
+use crate::error::corrupt;
+use crate::{accounts, groups, tags, tokens};
+
+/// Borrows a connection on which the store has begun a transaction (a
+/// `rusqlite::Transaction` derefs to one); the store commits or rolls it back.
+pub(crate) struct SqliteTx<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> SqliteTx<'c> {
+    pub(crate) fn new(conn: &'c Connection) -> SqliteTx<'c> {
+        SqliteTx { conn }
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn insert_account(
+        &mut self,
+        account_id: &str,
+        is_default: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        accounts::insert_account(self.conn, account_id, is_default, now)
+    }
+
+    fn default_account(&mut self) -> Result<Option<String>, StoreError> {
+        accounts::default_account(self.conn)
+    }
+
+    fn insert_access_key(&mut self, key: &AccessKeyRecord) -> Result<(), StoreError> {
+        accounts::insert_access_key(self.conn, key)
+    }
+
+    fn access_key(&mut self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
+        accounts::access_key(self.conn, access_key_id)
+    }
+
+    fn count_access_keys(&mut self) -> Result<u64, StoreError> {
+        accounts::count_access_keys(self.conn)
+    }
+
+    fn claim_nonce(
+        &mut self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        accounts::claim_nonce(self.conn, access_key_id, nonce, expires_at, now)
+    }
+
+    fn insert_security_group(&mut self, group: &SecurityGroup) -> Result<(), StoreError> {
+        groups::insert(self.conn, group)
+    }
+
+    fn security_group(
+        &mut self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<SecurityGroup>, StoreError> {
+        groups::get(self.conn, account_id, id)
+    }
+
+    fn security_groups(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+    ) -> Result<Vec<SecurityGroup>, StoreError> {
+        groups::list(self.conn, account_id, region_id)
+    }
+
+    fn update_security_group(&mut self, group: &SecurityGroup) -> Result<(), StoreError> {
+        groups::update(self.conn, group)
+    }
+
+    fn delete_security_group(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+        groups::delete(self.conn, account_id, id)
+    }
+
+    fn count_security_groups(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+    ) -> Result<u64, StoreError> {
+        groups::count(self.conn, account_id, region_id)
+    }
+
+    fn tags(
+        &mut self,
+        account_id: &str,
+        resource_type: ResourceType,
+        resource_id: &str,
+    ) -> Result<Vec<Tag>, StoreError> {
+        tags::tags(self.conn, account_id, resource_type, resource_id)
+    }
+
+    fn set_tags(
+        &mut self,
+        account_id: &str,
+        resource_type: ResourceType,
+        resource_id: &str,
+        tags: &[Tag],
+    ) -> Result<(), StoreError> {
+        tags::set_tags(self.conn, account_id, resource_type, resource_id, tags)
+    }
+
+    fn all_tags(
+        &mut self,
+        account_id: &str,
+        resource_type: ResourceType,
+    ) -> Result<HashMap<String, Vec<Tag>>, StoreError> {
+        tags::all_tags(self.conn, account_id, resource_type)
+    }
+
+    fn client_token(
+        &mut self,
+        account_id: &str,
+        token: &str,
+    ) -> Result<Option<ClientTokenRecord>, StoreError> {
+        tokens::client_token(self.conn, account_id, token)
+    }
+
+    fn insert_client_token(&mut self, record: &ClientTokenRecord) -> Result<(), StoreError> {
+        tokens::insert_client_token(self.conn, record)
+    }
+}
+
+/// RFC 3339 in UTC with as many fractional digits as needed: whole seconds stay
+/// `2024-01-02T03:04:05Z`, and any value reads back exactly.
+pub(crate) fn encode_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+pub(crate) fn decode_time(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| corrupt("timestamp", s))
+}
+
+/// A counter read from SQLite (always an i64 >= 0) as the trait's u64.
+pub(crate) fn to_count(n: i64) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| corrupt("count", &n.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip_exactly() {
+        for (secs, nanos, text) in [
+            (1_700_000_000, 0, "2023-11-14T22:13:20Z"),
+            (1_700_000_000, 5_000_000, "2023-11-14T22:13:20.005Z"),
+            (1_700_000_000, 123_456_789, "2023-11-14T22:13:20.123456789Z"),
+        ] {
+            let t = DateTime::from_timestamp(secs, nanos).expect("valid");
+            assert_eq!(encode_time(t), text);
+            assert_eq!(decode_time(text).expect("decode"), t);
+        }
+        assert!(decode_time("yesterday").is_err());
+    }
+}
