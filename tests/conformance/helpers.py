@@ -148,3 +148,125 @@ def is_submap(model: Any, raw: Any, path: str = "$") -> list[str]:
     elif model != raw:
         problems.append(f"{path}: model {model!r} != raw {raw!r}")
     return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# security-group rules (test_rules_*.py)
+# ---------------------------------------------------------------------------------------------
+
+SGR_ID = re.compile(r"^sgr-[0-9a-z]{20}$")
+
+# Every string field of a DescribeSecurityGroupAttribute `Permission` (ecs-api.md §6.4);
+# unset ones are "".
+RULE_STRING_FIELDS = (
+    "SecurityGroupRuleId", "Direction", "Policy", "Priority", "IpProtocol", "PortRange",
+    "SourcePortRange", "NicType", "SourceCidrIp", "Ipv6SourceCidrIp", "DestCidrIp", "Ipv6DestCidrIp",
+    "SourceGroupId", "SourceGroupName", "SourceGroupOwnerAccount", "DestGroupId", "DestGroupName",
+    "DestGroupOwnerAccount", "SourcePrefixListId", "SourcePrefixListName", "DestPrefixListId",
+    "DestPrefixListName", "PortRangeListId", "PortRangeListName", "Description", "CreateTime",
+)
+
+AUTHORIZE = {"ingress": "AuthorizeSecurityGroup", "egress": "AuthorizeSecurityGroupEgress"}
+REVOKE = {"ingress": "RevokeSecurityGroup", "egress": "RevokeSecurityGroupEgress"}
+MODIFY_RULE = {"ingress": "ModifySecurityGroupRule", "egress": "ModifySecurityGroupEgressRule"}
+
+
+def rules_of(body: dict) -> list[dict]:
+    """`Permissions.Permission[]` of a DescribeSecurityGroupAttribute body."""
+    perms = body.get("Permissions")
+    assert isinstance(perms, dict) and isinstance(perms.get("Permission"), list), (
+        f"expected Permissions.Permission[]: {body}"
+    )
+    return perms["Permission"]
+
+
+def list_rules(client: Any, sg_id: str, **filters: Any) -> list[dict]:
+    """The group's rules (DescribeSecurityGroupAttribute, all pages when MaxResults is given)."""
+    params = {"RegionId": client.region, "SecurityGroupId": sg_id, **filters}
+    out: list[dict] = []
+    for _ in range(100):
+        body = ok(client.call("DescribeSecurityGroupAttribute", params))
+        out += rules_of(body)
+        token = body.get("NextToken")
+        if not token or "MaxResults" not in filters:
+            return out
+        params = dict(params, NextToken=token)
+    raise AssertionError("DescribeSecurityGroupAttribute paging did not end after 100 pages")
+
+
+def authorize(client: Any, sg_id: str, *perms: dict, direction: str = "ingress", **extra: Any) -> Result:
+    """Authorize(Egress) with `Permissions.N.*` (no Permissions when `perms` is empty)."""
+    params: dict = {"RegionId": client.region, "SecurityGroupId": sg_id, **extra}
+    if perms:
+        params["Permissions"] = list(perms)
+    return client.call(AUTHORIZE[direction], params)
+
+
+def revoke(client: Any, sg_id: str, *perms: dict, direction: str = "ingress", **extra: Any) -> Result:
+    params: dict = {"RegionId": client.region, "SecurityGroupId": sg_id, **extra}
+    if perms:
+        params["Permissions"] = list(perms)
+    return client.call(REVOKE[direction], params)
+
+
+def modify_rule(client: Any, sg_id: str, direction: str = "ingress", **params: Any) -> Result:
+    return client.call(MODIFY_RULE[direction], {"RegionId": client.region, "SecurityGroupId": sg_id, **params})
+
+
+def matching(rules: list[dict], **fields: str) -> list[dict]:
+    """The rules whose fields equal all of `fields`."""
+    return [r for r in rules if all(r.get(k) == v for k, v in fields.items())]
+
+
+def one_rule(rules: list[dict], **fields: str) -> dict:
+    found = matching(rules, **fields)
+    assert len(found) == 1, f"expected exactly one rule with {fields}, found {len(found)} in {rules}"
+    return found[0]
+
+
+def revoke_all(client: Any, sg_id: str) -> None:
+    """Best-effort: revokes every rule of the group by id (test cleanup)."""
+    try:
+        r = client.call("DescribeSecurityGroupAttribute", {"RegionId": client.region, "SecurityGroupId": sg_id})
+        if not r.ok or not isinstance(r.body, dict):
+            return
+        perms = (r.body.get("Permissions") or {}).get("Permission") or []
+        for direction in ("ingress", "egress"):
+            ids = [p["SecurityGroupRuleId"] for p in perms if p.get("Direction") == direction and p.get("SecurityGroupRuleId")]
+            for i in range(0, len(ids), 100):
+                revoke(client, sg_id, direction=direction, SecurityGroupRuleId=ids[i:i + 100])
+    except Exception:  # noqa: BLE001 - cleanup is best effort
+        pass
+
+
+def delete_groups(created: list) -> None:
+    """Deletes (client, region, sg_id) triples in several passes, so that a group referenced by
+    another group's rule (DependencyViolation) goes once the referencing group is gone."""
+    pending = list(reversed(created))
+    for _ in range(4):
+        left = []
+        for client, region, sg_id in pending:
+            try:
+                r = client.call("DeleteSecurityGroup", {"RegionId": region, "SecurityGroupId": sg_id})
+            except Exception:  # noqa: BLE001 - cleanup is best effort
+                continue
+            if not r.ok and r.status not in (404,):
+                left.append((client, region, sg_id))
+        if not left:
+            return
+        pending = left
+    for client, _, sg_id in pending:  # rules holding them (server without DependencyViolation order)
+        revoke_all(client, sg_id)
+    for client, region, sg_id in pending:
+        try:
+            client.call("DeleteSecurityGroup", {"RegionId": region, "SecurityGroupId": sg_id})
+        except Exception:  # noqa: BLE001
+            pass
+
+
+@pytest.fixture
+def rule_groups(groups):
+    """`groups`, torn down in dependency order (referencing groups first); import it into a
+    test module to use it."""
+    yield groups
+    delete_groups(groups.created)

@@ -4,6 +4,8 @@
 
 mod accounts;
 mod groups;
+mod prefix_lists;
+mod rules;
 mod tags;
 mod transactions;
 
@@ -17,6 +19,14 @@ use crate::store::{Store, StoreError, Tx};
 pub use accounts::{accounts_and_keys, default_account, nonces};
 pub use groups::{
     account_isolation, groups_delete_removes_tags, groups_insert_get_list, groups_update,
+};
+pub use prefix_lists::{
+    prefix_lists_account_isolation, prefix_lists_delete_removes_entries_and_tags,
+    prefix_lists_insert_get_list, prefix_lists_update,
+};
+pub use rules::{
+    groups_delete_removes_rules, rule_counts_and_references, rules_account_isolation,
+    rules_insert_list_round_trip, rules_update_delete,
 };
 pub use tags::{client_tokens, tags_order_and_replace};
 pub use transactions::{
@@ -34,6 +44,15 @@ pub async fn run_all<S: Store>(make: impl Fn() -> S) {
     groups_update(make()).await;
     groups_delete_removes_tags(make()).await;
     account_isolation(make()).await;
+    rules_insert_list_round_trip(make()).await;
+    rules_update_delete(make()).await;
+    rule_counts_and_references(make()).await;
+    groups_delete_removes_rules(make()).await;
+    rules_account_isolation(make()).await;
+    prefix_lists_insert_get_list(make()).await;
+    prefix_lists_update(make()).await;
+    prefix_lists_delete_removes_entries_and_tags(make()).await;
+    prefix_lists_account_isolation(make()).await;
     tags_order_and_replace(make()).await;
     client_tokens(make()).await;
     failed_write_leaves_nothing(make()).await;

@@ -1,6 +1,38 @@
 //! Everything the domain can refuse. The ECS crate maps each variant to an Alibaba code once.
 
+use crate::rules::Direction;
 use crate::store::{StoreError, TxError};
+
+/// Which side of a rule a field is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Source,
+    Dest,
+}
+
+/// Why a rule's fields do not make a valid rule (ecs-api.md §5.3, §6.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleInvalid {
+    ProtocolNotSupported,
+    PortRangeMissing,
+    PortRangeMalformed,
+    ProtocolPortMismatch,
+    PortRangeListNotFound,
+    SourcePortRangeMalformed,
+    PolicyMalformed,
+    PriorityMalformed,
+    PriorityOutOfRange,
+    NicTypeNotSupported,
+    DescriptionMalformed,
+    CidrMalformed(Side),
+    Ipv6CidrMalformed(Side),
+    BothFamilies(Side),
+    PeerMissing(Direction),
+    Ipv4ProtocolWithIpv6,
+    Ipv6ProtocolWithIpv4,
+    FamiliesMixed,
+    SameSourceAndDest,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
@@ -47,6 +79,78 @@ pub enum DomainError {
     TagQuotaExceeded,
     #[error("client token reused with other parameters")]
     IdempotentParameterMismatch,
+
+    // ---- rules ----
+    #[error("invalid rule: {0:?}")]
+    Rule(RuleInvalid),
+    #[error("Permissions cannot be combined with the flat rule parameters")]
+    PermissionsWithFlatParams,
+    #[error("duplicate permissions in one request")]
+    DuplicatePermissions,
+    #[error("too many permissions in one request (max {0})")]
+    TooManyPermissions(usize),
+    #[error("rule quota of the group reached")]
+    RuleQuotaExceeded,
+    #[error("group-reference rule quota of the group reached")]
+    GroupRuleQuotaExceeded,
+    #[error("enterprise groups cannot have group or drop rules")]
+    EnterpriseRuleDenied,
+    #[error("a basic group cannot authorize an enterprise group")]
+    AuthorizeEnterpriseGroup,
+    #[error("peer group {1} does not exist ({0:?})")]
+    PeerGroupNotFound(Direction, String),
+    #[error("peer group is in another VPC ({0:?})")]
+    PeerGroupVpcMismatch(Direction),
+    #[error("prefix list {0} does not exist")]
+    PrefixListNotFound(String),
+    #[error("prefix list address family does not match the rule")]
+    PrefixListFamilyMismatch,
+    #[error("rule {1} does not exist ({0:?})")]
+    RuleIdNotFound(Direction, String),
+    #[error("a rule id is repeated")]
+    RuleIdRepeated,
+    #[error("rule ids cannot be combined with Permissions")]
+    RuleIdsWithPermissions,
+    #[error("no rule matches ({0:?})")]
+    RuleNotFoundByParams(Direction),
+    #[error("a rule's peer type cannot change")]
+    ModifyChangesPeerType,
+    #[error("a rule's NicType cannot change")]
+    ModifyNicType,
+    #[error("the modify request is not valid")]
+    ModifyRequestInvalid,
+    #[error("the modified rule duplicates another")]
+    RuleDuplicate,
+    #[error("another group's rule references this group")]
+    GroupReferenced,
+    #[error("too many security group ids (max {0})")]
+    TooManySecurityGroupIds(usize),
+
+    // ---- prefix lists ----
+    #[error("prefix list name is malformed")]
+    PrefixListNameMalformed,
+    #[error("prefix list description is malformed")]
+    PrefixListDescriptionMalformed,
+    #[error("address family must be IPv4 or IPv6")]
+    AddressFamilyInvalid,
+    #[error("MaxEntries must be 1..=200")]
+    MaxEntriesInvalid,
+    #[error("CIDR {0} is malformed")]
+    PrefixListCidrMalformed(String),
+    #[error("CIDR {0} is duplicated")]
+    PrefixListCidrDuplicated(String),
+    #[error("entry description is malformed")]
+    PrefixListEntryDescriptionMalformed,
+    #[error("too many entries added or removed in one request")]
+    TooManyEntriesInRequest,
+    #[error("entries would exceed MaxEntries")]
+    MaxEntriesExceeded,
+    #[error("prefix list quota of the region reached")]
+    PrefixListQuotaExceeded,
+    #[error("prefix list is associated with security groups")]
+    PrefixListInUse,
+    #[error("too many prefix list ids (max {0})")]
+    TooManyPrefixListIds(usize),
 
     #[error(transparent)]
     Store(#[from] StoreError),

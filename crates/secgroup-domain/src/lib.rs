@@ -7,6 +7,7 @@ pub mod ids;
 pub mod model;
 pub mod ops;
 pub mod regions;
+pub mod rules;
 pub mod store;
 pub mod validate;
 

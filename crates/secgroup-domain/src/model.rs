@@ -70,17 +70,20 @@ pub struct Tag {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ResourceType {
     SecurityGroup,
+    PrefixList,
 }
 
 impl ResourceType {
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceType::SecurityGroup => "securitygroup",
+            ResourceType::PrefixList => "prefixlist",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
         match s.to_ascii_lowercase().as_str() {
             "securitygroup" => Some(ResourceType::SecurityGroup),
+            "prefixlist" => Some(ResourceType::PrefixList),
             _ => None,
         }
     }
@@ -130,4 +133,51 @@ pub struct ClientTokenRecord {
     /// The operation's result, JSON.
     pub result: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// IPv4 or IPv6, as a prefix list states it (`IPv4` / `IPv6`, exact case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AddressFamily {
+    IPv4,
+    IPv6,
+}
+
+impl AddressFamily {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AddressFamily::IPv4 => "IPv4",
+            AddressFamily::IPv6 => "IPv6",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "IPv4" => Some(AddressFamily::IPv4),
+            "IPv6" => Some(AddressFamily::IPv6),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrefixListEntry {
+    /// Normalised block: a bare IPv4 address gets `/32`, IPv6 is compressed lower case.
+    pub cidr: String,
+    pub description: String,
+}
+
+/// A named set of address blocks that rules can refer to (more-apis.md §4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrefixList {
+    /// `pl-…`
+    pub id: String,
+    pub account_id: String,
+    pub region_id: String,
+    pub name: String,
+    pub description: String,
+    pub address_family: AddressFamily,
+    pub max_entries: u32,
+    pub resource_group_id: String,
+    pub creation_time: DateTime<Utc>,
+    /// In the order they were added.
+    pub entries: Vec<PrefixListEntry>,
 }

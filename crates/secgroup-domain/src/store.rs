@@ -8,7 +8,10 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{AccessKeyRecord, ClientTokenRecord, ResourceType, SecurityGroup, Tag};
+use crate::model::{
+    AccessKeyRecord, ClientTokenRecord, PrefixList, ResourceType, SecurityGroup, Tag,
+};
+use crate::rules::Rule;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -64,13 +67,65 @@ pub trait Tx {
     ) -> Result<Vec<SecurityGroup>, StoreError>;
     /// Overwrites the mutable fields (name, description, policy, resource group) of an existing group.
     fn update_security_group(&mut self, group: &SecurityGroup) -> Result<(), StoreError>;
-    /// Deletes the group and its tags; `false` if there was none.
+    /// Deletes the group, its rules and its tags; `false` if there was none.
     fn delete_security_group(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
     fn count_security_groups(
         &mut self,
         account_id: &str,
         region_id: &str,
     ) -> Result<u64, StoreError>;
+
+    // ---- rules ----
+    /// Adds a rule to a group of this account.
+    fn insert_rule(&mut self, account_id: &str, rule: &Rule) -> Result<(), StoreError>;
+    /// The rules of one group, oldest first (creation order).
+    fn rules(&mut self, account_id: &str, security_group_id: &str)
+        -> Result<Vec<Rule>, StoreError>;
+    /// Overwrites a rule (matched by id within the account); `false` if there is none.
+    fn update_rule(&mut self, account_id: &str, rule: &Rule) -> Result<bool, StoreError>;
+    /// Deletes these rules of one group; returns how many existed.
+    fn delete_rules(
+        &mut self,
+        account_id: &str,
+        security_group_id: &str,
+        rule_ids: &[String],
+    ) -> Result<usize, StoreError>;
+    /// Per group of the account in the region: (all rules, rules whose peer is a group).
+    fn rule_counts(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+    ) -> Result<HashMap<String, (u64, u64)>, StoreError>;
+    /// Groups, of any account, with at least one rule whose peer is the group `security_group_id`:
+    /// distinct `(group id, account id)` pairs, the group itself included if it names itself.
+    fn groups_referencing_group(
+        &mut self,
+        security_group_id: &str,
+    ) -> Result<Vec<(String, String)>, StoreError>;
+    /// Groups of the account with at least one rule whose peer is this prefix list (distinct ids).
+    fn groups_referencing_prefix_list(
+        &mut self,
+        account_id: &str,
+        prefix_list_id: &str,
+    ) -> Result<Vec<String>, StoreError>;
+
+    // ---- prefix lists ----
+    /// Inserts a list with its entries.
+    fn insert_prefix_list(&mut self, list: &PrefixList) -> Result<(), StoreError>;
+    /// A list with its entries (in insertion order).
+    fn prefix_list(&mut self, account_id: &str, id: &str)
+        -> Result<Option<PrefixList>, StoreError>;
+    /// Every list of the account in the region, oldest first, with entries.
+    fn prefix_lists(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+    ) -> Result<Vec<PrefixList>, StoreError>;
+    /// Overwrites name, description and the whole entry list (order as given); `false` if none.
+    fn update_prefix_list(&mut self, list: &PrefixList) -> Result<bool, StoreError>;
+    /// Deletes the list, its entries and its tags; `false` if there was none.
+    fn delete_prefix_list(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn count_prefix_lists(&mut self, account_id: &str, region_id: &str) -> Result<u64, StoreError>;
 
     // ---- tags ----
     /// Tags of one resource, in the order they were first set.

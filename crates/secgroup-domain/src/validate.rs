@@ -1,7 +1,11 @@
 //! The documented rules of valid names, descriptions, tags, ids and tokens (ecs-api.md §6.1, §6.17, §5.8).
 
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
 use crate::error::DomainError;
-use crate::model::Tag;
+use crate::model::{AddressFamily, Tag};
 
 /// Security group ids may hold letters, digits, `_` and `-`, at most 100 characters.
 pub fn security_group_id(id: &str) -> Result<(), DomainError> {
@@ -89,6 +93,61 @@ pub fn client_token(token: &str) -> Result<(), DomainError> {
     ok.then_some(()).ok_or(DomainError::ClientTokenMalformed)
 }
 
+// ---- prefix lists (more-apis.md §4.1) ----
+
+/// 2–128 characters, starting with a letter (or a CJK character), then letters, digits and
+/// `: _ . -`; never starting with `http://`, `https://`, `com.aliyun` or `com.alibabacloud`.
+pub fn prefix_list_name(name: &str) -> Result<(), DomainError> {
+    let count = name.chars().count();
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || is_cjk(c));
+    let rest_ok =
+        chars.all(|c| c.is_alphanumeric() || is_cjk(c) || matches!(c, ':' | '_' | '.' | '-'));
+    let lower = name.to_ascii_lowercase();
+    let reserved = starts_with_url(&lower)
+        || lower.starts_with("com.aliyun")
+        || lower.starts_with("com.alibabacloud");
+    let ok = (2..=128).contains(&count) && first_ok && rest_ok && !reserved;
+    ok.then_some(()).ok_or(DomainError::PrefixListNameMalformed)
+}
+
+/// A list's description: 2–256 characters, never starting with `http://` or `https://`.
+pub fn prefix_list_description(description: &str) -> Result<(), DomainError> {
+    let count = description.chars().count();
+    let ok = (2..=256).contains(&count) && !starts_with_url(description);
+    ok.then_some(())
+        .ok_or(DomainError::PrefixListDescriptionMalformed)
+}
+
+/// An entry's description: 2–32 characters, never starting with `http://` or `https://`.
+pub fn prefix_list_entry_description(description: &str) -> Result<(), DomainError> {
+    let count = description.chars().count();
+    let ok = (2..=32).contains(&count) && !starts_with_url(description);
+    ok.then_some(())
+        .ok_or(DomainError::PrefixListEntryDescriptionMalformed)
+}
+
+/// A prefix-list block in its canonical text, with its family: a bare address becomes a host
+/// block (`/32`, `/128`), IPv6 is compressed lower case, host bits must be zero.
+pub fn prefix_list_cidr(cidr: &str) -> Result<(String, AddressFamily), DomainError> {
+    let malformed = || DomainError::PrefixListCidrMalformed(cidr.to_string());
+    let net: IpNet = if cidr.contains('/') {
+        cidr.parse().map_err(|_| malformed())?
+    } else {
+        IpNet::from(cidr.parse::<IpAddr>().map_err(|_| malformed())?)
+    };
+    if net.trunc() != net {
+        return Err(malformed());
+    }
+    let family = match net {
+        IpNet::V4(_) => AddressFamily::IPv4,
+        IpNet::V6(_) => AddressFamily::IPv6,
+    };
+    Ok((format!("{}/{}", net.addr(), net.prefix_len()), family))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +220,64 @@ mod tests {
         assert!(client_token(&"t".repeat(64)).is_ok());
         assert!(client_token(&"t".repeat(65)).is_err());
         assert!(client_token("tökén").is_err());
+    }
+
+    #[test]
+    fn prefix_list_names_and_descriptions() {
+        for ok in ["pl", "web:tier_1.a-b", "前缀", "a1"] {
+            assert!(prefix_list_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "a",
+            "1pl",
+            "_pl",
+            "com.aliyun.x",
+            "Com.AlibabaCloud",
+            "a b",
+            &"p".repeat(129),
+        ] {
+            assert_eq!(
+                prefix_list_name(bad),
+                Err(DomainError::PrefixListNameMalformed),
+                "{bad}"
+            );
+        }
+        assert!(prefix_list_description("ok").is_ok());
+        assert!(prefix_list_description("http://x").is_err());
+        assert!(prefix_list_description(&"d".repeat(257)).is_err());
+        assert!(prefix_list_entry_description(&"d".repeat(32)).is_ok());
+        assert!(prefix_list_entry_description(&"d".repeat(33)).is_err());
+        assert!(prefix_list_entry_description("x").is_err());
+    }
+
+    #[test]
+    fn prefix_list_cidrs_are_canonical() {
+        let ok = |s: &str| prefix_list_cidr(s).map(|(c, _)| c);
+        assert_eq!(ok("10.0.0.1"), Ok("10.0.0.1/32".into()));
+        assert_eq!(ok("10.0.0.0/8"), Ok("10.0.0.0/8".into()));
+        assert_eq!(
+            ok("2001:0DB8:0000:0000:0000:0000:0000:0000/32"),
+            Ok("2001:db8::/32".into())
+        );
+        assert_eq!(ok("2001:fd01:0:0:0:0:0:0/32"), Ok("2001:fd01::/32".into()));
+        assert_eq!(ok("2001:db8::1"), Ok("2001:db8::1/128".into()));
+        assert_eq!(
+            prefix_list_cidr("2001:db8::/32").map(|(_, f)| f),
+            Ok(AddressFamily::IPv6)
+        );
+        for bad in [
+            "10.0.0.1/8",
+            "10.0.0.0/33",
+            "",
+            "x",
+            " 10.0.0.0/8",
+            "2001:db8::1/32",
+        ] {
+            assert_eq!(
+                prefix_list_cidr(bad),
+                Err(DomainError::PrefixListCidrMalformed(bad.into())),
+                "{bad}"
+            );
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! The single place where domain and storage failures become Alibaba error codes.
 //! Parameter errors that belong to the wire (missing, not a number, ...) are built here too.
 
+use secgroup_domain::error::{RuleInvalid, Side};
+use secgroup_domain::rules::Direction;
 use secgroup_domain::{DomainError, StoreError};
 use secgroup_rpc::RpcError;
 
@@ -39,7 +41,122 @@ pub fn from_domain(err: DomainError) -> RpcError {
         D::SecurityGroupQuotaExceeded => (403, "QuotaExceed.SecurityGroup", "The maximum number of security groups is reached.".into()),
         D::TagQuotaExceeded => (400, "OperationDenied.QuotaExceed", "The quota of tags on resource is beyond permitted range.".into()),
         D::IdempotentParameterMismatch => (400, "IdempotentParameterMismatch", "The request is retried with updated parameters.".into()),
+        D::Rule(invalid) => return from_rule(invalid),
+        D::PermissionsWithFlatParams => (400, "InvalidParam.Permissions", "The specified parameter Permissions cannot coexist with other parameters.".into()),
+        D::DuplicatePermissions => (400, "InvalidParam.DuplicatePermissions", "There are duplicate permissions in the specified parameter Permissions.".into()),
+        D::TooManyPermissions(max) => (400, "InvalidParam.Permissions", format!("The number of Permissions exceeds the limit of {max}.")),
+        D::RuleQuotaExceeded => (403, "AuthorizationLimitExceed", "The limit of authorization records in the security group reaches.".into()),
+        D::GroupRuleQuotaExceeded => (
+            400,
+            "AuthorizedGroupRule.LimitExceed",
+            "You have reached the limit on the number of group authorization rules that you can add to a security group.When authorization object of rule is security group, the limit is 20.".into(),
+        ),
+        D::EnterpriseRuleDenied => (
+            400,
+            "InvalidGroupParameter.OperationDenied",
+            "The attributes Policy, SourceGroupId, DestGroupId of enterprise level security groups are not allowed to be set or modified.".into(),
+        ),
+        D::AuthorizeEnterpriseGroup => (400, "InvalidGroupAuthParameter.OperationDenied", "The security group can not authorize to enterprise level security group.".into()),
+        D::PeerGroupNotFound(Direction::Ingress, _) => (404, "InvalidSourceGroupId.NotFound", "The SourceGroupId provided does not exist in our records.".into()),
+        D::PeerGroupNotFound(Direction::Egress, _) => (404, "InvalidDestGroupId.NotFound", "The DestGroupId provided does not exist in our records.".into()),
+        D::PeerGroupVpcMismatch(Direction::Ingress) => (400, "InvalidSourceGroupId.Mismatch", "Specified security group and source group are not in the same VPC.".into()),
+        D::PeerGroupVpcMismatch(Direction::Egress) => (400, "InvalidDestGroupId.Mismatch", "Specified security group and destination group are not in the same VPC.".into()),
+        D::PrefixListNotFound(_) => (404, "InvalidPrefixListId.NotFound", "The specified prefix list was not found.".into()),
+        D::PrefixListFamilyMismatch => (
+            400,
+            "InvalidParam.PrefixListAddressFamilyMismatch",
+            "The address family of the specified prefix list does not match the specified CidrIp.".into(),
+        ),
+        // Since 2024-07-08 unknown rule ids are errors; the two directions document different codes.
+        D::RuleIdNotFound(Direction::Ingress, _) => (404, "InvalidSecurityGroupRuleId.NotFound", "The specified SecurityGroupRuleId is not exists.".into()),
+        D::RuleIdNotFound(Direction::Egress, _) => (400, "InvalidSecurityGroupRule.RuleNotExist", "The specified rule does not exist.".into()),
+        D::RuleIdRepeated => (400, "InvalidParam.SecurityGroupRuleIdRepeated", "The specified parameter SecurityGroupRuleId is repeated.".into()),
+        D::RuleIdsWithPermissions => (400, "InvalidParam.Permissions", "The specified parameter Permissions cannot coexist with other parameters.".into()),
+        D::RuleNotFoundByParams(Direction::Ingress) => (404, "SecurityGroupRule.NotFound", "The target security group rule not exist.".into()),
+        D::RuleNotFoundByParams(Direction::Egress) => (404, "SecurityGroupRule.NotFound", "The target security group rule do not exist.".into()),
+        D::ModifyChangesPeerType => (400, "InvalidOperation.ModifySgRuleEntityType", "The authorization object type of a security group rule cannot be modified.".into()),
+        D::ModifyNicType => (400, "InvalidOperation.ModifyNicType", "The NicType of a security group rule cannot be modified.".into()),
+        D::ModifyRequestInvalid => (400, "InvalidParam.InvalidModifyRuleRequest", "The request parameters are illegal.".into()),
+        D::RuleDuplicate => (400, "InvalidOperation.RuleDuplicate", "The modified security group rule duplicates an existing rule.".into()),
+        D::GroupReferenced => (403, "DependencyViolation", "The specified security group has been authorized in another one.".into()),
+        D::TooManySecurityGroupIds(_) => (
+            400,
+            "InvalidSecurityGroupId.Malformed",
+            "The specified parameter SecurityGroupId is essential and size should less than 10".into(),
+        ),
+        D::PrefixListNameMalformed => (400, "InvalidParameter.PrefixListName", "The parameter PrefixListName is not valid.".into()),
+        D::PrefixListDescriptionMalformed | D::PrefixListEntryDescriptionMalformed => {
+            (400, "InvalidDescription.Malformed", "The specified Description is wrongly formed.".into())
+        }
+        D::AddressFamilyInvalid => (400, "InvalidParameter.AddressFamily", "The parameter AddressFamily should be IPv4 or IPv6.".into()),
+        D::MaxEntriesInvalid => (400, "InvalidParameter", "The parameter MaxEntries should be an integer from 1 to 200.".into()),
+        D::PrefixListCidrMalformed(cidr) => (400, "InvalidParameter.CidrMalformed", format!("The specified CIDR block {cidr} is malformed.")),
+        D::PrefixListCidrDuplicated(cidr) => (400, "InvalidParameter.CidrDuplicated", format!("The specified CIDR block {cidr} is duplicated.")),
+        D::TooManyEntriesInRequest => (400, "LimitExceed.Entry", "The number of entries added or removed exceeds the limit.".into()),
+        D::MaxEntriesExceeded => (400, "LimitExceed.MaxEntries", "The number of entries exceeds the MaxEntries of the specified prefix list.".into()),
+        D::PrefixListQuotaExceeded => (404, "LimitExceed.PrefixListPerRegion", "The number of prefix lists in the region exceeds the limit.".into()),
+        D::PrefixListInUse => (400, "NotAllowed.AssociationExist", "The specified prefix list has associated resources.".into()),
+        D::TooManyPrefixListIds(_) => (400, "LimitExceed.PrefixListId", "The specified number of PrefixListId exceeds the limit.".into()),
         D::Store(e) => return from_store(e),
+    };
+    RpcError::new(status, code, message)
+}
+
+/// Rule field errors; the side decides between the `Source` and `Dest` spelling.
+fn from_rule(invalid: RuleInvalid) -> RpcError {
+    use RuleInvalid as R;
+    let (status, code, message): (u16, &'static str, &'static str) = match invalid {
+        R::ProtocolNotSupported => (
+            400,
+            "InvalidIpProtocol.ValueNotSupported",
+            "The parameter IpProtocol must be specified with case insensitive TCP, UDP, ICMP, GRE or All.",
+        ),
+        R::PortRangeMissing => (400, "InvalidPortRange.Malformed", "The specified parameter PortRange must set."),
+        R::PortRangeMalformed => (
+            400,
+            "InvalidParam.PortRange",
+            "The specified parameter PortRange is not valid. It should be two integers less than 65535 in ?/? format.",
+        ),
+        R::ProtocolPortMismatch => (400, "OperationDenied", "The specified IpProtocol does not exist or IpProtocol and PortRange do not match."),
+        R::PortRangeListNotFound => (400, "InvalidPortRangeListId.NotFound", "The specified port range list does not exist."),
+        R::SourcePortRangeMalformed => (400, "InvalidSourcePortRange.Malformed", "The specified parameter SourcePortRange is not valid."),
+        R::PolicyMalformed => (400, "InvalidPolicy.Malformed", "The specified parameter Policy is not valid."),
+        R::PriorityMalformed => (400, "InvalidPriority.Malformed", "The parameter Priority is invalid."),
+        R::PriorityOutOfRange => (400, "InvalidPriority.ValueNotSupported", "The specified parameter Priority is invalid."),
+        R::NicTypeNotSupported => (400, "InvalidNicType.ValueNotSupported", "The specified NicType does not exist."),
+        R::DescriptionMalformed => (
+            400,
+            "InvalidSecurityGroupDiscription.Malformed",
+            "The specified security group rule description parameter Description is not valid.",
+        ),
+        R::CidrMalformed(Side::Source) => (400, "InvalidSourceCidrIp.Malformed", "The specified parameter \"SourceCidrIp\" is not valid."),
+        R::CidrMalformed(Side::Dest) => (400, "InvalidDestCidrIp.Malformed", "The specified parameter DestCidrIp is not valid."),
+        R::Ipv6CidrMalformed(Side::Source) => (400, "InvalidParam.Ipv6SourceCidrIp", "The specified parameter Ipv6SourceCidrIp is not valid."),
+        R::Ipv6CidrMalformed(Side::Dest) => (400, "InvalidParam.Ipv6DestCidrIp", "The specified parameter Ipv6DestCidrIp is not valid."),
+        R::BothFamilies(Side::Source) => (
+            400,
+            "InvalidParam.SourceIp",
+            "The Parameters SourceCidrIp and Ipv6SourceCidrIp in Permissions cannot be set at the same time.",
+        ),
+        R::BothFamilies(Side::Dest) => (
+            400,
+            "InvalidParam.DestIp",
+            "The Parameters DestCidrIp and Ipv6DestCidrIp in Permissions cannot be set at the same time.",
+        ),
+        R::PeerMissing(Direction::Ingress) => (
+            400,
+            "MissingParameter.Source",
+            "One of the parameters SourceCidrIp, Ipv6SourceCidrIp, SourceGroupId or SourcePrefixListId in Permissions must be specified.",
+        ),
+        R::PeerMissing(Direction::Egress) => (
+            400,
+            "MissingParameter.Dest",
+            "One of the parameters DestCidrIp, Ipv6DestCidrIp, DestGroupId or DestPrefixListId in Permissions must be specified.",
+        ),
+        R::Ipv4ProtocolWithIpv6 => (400, "InvalidParam.Ipv4ProtocolConflictWithIpv6Address", "IPv6 address cannot be specified for IPv4-specific protocol."),
+        R::Ipv6ProtocolWithIpv4 => (400, "InvalidParam.Ipv6ProtocolConflictWithIpv4Address", "IPv4 address cannot be specified for IPv6-specific protocol."),
+        R::FamiliesMixed => (400, "InvalidParameter.Conflict", "IPv6 and IPv4 addresses cannot exist at the same time."),
+        R::SameSourceAndDest => (400, "InvalidParamter.Conflict", "The specified SourceCidrIp should be different from the DestCidrIp."),
     };
     RpcError::new(status, code, message)
 }

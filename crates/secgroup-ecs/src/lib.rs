@@ -4,8 +4,10 @@
 
 mod decode;
 pub mod errors;
+mod prefix_lists;
 mod regions;
 mod render;
+mod rules;
 mod security_groups;
 mod tags;
 
@@ -90,6 +92,19 @@ ecs_actions! {
     DescribeSecurityGroupAttribute => security_groups::describe_attribute,
     ModifySecurityGroupAttribute => security_groups::modify_attribute,
     ModifySecurityGroupPolicy => security_groups::modify_policy,
+    AuthorizeSecurityGroup => rules::authorize,
+    AuthorizeSecurityGroupEgress => rules::authorize,
+    RevokeSecurityGroup => rules::revoke,
+    RevokeSecurityGroupEgress => rules::revoke,
+    ModifySecurityGroupRule => rules::modify,
+    ModifySecurityGroupEgressRule => rules::modify,
+    DescribeSecurityGroupReferences => rules::describe_references,
+    CreatePrefixList => prefix_lists::create,
+    DescribePrefixLists => prefix_lists::describe,
+    DescribePrefixListAttributes => prefix_lists::describe_attributes,
+    ModifyPrefixList => prefix_lists::modify,
+    DeletePrefixList => prefix_lists::delete,
+    DescribePrefixListAssociations => prefix_lists::describe_associations,
     TagResources => tags::tag_resources,
     UntagResources => tags::untag_resources,
     ListTagResources => tags::list_tag_resources,

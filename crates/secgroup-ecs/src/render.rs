@@ -33,8 +33,8 @@ pub fn group_summary(view: &GroupView, with_ecs_count: bool) -> Node {
         .str("CreationTime", time(&g.creation_time))
         .str("ResourceGroupId", &g.resource_group_id)
         .bool("ServiceManaged", false)
-        .int("RuleCount", 0)
-        .int("GroupToGroupRuleCount", 0);
+        .int("RuleCount", view.rule_count as i64)
+        .int("GroupToGroupRuleCount", view.group_rule_count as i64);
     if with_ecs_count {
         node = node
             .int("EcsCount", 0)

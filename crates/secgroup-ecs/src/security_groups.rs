@@ -2,7 +2,9 @@
 
 use chrono::Utc;
 use secgroup_domain::ops::idempotency::{self, ClientToken};
+use secgroup_domain::ops::rules as rule_ops;
 use secgroup_domain::ops::security_groups::{self as ops, GroupFilter, NewSecurityGroup};
+use secgroup_domain::rules::Direction;
 use secgroup_domain::{validate, DomainError, InnerAccessPolicy, SecurityGroupType, Store};
 use secgroup_rpc::{CallContext, Node, Params, RpcError};
 
@@ -11,7 +13,7 @@ use crate::errors::{dry_run_passed, from_domain, invalid};
 use crate::{render, Ecs};
 
 /// The `ClientToken` of a request, fingerprinted with its action and business parameters.
-fn client_token(
+pub(crate) fn client_token(
     ctx: &CallContext,
     params: &Params,
     token: Option<&str>,
@@ -144,11 +146,11 @@ pub async fn describe_attribute<S: Store>(
             "The specified parameter \"SecurityGroupId\" is not valid.",
         )
     })?;
-    if let Some(direction) = p.non_empty("Direction") {
-        if !["ingress", "egress", "all"].contains(&direction) {
-            return Err(invalid_parameter());
-        }
-    }
+    // `None`: both directions.
+    let direction = match p.non_empty("Direction") {
+        None | Some("all") => None,
+        Some(d) => Some(Direction::parse(d).ok_or_else(invalid_parameter)?),
+    };
     if let Some(nic) = p.non_empty("NicType") {
         if !["internet", "intranet"].contains(&nic) {
             return Err(RpcError::new(
@@ -158,10 +160,12 @@ pub async fn describe_attribute<S: Store>(
             ));
         }
     }
-    decode::int_in(&mut p, "MaxResults", 10..=1000, invalid_parameter)?;
-    if let Some(token) = p.non_empty("NextToken") {
-        next_token::decode(token).ok_or_else(invalid_parameter)?;
-    }
+    let max_results =
+        decode::int_in(&mut p, "MaxResults", 10..=1000, invalid_parameter)?.unwrap_or(500) as usize;
+    let offset = match p.non_empty("NextToken") {
+        None => 0,
+        Some(token) => next_token::decode(token).ok_or_else(invalid_parameter)?,
+    };
     let with_snapshot_policies = match p.non_empty("Attribute") {
         None => false,
         Some("snapshotPolicyIds") => true,
@@ -175,9 +179,26 @@ pub async fn describe_attribute<S: Store>(
     };
     crate::note_unread(ctx, &p);
     let account = ctx.account_id.clone();
-    let group = ecs
-        .read(move |tx| ops::get(tx, &account, &region_id, &id))
+    let (group, rules) = ecs
+        .read(move |tx| rule_ops::list(tx, &account, &region_id, &id))
         .await?;
+    // VPC groups hold only intranet rules, so the NicType filter keeps them all.
+    let rules: Vec<_> = rules
+        .into_iter()
+        .filter(|v| direction.is_none_or(|d| v.rule.spec.direction == d))
+        .collect();
+    let page: Vec<Node> = rules
+        .iter()
+        .skip(offset)
+        .take(max_results)
+        .map(crate::rules::permission)
+        .collect();
+    let end = offset + page.len();
+    let token = if end < rules.len() {
+        next_token::encode(end)
+    } else {
+        String::new()
+    };
     let mut node = Node::object()
         .str("RegionId", &group.region_id)
         .str("SecurityGroupId", &group.id)
@@ -185,8 +206,8 @@ pub async fn describe_attribute<S: Store>(
         .str("Description", &group.description)
         .str("VpcId", &group.vpc_id)
         .str("InnerAccessPolicy", group.inner_access_policy.as_str())
-        .str("NextToken", "")
-        .field("Permissions", Node::list("Permission", []));
+        .str("NextToken", token)
+        .field("Permissions", Node::list("Permission", page));
     if with_snapshot_policies {
         node = node.field("SnapshotPolicyIds", Node::list("SnapshotPolicyId", []));
     }

@@ -157,6 +157,7 @@ const KNOWN_ITEMS: &[&str] = &[
     "NetworkInterface",
     "IpAddress",
     "PrefixList",
+    "PrefixListAssociation",
     "Entry",
     "Zone",
     "Item",

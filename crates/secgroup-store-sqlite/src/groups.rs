@@ -7,6 +7,7 @@ use secgroup_domain::{
 };
 
 use crate::error::{corrupt, map_err};
+use crate::rules;
 use crate::tx::{decode_time, encode_time, to_count};
 
 /// The columns [`Raw::from_row`] reads, in its order.
@@ -153,7 +154,7 @@ pub(crate) fn update(conn: &Connection, g: &SecurityGroup) -> Result<(), StoreEr
     Ok(())
 }
 
-/// Deletes the group and, if there was one, its tags.
+/// Deletes the group and, if there was one, its rules and tags.
 pub(crate) fn delete(conn: &Connection, account_id: &str, id: &str) -> Result<bool, StoreError> {
     let deleted = conn
         .prepare_cached("DELETE FROM security_groups WHERE id = ?1 AND account_id = ?2")
@@ -162,6 +163,7 @@ pub(crate) fn delete(conn: &Connection, account_id: &str, id: &str) -> Result<bo
     if deleted == 0 {
         return Ok(false);
     }
+    rules::delete_group_rules(conn, account_id, id)?;
     conn.prepare_cached(
         "DELETE FROM tags WHERE account_id = ?1 AND resource_type = ?2 AND resource_id = ?3",
     )

@@ -1,22 +1,29 @@
 //! The SQLite storage backend: [`SqliteStore`] implements the domain's
 //! [`Store`](secgroup_domain::Store) and [`Tx`](secgroup_domain::Tx) traits.
 //!
-//! One writer connection, behind a mutex, runs each write closure in `BEGIN IMMEDIATE`
-//! … `COMMIT`; reads run on a small pool of reader connections, which WAL lets proceed
-//! while a write is in progress. Commits are synced (`synchronous=FULL`), so nothing
-//! acknowledged is lost to a killed process or a power cut. The schema is applied by
-//! embedded, versioned migrations when the store is opened.
+//! One writer thread owns the writer connection and commits queued write closures in
+//! batches: one `BEGIN IMMEDIATE` … `COMMIT` per batch, a savepoint per closure (group
+//! commit). Reads run on a small pool of reader connections, which WAL lets proceed
+//! while a write is in progress. Commits are synced (`synchronous=FULL`) before any
+//! closure's result is handed back, so nothing acknowledged is lost to a killed process
+//! or a power cut. The schema is applied by embedded, versioned migrations when the
+//! store is opened.
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod batch;
 mod conn;
 mod error;
 mod groups;
+mod job;
 mod migrate;
+mod prefix_lists;
+mod rules;
 mod store;
 mod tags;
 mod tokens;
 mod tx;
+mod writer;
 
 pub use store::SqliteStore;
 

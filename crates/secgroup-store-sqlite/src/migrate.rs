@@ -7,7 +7,10 @@ use crate::error::map_err;
 
 /// Every migration ever shipped, by strictly increasing version. Never edit or renumber a
 /// released one: add a new file instead.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_rules_prefix_lists.sql")),
+];
 
 /// Applies each migration not yet recorded in `schema_migrations`, each in its own
 /// `BEGIN IMMEDIATE` transaction, so two processes opening the same file at once apply

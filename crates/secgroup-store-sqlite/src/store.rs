@@ -1,37 +1,37 @@
-//! [`SqliteStore`]: opening, and running transaction closures off the async executor.
+//! [`SqliteStore`]: opening, and running transaction closures off the async executor:
+//! writes on the writer thread ([`crate::writer`]), reads on a pool of reader connections.
 
-use std::any::Any;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::{Connection, TransactionBehavior};
 use secgroup_domain::{Store, StoreError, Tx, TxError};
 
+use crate::batch::backoff;
 use crate::conn::{open_reader, open_writer, Location};
 use crate::error::map_err;
+use crate::job::{panic_message, Mode, MAX_ATTEMPTS};
 use crate::migrate::migrate;
 use crate::tx::SqliteTx;
-
-/// How many times a closure runs before a conflict is handed back to the caller.
-const MAX_ATTEMPTS: u32 = 10;
+use crate::writer::Writer;
 
 /// Idle reader connections kept open; more are opened under load and closed after.
 const IDLE_READERS: usize = 4;
 
 /// A SQLite database holding the emulator's state. Cheap to clone: clones share the
-/// connections.
+/// connections and the writer thread. Dropping the last clone (and every pending `write`
+/// future, which holds one) waits for the writer thread to finish what was queued.
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    writer: Mutex<Connection>,
+    writer: Writer,
     /// `None` for an in-memory database, which is private to the writer connection, so
-    /// reads go through the writer too.
-    readers: Option<ReaderPool>,
+    /// reads go through the writer thread too.
+    readers: Option<Arc<ReaderPool>>,
 }
 
 struct ReaderPool {
@@ -72,14 +72,14 @@ impl SqliteStore {
         migrate(&mut writer)?;
         let readers = match location {
             Location::Memory => None,
-            Location::File(path) => Some(ReaderPool {
+            Location::File(path) => Some(Arc::new(ReaderPool {
                 path,
                 idle: Mutex::new(Vec::new()),
-            }),
+            })),
         };
         Ok(SqliteStore {
             inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
+                writer: Writer::spawn(writer)?,
                 readers,
             }),
         })
@@ -87,19 +87,17 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
-    fn write<T, E, F>(&self, mut f: F) -> impl Future<Output = Result<T, E>> + Send
+    /// Group commit: the closure joins whatever other writes are queued, and the batch
+    /// commits with one sync. Its result arrives once that commit is durable.
+    fn write<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
     where
         T: Send + 'static,
         E: TxError + Send + 'static,
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
+        // The future owns a clone, so the writer thread outlives every waiting caller.
         let inner = Arc::clone(&self.inner);
-        off_executor(move || {
-            with_retries(|| {
-                let mut conn = lock_writer(&inner.writer);
-                run_once(&mut conn, TransactionBehavior::Immediate, &mut f)
-            })
-        })
+        async move { inner.writer.submit(Mode::Write, f).await }
     }
 
     fn read<T, E, F>(&self, mut f: F) -> impl Future<Output = Result<T, E>> + Send
@@ -109,20 +107,20 @@ impl Store for SqliteStore {
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
-        off_executor(move || {
-            with_retries(|| match &inner.readers {
-                None => {
-                    let mut conn = lock_writer(&inner.writer);
-                    run_once(&mut conn, TransactionBehavior::Deferred, &mut f)
-                }
-                Some(pool) => {
+        async move {
+            let Some(pool) = inner.readers.clone() else {
+                return inner.writer.submit(Mode::Read, f).await;
+            };
+            off_executor(move || {
+                with_retries(|| {
                     let mut conn = pool.take().map_err(E::from)?;
-                    let result = run_once(&mut conn, TransactionBehavior::Deferred, &mut f);
+                    let result = run_once(&mut conn, &mut f);
                     pool.give_back(conn);
                     result
-                }
+                })
             })
-        })
+            .await
+        }
     }
 }
 
@@ -146,14 +144,6 @@ where
     }
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
-}
-
 /// Runs `attempt` again while it fails with a conflict, up to [`MAX_ATTEMPTS`] times,
 /// backing off so a competing writer (another process on the same file) can finish.
 fn with_retries<T, E: TxError>(mut attempt: impl FnMut() -> Result<T, E>) -> Result<T, E> {
@@ -169,40 +159,19 @@ fn with_retries<T, E: TxError>(mut attempt: impl FnMut() -> Result<T, E>) -> Res
     }
 }
 
-/// 1, 2, 4 … ms, at most 50 ms: about a quarter of a second over all attempts.
-fn backoff(tries: u32) -> Duration {
-    Duration::from_millis((1u64 << tries.min(6)).min(50))
-}
-
-/// One transaction: commits if `f` returns `Ok`, otherwise (or if it panics) the
-/// `rusqlite::Transaction` rolls back when dropped.
-fn run_once<T, E, F>(
-    conn: &mut Connection,
-    behavior: TransactionBehavior,
-    f: &mut F,
-) -> Result<T, E>
+/// One read transaction (a snapshot): if `f` fails or panics, the `rusqlite::Transaction`
+/// rolls back when dropped.
+fn run_once<T, E, F>(conn: &mut Connection, f: &mut F) -> Result<T, E>
 where
     E: From<StoreError>,
     F: FnMut(&mut dyn Tx) -> Result<T, E>,
 {
     let tx = conn
-        .transaction_with_behavior(behavior)
+        .transaction_with_behavior(TransactionBehavior::Deferred)
         .map_err(|e| E::from(map_err(e)))?;
     let value = f(&mut SqliteTx::new(&tx))?;
     tx.commit().map_err(|e| E::from(map_err(e)))?;
     Ok(value)
-}
-
-/// A closure that panicked while holding the writer poisons the mutex; the connection is
-/// still sound (its transaction was rolled back on unwind), so take it back, making sure
-/// no transaction is left open.
-fn lock_writer(writer: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    let conn = writer.lock().unwrap_or_else(PoisonError::into_inner);
-    if !conn.is_autocommit() {
-        // If this fails, the next BEGIN reports it.
-        let _ = conn.execute_batch("ROLLBACK");
-    }
-    conn
 }
 
 impl ReaderPool {
@@ -228,24 +197,5 @@ impl ReaderPool {
         if idle.len() < IDLE_READERS {
             idle.push(conn);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_is_short_and_bounded() {
-        let total: Duration = (1..MAX_ATTEMPTS).map(backoff).sum();
-        assert!(total <= Duration::from_millis(400), "{total:?}");
-        assert!(backoff(100) <= Duration::from_millis(50));
-    }
-
-    #[test]
-    fn panic_messages() {
-        assert_eq!(panic_message(&"static"), "static");
-        assert_eq!(panic_message(&String::from("owned")), "owned");
-        assert_eq!(panic_message(&42), "(no message)");
     }
 }

@@ -5,12 +5,14 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
+use secgroup_domain::rules::Rule;
 use secgroup_domain::{
-    AccessKeyRecord, ClientTokenRecord, ResourceType, SecurityGroup, StoreError, Tag, Tx,
+    AccessKeyRecord, ClientTokenRecord, PrefixList, ResourceType, SecurityGroup, StoreError, Tag,
+    Tx,
 };
 
 use crate::error::corrupt;
-use crate::{accounts, groups, tags, tokens};
+use crate::{accounts, groups, prefix_lists, rules, tags, tokens};
 
 /// Borrows a connection on which the store has begun a transaction (a
 /// `rusqlite::Transaction` derefs to one); the store commits or rolls it back.
@@ -94,6 +96,86 @@ impl Tx for SqliteTx<'_> {
         region_id: &str,
     ) -> Result<u64, StoreError> {
         groups::count(self.conn, account_id, region_id)
+    }
+
+    fn insert_rule(&mut self, account_id: &str, rule: &Rule) -> Result<(), StoreError> {
+        rules::insert(self.conn, account_id, rule)
+    }
+
+    fn rules(
+        &mut self,
+        account_id: &str,
+        security_group_id: &str,
+    ) -> Result<Vec<Rule>, StoreError> {
+        rules::list(self.conn, account_id, security_group_id)
+    }
+
+    fn update_rule(&mut self, account_id: &str, rule: &Rule) -> Result<bool, StoreError> {
+        rules::update(self.conn, account_id, rule)
+    }
+
+    fn delete_rules(
+        &mut self,
+        account_id: &str,
+        security_group_id: &str,
+        rule_ids: &[String],
+    ) -> Result<usize, StoreError> {
+        rules::delete(self.conn, account_id, security_group_id, rule_ids)
+    }
+
+    fn rule_counts(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+    ) -> Result<HashMap<String, (u64, u64)>, StoreError> {
+        rules::counts(self.conn, account_id, region_id)
+    }
+
+    fn groups_referencing_group(
+        &mut self,
+        security_group_id: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        rules::groups_referencing_group(self.conn, security_group_id)
+    }
+
+    fn groups_referencing_prefix_list(
+        &mut self,
+        account_id: &str,
+        prefix_list_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        rules::groups_referencing_prefix_list(self.conn, account_id, prefix_list_id)
+    }
+
+    fn insert_prefix_list(&mut self, list: &PrefixList) -> Result<(), StoreError> {
+        prefix_lists::insert(self.conn, list)
+    }
+
+    fn prefix_list(
+        &mut self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<PrefixList>, StoreError> {
+        prefix_lists::get(self.conn, account_id, id)
+    }
+
+    fn prefix_lists(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+    ) -> Result<Vec<PrefixList>, StoreError> {
+        prefix_lists::list(self.conn, account_id, region_id)
+    }
+
+    fn update_prefix_list(&mut self, list: &PrefixList) -> Result<bool, StoreError> {
+        prefix_lists::update(self.conn, list)
+    }
+
+    fn delete_prefix_list(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+        prefix_lists::delete(self.conn, account_id, id)
+    }
+
+    fn count_prefix_lists(&mut self, account_id: &str, region_id: &str) -> Result<u64, StoreError> {
+        prefix_lists::count(self.conn, account_id, region_id)
     }
 
     fn tags(

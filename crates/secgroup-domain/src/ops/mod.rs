@@ -3,6 +3,9 @@
 
 pub mod accounts;
 pub mod idempotency;
+pub mod prefix_lists;
+pub mod rule_draft;
+pub mod rules;
 pub mod security_groups;
 pub mod tags;
 
@@ -11,12 +14,21 @@ pub mod tags;
 pub struct Limits {
     /// Security groups per account and region (`QuotaExceed.SecurityGroup`).
     pub security_groups_per_region: u64,
+    /// Rules (ingress and egress together) per group (`AuthorizationLimitExceed`).
+    pub rules_per_group: usize,
+    /// Rules whose peer is a security group, per group (`AuthorizedGroupRule.LimitExceed`).
+    pub group_rules_per_group: usize,
+    /// Prefix lists per account and region (`LimitExceed.PrefixListPerRegion`).
+    pub prefix_lists_per_region: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             security_groups_per_region: 100,
+            rules_per_group: 200,
+            group_rules_per_group: 20,
+            prefix_lists_per_region: 100,
         }
     }
 }

@@ -93,6 +93,10 @@ pub fn get(
 pub struct GroupView {
     pub group: SecurityGroup,
     pub tags: Vec<Tag>,
+    /// Rules of the group, ingress and egress.
+    pub rule_count: u64,
+    /// Of those, the rules whose peer is a security group.
+    pub group_rule_count: u64,
 }
 
 /// The filters of `DescribeSecurityGroups`; every given filter must match (AND).
@@ -148,12 +152,19 @@ pub fn list(
     filter: &GroupFilter,
 ) -> Result<Vec<GroupView>, DomainError> {
     let mut tags = tx.all_tags(account_id, ResourceType::SecurityGroup)?;
+    let counts = tx.rule_counts(account_id, region_id)?;
     Ok(tx
         .security_groups(account_id, region_id)?
         .into_iter()
         .map(|group| {
             let tags = tags.remove(&group.id).unwrap_or_default();
-            GroupView { group, tags }
+            let (rule_count, group_rule_count) = counts.get(&group.id).copied().unwrap_or_default();
+            GroupView {
+                group,
+                tags,
+                rule_count,
+                group_rule_count,
+            }
         })
         .filter(|view| filter.matches(view))
         .collect())
@@ -209,6 +220,14 @@ pub fn delete(
     id: &str,
 ) -> Result<(), DomainError> {
     get(tx, account_id, region_id, id)?;
+    // A group that another group's rule names cannot go; naming itself does not count.
+    if tx
+        .groups_referencing_group(id)?
+        .iter()
+        .any(|(group, _)| group != id)
+    {
+        return Err(DomainError::GroupReferenced);
+    }
     tx.delete_security_group(account_id, id)?;
     Ok(())
 }

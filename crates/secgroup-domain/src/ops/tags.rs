@@ -24,6 +24,9 @@ fn check_resources(
             ResourceType::SecurityGroup => {
                 security_groups::get(tx, account_id, region_id, id).is_ok()
             }
+            ResourceType::PrefixList => tx
+                .prefix_list(account_id, id)?
+                .is_some_and(|l| l.region_id == region_id),
         };
         if !exists {
             return Err(DomainError::ResourceNotFound(id.clone()));
@@ -120,6 +123,11 @@ pub fn list(
             .security_groups(account_id, region_id)?
             .into_iter()
             .map(|g| g.id)
+            .collect(),
+        ResourceType::PrefixList => tx
+            .prefix_lists(account_id, region_id)?
+            .into_iter()
+            .map(|l| l.id)
             .collect(),
     };
     let mut all = tx.all_tags(account_id, resource_type)?;

@@ -209,8 +209,10 @@ fn uuid_like() -> String {
 
 /// Creates a group and returns its id.
 pub async fn create_group(client: &TestClient, extra: &[(&str, &str)]) -> String {
-    let mut params = vec![("VpcId", "vpc-test")];
-    params.extend_from_slice(extra);
+    let mut params = extra.to_vec();
+    if !extra.iter().any(|(k, _)| *k == "VpcId") {
+        params.push(("VpcId", "vpc-test"));
+    }
     let reply = client.call("CreateSecurityGroup", &params).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     reply.json()["SecurityGroupId"]

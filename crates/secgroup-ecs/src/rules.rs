@@ -1,0 +1,388 @@
+//! Rule handlers (§6.7–§6.13): authorize, revoke and modify in both directions, and
+//! DescribeSecurityGroupReferences. Decode, call the domain, render.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use secgroup_domain::ops::idempotency;
+use secgroup_domain::ops::rule_draft::RuleDraft;
+use secgroup_domain::ops::rules as ops;
+use secgroup_domain::rules::{Direction, Family, Peer, RuleSpec};
+use secgroup_domain::{DomainError, Store};
+use secgroup_rpc::{CallContext, Node, ParamCursor, Params, RpcError};
+
+use crate::decode;
+use crate::errors::from_domain;
+use crate::security_groups::client_token;
+use crate::Ecs;
+
+/// The rule fields, by wire name, as they appear flat or under `Permissions.N.`.
+const RULE_FIELDS: &[&str] = &[
+    "IpProtocol",
+    "PortRange",
+    "PortRangeListId",
+    "SourcePortRange",
+    "Policy",
+    "Priority",
+    "NicType",
+    "SourceCidrIp",
+    "Ipv6SourceCidrIp",
+    "DestCidrIp",
+    "Ipv6DestCidrIp",
+    "SourceGroupId",
+    "SourceGroupOwnerAccount",
+    "SourceGroupOwnerId",
+    "DestGroupId",
+    "DestGroupOwnerAccount",
+    "DestGroupOwnerId",
+    "SourcePrefixListId",
+    "DestPrefixListId",
+    "Description",
+];
+
+/// A draft from a field lookup (values as sent; empty strings kept).
+fn draft(get: impl Fn(&str) -> Option<String>) -> RuleDraft {
+    RuleDraft {
+        ip_protocol: get("IpProtocol"),
+        port_range: get("PortRange"),
+        port_range_list_id: get("PortRangeListId"),
+        source_port_range: get("SourcePortRange"),
+        policy: get("Policy"),
+        priority: get("Priority"),
+        nic_type: get("NicType"),
+        source_cidr_ip: get("SourceCidrIp"),
+        ipv6_source_cidr_ip: get("Ipv6SourceCidrIp"),
+        dest_cidr_ip: get("DestCidrIp"),
+        ipv6_dest_cidr_ip: get("Ipv6DestCidrIp"),
+        source_group_id: get("SourceGroupId"),
+        source_group_owner_account: get("SourceGroupOwnerAccount"),
+        source_group_owner_id: get("SourceGroupOwnerId"),
+        dest_group_id: get("DestGroupId"),
+        dest_group_owner_account: get("DestGroupOwnerAccount"),
+        dest_group_owner_id: get("DestGroupOwnerId"),
+        source_prefix_list_id: get("SourcePrefixListId"),
+        dest_prefix_list_id: get("DestPrefixListId"),
+        description: get("Description"),
+    }
+}
+
+/// The deprecated flat rule parameters, if any is present.
+fn flat_draft(p: &mut ParamCursor<'_>) -> Option<RuleDraft> {
+    let values: BTreeMap<&str, String> = RULE_FIELDS
+        .iter()
+        .filter_map(|f| p.optional(f).map(|v| (*f, v.to_string())))
+        .collect();
+    (!values.is_empty()).then(|| draft(|f| values.get(f).cloned()))
+}
+
+/// `Permissions.N.*` drafts, or the one flat draft; never both (`InvalidParam.Permissions`).
+fn drafts(p: &mut ParamCursor<'_>) -> Result<Vec<RuleDraft>, RpcError> {
+    let listed: Vec<RuleDraft> = p
+        .object_list("Permissions")
+        .into_iter()
+        .map(|(_, fields)| draft(|f| fields.get(f).map(|v| v.to_string())))
+        .collect();
+    let flat = flat_draft(p);
+    match (listed.is_empty(), flat) {
+        (false, Some(_)) => Err(from_domain(DomainError::PermissionsWithFlatParams)),
+        (false, None) => Ok(listed),
+        (true, Some(flat)) => Ok(vec![flat]),
+        // Nothing given: parsing the empty draft names the first missing field.
+        (true, None) => Ok(vec![RuleDraft::default()]),
+    }
+}
+
+/// The direction an action works on.
+fn direction_of(action: &str) -> Direction {
+    if action.contains("Egress") {
+        Direction::Egress
+    } else {
+        Direction::Ingress
+    }
+}
+
+/// The group named by the request: required, well-formed.
+fn group_id(p: &mut ParamCursor<'_>) -> Result<String, RpcError> {
+    let id = decode::required(p, "SecurityGroupId")?;
+    secgroup_domain::validate::security_group_id(id).map_err(|_| {
+        RpcError::new(
+            400,
+            "InvalidSecurityGroupId.Malformed",
+            "The specified parameter SecurityGroupId is not valid.",
+        )
+    })?;
+    Ok(id.to_string())
+}
+
+fn target<'a>(
+    account_id: &'a str,
+    region_id: &'a str,
+    group_id: &'a str,
+    direction: Direction,
+) -> ops::Target<'a> {
+    ops::Target {
+        account_id,
+        region_id,
+        group_id,
+        direction,
+    }
+}
+
+/// `AuthorizeSecurityGroup` and `AuthorizeSecurityGroupEgress`.
+pub async fn authorize<S: Store>(
+    ecs: &Ecs<S>,
+    ctx: &CallContext,
+    params: &Params,
+) -> Result<Node, RpcError> {
+    let direction = direction_of(&ctx.action);
+    let mut p = params.cursor();
+    let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
+    let group_id = group_id(&mut p)?;
+    let drafts = drafts(&mut p)?;
+    let token = client_token(ctx, params, p.optional("ClientToken"))?;
+    crate::note_unread(ctx, &p);
+    let account = ctx.account_id.clone();
+    let limits = ecs.config.limits.clone();
+    ecs.write(move |tx| {
+        let now = Utc::now();
+        idempotency::once(tx, &account, token.as_ref(), now, |tx| {
+            let target = target(&account, &region_id, &group_id, direction);
+            ops::authorize(tx, &target, &drafts, &limits, now)
+        })
+    })
+    .await?;
+    Ok(Node::object().build())
+}
+
+/// `RevokeSecurityGroup` and `RevokeSecurityGroupEgress`: by rule ids or by parameters.
+pub async fn revoke<S: Store>(
+    ecs: &Ecs<S>,
+    ctx: &CallContext,
+    params: &Params,
+) -> Result<Node, RpcError> {
+    let direction = direction_of(&ctx.action);
+    let mut p = params.cursor();
+    let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
+    let group_id = group_id(&mut p)?;
+    let ids: Vec<String> = p
+        .string_list("SecurityGroupRuleId")
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let by_ids = !ids.is_empty();
+    let has_rule_fields = p.has_list("Permissions")
+        || RULE_FIELDS
+            .iter()
+            .any(|f| params.get(f).is_some_and(|v| !v.is_empty()));
+    if by_ids && has_rule_fields {
+        return Err(from_domain(DomainError::RuleIdsWithPermissions));
+    }
+    let drafts = if by_ids { Vec::new() } else { drafts(&mut p)? };
+    // Terraform always sends Description (often empty); it is not part of a rule's identity.
+    p.optional("Description");
+    let token = client_token(ctx, params, p.optional("ClientToken"))?;
+    crate::note_unread(ctx, &p);
+    let account = ctx.account_id.clone();
+    ecs.write(move |tx| {
+        idempotency::once(tx, &account, token.as_ref(), Utc::now(), |tx| {
+            if by_ids {
+                ops::revoke_by_ids(
+                    tx,
+                    &target(&account, &region_id, &group_id, direction),
+                    &ids,
+                )
+            } else {
+                ops::revoke_matching(
+                    tx,
+                    &target(&account, &region_id, &group_id, direction),
+                    &drafts,
+                )
+            }
+        })
+    })
+    .await?;
+    Ok(Node::object().build())
+}
+
+/// `ModifySecurityGroupRule` and `ModifySecurityGroupEgressRule`: by id, or by parameters.
+pub async fn modify<S: Store>(
+    ecs: &Ecs<S>,
+    ctx: &CallContext,
+    params: &Params,
+) -> Result<Node, RpcError> {
+    let direction = direction_of(&ctx.action);
+    let mut p = params.cursor();
+    let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
+    let group_id = group_id(&mut p)?;
+    let rule_id = p.non_empty("SecurityGroupRuleId").map(str::to_string);
+    let changes = flat_draft(&mut p).unwrap_or_default();
+    let token = client_token(ctx, params, p.optional("ClientToken"))?;
+    crate::note_unread(ctx, &p);
+    let account = ctx.account_id.clone();
+    ecs.write(move |tx| {
+        idempotency::once(
+            tx,
+            &account,
+            token.as_ref(),
+            Utc::now(),
+            |tx| match &rule_id {
+                Some(id) => ops::modify_by_id(
+                    tx,
+                    &target(&account, &region_id, &group_id, direction),
+                    id,
+                    &changes,
+                ),
+                None => ops::modify_matching(
+                    tx,
+                    &target(&account, &region_id, &group_id, direction),
+                    &changes,
+                ),
+            },
+        )
+    })
+    .await?;
+    Ok(Node::object().build())
+}
+
+/// `DescribeSecurityGroupReferences`.
+pub async fn describe_references<S: Store>(
+    ecs: &Ecs<S>,
+    ctx: &CallContext,
+    params: &Params,
+) -> Result<Node, RpcError> {
+    let mut p = params.cursor();
+    let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
+    let ids: Vec<String> = p
+        .string_list("SecurityGroupId")
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    crate::note_unread(ctx, &p);
+    let account = ctx.account_id.clone();
+    let found = ecs
+        .read(move |tx| ops::references(tx, &account, &region_id, &ids))
+        .await
+        .map_err(|e| match e.code.as_ref() {
+            // This operation words its not-found answer its own way.
+            "InvalidSecurityGroupId.NotFound" => RpcError::new(
+                404,
+                "InvalidSecurityGroupId.NotFound",
+                "The SecurityGroupId provided does not exist in our records.",
+            ),
+            _ => e,
+        })?;
+    let references = found.into_iter().map(|(id, referrers)| {
+        let referrers = referrers.into_iter().map(|r| {
+            Node::object()
+                .str("SecurityGroupId", r.group_id)
+                .str("AliUid", r.account_id)
+                .build()
+        });
+        Node::object()
+            .str("SecurityGroupId", id)
+            .field(
+                "ReferencingSecurityGroups",
+                Node::list("ReferencingSecurityGroup", referrers),
+            )
+            .build()
+    });
+    Ok(Node::object()
+        .field(
+            "SecurityGroupReferences",
+            Node::list("SecurityGroupReference", references),
+        )
+        .build())
+}
+
+/// One entry of `Permissions.Permission`: ingress rules fill `Source*`, egress rules
+/// `Dest*`; the other side only for quintuple rules. Unset strings are `""`.
+pub fn permission(view: &ops::RuleView) -> Node {
+    let rule = &view.rule;
+    let s: &RuleSpec = &rule.spec;
+    let mut fields: BTreeMap<&str, String> = BTreeMap::new();
+    let (cidr, v6, group, group_name, owner, pl, pl_name) = match s.direction {
+        Direction::Ingress => (
+            "SourceCidrIp",
+            "Ipv6SourceCidrIp",
+            "SourceGroupId",
+            "SourceGroupName",
+            "SourceGroupOwnerAccount",
+            "SourcePrefixListId",
+            "SourcePrefixListName",
+        ),
+        Direction::Egress => (
+            "DestCidrIp",
+            "Ipv6DestCidrIp",
+            "DestGroupId",
+            "DestGroupName",
+            "DestGroupOwnerAccount",
+            "DestPrefixListId",
+            "DestPrefixListName",
+        ),
+    };
+    match &s.peer {
+        Peer::Cidr(c) if c.family() == Family::V4 => {
+            fields.insert(cidr, c.as_str().into());
+        }
+        Peer::Cidr(c) => {
+            fields.insert(v6, c.as_str().into());
+        }
+        Peer::Group {
+            group_id,
+            owner_account,
+        } => {
+            fields.insert(group, group_id.clone());
+            fields.insert(group_name, view.peer_name.clone());
+            fields.insert(owner, owner_account.clone());
+        }
+        Peer::PrefixList(id) => {
+            fields.insert(pl, id.clone());
+            fields.insert(pl_name, view.peer_name.clone());
+        }
+    }
+    if let Some(local) = &s.local_cidr {
+        let key = match (s.direction, local.family()) {
+            (Direction::Ingress, Family::V4) => "DestCidrIp",
+            (Direction::Ingress, Family::V6) => "Ipv6DestCidrIp",
+            (Direction::Egress, Family::V4) => "SourceCidrIp",
+            (Direction::Egress, Family::V6) => "Ipv6SourceCidrIp",
+        };
+        fields.insert(key, local.as_str().into());
+    }
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    Node::object()
+        .str("SecurityGroupRuleId", &rule.id)
+        .str("Direction", s.direction.as_str())
+        .str("Policy", s.policy.as_str())
+        .str("Priority", s.priority.to_string())
+        .str("IpProtocol", s.protocol.as_str())
+        .str("PortRange", s.port_range.to_string())
+        .str(
+            "SourcePortRange",
+            s.source_port_range
+                .map(|r| r.to_string())
+                .unwrap_or_default(),
+        )
+        .str("NicType", "intranet")
+        .str("SourceCidrIp", get("SourceCidrIp"))
+        .str("Ipv6SourceCidrIp", get("Ipv6SourceCidrIp"))
+        .str("DestCidrIp", get("DestCidrIp"))
+        .str("Ipv6DestCidrIp", get("Ipv6DestCidrIp"))
+        .str("SourceGroupId", get("SourceGroupId"))
+        .str("SourceGroupName", get("SourceGroupName"))
+        .str("SourceGroupOwnerAccount", get("SourceGroupOwnerAccount"))
+        .str("DestGroupId", get("DestGroupId"))
+        .str("DestGroupName", get("DestGroupName"))
+        .str("DestGroupOwnerAccount", get("DestGroupOwnerAccount"))
+        .str("SourcePrefixListId", get("SourcePrefixListId"))
+        .str("SourcePrefixListName", get("SourcePrefixListName"))
+        .str("DestPrefixListId", get("DestPrefixListId"))
+        .str("DestPrefixListName", get("DestPrefixListName"))
+        .str("PortRangeListId", "")
+        .str("PortRangeListName", "")
+        .str("Description", &s.description)
+        .str("CreateTime", crate::render::time(&rule.create_time))
+        .build()
+}
