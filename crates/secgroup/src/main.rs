@@ -8,6 +8,7 @@ use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
 use secgroup::{database, Settings};
 use secgroup_domain::ops::accounts::{self, Bootstrap};
+use secgroup_domain::ops::Limits;
 use secgroup_domain::regions::RegionCatalog;
 use secgroup_domain::{Store, StoreError};
 
@@ -49,8 +50,17 @@ struct ServeArgs {
     #[arg(long, env = "SECGROUP_REGIONS", value_delimiter = ',')]
     regions: Vec<String>,
     /// Security groups per account and region.
-    #[arg(long, env = "SECGROUP_MAX_SECURITY_GROUPS", default_value_t = 100)]
+    #[arg(long, env = "SECGROUP_MAX_SECURITY_GROUPS", default_value_t = Limits::default().security_groups_per_region)]
     max_security_groups: u64,
+    /// Rules (ingress and egress together) per security group.
+    #[arg(long, env = "SECGROUP_MAX_RULES_PER_GROUP", default_value_t = Limits::default().rules_per_group)]
+    max_rules_per_group: usize,
+    /// Rules whose peer is another security group, per security group.
+    #[arg(long, env = "SECGROUP_MAX_GROUP_RULES_PER_GROUP", default_value_t = Limits::default().group_rules_per_group)]
+    max_group_rules_per_group: usize,
+    /// Prefix lists per account and region.
+    #[arg(long, env = "SECGROUP_MAX_PREFIX_LISTS", default_value_t = Limits::default().prefix_lists_per_region)]
+    max_prefix_lists: u64,
     /// Largest request accepted, in bytes.
     #[arg(long, env = "SECGROUP_MAX_REQUEST_BYTES", default_value_t = 1024 * 1024)]
     max_request_bytes: usize,
@@ -105,6 +115,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         settings.ecs.regions = RegionCatalog::from_ids(args.regions.iter().map(String::as_str));
     }
     settings.ecs.limits.security_groups_per_region = args.max_security_groups;
+    settings.ecs.limits.rules_per_group = args.max_rules_per_group;
+    settings.ecs.limits.group_rules_per_group = args.max_group_rules_per_group;
+    settings.ecs.limits.prefix_lists_per_region = args.max_prefix_lists;
     settings.server.max_body_bytes = args.max_request_bytes;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
