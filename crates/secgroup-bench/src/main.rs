@@ -1,0 +1,305 @@
+//! `secgroup-bench`: starts a bare axum server and the real `secgroup` server as child
+//! processes on loopback, drives V1-signed requests at both, and prints req/s, p50/p99,
+//! errors, the ratio to the bare server and the idle RSS, with PASS/MISS targets.
+//!
+//! ```text
+//! scripts/bench.sh                                  # release build + every scenario, 10 s each
+//! secgroup-bench --duration-secs 3 --json out.json  # shorter, figures also as JSON
+//! secgroup-bench --scenario bare,describe --connections 64 --workdir /dev/shm
+//! ```
+//! The process fails only when it cannot measure (a server does not start, setup fails);
+//! missed targets and errored requests are reported, not fatal.
+#![forbid(unsafe_code)]
+
+mod child;
+mod client;
+mod cpu;
+mod hello;
+mod load;
+mod report;
+mod scenario;
+mod signing;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::child::{free_loopback_addr, ServerProcess};
+use crate::client::ApiClient;
+use crate::cpu::CpuSnapshot;
+use crate::load::LoadConfig;
+use crate::report::{Environment, Report, Row, Rss};
+use crate::scenario::{Scenario, SetupCtx, Target};
+use crate::signing::Signer;
+
+const ACCESS_KEY_ID: &str = "benchid";
+const ACCESS_KEY_SECRET: &str = "benchsecret";
+
+#[derive(Parser, Debug)]
+#[command(name = "secgroup-bench", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    bench: BenchArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The bare baseline server (started by the benchmark itself).
+    #[command(hide = true)]
+    HelloServer {
+        #[arg(long)]
+        listen: SocketAddr,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct BenchArgs {
+    /// Concurrent keep-alive connections (one task each).
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Measured seconds per scenario.
+    #[arg(long, default_value_t = 10.0)]
+    duration_secs: f64,
+    /// Unmeasured seconds before each scenario.
+    #[arg(long, default_value_t = 2.0)]
+    warmup_secs: f64,
+    /// The secgroup server binary (default: `secgroup` next to this executable).
+    #[arg(long)]
+    secgroup_bin: Option<PathBuf>,
+    /// Also write the figures to this JSON file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Scenarios to run, by name (default: all): bare, describe, modify.
+    #[arg(long = "scenario", value_delimiter = ',')]
+    scenarios: Vec<String>,
+    /// RegionId of every request.
+    #[arg(long, default_value = "cn-hangzhou")]
+    region_id: String,
+    /// Where the temporary directory with the database and server logs goes (default: the
+    /// system's temp dir). E.g. /dev/shm to take the disk's fsync out of the figures.
+    #[arg(long)]
+    workdir: Option<PathBuf>,
+    /// How long the servers may take to accept connections.
+    #[arg(long, default_value_t = 30.0)]
+    startup_timeout_secs: f64,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Some(Command::HelloServer { listen }) => hello::serve(listen).await,
+        None => bench(cli.bench).await,
+    };
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("secgroup-bench: error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn selected(args: &BenchArgs) -> Result<Vec<Scenario>> {
+    let all = scenario::all();
+    if args.scenarios.is_empty() {
+        return Ok(all);
+    }
+    for name in &args.scenarios {
+        if !all.iter().any(|s| s.name == name) {
+            let known: Vec<_> = all.iter().map(|s| s.name).collect();
+            bail!("unknown scenario {name:?}; known: {}", known.join(", "));
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|s| args.scenarios.iter().any(|n| n == s.name))
+        .collect())
+}
+
+fn secs(value: f64, flag: &str) -> Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .with_context(|| format!("{flag} must be a non-negative number of seconds"))
+}
+
+fn mib(bytes: Option<u64>) -> Option<f64> {
+    bytes.map(|b| b as f64 / (1024.0 * 1024.0))
+}
+
+async fn bench(args: BenchArgs) -> Result<()> {
+    if args.connections == 0 {
+        bail!("--connections must be at least 1");
+    }
+    let config = LoadConfig {
+        connections: args.connections,
+        warmup: secs(args.warmup_secs, "--warmup-secs")?,
+        duration: secs(args.duration_secs, "--duration-secs")?,
+    };
+    if config.duration.is_zero() {
+        bail!("--duration-secs must be positive");
+    }
+    let startup_timeout = secs(args.startup_timeout_secs, "--startup-timeout-secs")?;
+    let scenarios = selected(&args)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("secgroup-bench-");
+    let workdir = match &args.workdir {
+        Some(dir) => builder.tempdir_in(dir),
+        None => builder.tempdir(),
+    }
+    .context("creating the work directory")?;
+    let this_exe = std::env::current_exe().context("locating the current executable")?;
+    let signer = Arc::new(Signer {
+        access_key_id: ACCESS_KEY_ID.into(),
+        access_key_secret: ACCESS_KEY_SECRET.into(),
+        region_id: args.region_id.clone(),
+    });
+
+    // The real server first, so that its idle RSS is taken before any load.
+    let mut rss = Rss::default();
+    let mut secgroup = None;
+    if scenarios.iter().any(|s| s.target == Target::Secgroup) {
+        let bin = match &args.secgroup_bin {
+            Some(bin) => bin.clone(),
+            None => this_exe.with_file_name("secgroup"),
+        };
+        if !bin.exists() {
+            bail!(
+                "no secgroup server at {} (build it: cargo build --release -p secgroup; \
+                 or pass --secgroup-bin PATH, or run only --scenario bare)",
+                bin.display()
+            );
+        }
+        let addr = free_loopback_addr()?;
+        let database = format!("sqlite://{}", workdir.path().join("bench.sqlite").display());
+        let serve_args = [
+            "serve".to_string(),
+            "--listen".into(),
+            addr.to_string(),
+            "--database".into(),
+            database,
+        ];
+        let envs = [
+            ("SECGROUP_ACCESS_KEY_ID", ACCESS_KEY_ID),
+            ("SECGROUP_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET),
+        ];
+        let log = workdir.path().join("secgroup.log");
+        eprintln!("starting {} serve --listen {addr}", bin.display());
+        let server = ServerProcess::spawn(
+            "secgroup",
+            &bin,
+            &serve_args,
+            &envs,
+            addr,
+            log,
+            startup_timeout,
+        )
+        .await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        rss.secgroup_startup_mb = mib(server.rss_bytes());
+        secgroup = Some(server);
+    }
+    let mut bare = None;
+    if scenarios.iter().any(|s| s.target == Target::Bare) {
+        let addr = free_loopback_addr()?;
+        let hello_args = [
+            "hello-server".to_string(),
+            "--listen".into(),
+            addr.to_string(),
+        ];
+        let log = workdir.path().join("hello.log");
+        bare = Some(
+            ServerProcess::spawn(
+                "hello-server",
+                &this_exe,
+                &hello_args,
+                &[],
+                addr,
+                log,
+                startup_timeout,
+            )
+            .await?,
+        );
+    }
+
+    let api = match &secgroup {
+        Some(server) => Some(ApiClient::connect(server.addr, (*signer).clone()).await?),
+        None => None,
+    };
+    let mut ctx = SetupCtx::new(api, args.region_id.clone());
+    if secgroup.is_some() {
+        ctx.security_group_id = ctx
+            .create_security_group("secgroup-bench")
+            .await
+            .context("setup: CreateSecurityGroup")?;
+        eprintln!("setup: created {}", ctx.security_group_id);
+    }
+
+    let mut rows = Vec::new();
+    for scenario in scenarios {
+        let server = match scenario.target {
+            Target::Bare => bare.as_mut(),
+            Target::Secgroup => secgroup.as_mut(),
+        }
+        .context("the scenario's server was not started")?;
+        let gen = (scenario.setup)(&mut ctx)
+            .await
+            .with_context(|| format!("setup of scenario {}", scenario.name))?;
+        eprintln!(
+            "running {} against {} ({}s warmup + {}s)...",
+            scenario.label, server.name, args.warmup_secs, args.duration_secs
+        );
+        let (before, started) = (CpuSnapshot::take(server.cpu_time()), Instant::now());
+        let result = load::run(server.addr, signer.clone(), gen, config).await?;
+        let cpu = before.usage_until(&CpuSnapshot::take(server.cpu_time()), started.elapsed());
+        server.check_alive()?;
+        eprintln!(
+            "  {:.0} req/s, p99 {:.2} ms, {} errors",
+            result.requests_per_sec(),
+            result.percentile_ms(99.0),
+            result.errors
+        );
+        rows.push(Row {
+            name: scenario.name,
+            label: scenario.label,
+            target: scenario.target,
+            min_ratio_to_bare: scenario.min_ratio_to_bare,
+            result,
+            cpu,
+        });
+    }
+
+    // Let the servers settle (keep-alive connections closed, tasks gone) before the RSS.
+    drop(ctx);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    rss.secgroup_after_mb = secgroup.as_ref().and_then(|s| mib(s.rss_bytes()));
+    rss.bare_after_mb = bare.as_ref().and_then(|s| mib(s.rss_bytes()));
+    for server in [secgroup, bare].into_iter().flatten() {
+        server.stop().await;
+    }
+
+    let report = Report {
+        env: Environment {
+            nproc: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            cpu_model: report::cpu_model(),
+            connections: args.connections,
+            warmup_secs: args.warmup_secs,
+            duration_secs: args.duration_secs,
+        },
+        rows,
+        rss,
+    };
+    report.print();
+    if let Some(path) = &args.json {
+        report.write_json(path)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}

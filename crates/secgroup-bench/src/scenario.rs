@@ -1,0 +1,160 @@
+//! The scenarios. A scenario is a name, the server it targets, an optional throughput
+//! target relative to the bare server, and a setup that prepares state through the API and
+//! returns the request-parameter generator.
+//!
+//! To add one (say `AuthorizeSecurityGroup` with 100 permissions, or `RunInstances`):
+//! write a `fn setup_x(ctx: &mut SetupCtx) -> BoxFuture<'_, Result<RequestGen>>` that makes
+//! whatever it needs with `ctx.api()` (e.g. its own group via `ctx.create_security_group`)
+//! and returns a closure `seq -> ActionParams`, then append a [`Scenario`] to [`all`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use crate::client::ApiClient;
+use crate::load::RequestGen;
+use crate::signing::ActionParams;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The server a scenario sends its load to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The bare axum hello server: the ceiling of HTTP + client cost on this machine.
+    Bare,
+    /// The real `secgroup` server.
+    Secgroup,
+}
+
+pub type SetupFn = for<'a> fn(&'a mut SetupCtx) -> BoxFuture<'a, Result<RequestGen>>;
+
+pub struct Scenario {
+    /// Short name used by `--scenario` and in the JSON output.
+    pub name: &'static str,
+    /// What the table shows (usually the action).
+    pub label: &'static str,
+    pub target: Target,
+    /// Minimum req/s as a fraction of the bare server's (a target, reported PASS/MISS).
+    pub min_ratio_to_bare: Option<f64>,
+    pub setup: SetupFn,
+}
+
+/// What setups share: the API client of the secgroup server (absent when no selected
+/// scenario needs it) and the security group created at startup.
+pub struct SetupCtx {
+    api: Option<ApiClient>,
+    pub region_id: String,
+    /// The group made by the initial `CreateSecurityGroup` (a placeholder without server).
+    pub security_group_id: String,
+}
+
+impl SetupCtx {
+    pub fn new(api: Option<ApiClient>, region_id: String) -> Self {
+        SetupCtx {
+            api,
+            region_id,
+            security_group_id: "sg-bench-placeholder".to_string(),
+        }
+    }
+
+    pub fn api(&mut self) -> Result<&mut ApiClient> {
+        self.api
+            .as_mut()
+            .context("this scenario needs the secgroup server")
+    }
+
+    /// `CreateSecurityGroup` in the bench VPC; returns the new `SecurityGroupId`.
+    pub async fn create_security_group(&mut self, name: &str) -> Result<String> {
+        let call = ActionParams::new("CreateSecurityGroup")
+            .with("RegionId", self.region_id.clone())
+            .with("SecurityGroupType", "normal")
+            .with("VpcId", "vpc-bench")
+            .with("SecurityGroupName", name);
+        self.api()?.call_for(&call, "SecurityGroupId").await
+    }
+}
+
+/// Every scenario, in run order (the bare baseline first: the others' ratios need it).
+pub fn all() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            name: "bare",
+            label: "bare axum server",
+            target: Target::Bare,
+            min_ratio_to_bare: None,
+            setup: setup_describe,
+        },
+        Scenario {
+            name: "describe",
+            label: "DescribeSecurityGroupAttribute",
+            target: Target::Secgroup,
+            min_ratio_to_bare: Some(0.40),
+            setup: setup_describe,
+        },
+        Scenario {
+            name: "modify",
+            label: "ModifySecurityGroupPolicy",
+            target: Target::Secgroup,
+            min_ratio_to_bare: Some(0.15),
+            setup: setup_modify_policy,
+        },
+    ]
+}
+
+/// `DescribeSecurityGroupAttribute` of the startup group. The bare scenario sends the very
+/// same requests, so the client-side cost is identical.
+fn setup_describe(ctx: &mut SetupCtx) -> BoxFuture<'_, Result<RequestGen>> {
+    let call = ActionParams::new("DescribeSecurityGroupAttribute")
+        .with("RegionId", ctx.region_id.clone())
+        .with("SecurityGroupId", ctx.security_group_id.clone());
+    Box::pin(async move {
+        let gen: RequestGen = Arc::new(move |_| call.clone());
+        Ok(gen)
+    })
+}
+
+/// `ModifySecurityGroupPolicy` on the startup group, alternating Accept and Drop.
+fn setup_modify_policy(ctx: &mut SetupCtx) -> BoxFuture<'_, Result<RequestGen>> {
+    let base = ActionParams::new("ModifySecurityGroupPolicy")
+        .with("RegionId", ctx.region_id.clone())
+        .with("SecurityGroupId", ctx.security_group_id.clone());
+    Box::pin(async move {
+        let gen: RequestGen = Arc::new(move |seq| {
+            let policy = if seq % 2 == 0 { "Accept" } else { "Drop" };
+            base.clone().with("InnerAccessPolicy", policy)
+        });
+        Ok(gen)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_bare_comes_first() {
+        let all = all();
+        assert_eq!(all[0].target, Target::Bare);
+        let mut names: Vec<_> = all.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+    }
+
+    #[tokio::test]
+    async fn modify_alternates_policies() {
+        let mut ctx = SetupCtx::new(None, "cn-hangzhou".into());
+        let gen = setup_modify_policy(&mut ctx).await.expect("setup");
+        let policy = |seq| {
+            gen(seq)
+                .params
+                .iter()
+                .find(|(k, _)| k == "InnerAccessPolicy")
+                .map(|(_, v)| v.clone())
+                .expect("policy param")
+        };
+        assert_eq!((policy(0).as_str(), policy(1).as_str()), ("Accept", "Drop"));
+    }
+}
