@@ -183,6 +183,9 @@ async fn bench(args: BenchArgs) -> Result<()> {
             addr.to_string(),
             "--database".into(),
             database,
+            // The rule scenarios keep groups of 1,000 rules, above the default quota.
+            "--max-rules-per-group".into(),
+            "5000".into(),
         ];
         let envs = [
             ("SECGROUP_ACCESS_KEY_ID", ACCESS_KEY_ID),
@@ -255,7 +258,12 @@ async fn bench(args: BenchArgs) -> Result<()> {
             scenario.label, server.name, args.warmup_secs, args.duration_secs
         );
         let (before, started) = (CpuSnapshot::take(server.cpu_time()), Instant::now());
-        let result = load::run(server.addr, signer.clone(), gen, config).await?;
+        let connections = scenario.connections.unwrap_or(config.connections);
+        let scenario_config = LoadConfig {
+            connections,
+            ..config
+        };
+        let result = load::run(server.addr, signer.clone(), gen, scenario_config).await?;
         let cpu = before.usage_until(&CpuSnapshot::take(server.cpu_time()), started.elapsed());
         server.check_alive()?;
         eprintln!(
@@ -269,6 +277,8 @@ async fn bench(args: BenchArgs) -> Result<()> {
             label: scenario.label,
             target: scenario.target,
             min_ratio_to_bare: scenario.min_ratio_to_bare,
+            max_p50_ms: scenario.max_p50_ms,
+            connections,
             result,
             cpu,
         });

@@ -38,6 +38,10 @@ pub struct Scenario {
     pub target: Target,
     /// Minimum req/s as a fraction of the bare server's (a target, reported PASS/MISS).
     pub min_ratio_to_bare: Option<f64>,
+    /// Median latency target (ms), if the scenario has one.
+    pub max_p50_ms: Option<f64>,
+    /// Connections for this scenario instead of `--connections` (a latency measurement).
+    pub connections: Option<usize>,
     pub setup: SetupFn,
 }
 
@@ -84,6 +88,8 @@ pub fn all() -> Vec<Scenario> {
             label: "bare axum server",
             target: Target::Bare,
             min_ratio_to_bare: None,
+            max_p50_ms: None,
+            connections: None,
             setup: setup_describe,
         },
         Scenario {
@@ -91,6 +97,8 @@ pub fn all() -> Vec<Scenario> {
             label: "DescribeSecurityGroupAttribute",
             target: Target::Secgroup,
             min_ratio_to_bare: Some(0.40),
+            max_p50_ms: None,
+            connections: None,
             setup: setup_describe,
         },
         Scenario {
@@ -98,9 +106,100 @@ pub fn all() -> Vec<Scenario> {
             label: "ModifySecurityGroupPolicy",
             target: Target::Secgroup,
             min_ratio_to_bare: Some(0.15),
+            max_p50_ms: None,
+            connections: None,
             setup: setup_modify_policy,
         },
+        Scenario {
+            name: "authorize100",
+            label: "Authorize/Revoke 100 permissions",
+            target: Target::Secgroup,
+            min_ratio_to_bare: None,
+            max_p50_ms: None,
+            connections: None,
+            setup: setup_authorize_100,
+        },
+        Scenario {
+            name: "describe1000",
+            label: "DescribeSecurityGroupAttribute, 1,000 rules",
+            target: Target::Secgroup,
+            min_ratio_to_bare: None,
+            // A latency target: one request at a time, so queueing does not hide the cost.
+            max_p50_ms: Some(5.0),
+            connections: Some(1),
+            setup: setup_describe_1000,
+        },
     ]
+}
+
+/// Groups the authorize scenario spreads its calls over.
+const AUTHORIZE_GROUPS: u64 = 16;
+
+/// `AuthorizeSecurityGroup` with 100 permissions per call. Every second call revokes the
+/// same 100 by parameters, so each group stays bounded and most authorizations insert.
+fn setup_authorize_100(ctx: &mut SetupCtx) -> BoxFuture<'_, Result<RequestGen>> {
+    Box::pin(async move {
+        let mut groups = Vec::new();
+        for i in 0..AUTHORIZE_GROUPS {
+            groups.push(
+                ctx.create_security_group(&format!("bench-authorize-{i}"))
+                    .await?,
+            );
+        }
+        let region = ctx.region_id.clone();
+        let gen: RequestGen = Arc::new(move |seq| {
+            let group = &groups[((seq / 2) % AUTHORIZE_GROUPS) as usize];
+            let action = if seq % 2 == 0 {
+                "AuthorizeSecurityGroup"
+            } else {
+                "RevokeSecurityGroup"
+            };
+            with_permissions(ActionParams::new(action), 0..100)
+                .with("RegionId", region.clone())
+                .with("SecurityGroupId", group.clone())
+        });
+        Ok(gen)
+    })
+}
+
+/// `DescribeSecurityGroupAttribute` of a group holding 1,000 rules (10 × 100 authorized at setup).
+fn setup_describe_1000(ctx: &mut SetupCtx) -> BoxFuture<'_, Result<RequestGen>> {
+    Box::pin(async move {
+        let group = ctx.create_security_group("bench-1000-rules").await?;
+        let region = ctx.region_id.clone();
+        for batch in 0..10u32 {
+            let call = with_permissions(
+                ActionParams::new("AuthorizeSecurityGroup"),
+                batch * 100..(batch + 1) * 100,
+            )
+            .with("RegionId", region.clone())
+            .with("SecurityGroupId", group.clone());
+            ctx.api()?.call(&call).await?;
+        }
+        let call = ActionParams::new("DescribeSecurityGroupAttribute")
+            .with("RegionId", region)
+            .with("SecurityGroupId", group)
+            .with("MaxResults", "1000");
+        let gen: RequestGen = Arc::new(move |_| call.clone());
+        Ok(gen)
+    })
+}
+
+/// `Permissions.N.*` for rules numbered `range`: TCP, one port each, from 10.0.0.0/8.
+fn with_permissions(mut call: ActionParams, range: std::ops::Range<u32>) -> ActionParams {
+    for (n, rule) in range.enumerate() {
+        let prefix = format!("Permissions.{}", n + 1);
+        let port = 1000 + rule;
+        call = call
+            .with(&format!("{prefix}.IpProtocol"), "tcp")
+            .with(&format!("{prefix}.PortRange"), format!("{port}/{port}"))
+            .with(&format!("{prefix}.SourceCidrIp"), "10.0.0.0/8")
+            .with(
+                &format!("{prefix}.Description"),
+                format!("bench rule {rule}"),
+            );
+    }
+    call
 }
 
 /// `DescribeSecurityGroupAttribute` of the startup group. The bare scenario sends the very

@@ -3,14 +3,13 @@
 use chrono::Utc;
 use secgroup_domain::ops::idempotency;
 use secgroup_domain::ops::prefix_lists::{
-    self as ops, NewPrefixList, PrefixListChange, PrefixListFilter, PrefixListView,
-    DEFAULT_PREFIX_LISTS_PER_REGION, MAX_ENTRIES,
+    self as ops, NewPrefixList, PrefixListChange, PrefixListFilter, PrefixListView, MAX_ENTRIES,
 };
 use secgroup_domain::{AddressFamily, DomainError, PrefixListEntry, Store};
 use secgroup_rpc::{CallContext, Node, ParamCursor, Params, RpcError};
 
 use crate::decode::{self, next_token};
-use crate::errors::{from_domain, invalid};
+use crate::errors::{from_domain, invalid, missing};
 use crate::security_groups::client_token;
 use crate::{render, Ecs};
 
@@ -65,13 +64,10 @@ pub async fn create<S: Store>(
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
     let address_family = AddressFamily::parse(decode::required(&mut p, "AddressFamily")?)
         .ok_or_else(|| from_domain(DomainError::AddressFamilyInvalid))?;
-    if p.non_empty("MaxEntries").is_none() {
-        return Err(crate::errors::missing("MaxEntries"));
-    }
     let max_entries = decode::int_in(&mut p, "MaxEntries", 1..=i64::from(MAX_ENTRIES), || {
         from_domain(DomainError::MaxEntriesInvalid)
     })?
-    .unwrap_or_default() as u32;
+    .ok_or_else(|| missing("MaxEntries"))? as u32;
     let new = NewPrefixList {
         region_id,
         name: decode::required(&mut p, "PrefixListName")?.to_string(),
@@ -86,11 +82,12 @@ pub async fn create<S: Store>(
     crate::note_unread(ctx, &p);
 
     let account = ctx.account_id.clone();
+    let quota = ecs.config.limits.prefix_lists_per_region;
     let created = ecs
         .write(move |tx| {
             let now = Utc::now();
             idempotency::once(tx, &account, token.as_ref(), now, |tx| {
-                ops::create(tx, &account, &new, DEFAULT_PREFIX_LISTS_PER_REGION, now)
+                ops::create(tx, &account, &new, quota, now)
             })
         })
         .await?;

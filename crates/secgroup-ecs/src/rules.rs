@@ -296,63 +296,51 @@ pub async fn describe_references<S: Store>(
         .build())
 }
 
+/// The fields of one side (source or destination) of a rendered rule; unset ones are `""`.
+#[derive(Default)]
+struct SideFields<'a> {
+    cidr: &'a str,
+    ipv6: &'a str,
+    group_id: &'a str,
+    group_name: &'a str,
+    group_owner: &'a str,
+    prefix_list_id: &'a str,
+    prefix_list_name: &'a str,
+}
+
 /// One entry of `Permissions.Permission`: ingress rules fill `Source*`, egress rules
 /// `Dest*`; the other side only for quintuple rules. Unset strings are `""`.
 pub fn permission(view: &ops::RuleView) -> Node {
     let rule = &view.rule;
     let s: &RuleSpec = &rule.spec;
-    let mut fields: BTreeMap<&str, String> = BTreeMap::new();
-    let (cidr, v6, group, group_name, owner, pl, pl_name) = match s.direction {
-        Direction::Ingress => (
-            "SourceCidrIp",
-            "Ipv6SourceCidrIp",
-            "SourceGroupId",
-            "SourceGroupName",
-            "SourceGroupOwnerAccount",
-            "SourcePrefixListId",
-            "SourcePrefixListName",
-        ),
-        Direction::Egress => (
-            "DestCidrIp",
-            "Ipv6DestCidrIp",
-            "DestGroupId",
-            "DestGroupName",
-            "DestGroupOwnerAccount",
-            "DestPrefixListId",
-            "DestPrefixListName",
-        ),
-    };
+    let mut peer = SideFields::default();
     match &s.peer {
-        Peer::Cidr(c) if c.family() == Family::V4 => {
-            fields.insert(cidr, c.as_str().into());
-        }
-        Peer::Cidr(c) => {
-            fields.insert(v6, c.as_str().into());
-        }
+        Peer::Cidr(c) if c.family() == Family::V4 => peer.cidr = c.as_str(),
+        Peer::Cidr(c) => peer.ipv6 = c.as_str(),
         Peer::Group {
             group_id,
             owner_account,
         } => {
-            fields.insert(group, group_id.clone());
-            fields.insert(group_name, view.peer_name.clone());
-            fields.insert(owner, owner_account.clone());
+            peer.group_id = group_id;
+            peer.group_name = &view.peer_name;
+            peer.group_owner = owner_account;
         }
         Peer::PrefixList(id) => {
-            fields.insert(pl, id.clone());
-            fields.insert(pl_name, view.peer_name.clone());
+            peer.prefix_list_id = id;
+            peer.prefix_list_name = &view.peer_name;
         }
     }
-    if let Some(local) = &s.local_cidr {
-        let key = match (s.direction, local.family()) {
-            (Direction::Ingress, Family::V4) => "DestCidrIp",
-            (Direction::Ingress, Family::V6) => "Ipv6DestCidrIp",
-            (Direction::Egress, Family::V4) => "SourceCidrIp",
-            (Direction::Egress, Family::V6) => "Ipv6SourceCidrIp",
-        };
-        fields.insert(key, local.as_str().into());
+    let mut local = SideFields::default();
+    match &s.local_cidr {
+        Some(c) if c.family() == Family::V4 => local.cidr = c.as_str(),
+        Some(c) => local.ipv6 = c.as_str(),
+        None => {}
     }
-    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
-    Node::object()
+    let (source, dest) = match s.direction {
+        Direction::Ingress => (peer, local),
+        Direction::Egress => (local, peer),
+    };
+    Node::object_with_capacity(27)
         .str("SecurityGroupRuleId", &rule.id)
         .str("Direction", s.direction.as_str())
         .str("Policy", s.policy.as_str())
@@ -366,20 +354,20 @@ pub fn permission(view: &ops::RuleView) -> Node {
                 .unwrap_or_default(),
         )
         .str("NicType", "intranet")
-        .str("SourceCidrIp", get("SourceCidrIp"))
-        .str("Ipv6SourceCidrIp", get("Ipv6SourceCidrIp"))
-        .str("DestCidrIp", get("DestCidrIp"))
-        .str("Ipv6DestCidrIp", get("Ipv6DestCidrIp"))
-        .str("SourceGroupId", get("SourceGroupId"))
-        .str("SourceGroupName", get("SourceGroupName"))
-        .str("SourceGroupOwnerAccount", get("SourceGroupOwnerAccount"))
-        .str("DestGroupId", get("DestGroupId"))
-        .str("DestGroupName", get("DestGroupName"))
-        .str("DestGroupOwnerAccount", get("DestGroupOwnerAccount"))
-        .str("SourcePrefixListId", get("SourcePrefixListId"))
-        .str("SourcePrefixListName", get("SourcePrefixListName"))
-        .str("DestPrefixListId", get("DestPrefixListId"))
-        .str("DestPrefixListName", get("DestPrefixListName"))
+        .str("SourceCidrIp", source.cidr)
+        .str("Ipv6SourceCidrIp", source.ipv6)
+        .str("DestCidrIp", dest.cidr)
+        .str("Ipv6DestCidrIp", dest.ipv6)
+        .str("SourceGroupId", source.group_id)
+        .str("SourceGroupName", source.group_name)
+        .str("SourceGroupOwnerAccount", source.group_owner)
+        .str("DestGroupId", dest.group_id)
+        .str("DestGroupName", dest.group_name)
+        .str("DestGroupOwnerAccount", dest.group_owner)
+        .str("SourcePrefixListId", source.prefix_list_id)
+        .str("SourcePrefixListName", source.prefix_list_name)
+        .str("DestPrefixListId", dest.prefix_list_id)
+        .str("DestPrefixListName", dest.prefix_list_name)
         .str("PortRangeListId", "")
         .str("PortRangeListName", "")
         .str("Description", &s.description)

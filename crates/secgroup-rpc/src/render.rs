@@ -1,10 +1,11 @@
 //! One response tree, two encodings.
 //!
-//! Handlers build a [`Node`] tree once; [`Node::to_json`] and [`Node::write_xml`] encode it
-//! with Alibaba's list convention: a list is wrapped in an object keyed by its singular name,
-//! `"Permissions": {"Permission": [...]}` ↔ `<Permissions><Permission>…</Permission></Permissions>`.
+//! Handlers build a [`Node`] tree once; [`Node::write_json`] and [`Node::write_xml`] encode
+//! it in one pass with Alibaba's list convention: a list is wrapped in an object keyed by its
+//! singular name, `"Permissions": {"Permission": [...]}` ↔
+//! `<Permissions><Permission>…</Permission></Permissions>`.
 
-use serde_json::{Map, Value};
+use std::fmt::Write as _;
 
 /// The response format a client asked for (§3.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,14 +24,14 @@ impl Format {
     }
 }
 
-/// A response value.
+/// A response value. Field and item names are the API's own, hence `'static`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
     Str(String),
     Int(i64),
     Bool(bool),
     /// Fields in output order.
-    Object(Vec<(String, Node)>),
+    Object(Vec<(&'static str, Node)>),
     /// A wrapped list: rendered as `{"<item>": [...]}` / repeated `<item>` elements.
     List {
         item: &'static str,
@@ -41,6 +42,11 @@ pub enum Node {
 impl Node {
     pub fn object() -> ObjectBuilder {
         ObjectBuilder(Vec::new())
+    }
+
+    /// An object builder with room for `fields` fields (large, repeated objects).
+    pub fn object_with_capacity(fields: usize) -> ObjectBuilder {
+        ObjectBuilder(Vec::with_capacity(fields))
     }
 
     pub fn list(item: &'static str, items: impl IntoIterator<Item = Node>) -> Node {
@@ -54,125 +60,119 @@ impl Node {
         Node::Str(s.into())
     }
 
-    pub fn to_json(&self) -> Value {
+    /// Appends this node as JSON.
+    pub fn write_json(&self, out: &mut String) {
         match self {
-            Node::Str(s) => Value::String(s.clone()),
-            Node::Int(i) => Value::from(*i),
-            Node::Bool(b) => Value::Bool(*b),
-            Node::Object(fields) => {
-                let mut map = Map::new();
-                for (k, v) in fields {
-                    map.insert(k.clone(), v.to_json());
-                }
-                Value::Object(map)
+            Node::Str(s) => push_json_string(s, out),
+            Node::Int(i) => {
+                let _ = write!(out, "{i}");
             }
+            Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Node::Object(fields) => write_json_fields(fields.iter().map(|(k, v)| (*k, v)), out),
             Node::List { item, items } => {
-                let mut map = Map::new();
-                map.insert(
-                    (*item).to_string(),
-                    Value::Array(items.iter().map(Node::to_json).collect()),
-                );
-                Value::Object(map)
-            }
-        }
-    }
-
-    /// Rebuilds a tree from JSON produced by [`Node::to_json`]. A one-key object whose value
-    /// is an array is read back as a wrapped list; `item` names must be `'static`, so the
-    /// singular name is leaked only for names not in `KNOWN_ITEMS` (never in practice).
-    pub fn from_json(value: &Value) -> Node {
-        match value {
-            Value::String(s) => Node::Str(s.clone()),
-            Value::Bool(b) => Node::Bool(*b),
-            Value::Number(n) => Node::Int(n.as_i64().unwrap_or_default()),
-            Value::Null => Node::Str(String::new()),
-            Value::Array(items) => Node::List {
-                item: "Item",
-                items: items.iter().map(Node::from_json).collect(),
-            },
-            Value::Object(map) => {
-                if map.len() == 1 {
-                    if let Some((k, Value::Array(items))) = map.iter().next() {
-                        if let Some(item) = static_item_name(k) {
-                            return Node::List {
-                                item,
-                                items: items.iter().map(Node::from_json).collect(),
-                            };
-                        }
+                out.push('{');
+                push_json_string(item, out);
+                out.push_str(":[");
+                for (i, it) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
                     }
+                    it.write_json(out);
                 }
-                Node::Object(
-                    map.iter()
-                        .map(|(k, v)| (k.clone(), Node::from_json(v)))
-                        .collect(),
-                )
+                out.push_str("]}");
             }
         }
     }
 
-    /// Appends `<name>…</name>` for this node to `out`.
+    /// Appends `<name>…</name>` for this node.
     pub fn write_xml(&self, name: &str, out: &mut String) {
         match self {
             Node::List { item, items } => {
-                out.push('<');
-                out.push_str(name);
-                out.push('>');
+                push_open(name, out);
                 for it in items {
                     it.write_xml(item, out);
                 }
                 push_close(name, out);
             }
             Node::Object(fields) => {
-                out.push('<');
-                out.push_str(name);
-                out.push('>');
+                push_open(name, out);
                 for (k, v) in fields {
                     v.write_xml(k, out);
                 }
                 push_close(name, out);
             }
-            Node::Str(s) => push_leaf(name, &escape_xml(s), out),
-            Node::Int(i) => push_leaf(name, &i.to_string(), out),
-            Node::Bool(b) => push_leaf(name, if *b { "true" } else { "false" }, out),
+            Node::Str(s) => {
+                push_open(name, out);
+                push_xml_escaped(s, out);
+                push_close(name, out);
+            }
+            Node::Int(i) => {
+                push_open(name, out);
+                let _ = write!(out, "{i}");
+                push_close(name, out);
+            }
+            Node::Bool(b) => {
+                push_open(name, out);
+                out.push_str(if *b { "true" } else { "false" });
+                push_close(name, out);
+            }
         }
+    }
+
+    /// The JSON text of this node.
+    pub fn to_json_string(&self) -> String {
+        let mut out = String::new();
+        self.write_json(&mut out);
+        out
     }
 }
 
-/// Singular list item names the server emits; used to read stored JSON back as a tree.
-const KNOWN_ITEMS: &[&str] = &[
-    "Permission",
-    "SecurityGroup",
-    "Tag",
-    "Region",
-    "TagResource",
-    "SnapshotPolicyId",
-    "SecurityGroupId",
-    "SecurityGroupReference",
-    "ReferencingSecurityGroup",
-    "Instance",
-    "InstanceId",
-    "Vpc",
-    "VSwitch",
-    "VSwitchId",
-    "NetworkInterface",
-    "IpAddress",
-    "PrefixList",
-    "PrefixListAssociation",
-    "Entry",
-    "Zone",
-    "Item",
-];
-
-fn static_item_name(name: &str) -> Option<&'static str> {
-    KNOWN_ITEMS.iter().copied().find(|k| *k == name)
+fn write_json_fields<'a>(fields: impl Iterator<Item = (&'a str, &'a Node)>, out: &mut String) {
+    out.push('{');
+    for (i, (k, v)) in fields.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_string(k, out);
+        out.push(':');
+        v.write_json(out);
+    }
+    out.push('}');
 }
 
-fn push_leaf(name: &str, text: &str, out: &mut String) {
+/// A JSON string literal (RFC 8259 escaping; non-ASCII is written as is, in UTF-8). Runs of
+/// bytes that need no escape are copied whole: this is the hot loop of large responses.
+fn push_json_string(s: &str, out: &mut String) {
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // Escapes are ASCII, so `i` is always a character boundary.
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{:04x}", b);
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+fn push_open(name: &str, out: &mut String) {
     out.push('<');
     out.push_str(name);
     out.push('>');
-    out.push_str(text);
-    push_close(name, out);
 }
 
 fn push_close(name: &str, out: &mut String) {
@@ -181,37 +181,46 @@ fn push_close(name: &str, out: &mut String) {
     out.push('>');
 }
 
+fn push_xml_escaped(s: &str, out: &mut String) {
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&apos;",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(escape);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+}
+
 /// Escapes text content for XML.
 pub fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
+    push_xml_escaped(s, &mut out);
     out
 }
 
 /// Builds an object node field by field.
-pub struct ObjectBuilder(Vec<(String, Node)>);
+pub struct ObjectBuilder(Vec<(&'static str, Node)>);
 
 impl ObjectBuilder {
-    pub fn field(mut self, key: &str, value: Node) -> Self {
-        self.0.push((key.to_string(), value));
+    pub fn field(mut self, key: &'static str, value: Node) -> Self {
+        self.0.push((key, value));
         self
     }
-    pub fn str(self, key: &str, value: impl Into<String>) -> Self {
+    pub fn str(self, key: &'static str, value: impl Into<String>) -> Self {
         self.field(key, Node::Str(value.into()))
     }
-    pub fn int(self, key: &str, value: i64) -> Self {
+    pub fn int(self, key: &'static str, value: i64) -> Self {
         self.field(key, Node::Int(value))
     }
-    pub fn bool(self, key: &str, value: bool) -> Self {
+    pub fn bool(self, key: &'static str, value: bool) -> Self {
         self.field(key, Node::Bool(value))
     }
     pub fn build(self) -> Node {
@@ -219,23 +228,36 @@ impl ObjectBuilder {
     }
 }
 
-/// The success body: the handler's fields plus `RequestId`, as JSON or as
+/// The success body: `RequestId` and then the handler's fields, as JSON or as
 /// `<{Action}Response>` XML.
 pub fn success_body(format: Format, action: &str, request_id: &str, body: &Node) -> String {
-    let mut fields: Vec<(String, Node)> =
-        vec![("RequestId".to_string(), Node::Str(request_id.to_string()))];
-    if let Node::Object(rest) = body {
-        fields.extend(rest.iter().filter(|(k, _)| k != "RequestId").cloned());
-    }
-    let node = Node::Object(fields);
+    let fields: &[(&'static str, Node)] = match body {
+        Node::Object(fields) => fields,
+        _ => &[],
+    };
+    let request_id_node = Node::Str(request_id.to_string());
+    let all = std::iter::once(("RequestId", &request_id_node)).chain(
+        fields
+            .iter()
+            .filter(|(k, _)| *k != "RequestId")
+            .map(|(k, v)| (*k, v)),
+    );
+    let mut out = String::with_capacity(256);
     match format {
-        Format::Json => node.to_json().to_string(),
+        Format::Json => write_json_fields(all, &mut out),
         Format::Xml => {
-            let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
-            node.write_xml(&format!("{action}Response"), &mut out);
-            out
+            out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?><");
+            out.push_str(action);
+            out.push_str("Response>");
+            for (k, v) in all {
+                v.write_xml(k, &mut out);
+            }
+            out.push_str("</");
+            out.push_str(action);
+            out.push_str("Response>");
         }
     }
+    out
 }
 
 #[cfg(test)]
@@ -251,11 +273,13 @@ mod tests {
                     "Permission",
                     [Node::object()
                         .str("Priority", "1")
-                        .str("Description", "a<b")
+                        .str("Description", "a<b \"q\" \\ é\n")
                         .build()],
                 ),
             )
             .field("Tags", Node::list("Tag", []))
+            .int("TotalCount", -3)
+            .bool("ServiceManaged", false)
             .build()
     }
 
@@ -264,8 +288,19 @@ mod tests {
         let body = success_body(Format::Json, "X", "RID", &sample());
         assert_eq!(
             body,
-            r#"{"RequestId":"RID","SecurityGroupId":"sg-1","Permissions":{"Permission":[{"Priority":"1","Description":"a<b"}]},"Tags":{"Tag":[]}}"#
+            r#"{"RequestId":"RID","SecurityGroupId":"sg-1","Permissions":{"Permission":[{"Priority":"1","Description":"a<b \"q\" \\ é\n"}]},"Tags":{"Tag":[]},"TotalCount":-3,"ServiceManaged":false}"#
         );
+    }
+
+    #[test]
+    fn json_is_what_serde_json_reads_back() {
+        let body = success_body(Format::Json, "X", "RID", &sample());
+        let v: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
+        assert_eq!(
+            v["Permissions"]["Permission"][0]["Description"],
+            "a<b \"q\" \\ é\n"
+        );
+        assert_eq!(Node::Str("\u{1}".into()).to_json_string(), "\"\\u0001\"");
     }
 
     #[test]
@@ -273,13 +308,7 @@ mod tests {
         let body = success_body(Format::Xml, "DescribeX", "RID", &sample());
         assert_eq!(
             body,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DescribeXResponse><RequestId>RID</RequestId><SecurityGroupId>sg-1</SecurityGroupId><Permissions><Permission><Priority>1</Priority><Description>a&lt;b</Description></Permission></Permissions><Tags></Tags></DescribeXResponse>"
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DescribeXResponse><RequestId>RID</RequestId><SecurityGroupId>sg-1</SecurityGroupId><Permissions><Permission><Priority>1</Priority><Description>a&lt;b &quot;q&quot; \\ é\n</Description></Permission></Permissions><Tags></Tags><TotalCount>-3</TotalCount><ServiceManaged>false</ServiceManaged></DescribeXResponse>"
         );
-    }
-
-    #[test]
-    fn json_round_trips_through_from_json() {
-        let node = sample();
-        assert_eq!(Node::from_json(&node.to_json()), node);
     }
 }

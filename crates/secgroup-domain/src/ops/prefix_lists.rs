@@ -16,8 +16,6 @@ pub const MAX_ENTRIES: u32 = 200;
 pub const MAX_ENTRIES_PER_REQUEST: usize = 200;
 /// `DescribePrefixLists.PrefixListId.N` (`LimitExceed.PrefixListId`).
 pub const MAX_IDS_PER_DESCRIBE: usize = 100;
-/// Lists per account and region when the operator sets nothing else (§8 #9).
-pub const DEFAULT_PREFIX_LISTS_PER_REGION: u64 = 100;
 
 const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -84,6 +82,7 @@ fn canonical_cidr(cidr: &str, family: Option<AddressFamily>) -> Result<String, D
     Ok(text)
 }
 
+/// `quota`: lists per account and region (`Limits::prefix_lists_per_region`).
 pub fn create(
     tx: &mut dyn Tx,
     account_id: &str,
