@@ -5,6 +5,7 @@
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod network;
 pub mod ops;
 pub mod regions;
 pub mod rules;

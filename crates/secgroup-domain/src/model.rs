@@ -71,6 +71,9 @@ pub struct Tag {
 pub enum ResourceType {
     SecurityGroup,
     PrefixList,
+    Instance,
+    Vpc,
+    VSwitch,
 }
 
 impl ResourceType {
@@ -78,12 +81,17 @@ impl ResourceType {
         match self {
             ResourceType::SecurityGroup => "securitygroup",
             ResourceType::PrefixList => "prefixlist",
+            ResourceType::Instance => "instance",
+            ResourceType::Vpc => "VPC",
+            ResourceType::VSwitch => "VSWITCH",
         }
     }
+    /// The types ECS's own tag operations take (VPC resources are tagged through the VPC API).
     pub fn parse(s: &str) -> Option<Self> {
         match s.to_ascii_lowercase().as_str() {
             "securitygroup" => Some(ResourceType::SecurityGroup),
             "prefixlist" => Some(ResourceType::PrefixList),
+            "instance" => Some(ResourceType::Instance),
             _ => None,
         }
     }

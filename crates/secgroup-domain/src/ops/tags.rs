@@ -27,6 +27,13 @@ fn check_resources(
             ResourceType::PrefixList => tx
                 .prefix_list(account_id, id)?
                 .is_some_and(|l| l.region_id == region_id),
+            ResourceType::Instance => tx
+                .instance(account_id, id)?
+                .is_some_and(|i| i.region_id == region_id),
+            ResourceType::Vpc => tx.vpc(account_id, id)?.is_some_and(|v| v.region_id == region_id),
+            ResourceType::VSwitch => tx
+                .vswitch(account_id, id)?
+                .is_some_and(|v| v.region_id == region_id),
         };
         if !exists {
             return Err(DomainError::ResourceNotFound(id.clone()));
@@ -128,6 +135,17 @@ pub fn list(
             .prefix_lists(account_id, region_id)?
             .into_iter()
             .map(|l| l.id)
+            .collect(),
+        ResourceType::Instance => tx
+            .instances(account_id, region_id, &Default::default())?
+            .into_iter()
+            .map(|i| i.id)
+            .collect(),
+        ResourceType::Vpc => tx.vpcs(account_id, region_id)?.into_iter().map(|v| v.id).collect(),
+        ResourceType::VSwitch => tx
+            .vswitches(account_id, region_id)?
+            .into_iter()
+            .map(|v| v.id)
             .collect(),
     };
     let mut all = tx.all_tags(account_id, resource_type)?;

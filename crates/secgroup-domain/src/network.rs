@@ -1,0 +1,126 @@
+//! The network that security groups protect: VPCs, vSwitches and instances with their
+//! primary network interface (more-apis.md §3, §5; semantics.md "Terms").
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A virtual private cloud.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vpc {
+    /// `vpc-…`
+    pub id: String,
+    pub account_id: String,
+    pub region_id: String,
+    /// The primary IPv4 block, canonical (`172.16.0.0/12`).
+    pub cidr_block: String,
+    pub name: String,
+    pub description: String,
+    pub resource_group_id: String,
+    /// `vrt-…`, created with the VPC.
+    pub vrouter_id: String,
+    /// `vtb-…`, the system route table created with the VPC.
+    pub route_table_id: String,
+    /// Up to three user CIDRs.
+    pub user_cidrs: Vec<String>,
+    pub enable_ipv6: bool,
+    pub ipv6_cidr_block: String,
+    pub creation_time: DateTime<Utc>,
+}
+
+/// A subnet of a VPC in one zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VSwitch {
+    /// `vsw-…`
+    pub id: String,
+    pub account_id: String,
+    pub region_id: String,
+    pub vpc_id: String,
+    pub zone_id: String,
+    /// Canonical IPv4 block inside the VPC's.
+    pub cidr_block: String,
+    pub name: String,
+    pub description: String,
+    pub creation_time: DateTime<Utc>,
+}
+
+/// An instance's state (more-apis.md §5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum InstanceStatus {
+    Pending,
+    Starting,
+    Running,
+    Stopping,
+    Stopped,
+}
+
+impl InstanceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstanceStatus::Pending => "Pending",
+            InstanceStatus::Starting => "Starting",
+            InstanceStatus::Running => "Running",
+            InstanceStatus::Stopping => "Stopping",
+            InstanceStatus::Stopped => "Stopped",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "Pending" => InstanceStatus::Pending,
+            "Starting" => InstanceStatus::Starting,
+            "Running" => InstanceStatus::Running,
+            "Stopping" => InstanceStatus::Stopping,
+            "Stopped" => InstanceStatus::Stopped,
+            _ => return None,
+        })
+    }
+}
+
+/// An ECS instance and its primary network interface (one private IPv4 address).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instance {
+    /// `i-…`
+    pub id: String,
+    pub account_id: String,
+    pub region_id: String,
+    pub zone_id: String,
+    pub vpc_id: String,
+    pub vswitch_id: String,
+    pub name: String,
+    pub description: String,
+    pub host_name: String,
+    pub instance_type: String,
+    pub image_id: String,
+    /// The state as last written; transient states settle with time (the domain computes
+    /// the state a reader sees from this and `status_since`).
+    pub status: InstanceStatus,
+    pub status_since: DateTime<Utc>,
+    pub creation_time: DateTime<Utc>,
+    /// `eni-…` of the primary network interface.
+    pub network_interface_id: String,
+    /// `00:16:3e:xx:xx:xx`
+    pub mac_address: String,
+    /// The primary private IPv4 address, unique within the vSwitch.
+    pub private_ip: String,
+    /// The groups of the primary interface, in the order they were joined (1..=5).
+    pub security_group_ids: Vec<String>,
+    /// Accepted-and-echoed attributes that are not simulated (charge types, bandwidth, ...),
+    /// as a JSON object.
+    pub attributes: String,
+}
+
+/// What an instance listing may be narrowed to by the store (all given ones must match).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstanceQuery {
+    pub ids: Option<Vec<String>>,
+    pub vpc_id: Option<String>,
+    pub vswitch_id: Option<String>,
+    pub security_group_id: Option<String>,
+}
+
+/// Where instances are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceScope<'a> {
+    Vpc(&'a str),
+    VSwitch(&'a str),
+    SecurityGroup(&'a str),
+}
