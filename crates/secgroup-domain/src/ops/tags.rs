@@ -30,7 +30,9 @@ fn check_resources(
             ResourceType::Instance => tx
                 .instance(account_id, id)?
                 .is_some_and(|i| i.region_id == region_id),
-            ResourceType::Vpc => tx.vpc(account_id, id)?.is_some_and(|v| v.region_id == region_id),
+            ResourceType::Vpc => tx
+                .vpc(account_id, id)?
+                .is_some_and(|v| v.region_id == region_id),
             ResourceType::VSwitch => tx
                 .vswitch(account_id, id)?
                 .is_some_and(|v| v.region_id == region_id),
@@ -141,7 +143,11 @@ pub fn list(
             .into_iter()
             .map(|i| i.id)
             .collect(),
-        ResourceType::Vpc => tx.vpcs(account_id, region_id)?.into_iter().map(|v| v.id).collect(),
+        ResourceType::Vpc => tx
+            .vpcs(account_id, region_id)?
+            .into_iter()
+            .map(|v| v.id)
+            .collect(),
         ResourceType::VSwitch => tx
             .vswitches(account_id, region_id)?
             .into_iter()
