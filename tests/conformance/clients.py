@@ -32,6 +32,7 @@ the SDK's own exception object, so asserting them also asserts that the SDK pars
 from __future__ import annotations
 
 import http.client
+import importlib
 import json
 import os
 import queue
@@ -49,6 +50,10 @@ import signing
 
 VERSION = "2014-05-26"
 VARIANTS = ("legacy", "tea", "tea-v1", "node", "node-v1")
+# The VPC API (2016-04-28) is driven by the Python variants: the legacy core's CommonRequest
+# and alibabacloud-vpc20160428 (Tea, V3 and V1 signing). Same regions as VARIANT_REGIONS.
+VPC_VERSION = "2016-04-28"
+VPC_VARIANTS = ("legacy", "tea", "tea-v1")
 
 # Each variant works in its own region, so that the groups one variant creates never show up
 # in another variant's listings and no variant approaches the per-region group quota.
@@ -127,6 +132,7 @@ def snake(action: str) -> str:
 
 class LegacyClient:
     variant = "legacy"
+    version = VERSION
 
     def __init__(self, host: str, port: int, ak: str, sk: str, region: str):
         from aliyunsdkcore.client import AcsClient
@@ -140,7 +146,7 @@ class LegacyClient:
 
         req = CommonRequest()
         req.set_domain(self.host)
-        req.set_version(VERSION)
+        req.set_version(self.version)
         req.set_action_name(action)
         req.set_method("POST")
         req.set_protocol_type("http")
@@ -211,9 +217,13 @@ class LegacyClient:
 
 
 class TeaClient:
+    # The generated SDK package of the product (`<package>.client`, `<package>.models`).
+    package = "alibabacloud_ecs20140526"
+
     def __init__(self, variant: str, host: str, port: int, ak: str, sk: str, region: str):
-        from alibabacloud_ecs20140526.client import Client
         from alibabacloud_tea_openapi.models import Config
+
+        Client = importlib.import_module(f"{self.package}.client").Client
 
         self.variant, self.region, self.ak = variant, region, ak
         kwargs = dict(
@@ -230,11 +240,12 @@ class TeaClient:
         self.client = Client(Config(**kwargs))
 
     def call(self, action: str, params: Mapping[str, Any] | None = None) -> Result:
-        from alibabacloud_ecs20140526 import models as ecs_models
         from Tea.exceptions import TeaException
 
+        ecs_models = importlib.import_module(f"{self.package}.models")
+
         model_cls = getattr(ecs_models, f"{action}Request", None)
-        method = getattr(self.client, snake(action), None)
+        method = getattr(self.client, self.method_name(action), None)
         if model_cls is None or method is None:
             return Result(self.variant, action, False, client_side=True, sdk_message=f"no SDK operation {action}")
         request = model_cls().from_map(dict(params or {}))
@@ -270,8 +281,27 @@ class TeaClient:
         body = resp.body.to_map() if resp.body is not None else None
         return Result(self.variant, action, True, status=resp.status_code, body=body, headers=dict(resp.headers or {}))
 
+    def method_name(self, action: str) -> str:
+        return snake(action)
+
     def close(self) -> None:
         pass
+
+
+class VpcLegacyClient(LegacyClient):
+    """The legacy core's CommonRequest against the VPC API."""
+
+    version = VPC_VERSION
+
+
+class VpcTeaClient(TeaClient):
+    """alibabacloud-vpc20160428 (+ tea-openapi 0.4.6); `tea-v1` signs with HMAC-SHA1."""
+
+    package = "alibabacloud_vpc20160428"
+
+    def method_name(self, action: str) -> str:
+        # The generator spells `VSwitch` as one word: `create_vswitch`, `describe_vswitches`.
+        return snake(action.replace("VSwitch", "Vswitch"))
 
 
 # --------------------------------------------------------------------------------------------

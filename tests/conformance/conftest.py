@@ -34,11 +34,14 @@ sys.path.insert(0, str(HERE))
 from clients import (  # noqa: E402
     VARIANT_REGIONS,
     VARIANTS,
+    VPC_VARIANTS,
     LegacyClient,
     NodeClient,
     NodeDriver,
     RawClient,
     TeaClient,
+    VpcLegacyClient,
+    VpcTeaClient,
 )
 import helpers  # noqa: E402
 
@@ -208,6 +211,20 @@ class ClientPool:
             self._clients[key] = c
         return self._clients[key]
 
+    def get_vpc(self, variant: str, ak: str = MAIN_AK, region: str | None = None):
+        """A client of the VPC API (2016-04-28) for one of `VPC_VARIANTS`."""
+        region = region or VARIANT_REGIONS[variant]
+        key = ("vpc", variant, ak, region)
+        if key not in self._clients:
+            sk, port = self.secrets[ak], self.server.port
+            if variant == "legacy":
+                self._clients[key] = VpcLegacyClient(HOST, port, ak, sk, region)
+            elif variant in ("tea", "tea-v1"):
+                self._clients[key] = VpcTeaClient(variant, HOST, port, ak, sk, region)
+            else:
+                raise ValueError(variant)
+        return self._clients[key]
+
     def with_secret(self, variant: str, ak: str, sk: str, region: str | None = None):
         """An uncached client with arbitrary credentials (wrong secret, unknown key...)."""
         region = region or VARIANT_REGIONS[variant]
@@ -241,6 +258,17 @@ def variant(request) -> str:
 @pytest.fixture
 def client(pool, variant):
     return pool.get(variant)
+
+
+@pytest.fixture(params=VPC_VARIANTS)
+def vpc_variant(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def vpc_client(pool, vpc_variant):
+    """A VPC API client; its ECS twin is `pool.get(vpc_client.variant)` (same region)."""
+    return pool.get_vpc(vpc_variant)
 
 
 @pytest.fixture
@@ -336,6 +364,15 @@ class Groups:
                 client.call("DeleteSecurityGroup", {"RegionId": region, "SecurityGroupId": sg_id})
             except Exception:  # noqa: BLE001 - cleanup is best effort
                 pass
+
+
+@pytest.fixture(scope="session")
+def raw_vpc(pool):
+    """A real VPC of the raw client's account and region, for hand-signed requests."""
+    raw = pool.raw()
+    r = raw.request("CreateVpc", {"RegionId": raw.region, "CidrBlock": "192.168.0.0/16"}, version="2016-04-28")
+    assert r.status == 200, f"CreateVpc: {r.describe()}"
+    return r.json()["VpcId"]
 
 
 @pytest.fixture

@@ -305,8 +305,8 @@ def raw_groups(raw):
 
 
 @pytest.mark.raw
-def test_rules_in_xml(raw, raw_groups):
-    vpc = "vpc-conf"
+def test_rules_in_xml(raw, raw_groups, raw_vpc):
+    vpc = raw_vpc
     peer = raw_group(raw, raw_groups, vpc, SecurityGroupName="xmlpeer-" + rand())
     sg = raw_group(raw, raw_groups, vpc)
     r = raw.request("AuthorizeSecurityGroup", {"RegionId": raw.region, "SecurityGroupId": sg, "Permissions": [

@@ -22,9 +22,6 @@ from helpers import UUID_UPPER, rand
 
 pytestmark = pytest.mark.raw
 
-VPC = "vpc-conf"
-
-
 def compress(value: str) -> str:
     """Terraform compares IPv6 peers after compressing them."""
     return str(ipaddress.ip_network(value, strict=False)) if "/" in value else str(ipaddress.ip_address(value))
@@ -34,8 +31,8 @@ class Terraform:
     """The calls of one `alicloud_security_group_rule` resource."""
 
     def __init__(self, raw, sg, direction, protocol, port_range, peer_kind, peer, policy="accept", priority=1,
-                 description=""):
-        self.raw, self.sg, self.direction = raw, sg, direction
+                 description="", vpc=None):
+        self.raw, self.sg, self.direction, self.vpc = raw, sg, direction, vpc
         self.protocol, self.port_range, self.policy, self.priority = protocol, port_range, policy, priority
         self.description = description
         side = "Source" if direction == "ingress" else "Dest"
@@ -54,7 +51,7 @@ class Terraform:
         # legacy Go SDK read of the group first
         r = self.raw.request("DescribeSecurityGroupAttribute", {"RegionId": self.raw.region, "SecurityGroupId": self.sg},
                              method="GET", fmt="JSON")
-        assert self._ok(r, "DescribeSecurityGroupAttribute")["VpcId"] == VPC
+        assert self._ok(r, "DescribeSecurityGroupAttribute")["VpcId"] == self.vpc
         perm = {"IpProtocol": self.protocol, "Policy": self.policy, "Priority": str(self.priority),
                 self.peer_key: self.peer, "PortRange": self.port_range, "NicType": "intranet"}
         if self.description:
@@ -106,11 +103,11 @@ class Terraform:
 
 
 @pytest.fixture
-def raw_groups(raw):
+def raw_groups(raw, raw_vpc):
     created = []
 
     def make(**params):
-        r = raw.request("CreateSecurityGroup", {"RegionId": raw.region, "VpcId": VPC, **params}, placement="split", fmt="json")
+        r = raw.request("CreateSecurityGroup", {"RegionId": raw.region, "VpcId": raw_vpc, **params}, placement="split", fmt="json")
         assert r.status == 200, r.describe()
         sg = r.json()["SecurityGroupId"]
         created.append(sg)
@@ -138,15 +135,16 @@ CASES = [
 
 @pytest.mark.parametrize("direction,protocol,port_range,peer_kind,policy,priority", CASES,
                          ids=[f"{c[0]}-{c[3]}-{c[1]}" for c in CASES])
-def test_terraform_rule_lifecycle(raw, raw_groups, direction, protocol, port_range, peer_kind, policy, priority):
+def test_terraform_rule_lifecycle(raw, raw_groups, raw_vpc, direction, protocol, port_range, peer_kind, policy, priority):
     peer_group = raw_groups(SecurityGroupName="tfpeer-" + rand()) if peer_kind == "group" else None
     sg = raw_groups(SecurityGroupName="tf-" + rand())
     peer = {"cidr": "10.20.0.0/16", "ipv6": "2001:DB8:0:0::/64" if direction == "ingress" else "2001:DB8:ABCD:0:0:0:0:0/48",
             "group": peer_group}[peer_kind]
 
-    rule = Terraform(raw, sg, direction, protocol, port_range, peer_kind, peer, policy, priority, description="created by tf")
+    rule = Terraform(raw, sg, direction, protocol, port_range, peer_kind, peer, policy, priority, description="created by tf",
+                     vpc=raw_vpc)
     # a second resource that differs only in priority: a distinct rule for Terraform
-    sibling = Terraform(raw, sg, direction, protocol, port_range, peer_kind, peer, policy, priority % 100 + 1)
+    sibling = Terraform(raw, sg, direction, protocol, port_range, peer_kind, peer, policy, priority % 100 + 1, vpc=raw_vpc)
 
     assert rule.read() is None
     rule.create()
@@ -182,12 +180,12 @@ def test_terraform_rule_lifecycle(raw, raw_groups, direction, protocol, port_ran
     assert sibling.read() is None
 
 
-def test_terraform_read_of_a_deleted_group(raw, raw_groups):
+def test_terraform_read_of_a_deleted_group(raw, raw_groups, raw_vpc):
     """Read after the group disappeared: 404 InvalidSecurityGroupId.NotFound, which the provider
     maps to "gone"; the delete likewise (NotFound ⇒ done)."""
     sg = raw_groups()
     assert raw.request("DeleteSecurityGroup", {"RegionId": raw.region, "SecurityGroupId": sg}).status == 200
-    rule = Terraform(raw, sg, "ingress", "tcp", "22/22", "cidr", "10.0.0.0/8")
+    rule = Terraform(raw, sg, "ingress", "tcp", "22/22", "cidr", "10.0.0.0/8", vpc=raw_vpc)
     for action, params in (
         ("DescribeSecurityGroupAttribute", {"RegionId": raw.region, "SecurityGroupId": sg, "Direction": "ingress", "NicType": "intranet"}),
         ("RevokeSecurityGroup", rule.flat("")),

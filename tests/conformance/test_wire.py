@@ -55,10 +55,10 @@ def test_form_body(raw, placement):
     regions_ok(raw.request("DescribeRegions", {"AcceptLanguage": "en-US"}, placement=placement))
 
 
-def test_form_body_create_and_read_back(raw):
+def test_form_body_create_and_read_back(raw, raw_vpc):
     """Terraform's tea-rpc style: common params in the query, API params in a form body."""
     desc = "a b+c*~/é&=%20"
-    vpc = "vpc-" + rand(21)
+    vpc = raw_vpc
     r = raw.request(
         "CreateSecurityGroup",
         {"RegionId": raw.region, "VpcId": vpc, "Description": desc, "SecurityGroupName": "form-" + rand(), "Tag": [{"Key": "k", "Value": "v w"}]},
@@ -88,11 +88,11 @@ def test_query_and_form_are_merged(raw):
     error_of(r, "InvalidSecurityGroupId.NotFound", 404)
 
 
-def test_plus_is_a_space_and_percent_2b_is_a_plus(raw):
+def test_plus_is_a_space_and_percent_2b_is_a_plus(raw, raw_vpc):
     sg = None
     try:
         common = raw.common("CreateSecurityGroup")
-        api = {"RegionId": raw.region, "VpcId": "vpc-" + rand(21), "Description": "one two+three"}
+        api = {"RegionId": raw.region, "VpcId": raw_vpc, "Description": "one two+three"}
         sig = signing.v1_signature("POST", {**common, **api}, raw.sk)
         query = "&".join(f"{k}={urllib.parse.quote_plus(v)}" for k, v in {**common, **api, "Signature": sig}.items())
         assert "one+two%2Bthree" in query
@@ -243,9 +243,9 @@ def test_dry_run_false_runs(raw):
     assert r.status == 200, r.describe()
 
 
-def test_deprecated_lowercase_tag_aliases(raw):
+def test_deprecated_lowercase_tag_aliases(raw, raw_vpc):
     """§3.3: Tag.N.key / Tag.N.value are documented deprecated aliases on CreateSecurityGroup."""
-    r = raw.request("CreateSecurityGroup", {"RegionId": raw.region, "VpcId": "vpc-" + rand(21), "Tag.1.key": "old", "Tag.1.value": "style"})
+    r = raw.request("CreateSecurityGroup", {"RegionId": raw.region, "VpcId": raw_vpc, "Tag.1.key": "old", "Tag.1.value": "style"})
     assert r.status == 200, r.describe()
     sg = r.json()["SecurityGroupId"]
     try:
@@ -255,9 +255,9 @@ def test_deprecated_lowercase_tag_aliases(raw):
         raw.request("DeleteSecurityGroup", {"RegionId": raw.region, "SecurityGroupId": sg})
 
 
-def test_index_gaps_are_tolerated(raw):
+def test_index_gaps_are_tolerated(raw, raw_vpc):
     r = raw.request("CreateSecurityGroup", {
-        "RegionId": raw.region, "VpcId": "vpc-" + rand(21),
+        "RegionId": raw.region, "VpcId": raw_vpc,
         "Tag.3.Key": "c", "Tag.3.Value": "3", "Tag.1.Key": "a", "Tag.1.Value": "1", "Tag.10.Key": "j", "Tag.10.Value": "10",
     })
     assert r.status == 200, r.describe()

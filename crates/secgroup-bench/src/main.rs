@@ -15,6 +15,7 @@ mod child;
 mod client;
 mod cpu;
 mod hello;
+mod instance_scenarios;
 mod load;
 mod report;
 mod scenario;
@@ -186,6 +187,11 @@ async fn bench(args: BenchArgs) -> Result<()> {
             // The rule scenarios keep groups of 1,000 rules, above the default quota.
             "--max-rules-per-group".into(),
             "5000".into(),
+            // RunInstances with Amount=100 fills groups far past the default 6,000.
+            "--max-instances-per-group".into(),
+            "100000000".into(),
+            "--max-security-groups".into(),
+            "1000".into(),
         ];
         let envs = [
             ("SECGROUP_ACCESS_KEY_ID", ACCESS_KEY_ID),

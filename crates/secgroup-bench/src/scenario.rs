@@ -52,6 +52,8 @@ pub struct SetupCtx {
     pub region_id: String,
     /// The group made by the initial `CreateSecurityGroup` (a placeholder without server).
     pub security_group_id: String,
+    /// The VPC the groups of `create_security_group` go into, made on first use.
+    bench_vpc: Option<String>,
 }
 
 impl SetupCtx {
@@ -60,6 +62,7 @@ impl SetupCtx {
             api,
             region_id,
             security_group_id: "sg-bench-placeholder".to_string(),
+            bench_vpc: None,
         }
     }
 
@@ -69,14 +72,46 @@ impl SetupCtx {
             .context("this scenario needs the secgroup server")
     }
 
-    /// `CreateSecurityGroup` in the bench VPC; returns the new `SecurityGroupId`.
-    pub async fn create_security_group(&mut self, name: &str) -> Result<String> {
+    /// `CreateVpc` (VPC API); returns the new `VpcId`.
+    pub async fn create_vpc(&mut self, cidr: &str) -> Result<String> {
+        let call = ActionParams::vpc("CreateVpc")
+            .with("RegionId", self.region_id.clone())
+            .with("CidrBlock", cidr);
+        self.api()?.call_for(&call, "VpcId").await
+    }
+
+    /// `CreateVSwitch` in zone `<region>-b` (VPC API); returns the new `VSwitchId`.
+    pub async fn create_vswitch(&mut self, vpc_id: &str, cidr: &str) -> Result<String> {
+        let call = ActionParams::vpc("CreateVSwitch")
+            .with("RegionId", self.region_id.clone())
+            .with("VpcId", vpc_id)
+            .with("ZoneId", format!("{}-b", self.region_id))
+            .with("CidrBlock", cidr);
+        self.api()?.call_for(&call, "VSwitchId").await
+    }
+
+    /// `CreateSecurityGroup` (basic) in a real VPC; returns the new `SecurityGroupId`.
+    pub async fn create_security_group_in(&mut self, name: &str, vpc_id: &str) -> Result<String> {
         let call = ActionParams::new("CreateSecurityGroup")
             .with("RegionId", self.region_id.clone())
             .with("SecurityGroupType", "normal")
-            .with("VpcId", "vpc-bench")
+            .with("VpcId", vpc_id)
             .with("SecurityGroupName", name);
         self.api()?.call_for(&call, "SecurityGroupId").await
+    }
+
+    /// `CreateSecurityGroup` in the bench VPC (a real one: `VpcId` must exist); returns
+    /// the new `SecurityGroupId`.
+    pub async fn create_security_group(&mut self, name: &str) -> Result<String> {
+        let vpc = match &self.bench_vpc {
+            Some(vpc) => vpc.clone(),
+            None => {
+                let vpc = self.create_vpc("192.168.0.0/16").await?;
+                self.bench_vpc = Some(vpc.clone());
+                vpc
+            }
+        };
+        self.create_security_group_in(name, &vpc).await
     }
 }
 
@@ -128,6 +163,25 @@ pub fn all() -> Vec<Scenario> {
             max_p50_ms: Some(5.0),
             connections: Some(1),
             setup: setup_describe_1000,
+        },
+        Scenario {
+            name: "describe_instances",
+            label: "DescribeInstances by SecurityGroupId, 10,000 instances",
+            target: Target::Secgroup,
+            min_ratio_to_bare: None,
+            // A latency target: one request at a time, so queueing does not hide the cost.
+            max_p50_ms: Some(20.0),
+            connections: Some(1),
+            setup: crate::instance_scenarios::setup_describe_instances,
+        },
+        Scenario {
+            name: "run100",
+            label: "RunInstances, Amount=100",
+            target: Target::Secgroup,
+            min_ratio_to_bare: None,
+            max_p50_ms: None,
+            connections: None,
+            setup: crate::instance_scenarios::setup_run_100,
         },
     ]
 }

@@ -5,14 +5,18 @@
 use secgroup_rpc::encode::percent_encode;
 use secgroup_rpc::signature::v1::{sign, string_to_sign};
 
-/// The ECS API version every request carries.
+/// The ECS API version every request carries unless it names another.
 pub const ECS_VERSION: &str = "2014-05-26";
+/// The VPC API version (VPCs and vSwitches for the instance scenarios).
+pub const VPC_VERSION: &str = "2016-04-28";
 
 /// One action's business parameters (everything but the protocol parameters).
 #[derive(Debug, Clone, Default)]
 pub struct ActionParams {
     pub action: String,
     pub params: Vec<(String, String)>,
+    /// The API version; empty means [`ECS_VERSION`].
+    pub version: &'static str,
 }
 
 impl ActionParams {
@@ -20,6 +24,15 @@ impl ActionParams {
         ActionParams {
             action: action.to_string(),
             params: Vec::new(),
+            version: ECS_VERSION,
+        }
+    }
+
+    /// An action of the VPC API (`2016-04-28`).
+    pub fn vpc(action: &str) -> Self {
+        ActionParams {
+            version: VPC_VERSION,
+            ..ActionParams::new(action)
         }
     }
 
@@ -45,7 +58,14 @@ impl Signer {
         let timestamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let mut params: Vec<(&str, &str)> = vec![
             ("Action", call.action.as_str()),
-            ("Version", ECS_VERSION),
+            (
+                "Version",
+                if call.version.is_empty() {
+                    ECS_VERSION
+                } else {
+                    call.version
+                },
+            ),
             ("Format", "JSON"),
             ("AccessKeyId", self.access_key_id.as_str()),
             ("SignatureMethod", "HMAC-SHA1"),

@@ -4,10 +4,12 @@
 
 mod accounts;
 mod groups;
+mod instances;
 mod prefix_lists;
 mod rules;
 mod tags;
 mod transactions;
+mod vpcs;
 
 use chrono::{DateTime, Utc};
 
@@ -16,9 +18,13 @@ use crate::model::{
 };
 use crate::store::{Store, StoreError, Tx};
 
-pub use accounts::{accounts_and_keys, default_account, nonces};
+pub use accounts::{accounts_and_keys, default_account, nonce_claims, nonces};
 pub use groups::{
     account_isolation, groups_delete_removes_tags, groups_insert_get_list, groups_update,
+};
+pub use instances::{
+    instance, instance_addresses_are_unique, instance_counts, instances_account_isolation,
+    instances_insert_get_list, instances_update_delete,
 };
 pub use prefix_lists::{
     prefix_lists_account_isolation, prefix_lists_delete_removes_entries_and_tags,
@@ -32,6 +38,10 @@ pub use tags::{client_tokens, tags_order_and_replace};
 pub use transactions::{
     concurrent_writes, conflicts_are_retried, failed_write_leaves_nothing, panics_become_errors,
 };
+pub use vpcs::{
+    security_groups_in_vpc, vpc, vpcs_account_isolation, vpcs_delete_removes_tags,
+    vpcs_insert_get_list_update, vswitch, vswitches_insert_get_list_update,
+};
 
 const SG: ResourceType = ResourceType::SecurityGroup;
 
@@ -40,6 +50,7 @@ pub async fn run_all<S: Store>(make: impl Fn() -> S) {
     accounts_and_keys(make()).await;
     default_account(make()).await;
     nonces(make()).await;
+    nonce_claims(make()).await;
     groups_insert_get_list(make()).await;
     groups_update(make()).await;
     groups_delete_removes_tags(make()).await;
@@ -55,6 +66,16 @@ pub async fn run_all<S: Store>(make: impl Fn() -> S) {
     prefix_lists_account_isolation(make()).await;
     tags_order_and_replace(make()).await;
     client_tokens(make()).await;
+    vpcs_insert_get_list_update(make()).await;
+    vswitches_insert_get_list_update(make()).await;
+    vpcs_delete_removes_tags(make()).await;
+    security_groups_in_vpc(make()).await;
+    vpcs_account_isolation(make()).await;
+    instances_insert_get_list(make()).await;
+    instances_update_delete(make()).await;
+    instance_addresses_are_unique(make()).await;
+    instance_counts(make()).await;
+    instances_account_isolation(make()).await;
     failed_write_leaves_nothing(make()).await;
     conflicts_are_retried(make()).await;
     panics_become_errors(make()).await;

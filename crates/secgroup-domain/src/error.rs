@@ -71,6 +71,8 @@ pub enum DomainError {
     // ---- rules of the domain ----
     #[error("an enterprise security group needs a VPC")]
     EnterpriseNeedsVpc,
+    #[error("a security group needs a VpcId")]
+    VpcIdRequired,
     #[error("the inner access policy of an enterprise security group cannot be modified")]
     EnterprisePolicyImmutable,
     #[error("security group quota reached")]
@@ -151,6 +153,149 @@ pub enum DomainError {
     PrefixListInUse,
     #[error("too many prefix list ids (max {0})")]
     TooManyPrefixListIds(usize),
+
+    // ---- VPCs ----
+    #[error("VPC {0} does not exist")]
+    VpcNotFound(String),
+    #[error("vSwitch {0} does not exist")]
+    VSwitchNotFound(String),
+    #[error("zone {0} does not exist")]
+    ZoneNotFound(String),
+    #[error("request validation passed (DryRun)")]
+    DryRunOperation,
+    #[error("VPC name is malformed")]
+    VpcNameMalformed,
+    #[error("VPC description is malformed")]
+    VpcDescriptionMalformed,
+    #[error("vSwitch name is malformed")]
+    VSwitchNameMalformed,
+    #[error("vSwitch description is malformed")]
+    VSwitchDescriptionMalformed,
+    /// Not `a.b.c.d/n` with zero host bits.
+    #[error("CIDR block is malformed")]
+    CidrBlockMalformed,
+    /// A VPC block with a mask outside /8–/28 or in a reserved range, or a resize that
+    /// leaves a vSwitch outside.
+    #[error("VPC CIDR block is not allowed")]
+    VpcCidrInvalid,
+    #[error("vSwitch mask length must be /16 to /29")]
+    VSwitchMaskLength,
+    #[error("vSwitch CIDR block is not inside its VPC")]
+    VSwitchCidrOutsideVpc,
+    #[error("vSwitch CIDR block overlaps another vSwitch")]
+    VSwitchCidrOverlapped,
+    #[error("a vSwitch spans its whole VPC, which then holds only that one")]
+    VSwitchSpansVpc,
+    #[error("a user CIDR is malformed")]
+    UserCidrMalformed,
+    #[error("a user CIDR mask is not allowed")]
+    UserCidrMaskInvalid,
+    #[error("more than three user CIDRs")]
+    UserCidrQuotaExceeded,
+    #[error("a user CIDR overlaps 100.64.0.0/10")]
+    UserCidrReserved,
+    #[error("VPC quota of the region reached")]
+    VpcQuotaExceeded,
+    #[error("vSwitch quota of the VPC reached")]
+    VSwitchQuotaExceeded,
+    #[error("the VPC still holds vSwitches")]
+    VpcHasVSwitches,
+    #[error("the VPC still holds security groups")]
+    VpcHasSecurityGroups,
+    #[error("the VPC still holds instances")]
+    VpcHasInstances,
+    #[error("the vSwitch still holds instances")]
+    VSwitchHasInstances,
+
+    // ---- instances ----
+    #[error("instance {0} does not exist")]
+    InstanceNotFound(String),
+    #[error("instance id is malformed")]
+    InstanceIdMalformed,
+    #[error("network interface {0} does not exist")]
+    NetworkInterfaceNotFound(String),
+    /// The state table of more-apis.md §5.1 refuses the operation.
+    #[error("the instance's status does not allow this operation")]
+    IncorrectInstanceStatus,
+    /// A delete of a `Pending` instance.
+    #[error("the instance is still being created")]
+    InstanceInitializing,
+    #[error("the instance is protected from deletion")]
+    InstanceDeletionProtected,
+    /// `RunInstances`/`CreateInstance` `ZoneId` is not a zone of the region.
+    #[error("zone {0} does not exist")]
+    InstanceZoneNotFound(String),
+    #[error("the vSwitch is not in the given zone")]
+    VSwitchZoneMismatch,
+    /// Launch: a group of another VPC than the vSwitch.
+    #[error("security group and vSwitch are in different VPCs")]
+    SecurityGroupVSwitchMismatch,
+    /// `JoinSecurityGroup`: a group of another VPC than the instance.
+    #[error("instance and security group are in different VPCs")]
+    InstanceSecurityGroupVpcMismatch,
+    /// `ModifyInstanceAttribute`: a group of another VPC than the instance.
+    #[error("the security groups are not all in the instance's VPC")]
+    SecurityGroupsNotInOneVpc,
+    /// `ModifyInstanceAttribute`: a group without VPC (classic network).
+    #[error("a classic security group cannot hold a VPC instance")]
+    SecurityGroupClassic,
+    #[error("a security group id is repeated")]
+    SecurityGroupIdRepeated,
+    /// Launch or `ModifyInstanceAttribute` with basic and advanced groups together.
+    #[error("basic and advanced security groups cannot be mixed on one instance")]
+    SecurityGroupTypesMixed,
+    /// `JoinSecurityGroup` of a group whose type differs from the instance's groups.
+    #[error("the instance cannot join a group of the other type")]
+    JoinSecurityGroupTypeMismatch,
+    /// Launch or `JoinSecurityGroup`: more groups than an instance may have.
+    #[error("too many security groups for one instance (max {0})")]
+    InstanceSecurityGroupLimitExceeded(usize),
+    /// `ModifyInstanceAttribute`: more groups than an instance may have.
+    #[error("too many security groups for one instance (max {0})")]
+    JoinedGroupLimitExceeded(usize),
+    /// Launch or `ModifyInstanceAttribute`: the group is full.
+    #[error("security group {0} holds the most instances it can")]
+    SecurityGroupInstanceLimitExceeded(String),
+    /// `JoinSecurityGroup`: the group is full.
+    #[error("security group {0} holds the most instances it can")]
+    JoinSecurityGroupInstanceLimitExceeded(String),
+    #[error("the instance is already in the security group")]
+    InstanceAlreadyInSecurityGroup,
+    #[error("the instance is not in the security group")]
+    InstanceNotInSecurityGroup,
+    #[error("the security group is the instance's last")]
+    InstanceLastSecurityGroup,
+    /// `DeleteSecurityGroup` while instances are members.
+    #[error("the security group still has instances")]
+    SecurityGroupHasInstances,
+    #[error("private IP address is malformed")]
+    PrivateIpMalformed,
+    /// Outside the vSwitch block, or one of its reserved addresses.
+    #[error("private IP address is not a usable address of the vSwitch")]
+    PrivateIpNotInVSwitch,
+    #[error("private IP address {0} is in use")]
+    PrivateIpInUse(String),
+    #[error("the vSwitch has no free private IP address left")]
+    PrivateIpExhausted,
+    #[error("Amount must be 1..=100")]
+    InstanceAmountInvalid,
+    #[error("MinAmount must be 1..=Amount")]
+    MinAmountInvalid,
+    /// Parameters that exclude each other (403 `InvalidParameter.Combination`).
+    #[error("invalid combination: {0}")]
+    InstanceParameterCombination(&'static str),
+    #[error("invalid network interface: {0}")]
+    NetworkInterfaceInvalid(&'static str),
+    #[error("instance name is malformed")]
+    InstanceNameMalformed,
+    #[error("instance description is malformed")]
+    InstanceDescriptionMalformed,
+    #[error("host name is malformed")]
+    HostNameMalformed,
+    #[error("too many instance ids (max {0})")]
+    TooManyInstanceIds(usize),
+    #[error("the instances are in several regions")]
+    InstancesCrossRegion,
 
     #[error(transparent)]
     Store(#[from] StoreError),

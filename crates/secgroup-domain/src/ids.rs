@@ -17,6 +17,45 @@ pub fn new_security_group_id() -> String {
     format!("sg-{}", lower_alnum(20))
 }
 
+/// `vpc-` + 21 lower-case alphanumerics.
+pub fn new_vpc_id() -> String {
+    format!("vpc-{}", lower_alnum(21))
+}
+
+/// `vsw-` + 21 lower-case alphanumerics.
+pub fn new_vswitch_id() -> String {
+    format!("vsw-{}", lower_alnum(21))
+}
+
+/// `vrt-` + 21 lower-case alphanumerics: the vRouter created with a VPC.
+pub fn new_vrouter_id() -> String {
+    format!("vrt-{}", lower_alnum(21))
+}
+
+/// `vtb-` + 21 lower-case alphanumerics: the system route table created with a VPC.
+pub fn new_route_table_id() -> String {
+    format!("vtb-{}", lower_alnum(21))
+}
+
+/// `i-` + 20 lower-case alphanumerics: an ECS instance.
+pub fn new_instance_id() -> String {
+    format!("i-{}", lower_alnum(20))
+}
+
+/// `eni-` + 20 lower-case alphanumerics: an elastic network interface.
+pub fn new_network_interface_id() -> String {
+    format!("eni-{}", lower_alnum(20))
+}
+
+/// `00:16:3e:` (Alibaba Cloud's OUI) + 3 random octets.
+pub fn new_mac_address() -> String {
+    let octets: [u8; 3] = rand::thread_rng().gen();
+    format!(
+        "00:16:3e:{:02x}:{:02x}:{:02x}",
+        octets[0], octets[1], octets[2]
+    )
+}
+
 /// A 16-digit numeric account id, like an Alibaba Cloud UID.
 pub fn new_account_id() -> String {
     let mut rng = rand::thread_rng();
@@ -57,6 +96,15 @@ mod tests {
         assert!(sg[3..]
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        for (id, prefix) in [
+            (new_vpc_id(), "vpc-"),
+            (new_vswitch_id(), "vsw-"),
+            (new_vrouter_id(), "vrt-"),
+            (new_route_table_id(), "vtb-"),
+        ] {
+            assert!(id.starts_with(prefix), "{id}");
+            assert_eq!(id.len(), 25, "{id}");
+        }
         assert_eq!(new_account_id().len(), 16);
         assert!(new_access_key_id().starts_with("LTAI"));
         assert_eq!(new_access_key_secret().len(), 30);

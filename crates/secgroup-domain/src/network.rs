@@ -24,6 +24,8 @@ pub struct Vpc {
     pub user_cidrs: Vec<String>,
     pub enable_ipv6: bool,
     pub ipv6_cidr_block: String,
+    /// `EnableDnsHostname`, reported as `DnsHostnameStatus` `ENABLED`/`DISABLED`.
+    pub enable_dns_hostname: bool,
     pub creation_time: DateTime<Utc>,
 }
 
@@ -115,6 +117,8 @@ pub struct InstanceQuery {
     pub vpc_id: Option<String>,
     pub vswitch_id: Option<String>,
     pub security_group_id: Option<String>,
+    /// `(offset, limit)`: only this window of the (oldest first) matches.
+    pub page: Option<(usize, usize)>,
 }
 
 /// Where instances are counted.

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::model::{
     AccessKeyRecord, ClientTokenRecord, PrefixList, ResourceType, SecurityGroup, Tag,
 };
+use crate::network::{Instance, InstanceQuery, InstanceScope, VSwitch, Vpc};
 use crate::rules::Rule;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -127,6 +128,72 @@ pub trait Tx {
     fn delete_prefix_list(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
     fn count_prefix_lists(&mut self, account_id: &str, region_id: &str) -> Result<u64, StoreError>;
 
+    // ---- VPCs and vSwitches ----
+    fn insert_vpc(&mut self, vpc: &Vpc) -> Result<(), StoreError>;
+    fn vpc(&mut self, account_id: &str, id: &str) -> Result<Option<Vpc>, StoreError>;
+    /// Every VPC of the account in the region, oldest first.
+    fn vpcs(&mut self, account_id: &str, region_id: &str) -> Result<Vec<Vpc>, StoreError>;
+    /// Overwrites the mutable fields (block, name, description, resource group, user
+    /// CIDRs, IPv6 and DNS hostname settings); `false` if there is none.
+    fn update_vpc(&mut self, vpc: &Vpc) -> Result<bool, StoreError>;
+    /// Deletes the VPC and its tags; `false` if there was none.
+    fn delete_vpc(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn insert_vswitch(&mut self, vswitch: &VSwitch) -> Result<(), StoreError>;
+    fn vswitch(&mut self, account_id: &str, id: &str) -> Result<Option<VSwitch>, StoreError>;
+    /// Every vSwitch of the account in the region, oldest first.
+    fn vswitches(&mut self, account_id: &str, region_id: &str) -> Result<Vec<VSwitch>, StoreError>;
+    /// Overwrites the mutable fields (name, description); `false` if there is none.
+    fn update_vswitch(&mut self, vswitch: &VSwitch) -> Result<bool, StoreError>;
+    /// Deletes the vSwitch and its tags; `false` if there was none.
+    fn delete_vswitch(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    /// Security groups of the account whose `vpc_id` is this VPC.
+    fn count_security_groups_in_vpc(
+        &mut self,
+        account_id: &str,
+        vpc_id: &str,
+    ) -> Result<u64, StoreError>;
+
+    // ---- instances ----
+    /// Inserts an instance with its interface and memberships (in the order given). An id,
+    /// interface id or private address (within the vSwitch) already in use is a
+    /// [`StoreError::Duplicate`]: the schema enforces it, whatever races the domain loses.
+    fn insert_instance(&mut self, instance: &Instance) -> Result<(), StoreError>;
+    fn instance(&mut self, account_id: &str, id: &str) -> Result<Option<Instance>, StoreError>;
+    /// Instances of the account in the region narrowed by `query`, oldest first.
+    fn instances(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+        query: &InstanceQuery,
+    ) -> Result<Vec<Instance>, StoreError>;
+    /// How many instances `instances` would return without the query's `page`.
+    fn count_matching_instances(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+        query: &InstanceQuery,
+    ) -> Result<u64, StoreError>;
+    /// Overwrites the mutable fields (name, description, host name, type, image, status,
+    /// status time, attributes) and replaces the group memberships; identity, placement,
+    /// interface and address stay. `false` if there is none.
+    fn update_instance(&mut self, instance: &Instance) -> Result<bool, StoreError>;
+    /// Deletes the instance, its memberships, its address and its tags; `false` if none.
+    fn delete_instance(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    /// Private addresses in use in a vSwitch.
+    fn used_private_ips(&mut self, vswitch_id: &str) -> Result<Vec<String>, StoreError>;
+    /// Instances of the account in a VPC, a vSwitch or a security group.
+    fn count_instances(
+        &mut self,
+        account_id: &str,
+        scope: InstanceScope<'_>,
+    ) -> Result<u64, StoreError>;
+    /// Members per security group of the account in the region (groups without members may be absent).
+    fn member_counts(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+    ) -> Result<HashMap<String, u64>, StoreError>;
+
     // ---- tags ----
     /// Tags of one resource, in the order they were first set.
     fn tags(
@@ -177,7 +244,8 @@ impl TxError for StoreError {
 
 /// A transactional store. `write` runs the closure in a read-write transaction that commits
 /// only if the closure returns `Ok`; on [`StoreError::Conflict`] the closure runs again.
-/// `read` runs it in a read-only snapshot. Both run off the async executor.
+/// `read` runs it in a read-only snapshot. Neither makes the async executor wait on the
+/// disk or a lock: a backend may run a read on the caller's thread when it cannot block.
 pub trait Store: Send + Sync + 'static {
     fn write<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
     where
@@ -190,4 +258,21 @@ pub trait Store: Send + Sync + 'static {
         T: Send + 'static,
         E: TxError + Send + 'static,
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static;
+
+    /// Records that `nonce` was used with `access_key_id` until `expires_at`; `false` when
+    /// the same (key, nonce) was claimed before and has not expired at `now` (a replay).
+    ///
+    /// The default runs [`Tx::claim_nonce`] in a write transaction. A backend may answer
+    /// from memory as long as a nonce, once claimed, is refused until it expires — across
+    /// restarts too.
+    fn claim_nonce(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let (id, nonce) = (access_key_id.to_owned(), nonce.to_owned());
+        self.write(move |tx| tx.claim_nonce(&id, &nonce, expires_at, now))
+    }
 }

@@ -4,6 +4,7 @@
 
 mod decode;
 pub mod errors;
+mod instances;
 mod prefix_lists;
 mod regions;
 mod render;
@@ -13,6 +14,7 @@ mod tags;
 
 use std::sync::Arc;
 
+use secgroup_domain::ops::instances::InstanceTimings;
 use secgroup_domain::ops::Limits;
 use secgroup_domain::regions::RegionCatalog;
 use secgroup_domain::{DomainError, Store};
@@ -26,6 +28,8 @@ pub const VERSION: &str = "2014-05-26";
 pub struct EcsConfig {
     pub regions: RegionCatalog,
     pub limits: Limits,
+    /// How long instances stay in each transient state (all zero by default).
+    pub instance_timings: InstanceTimings,
 }
 
 impl Default for EcsConfig {
@@ -33,6 +37,7 @@ impl Default for EcsConfig {
         EcsConfig {
             regions: RegionCatalog::public(),
             limits: Limits::default(),
+            instance_timings: InstanceTimings::default(),
         }
     }
 }
@@ -105,6 +110,18 @@ ecs_actions! {
     ModifyPrefixList => prefix_lists::modify,
     DeletePrefixList => prefix_lists::delete,
     DescribePrefixListAssociations => prefix_lists::describe_associations,
+    RunInstances => instances::run,
+    CreateInstance => instances::create,
+    DescribeInstances => instances::describe,
+    DescribeInstanceAttribute => instances::describe_attribute,
+    StartInstance => instances::start,
+    StopInstance => instances::stop,
+    RebootInstance => instances::reboot,
+    DeleteInstance => instances::delete,
+    DeleteInstances => instances::delete_many,
+    ModifyInstanceAttribute => instances::modify_attribute,
+    JoinSecurityGroup => instances::join,
+    LeaveSecurityGroup => instances::leave,
     TagResources => tags::tag_resources,
     UntagResources => tags::untag_resources,
     ListTagResources => tags::list_tag_resources,

@@ -1,6 +1,6 @@
 //! Domain values as response nodes.
 
-use secgroup_domain::ops::security_groups::GroupView;
+use secgroup_domain::ops::security_groups::{EcsCount, GroupView};
 use secgroup_domain::{SecurityGroup, Tag};
 use secgroup_rpc::Node;
 
@@ -46,19 +46,18 @@ pub fn group_summary(view: &GroupView, with_ecs_count: bool) -> Node {
         .int("RuleCount", view.rule_count as i64)
         .int("GroupToGroupRuleCount", view.group_rule_count as i64);
     if with_ecs_count {
+        let count = view.ecs_count.unwrap_or(EcsCount {
+            members: 0,
+            available: 0,
+        });
         node = node
-            .int("EcsCount", 0)
-            .int("AvailableInstanceAmount", available_instance_amount(g));
+            .int("EcsCount", i64::try_from(count.members).unwrap_or(i64::MAX))
+            .int(
+                "AvailableInstanceAmount",
+                i64::try_from(count.available).unwrap_or(i64::MAX),
+            );
     }
     node.field("Tags", tags(&view.tags)).build()
-}
-
-/// Private addresses a group can still take (basic VPC groups 6,000, advanced 65,536).
-fn available_instance_amount(g: &SecurityGroup) -> i64 {
-    match g.group_type {
-        secgroup_domain::SecurityGroupType::Normal => 6000,
-        secgroup_domain::SecurityGroupType::Enterprise => 65536,
-    }
 }
 
 #[cfg(test)]

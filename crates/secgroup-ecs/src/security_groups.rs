@@ -323,8 +323,15 @@ pub async fn describe<S: Store>(
 
     let account = ctx.account_id.clone();
     let region = region_id.clone();
+    let limits = ecs.config.limits.clone();
     let views = ecs
-        .read(move |tx| ops::list(tx, &account, &region, &filter))
+        .read(move |tx| {
+            let mut views = ops::list(tx, &account, &region, &filter)?;
+            if with_ecs_count {
+                ops::count_members(tx, &account, &region, &mut views, &limits)?;
+            }
+            Ok(views)
+        })
         .await?;
     let total = views.len();
     let node = Node::object().str("RegionId", region_id);

@@ -104,17 +104,20 @@ async fn handle<C: CredentialStore>(
     request: Request,
 ) -> Response {
     let started = Instant::now();
-    let request_id = uuid::Uuid::new_v4().to_string().to_uppercase();
+    // Upper-case hyphenated, encoded straight into place (no lower-case copy first).
+    let request_id = uuid::Uuid::new_v4()
+        .hyphenated()
+        .encode_upper(&mut uuid::Uuid::encode_buffer())
+        .to_owned();
     let (parts, body) = request.into_parts();
     let host = parts
         .headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .unwrap_or("ecs.aliyuncs.com")
-        .to_string();
-    let query = parts.uri.query().unwrap_or("").to_string();
+        .unwrap_or("ecs.aliyuncs.com");
+    let query = parts.uri.query().unwrap_or("");
     // Format and action must be known before anything can fail, to render the failure.
-    let early_params = Params::from_query_and_form(&query, None);
+    let mut early_params = Params::from_query_and_form(query, None);
     let mut format = choose_format(&early_params, &parts.headers);
     let mut action = action_of(&early_params, &parts.headers);
     let mut product_code = shared.router.default_code();
@@ -128,9 +131,10 @@ async fn handle<C: CredentialStore>(
         }
         let body = read_limited(&parts.headers, body, shared.config.max_body_bytes).await?;
         let params = if is_form(&parts.headers) && !body.is_empty() {
-            Params::from_query_and_form(&query, Some(&body))
+            Params::from_query_and_form(query, Some(&body))
         } else {
-            early_params.clone()
+            // Not needed after this block: moved, not copied.
+            std::mem::take(&mut early_params)
         };
         format = choose_format(&params, &parts.headers);
         action = action_of(&params, &parts.headers);
@@ -183,7 +187,7 @@ async fn handle<C: CredentialStore>(
         ),
         Err(err) => (
             err.status,
-            error_body(format, err, &request_id, &host, product_code),
+            error_body(format, err, &request_id, host, product_code),
             Some(err.code.to_string()),
         ),
     };

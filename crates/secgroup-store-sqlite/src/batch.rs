@@ -10,7 +10,6 @@ use secgroup_domain::{StoreError, TxError};
 
 use crate::error::map_err;
 use crate::job::{Job, Mode, Ran, MAX_ATTEMPTS};
-use crate::tx::SqliteTx;
 
 /// How one attempt at committing a batch ended.
 enum Attempt {
@@ -124,7 +123,7 @@ fn run_in_savepoint(conn: &Connection, job: &mut dyn Job) -> Result<Ran, StoreEr
         // Makes a write through a read closure fail, as it does on a reader connection.
         set_query_only(conn, true)?;
     }
-    let ran = job.run(&mut SqliteTx::new(conn));
+    let ran = job.run(conn);
     if read_only {
         set_query_only(conn, false)?;
     }

@@ -10,7 +10,7 @@ use crate::error::map_err;
 
 /// How long a connection waits on another process's lock before reporting SQLITE_BUSY
 /// (which the store then retries as a conflict).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Enough for every statement of [`crate::tx`] plus the batch's transaction and savepoint
 /// statements, so none is re-prepared in steady state.

@@ -5,8 +5,11 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use rusqlite::Connection;
 use secgroup_domain::{StoreError, Tx, TxError};
 use tokio::sync::oneshot;
+
+use crate::tx::SqliteTx;
 
 /// How many times a closure runs before a conflict is handed back to the caller.
 pub(crate) const MAX_ATTEMPTS: u32 = 10;
@@ -37,8 +40,14 @@ pub(crate) enum Ran {
 /// A type-erased transaction closure with the channel its caller waits on.
 pub(crate) trait Job: Send {
     fn mode(&self) -> Mode;
-    /// Runs the closure once, catching a panic, and keeps its result for [`Job::deliver`].
-    fn run(&mut self, tx: &mut dyn Tx) -> Ran;
+    /// Nobody waits for this job's result, so a batch made only of such jobs may wait a
+    /// little to share its commit with more work (see [`crate::writer`]).
+    fn deferrable(&self) -> bool {
+        false
+    }
+    /// Runs the closure once on `conn`, inside the batch's transaction, catching a panic,
+    /// and keeps its result for [`Job::deliver`].
+    fn run(&mut self, conn: &Connection) -> Ran;
     /// Replaces the kept result with `err`: the batch it ran in did not commit. A panic's
     /// result is kept.
     fn fail(&mut self, err: StoreError);
@@ -88,14 +97,14 @@ where
         self.mode
     }
 
-    fn run(&mut self, tx: &mut dyn Tx) -> Ran {
+    fn run(&mut self, conn: &Connection) -> Ran {
         // A batch that is run again (its commit failed) includes this job again.
         if self.panicked {
             return Ran::Panicked;
         }
         // Unwind safety: after a panic the closure is never called again, and the writer
         // rolls back everything it wrote, so no broken state is observed.
-        let outcome = catch_unwind(AssertUnwindSafe(|| (self.f)(tx)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| (self.f)(&mut SqliteTx::new(conn))));
         let (ran, result) = match outcome {
             Ok(Ok(value)) => (Ran::Ok, Ok(value)),
             Ok(Err(e)) if e.is_conflict() && self.conflicts + 1 < MAX_ATTEMPTS => {

@@ -6,7 +6,8 @@
 //! commit). Reads run on a small pool of reader connections, which WAL lets proceed
 //! while a write is in progress. Commits are synced (`synchronous=FULL`) before any
 //! closure's result is handed back, so nothing acknowledged is lost to a killed process
-//! or a power cut. The schema is applied by embedded, versioned migrations when the
+//! or a power cut. The one exception is the nonce of each signed request, answered from
+//! memory and recorded without waiting (see `nonces.rs` for exactly what that relaxes). The schema is applied by embedded, versioned migrations when the
 //! store is opened.
 #![forbid(unsafe_code)]
 
@@ -15,14 +16,17 @@ mod batch;
 mod conn;
 mod error;
 mod groups;
+mod instances;
 mod job;
 mod migrate;
+mod nonces;
 mod prefix_lists;
 mod rules;
 mod store;
 mod tags;
 mod tokens;
 mod tx;
+mod vpcs;
 mod writer;
 
 pub use store::SqliteStore;

@@ -10,6 +10,8 @@ use crate::error::map_err;
 pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_rules_prefix_lists.sql")),
+    (3, include_str!("../migrations/0003_vpcs.sql")),
+    (4, include_str!("../migrations/0004_instances.sql")),
 ];
 
 /// Applies each migration not yet recorded in `schema_migrations`, each in its own

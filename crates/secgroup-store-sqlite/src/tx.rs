@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
+use secgroup_domain::network::{Instance, InstanceQuery, InstanceScope, VSwitch, Vpc};
 use secgroup_domain::rules::Rule;
 use secgroup_domain::{
     AccessKeyRecord, ClientTokenRecord, PrefixList, ResourceType, SecurityGroup, StoreError, Tag,
@@ -12,7 +13,7 @@ use secgroup_domain::{
 };
 
 use crate::error::corrupt;
-use crate::{accounts, groups, prefix_lists, rules, tags, tokens};
+use crate::{accounts, groups, instances, prefix_lists, rules, tags, tokens, vpcs};
 
 /// Borrows a connection on which the store has begun a transaction (a
 /// `rusqlite::Transaction` derefs to one); the store commits or rolls it back.
@@ -176,6 +177,108 @@ impl Tx for SqliteTx<'_> {
 
     fn count_prefix_lists(&mut self, account_id: &str, region_id: &str) -> Result<u64, StoreError> {
         prefix_lists::count(self.conn, account_id, region_id)
+    }
+
+    fn insert_vpc(&mut self, vpc: &Vpc) -> Result<(), StoreError> {
+        vpcs::insert_vpc(self.conn, vpc)
+    }
+
+    fn vpc(&mut self, account_id: &str, id: &str) -> Result<Option<Vpc>, StoreError> {
+        vpcs::vpc(self.conn, account_id, id)
+    }
+
+    fn vpcs(&mut self, account_id: &str, region_id: &str) -> Result<Vec<Vpc>, StoreError> {
+        vpcs::vpcs(self.conn, account_id, region_id)
+    }
+
+    fn update_vpc(&mut self, vpc: &Vpc) -> Result<bool, StoreError> {
+        vpcs::update_vpc(self.conn, vpc)
+    }
+
+    fn delete_vpc(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+        vpcs::delete_vpc(self.conn, account_id, id)
+    }
+
+    fn insert_vswitch(&mut self, vswitch: &VSwitch) -> Result<(), StoreError> {
+        vpcs::insert_vswitch(self.conn, vswitch)
+    }
+
+    fn vswitch(&mut self, account_id: &str, id: &str) -> Result<Option<VSwitch>, StoreError> {
+        vpcs::vswitch(self.conn, account_id, id)
+    }
+
+    fn vswitches(&mut self, account_id: &str, region_id: &str) -> Result<Vec<VSwitch>, StoreError> {
+        vpcs::vswitches(self.conn, account_id, region_id)
+    }
+
+    fn update_vswitch(&mut self, vswitch: &VSwitch) -> Result<bool, StoreError> {
+        vpcs::update_vswitch(self.conn, vswitch)
+    }
+
+    fn delete_vswitch(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+        vpcs::delete_vswitch(self.conn, account_id, id)
+    }
+
+    fn count_security_groups_in_vpc(
+        &mut self,
+        account_id: &str,
+        vpc_id: &str,
+    ) -> Result<u64, StoreError> {
+        vpcs::count_security_groups_in_vpc(self.conn, account_id, vpc_id)
+    }
+
+    fn insert_instance(&mut self, instance: &Instance) -> Result<(), StoreError> {
+        instances::insert(self.conn, instance)
+    }
+
+    fn instance(&mut self, account_id: &str, id: &str) -> Result<Option<Instance>, StoreError> {
+        instances::get(self.conn, account_id, id)
+    }
+
+    fn instances(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+        query: &InstanceQuery,
+    ) -> Result<Vec<Instance>, StoreError> {
+        instances::list(self.conn, account_id, region_id, query)
+    }
+
+    fn count_matching_instances(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+        query: &InstanceQuery,
+    ) -> Result<u64, StoreError> {
+        instances::count_matching(self.conn, account_id, region_id, query)
+    }
+
+    fn update_instance(&mut self, instance: &Instance) -> Result<bool, StoreError> {
+        instances::update(self.conn, instance)
+    }
+
+    fn delete_instance(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+        instances::delete(self.conn, account_id, id)
+    }
+
+    fn used_private_ips(&mut self, vswitch_id: &str) -> Result<Vec<String>, StoreError> {
+        instances::used_private_ips(self.conn, vswitch_id)
+    }
+
+    fn count_instances(
+        &mut self,
+        account_id: &str,
+        scope: InstanceScope<'_>,
+    ) -> Result<u64, StoreError> {
+        instances::count(self.conn, account_id, scope)
+    }
+
+    fn member_counts(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+    ) -> Result<HashMap<String, u64>, StoreError> {
+        instances::member_counts(self.conn, account_id, region_id)
     }
 
     fn tags(

@@ -5,6 +5,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use secgroup_domain::{StoreError, Tx, TxError};
@@ -16,6 +17,14 @@ use crate::job::{job, Job, Mode};
 /// few syncs; small enough that one batch's latency stays that of a few milliseconds of
 /// statements, and a restarted batch (busy lock) re-runs a bounded amount of work.
 const MAX_BATCH: usize = 256;
+
+/// How long after the previous commit a batch of only deferrable jobs (nonce records,
+/// which nobody waits for) is held back, gathering whatever else arrives meanwhile. Under a
+/// read-only load every request still records its nonce; without this, each of those
+/// small batches would cost a commit and a sync of its own. A job someone waits for ends
+/// the wait at once. This bounds how long a nonce record stays uncommitted: see
+/// [`crate::nonces`].
+const DEFERRABLE_DELAY: Duration = Duration::from_millis(10);
 
 /// The handle the store keeps: a queue into the writer thread.
 pub(crate) struct Writer {
@@ -47,14 +56,22 @@ impl Writer {
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
         let (job, reply) = job(mode, f);
+        self.send(job).map_err(E::from)?;
+        reply.await.unwrap_or_else(|_| Err(E::from(stopped())))
+    }
+
+    /// Queues `job` without waiting for it: whatever it does with its result is its own
+    /// business.
+    pub(crate) fn send(&self, job: Box<dyn Job>) -> Result<(), StoreError> {
         let queued = self
             .jobs
             .as_ref()
             .is_some_and(|jobs| jobs.send(job).is_ok());
-        if !queued {
-            return Err(E::from(stopped()));
+        if queued {
+            Ok(())
+        } else {
+            Err(stopped())
         }
-        reply.await.unwrap_or_else(|_| Err(E::from(stopped())))
     }
 }
 
@@ -87,6 +104,7 @@ impl Drop for Writer {
 fn serve(conn: &Connection, queue: &Receiver<Box<dyn Job>>) {
     // Jobs whose closure reported a conflict; they go first in the next batch.
     let mut again: Vec<Box<dyn Job>> = Vec::new();
+    let mut last_commit: Option<Instant> = None;
     loop {
         let mut batch = std::mem::take(&mut again);
         if batch.is_empty() {
@@ -101,9 +119,22 @@ fn serve(conn: &Connection, queue: &Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
+        // Nobody waits for this batch: give it company until DEFERRABLE_DELAY has passed
+        // since the last commit. A closed queue (the store is closing) ends the wait.
+        while batch.len() < MAX_BATCH && batch.iter().all(|job| job.deferrable()) {
+            let waited = last_commit.map_or(DEFERRABLE_DELAY, |at| at.elapsed());
+            let Some(left) = DEFERRABLE_DELAY.checked_sub(waited) else {
+                break;
+            };
+            match queue.recv_timeout(left) {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
         // Closure panics are caught per job; this only guards against a bug in the batch
         // code itself taking the thread (and so the store) down. Its jobs are dropped, so
         // their callers get an error; `run_batch` rolls back what it left open.
         again = catch_unwind(AssertUnwindSafe(|| run_batch(conn, batch))).unwrap_or_default();
+        last_commit = Some(Instant::now());
     }
 }

@@ -68,9 +68,8 @@ impl<S: Store> CredentialStore for StoreCredentials<S> {
         nonce: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, CredentialStoreError> {
-        let (id, nonce) = (access_key_id.to_string(), nonce.to_string());
         self.store
-            .write(move |tx| tx.claim_nonce(&id, &nonce, expires_at, Utc::now()))
+            .claim_nonce(access_key_id, nonce, expires_at, Utc::now())
             .await
             .map_err(to_credential_error)
     }

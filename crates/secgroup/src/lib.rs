@@ -11,6 +11,7 @@ use std::time::Duration;
 use secgroup_domain::Store;
 use secgroup_ecs::{Ecs, EcsConfig};
 use secgroup_rpc::{Router, ServerConfig};
+use secgroup_vpc::{Vpc, VpcConfig};
 use tokio::net::TcpListener;
 
 pub use credentials::StoreCredentials;
@@ -24,7 +25,10 @@ pub struct Settings {
 
 /// The HTTP application over `store`.
 pub fn app<S: Store>(store: Arc<S>, settings: Settings) -> axum::Router {
-    let router = Router::new().with(Arc::new(Ecs::new(store.clone(), settings.ecs)));
+    let vpc = Arc::new(Vpc::new(store.clone(), VpcConfig::from(&settings.ecs)));
+    let router = Router::new()
+        .with(Arc::new(Ecs::new(store.clone(), settings.ecs)))
+        .with(vpc);
     secgroup_rpc::server::app(
         router,
         Arc::new(StoreCredentials::new(store)),

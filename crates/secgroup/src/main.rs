@@ -8,6 +8,7 @@ use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
 use secgroup::{database, Settings};
 use secgroup_domain::ops::accounts::{self, Bootstrap};
+use secgroup_domain::ops::instances::InstanceTimings;
 use secgroup_domain::ops::Limits;
 use secgroup_domain::regions::RegionCatalog;
 use secgroup_domain::{Store, StoreError};
@@ -61,6 +62,21 @@ struct ServeArgs {
     /// Prefix lists per account and region.
     #[arg(long, env = "SECGROUP_MAX_PREFIX_LISTS", default_value_t = Limits::default().prefix_lists_per_region)]
     max_prefix_lists: u64,
+    /// VPCs per account and region.
+    #[arg(long, env = "SECGROUP_MAX_VPCS", default_value_t = Limits::default().vpcs_per_region)]
+    max_vpcs: u64,
+    /// vSwitches per VPC.
+    #[arg(long, env = "SECGROUP_MAX_VSWITCHES_PER_VPC", default_value_t = Limits::default().vswitches_per_vpc)]
+    max_vswitches_per_vpc: u64,
+    /// Security groups one instance may be in.
+    #[arg(long, env = "SECGROUP_MAX_SECURITY_GROUPS_PER_INSTANCE", default_value_t = Limits::default().security_groups_per_instance)]
+    max_security_groups_per_instance: usize,
+    /// Instances per basic security group (advanced groups hold 65,536).
+    #[arg(long, env = "SECGROUP_MAX_INSTANCES_PER_GROUP", default_value_t = Limits::default().instances_per_group)]
+    max_instances_per_group: u64,
+    /// Seconds an instance stays in each transient state (Pending, Starting, Stopping).
+    #[arg(long, env = "SECGROUP_INSTANCE_TRANSITION_SECS", default_value_t = 0.0)]
+    instance_transition_secs: f64,
     /// Largest request accepted, in bytes.
     #[arg(long, env = "SECGROUP_MAX_REQUEST_BYTES", default_value_t = 1024 * 1024)]
     max_request_bytes: usize,
@@ -100,13 +116,8 @@ async fn create_account(db: DatabaseArg) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SECGROUP_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Flushes the log lines still queued when `serve` ends, however it ends.
+    let _log_guard = init_logging();
     let store = database::open(&args.db.database)?;
     bootstrap_key(store.as_ref()).await?;
 
@@ -118,6 +129,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.ecs.limits.rules_per_group = args.max_rules_per_group;
     settings.ecs.limits.group_rules_per_group = args.max_group_rules_per_group;
     settings.ecs.limits.prefix_lists_per_region = args.max_prefix_lists;
+    settings.ecs.limits.vpcs_per_region = args.max_vpcs;
+    settings.ecs.limits.vswitches_per_vpc = args.max_vswitches_per_vpc;
+    settings.ecs.limits.security_groups_per_instance = args.max_security_groups_per_instance;
+    settings.ecs.limits.instances_per_group = args.max_instances_per_group;
+    settings.ecs.instance_timings = InstanceTimings::uniform(
+        std::time::Duration::try_from_secs_f64(args.instance_transition_secs)
+            .context("--instance-transition-secs must be a non-negative number of seconds")?,
+    );
     settings.server.max_body_bytes = args.max_request_bytes;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -127,6 +146,34 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     secgroup::serve(listener, store, settings, shutdown_signal()).await?;
     tracing::info!("secgroup stopped");
     Ok(())
+}
+
+/// One line per request on stderr, written by a logging thread (`tracing-appender`), so a
+/// request never waits on the terminal, file or pipe behind stderr. Never lossy: when the
+/// queue is full, requests wait rather than drop lines. Lines still queued are written
+/// when the returned guard drops.
+fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        // The queue is allocated up front: 8,192 lines (about 256 KiB) rather than the
+        // default 128,000 (4 MiB of idle RSS); the logging thread drains it far faster
+        // than requests fill it.
+        .buffered_lines_limit(8192)
+        .thread_name("secgroup-log")
+        // The logging thread takes every queued line, then flushes: buffered, the lines it
+        // took together go out in one `write`, and none is held back.
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SECGROUP_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(writer)
+        .init();
+    guard
 }
 
 /// Makes the configured key exist, or generates one when the database holds none.

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{create_group, TestClient, TestServer};
+use common::{create_group, create_vpc, TestClient, TestServer};
 use serde_json::Value;
 
 /// Action, parameters (`{sg}` basic group, `{esg}` advanced, `{other}` basic group in another VPC,
@@ -575,7 +575,7 @@ async fn groups(c: &TestClient) -> Groups {
     Groups {
         sg: create_group(c, &[]).await,
         esg: create_group(c, &[("SecurityGroupType", "enterprise")]).await,
-        other: create_group(c, &[("VpcId", "vpc-elsewhere")]).await,
+        other: create_group(c, &[("VpcId", &create_vpc(c, &[]).await)]).await,
         peer: create_group(c, &[]).await,
         epeer: create_group(c, &[("SecurityGroupType", "enterprise")]).await,
     }

@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use secgroup_domain::ops::rule_draft::RuleDraft;
 use secgroup_domain::ops::rules;
 use secgroup_domain::ops::security_groups::{self, NewSecurityGroup};
+use secgroup_domain::ops::vpcs::{self, NewVpc};
 use secgroup_domain::ops::{accounts, Limits};
 use secgroup_domain::rules::Direction;
 use secgroup_domain::{DomainError, SecurityGroupType, Store};
@@ -141,9 +142,16 @@ proptest! {
             let store = SqliteStore::open_in_memory().expect("store");
             let account = store.write(|tx| accounts::create_account(tx, false, Utc::now())).await.expect("account").account_id;
             let (a, limits) = (account.clone(), Limits::default());
+            let vpc = NewVpc {
+                region_id: "cn-hangzhou".into(), cidr_block: None, name: String::new(), description: String::new(),
+                resource_group_id: String::new(), user_cidrs: None, enable_ipv6: false, ipv6_cidr_block: None,
+                enable_dns_hostname: false, tags: vec![], dry_run: false,
+            };
+            let vpc_id = store.write(move |tx| vpcs::create(tx, &a, &vpc, &limits, Utc::now())).await.expect("vpc").vpc_id;
+            let (a, limits) = (account.clone(), Limits::default());
             let new = NewSecurityGroup {
                 region_id: "cn-hangzhou".into(), name: String::new(), description: String::new(),
-                group_type: SecurityGroupType::Normal, vpc_id: "vpc-1".into(), resource_group_id: String::new(), tags: vec![],
+                group_type: SecurityGroupType::Normal, vpc_id, resource_group_id: String::new(), tags: vec![],
             };
             let group = store.write(move |tx| security_groups::create(tx, &a, &new, &limits, Utc::now())).await.expect("group").security_group_id;
             let mut model = Model::new();

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{create_group, TestServer};
+use common::{create_group, create_vpc, TestServer};
 use serde_json::Value;
 
 fn groups(v: &Value) -> Vec<Value> {
@@ -32,7 +32,7 @@ async fn basic_group_switches_policy_and_advanced_group_refuses() {
     assert_eq!(attr["InnerAccessPolicy"], "Accept");
     assert_eq!(attr["SecurityGroupName"], "web");
     assert_eq!(attr["Description"], "front end");
-    assert_eq!(attr["VpcId"], "vpc-test");
+    assert_eq!(attr["VpcId"], c.default_vpc().await);
     assert_eq!(attr["RegionId"], "cn-hangzhou");
     assert_eq!(attr["Permissions"], serde_json::json!({"Permission": []}));
 
@@ -169,13 +169,14 @@ async fn client_token_replays_the_first_result_and_refuses_changed_parameters() 
     assert_eq!(first, again);
     let listed = c.call("DescribeSecurityGroups", &[]).await.json();
     assert_eq!(listed["TotalCount"], 1, "no second effect");
+    let vpc = c.default_vpc().await;
     let changed = c
         .call(
             "CreateSecurityGroup",
             &[
                 ("ClientToken", token),
                 ("SecurityGroupName", "other"),
-                ("VpcId", "vpc-test"),
+                ("VpcId", &vpc),
             ],
         )
         .await;
@@ -292,8 +293,13 @@ async fn filters_and_both_paging_styles() {
     let server = TestServer::start().await;
     let c = server.new_account().await;
     let mut ids = Vec::new();
+    let (even, odd) = (create_vpc(&c, &[]).await, create_vpc(&c, &[]).await);
     for i in 0..7 {
-        let vpc = if i % 2 == 0 { "vpc-even" } else { "vpc-odd" };
+        let vpc = if i % 2 == 0 {
+            even.as_str()
+        } else {
+            odd.as_str()
+        };
         let name = format!("group-{i}");
         let env = if i < 3 { "prod" } else { "dev" };
         let mut params = vec![
@@ -324,7 +330,7 @@ async fn filters_and_both_paging_styles() {
             groups(&r.json()).len()
         }
     };
-    assert_eq!(count(vec![("VpcId", "vpc-even".into())]).await, 4);
+    assert_eq!(count(vec![("VpcId", even.clone())]).await, 4);
     assert_eq!(
         count(vec![("SecurityGroupName", "group-3".into())]).await,
         1
@@ -358,7 +364,7 @@ async fn filters_and_both_paging_styles() {
         count(vec![
             ("Tag.1.Key", "env".into()),
             ("Tag.1.Value", "prod".into()),
-            ("VpcId", "vpc-odd".into())
+            ("VpcId", odd.clone())
         ])
         .await,
         1
@@ -519,15 +525,17 @@ async fn quota_of_groups_per_region() {
     let c = server.new_account().await;
     create_group(&c, &[]).await;
     create_group(&c, &[]).await;
-    let r = c.call("CreateSecurityGroup", &[("VpcId", "vpc-1")]).await;
+    let vpc = c.default_vpc().await;
+    let r = c.call("CreateSecurityGroup", &[("VpcId", &vpc)]).await;
     assert_eq!(
         (r.status, r.code().as_str()),
         (403, "QuotaExceed.SecurityGroup")
     );
+    let shanghai = create_vpc(&c, &[("RegionId", "cn-shanghai")]).await;
     let other_region = c
         .call(
             "CreateSecurityGroup",
-            &[("VpcId", "vpc-1"), ("RegionId", "cn-shanghai")],
+            &[("VpcId", &shanghai), ("RegionId", "cn-shanghai")],
         )
         .await;
     assert_eq!(other_region.status, 200);

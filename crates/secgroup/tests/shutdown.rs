@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::{create_group, TestClient};
+use common::{create_group, create_vpc, TestClient};
 use secgroup_domain::ops::accounts;
 use secgroup_domain::{Store, Tx, TxError};
 use secgroup_store_sqlite::SqliteStore;
@@ -64,9 +64,11 @@ async fn in_flight_requests_finish_after_shutdown_is_asked() {
     ));
 
     let client = TestClient::new(addr, &key.access_key_id, &key.secret);
-    // Every signed request claims a nonce with a write, so each takes ≥ 300 ms.
-    let in_flight =
-        tokio::spawn(async move { create_group(&client, &[("SecurityGroupName", "late")]).await });
+    let vpc = create_vpc(&client, &[]).await;
+    // CreateSecurityGroup writes, so it takes at least 300 ms.
+    let in_flight = tokio::spawn(async move {
+        create_group(&client, &[("SecurityGroupName", "late"), ("VpcId", &vpc)]).await
+    });
     tokio::time::sleep(Duration::from_millis(150)).await;
     stop.send(()).expect("signal");
 

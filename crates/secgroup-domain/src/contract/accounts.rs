@@ -1,5 +1,7 @@
 //! Accounts, AccessKeys and nonces.
 
+use chrono::{DateTime, Utc};
+
 use super::{at, key, read, write};
 use crate::store::{Store, StoreError};
 
@@ -108,6 +110,86 @@ pub async fn nonces<S: Store>(store: S) {
     );
     assert!(
         claim("LTAI2", "bulk-0", 1_000_000, 999_999).await,
+        "expired long ago"
+    );
+}
+
+/// [`Store::claim_nonce`], which a backend may answer from memory: claim, replay, expiry
+/// to the microsecond, keys kept apart, and live nonces kept while expired ones go.
+pub async fn nonce_claims<S: Store>(store: S) {
+    let (k1, k2) = (key("LTAI1", "acct-1", 0), key("LTAI2", "acct-1", 0));
+    write(&store, move |tx| {
+        tx.insert_account("acct-1", false, at(0, 0))?;
+        tx.insert_access_key(&k1)?;
+        tx.insert_access_key(&k2)
+    })
+    .await;
+    let claim = |k: &str, n: &str, expires: DateTime<Utc>, now: DateTime<Utc>| {
+        let store = &store;
+        let (k, n) = (k.to_owned(), n.to_owned());
+        async move {
+            store
+                .claim_nonce(&k, &n, expires, now)
+                .await
+                .expect("claim_nonce failed")
+        }
+    };
+    assert!(
+        claim("LTAI1", "n1", at(900, 0), at(0, 0)).await,
+        "first use"
+    );
+    assert!(
+        !claim("LTAI1", "n1", at(910, 0), at(10, 0)).await,
+        "replay while live"
+    );
+    assert!(
+        !claim("LTAI1", "n1", at(1800, 0), at(899, 999_999)).await,
+        "replay a microsecond before expiry"
+    );
+    assert!(
+        claim("LTAI1", "n2", at(900, 0), at(10, 0)).await,
+        "another nonce"
+    );
+    assert!(
+        claim("LTAI2", "n1", at(900, 0), at(10, 0)).await,
+        "same nonce, another key"
+    );
+    // Key and nonce are kept apart, not concatenated.
+    assert!(claim("LTAI1n", "1", at(900, 0), at(10, 0)).await);
+    assert!(
+        claim("LTAI1", "n1", at(1800, 0), at(900, 0)).await,
+        "expired at expires_at: reusable"
+    );
+    assert!(
+        !claim("LTAI1", "n1", at(2700, 0), at(901, 0)).await,
+        "the re-claim set a new expiry"
+    );
+    assert!(
+        !claim("LTAI1", "n1", at(10_000, 0), at(1799, 0)).await,
+        "still live at 1799"
+    );
+    // Nonces expiring over an hour, then claims after some have expired: the live ones
+    // stay refused, the expired ones are accepted again.
+    for i in 0..120 {
+        let expires = at(2000 + 30 * i, 0);
+        assert!(claim("LTAI2", &format!("bulk-{i}"), expires, at(1799, 0)).await);
+    }
+    for i in 0..120 {
+        let expires = 2000 + 30 * i;
+        let live = expires > 3500;
+        assert_eq!(
+            !claim("LTAI2", &format!("bulk-{i}"), at(10_000, 0), at(3500, 0)).await,
+            live,
+            "bulk-{i} (expires at {expires}) at 3500"
+        );
+    }
+    assert!(claim("LTAI2", "late", at(1_000_000, 0), at(999_999, 0)).await);
+    assert!(
+        !claim("LTAI2", "late", at(1_000_001, 0), at(999_999, 1)).await,
+        "live after the others expired"
+    );
+    assert!(
+        claim("LTAI2", "bulk-119", at(1_000_000, 0), at(999_999, 0)).await,
         "expired long ago"
     );
 }

@@ -3,11 +3,13 @@
 
 pub mod accounts;
 pub mod idempotency;
+pub mod instances;
 pub mod prefix_lists;
 pub mod rule_draft;
 pub mod rules;
 pub mod security_groups;
 pub mod tags;
+pub mod vpcs;
 
 /// Limits an operator can change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +22,17 @@ pub struct Limits {
     pub group_rules_per_group: usize,
     /// Prefix lists per account and region (`LimitExceed.PrefixListPerRegion`).
     pub prefix_lists_per_region: u64,
+    /// VPCs per account and region (`QuotaExceeded.Vpc`).
+    pub vpcs_per_region: u64,
+    /// vSwitches per VPC (`QuotaExceeded.VSwitch`).
+    pub vswitches_per_vpc: u64,
+    /// Security groups one instance (its primary interface) belongs to
+    /// (`InstanceSecurityGroupLimitExceeded`, `JoinedGroupLimitExceed`).
+    pub security_groups_per_instance: usize,
+    /// Instances per basic security group (`SecurityGroupInstanceLimitExceed(ed)`).
+    pub instances_per_group: u64,
+    /// Instances per advanced (enterprise) security group.
+    pub instances_per_enterprise_group: u64,
 }
 
 impl Default for Limits {
@@ -29,6 +42,11 @@ impl Default for Limits {
             rules_per_group: 200,
             group_rules_per_group: 20,
             prefix_lists_per_region: 100,
+            vpcs_per_region: 10,
+            vswitches_per_vpc: 150,
+            security_groups_per_instance: 5,
+            instances_per_group: 6000,
+            instances_per_enterprise_group: 65536,
         }
     }
 }

@@ -7,6 +7,7 @@ use super::Limits;
 use crate::error::DomainError;
 use crate::ids;
 use crate::model::{InnerAccessPolicy, ResourceType, SecurityGroup, SecurityGroupType, Tag};
+use crate::network::InstanceScope;
 use crate::store::Tx;
 use crate::validate;
 
@@ -44,6 +45,14 @@ pub fn create(
     validate::tags(&new.tags)?;
     if new.group_type == SecurityGroupType::Enterprise && new.vpc_id.is_empty() {
         return Err(DomainError::EnterpriseNeedsVpc);
+    }
+    // Only VPC groups exist (the classic network is retired): the VPC must be the account's own.
+    if new.vpc_id.is_empty() {
+        return Err(DomainError::VpcIdRequired);
+    }
+    let vpc = tx.vpc(account_id, &new.vpc_id)?;
+    if vpc.is_none_or(|v| v.region_id != new.region_id) {
+        return Err(DomainError::VpcNotFound(new.vpc_id.clone()));
     }
     if tx.count_security_groups(account_id, &new.region_id)? >= limits.security_groups_per_region {
         return Err(DomainError::SecurityGroupQuotaExceeded);
@@ -97,6 +106,35 @@ pub struct GroupView {
     pub rule_count: u64,
     /// Of those, the rules whose peer is a security group.
     pub group_rule_count: u64,
+    /// Filled by [`count_members`] (`IsQueryEcsCount=true`).
+    pub ecs_count: Option<EcsCount>,
+}
+
+/// How many instances a group holds, and how many more it can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EcsCount {
+    pub members: u64,
+    pub available: u64,
+}
+
+/// Fills [`GroupView::ecs_count`] of every view.
+pub fn count_members(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    region_id: &str,
+    views: &mut [GroupView],
+    limits: &Limits,
+) -> Result<(), DomainError> {
+    let counts = tx.member_counts(account_id, region_id)?;
+    for view in views {
+        let members = counts.get(&view.group.id).copied().unwrap_or(0);
+        let capacity = super::instances::membership::group_capacity(&view.group, limits);
+        view.ecs_count = Some(EcsCount {
+            members,
+            available: capacity.saturating_sub(members),
+        });
+    }
+    Ok(())
 }
 
 /// The filters of `DescribeSecurityGroups`; every given filter must match (AND).
@@ -164,6 +202,7 @@ pub fn list(
                 tags,
                 rule_count,
                 group_rule_count,
+                ecs_count: None,
             }
         })
         .filter(|view| filter.matches(view))
@@ -220,6 +259,9 @@ pub fn delete(
     id: &str,
 ) -> Result<(), DomainError> {
     get(tx, account_id, region_id, id)?;
+    if tx.count_instances(account_id, InstanceScope::SecurityGroup(id))? > 0 {
+        return Err(DomainError::SecurityGroupHasInstances);
+    }
     // A group that another group's rule names cannot go; naming itself does not count.
     if tx
         .groups_referencing_group(id)?

@@ -96,6 +96,8 @@ pub struct TestClient {
     pub key_id: String,
     secret: String,
     http: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    /// Shared by clones, so one test's groups land in one VPC.
+    default_vpc: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl TestClient {
@@ -105,6 +107,7 @@ impl TestClient {
             key_id: key_id.into(),
             secret: secret.into(),
             http: Client::builder(TokioExecutor::new()).build_http(),
+            default_vpc: Arc::default(),
         }
     }
 
@@ -123,6 +126,31 @@ impl TestClient {
         }
         self.signed("POST", action, all, &[("Format", "JSON")])
             .await
+    }
+
+    /// The VPC `create_group` uses when none is given, made on first use.
+    pub async fn default_vpc(&self) -> String {
+        let vpc = self
+            .default_vpc
+            .get_or_init(|| async { create_vpc(self, &[("VpcName", "default-test-vpc")]).await })
+            .await;
+        vpc.clone()
+    }
+
+    /// [`TestClient::call`] for the VPC API (`Version=2016-04-28`).
+    pub async fn call_vpc(&self, action: &str, params: &[(&str, &str)]) -> Reply {
+        let mut all: Vec<(String, String)> = params
+            .iter()
+            .filter(|(k, _)| *k != "RegionId")
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        match params.iter().find(|(k, _)| *k == "RegionId") {
+            None => all.push(("RegionId".into(), "cn-hangzhou".into())),
+            Some((_, "")) => {}
+            Some((_, region)) => all.push(("RegionId".into(), region.to_string())),
+        }
+        let extra = [("Format", "JSON"), ("Version", "2016-04-28")];
+        self.signed("POST", action, all, &extra).await
     }
 
     /// A signed request with exact common parameters (`extra` overrides defaults).
@@ -207,11 +235,21 @@ fn uuid_like() -> String {
     )
 }
 
-/// Creates a group and returns its id.
+/// Creates a VPC (`CreateVpc`, default block) and returns its id.
+pub async fn create_vpc(client: &TestClient, extra: &[(&str, &str)]) -> String {
+    let reply = client.call_vpc("CreateVpc", extra).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()["VpcId"].as_str().expect("VpcId").to_string()
+}
+
+/// Creates a group and returns its id; without a `VpcId` it goes into the client's
+/// default VPC (created on first use).
 pub async fn create_group(client: &TestClient, extra: &[(&str, &str)]) -> String {
+    let default_vpc;
     let mut params = extra.to_vec();
     if !extra.iter().any(|(k, _)| *k == "VpcId") {
-        params.push(("VpcId", "vpc-test"));
+        default_vpc = client.default_vpc().await;
+        params.push(("VpcId", &default_vpc));
     }
     let reply = client.call("CreateSecurityGroup", &params).await;
     assert_eq!(reply.status, 200, "{}", reply.body);

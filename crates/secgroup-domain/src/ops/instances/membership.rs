@@ -1,0 +1,204 @@
+//! Which security groups an instance (its primary interface) is in: `JoinSecurityGroup`,
+//! `LeaveSecurityGroup` and the replace-the-set `SecurityGroupIds.N` of
+//! `ModifyInstanceAttribute`. Every rule is checked inside the write transaction that
+//! changes the set: the groups are in the instance's VPC and region, 1..=N of them
+//! (`Limits::security_groups_per_instance`), all basic or all advanced, none full.
+
+use chrono::{DateTime, Utc};
+
+use super::{get, settle, InstanceTimings, Settled};
+use crate::error::DomainError;
+use crate::model::{SecurityGroup, SecurityGroupType};
+use crate::network::{Instance, InstanceScope, InstanceStatus};
+use crate::ops::{security_groups, Limits};
+use crate::store::Tx;
+
+/// The member a Join/Leave names: an instance, or its primary network interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Member {
+    Instance(String),
+    /// `eni-…`, looked up among the instances of the region.
+    NetworkInterface {
+        id: String,
+        region_id: String,
+    },
+}
+
+/// How many instances a group may hold.
+pub fn group_capacity(group: &SecurityGroup, limits: &Limits) -> u64 {
+    match group.group_type {
+        SecurityGroupType::Normal => limits.instances_per_group,
+        SecurityGroupType::Enterprise => limits.instances_per_enterprise_group,
+    }
+}
+
+/// Whether `group` can take `more` instances.
+pub(super) fn has_room(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    group: &SecurityGroup,
+    more: u64,
+    limits: &Limits,
+) -> Result<u64, DomainError> {
+    let members = tx.count_instances(account_id, InstanceScope::SecurityGroup(&group.id))?;
+    Ok(group_capacity(group, limits)
+        .saturating_sub(members)
+        .min(more))
+}
+
+/// Refuses a repeated id in a requested set.
+pub(super) fn no_repeats(ids: &[String]) -> Result<(), DomainError> {
+    for (i, id) in ids.iter().enumerate() {
+        if ids[..i].contains(id) {
+            return Err(DomainError::SecurityGroupIdRepeated);
+        }
+    }
+    Ok(())
+}
+
+/// Whether basic and advanced groups are mixed.
+pub(super) fn mixed(groups: &[SecurityGroup]) -> bool {
+    groups
+        .windows(2)
+        .any(|w| w[0].group_type != w[1].group_type)
+}
+
+fn resolve(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    member: &Member,
+    timings: &InstanceTimings,
+    now: DateTime<Utc>,
+) -> Result<Settled, DomainError> {
+    match member {
+        Member::Instance(id) => {
+            super::validate_id(id)?;
+            get(tx, account_id, id, timings, now)
+        }
+        Member::NetworkInterface { id, region_id } => {
+            let found: Option<Instance> = tx
+                .instances(account_id, region_id, &Default::default())?
+                .into_iter()
+                .find(|i| i.network_interface_id == *id);
+            let instance =
+                found.ok_or_else(|| DomainError::NetworkInterfaceNotFound(id.clone()))?;
+            settle(instance, timings, now)
+        }
+    }
+}
+
+/// Join and Leave act on `Running` and `Stopped` instances only (ecs-api.md §6.14).
+fn stable(instance: &Instance) -> Result<(), DomainError> {
+    match instance.status {
+        InstanceStatus::Running | InstanceStatus::Stopped => Ok(()),
+        _ => Err(DomainError::IncorrectInstanceStatus),
+    }
+}
+
+/// The request of a Join or Leave: who, which group, and the settings that apply.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    pub account_id: &'a str,
+    pub member: &'a Member,
+    pub group_id: &'a str,
+    pub limits: &'a Limits,
+    pub timings: &'a InstanceTimings,
+}
+
+/// `JoinSecurityGroup`: adds one group to the instance's set.
+pub fn join(tx: &mut dyn Tx, c: &Change<'_>, now: DateTime<Utc>) -> Result<(), DomainError> {
+    let mut settled = resolve(tx, c.account_id, c.member, c.timings, now)?;
+    let region = settled.instance.region_id.clone();
+    let group = security_groups::get(tx, c.account_id, &region, c.group_id)?;
+    stable(&settled.instance)?;
+    let current = &settled.instance.security_group_ids;
+    if current.contains(&group.id) {
+        return Err(DomainError::InstanceAlreadyInSecurityGroup);
+    }
+    if group.vpc_id.is_empty() || group.vpc_id != settled.instance.vpc_id {
+        return Err(DomainError::InstanceSecurityGroupVpcMismatch);
+    }
+    for other in current.clone() {
+        let other = tx.security_group(c.account_id, &other)?;
+        if other.is_some_and(|o| o.group_type != group.group_type) {
+            return Err(DomainError::JoinSecurityGroupTypeMismatch);
+        }
+    }
+    if current.len() >= c.limits.security_groups_per_instance {
+        return Err(DomainError::InstanceSecurityGroupLimitExceeded(
+            c.limits.security_groups_per_instance,
+        ));
+    }
+    if has_room(tx, c.account_id, &group, 1, c.limits)? == 0 {
+        return Err(DomainError::JoinSecurityGroupInstanceLimitExceeded(
+            group.id,
+        ));
+    }
+    settled.instance.security_group_ids.push(group.id);
+    tx.update_instance(&settled.into_instance()?)?;
+    Ok(())
+}
+
+/// `LeaveSecurityGroup`: removes one group; the last one cannot be left.
+pub fn leave(tx: &mut dyn Tx, c: &Change<'_>, now: DateTime<Utc>) -> Result<(), DomainError> {
+    let mut settled = resolve(tx, c.account_id, c.member, c.timings, now)?;
+    let region = settled.instance.region_id.clone();
+    let group = security_groups::get(tx, c.account_id, &region, c.group_id)?;
+    stable(&settled.instance)?;
+    let current = &mut settled.instance.security_group_ids;
+    if !current.contains(&group.id) {
+        return Err(DomainError::InstanceNotInSecurityGroup);
+    }
+    if current.len() == 1 {
+        return Err(DomainError::InstanceLastSecurityGroup);
+    }
+    current.retain(|g| *g != group.id);
+    tx.update_instance(&settled.into_instance()?)?;
+    Ok(())
+}
+
+/// `ModifyInstanceAttribute` `SecurityGroupIds.N`: the instance's set becomes exactly `ids`
+/// (in that order). Changes `settled` in place; the caller stores it.
+pub fn replace(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    settled: &mut Settled,
+    ids: &[String],
+    limits: &Limits,
+) -> Result<(), DomainError> {
+    no_repeats(ids)?;
+    if ids.len() > limits.security_groups_per_instance {
+        return Err(DomainError::JoinedGroupLimitExceeded(
+            limits.security_groups_per_instance,
+        ));
+    }
+    if settled.instance.status == InstanceStatus::Pending {
+        return Err(DomainError::IncorrectInstanceStatus);
+    }
+    let region = settled.instance.region_id.clone();
+    let mut groups = Vec::with_capacity(ids.len());
+    for id in ids {
+        groups.push(security_groups::get(tx, account_id, &region, id)?);
+    }
+    for group in &groups {
+        if group.vpc_id.is_empty() {
+            return Err(DomainError::SecurityGroupClassic);
+        }
+        if group.vpc_id != settled.instance.vpc_id {
+            return Err(DomainError::SecurityGroupsNotInOneVpc);
+        }
+    }
+    if mixed(&groups) {
+        return Err(DomainError::SecurityGroupTypesMixed);
+    }
+    for group in &groups {
+        let joining = !settled.instance.security_group_ids.contains(&group.id);
+        if joining && has_room(tx, account_id, group, 1, limits)? == 0 {
+            return Err(DomainError::SecurityGroupInstanceLimitExceeded(
+                group.id.clone(),
+            ));
+        }
+    }
+    settled.instance.security_group_ids = ids.to_vec();
+    Ok(())
+}
