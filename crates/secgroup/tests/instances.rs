@@ -30,9 +30,7 @@ pub struct Net {
 }
 
 pub async fn create_vpc(c: &TestClient, cidr: &str) -> String {
-    let r = c.call_vpc("CreateVpc", &[("CidrBlock", cidr)]).await;
-    assert_eq!(r.status, 200, "CreateVpc: {}", r.body);
-    r.json()["VpcId"].as_str().expect("VpcId").to_string()
+    common::create_vpc(c, &[("CidrBlock", cidr)]).await
 }
 
 pub async fn create_vswitch(c: &TestClient, vpc: &str, zone: &str, cidr: &str) -> String {

@@ -18,9 +18,7 @@ async fn create_vpc(c: &TestClient, extra: &[(&str, &str)]) -> String {
     let mut params = vec![("CidrBlock", "10.0.0.0/16")];
     params.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
     params.extend_from_slice(extra);
-    let r = c.call_vpc("CreateVpc", &params).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.json()["VpcId"].as_str().expect("VpcId").to_string()
+    common::create_vpc(c, &params).await
 }
 
 /// Creates a vSwitch of `vpc` in zone `cn-hangzhou-b` and returns its id.
