@@ -10,7 +10,10 @@
 //!
 //! The one relaxation, precisely: a nonce claimed in the last milliseconds before the
 //! process crashes or the machine loses power, whose row had not yet committed, is not in
-//! the table after the restart, and so may be accepted once more (until it expires). Every
+//! the table after the restart, and so may be accepted once more (until it expires). The
+//! window is the time a row waits for its commit: the writer's current batch, plus at most
+//! 10 ms when no other write is queued (a batch of nonce rows alone waits that long after
+//! the previous commit, to share it; see `writer.rs`), plus the commit's sync. Every
 //! nonce whose row committed, which includes every nonce claimed before a clean shutdown
 //! (closing the store runs what is queued), stays refused across restarts until it
 //! expires. Within one process a claimed nonce is refused until it expires, always.
@@ -206,6 +209,7 @@ impl NonceCache {
             state: Arc::clone(&self.state),
             taken: Vec::new(),
             failure: None,
+            ran: false,
         })))
     }
 }
@@ -254,6 +258,8 @@ struct Flush {
     /// transaction was lost) writes them again.
     taken: Vec<Unsaved>,
     failure: Option<StoreError>,
+    /// It has run at least once, and so has cleared `flush_queued`.
+    ran: bool,
 }
 
 impl Job for Flush {
@@ -272,6 +278,7 @@ impl Job for Flush {
             state.flush_queued = false;
             self.taken.append(&mut state.unsaved);
         }
+        self.ran = true;
         let written = catch_unwind(AssertUnwindSafe(|| write_claims(conn, &self.taken)));
         match written {
             Ok(Ok(())) => {
@@ -296,17 +303,34 @@ impl Job for Flush {
         self.failure = Some(err);
     }
 
-    fn deliver(self: Box<Self>) {
+    fn deliver(mut self: Box<Self>) {
         if self.failure.is_none() {
+            self.taken.clear();
+        }
+        // A failure's claims go back in `Drop`.
+    }
+}
+
+impl Drop for Flush {
+    /// Claims this job holds but did not write (its batch failed, or the job was dropped
+    /// unrun or half-way, as when the writer thread stops) go back to be written by the
+    /// next claim's flush, those still live at least; memory refuses them meanwhile either
+    /// way. A job that never ran leaves `flush_queued` set: clear it, or no flush would
+    /// ever be queued again.
+    fn drop(&mut self) {
+        if self.ran && self.taken.is_empty() {
             return;
         }
-        // Not written: the next claim's flush tries again, for those still live. Memory
-        // refuses them meanwhile either way.
-        let now = Utc::now();
+        let taken = std::mem::take(&mut self.taken);
+        // Expired by the clock of the latest claim, as in `write_claims`.
+        let now = taken.iter().map(|c| c.now).max();
         let mut state = lock(&self.state);
+        if !self.ran {
+            state.flush_queued = false;
+        }
         state
             .unsaved
-            .extend(self.taken.into_iter().filter(|c| c.expires_at > now));
+            .extend(taken.into_iter().filter(|c| now < Some(c.expires_at)));
     }
 }
 
@@ -418,6 +442,54 @@ mod tests {
         let open = || SqliteStore::open_in_memory().expect("open");
         secgroup_domain::contract::nonce_claims(Durable(open())).await;
         secgroup_domain::contract::nonce_claims(open()).await;
+    }
+
+    fn cache() -> (NonceCache, Connection) {
+        let mut conn = crate::conn::open_writer(&crate::conn::Location::Memory).expect("open");
+        crate::migrate::migrate(&mut conn).expect("migrate");
+        (NonceCache::load(&conn, at(0, 0)).expect("load"), conn)
+    }
+
+    fn fresh_flush(claimed: Claimed) -> Option<Box<dyn Job>> {
+        match claimed {
+            Claimed::Fresh(flush) => flush,
+            Claimed::Replay => panic!("refused as a replay"),
+        }
+    }
+
+    fn unsaved(cache: &NonceCache) -> usize {
+        lock(&cache.state).unsaved.len()
+    }
+
+    #[test]
+    fn a_lost_or_failed_flush_hands_its_claims_to_the_next() {
+        let (cache, conn) = cache();
+        let claim = |n: &str| cache.claim("LTAI1", n, at(100, 0), at(0, 0));
+        // One flush at a time: the second claim joins the first's.
+        let first = fresh_flush(claim("n-1")).expect("a flush is queued");
+        assert!(fresh_flush(claim("n-2")).is_none());
+        // Dropped unrun (the writer stopped): the next claim queues a flush again.
+        drop(first);
+        assert_eq!(unsaved(&cache), 2);
+        let mut second = fresh_flush(claim("n-3")).expect("a flush is queued again");
+        // Its batch fails (here: no table to write to): the claims wait for the next one.
+        conn.execute_batch("ALTER TABLE nonces RENAME TO gone")
+            .expect("rename");
+        assert_eq!(second.run(&conn), Ran::Failed);
+        assert_eq!(unsaved(&cache), 0, "taken by the flush");
+        second.deliver();
+        assert_eq!(unsaved(&cache), 3);
+        conn.execute_batch("ALTER TABLE gone RENAME TO nonces")
+            .expect("rename back");
+        let mut third = fresh_flush(claim("n-4")).expect("a flush is queued");
+        assert_eq!(third.run(&conn), Ran::Ok);
+        third.deliver();
+        assert_eq!(unsaved(&cache), 0);
+        let rows: i64 = conn
+            .query_row("SELECT COUNT(*) FROM nonces", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(rows, 4);
+        assert!(matches!(claim("n-1"), Claimed::Replay));
     }
 
     #[test]

@@ -35,7 +35,7 @@ enum Command {
 
 #[derive(Args)]
 struct DatabaseArg {
-    /// Database URL: sqlite://PATH.
+    /// Database URL: sqlite://PATH, or postgres://USER:PASSWORD@HOST:PORT/DB for several nodes.
     #[arg(long, env = "SECGROUP_DATABASE", default_value = database::DEFAULT_DATABASE)]
     database: String,
 }
@@ -142,7 +142,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    tracing::info!(listen = %listener.local_addr()?, database = %args.db.database, "secgroup serving");
+    tracing::info!(listen = %listener.local_addr()?, database = %database::redact(&args.db.database), "secgroup serving");
     secgroup::serve(listener, store, settings, shutdown_signal()).await?;
     tracing::info!("secgroup stopped");
     Ok(())
@@ -172,6 +172,8 @@ fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(writer)
+        // Colour codes only for a person at a terminal, never in a log file or pipe.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     guard
 }

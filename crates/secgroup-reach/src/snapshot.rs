@@ -1,0 +1,308 @@
+//! The immutable picture the engine reasons about, and its indexes: members per group as
+//! sets (a group peer is never expanded into per-member rules), rules per (group, direction)
+//! sorted by priority.
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
+
+use secgroup_domain::network::{Instance, Vpc};
+use secgroup_domain::rules::{Cidr, Direction, IpProtocol, PortRange, Rule, RulePolicy};
+use secgroup_domain::{InnerAccessPolicy, PrefixList, SecurityGroup, SecurityGroupType};
+
+/// Everything one account has, as the store hands it over.
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotInput {
+    pub groups: Vec<SecurityGroup>,
+    pub rules: Vec<Rule>,
+    pub instances: Vec<Instance>,
+    pub prefix_lists: Vec<PrefixList>,
+    pub vpcs: Vec<Vpc>,
+}
+
+/// An inclusive address interval: a CIDR block, precomputed so that matching is two
+/// comparisons (`IpAddr` orders IPv4 before IPv6, so a block never covers the other family).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct AddressBlock {
+    pub(crate) first: IpAddr,
+    pub(crate) last: IpAddr,
+}
+
+impl AddressBlock {
+    fn of(cidr: &Cidr) -> AddressBlock {
+        let net = cidr.network();
+        AddressBlock {
+            first: net.network(),
+            last: net.broadcast(),
+        }
+    }
+    pub(crate) fn contains(self, address: IpAddr) -> bool {
+        self.first <= address && address <= self.last
+    }
+}
+
+/// A rule's peer, resolved against the snapshot.
+#[derive(Debug, Clone)]
+pub(crate) enum PeerMatch {
+    /// A CIDR block, or a prefix list's entries (an unknown list has none: it matches nothing).
+    Addresses(Vec<AddressBlock>),
+    /// Members of this (interned) group.
+    Group(u32),
+}
+
+/// A rule reduced to what matching needs.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledRule {
+    pub(crate) id: String,
+    pub(crate) group: u32,
+    pub(crate) direction: Direction,
+    pub(crate) protocol: IpProtocol,
+    pub(crate) ports: PortRange,
+    pub(crate) source_ports: Option<PortRange>,
+    pub(crate) policy: RulePolicy,
+    pub(crate) priority: u8,
+    pub(crate) peer: PeerMatch,
+    /// Quintuple: the block the group-side NIC's own address must be in.
+    pub(crate) local: Option<AddressBlock>,
+}
+
+impl CompiledRule {
+    pub(crate) fn matches_protocol_and_ports(
+        &self,
+        protocol: IpProtocol,
+        port: Option<u16>,
+        source_port: Option<u16>,
+    ) -> bool {
+        (self.protocol == IpProtocol::All || self.protocol == protocol)
+            && port_matches(self.ports, port)
+            && self
+                .source_ports
+                .is_none_or(|range| port_matches(range, source_port))
+    }
+    pub(crate) fn matches_local(&self, local_address: Option<IpAddr>) -> bool {
+        self.local
+            .is_none_or(|block| local_address.is_some_and(|a| block.contains(a)))
+    }
+}
+
+/// `-1/-1` covers everything; a real range only a known port inside it.
+pub(crate) fn port_matches(range: PortRange, port: Option<u16>) -> bool {
+    range.is_any() || port.is_some_and(|p| range.contains(p))
+}
+
+/// What is known of a group id. Ids only referenced (by a NIC or a rule peer, e.g. another
+/// account's group) have no type or policy.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupEntry {
+    pub(crate) id: String,
+    pub(crate) kind: Option<(SecurityGroupType, InnerAccessPolicy)>,
+}
+
+impl GroupEntry {
+    pub(crate) fn accepts_members(&self) -> bool {
+        self.kind == Some((SecurityGroupType::Normal, InnerAccessPolicy::Accept))
+    }
+}
+
+/// A NIC: an instance's primary interface.
+#[derive(Debug, Clone)]
+pub(crate) struct Nic {
+    pub(crate) instance_id: String,
+    pub(crate) vpc: u32,
+    /// `None` when the stored address does not parse: no address rule can match it.
+    pub(crate) address: Option<IpAddr>,
+    /// Interned group ids, sorted and distinct.
+    pub(crate) groups: Vec<u32>,
+    /// All of a NIC's groups share one type; a NIC whose groups are all unknown counts as
+    /// `normal`.
+    pub(crate) group_type: SecurityGroupType,
+}
+
+/// One account's groups, rules and NICs, indexed for evaluation. Immutable: rebuild it to
+/// see changes.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub(crate) groups: Vec<GroupEntry>,
+    pub(crate) nics: Vec<Nic>,
+    pub(crate) nic_by_instance: HashMap<String, u32>,
+    pub(crate) nic_by_address: HashMap<IpAddr, u32>,
+    pub(crate) vpc_ids: Vec<String>,
+    pub(crate) rules: Vec<CompiledRule>,
+    /// `[ingress, egress]` rule indexes per group, by ascending priority number.
+    pub(crate) rules_by_group: Vec<[Vec<u32>; 2]>,
+    /// NIC indexes per group.
+    pub(crate) members: Vec<BTreeSet<u32>>,
+}
+
+pub(crate) fn direction_slot(direction: Direction) -> usize {
+    match direction {
+        Direction::Ingress => 0,
+        Direction::Egress => 1,
+    }
+}
+
+#[derive(Default)]
+struct Interner {
+    index: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.index.insert(name.to_string(), i);
+        self.names.push(name.to_string());
+        i
+    }
+}
+
+impl Snapshot {
+    pub fn build(input: SnapshotInput) -> Snapshot {
+        let mut group_ids = Interner::default();
+        let mut kinds: HashMap<u32, (SecurityGroupType, InnerAccessPolicy)> = HashMap::new();
+        for g in &input.groups {
+            let i = group_ids.intern(&g.id);
+            kinds.insert(i, (g.group_type, g.inner_access_policy));
+        }
+        let mut vpc_ids = Interner::default();
+        for v in &input.vpcs {
+            vpc_ids.intern(&v.id);
+        }
+        let prefix_blocks: HashMap<&str, Vec<AddressBlock>> = input
+            .prefix_lists
+            .iter()
+            .map(|pl| {
+                let blocks = pl
+                    .entries
+                    .iter()
+                    .filter_map(|e| Cidr::parse_any(&e.cidr))
+                    .map(|c| AddressBlock::of(&c))
+                    .collect();
+                (pl.id.as_str(), blocks)
+            })
+            .collect();
+
+        let mut nics = Vec::with_capacity(input.instances.len());
+        for inst in &input.instances {
+            let mut groups: Vec<u32> = inst
+                .security_group_ids
+                .iter()
+                .map(|g| group_ids.intern(g))
+                .collect();
+            groups.sort_unstable();
+            groups.dedup();
+            let enterprise = groups
+                .iter()
+                .any(|g| matches!(kinds.get(g), Some((SecurityGroupType::Enterprise, _))));
+            nics.push(Nic {
+                instance_id: inst.id.clone(),
+                vpc: vpc_ids.intern(&inst.vpc_id),
+                address: inst.private_ip.trim().parse().ok(),
+                groups,
+                group_type: if enterprise {
+                    SecurityGroupType::Enterprise
+                } else {
+                    SecurityGroupType::Normal
+                },
+            });
+        }
+
+        let rules: Vec<CompiledRule> = input
+            .rules
+            .iter()
+            .map(|r| {
+                let spec = &r.spec;
+                let peer = match &spec.peer {
+                    secgroup_domain::rules::Peer::Cidr(c) => {
+                        PeerMatch::Addresses(vec![AddressBlock::of(c)])
+                    }
+                    secgroup_domain::rules::Peer::Group { group_id, .. } => {
+                        PeerMatch::Group(group_ids.intern(group_id))
+                    }
+                    secgroup_domain::rules::Peer::PrefixList(id) => PeerMatch::Addresses(
+                        prefix_blocks.get(id.as_str()).cloned().unwrap_or_default(),
+                    ),
+                };
+                CompiledRule {
+                    id: r.id.clone(),
+                    group: group_ids.intern(&r.security_group_id),
+                    direction: spec.direction,
+                    protocol: spec.protocol,
+                    ports: spec.port_range,
+                    source_ports: spec.source_port_range,
+                    policy: spec.policy,
+                    priority: spec.priority,
+                    peer,
+                    local: spec.local_cidr.as_ref().map(AddressBlock::of),
+                }
+            })
+            .collect();
+
+        let group_count = group_ids.names.len();
+        let mut rules_by_group: Vec<[Vec<u32>; 2]> = vec![[Vec::new(), Vec::new()]; group_count];
+        for (i, r) in rules.iter().enumerate() {
+            let slot = direction_slot(r.direction);
+            rules_by_group[r.group as usize][slot].push(i as u32);
+        }
+        for lists in &mut rules_by_group {
+            for list in lists.iter_mut() {
+                list.sort_by_key(|&i| rules[i as usize].priority);
+            }
+        }
+        let mut members = vec![BTreeSet::new(); group_count];
+        let mut nic_by_instance = HashMap::with_capacity(nics.len());
+        let mut nic_by_address = HashMap::with_capacity(nics.len());
+        for (i, nic) in nics.iter().enumerate() {
+            let i = i as u32;
+            for &g in &nic.groups {
+                members[g as usize].insert(i);
+            }
+            nic_by_instance.insert(nic.instance_id.clone(), i);
+            if let Some(a) = nic.address {
+                nic_by_address.insert(a, i);
+            }
+        }
+        let groups = group_ids
+            .names
+            .into_iter()
+            .enumerate()
+            .map(|(i, id)| GroupEntry {
+                id,
+                kind: kinds.get(&(i as u32)).copied(),
+            })
+            .collect();
+        Snapshot {
+            groups,
+            nics,
+            nic_by_instance,
+            nic_by_address,
+            vpc_ids: vpc_ids.names,
+            rules,
+            rules_by_group,
+            members,
+        }
+    }
+
+    /// The instances that are members of a group now (none for an unknown id).
+    pub fn members_of(&self, group_id: &str) -> Vec<&str> {
+        let Some(g) = self.groups.iter().position(|e| e.id == group_id) else {
+            return Vec::new();
+        };
+        self.members[g]
+            .iter()
+            .map(|&n| self.nics[n as usize].instance_id.as_str())
+            .collect()
+    }
+
+    /// The instance ids of every NIC, in input order (the order [`Snapshot::matrix`] indexes use
+    /// when given [`Snapshot::instance_ids`]).
+    pub fn instance_ids(&self) -> Vec<&str> {
+        self.nics.iter().map(|n| n.instance_id.as_str()).collect()
+    }
+
+    pub(crate) fn nic_index(&self, instance_id: &str) -> Option<u32> {
+        self.nic_by_instance.get(instance_id).copied()
+    }
+}

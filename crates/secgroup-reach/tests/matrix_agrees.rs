@@ -1,0 +1,55 @@
+//! The all-pairs matrix equals pairwise evaluation, on random topologies.
+
+mod support;
+
+use proptest::prelude::*;
+use secgroup_reach::{Endpoint, Flow, Snapshot};
+use support::topology::{ports, protocols, topology};
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn matrix_equals_pairwise_evaluation(
+        t in topology(),
+        protocol in 0..protocols().len(),
+        port in 0..ports().len(),
+        split in 0usize..8,
+    ) {
+        let snapshot = Snapshot::build(t.input.clone());
+        let (protocol, port) = (protocols()[protocol], ports()[port]);
+        // Sources and destinations overlap but differ, to exercise both index spaces.
+        let sources: Vec<&str> = t.instance_ids.iter().map(String::as_str).collect();
+        let destinations: Vec<&str> = t.instance_ids.iter().skip(split % t.instance_ids.len()).map(String::as_str).collect();
+        let matrix = snapshot.matrix(&sources, &destinations, protocol, port).expect("known NICs");
+        let mut allowed = 0u64;
+        for (i, s) in sources.iter().enumerate() {
+            for (j, d) in destinations.iter().enumerate() {
+                let flow = Flow {
+                    source: Endpoint::Nic(s.to_string()),
+                    destination: Endpoint::Nic(d.to_string()),
+                    protocol,
+                    port,
+                    source_port: None,
+                };
+                let verdict = snapshot.evaluate(&flow).expect("known NICs");
+                prop_assert_eq!(matrix.allowed(i, j), verdict.allowed, "{:?}: {:?}", flow, verdict);
+                allowed += u64::from(verdict.allowed);
+            }
+        }
+        prop_assert_eq!(matrix.allowed_count(), allowed);
+    }
+}
+
+#[test]
+fn an_unknown_instance_is_an_error() {
+    let snapshot = Snapshot::build(secgroup_reach::SnapshotInput::default());
+    assert!(snapshot
+        .matrix(
+            &["i-missing"],
+            &["i-missing"],
+            secgroup_domain::rules::IpProtocol::Tcp,
+            Some(22)
+        )
+        .is_err());
+}

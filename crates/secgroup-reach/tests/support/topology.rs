@@ -1,0 +1,282 @@
+//! Random topologies for property tests: 2–3 VPCs, basic and advanced groups, rules of every
+//! kind (CIDR, IPv6, group, prefix list, quintuple; TCP/UDP/ICMP/GRE/ALL), NICs in 1..5 groups
+//! of one type, and flows between NICs and outside addresses.
+
+use std::net::IpAddr;
+
+use proptest::prelude::*;
+use secgroup_domain::rules::{Cidr, Direction, IpProtocol, PortRange, RulePolicy};
+use secgroup_domain::{InnerAccessPolicy, SecurityGroupType};
+use secgroup_reach::{Endpoint, Flow, SnapshotInput};
+
+use super::{group, group_peer, instance, prefix_list, rule};
+
+const BLOCKS: &[&str] = &[
+    "0.0.0.0/0",
+    "10.0.0.0/8",
+    "10.0.0.0/24",
+    "10.0.1.0/24",
+    "10.0.0.3/32",
+    "10.0.1.4/32",
+    "192.168.0.0/16",
+    "::/0",
+];
+const PORT_RANGES: &[(i32, i32)] = &[(-1, -1), (22, 22), (1, 65535), (80, 443), (20, 30)];
+const PORTS: &[Option<u16>] = &[None, Some(22), Some(80), Some(443), Some(25), Some(1500)];
+const SOURCE_PORTS: &[Option<u16>] = &[None, Some(1500), Some(3000)];
+const OUTSIDE: &[&str] = &["203.0.113.9", "10.0.0.200", "192.168.1.1", "2001:db8::1"];
+const PROTOCOLS: &[IpProtocol] = &[
+    IpProtocol::Tcp,
+    IpProtocol::Udp,
+    IpProtocol::Icmp,
+    IpProtocol::Gre,
+    IpProtocol::All,
+];
+
+/// A random account: the snapshot input and the instance ids.
+#[derive(Debug, Clone)]
+pub struct Topology {
+    pub input: SnapshotInput,
+    pub instance_ids: Vec<String>,
+}
+
+fn group_strategy() -> impl Strategy<Value = (usize, bool, bool)> {
+    (0..3usize, any::<bool>(), any::<bool>())
+}
+
+#[allow(clippy::type_complexity)]
+fn rule_strategy() -> impl Strategy<
+    Value = (
+        usize,
+        bool,
+        usize,
+        usize,
+        bool,
+        u8,
+        (usize, usize),
+        usize,
+        usize,
+    ),
+> {
+    (
+        0..8usize,     // group (modulo the group count)
+        any::<bool>(), // egress?
+        0..PROTOCOLS.len(),
+        0..PORT_RANGES.len(),
+        any::<bool>(),           // drop?
+        1..=4u8,                 // priority: small, so that ties happen
+        (0..3usize, 0..12usize), // peer kind, peer choice
+        0..8usize,               // source port range: mostly none; any, 1000-2000, 3000-4000
+        0..(BLOCKS.len() * 3),   // local CIDR (mostly none)
+    )
+}
+
+pub fn topology() -> impl Strategy<Value = Topology> {
+    (
+        2..=3usize,
+        prop::collection::vec(group_strategy(), 2..7),
+        prop::collection::vec(
+            (
+                0..3usize,
+                any::<bool>(),
+                prop::collection::vec(0..8usize, 1..5),
+            ),
+            2..8,
+        ),
+        prop::collection::vec(rule_strategy(), 0..32),
+        prop::collection::vec(prop::collection::vec(0..BLOCKS.len(), 0..3), 2),
+    )
+        .prop_map(|(vpc_count, groups, nics, rules, lists)| {
+            build(vpc_count, groups, nics, rules, lists)
+        })
+}
+
+#[allow(clippy::type_complexity)]
+fn build(
+    vpc_count: usize,
+    group_specs: Vec<(usize, bool, bool)>,
+    nic_specs: Vec<(usize, bool, Vec<usize>)>,
+    rule_specs: Vec<(
+        usize,
+        bool,
+        usize,
+        usize,
+        bool,
+        u8,
+        (usize, usize),
+        usize,
+        usize,
+    )>,
+    lists: Vec<Vec<usize>>,
+) -> Topology {
+    let groups: Vec<_> = group_specs
+        .iter()
+        .enumerate()
+        .map(|(i, &(vpc, enterprise, accept))| {
+            let kind = if enterprise {
+                SecurityGroupType::Enterprise
+            } else {
+                SecurityGroupType::Normal
+            };
+            let policy = if accept {
+                InnerAccessPolicy::Accept
+            } else {
+                InnerAccessPolicy::Drop
+            };
+            group(
+                &format!("sg-{i}"),
+                &format!("vpc-{}", vpc % vpc_count),
+                kind,
+                policy,
+            )
+        })
+        .collect();
+    let mut instances = Vec::new();
+    for (i, (vpc, enterprise, picks)) in nic_specs.iter().enumerate() {
+        let kind = if *enterprise {
+            SecurityGroupType::Enterprise
+        } else {
+            SecurityGroupType::Normal
+        };
+        let same_type: Vec<&str> = groups
+            .iter()
+            .filter(|g| g.group_type == kind)
+            .map(|g| g.id.as_str())
+            .collect();
+        // A NIC's groups all share one type; fall back to any group when none has it.
+        let pool: Vec<&str> = if same_type.is_empty() {
+            groups.iter().map(|g| g.id.as_str()).collect()
+        } else {
+            same_type
+        };
+        let mut chosen: Vec<&str> = picks.iter().map(|p| pool[p % pool.len()]).collect();
+        chosen.sort_unstable();
+        chosen.dedup();
+        let ip = format!("10.0.{}.{}", i % 2, i + 1);
+        instances.push(instance(
+            &format!("i-{i}"),
+            &format!("vpc-{}", vpc % vpc_count),
+            &ip,
+            &chosen,
+        ));
+    }
+    let prefix_lists = lists
+        .iter()
+        .enumerate()
+        .map(|(i, picks)| {
+            let blocks: Vec<&str> = picks
+                .iter()
+                .map(|&p| BLOCKS[p])
+                .filter(|b| !b.contains(':'))
+                .collect();
+            prefix_list(&format!("pl-{i}"), &blocks)
+        })
+        .collect();
+    let rules = rule_specs
+        .iter()
+        .enumerate()
+        .map(
+            |(
+                i,
+                &(g, egress, proto, ports, drop, priority, (peer_kind, peer_pick), sport, local),
+            )| {
+                let protocol = PROTOCOLS[proto];
+                let ports = if protocol.has_ports() {
+                    PORT_RANGES[ports]
+                } else {
+                    (-1, -1)
+                };
+                let peer = match peer_kind {
+                    0 => super::cidr(BLOCKS[peer_pick % BLOCKS.len()]),
+                    1 if peer_pick % 7 == 6 => group_peer("sg-other-account"),
+                    1 => group_peer(&format!("sg-{}", peer_pick % groups.len())),
+                    _ => secgroup_domain::rules::Peer::PrefixList(format!("pl-{}", peer_pick % 3)),
+                };
+                let direction = if egress {
+                    Direction::Egress
+                } else {
+                    Direction::Ingress
+                };
+                let policy = if drop {
+                    RulePolicy::Drop
+                } else {
+                    RulePolicy::Accept
+                };
+                let mut r = rule(
+                    &format!("sgr-{i}"),
+                    &format!("sg-{}", g % groups.len()),
+                    direction,
+                    protocol,
+                    ports,
+                    policy,
+                    priority,
+                    peer,
+                );
+                r.spec.source_port_range = match sport {
+                    5 => Some(PortRange::ANY),
+                    6 => Some(PortRange {
+                        from: 1000,
+                        to: 2000,
+                    }),
+                    7 => Some(PortRange {
+                        from: 3000,
+                        to: 4000,
+                    }),
+                    _ => None,
+                };
+                r.spec.local_cidr = BLOCKS.get(local).and_then(|b| Cidr::parse_any(b));
+                r
+            },
+        )
+        .collect();
+    let instance_ids = instances.iter().map(|i| i.id.clone()).collect();
+    Topology {
+        input: SnapshotInput {
+            groups,
+            rules,
+            instances,
+            prefix_lists,
+            vpcs: Vec::new(),
+        },
+        instance_ids,
+    }
+}
+
+/// A flow between two of the topology's NICs, or between one and an outside address.
+pub fn flow(nic_count: usize) -> impl Strategy<Value = Flow> {
+    (
+        0..(nic_count + OUTSIDE.len()),
+        0..nic_count,
+        any::<bool>(),
+        0..PROTOCOLS.len(),
+        0..PORTS.len(),
+        0..SOURCE_PORTS.len(),
+    )
+        .prop_map(move |(a, b, swap, proto, port, sport)| {
+            let a = if a < nic_count {
+                Endpoint::Nic(format!("i-{a}"))
+            } else {
+                Endpoint::Outside(
+                    OUTSIDE[a - nic_count]
+                        .parse::<IpAddr>()
+                        .unwrap_or(IpAddr::from([0, 0, 0, 0])),
+                )
+            };
+            let b = Endpoint::Nic(format!("i-{b}"));
+            let (source, destination) = if swap { (b, a) } else { (a, b) };
+            Flow {
+                source,
+                destination,
+                protocol: PROTOCOLS[proto],
+                port: PORTS[port],
+                source_port: SOURCE_PORTS[sport],
+            }
+        })
+}
+
+pub fn protocols() -> &'static [IpProtocol] {
+    PROTOCOLS
+}
+pub fn ports() -> &'static [Option<u16>] {
+    PORTS
+}

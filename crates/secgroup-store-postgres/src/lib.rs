@@ -1,0 +1,34 @@
+//! The PostgreSQL storage backend: [`PostgresStore`] implements the domain's
+//! [`Store`](secgroup_domain::Store) and [`Tx`](secgroup_domain::Tx) traits.
+//!
+//! Several `secgroup` nodes may share one database. Everything unique or counted is
+//! enforced by PostgreSQL: nonces and client tokens by primary keys, addresses by
+//! `UNIQUE (vswitch_id, private_ip)`, and rule identity and quotas by running every write
+//! closure in a SERIALIZABLE transaction (a serialization failure or deadlock is a
+//! [`StoreError::Conflict`](secgroup_domain::StoreError::Conflict), and the closure runs
+//! again). Connections come from an `r2d2` pool and are used on Tokio's blocking threads;
+//! a lost connection is an `Unavailable` error (HTTP 503), retried only where retrying
+//! cannot change the answer. The schema is applied by embedded, versioned migrations
+//! under an advisory lock when the store connects.
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod error;
+mod groups;
+mod instances;
+mod migrate;
+mod prefix_lists;
+mod sql;
+mod store;
+mod tx;
+mod vpcs;
+
+pub use store::PostgresStore;
+
+/// The schema version this build creates and expects (the newest migration).
+pub const SCHEMA_VERSION: i64 = migrate::MIGRATIONS.len() as i64;
+
+/// Whether `url` names a PostgreSQL database (`postgres://…` or `postgresql://…`).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}

@@ -1,0 +1,234 @@
+//! [`PostgresStore`]: a pool of connections, each transaction run on a blocking thread.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+use postgres::NoTls;
+use r2d2_postgres::PostgresConnectionManager;
+use secgroup_domain::{Store, StoreError, Tx, TxError};
+
+use crate::error::map_err;
+use crate::migrate;
+use crate::sql::Conn;
+use crate::tx::PgTx;
+
+type Pool = r2d2::Pool<Manager>;
+
+/// `r2d2_postgres`'s manager, handing out clients wrapped with their prepared statements.
+struct Manager(PostgresConnectionManager<NoTls>);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Conn, postgres::Error> {
+        self.0.connect().map(Conn::new)
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {
+        self.0.is_valid(&mut conn.client)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.broken || self.0.has_broken(&mut conn.client)
+    }
+}
+
+/// Connections per node.
+const POOL_SIZE: u32 = 16;
+/// How long a request waits for a connection (or to make one) before it is unavailable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts of one write closure that keeps conflicting before the conflict is returned.
+const MAX_CONFLICT_ATTEMPTS: u32 = 12;
+/// Attempts of a transaction whose connection was lost before it could commit.
+const MAX_UNAVAILABLE_ATTEMPTS: u32 = 3;
+
+/// The PostgreSQL store. Cheap to share behind an `Arc`; every node of a deployment may
+/// open its own on the same database.
+pub struct PostgresStore {
+    /// `None` only while being dropped.
+    pool: Option<Pool>,
+}
+
+#[derive(Clone, Copy)]
+enum Mode {
+    Write,
+    Read,
+}
+
+/// What one attempt of a transaction came to.
+enum Outcome<T, E> {
+    Done(Result<T, E>),
+    /// Nothing was committed; running the closure again is safe.
+    Retry(E),
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://…` or `postgresql://…`) and applies the migrations.
+    /// Fails with [`StoreError::Unavailable`] when the server cannot be reached.
+    pub fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        let mut config: postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        // The synchronous client runs its own runtime, so it may not be driven from an
+        // async task: connect (and migrate) on a thread of our own.
+        let connect = move || -> Result<Pool, StoreError> {
+            let pool = r2d2::Pool::builder()
+                .max_size(POOL_SIZE)
+                .min_idle(Some(1))
+                .connection_timeout(CONNECT_TIMEOUT)
+                .error_handler(Box::new(r2d2::NopErrorHandler))
+                .build(Manager(PostgresConnectionManager::new(config, NoTls)))
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let mut conn = pool
+                .get()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            migrate::apply(&mut conn.client)?;
+            drop(conn);
+            Ok(pool)
+        };
+        let pool = std::thread::spawn(connect)
+            .join()
+            .map_err(|_| StoreError::Other("connecting panicked".to_owned()))??;
+        Ok(PostgresStore { pool: Some(pool) })
+    }
+
+    fn pool(&self) -> Result<Pool, StoreError> {
+        self.pool
+            .clone()
+            .ok_or_else(|| StoreError::Other("store closed".to_owned()))
+    }
+
+    async fn run<T, E, F>(&self, mode: Mode, mut f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: TxError + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool()?;
+        let (mut conflicts, mut losses) = (0_u32, 0_u32);
+        loop {
+            let p = pool.clone();
+            let joined = tokio::task::spawn_blocking(move || {
+                let outcome = attempt(&p, mode, &mut f);
+                (f, outcome)
+            })
+            .await;
+            let outcome;
+            (f, outcome) = joined
+                .map_err(|e| E::from(StoreError::Other(format!("transaction task failed: {e}"))))?;
+            let err = match outcome {
+                Outcome::Done(result) => return result,
+                Outcome::Retry(err) => err,
+            };
+            let n = if matches!(err.store_error(), Some(StoreError::Unavailable(_))) {
+                losses += 1;
+                if losses >= MAX_UNAVAILABLE_ATTEMPTS {
+                    return Err(err);
+                }
+                losses
+            } else {
+                conflicts += 1;
+                if conflicts >= MAX_CONFLICT_ATTEMPTS {
+                    return Err(err);
+                }
+                conflicts
+            };
+            tokio::time::sleep(backoff(n)).await;
+        }
+    }
+}
+
+/// 2, 4, 8 … ms up to 128 ms, plus up to as much again of jitter.
+fn backoff(attempt: u32) -> Duration {
+    let base = 1_u64 << attempt.min(7);
+    let jitter = u64::from(std::process::id() ^ attempt.wrapping_mul(2_654_435_761)) % base;
+    Duration::from_millis(base + jitter)
+}
+
+fn retryable<T, E: TxError>(err: E) -> Outcome<T, E> {
+    match err.store_error() {
+        Some(StoreError::Conflict(_) | StoreError::Unavailable(_)) => Outcome::Retry(err),
+        _ => Outcome::Done(Err(err)),
+    }
+}
+
+/// One transaction on one pooled connection: begin, run the closure, commit on `Ok`.
+fn attempt<T, E, F>(pool: &Pool, mode: Mode, f: &mut F) -> Outcome<T, E>
+where
+    E: TxError,
+    F: FnMut(&mut dyn Tx) -> Result<T, E>,
+{
+    let mut conn = match pool.get() {
+        Ok(conn) => conn,
+        Err(e) => return Outcome::Done(Err(E::from(StoreError::Unavailable(e.to_string())))),
+    };
+    let begin = match mode {
+        Mode::Write => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+        Mode::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    };
+    if let Err(e) = conn.client.batch_execute(begin) {
+        return retryable(E::from(map_err(e)));
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| f(&mut PgTx { c: &mut conn })));
+    match result {
+        Err(_) => {
+            conn.rollback();
+            Outcome::Done(Err(E::from(StoreError::Other(
+                "transaction closure panicked".to_owned(),
+            ))))
+        }
+        Ok(Err(err)) => {
+            conn.rollback();
+            retryable(err)
+        }
+        Ok(Ok(value)) => match conn.client.batch_execute("COMMIT") {
+            Ok(()) => Outcome::Done(Ok(value)),
+            Err(e) => match map_err(e) {
+                // The server rolled back: nothing happened, so running again is safe.
+                conflict @ StoreError::Conflict(_) => Outcome::Retry(E::from(conflict)),
+                // Lost during COMMIT the outcome is unknown: never guess, report it (and
+                // never reuse the connection).
+                other => {
+                    conn.broken = true;
+                    Outcome::Done(Err(E::from(other)))
+                }
+            },
+        },
+    }
+}
+
+impl Drop for PostgresStore {
+    /// The synchronous client closes its connections with a runtime of its own, which may
+    /// not happen on an async task: the pool is dropped on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::Builder::new()
+                .name("secgroup-pg-close".to_owned())
+                .spawn(move || drop(pool));
+        }
+    }
+}
+
+impl Store for PostgresStore {
+    fn write<T, E, F>(&self, f: F) -> impl std::future::Future<Output = Result<T, E>> + Send
+    where
+        T: Send + 'static,
+        E: TxError + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        self.run(Mode::Write, f)
+    }
+
+    fn read<T, E, F>(&self, f: F) -> impl std::future::Future<Output = Result<T, E>> + Send
+    where
+        T: Send + 'static,
+        E: TxError + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        self.run(Mode::Read, f)
+    }
+}

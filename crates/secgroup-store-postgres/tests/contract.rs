@@ -1,0 +1,72 @@
+//! The domain's storage contract, run against PostgreSQL: each case on a fresh database.
+//! Skipped, with a message, unless `SECGROUP_TEST_POSTGRES_URL` names a server.
+
+mod common;
+
+use secgroup_domain::contract;
+use secgroup_domain::{Store, StoreError};
+use secgroup_store_postgres::{PostgresStore, SCHEMA_VERSION};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_on_postgres() {
+    let Some(url) = common::server_url("contract_on_postgres") else {
+        return;
+    };
+    let dbs = common::Databases::new(url);
+    contract::run_all(|| PostgresStore::connect(&dbs.create()).expect("connect")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_are_idempotent_and_concurrent() {
+    let Some(url) = common::server_url("migrations_are_idempotent_and_concurrent") else {
+        return;
+    };
+    let dbs = common::Databases::new(url);
+    let db = dbs.create();
+    // Several nodes starting at once on an empty database: all succeed, one schema.
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let db = db.clone();
+            std::thread::spawn(move || PostgresStore::connect(&db).map(|_| ()))
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("thread").expect("connect");
+    }
+    let store = PostgresStore::connect(&db).expect("reconnect");
+    let url = db.clone();
+    let versions = std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        let row = c
+            .query_one("SELECT COUNT(*), MAX(version) FROM schema_migrations", &[])
+            .expect("query");
+        (row.get::<_, i64>(0), row.get::<_, i64>(1))
+    })
+    .join()
+    .expect("thread");
+    assert_eq!(versions, (SCHEMA_VERSION, SCHEMA_VERSION));
+    let n = store.read(|tx| tx.count_access_keys()).await.expect("read");
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn unreachable_server_is_unavailable() {
+    // Nothing listens on port 1.
+    match PostgresStore::connect("postgres://nobody@127.0.0.1:1/none?connect_timeout=2") {
+        Err(StoreError::Unavailable(_)) => {}
+        Err(other) => panic!("expected Unavailable, got {other:?}"),
+        Ok(_) => panic!("connected to nothing"),
+    }
+}
+
+#[test]
+fn database_names_replace_the_path() {
+    assert_eq!(
+        common::with_database("postgres://u@h:5/postgres?sslmode=disable", "x"),
+        "postgres://u@h:5/x?sslmode=disable"
+    );
+    assert_eq!(
+        common::with_database("postgresql://h", "x"),
+        "postgresql://h/x"
+    );
+}
