@@ -342,10 +342,10 @@ pub fn permission(view: &ops::RuleView) -> Node {
     };
     Node::object_with_capacity(27)
         .str("SecurityGroupRuleId", &rule.id)
-        .str("Direction", s.direction.as_str())
-        .str("Policy", s.policy.as_str())
+        .static_str("Direction", s.direction.as_str())
+        .static_str("Policy", s.policy.as_str())
         .str("Priority", s.priority.to_string())
-        .str("IpProtocol", s.protocol.as_str())
+        .static_str("IpProtocol", s.protocol.as_str())
         .str("PortRange", s.port_range.to_string())
         .str(
             "SourcePortRange",
@@ -353,7 +353,7 @@ pub fn permission(view: &ops::RuleView) -> Node {
                 .map(|r| r.to_string())
                 .unwrap_or_default(),
         )
-        .str("NicType", "intranet")
+        .static_str("NicType", "intranet")
         .str("SourceCidrIp", source.cidr)
         .str("Ipv6SourceCidrIp", source.ipv6)
         .str("DestCidrIp", dest.cidr)
@@ -368,8 +368,8 @@ pub fn permission(view: &ops::RuleView) -> Node {
         .str("SourcePrefixListName", source.prefix_list_name)
         .str("DestPrefixListId", dest.prefix_list_id)
         .str("DestPrefixListName", dest.prefix_list_name)
-        .str("PortRangeListId", "")
-        .str("PortRangeListName", "")
+        .static_str("PortRangeListId", "")
+        .static_str("PortRangeListName", "")
         .str("Description", &s.description)
         .str("CreateTime", crate::render::time(&rule.create_time))
         .build()

@@ -28,6 +28,8 @@ impl Format {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
     Str(String),
+    /// A constant string (no allocation: enum spellings, fixed values).
+    Static(&'static str),
     Int(i64),
     Bool(bool),
     /// Fields in output order.
@@ -64,6 +66,7 @@ impl Node {
     pub fn write_json(&self, out: &mut String) {
         match self {
             Node::Str(s) => push_json_string(s, out),
+            Node::Static(s) => push_json_string(s, out),
             Node::Int(i) => {
                 let _ = write!(out, "{i}");
             }
@@ -101,11 +104,8 @@ impl Node {
                 }
                 push_close(name, out);
             }
-            Node::Str(s) => {
-                push_open(name, out);
-                push_xml_escaped(s, out);
-                push_close(name, out);
-            }
+            Node::Str(s) => push_xml_text(name, s, out),
+            Node::Static(s) => push_xml_text(name, s, out),
             Node::Int(i) => {
                 push_open(name, out);
                 let _ = write!(out, "{i}");
@@ -133,17 +133,39 @@ fn write_json_fields<'a>(fields: impl Iterator<Item = (&'a str, &'a Node)>, out:
         if i > 0 {
             out.push(',');
         }
-        push_json_string(k, out);
+        push_json_key(k, out);
         out.push(':');
         v.write_json(out);
     }
     out.push('}');
 }
 
+/// A field name: the API's own PascalCase names never need escaping, so they are copied
+/// as they are (large responses write tens of thousands of them).
+fn push_json_key(key: &str, out: &mut String) {
+    debug_assert!(
+        !key.bytes().any(needs_json_escape),
+        "field name {key:?} needs escaping"
+    );
+    out.push('"');
+    out.push_str(key);
+    out.push('"');
+}
+
+fn needs_json_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
 /// A JSON string literal (RFC 8259 escaping; non-ASCII is written as is, in UTF-8). Runs of
 /// bytes that need no escape are copied whole: this is the hot loop of large responses.
 fn push_json_string(s: &str, out: &mut String) {
     out.push('"');
+    // Most values need no escape at all: copy them in one go.
+    if !s.bytes().any(needs_json_escape) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -167,6 +189,13 @@ fn push_json_string(s: &str, out: &mut String) {
     }
     out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// `<name>text</name>`, the text escaped.
+fn push_xml_text(name: &str, text: &str, out: &mut String) {
+    push_open(name, out);
+    push_xml_escaped(text, out);
+    push_close(name, out);
 }
 
 fn push_open(name: &str, out: &mut String) {
@@ -216,6 +245,10 @@ impl ObjectBuilder {
     }
     pub fn str(self, key: &'static str, value: impl Into<String>) -> Self {
         self.field(key, Node::Str(value.into()))
+    }
+    /// A constant string field (no allocation).
+    pub fn static_str(self, key: &'static str, value: &'static str) -> Self {
+        self.field(key, Node::Static(value))
     }
     pub fn int(self, key: &'static str, value: i64) -> Self {
         self.field(key, Node::Int(value))
@@ -301,6 +334,20 @@ mod tests {
             "a<b \"q\" \\ é\n"
         );
         assert_eq!(Node::Str("\u{1}".into()).to_json_string(), "\"\\u0001\"");
+    }
+
+    #[test]
+    fn constant_strings_render_like_owned_ones() {
+        let owned = Node::object().str("Policy", "Accept & <Drop>").build();
+        let constant = Node::object()
+            .static_str("Policy", "Accept & <Drop>")
+            .build();
+        for format in [Format::Json, Format::Xml] {
+            assert_eq!(
+                success_body(format, "X", "R", &owned),
+                success_body(format, "X", "R", &constant)
+            );
+        }
     }
 
     #[test]
