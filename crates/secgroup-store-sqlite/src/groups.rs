@@ -8,7 +8,7 @@ use secgroup_domain::{
 
 use crate::error::{corrupt, map_err};
 use crate::rules;
-use crate::tx::{decode_time, encode_time, to_count};
+use crate::tx::{decode_time, encode_time, query_all, to_count};
 
 /// The columns [`Raw::from_row`] reads, in its order.
 macro_rules! group_columns {
@@ -119,17 +119,16 @@ pub(crate) fn list(
     account_id: &str,
     region_id: &str,
 ) -> Result<Vec<SecurityGroup>, StoreError> {
-    let raws = conn
-        .prepare_cached(concat!(
+    let raws = query_all(
+        conn,
+        concat!(
             "SELECT ",
             group_columns!(),
             " FROM security_groups WHERE account_id = ?1 AND region_id = ?2 ORDER BY seq"
-        ))
-        .and_then(|mut st| {
-            st.query_map([account_id, region_id], Raw::from_row)?
-                .collect::<rusqlite::Result<Vec<Raw>>>()
-        })
-        .map_err(map_err)?;
+        ),
+        [account_id, region_id],
+        Raw::from_row,
+    )?;
     raws.into_iter().map(Raw::decode).collect()
 }
 

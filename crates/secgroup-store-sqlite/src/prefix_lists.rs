@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use secgroup_domain::{AddressFamily, PrefixList, PrefixListEntry, ResourceType, StoreError};
 
 use crate::error::{corrupt, map_err};
-use crate::tx::{decode_time, encode_time, to_count};
+use crate::tx::{decode_time, encode_time, query_all, to_count};
 
 /// The columns [`Raw::from_row`] reads, in its order.
 macro_rules! list_columns {
@@ -157,17 +157,16 @@ pub(crate) fn list(
     account_id: &str,
     region_id: &str,
 ) -> Result<Vec<PrefixList>, StoreError> {
-    let raws = conn
-        .prepare_cached(concat!(
+    let raws = query_all(
+        conn,
+        concat!(
             "SELECT ",
             list_columns!(),
             " FROM prefix_lists WHERE account_id = ?1 AND region_id = ?2 ORDER BY seq"
-        ))
-        .and_then(|mut st| {
-            st.query_map([account_id, region_id], Raw::from_row)?
-                .collect::<rusqlite::Result<Vec<Raw>>>()
-        })
-        .map_err(map_err)?;
+        ),
+        [account_id, region_id],
+        Raw::from_row,
+    )?;
     if raws.is_empty() {
         return Ok(Vec::new());
     }

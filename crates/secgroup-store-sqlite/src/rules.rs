@@ -9,7 +9,7 @@ use secgroup_domain::rules::{Rule, RuleRow};
 use secgroup_domain::StoreError;
 
 use crate::error::map_err;
-use crate::tx::{decode_time, encode_time, to_count};
+use crate::tx::{decode_time, encode_time, query_all, to_count};
 
 /// The columns [`Raw::from_row`] reads, in its order (the fields of [`RuleRow`]).
 macro_rules! rule_columns {
@@ -117,17 +117,16 @@ pub(crate) fn list(
     account_id: &str,
     security_group_id: &str,
 ) -> Result<Vec<Rule>, StoreError> {
-    let raws = conn
-        .prepare_cached(concat!(
+    let raws = query_all(
+        conn,
+        concat!(
             "SELECT ",
             rule_columns!(),
             " FROM rules WHERE account_id = ?1 AND security_group_id = ?2 ORDER BY seq"
-        ))
-        .and_then(|mut st| {
-            st.query_map([account_id, security_group_id], Raw::from_row)?
-                .collect::<rusqlite::Result<Vec<Raw>>>()
-        })
-        .map_err(map_err)?;
+        ),
+        [account_id, security_group_id],
+        Raw::from_row,
+    )?;
     raws.into_iter().map(Raw::decode).collect()
 }
 

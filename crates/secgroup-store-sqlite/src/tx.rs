@@ -333,6 +333,18 @@ pub(crate) fn decode_time(s: &str) -> Result<DateTime<Utc>, StoreError> {
         .map_err(|_| corrupt("timestamp", s))
 }
 
+/// Every row of the cached statement `sql` with `params`, each mapped by `row`.
+pub(crate) fn query_all<T, P: rusqlite::Params>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: P,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut st| st.query_map(params, row)?.collect())
+        .map_err(crate::error::map_err)
+}
+
 /// A counter read from SQLite (always an i64 >= 0) as the trait's u64.
 pub(crate) fn to_count(n: i64) -> Result<u64, StoreError> {
     u64::try_from(n).map_err(|_| corrupt("count", &n.to_string()))

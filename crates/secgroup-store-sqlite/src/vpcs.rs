@@ -6,7 +6,7 @@ use secgroup_domain::network::{VSwitch, Vpc};
 use secgroup_domain::{ResourceType, StoreError};
 
 use crate::error::map_err;
-use crate::tx::{decode_time, encode_time, to_count};
+use crate::tx::{decode_time, encode_time, query_all, to_count};
 
 /// The columns [`RawVpc::from_row`] reads, in its order.
 macro_rules! vpc_columns {
@@ -140,17 +140,16 @@ pub(crate) fn vpcs(
     account_id: &str,
     region_id: &str,
 ) -> Result<Vec<Vpc>, StoreError> {
-    let raws = conn
-        .prepare_cached(concat!(
+    let raws = query_all(
+        conn,
+        concat!(
             "SELECT ",
             vpc_columns!(),
             " FROM vpcs WHERE account_id = ?1 AND region_id = ?2 ORDER BY seq"
-        ))
-        .and_then(|mut st| {
-            st.query_map([account_id, region_id], RawVpc::from_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .map_err(map_err)?;
+        ),
+        [account_id, region_id],
+        RawVpc::from_row,
+    )?;
     raws.into_iter().map(RawVpc::decode).collect()
 }
 
@@ -268,17 +267,16 @@ pub(crate) fn vswitches(
     account_id: &str,
     region_id: &str,
 ) -> Result<Vec<VSwitch>, StoreError> {
-    let raws = conn
-        .prepare_cached(concat!(
+    let raws = query_all(
+        conn,
+        concat!(
             "SELECT ",
             vswitch_columns!(),
             " FROM vswitches WHERE account_id = ?1 AND region_id = ?2 ORDER BY seq"
-        ))
-        .and_then(|mut st| {
-            st.query_map([account_id, region_id], RawVSwitch::from_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .map_err(map_err)?;
+        ),
+        [account_id, region_id],
+        RawVSwitch::from_row,
+    )?;
     raws.into_iter().map(RawVSwitch::decode).collect()
 }
 
