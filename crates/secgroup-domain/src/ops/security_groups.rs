@@ -50,10 +50,7 @@ pub fn create(
     if new.vpc_id.is_empty() {
         return Err(DomainError::VpcIdRequired);
     }
-    let vpc = tx.vpc(account_id, &new.vpc_id)?;
-    if vpc.is_none_or(|v| v.region_id != new.region_id) {
-        return Err(DomainError::VpcNotFound(new.vpc_id.clone()));
-    }
+    super::vpcs::get(tx, account_id, Some(&new.region_id), &new.vpc_id)?;
     if tx.count_security_groups(account_id, &new.region_id)? >= limits.security_groups_per_region {
         return Err(DomainError::SecurityGroupQuotaExceeded);
     }

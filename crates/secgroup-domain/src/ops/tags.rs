@@ -21,8 +21,16 @@ fn check_resources(
     }
     for id in resource_ids {
         let exists = match resource_type {
+            // Only "no such group" means absent; a storage failure must surface as one.
             ResourceType::SecurityGroup => {
-                security_groups::get(tx, account_id, region_id, id).is_ok()
+                match security_groups::get(tx, account_id, region_id, id) {
+                    Ok(_) => true,
+                    Err(
+                        DomainError::SecurityGroupNotFound(_)
+                        | DomainError::SecurityGroupIdMalformed,
+                    ) => false,
+                    Err(other) => return Err(other),
+                }
             }
             ResourceType::PrefixList => tx
                 .prefix_list(account_id, id)?
