@@ -128,3 +128,15 @@ pub enum InstanceScope<'a> {
     VSwitch(&'a str),
     SecurityGroup(&'a str),
 }
+
+/// Everything one account has in one region that decides which traffic its security groups
+/// allow: the input of the reachability engine, read in one transaction
+/// ([`crate::ops::network_state::load`]).
+#[derive(Debug, Clone, Default)]
+pub struct NetworkState {
+    pub groups: Vec<crate::SecurityGroup>,
+    pub rules: Vec<crate::rules::Rule>,
+    pub instances: Vec<Instance>,
+    pub prefix_lists: Vec<crate::PrefixList>,
+    pub vpcs: Vec<Vpc>,
+}

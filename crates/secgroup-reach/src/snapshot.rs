@@ -5,19 +5,11 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use secgroup_domain::network::{Instance, Vpc};
-use secgroup_domain::rules::{Cidr, Direction, IpProtocol, PortRange, Rule, RulePolicy};
-use secgroup_domain::{InnerAccessPolicy, PrefixList, SecurityGroup, SecurityGroupType};
+use secgroup_domain::rules::{Cidr, Direction, IpProtocol, PortRange, RulePolicy};
+use secgroup_domain::{InnerAccessPolicy, SecurityGroupType};
 
-/// Everything one account has, as the store hands it over.
-#[derive(Debug, Clone, Default)]
-pub struct SnapshotInput {
-    pub groups: Vec<SecurityGroup>,
-    pub rules: Vec<Rule>,
-    pub instances: Vec<Instance>,
-    pub prefix_lists: Vec<PrefixList>,
-    pub vpcs: Vec<Vpc>,
-}
+/// Everything one account has in a region, as the store hands it over.
+pub use secgroup_domain::network::NetworkState as SnapshotInput;
 
 /// An inclusive address interval: a CIDR block, precomputed so that matching is two
 /// comparisons (`IpAddr` orders IPv4 before IPv6, so a block never covers the other family).

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod idempotency;
 pub mod instances;
+pub mod network_state;
 pub mod prefix_lists;
 pub mod rule_draft;
 pub mod rules;

@@ -1,0 +1,26 @@
+//! One consistent read of everything the reachability engine needs.
+
+use crate::network::{InstanceQuery, NetworkState};
+use crate::store::Tx;
+use crate::StoreError;
+
+/// The account's groups with their rules, instances, prefix lists and VPCs in the region,
+/// all read in the caller's one transaction, so the picture is of one moment.
+pub fn load(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    region_id: &str,
+) -> Result<NetworkState, StoreError> {
+    let groups = tx.security_groups(account_id, region_id)?;
+    let mut rules = Vec::new();
+    for group in &groups {
+        rules.extend(tx.rules(account_id, &group.id)?);
+    }
+    Ok(NetworkState {
+        rules,
+        instances: tx.instances(account_id, region_id, &InstanceQuery::default())?,
+        prefix_lists: tx.prefix_lists(account_id, region_id)?,
+        vpcs: tx.vpcs(account_id, region_id)?,
+        groups,
+    })
+}
