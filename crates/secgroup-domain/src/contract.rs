@@ -5,6 +5,7 @@
 mod accounts;
 mod groups;
 mod instances;
+mod nis;
 mod prefix_lists;
 mod rules;
 mod tags;
@@ -26,6 +27,7 @@ pub use instances::{
     instance, instance_addresses_are_unique, instance_counts, instances_account_isolation,
     instances_insert_get_list, instances_update_delete,
 };
+pub use nis::{analyses_round_trip, network_paths_round_trip, nis_account_isolation};
 pub use prefix_lists::{
     prefix_lists_account_isolation, prefix_lists_delete_removes_entries_and_tags,
     prefix_lists_insert_get_list, prefix_lists_update,
@@ -76,6 +78,9 @@ pub async fn run_all<S: Store>(make: impl Fn() -> S) {
     instance_addresses_are_unique(make()).await;
     instance_counts(make()).await;
     instances_account_isolation(make()).await;
+    network_paths_round_trip(make()).await;
+    analyses_round_trip(make()).await;
+    nis_account_isolation(make()).await;
     failed_write_leaves_nothing(make()).await;
     conflicts_are_retried(make()).await;
     panics_become_errors(make()).await;

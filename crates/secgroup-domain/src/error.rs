@@ -34,6 +34,30 @@ pub enum RuleInvalid {
     SameSourceAndDest,
 }
 
+/// Why the endpoints, protocol or ports of a network path do not make a path (more-apis.md
+/// §6.3); each carries the value the message quotes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathInvalid {
+    SourceType(String),
+    TargetType(String),
+    Protocol(String),
+    SourcePort(String),
+    TargetPort(String),
+    /// No such resource of the account (or a type this emulator has none of).
+    SourceId(String),
+    TargetId(String),
+    /// The id does not have the form of its type.
+    TypeAndIdMismatch(String),
+    SourceIp(String),
+    TargetIp(String),
+    /// An `internetIp` end that is not an address.
+    Ip(String),
+    /// An `internetIp` end that is a private (or otherwise non-public) address.
+    NotInternetIp(String),
+    BothInternetIp,
+    SourceEqualsTarget,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
     // ---- lookups ----
@@ -296,6 +320,21 @@ pub enum DomainError {
     TooManyInstanceIds(usize),
     #[error("the instances are in several regions")]
     InstancesCrossRegion,
+
+    // ---- NIS network paths and analyses ----
+    #[error("invalid network path: {0:?}")]
+    PathInvalid(PathInvalid),
+    #[error("network path quota exceeded ({usage}/{quota})")]
+    NetworkPathQuotaExceeded { usage: u64, quota: u64 },
+    /// An identical path exists: its id.
+    #[error("an identical network path exists: {0}")]
+    NetworkPathExists(String),
+    #[error("network path {0} does not exist")]
+    NetworkPathNotFound(String),
+    #[error("too many stored reachability analyses")]
+    AnalysisQuotaExceeded,
+    #[error("reachability analysis {0} does not exist")]
+    AnalysisNotFound(String),
 
     #[error(transparent)]
     Store(#[from] StoreError),

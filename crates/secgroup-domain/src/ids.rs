@@ -12,6 +12,30 @@ fn lower_alnum(len: usize) -> String {
         .collect()
 }
 
+const LOWER_HEX: &[u8] = b"0123456789abcdef";
+
+fn lower_hex(len: usize) -> String {
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| LOWER_HEX[rng.gen_range(0..LOWER_HEX.len())] as char)
+        .collect()
+}
+
+/// `np-` + 20 lower-case hex digits: a NIS network path.
+pub fn new_network_path_id() -> String {
+    format!("np-{}", lower_hex(20))
+}
+
+/// `nra-` + 20 lower-case hex digits: a NIS reachability analysis.
+pub fn new_analysis_id() -> String {
+    format!("nra-{}", lower_hex(20))
+}
+
+/// `<prefix>-` + 21 lower-case hex digits: the report ids inside an analysis result.
+pub fn new_report_id(prefix: &str) -> String {
+    format!("{prefix}-{}", lower_hex(21))
+}
+
 /// `sg-` + 20 lower-case alphanumerics.
 pub fn new_security_group_id() -> String {
     format!("sg-{}", lower_alnum(20))

@@ -6,6 +6,7 @@ pub mod error;
 pub mod ids;
 pub mod model;
 pub mod network;
+pub mod nis;
 pub mod ops;
 pub mod regions;
 pub mod rules;

@@ -74,6 +74,8 @@ pub enum ResourceType {
     Instance,
     Vpc,
     VSwitch,
+    NetworkPath,
+    NetworkReachableAnalysis,
 }
 
 impl ResourceType {
@@ -84,6 +86,8 @@ impl ResourceType {
             ResourceType::Instance => "instance",
             ResourceType::Vpc => "VPC",
             ResourceType::VSwitch => "VSWITCH",
+            ResourceType::NetworkPath => "NetworkPath",
+            ResourceType::NetworkReachableAnalysis => "NetworkReachableAnalysis",
         }
     }
     /// The types ECS's own tag operations take (VPC resources are tagged through the VPC API).

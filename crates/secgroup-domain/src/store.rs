@@ -12,6 +12,7 @@ use crate::model::{
     AccessKeyRecord, ClientTokenRecord, PrefixList, ResourceType, SecurityGroup, Tag,
 };
 use crate::network::{Instance, InstanceQuery, InstanceScope, VSwitch, Vpc};
+use crate::nis::{NetworkPath, ReachabilityAnalysis};
 use crate::rules::Rule;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -193,6 +194,30 @@ pub trait Tx {
         account_id: &str,
         region_id: &str,
     ) -> Result<HashMap<String, u64>, StoreError>;
+
+    // ---- NIS network paths and analyses ----
+    /// Inserts a path; an id, or parameters equal to another path's of the account, already
+    /// stored is a [`StoreError::Duplicate`].
+    fn insert_network_path(&mut self, path: &NetworkPath) -> Result<(), StoreError>;
+    fn network_path(
+        &mut self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<NetworkPath>, StoreError>;
+    /// Every path of the account (all regions), oldest first.
+    fn network_paths(&mut self, account_id: &str) -> Result<Vec<NetworkPath>, StoreError>;
+    /// Deletes the path and its tags (its analyses stay readable); `false` if there was none.
+    fn delete_network_path(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn insert_analysis(&mut self, analysis: &ReachabilityAnalysis) -> Result<(), StoreError>;
+    fn analysis(
+        &mut self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<ReachabilityAnalysis>, StoreError>;
+    /// Stored analyses of the account (all regions).
+    fn count_analyses(&mut self, account_id: &str) -> Result<u64, StoreError>;
+    /// Deletes the analysis and its tags; `false` if there was none.
+    fn delete_analysis(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
 
     // ---- tags ----
     /// Tags of one resource, in the order they were first set.

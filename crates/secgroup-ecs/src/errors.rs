@@ -1,7 +1,7 @@
 //! The single place where domain and storage failures become Alibaba error codes.
 //! Parameter errors that belong to the wire (missing, not a number, ...) are built here too.
 
-use secgroup_domain::error::{RuleInvalid, Side};
+use secgroup_domain::error::{PathInvalid, RuleInvalid, Side};
 use secgroup_domain::rules::Direction;
 use secgroup_domain::{DomainError, StoreError};
 use secgroup_rpc::RpcError;
@@ -200,6 +200,20 @@ pub fn from_domain(err: DomainError) -> RpcError {
         D::HostNameMalformed => (400, "InvalidHostName.Malformed", "The specified parameter \"HostName\" is not valid.".into()),
         D::TooManyInstanceIds(_) => (403, "InvalidParameter.TooManyInstanceIds", "Instance ids cannot be more than 100.".into()),
         D::InstancesCrossRegion => (400, "InvalidParameter.CrossRegionNotSupport", "Instances of multiple regions not support.".into()),
+        D::PathInvalid(why) => return path_invalid(why),
+        D::NetworkPathQuotaExceeded { usage, quota } => (
+            400,
+            "QuotaExceeded.NetworkPath",
+            format!("The quota of NetworkPath is exceeded, usage {usage}/{quota}."),
+        ),
+        D::NetworkPathExists(id) => (400, "ResourceAlreadyExist.NetworkPath", format!("The specified resource of {id} already exists.")),
+        D::NetworkPathNotFound(id) => (404, "ResourceNotFound.NetworkPath", format!("The specified resource of {id} is not found.")),
+        D::AnalysisQuotaExceeded => (
+            400,
+            "QuotaExceeded.MaxNraCount",
+            "The maximum number of reachability analysis task is exceeded.".into(),
+        ),
+        D::AnalysisNotFound(id) => (404, "ResourceNotFound.NetworkReachableAnalysisId", format!("The instance resource ({id}) does not exist.")),
         D::Store(e) => return from_store(e),
     };
     RpcError::new(status, code, message)
@@ -305,6 +319,41 @@ pub fn dry_run_passed() -> RpcError {
     )
 }
 
+/// NIS's refusals of a path's endpoints, protocol and ports (more-apis.md §6.3).
+#[rustfmt::skip]
+fn path_invalid(why: PathInvalid) -> RpcError {
+    use PathInvalid as P;
+    let (code, message) = match why {
+        P::SourceType(v) => ("IllegalParam.SourceType", format!("The specified source type ({v}) is invalid.")),
+        P::TargetType(v) => ("IllegalParam.TargetType", format!("The specified target type ({v}) is invalid.")),
+        P::Protocol(v) => ("IllegalParam.Protocol", format!("The specified Protocol({v}) is invalid.")),
+        P::SourcePort(v) => (
+            "IllegalParam.SourcePort",
+            format!("The specified SourcePort({v}) value is invalid. The value must be within the range of (0,65536]."),
+        ),
+        P::TargetPort(v) => (
+            "IllegalParam.TargetPort",
+            format!("The specified TargetPort({v}) value is invalid. The value must be within the range of (0,65536]."),
+        ),
+        P::SourceId(v) => ("IllegalParam.SourceId", format!("The specified SourceId({v}) may be not exist.")),
+        P::TargetId(v) => ("IllegalParam.TargetId", format!("The specified TargetId({v}) may be not exist.")),
+        P::TypeAndIdMismatch(v) => ("IllegalParam.TypeAndIdMismatch", format!("The specified instanceId ({v}) and type do not match.")),
+        P::SourceIp(_) => ("IllegalParam.SourceIp", "Please enter a valid source IP.".into()),
+        P::TargetIp(v) => ("IllegalParam.TargetIp", format!("The specified target ip ({v}) is invalid.")),
+        P::Ip(v) => ("IllegalParam.IP", format!("The specified IP address ({v}) is invalid.")),
+        P::NotInternetIp(v) => ("IllegalParam.InternetIP", format!("The specified IP address ({v}) is not an internet IP address.")),
+        P::BothInternetIp => (
+            "IllegalParam.SourceAndTargetInternetIp",
+            "Both source ID and target ID are IP addresses, but are not Internet IP addresses. Reachability Analyzer does not support the scenario.".into(),
+        ),
+        P::SourceEqualsTarget => (
+            "IllegalParam.SourceEqualTarget",
+            "The specified source and destination are identical, which is not supported for analysis.".into(),
+        ),
+    };
+    RpcError::new(400, code, message)
+}
+
 /// Tag APIs document their missing parameters as 404 `MissingParameter.<X>`.
 pub fn tag_missing(name: &str) -> RpcError {
     RpcError::new(
@@ -402,6 +451,16 @@ mod tests {
             DomainError::HostNameMalformed,
             DomainError::TooManyInstanceIds(100),
             DomainError::InstancesCrossRegion,
+            DomainError::PathInvalid(PathInvalid::SourceEqualsTarget),
+            DomainError::PathInvalid(PathInvalid::TargetPort("0".into())),
+            DomainError::NetworkPathQuotaExceeded {
+                usage: 100,
+                quota: 100,
+            },
+            DomainError::NetworkPathExists("np-x".into()),
+            DomainError::NetworkPathNotFound("np-x".into()),
+            DomainError::AnalysisQuotaExceeded,
+            DomainError::AnalysisNotFound("nra-x".into()),
         ];
         for e in all {
             let r = from_domain(e.clone());

@@ -17,6 +17,7 @@ mod error;
 mod groups;
 mod instances;
 mod migrate;
+mod nis;
 mod prefix_lists;
 mod sql;
 mod store;

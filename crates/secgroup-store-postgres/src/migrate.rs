@@ -9,7 +9,10 @@ use crate::error::map_err;
 use crate::sql::get;
 
 /// Every migration, oldest first; version N is `MIGRATIONS[N - 1]`.
-pub(crate) const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+pub(crate) const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_nis.sql"),
+];
 
 /// The advisory-lock key that serialises migrations (any constant shared by all nodes).
 const MIGRATION_LOCK: i64 = 0x5ec9_0a9d_0001;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use secgroup_domain::network::{Instance, InstanceQuery, InstanceScope, VSwitch, Vpc};
+use secgroup_domain::nis::{NetworkPath, ReachabilityAnalysis};
 use secgroup_domain::rules::Rule;
 use secgroup_domain::{
     AccessKeyRecord, ClientTokenRecord, PrefixList, ResourceType, SecurityGroup, StoreError, Tag,
@@ -12,7 +13,7 @@ use secgroup_domain::{
 };
 
 use crate::sql::Conn;
-use crate::{accounts, groups, instances, prefix_lists, vpcs};
+use crate::{accounts, groups, instances, nis, prefix_lists, vpcs};
 
 /// Borrows a client inside `BEGIN … `; the store commits or rolls it back.
 pub(crate) struct PgTx<'c> {
@@ -298,6 +299,46 @@ impl Tx for PgTx<'_> {
         resource_type: ResourceType,
     ) -> Result<HashMap<String, Vec<Tag>>, StoreError> {
         accounts::all_tags(self.c, account_id, resource_type)
+    }
+
+    fn insert_network_path(&mut self, path: &NetworkPath) -> Result<(), StoreError> {
+        nis::insert_path(self.c, path)
+    }
+
+    fn network_path(
+        &mut self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<NetworkPath>, StoreError> {
+        nis::path(self.c, account_id, id)
+    }
+
+    fn network_paths(&mut self, account_id: &str) -> Result<Vec<NetworkPath>, StoreError> {
+        nis::paths(self.c, account_id)
+    }
+
+    fn delete_network_path(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+        nis::delete_path(self.c, account_id, id)
+    }
+
+    fn insert_analysis(&mut self, analysis: &ReachabilityAnalysis) -> Result<(), StoreError> {
+        nis::insert_analysis(self.c, analysis)
+    }
+
+    fn analysis(
+        &mut self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<ReachabilityAnalysis>, StoreError> {
+        nis::analysis(self.c, account_id, id)
+    }
+
+    fn count_analyses(&mut self, account_id: &str) -> Result<u64, StoreError> {
+        nis::count_analyses(self.c, account_id)
+    }
+
+    fn delete_analysis(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+        nis::delete_analysis(self.c, account_id, id)
     }
 
     fn client_token(

@@ -19,6 +19,7 @@ mod groups;
 mod instances;
 mod job;
 mod migrate;
+mod nis;
 mod nonces;
 mod prefix_lists;
 mod rules;

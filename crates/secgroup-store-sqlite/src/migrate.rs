@@ -12,6 +12,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_rules_prefix_lists.sql")),
     (3, include_str!("../migrations/0003_vpcs.sql")),
     (4, include_str!("../migrations/0004_instances.sql")),
+    (5, include_str!("../migrations/0005_nis.sql")),
 ];
 
 /// Applies each migration not yet recorded in `schema_migrations`, each in its own

@@ -118,3 +118,27 @@ pub(crate) fn all_tags(
     }
     Ok(by_resource)
 }
+
+/// Runs `sql` (a `DELETE` of one resource by `?1` id and `?2` account) and, if it deleted
+/// a row, deletes the tags of the resource.
+pub(crate) fn delete_with_tags(
+    conn: &Connection,
+    sql: &str,
+    resource_type: ResourceType,
+    account_id: &str,
+    id: &str,
+) -> Result<bool, StoreError> {
+    let deleted = conn
+        .prepare_cached(sql)
+        .and_then(|mut st| st.execute([id, account_id]))
+        .map_err(map_err)?;
+    if deleted == 0 {
+        return Ok(false);
+    }
+    conn.prepare_cached(
+        "DELETE FROM tags WHERE account_id = ?1 AND resource_type = ?2 AND resource_id = ?3",
+    )
+    .and_then(|mut st| st.execute([account_id, resource_type.as_str(), id]))
+    .map_err(map_err)?;
+    Ok(true)
+}

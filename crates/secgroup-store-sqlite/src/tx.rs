@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 use secgroup_domain::network::{Instance, InstanceQuery, InstanceScope, VSwitch, Vpc};
+use secgroup_domain::nis::{NetworkPath, ReachabilityAnalysis};
 use secgroup_domain::rules::Rule;
 use secgroup_domain::{
     AccessKeyRecord, ClientTokenRecord, PrefixList, ResourceType, SecurityGroup, StoreError, Tag,
@@ -13,7 +14,7 @@ use secgroup_domain::{
 };
 
 use crate::error::corrupt;
-use crate::{accounts, groups, instances, prefix_lists, rules, tags, tokens, vpcs};
+use crate::{accounts, groups, instances, nis, prefix_lists, rules, tags, tokens, vpcs};
 
 /// Borrows a connection on which the store has begun a transaction (a
 /// `rusqlite::Transaction` derefs to one); the store commits or rolls it back.
@@ -306,6 +307,46 @@ impl Tx for SqliteTx<'_> {
         resource_type: ResourceType,
     ) -> Result<HashMap<String, Vec<Tag>>, StoreError> {
         tags::all_tags(self.conn, account_id, resource_type)
+    }
+
+    fn insert_network_path(&mut self, path: &NetworkPath) -> Result<(), StoreError> {
+        nis::insert_path(self.conn, path)
+    }
+
+    fn network_path(
+        &mut self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<NetworkPath>, StoreError> {
+        nis::path(self.conn, account_id, id)
+    }
+
+    fn network_paths(&mut self, account_id: &str) -> Result<Vec<NetworkPath>, StoreError> {
+        nis::paths(self.conn, account_id)
+    }
+
+    fn delete_network_path(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+        nis::delete_path(self.conn, account_id, id)
+    }
+
+    fn insert_analysis(&mut self, analysis: &ReachabilityAnalysis) -> Result<(), StoreError> {
+        nis::insert_analysis(self.conn, analysis)
+    }
+
+    fn analysis(
+        &mut self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<ReachabilityAnalysis>, StoreError> {
+        nis::analysis(self.conn, account_id, id)
+    }
+
+    fn count_analyses(&mut self, account_id: &str) -> Result<u64, StoreError> {
+        nis::count_analyses(self.conn, account_id)
+    }
+
+    fn delete_analysis(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+        nis::delete_analysis(self.conn, account_id, id)
     }
 
     fn client_token(

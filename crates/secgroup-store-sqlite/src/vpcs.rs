@@ -6,6 +6,7 @@ use secgroup_domain::network::{VSwitch, Vpc};
 use secgroup_domain::{ResourceType, StoreError};
 
 use crate::error::map_err;
+use crate::tags::delete_with_tags;
 use crate::tx::{decode_time, encode_time, query_all, to_count};
 
 /// The columns [`RawVpc::from_row`] reads, in its order.
@@ -180,29 +181,6 @@ pub(crate) fn update_vpc(conn: &Connection, v: &Vpc) -> Result<bool, StoreError>
         })
         .map_err(map_err)?;
     Ok(n > 0)
-}
-
-/// Deletes one row of `table` and, if there was one, the tags of the resource.
-fn delete_with_tags(
-    conn: &Connection,
-    sql: &str,
-    resource_type: ResourceType,
-    account_id: &str,
-    id: &str,
-) -> Result<bool, StoreError> {
-    let deleted = conn
-        .prepare_cached(sql)
-        .and_then(|mut st| st.execute([id, account_id]))
-        .map_err(map_err)?;
-    if deleted == 0 {
-        return Ok(false);
-    }
-    conn.prepare_cached(
-        "DELETE FROM tags WHERE account_id = ?1 AND resource_type = ?2 AND resource_id = ?3",
-    )
-    .and_then(|mut st| st.execute([account_id, resource_type.as_str(), id]))
-    .map_err(map_err)?;
-    Ok(true)
 }
 
 pub(crate) fn delete_vpc(

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod idempotency;
 pub mod instances;
 pub mod network_state;
+pub mod nis;
 pub mod prefix_lists;
 pub mod rule_draft;
 pub mod rules;
@@ -34,6 +35,10 @@ pub struct Limits {
     pub instances_per_group: u64,
     /// Instances per advanced (enterprise) security group.
     pub instances_per_enterprise_group: u64,
+    /// NIS network paths per account (`QuotaExceeded.NetworkPath`).
+    pub network_paths_per_account: u64,
+    /// Stored NIS reachability analyses per account (`QuotaExceeded.MaxNraCount`).
+    pub analyses_per_account: u64,
 }
 
 impl Default for Limits {
@@ -48,6 +53,8 @@ impl Default for Limits {
             security_groups_per_instance: 5,
             instances_per_group: 6000,
             instances_per_enterprise_group: 65536,
+            network_paths_per_account: 100,
+            analyses_per_account: 1000,
         }
     }
 }

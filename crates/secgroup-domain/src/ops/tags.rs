@@ -44,6 +44,12 @@ fn check_resources(
             ResourceType::VSwitch => tx
                 .vswitch(account_id, id)?
                 .is_some_and(|v| v.region_id == region_id),
+            ResourceType::NetworkPath => tx
+                .network_path(account_id, id)?
+                .is_some_and(|p| p.region_id == region_id),
+            ResourceType::NetworkReachableAnalysis => tx
+                .analysis(account_id, id)?
+                .is_some_and(|a| a.region_id == region_id),
         };
         if !exists {
             return Err(DomainError::ResourceNotFound(id.clone()));
@@ -161,6 +167,15 @@ pub fn list(
             .into_iter()
             .map(|v| v.id)
             .collect(),
+        ResourceType::NetworkPath => tx
+            .network_paths(account_id)?
+            .into_iter()
+            .filter(|p| p.region_id == region_id)
+            .map(|p| p.id)
+            .collect(),
+        // NIS offers no tag listing; `ResourceType::parse` never names an analysis, so no
+        // request reaches here with one.
+        ResourceType::NetworkReachableAnalysis => Vec::new(),
     };
     let mut all = tx.all_tags(account_id, resource_type)?;
     let mut out = Vec::new();

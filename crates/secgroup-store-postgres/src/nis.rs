@@ -1,0 +1,199 @@
+//! NIS network paths and analysis records. Every query names the account.
+
+use postgres::Row;
+use secgroup_domain::nis::{AnalysisStatus, NetworkPath, PathSpec, ReachabilityAnalysis};
+use secgroup_domain::{ResourceType, StoreError};
+
+use crate::error::corrupt;
+use crate::sql::{count, decode_time, delete_tags, encode_time, exec, get, opt, rows, Conn};
+
+macro_rules! path_columns {
+    () => {
+        "id, account_id, region_id, name, description, resource_group_id, parameters, \
+         creation_time"
+    };
+}
+
+macro_rules! analysis_columns {
+    () => {
+        "id, account_id, region_id, network_path_id, parameters, status, reachable, result, \
+         creation_time"
+    };
+}
+
+fn spec(text: &str) -> Result<PathSpec, StoreError> {
+    PathSpec::from_json(text).ok_or_else(|| corrupt("network path parameters", text))
+}
+
+fn decode_path(row: &Row) -> Result<NetworkPath, StoreError> {
+    Ok(NetworkPath {
+        id: get(row, 0)?,
+        account_id: get(row, 1)?,
+        region_id: get(row, 2)?,
+        name: get(row, 3)?,
+        description: get(row, 4)?,
+        resource_group_id: get(row, 5)?,
+        spec: spec(get(row, 6)?)?,
+        creation_time: decode_time(get(row, 7)?)?,
+    })
+}
+
+fn decode_analysis(row: &Row) -> Result<ReachabilityAnalysis, StoreError> {
+    let status: &str = get(row, 5)?;
+    Ok(ReachabilityAnalysis {
+        id: get(row, 0)?,
+        account_id: get(row, 1)?,
+        region_id: get(row, 2)?,
+        network_path_id: get(row, 3)?,
+        spec: spec(get(row, 4)?)?,
+        status: AnalysisStatus::parse(status).ok_or_else(|| corrupt("analysis status", status))?,
+        reachable: get(row, 6)?,
+        result: get(row, 7)?,
+        creation_time: decode_time(get(row, 8)?)?,
+    })
+}
+
+pub(crate) fn insert_path(c: &mut Conn, p: &NetworkPath) -> Result<(), StoreError> {
+    exec(
+        c,
+        concat!(
+            "INSERT INTO network_paths (",
+            path_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ),
+        &[
+            &p.id,
+            &p.account_id,
+            &p.region_id,
+            &p.name,
+            &p.description,
+            &p.resource_group_id,
+            &p.spec.to_json(),
+            &encode_time(p.creation_time),
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn path(
+    c: &mut Conn,
+    account_id: &str,
+    id: &str,
+) -> Result<Option<NetworkPath>, StoreError> {
+    opt(
+        c,
+        concat!(
+            "SELECT ",
+            path_columns!(),
+            " FROM network_paths WHERE id = $1 AND account_id = $2"
+        ),
+        &[&id, &account_id],
+    )?
+    .as_ref()
+    .map(decode_path)
+    .transpose()
+}
+
+pub(crate) fn paths(c: &mut Conn, account_id: &str) -> Result<Vec<NetworkPath>, StoreError> {
+    rows(
+        c,
+        concat!(
+            "SELECT ",
+            path_columns!(),
+            " FROM network_paths WHERE account_id = $1 ORDER BY seq"
+        ),
+        &[&account_id],
+    )?
+    .iter()
+    .map(decode_path)
+    .collect()
+}
+
+/// Deletes one row by `$1` id and `$2` account and, if there was one, its tags.
+fn delete_with_tags(
+    c: &mut Conn,
+    sql: &str,
+    resource_type: ResourceType,
+    account_id: &str,
+    id: &str,
+) -> Result<bool, StoreError> {
+    if exec(c, sql, &[&id, &account_id])? == 0 {
+        return Ok(false);
+    }
+    delete_tags(c, account_id, resource_type.as_str(), id)?;
+    Ok(true)
+}
+
+pub(crate) fn delete_path(c: &mut Conn, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    delete_with_tags(
+        c,
+        "DELETE FROM network_paths WHERE id = $1 AND account_id = $2",
+        ResourceType::NetworkPath,
+        account_id,
+        id,
+    )
+}
+
+pub(crate) fn insert_analysis(c: &mut Conn, a: &ReachabilityAnalysis) -> Result<(), StoreError> {
+    exec(
+        c,
+        concat!(
+            "INSERT INTO network_reachable_analyses (",
+            analysis_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ),
+        &[
+            &a.id,
+            &a.account_id,
+            &a.region_id,
+            &a.network_path_id,
+            &a.spec.to_json(),
+            &a.status.as_str(),
+            &a.reachable,
+            &a.result,
+            &encode_time(a.creation_time),
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn analysis(
+    c: &mut Conn,
+    account_id: &str,
+    id: &str,
+) -> Result<Option<ReachabilityAnalysis>, StoreError> {
+    opt(
+        c,
+        concat!(
+            "SELECT ",
+            analysis_columns!(),
+            " FROM network_reachable_analyses WHERE id = $1 AND account_id = $2"
+        ),
+        &[&id, &account_id],
+    )?
+    .as_ref()
+    .map(decode_analysis)
+    .transpose()
+}
+
+pub(crate) fn count_analyses(c: &mut Conn, account_id: &str) -> Result<u64, StoreError> {
+    count(
+        c,
+        "SELECT COUNT(*) FROM network_reachable_analyses WHERE account_id = $1",
+        &[&account_id],
+    )
+}
+
+pub(crate) fn delete_analysis(
+    c: &mut Conn,
+    account_id: &str,
+    id: &str,
+) -> Result<bool, StoreError> {
+    delete_with_tags(
+        c,
+        "DELETE FROM network_reachable_analyses WHERE id = $1 AND account_id = $2",
+        ResourceType::NetworkReachableAnalysis,
+        account_id,
+        id,
+    )
+}
