@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use secgroup_domain::Store;
 use secgroup_ecs::{Ecs, EcsConfig};
+use secgroup_nis::{Nis, NisConfig};
 use secgroup_rpc::{Router, ServerConfig};
 use secgroup_vpc::{Vpc, VpcConfig};
 use tokio::net::TcpListener;
@@ -26,9 +27,11 @@ pub struct Settings {
 /// The HTTP application over `store`.
 pub fn app<S: Store>(store: Arc<S>, settings: Settings) -> axum::Router {
     let vpc = Arc::new(Vpc::new(store.clone(), VpcConfig::from(&settings.ecs)));
+    let nis = Arc::new(Nis::new(store.clone(), NisConfig::from(&settings.ecs)));
     let router = Router::new()
         .with(Arc::new(Ecs::new(store.clone(), settings.ecs)))
-        .with(vpc);
+        .with(vpc)
+        .with(nis);
     secgroup_rpc::server::app(
         router,
         Arc::new(StoreCredentials::new(store)),

@@ -1,5 +1,8 @@
 //! One consistent read of everything the reachability engine needs.
 
+use chrono::{DateTime, Utc};
+
+use super::instances::{observe, InstanceAttributes, InstanceTimings};
 use crate::network::{InstanceQuery, NetworkState};
 use crate::store::Tx;
 use crate::StoreError;
@@ -23,4 +26,23 @@ pub fn load(
         vpcs: tx.vpcs(account_id, region_id)?,
         groups,
     })
+}
+
+/// Moves every instance to the state a reader sees at `now` (transient states last as
+/// `timings` say), so that "is it running?" is answered as DescribeInstances would.
+pub fn settle_statuses(state: &mut NetworkState, timings: &InstanceTimings, now: DateTime<Utc>) {
+    for instance in &mut state.instances {
+        let auto_start = InstanceAttributes::parse(&instance.attributes)
+            .map(|a| a.auto_start)
+            .unwrap_or(true);
+        let (status, since) = observe(
+            instance.status,
+            instance.status_since,
+            auto_start,
+            timings,
+            now,
+        );
+        instance.status = status;
+        instance.status_since = since;
+    }
 }

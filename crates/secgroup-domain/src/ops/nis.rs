@@ -12,7 +12,7 @@ use super::Limits;
 use crate::error::{DomainError, PathInvalid};
 use crate::ids;
 use crate::model::{ResourceType, Tag};
-use crate::network::NetworkState;
+use crate::network::{NetworkState, VSwitch};
 use crate::nis::{EndpointType, NetworkPath, PathProtocol, PathSpec, ReachabilityAnalysis};
 use crate::rules::Cidr;
 use crate::store::Tx;
@@ -203,6 +203,24 @@ fn endpoint(
     }
 }
 
+/// The region of the first end that names a resource of the account: NIS requests may
+/// leave `RegionId` out.
+pub fn region_of(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    draft: &PathDraft,
+) -> Result<Option<String>, DomainError> {
+    for end in [&draft.source, &draft.target] {
+        if let Some(i) = tx.instance(account_id, &end.id)? {
+            return Ok(Some(i.region_id));
+        }
+        if let Some(v) = tx.vswitch(account_id, &end.id)? {
+            return Ok(Some(v.region_id));
+        }
+    }
+    Ok(None)
+}
+
 /// Validates a path's endpoints, protocol and ports against the account's resources in the
 /// region (more-apis.md §6.3 and its recommended mapping).
 pub fn resolve(
@@ -298,41 +316,69 @@ pub fn create_path(
     Ok(path)
 }
 
-/// The path `id` of this account in this region; any other answers as absent.
+/// The path `id` of this account (in this region, when one is named); any other answers as
+/// absent.
 pub fn path(
     tx: &mut dyn Tx,
     account_id: &str,
-    region_id: &str,
+    region_id: Option<&str>,
     id: &str,
 ) -> Result<NetworkPath, DomainError> {
     tx.network_path(account_id, id)?
-        .filter(|p| p.region_id == region_id)
+        .filter(|p| region_id.is_none_or(|r| p.region_id == r))
         .ok_or_else(|| DomainError::NetworkPathNotFound(id.to_string()))
 }
 
-/// What an analysis of a stored path reads, in one transaction: the path's parameters and
-/// the account's network as it is now.
-pub fn analysis_input(
+/// Everything one analysis reads, in one transaction: what to analyse and the account's
+/// network as it is at that moment.
+#[derive(Debug, Clone)]
+pub struct AnalysisInput {
+    /// Where the analysis runs: the path's region.
+    pub region_id: String,
+    /// `""` for a one-off analysis.
+    pub network_path_id: String,
+    pub spec: PathSpec,
+    pub state: NetworkState,
+    /// The region's vSwitches, for the path's topology.
+    pub vswitches: Vec<VSwitch>,
+}
+
+fn input(
     tx: &mut dyn Tx,
     account_id: &str,
     region_id: &str,
-    path_id: &str,
-) -> Result<(NetworkPath, NetworkState), DomainError> {
-    let path = path(tx, account_id, region_id, path_id)?;
-    let state = network_state::load(tx, account_id, region_id)?;
-    Ok((path, state))
+    network_path_id: String,
+    spec: PathSpec,
+) -> Result<AnalysisInput, DomainError> {
+    Ok(AnalysisInput {
+        region_id: region_id.to_string(),
+        network_path_id,
+        spec,
+        state: network_state::load(tx, account_id, region_id)?,
+        vswitches: tx.vswitches(account_id, region_id)?,
+    })
 }
 
-/// What a one-off analysis (`CreateAndAnalyzeNetworkPath`) reads, in one transaction.
+/// What an analysis of the stored path `path_id` reads (in the path's region).
+pub fn analysis_input(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    region_id: Option<&str>,
+    path_id: &str,
+) -> Result<AnalysisInput, DomainError> {
+    let path = path(tx, account_id, region_id, path_id)?;
+    input(tx, account_id, &path.region_id, path.id, path.spec)
+}
+
+/// What a one-off analysis (`CreateAndAnalyzeNetworkPath`) reads.
 pub fn one_off_input(
     tx: &mut dyn Tx,
     account_id: &str,
     region_id: &str,
     draft: &PathDraft,
-) -> Result<(PathSpec, NetworkState), DomainError> {
+) -> Result<AnalysisInput, DomainError> {
     let spec = resolve(tx, account_id, region_id, draft)?;
-    let state = network_state::load(tx, account_id, region_id)?;
-    Ok((spec, state))
+    input(tx, account_id, region_id, String::new(), spec)
 }
 
 /// Stores a finished analysis (and its tags), within the account's quota of records.
@@ -358,15 +404,15 @@ pub fn record_analysis(
     Ok(())
 }
 
-/// The analysis `id` of this account in this region.
+/// The analysis `id` of this account (in this region, when one is named).
 pub fn analysis(
     tx: &mut dyn Tx,
     account_id: &str,
-    region_id: &str,
+    region_id: Option<&str>,
     id: &str,
 ) -> Result<ReachabilityAnalysis, DomainError> {
     tx.analysis(account_id, id)?
-        .filter(|a| a.region_id == region_id)
+        .filter(|a| region_id.is_none_or(|r| a.region_id == r))
         .ok_or_else(|| DomainError::AnalysisNotFound(id.to_string()))
 }
 
@@ -375,7 +421,7 @@ pub fn analysis(
 pub fn delete_paths(
     tx: &mut dyn Tx,
     account_id: &str,
-    region_id: &str,
+    region_id: Option<&str>,
     ids: &[String],
 ) -> Result<(), DomainError> {
     for id in ids {
@@ -391,7 +437,7 @@ pub fn delete_paths(
 pub fn delete_analyses(
     tx: &mut dyn Tx,
     account_id: &str,
-    region_id: &str,
+    region_id: Option<&str>,
     ids: &[String],
 ) -> Result<(), DomainError> {
     for id in ids {

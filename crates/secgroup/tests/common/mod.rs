@@ -139,6 +139,16 @@ impl TestClient {
 
     /// [`TestClient::call`] for the VPC API (`Version=2016-04-28`).
     pub async fn call_vpc(&self, action: &str, params: &[(&str, &str)]) -> Reply {
+        self.call_version("2016-04-28", action, params).await
+    }
+
+    /// [`TestClient::call`] for another product's API version.
+    pub async fn call_version(
+        &self,
+        version: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Reply {
         let mut all: Vec<(String, String)> = params
             .iter()
             .filter(|(k, _)| *k != "RegionId")
@@ -149,7 +159,7 @@ impl TestClient {
             Some((_, "")) => {}
             Some((_, region)) => all.push(("RegionId".into(), region.to_string())),
         }
-        let extra = [("Format", "JSON"), ("Version", "2016-04-28")];
+        let extra = [("Format", "JSON"), ("Version", version)];
         self.signed("POST", action, all, &extra).await
     }
 

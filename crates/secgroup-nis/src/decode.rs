@@ -1,0 +1,87 @@
+//! Typed reads of NIS parameters, with the error for each way a value can be wrong.
+
+use secgroup_domain::ops::nis::{EndpointDraft, PathDraft};
+use secgroup_domain::regions::RegionCatalog;
+use secgroup_domain::Tag;
+use secgroup_rpc::{ParamCursor, RpcError};
+
+use crate::errors::{
+    id_list_invalid, missing, region_not_found, tag_key_missing, tag_value_missing,
+};
+
+pub fn required<'a>(p: &mut ParamCursor<'a>, name: &str) -> Result<&'a str, RpcError> {
+    p.non_empty(name).ok_or_else(|| missing(name))
+}
+
+/// `RegionId` is optional on every NIS action; when given, one this server offers.
+pub fn region(
+    p: &mut ParamCursor<'_>,
+    regions: &RegionCatalog,
+) -> Result<Option<String>, RpcError> {
+    match p.non_empty("RegionId") {
+        None => Ok(None),
+        Some(id) if regions.contains(id) => Ok(Some(id.to_string())),
+        Some(_) => Err(region_not_found()),
+    }
+}
+
+/// Source, target and protocol. `TargetId`, `TargetType` and `Protocol` are optional in the
+/// schema but required in practice (more-apis.md §6.2): without them there is no flow.
+pub fn path(p: &mut ParamCursor<'_>) -> Result<PathDraft, RpcError> {
+    let source = EndpointDraft {
+        id: required(p, "SourceId")?.to_string(),
+        kind: required(p, "SourceType")?.to_string(),
+        ip_address: p.non_empty("SourceIpAddress").map(str::to_string),
+        port: p.non_empty("SourcePort").map(str::to_string),
+    };
+    let target = EndpointDraft {
+        id: required(p, "TargetId")?.to_string(),
+        kind: required(p, "TargetType")?.to_string(),
+        ip_address: p.non_empty("TargetIpAddress").map(str::to_string),
+        port: p.non_empty("TargetPort").map(str::to_string),
+    };
+    Ok(PathDraft {
+        source,
+        target,
+        protocol: required(p, "Protocol")?.to_string(),
+    })
+}
+
+/// `Tag.N.Key` / `Tag.N.Value`: NIS wants both of every pair.
+pub fn tags(p: &mut ParamCursor<'_>) -> Result<Vec<Tag>, RpcError> {
+    let mut out = Vec::new();
+    for (_, fields) in p.object_list("Tag") {
+        let key = fields.get("Key").copied().unwrap_or("");
+        let value = fields.get("Value").copied().unwrap_or("");
+        match (key.is_empty(), value.is_empty()) {
+            (true, _) => return Err(tag_key_missing()),
+            (false, true) => return Err(tag_value_missing()),
+            (false, false) => out.push(Tag {
+                key: key.to_string(),
+                value: value.to_string(),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// A required JSON array of ids, as the SDKs send it (`["np-a","np-b"]`), duplicates folded.
+pub fn id_list(
+    p: &mut ParamCursor<'_>,
+    parameter: &str,
+    code_suffix: &str,
+) -> Result<Vec<String>, RpcError> {
+    let invalid = || id_list_invalid(code_suffix, parameter);
+    let text = p.non_empty(parameter).ok_or_else(invalid)?;
+    let ids: Vec<String> = serde_json::from_str(text).map_err(|_| invalid())?;
+    if ids.is_empty() || ids.iter().any(String::is_empty) {
+        return Err(invalid());
+    }
+    let mut unique: Vec<String> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !unique.contains(&id) {
+            unique.push(id);
+        }
+    }
+    Ok(unique)
+}

@@ -1,0 +1,121 @@
+//! The NIS product (Network Intelligence Service, API version 2021-12-16): reachability
+//! analysis of network paths (more-apis.md §6). Paths and analysis records are stored by
+//! the domain; the answer comes from the `secgroup-reach` engine ([`report`]).
+#![forbid(unsafe_code)]
+
+mod analyses;
+mod decode;
+pub mod errors;
+mod paths;
+pub mod report;
+
+use std::sync::Arc;
+
+use secgroup_domain::ops::instances::InstanceTimings;
+use secgroup_domain::ops::Limits;
+use secgroup_domain::regions::RegionCatalog;
+use secgroup_domain::{DomainError, Store};
+use secgroup_ecs::EcsConfig;
+use secgroup_rpc::server::BoxFuture;
+use secgroup_rpc::{CallContext, Node, Params, Product, RpcError};
+
+pub const VERSION: &str = "2021-12-16";
+
+/// Operator settings of the NIS product: ECS's regions, limits and instance timings.
+#[derive(Debug, Clone)]
+pub struct NisConfig {
+    pub regions: RegionCatalog,
+    /// `network_paths_per_account` and `analyses_per_account` apply here.
+    pub limits: Limits,
+    /// To tell whether an instance is `Running` when an analysis runs.
+    pub instance_timings: InstanceTimings,
+}
+
+impl From<&EcsConfig> for NisConfig {
+    fn from(ecs: &EcsConfig) -> Self {
+        NisConfig {
+            regions: ecs.regions.clone(),
+            limits: ecs.limits.clone(),
+            instance_timings: ecs.instance_timings,
+        }
+    }
+}
+
+/// The NIS product over a store.
+pub struct Nis<S> {
+    store: Arc<S>,
+    config: NisConfig,
+}
+
+impl<S: Store> Nis<S> {
+    pub fn new(store: Arc<S>, config: NisConfig) -> Self {
+        Nis { store, config }
+    }
+
+    /// Runs a domain operation in one read-write transaction.
+    async fn write<T, F>(&self, f: F) -> Result<T, RpcError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn secgroup_domain::Tx) -> Result<T, DomainError> + Send + 'static,
+    {
+        self.store.write(f).await.map_err(errors::from_domain)
+    }
+
+    /// Runs a domain read in one snapshot.
+    async fn read<T, F>(&self, f: F) -> Result<T, RpcError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn secgroup_domain::Tx) -> Result<T, DomainError> + Send + 'static,
+    {
+        self.store.read(f).await.map_err(errors::from_domain)
+    }
+}
+
+/// The action table: each action and its handler, in one place.
+macro_rules! nis_actions {
+    ($($action:ident => $handler:path),* $(,)?) => {
+        /// Every action this product answers.
+        pub const ACTIONS: &[&str] = &[$(stringify!($action)),*];
+
+        impl<S: Store> Nis<S> {
+            async fn dispatch(&self, ctx: CallContext, params: Params) -> Result<Node, RpcError> {
+                match ctx.action.as_str() {
+                    $(stringify!($action) => $handler(self, &ctx, &params).await,)*
+                    _ => Err(RpcError::action_not_found()),
+                }
+            }
+        }
+    };
+}
+
+nis_actions! {
+    CreateNetworkPath => paths::create,
+    DeleteNetworkPath => paths::delete,
+    CreateNetworkReachableAnalysis => analyses::create,
+    CreateAndAnalyzeNetworkPath => analyses::create_and_analyze,
+    GetNetworkReachableAnalysis => analyses::get,
+    DeleteNetworkReachableAnalysis => analyses::delete,
+}
+
+impl<S: Store> Product for Nis<S> {
+    fn version(&self) -> &'static str {
+        VERSION
+    }
+    fn code(&self) -> &'static str {
+        "nis"
+    }
+    fn has_action(&self, action: &str) -> bool {
+        ACTIONS.contains(&action)
+    }
+    fn call(&self, ctx: CallContext, params: Params) -> BoxFuture<'_, Result<Node, RpcError>> {
+        Box::pin(self.dispatch(ctx, params))
+    }
+}
+
+/// Logs parameters a handler never read: accepted, but worth knowing about.
+fn note_unread(ctx: &CallContext, cursor: &secgroup_rpc::ParamCursor<'_>) {
+    let unread = cursor.unread();
+    if !unread.is_empty() {
+        tracing::debug!(action = %ctx.action, ?unread, "parameters not used by this action");
+    }
+}

@@ -1,0 +1,497 @@
+//! One analysis: the engine's verdict for a path, written as the `NetworkReachableAnalysisResult`
+//! document of the real service (more-apis.md §6.6), plus our own `explanation`.
+//!
+//! Emulator-specific values (the real service publishes no enumeration), documented in the
+//! README: `errorCode` is `""`, `SECURITY_GROUP_DENY`, `ROUTE_NOT_FOUND`,
+//! `INSTANCE_NOT_RUNNING` or `INSTANCE_NOT_FOUND`; `status` is the last stage reached:
+//! `instance_checking`, `route_checking`, `security_group_checking_source`,
+//! `security_group_checking_target` or `finish`. A security-group item's `description` says
+//! what decided at that ENI and group: `user_acl_accept_rule` / `user_acl_drop_rule` (a rule
+//! matched; `matchedRule` holds it), `default_sg_access_rule` (no rule matched: the group
+//! type's default), `inner_access_accept` (both ends in a basic group whose
+//! InnerAccessPolicy is Accept).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use secgroup_domain::network::{Instance, InstanceStatus, NetworkState, VSwitch};
+use secgroup_domain::nis::{EndpointType, PathProtocol, PathSpec};
+use secgroup_domain::rules::{Direction, IpProtocol, Peer, Rule, RulePolicy};
+use secgroup_reach::{DirectionOutcome, Endpoint, Flow, Snapshot, Step, Verdict};
+use serde_json::{json, Map, Value};
+
+/// What an analysis concluded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub reachable: bool,
+    /// The result document, as the JSON text stored and returned.
+    pub result: String,
+}
+
+/// Identifiers the document carries.
+pub struct Ids<'a> {
+    pub analysis_id: &'a str,
+    pub request_id: &'a str,
+    pub region_id: &'a str,
+}
+
+/// An end of the path, resolved against the network.
+enum End<'a> {
+    Instance(&'a Instance),
+    Address(IpAddr),
+}
+
+/// Why no security group was consulted.
+enum Unanalysable {
+    InstanceNotFound(String),
+    InstanceNotRunning(String),
+}
+
+/// Decides the path on `state` (instance statuses settled) and writes the document;
+/// `vswitches` (by id) fill the topology's VSW nodes.
+pub fn analyze(
+    state: &NetworkState,
+    vswitches: &HashMap<String, VSwitch>,
+    spec: &PathSpec,
+    ids: &Ids<'_>,
+) -> Outcome {
+    let by_id: HashMap<&str, &Instance> =
+        state.instances.iter().map(|i| (i.id.as_str(), i)).collect();
+    let by_address: HashMap<IpAddr, &Instance> = state
+        .instances
+        .iter()
+        .filter_map(|i| Some((i.private_ip.parse().ok()?, i)))
+        .collect();
+    let ends = resolve(&by_id, &by_address, spec, EndRole::Source).and_then(|source| {
+        resolve(&by_id, &by_address, spec, EndRole::Target).map(|target| (source, target))
+    });
+    let (reachable, doc) = match ends {
+        Err(why) => (false, unanalysable(why, ids)),
+        Ok((source, target)) => {
+            let snapshot = Snapshot::build(state.clone());
+            let flow = Flow {
+                source: endpoint(&source),
+                destination: endpoint(&target),
+                protocol: protocol(spec.protocol),
+                port: spec
+                    .protocol
+                    .has_ports()
+                    .then_some(spec.target_port)
+                    .flatten(),
+                source_port: spec
+                    .protocol
+                    .has_ports()
+                    .then_some(spec.source_port)
+                    .flatten(),
+            };
+            match snapshot.evaluate(&flow) {
+                Ok(verdict) => {
+                    let rules: HashMap<&str, &Rule> =
+                        state.rules.iter().map(|r| (r.id.as_str(), r)).collect();
+                    let context = Context {
+                        rules,
+                        vswitches,
+                        ids,
+                    };
+                    (
+                        verdict.allowed,
+                        context.document(&source, &target, &verdict),
+                    )
+                }
+                // Neither end is an instance (two outside addresses): no group is involved.
+                Err(e) => (
+                    false,
+                    error_document("NO_SECURITY_GROUP", "finish", &e.to_string(), ids),
+                ),
+            }
+        }
+    };
+    Outcome {
+        reachable,
+        result: doc.to_string(),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum EndRole {
+    Source,
+    Target,
+}
+
+fn resolve<'a>(
+    by_id: &HashMap<&str, &'a Instance>,
+    by_address: &HashMap<IpAddr, &'a Instance>,
+    spec: &PathSpec,
+    role: EndRole,
+) -> Result<End<'a>, Unanalysable> {
+    let (id, kind, ip) = match role {
+        EndRole::Source => (&spec.source_id, spec.source_type, &spec.source_ip_address),
+        EndRole::Target => (&spec.target_id, spec.target_type, &spec.target_ip_address),
+    };
+    let instance = match kind {
+        EndpointType::Ecs => Some(
+            by_id
+                .get(id.as_str())
+                .copied()
+                .ok_or_else(|| Unanalysable::InstanceNotFound(id.clone()))?,
+        ),
+        _ => {
+            let address: Option<IpAddr> = ip.as_deref().or(Some(id)).and_then(|s| s.parse().ok());
+            match address {
+                // An address that is an instance's is that instance.
+                Some(a) => match by_address.get(&a) {
+                    Some(i) => Some(*i),
+                    None => return Ok(End::Address(a)),
+                },
+                None => return Err(Unanalysable::InstanceNotFound(id.clone())),
+            }
+        }
+    };
+    match instance {
+        Some(i) if i.status != InstanceStatus::Running => {
+            Err(Unanalysable::InstanceNotRunning(i.id.clone()))
+        }
+        Some(i) => Ok(End::Instance(i)),
+        None => Err(Unanalysable::InstanceNotFound(id.clone())),
+    }
+}
+
+fn endpoint(end: &End<'_>) -> Endpoint {
+    match end {
+        End::Instance(i) => Endpoint::Nic(i.id.clone()),
+        End::Address(a) => Endpoint::Outside(*a),
+    }
+}
+
+fn protocol(p: PathProtocol) -> IpProtocol {
+    match p {
+        PathProtocol::Tcp => IpProtocol::Tcp,
+        PathProtocol::Udp => IpProtocol::Udp,
+        PathProtocol::Icmp => IpProtocol::Icmp,
+    }
+}
+
+fn unanalysable(why: Unanalysable, ids: &Ids<'_>) -> Value {
+    match why {
+        Unanalysable::InstanceNotFound(id) => error_document(
+            "INSTANCE_NOT_FOUND",
+            "instance_checking",
+            &format!("instance {id} no longer exists"),
+            ids,
+        ),
+        Unanalysable::InstanceNotRunning(id) => error_document(
+            "INSTANCE_NOT_RUNNING",
+            "instance_checking",
+            &format!("instance {id} is not Running: it sends and receives nothing"),
+            ids,
+        ),
+    }
+}
+
+/// A document for a path whose groups were never consulted.
+fn error_document(code: &str, stage: &str, reason: &str, ids: &Ids<'_>) -> Value {
+    json!({
+        "errorCode": code,
+        "nraId": ids.analysis_id,
+        "requestId": ids.request_id,
+        "status": stage,
+        "networkAclData": {"networkAclItems": []},
+        "routeData": {"routeItems": []},
+        "securityGroupData": {
+            "policy": "drop",
+            "securityGroupReportId": secgroup_domain::ids::new_report_id("sgr"),
+            "securityGroupItems": [],
+        },
+        "topologyData": {
+            "positive": {"linkList": [], "nodeList": []},
+            "reverse": {"revLinkList": [], "revNodeList": []},
+            "topologyReportId": secgroup_domain::ids::new_report_id("tpr"),
+        },
+        "explanation": {"reachable": false, "decidedBy": reason, "blocking": [reason]},
+    })
+}
+
+struct Context<'a> {
+    rules: HashMap<&'a str, &'a Rule>,
+    vswitches: &'a HashMap<String, VSwitch>,
+    ids: &'a Ids<'a>,
+}
+
+impl Context<'_> {
+    fn document(&self, source: &End<'_>, target: &End<'_>, verdict: &Verdict) -> Value {
+        let (error_code, stage) = match (&verdict.allowed, &verdict.decided_by) {
+            (true, _) => ("", "finish"),
+            (false, Step::DifferentVpc { .. }) => ("ROUTE_NOT_FOUND", "route_checking"),
+            (false, _) if verdict.egress.as_ref().is_some_and(|e| !e.allows) => {
+                ("SECURITY_GROUP_DENY", "security_group_checking_source")
+            }
+            (false, _) => ("SECURITY_GROUP_DENY", "security_group_checking_target"),
+        };
+        let mut items = Vec::new();
+        if let Step::InnerAccess { group_id } = &verdict.decided_by {
+            for end in [source, target] {
+                if let End::Instance(i) = end {
+                    items.push(item(
+                        i,
+                        group_id,
+                        "accept",
+                        "inner_access_accept",
+                        empty_rule(),
+                    ));
+                }
+            }
+        }
+        for (outcome, end) in [(&verdict.egress, source), (&verdict.ingress, target)] {
+            if let (Some(outcome), End::Instance(instance)) = (outcome, end) {
+                self.direction_items(instance, outcome, &mut items);
+            }
+        }
+        json!({
+            "errorCode": error_code,
+            "nraId": self.ids.analysis_id,
+            "requestId": self.ids.request_id,
+            "status": stage,
+            "networkAclData": {"networkAclItems": []},
+            "routeData": {"routeItems": []},
+            "securityGroupData": {
+                "policy": if verdict.allowed { "accept" } else { "drop" },
+                "securityGroupReportId": secgroup_domain::ids::new_report_id("sgr"),
+                "securityGroupItems": items,
+            },
+            "topologyData": self.topology(source, target),
+            "explanation": explanation(verdict),
+        })
+    }
+
+    /// One item per winning rule, or per group of the ENI when the default decided.
+    fn direction_items(
+        &self,
+        instance: &Instance,
+        outcome: &DirectionOutcome,
+        out: &mut Vec<Value>,
+    ) {
+        for step in &outcome.steps {
+            match step {
+                Step::Rule {
+                    group_id,
+                    rule_id,
+                    policy,
+                    ..
+                } => {
+                    let (word, description) = match policy {
+                        RulePolicy::Accept => ("accept", "user_acl_accept_rule"),
+                        RulePolicy::Drop => ("drop", "user_acl_drop_rule"),
+                    };
+                    let matched = self
+                        .rules
+                        .get(rule_id.as_str())
+                        .map_or_else(empty_rule, |r| matched_rule(r));
+                    out.push(item(instance, group_id, word, description, matched));
+                }
+                Step::Default { .. } => {
+                    let word = if outcome.allows { "accept" } else { "drop" };
+                    for group_id in &instance.security_group_ids {
+                        out.push(item(
+                            instance,
+                            group_id,
+                            word,
+                            "default_sg_access_rule",
+                            empty_rule(),
+                        ));
+                    }
+                }
+                Step::DifferentVpc { .. } | Step::InnerAccess { .. } => {}
+            }
+        }
+    }
+
+    /// VM → ENI → VSW (→ VSW) → ENI → VM for instances; an outside address is one IP node.
+    fn topology(&self, source: &End<'_>, target: &End<'_>) -> Value {
+        let mut nodes: Vec<Value> = Vec::new();
+        let mut chain: Vec<String> = Vec::new();
+        let mut push = |node: Value, nodes: &mut Vec<Value>| {
+            if let Some(id) = node.get("id").and_then(Value::as_str) {
+                chain.push(id.to_string());
+            }
+            nodes.push(node);
+        };
+        match source {
+            End::Instance(i) => {
+                push(self.vm_node(i, 1), &mut nodes);
+                push(eni_node(i, self.ids.region_id), &mut nodes);
+                push(self.vsw_node(i, 2), &mut nodes);
+            }
+            End::Address(a) => push(address_node(*a, 1), &mut nodes),
+        }
+        match target {
+            End::Instance(i) => {
+                if let End::Instance(s) = source {
+                    if s.vswitch_id != i.vswitch_id {
+                        push(self.vsw_node(i, 2), &mut nodes);
+                    }
+                } else {
+                    push(self.vsw_node(i, 2), &mut nodes);
+                }
+                push(eni_node(i, self.ids.region_id), &mut nodes);
+                push(self.vm_node(i, 3), &mut nodes);
+            }
+            End::Address(a) => push(address_node(*a, 3), &mut nodes),
+        }
+        let links: Vec<Value> = chain.windows(2).map(|w| link(&w[0], &w[1])).collect();
+        let rev_links: Vec<Value> = chain.windows(2).rev().map(|w| link(&w[1], &w[0])).collect();
+        let rev_nodes: Vec<Value> = nodes.iter().rev().map(reverse_node).collect();
+        json!({
+            "positive": {"linkList": links, "nodeList": nodes},
+            "reverse": {"revLinkList": rev_links, "revNodeList": rev_nodes},
+            "topologyReportId": secgroup_domain::ids::new_report_id("tpr"),
+        })
+    }
+
+    fn vm_node(&self, i: &Instance, level: u32) -> Value {
+        json!({
+            "id": i.id, "bizInsId": i.id, "nodeType": "VM", "level": level,
+            "aZone": i.zone_id, "regionNo": self.ids.region_id, "regionNoAlias": self.ids.region_id,
+            "matchedRoute": {"nextHopSet": []}, "trafficLogs": [],
+        })
+    }
+
+    fn vsw_node(&self, i: &Instance, level: u32) -> Value {
+        let cidr = self
+            .vswitches
+            .get(&i.vswitch_id)
+            .map_or("", |v| v.cidr_block.as_str());
+        json!({
+            "id": i.vswitch_id, "bizInsId": i.vswitch_id, "nodeType": "VSW", "level": level,
+            "cidr": cidr, "aZone": i.zone_id, "regionNo": self.ids.region_id,
+            "regionNoAlias": self.ids.region_id, "matchedRoute": {"nextHopSet": []}, "trafficLogs": [],
+        })
+    }
+}
+
+fn eni_node(i: &Instance, region_id: &str) -> Value {
+    json!({
+        "id": i.network_interface_id, "bizInsId": i.network_interface_id, "nodeType": "ENI",
+        "ip": i.private_ip, "mac": i.mac_address, "status": "InUse", "regionNo": region_id,
+        "regionNoAlias": region_id, "matchedRoute": {"nextHopSet": []}, "trafficLogs": [],
+    })
+}
+
+fn address_node(a: IpAddr, level: u32) -> Value {
+    json!({
+        "id": a.to_string(), "bizInsId": a.to_string(), "nodeType": "IP", "level": level,
+        "ip": a.to_string(), "matchedRoute": {"nextHopSet": []}, "trafficLogs": [],
+    })
+}
+
+fn link(from: &str, to: &str) -> Value {
+    json!({"id": format!("{from}-->{to}"), "source": from, "target": to})
+}
+
+/// A forward node as the reverse section spells it.
+fn reverse_node(node: &Value) -> Value {
+    let mut out = Map::new();
+    if let Value::Object(fields) = node {
+        for (k, v) in fields {
+            match k.as_str() {
+                "matchedRoute" => {
+                    out.insert("revMatchedRoute".into(), json!({"revNextHopSet": []}))
+                }
+                "trafficLogs" => None,
+                _ => out.insert(k.clone(), v.clone()),
+            };
+        }
+    }
+    Value::Object(out)
+}
+
+fn item(
+    instance: &Instance,
+    group_id: &str,
+    policy: &str,
+    description: &str,
+    rule: Value,
+) -> Value {
+    json!({
+        "description": description,
+        "policy": policy,
+        "resourceId": instance.network_interface_id,
+        "securityGroupId": group_id,
+        "matchedRule": rule,
+    })
+}
+
+/// `matchedRule` when no explicit rule matched: every key, all empty.
+fn empty_rule() -> Value {
+    json!({
+        "bizProtocol": "", "creatingTime": "", "description": "", "destinationCidr": "",
+        "destinationGroupId": "", "direction": "", "policy": "", "portRange": "", "priority": "",
+        "sourceCidr": "", "sourceGroupId": "",
+    })
+}
+
+/// A stored rule as `matchedRule` spells it (priority and port range as strings). The peer
+/// is the source of an ingress rule and the destination of an egress rule; a prefix-list
+/// peer is named under `sourcePrefixListId`/`destinationPrefixListId` (our addition).
+fn matched_rule(rule: &Rule) -> Value {
+    let s = &rule.spec;
+    let (mut cidr, mut group, mut prefix_list) = (String::new(), String::new(), String::new());
+    match &s.peer {
+        Peer::Cidr(c) => cidr = c.as_str().to_string(),
+        Peer::Group { group_id, .. } => group = group_id.clone(),
+        Peer::PrefixList(id) => prefix_list = id.clone(),
+    }
+    let local = s
+        .local_cidr
+        .as_ref()
+        .map_or(String::new(), |c| c.as_str().to_string());
+    let ((source_cidr, source_group, source_list), (dest_cidr, dest_group, dest_list)) =
+        match s.direction {
+            Direction::Ingress => (
+                (cidr, group, prefix_list),
+                (local, String::new(), String::new()),
+            ),
+            Direction::Egress => (
+                (local, String::new(), String::new()),
+                (cidr, group, prefix_list),
+            ),
+        };
+    let row = rule.to_row();
+    json!({
+        "bizProtocol": row.ip_protocol,
+        "creatingTime": rule.create_time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "description": s.description,
+        "destinationCidr": dest_cidr,
+        "destinationGroupId": dest_group,
+        "destinationPrefixListId": dest_list,
+        "direction": s.direction.as_str(),
+        "policy": row.policy,
+        "portRange": row.port_range,
+        "priority": s.priority.to_string(),
+        "ruleId": rule.id,
+        "sourceCidr": source_cidr,
+        "sourceGroupId": source_group,
+        "sourcePrefixListId": source_list,
+    })
+}
+
+/// Our own addition: the verdict in the words of semantics.md "What an answer carries".
+fn explanation(verdict: &Verdict) -> Value {
+    let direction = |o: &Option<DirectionOutcome>| {
+        o.as_ref().map(|o| {
+            json!({
+                "direction": o.direction.as_str(),
+                "instanceId": o.instance_id,
+                "allows": o.allows,
+                "steps": o.steps.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            })
+        })
+    };
+    json!({
+        "reachable": verdict.allowed,
+        "decidedBy": verdict.decided_by.to_string(),
+        "blocking": verdict.blocking.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "egress": direction(&verdict.egress),
+        "ingress": direction(&verdict.ingress),
+        "scopeNote": verdict.scope_note,
+    })
+}
