@@ -41,7 +41,7 @@ if [[ ! -x "$VENV/bin/python" ]] || [[ "$(cat "$PY_STAMP" 2>/dev/null)" != "$py_
 import importlib.metadata as md
 want = {"aliyun-python-sdk-core": "2.16.1", "aliyun-python-sdk-ecs": "4.24.83",
         "alibabacloud-ecs20140526": "7.11.8", "alibabacloud-tea-openapi": "0.4.6",
-        "alibabacloud-vpc20160428": "7.2.2"}
+        "alibabacloud-vpc20160428": "7.2.2", "alibabacloud-nis20211216": "2.5.0"}
 for name, version in want.items():
     got = md.version(name)
     assert got == version, f"{name}: installed {got}, pinned {version}"

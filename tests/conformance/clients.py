@@ -54,6 +54,9 @@ VARIANTS = ("legacy", "tea", "tea-v1", "node", "node-v1")
 # and alibabacloud-vpc20160428 (Tea, V3 and V1 signing). Same regions as VARIANT_REGIONS.
 VPC_VERSION = "2016-04-28"
 VPC_VARIANTS = ("legacy", "tea", "tea-v1")
+# The NIS API (2021-12-16) likewise: CommonRequest, and alibabacloud-nis20211216 (V3 and V1).
+NIS_VERSION = "2021-12-16"
+NIS_VARIANTS = ("legacy", "tea", "tea-v1")
 
 # Each variant works in its own region, so that the groups one variant creates never show up
 # in another variant's listings and no variant approaches the per-region group quota.
@@ -302,6 +305,19 @@ class VpcTeaClient(TeaClient):
     def method_name(self, action: str) -> str:
         # The generator spells `VSwitch` as one word: `create_vswitch`, `describe_vswitches`.
         return snake(action.replace("VSwitch", "Vswitch"))
+
+
+class NisLegacyClient(LegacyClient):
+    """The legacy core's CommonRequest against the NIS API."""
+
+    version = NIS_VERSION
+
+
+class NisTeaClient(TeaClient):
+    """alibabacloud-nis20211216 2.5.0 (darabonba generation, on tea-openapi 0.4.6); `tea-v1`
+    signs with HMAC-SHA1. Id lists go as Python lists: the SDK sends them as one JSON string."""
+
+    package = "alibabacloud_nis20211216"
 
 
 # --------------------------------------------------------------------------------------------

@@ -34,8 +34,11 @@ sys.path.insert(0, str(HERE))
 from clients import (  # noqa: E402
     VARIANT_REGIONS,
     VARIANTS,
+    NIS_VARIANTS,
     VPC_VARIANTS,
     LegacyClient,
+    NisLegacyClient,
+    NisTeaClient,
     NodeClient,
     NodeDriver,
     RawClient,
@@ -225,6 +228,20 @@ class ClientPool:
                 raise ValueError(variant)
         return self._clients[key]
 
+    def get_nis(self, variant: str, ak: str = MAIN_AK, region: str | None = None):
+        """A client of the NIS API (2021-12-16) for one of `NIS_VARIANTS`."""
+        region = region or VARIANT_REGIONS[variant]
+        key = ("nis", variant, ak, region)
+        if key not in self._clients:
+            sk, port = self.secrets[ak], self.server.port
+            if variant == "legacy":
+                self._clients[key] = NisLegacyClient(HOST, port, ak, sk, region)
+            elif variant in ("tea", "tea-v1"):
+                self._clients[key] = NisTeaClient(variant, HOST, port, ak, sk, region)
+            else:
+                raise ValueError(variant)
+        return self._clients[key]
+
     def with_secret(self, variant: str, ak: str, sk: str, region: str | None = None):
         """An uncached client with arbitrary credentials (wrong secret, unknown key...)."""
         region = region or VARIANT_REGIONS[variant]
@@ -269,6 +286,17 @@ def vpc_variant(request) -> str:
 def vpc_client(pool, vpc_variant):
     """A VPC API client; its ECS twin is `pool.get(vpc_client.variant)` (same region)."""
     return pool.get_vpc(vpc_variant)
+
+
+@pytest.fixture(params=NIS_VARIANTS)
+def nis_variant(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def nis_client(pool, nis_variant):
+    """A NIS API client; its ECS twin is `pool.get(nis_client.variant)` (same region)."""
+    return pool.get_nis(nis_variant)
 
 
 @pytest.fixture
