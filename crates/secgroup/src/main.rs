@@ -74,6 +74,12 @@ struct ServeArgs {
     /// Instances per basic security group (advanced groups hold 65,536).
     #[arg(long, env = "SECGROUP_MAX_INSTANCES_PER_GROUP", default_value_t = Limits::default().instances_per_group)]
     max_instances_per_group: u64,
+    /// NIS network paths per account.
+    #[arg(long, env = "SECGROUP_MAX_NETWORK_PATHS", default_value_t = Limits::default().network_paths_per_account)]
+    max_network_paths: u64,
+    /// Stored NIS reachability analyses per account.
+    #[arg(long, env = "SECGROUP_MAX_ANALYSES", default_value_t = Limits::default().analyses_per_account)]
+    max_analyses: u64,
     /// Seconds an instance stays in each transient state (Pending, Starting, Stopping).
     #[arg(long, env = "SECGROUP_INSTANCE_TRANSITION_SECS", default_value_t = 0.0)]
     instance_transition_secs: f64,
@@ -133,6 +139,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.ecs.limits.vswitches_per_vpc = args.max_vswitches_per_vpc;
     settings.ecs.limits.security_groups_per_instance = args.max_security_groups_per_instance;
     settings.ecs.limits.instances_per_group = args.max_instances_per_group;
+    settings.ecs.limits.network_paths_per_account = args.max_network_paths;
+    settings.ecs.limits.analyses_per_account = args.max_analyses;
     settings.ecs.instance_timings = InstanceTimings::uniform(
         std::time::Duration::try_from_secs_f64(args.instance_transition_secs)
             .context("--instance-transition-secs must be a non-negative number of seconds")?,
