@@ -80,6 +80,9 @@ struct ServeArgs {
     /// Largest request accepted, in bytes.
     #[arg(long, env = "SECGROUP_MAX_REQUEST_BYTES", default_value_t = 1024 * 1024)]
     max_request_bytes: usize,
+    /// Most instances one reachability matrix may cover.
+    #[arg(long, env = "SECGROUP_MAX_MATRIX_INSTANCES", default_value_t = secgroup_ext::DEFAULT_MAX_MATRIX_INSTANCES)]
+    max_matrix_instances: usize,
 }
 
 #[derive(Subcommand)]
@@ -138,6 +141,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .context("--instance-transition-secs must be a non-negative number of seconds")?,
     );
     settings.server.max_body_bytes = args.max_request_bytes;
+    settings.max_matrix_instances = Some(args.max_matrix_instances);
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
