@@ -1,6 +1,7 @@
 //! Wiring: the store, the products and the wire protocol, served on a listener.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 mod credentials;
 pub mod database;
 
