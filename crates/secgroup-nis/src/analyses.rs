@@ -15,7 +15,7 @@ use secgroup_domain::{ids, Store, Tag};
 use secgroup_rpc::{CallContext, Node, Params, RpcError};
 
 use crate::report::{self, Ids};
-use crate::{decode, note_unread, Nis};
+use crate::{decode, errors, note_unread, Nis};
 
 impl<S: Store> Nis<S> {
     /// Decides `input` and stores the record; returns it.
@@ -37,7 +37,8 @@ impl<S: Store> Nis<S> {
                 mut state,
                 vswitches,
             } = input;
-            network_state::settle_statuses(&mut state, &timings, now);
+            network_state::settle_statuses(&mut state, &timings, now)
+                .map_err(errors::from_domain)?;
             let id = ids::new_analysis_id();
             let vswitches: HashMap<_, _> =
                 vswitches.into_iter().map(|v| (v.id.clone(), v)).collect();
@@ -51,7 +52,7 @@ impl<S: Store> Nis<S> {
                     region_id: &region_id,
                 },
             );
-            ReachabilityAnalysis {
+            Ok::<_, RpcError>(ReachabilityAnalysis {
                 id,
                 account_id,
                 region_id,
@@ -61,13 +62,14 @@ impl<S: Store> Nis<S> {
                 reachable: outcome.reachable,
                 result: outcome.result,
                 creation_time: now,
-            }
+            })
         };
         // A whole account's network is compiled: keep it off the request threads.
-        let analysis = tokio::task::spawn_blocking(decide).await.map_err(|e| {
-            tracing::error!(error = %e, "reachability analysis panicked");
-            RpcError::internal()
-        })?;
+        let analysis: ReachabilityAnalysis =
+            tokio::task::spawn_blocking(decide).await.map_err(|e| {
+                tracing::error!(error = %e, "reachability analysis panicked");
+                RpcError::internal()
+            })??;
         let record = analysis.clone();
         let limits = self.config.limits.clone();
         self.write(move |tx| ops::record_analysis(tx, &record, &tags, &limits))

@@ -57,13 +57,8 @@ pub fn analyze(
 ) -> Outcome {
     let by_id: HashMap<&str, &Instance> =
         state.instances.iter().map(|i| (i.id.as_str(), i)).collect();
-    let by_address: HashMap<IpAddr, &Instance> = state
-        .instances
-        .iter()
-        .filter_map(|i| Some((i.private_ip.parse().ok()?, i)))
-        .collect();
-    let ends = resolve(&by_id, &by_address, spec, EndRole::Source).and_then(|source| {
-        resolve(&by_id, &by_address, spec, EndRole::Target).map(|target| (source, target))
+    let ends = resolve(&by_id, &state.instances, spec, EndRole::Source).and_then(|source| {
+        resolve(&by_id, &state.instances, spec, EndRole::Target).map(|target| (source, target))
     });
     let (reachable, doc) = match ends {
         Err(why) => (false, unanalysable(why, ids)),
@@ -120,7 +115,7 @@ enum EndRole {
 
 fn resolve<'a>(
     by_id: &HashMap<&str, &'a Instance>,
-    by_address: &HashMap<IpAddr, &'a Instance>,
+    instances: &'a [Instance],
     spec: &PathSpec,
     role: EndRole,
 ) -> Result<End<'a>, Unanalysable> {
@@ -137,13 +132,19 @@ fn resolve<'a>(
         ),
         _ => {
             let address: Option<IpAddr> = ip.as_deref().or(Some(id)).and_then(|s| s.parse().ok());
-            match address {
-                // An address that is an instance's is that instance.
-                Some(a) => match by_address.get(&a) {
-                    Some(i) => Some(*i),
-                    None => return Ok(End::Address(a)),
-                },
-                None => return Err(Unanalysable::InstanceNotFound(id.clone())),
+            let Some(address) = address else {
+                return Err(Unanalysable::InstanceNotFound(id.clone()));
+            };
+            // An address of a vSwitch that an instance there holds is that instance (private
+            // addresses repeat across VPCs, so only the named vSwitch counts).
+            let holder = instances.iter().find(|i| {
+                kind == EndpointType::Vsw
+                    && &i.vswitch_id == id
+                    && i.private_ip.parse::<IpAddr>().ok() == Some(address)
+            });
+            match holder {
+                Some(i) => Some(i),
+                None => return Ok(End::Address(address)),
             }
         }
     };

@@ -88,12 +88,25 @@ impl Snapshot {
         protocol: IpProtocol,
         port: Option<u16>,
     ) -> Result<Matrix, ReachError> {
+        self.matrix_with_source_port(sources, destinations, protocol, port, None)
+    }
+
+    /// [`Snapshot::matrix`] for flows from one known source port: the port is the same for
+    /// every pair, so it only narrows which rules are relevant.
+    pub fn matrix_with_source_port<S: AsRef<str>>(
+        &self,
+        sources: &[S],
+        destinations: &[S],
+        protocol: IpProtocol,
+        port: Option<u16>,
+        source_port: Option<u16>,
+    ) -> Result<Matrix, ReachError> {
         let source_nics = self.resolve_nics(sources)?;
         let destination_nics = self.resolve_nics(destinations)?;
         let relevant: Vec<bool> = self
             .rules
             .iter()
-            .map(|r| r.matches_protocol_and_ports(protocol, port, None))
+            .map(|r| r.matches_protocol_and_ports(protocol, port, source_port))
             .collect();
         let egress = DirectionTable::build(
             self,

@@ -4,7 +4,7 @@ mod support;
 
 use proptest::prelude::*;
 use secgroup_reach::{Endpoint, Flow, Snapshot};
-use support::topology::{ports, protocols, topology};
+use support::topology::{ports, protocols, source_ports, topology};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
@@ -38,6 +38,36 @@ proptest! {
             }
         }
         prop_assert_eq!(matrix.allowed_count(), allowed);
+    }
+
+    /// A known source port narrows quintuple rules the same way in both.
+    #[test]
+    fn matrix_with_a_source_port_equals_pairwise_evaluation(
+        t in topology(),
+        protocol in 0..protocols().len(),
+        port in 0..ports().len(),
+        source_port in 0..source_ports().len(),
+    ) {
+        let snapshot = Snapshot::build(t.input.clone());
+        let (protocol, port, source_port) =
+            (protocols()[protocol], ports()[port], source_ports()[source_port]);
+        let ids: Vec<&str> = t.instance_ids.iter().map(String::as_str).collect();
+        let matrix = snapshot
+            .matrix_with_source_port(&ids, &ids, protocol, port, source_port)
+            .expect("known NICs");
+        for (i, s) in ids.iter().enumerate() {
+            for (j, d) in ids.iter().enumerate() {
+                let flow = Flow {
+                    source: Endpoint::Nic(s.to_string()),
+                    destination: Endpoint::Nic(d.to_string()),
+                    protocol,
+                    port,
+                    source_port,
+                };
+                let verdict = snapshot.evaluate(&flow).expect("known NICs");
+                prop_assert_eq!(matrix.allowed(i, j), verdict.allowed, "{:?}: {:?}", flow, verdict);
+            }
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Wiring: the store, the products and the wire protocol, served on a listener.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 mod credentials;
 pub mod database;
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use secgroup_domain::Store;
 use secgroup_ecs::{Ecs, EcsConfig};
+use secgroup_ext::{Ext, ExtConfig};
 use secgroup_nis::{Nis, NisConfig};
 use secgroup_rpc::{Router, ServerConfig};
 use secgroup_vpc::{Vpc, VpcConfig};
@@ -22,16 +24,25 @@ pub use credentials::StoreCredentials;
 pub struct Settings {
     pub server: ServerConfig,
     pub ecs: EcsConfig,
+    /// The largest `DescribeReachabilityMatrix` scope; `None` for
+    /// [`secgroup_ext::DEFAULT_MAX_MATRIX_INSTANCES`].
+    pub max_matrix_instances: Option<usize>,
 }
 
 /// The HTTP application over `store`.
 pub fn app<S: Store>(store: Arc<S>, settings: Settings) -> axum::Router {
     let vpc = Arc::new(Vpc::new(store.clone(), VpcConfig::from(&settings.ecs)));
     let nis = Arc::new(Nis::new(store.clone(), NisConfig::from(&settings.ecs)));
+    let mut ext_config = ExtConfig::from(&settings.ecs);
+    if let Some(max) = settings.max_matrix_instances {
+        ext_config.max_matrix_instances = max;
+    }
+    let ext = Arc::new(Ext::new(store.clone(), ext_config));
     let router = Router::new()
         .with(Arc::new(Ecs::new(store.clone(), settings.ecs)))
         .with(vpc)
-        .with(nis);
+        .with(nis)
+        .with(ext);
     secgroup_rpc::server::app(
         router,
         Arc::new(StoreCredentials::new(store)),

@@ -2,10 +2,12 @@
 #![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
+use secgroup::cli::{matrix, reach};
 use secgroup::{database, Settings};
 use secgroup_domain::ops::accounts::{self, Bootstrap};
 use secgroup_domain::ops::instances::InstanceTimings;
@@ -31,6 +33,10 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Ask a running server whether one endpoint can reach another, and why.
+    Reach(reach::ReachArgs),
+    /// Ask a running server who reaches whom in a VPC or among some groups' members.
+    Matrix(matrix::MatrixArgs),
 }
 
 #[derive(Args)]
@@ -86,6 +92,9 @@ struct ServeArgs {
     /// Largest request accepted, in bytes.
     #[arg(long, env = "SECGROUP_MAX_REQUEST_BYTES", default_value_t = 1024 * 1024)]
     max_request_bytes: usize,
+    /// Most instances one reachability matrix may cover.
+    #[arg(long, env = "SECGROUP_MAX_MATRIX_INSTANCES", default_value_t = secgroup_ext::DEFAULT_MAX_MATRIX_INSTANCES)]
+    max_matrix_instances: usize,
 }
 
 #[derive(Subcommand)]
@@ -94,17 +103,55 @@ enum AccountCommand {
     Create(DatabaseArg),
 }
 
-fn main() -> anyhow::Result<()> {
+/// The client commands' exit statuses beside 0 (see `secgroup reach --help`).
+const EXIT_DENIED: u8 = 1;
+const EXIT_CLIENT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?;
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => serve(args).await,
-            Command::Account(AccountCommand::Create(db)) => create_account(db).await,
+            Command::Serve(args) => operator_outcome(serve(args).await),
+            Command::Account(AccountCommand::Create(db)) => {
+                operator_outcome(create_account(db).await)
+            }
+            Command::Reach(args) => match reach::run(&args).await {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(EXIT_DENIED),
+                Err(e) => client_failure(&e),
+            },
+            Command::Matrix(args) => match matrix::run(&args).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => client_failure(&e),
+            },
         }
     })
+}
+
+/// As `anyhow` reports an error returned from `main`: the chain, and status 1.
+fn operator_outcome(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn client_failure(e: &secgroup::cli::CliError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(EXIT_CLIENT_ERROR)
 }
 
 async fn create_account(db: DatabaseArg) -> anyhow::Result<()> {
@@ -146,6 +193,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .context("--instance-transition-secs must be a non-negative number of seconds")?,
     );
     settings.server.max_body_bytes = args.max_request_bytes;
+    settings.max_matrix_instances = Some(args.max_matrix_instances);
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::instances::{observe, InstanceAttributes, InstanceTimings};
+use crate::error::DomainError;
 use crate::network::{InstanceQuery, NetworkState};
 use crate::store::Tx;
 use crate::StoreError;
@@ -30,19 +31,20 @@ pub fn load(
 
 /// Moves every instance to the state a reader sees at `now` (transient states last as
 /// `timings` say), so that "is it running?" is answered as DescribeInstances would.
-pub fn settle_statuses(state: &mut NetworkState, timings: &InstanceTimings, now: DateTime<Utc>) {
+pub fn settle_statuses(
+    state: &mut NetworkState,
+    timings: &InstanceTimings,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
     for instance in &mut state.instances {
-        let auto_start = InstanceAttributes::parse(&instance.attributes)
-            .map(|a| a.auto_start)
-            .unwrap_or(true);
-        let (status, since) = observe(
+        let auto_start = InstanceAttributes::parse(&instance.attributes)?.auto_start;
+        (instance.status, instance.status_since) = observe(
             instance.status,
             instance.status_since,
             auto_start,
             timings,
             now,
         );
-        instance.status = status;
-        instance.status_since = since;
     }
+    Ok(())
 }

@@ -280,3 +280,6 @@ pub fn protocols() -> &'static [IpProtocol] {
 pub fn ports() -> &'static [Option<u16>] {
     PORTS
 }
+pub fn source_ports() -> &'static [Option<u16>] {
+    SOURCE_PORTS
+}

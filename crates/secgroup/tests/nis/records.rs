@@ -316,3 +316,37 @@ async fn another_accounts_paths_and_analyses_do_not_exist() {
     // Ours are untouched.
     assert!(lab.read(&analysis).await.reachable);
 }
+
+#[tokio::test]
+async fn a_vswitch_address_held_by_an_instance_is_that_instance() {
+    let server = TestServer::start().await;
+    let lab = Lab::new(&server).await;
+    let g = lab.group("normal", "Accept").await;
+    lab.instance(&[&g], Some("10.0.0.30")).await;
+    let b = lab.instance(&[&g], None).await;
+    let from = |ip: &'static str| {
+        let (lab, b) = (&lab, b.clone());
+        async move {
+            lab.analyse(&[
+                ("SourceId", &lab.vsw),
+                ("SourceType", "vsw"),
+                ("SourceIpAddress", ip),
+                ("TargetId", &b),
+                ("TargetType", "ecs"),
+                ("Protocol", "tcp"),
+                ("TargetPort", "22"),
+            ])
+            .await
+        }
+    };
+    // 10.0.0.30 is a member of g: inner access allows it.
+    let member = from("10.0.0.30").await;
+    assert!(member.reachable, "{:?}", member.result);
+    // 10.0.0.31 is no instance's: only b's ingress decides, and it has no rule.
+    let stranger = from("10.0.0.31").await;
+    assert!(!stranger.reachable);
+    assert_eq!(
+        stranger.result["topologyData"]["positive"]["nodeList"][0]["nodeType"],
+        "IP"
+    );
+}

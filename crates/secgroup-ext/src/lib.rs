@@ -1,0 +1,150 @@
+//! secgroup's own API, clearly apart from Alibaba's: version [`VERSION`]
+//! (`x-secgroup-2026-11-01`) on the same endpoint, signed like any other call, over the
+//! same accounts. It answers questions the reachability engine can answer and no Alibaba
+//! action asks:
+//! - `CheckReachability`: can this source reach that destination, and why;
+//! - `DescribeReachabilityMatrix`: who reaches whom among a VPC's instances, or a set of
+//!   groups' members.
+//!
+//! Handlers are thin (decode, call, render); the work is in [`reachability`] and
+//! [`matrix`], which know nothing of HTTP.
+#![forbid(unsafe_code)]
+
+mod decode;
+pub mod errors;
+pub mod explain;
+pub mod matrix;
+pub mod reachability;
+mod render;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use secgroup_domain::network::NetworkState;
+use secgroup_domain::ops::instances::InstanceTimings;
+use secgroup_domain::ops::network_state;
+use secgroup_domain::regions::RegionCatalog;
+use secgroup_domain::{DomainError, Store};
+use secgroup_ecs::EcsConfig;
+use secgroup_rpc::server::BoxFuture;
+use secgroup_rpc::{CallContext, Node, Params, Product, RpcError};
+
+pub const VERSION: &str = "x-secgroup-2026-11-01";
+
+/// The largest scope `DescribeReachabilityMatrix` answers by default: 2,000 instances make
+/// 4,000,000 cells, a reply of about 4 MB.
+pub const DEFAULT_MAX_MATRIX_INSTANCES: usize = 2000;
+
+/// Operator settings of the extension.
+#[derive(Debug, Clone)]
+pub struct ExtConfig {
+    pub regions: RegionCatalog,
+    /// Needed to report an instance's state as ECS would show it now.
+    pub instance_timings: InstanceTimings,
+    pub max_matrix_instances: usize,
+}
+
+impl Default for ExtConfig {
+    fn default() -> Self {
+        ExtConfig::from(&EcsConfig::default())
+    }
+}
+
+/// The extension serves the same regions, and sees instances in the same state, as ECS.
+impl From<&EcsConfig> for ExtConfig {
+    fn from(ecs: &EcsConfig) -> Self {
+        ExtConfig {
+            regions: ecs.regions.clone(),
+            instance_timings: ecs.instance_timings,
+            max_matrix_instances: DEFAULT_MAX_MATRIX_INSTANCES,
+        }
+    }
+}
+
+/// The extension product over a store.
+pub struct Ext<S> {
+    store: Arc<S>,
+    config: ExtConfig,
+}
+
+impl<S: Store> Ext<S> {
+    pub fn new(store: Arc<S>, config: ExtConfig) -> Self {
+        Ext { store, config }
+    }
+
+    /// The account's network in `region_id`, read in one transaction.
+    async fn network(&self, account_id: &str, region_id: &str) -> Result<NetworkState, RpcError> {
+        let (account, region) = (account_id.to_string(), region_id.to_string());
+        let result: Result<NetworkState, DomainError> = self
+            .store
+            .read(move |tx| Ok(network_state::load(tx, &account, &region)?))
+            .await;
+        result.map_err(secgroup_ecs::errors::from_domain)
+    }
+
+    async fn dispatch(&self, ctx: CallContext, params: Params) -> Result<Node, RpcError> {
+        match ctx.action.as_str() {
+            "CheckReachability" => self.check_reachability(&ctx, &params).await,
+            "DescribeReachabilityMatrix" => self.describe_matrix(&ctx, &params).await,
+            _ => Err(RpcError::action_not_found()),
+        }
+    }
+
+    async fn check_reachability(
+        &self,
+        ctx: &CallContext,
+        params: &Params,
+    ) -> Result<Node, RpcError> {
+        let mut p = params.cursor();
+        let region_id = decode::region(&mut p, &self.config.regions)?;
+        let query = decode::flow_query(&mut p)?;
+        note_unread(ctx, &p);
+        let state = self.network(&ctx.account_id, &region_id).await?;
+        let answer = reachability::check(state, &query, &self.config.instance_timings, Utc::now())
+            .map_err(errors::from_reachability)?;
+        Ok(render::flow_answer(&query, &answer))
+    }
+
+    async fn describe_matrix(&self, ctx: &CallContext, params: &Params) -> Result<Node, RpcError> {
+        let mut p = params.cursor();
+        let region_id = decode::region(&mut p, &self.config.regions)?;
+        let query = decode::matrix_query(&mut p)?;
+        note_unread(ctx, &p);
+        let state = self.network(&ctx.account_id, &region_id).await?;
+        let answer = matrix::matrix(
+            state,
+            &query,
+            self.config.max_matrix_instances,
+            &self.config.instance_timings,
+            Utc::now(),
+        )
+        .map_err(errors::from_reachability)?;
+        Ok(render::matrix_answer(&query, &answer))
+    }
+}
+
+/// Every action this product answers.
+pub const ACTIONS: &[&str] = &["CheckReachability", "DescribeReachabilityMatrix"];
+
+impl<S: Store> Product for Ext<S> {
+    fn version(&self) -> &'static str {
+        VERSION
+    }
+    fn code(&self) -> &'static str {
+        "SecgroupExt"
+    }
+    fn has_action(&self, action: &str) -> bool {
+        ACTIONS.contains(&action)
+    }
+    fn call(&self, ctx: CallContext, params: Params) -> BoxFuture<'_, Result<Node, RpcError>> {
+        Box::pin(self.dispatch(ctx, params))
+    }
+}
+
+/// Logs parameters a handler never read: accepted, but worth knowing about.
+fn note_unread(ctx: &CallContext, cursor: &secgroup_rpc::ParamCursor<'_>) {
+    let unread = cursor.unread();
+    if !unread.is_empty() {
+        tracing::debug!(action = %ctx.action, ?unread, "parameters not used by this action");
+    }
+}

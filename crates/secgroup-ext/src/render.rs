@@ -1,0 +1,161 @@
+//! Answers as response nodes (one tree, rendered as JSON or XML by the wire crate).
+//! Fields that do not apply to an element's kind are left out rather than sent empty.
+
+use secgroup_reach::Step;
+use secgroup_rpc::render::ObjectBuilder;
+use secgroup_rpc::Node;
+
+use crate::explain::Element;
+use crate::matrix::{MatrixAnswer, MatrixQuery};
+use crate::reachability::{EndpointFacts, FlowAnswer, FlowQuery, InstanceFacts};
+
+/// `Protocol`, then `Port` and `SourcePort` when they apply.
+fn traffic(
+    b: ObjectBuilder,
+    protocol: &'static str,
+    port: Option<u16>,
+    source_port: Option<u16>,
+) -> ObjectBuilder {
+    let mut b = b.static_str("Protocol", protocol);
+    if let Some(port) = port {
+        b = b.int("Port", i64::from(port));
+    }
+    if let Some(source_port) = source_port {
+        b = b.int("SourcePort", i64::from(source_port));
+    }
+    b
+}
+
+/// The body of `CheckReachability`.
+pub fn flow_answer(query: &FlowQuery, answer: &FlowAnswer) -> Node {
+    let b = Node::object()
+        .bool("Reachable", answer.reachable)
+        .str("Summary", &answer.summary)
+        .bool("SecurityGroupsAllow", answer.groups_allow);
+    traffic(b, query.protocol.as_str(), query.port, query.source_port)
+        .field("Source", endpoint(&answer.source))
+        .field("Destination", endpoint(&answer.destination))
+        .field(
+            "NotRunningInstances",
+            Node::list(
+                "Instance",
+                answer.not_running.iter().map(|i| {
+                    Node::object()
+                        .str("InstanceId", &i.id)
+                        .static_str("Status", i.status.as_str())
+                        .build()
+                }),
+            ),
+        )
+        .field(
+            "DecidingSteps",
+            Node::list("Step", answer.deciding.iter().map(element)),
+        )
+        .field(
+            "BlockingElements",
+            Node::list("Element", answer.blocking.iter().map(element)),
+        )
+        .str("ScopeNote", answer.scope_note.unwrap_or(""))
+        .build()
+}
+
+/// The body of `DescribeReachabilityMatrix`: `Rows.Row[i]` holds one character per
+/// destination, `1` when `Instances.Instance[i]` reaches it, `0` when not.
+pub fn matrix_answer(query: &MatrixQuery, answer: &MatrixAnswer) -> Node {
+    let n = answer.instances.len();
+    let rows = (0..n).map(|s| {
+        Node::Str(
+            (0..n)
+                .map(|d| if answer.allowed(s, d) { '1' } else { '0' })
+                .collect(),
+        )
+    });
+    traffic(
+        Node::object(),
+        query.protocol.as_str(),
+        query.port,
+        query.source_port,
+    )
+    .int("InstanceCount", n as i64)
+    .field(
+        "Instances",
+        Node::list("Instance", answer.instances.iter().map(instance)),
+    )
+    .field("Rows", Node::list("Row", rows))
+    .int(
+        "AllowedCount",
+        i64::try_from(answer.allowed_count).unwrap_or(i64::MAX),
+    )
+    .build()
+}
+
+fn instance_fields(b: ObjectBuilder, i: &InstanceFacts) -> ObjectBuilder {
+    b.str("InstanceId", &i.id)
+        .str("InstanceName", &i.name)
+        .str("PrivateIpAddress", &i.private_ip)
+        .str("VpcId", &i.vpc_id)
+        .static_str("Status", i.status.as_str())
+}
+
+fn instance(i: &InstanceFacts) -> Node {
+    instance_fields(Node::object(), i).build()
+}
+
+fn endpoint(e: &EndpointFacts) -> Node {
+    match e {
+        EndpointFacts::Instance(i) => {
+            instance_fields(Node::object().static_str("Type", "Instance"), i).build()
+        }
+        EndpointFacts::Outside(address) => Node::object()
+            .static_str("Type", "IpAddress")
+            .str("IpAddress", address.to_string())
+            .build(),
+    }
+}
+
+fn element(e: &Element) -> Node {
+    let mut b = Node::object().static_str("Kind", e.kind());
+    match e {
+        Element::NotRunning {
+            instance_id,
+            status,
+        } => {
+            b = b
+                .str("InstanceId", instance_id)
+                .static_str("Status", status.as_str());
+        }
+        Element::Step { step, at } => {
+            if let Some(at) = at {
+                b = b.str("InstanceId", at);
+            }
+            b = match step {
+                Step::DifferentVpc {
+                    source_vpc,
+                    destination_vpc,
+                } => b
+                    .str("SourceVpcId", source_vpc)
+                    .str("DestinationVpcId", destination_vpc),
+                Step::InnerAccess { group_id } => b.str("SecurityGroupId", group_id),
+                Step::Rule {
+                    group_id,
+                    rule_id,
+                    direction,
+                    priority,
+                    policy,
+                } => b
+                    .static_str("Direction", direction.as_str())
+                    .str("SecurityGroupId", group_id)
+                    .str("SecurityGroupRuleId", rule_id)
+                    .int("Priority", i64::from(*priority))
+                    .static_str("Policy", policy.as_str()),
+                Step::Default {
+                    direction,
+                    group_type,
+                } => b
+                    .static_str("Direction", direction.as_str())
+                    .static_str("GroupType", group_type.as_str()),
+            };
+        }
+    }
+    b.str("Text", e.to_string()).build()
+}

@@ -1,0 +1,163 @@
+//! The matrix as an SVG picture, written by hand: a grid of cells in two colours, instances
+//! labelled on both axes (sources left, destinations on top), a title and a legend. Text is
+//! escaped; sizes are estimated from a monospace font, so no font metrics are needed.
+
+use std::fmt::Write as _;
+
+use super::matrix::MatrixView;
+
+pub const ALLOWED_FILL: &str = "#2f9e44";
+pub const DENIED_FILL: &str = "#f1d4d4";
+
+const CELL: usize = 22;
+const FONT_SIZE: usize = 12;
+/// Width of one character of a 12px monospace font, rounded up.
+const CHAR_WIDTH: usize = 8;
+const MARGIN: usize = 16;
+const TITLE_HEIGHT: usize = 28;
+const LEGEND_HEIGHT: usize = 40;
+
+/// Escapes text for an element's content or a quoted attribute.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Control characters are not allowed in XML 1.0 at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn render(view: &MatrixView) -> String {
+    let n = view.instances.len();
+    let labels: Vec<String> = view.instances.iter().map(|i| i.full()).collect();
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let label_room = longest * CHAR_WIDTH + 10;
+    let grid_left = MARGIN + label_room;
+    let grid_top = MARGIN + TITLE_HEIGHT + label_room;
+    let grid = n * CELL;
+    let title = format!(
+        "Reachability {} (rows: source, columns: destination)",
+        view.title
+    );
+    let legend = format!(
+        "{}: {} of {} pairs allowed",
+        view.title,
+        view.allowed_count,
+        n * n
+    );
+    // The title is 14px bold: about 9px a character.
+    let text_width = (title.chars().count() * 9).max(200 + legend.chars().count() * CHAR_WIDTH);
+    let width = (grid_left + grid + MARGIN).max(MARGIN * 2 + text_width);
+    let height = grid_top + grid + LEGEND_HEIGHT + MARGIN;
+
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"monospace\" font-size=\"{FONT_SIZE}\">\n"
+    );
+    let _ = writeln!(
+        out,
+        "<rect x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>"
+    );
+    let _ = writeln!(
+        out,
+        "<text x=\"{MARGIN}\" y=\"{}\" font-size=\"14\" font-weight=\"bold\">{}</text>",
+        MARGIN + 14,
+        escape(&title)
+    );
+    // Sources, right-aligned against the grid.
+    for (i, label) in labels.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "<text class=\"source\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+            grid_left - 6,
+            grid_top + i * CELL + CELL / 2 + FONT_SIZE / 3,
+            escape(label)
+        );
+    }
+    // Destinations, written upwards from the top of their column.
+    for (i, label) in labels.iter().enumerate() {
+        let x = grid_left + i * CELL + CELL / 2 + FONT_SIZE / 3;
+        let y = grid_top - 6;
+        let _ = writeln!(
+            out,
+            "<text class=\"destination\" transform=\"translate({x},{y}) rotate(-90)\">{}</text>",
+            escape(label)
+        );
+    }
+    for (s, row) in view.allowed.iter().enumerate() {
+        for (d, &allowed) in row.iter().enumerate() {
+            let (fill, word) = if allowed {
+                (ALLOWED_FILL, "allowed")
+            } else {
+                (DENIED_FILL, "denied")
+            };
+            let _ = writeln!(
+                out,
+                "<rect x=\"{}\" y=\"{}\" width=\"{CELL}\" height=\"{CELL}\" fill=\"{fill}\" stroke=\"#ffffff\"><title>{} → {}: {word}</title></rect>",
+                grid_left + d * CELL,
+                grid_top + s * CELL,
+                escape(&labels[s]),
+                escape(labels.get(d).map_or("", String::as_str)),
+            );
+        }
+    }
+    let legend_y = grid_top + grid + 16;
+    let swatch = |out: &mut String, x: usize, fill: &str, word: &str| {
+        let _ = writeln!(
+            out,
+            "<rect x=\"{x}\" y=\"{legend_y}\" width=\"14\" height=\"14\" fill=\"{fill}\"/><text x=\"{}\" y=\"{}\">{word}</text>",
+            x + 20,
+            legend_y + 11
+        );
+    };
+    swatch(&mut out, MARGIN, ALLOWED_FILL, "allowed");
+    swatch(&mut out, MARGIN + 100, DENIED_FILL, "denied");
+    let _ = writeln!(
+        out,
+        "<text x=\"{}\" y=\"{}\">{}</text>",
+        MARGIN + 200,
+        legend_y + 11,
+        escape(&legend)
+    );
+    out.push_str("</svg>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::matrix::tests::sample;
+
+    #[test]
+    fn labels_on_both_axes_escaped_and_cells_in_two_colours() {
+        let svg = render(&sample());
+        assert!(svg.starts_with("<?xml"));
+        assert!(svg.trim_end().ends_with("</svg>"));
+        // The name `web <1>` is escaped, on each axis.
+        assert_eq!(
+            svg.matches(">web &lt;1&gt; (i-web)</text>").count(),
+            2,
+            "{svg}"
+        );
+        assert!(!svg.contains("web <1>"));
+        assert_eq!(svg.matches("i-db [Stopped]</text>").count(), 2);
+        // One allowed cell and three denied, plus a legend swatch of each.
+        assert_eq!(svg.matches(&format!("fill=\"{ALLOWED_FILL}\"")).count(), 2);
+        assert_eq!(svg.matches(&format!("fill=\"{DENIED_FILL}\"")).count(), 4);
+        assert!(svg.contains("TCP/22 in vpc-1: 1 of 4 pairs allowed"));
+    }
+
+    #[test]
+    fn escape_covers_markup_quotes_and_control_characters() {
+        assert_eq!(escape("a&b<c>\"d'\u{1}"), "a&amp;b&lt;c&gt;&quot;d&apos; ");
+    }
+}
