@@ -17,6 +17,7 @@ mod cpu;
 mod hello;
 mod instance_scenarios;
 mod load;
+mod reach_scenarios;
 mod report;
 mod scenario;
 mod signing;
@@ -192,6 +193,9 @@ async fn bench(args: BenchArgs) -> Result<()> {
             "100000000".into(),
             "--max-security-groups".into(),
             "1000".into(),
+            // Every NIS analysis is stored: far more than the default 1,000 per account.
+            "--max-analyses".into(),
+            "100000000".into(),
         ];
         let envs = [
             ("SECGROUP_ACCESS_KEY_ID", ACCESS_KEY_ID),

@@ -183,6 +183,33 @@ pub fn all() -> Vec<Scenario> {
             connections: None,
             setup: crate::instance_scenarios::setup_run_100,
         },
+        Scenario {
+            name: "nis_analyze",
+            label: "NIS CreateAndAnalyzeNetworkPath, 1,000 instances, 2,000 rules",
+            target: Target::Secgroup,
+            min_ratio_to_bare: None,
+            max_p50_ms: None,
+            connections: Some(1),
+            setup: crate::reach_scenarios::setup_nis_analyze,
+        },
+        Scenario {
+            name: "check_reachability",
+            label: "CheckReachability, 1,000 instances, 2,000 rules",
+            target: Target::Secgroup,
+            min_ratio_to_bare: None,
+            max_p50_ms: None,
+            connections: Some(1),
+            setup: crate::reach_scenarios::setup_check_reachability,
+        },
+        Scenario {
+            name: "matrix1000",
+            label: "DescribeReachabilityMatrix, VPC of 1,000 instances",
+            target: Target::Secgroup,
+            min_ratio_to_bare: None,
+            max_p50_ms: None,
+            connections: Some(1),
+            setup: crate::reach_scenarios::setup_matrix,
+        },
     ]
 }
 

@@ -36,6 +36,14 @@ impl ActionParams {
         }
     }
 
+    /// An action of another API version on the same endpoint (NIS, secgroup's extension).
+    pub fn versioned(version: &'static str, action: &str) -> Self {
+        ActionParams {
+            version,
+            ..ActionParams::new(action)
+        }
+    }
+
     /// Adds one business parameter.
     pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
         self.params.push((key.to_string(), value.into()));
