@@ -18,8 +18,7 @@ use secgroup_domain::ops::instances::InstanceTimings;
 use secgroup_domain::ops::Limits;
 use secgroup_domain::regions::RegionCatalog;
 use secgroup_domain::{DomainError, Store};
-use secgroup_rpc::server::BoxFuture;
-use secgroup_rpc::{CallContext, Node, Params, Product, RpcError};
+use secgroup_rpc::RpcError;
 
 pub const VERSION: &str = "2014-05-26";
 
@@ -72,80 +71,43 @@ impl<S: Store> Ecs<S> {
     }
 }
 
-/// The action table: each action and its handler, in one place.
-macro_rules! ecs_actions {
-    ($($action:ident => $handler:path),* $(,)?) => {
-        /// Every action this product answers.
-        pub const ACTIONS: &[&str] = &[$(stringify!($action)),*];
-
-        impl<S: Store> Ecs<S> {
-            async fn dispatch(&self, ctx: CallContext, params: Params) -> Result<Node, RpcError> {
-                match ctx.action.as_str() {
-                    $(stringify!($action) => $handler(self, &ctx, &params).await,)*
-                    _ => Err(RpcError::action_not_found()),
-                }
-            }
-        }
-    };
-}
-
-ecs_actions! {
-    DescribeRegions => regions::describe_regions,
-    CreateSecurityGroup => security_groups::create,
-    DeleteSecurityGroup => security_groups::delete,
-    DescribeSecurityGroups => security_groups::describe,
-    DescribeSecurityGroupAttribute => security_groups::describe_attribute,
-    ModifySecurityGroupAttribute => security_groups::modify_attribute,
-    ModifySecurityGroupPolicy => security_groups::modify_policy,
-    AuthorizeSecurityGroup => rules::authorize,
-    AuthorizeSecurityGroupEgress => rules::authorize,
-    RevokeSecurityGroup => rules::revoke,
-    RevokeSecurityGroupEgress => rules::revoke,
-    ModifySecurityGroupRule => rules::modify,
-    ModifySecurityGroupEgressRule => rules::modify,
-    DescribeSecurityGroupReferences => rules::describe_references,
-    CreatePrefixList => prefix_lists::create,
-    DescribePrefixLists => prefix_lists::describe,
-    DescribePrefixListAttributes => prefix_lists::describe_attributes,
-    ModifyPrefixList => prefix_lists::modify,
-    DeletePrefixList => prefix_lists::delete,
-    DescribePrefixListAssociations => prefix_lists::describe_associations,
-    RunInstances => instances::run,
-    CreateInstance => instances::create,
-    DescribeInstances => instances::describe,
-    DescribeInstanceAttribute => instances::describe_attribute,
-    StartInstance => instances::start,
-    StopInstance => instances::stop,
-    RebootInstance => instances::reboot,
-    DeleteInstance => instances::delete,
-    DeleteInstances => instances::delete_many,
-    ModifyInstanceAttribute => instances::modify_attribute,
-    JoinSecurityGroup => instances::join,
-    LeaveSecurityGroup => instances::leave,
-    TagResources => tags::tag_resources,
-    UntagResources => tags::untag_resources,
-    ListTagResources => tags::list_tag_resources,
-}
-
-impl<S: Store> Product for Ecs<S> {
-    fn version(&self) -> &'static str {
-        VERSION
-    }
-    fn code(&self) -> &'static str {
-        "Ecs"
-    }
-    fn has_action(&self, action: &str) -> bool {
-        ACTIONS.contains(&action)
-    }
-    fn call(&self, ctx: CallContext, params: Params) -> BoxFuture<'_, Result<Node, RpcError>> {
-        Box::pin(self.dispatch(ctx, params))
-    }
-}
-
-/// Logs parameters a handler never read: accepted, but worth knowing about.
-fn note_unread(ctx: &CallContext, cursor: &secgroup_rpc::ParamCursor<'_>) {
-    let unread = cursor.unread();
-    if !unread.is_empty() {
-        tracing::debug!(action = %ctx.action, ?unread, "parameters not used by this action");
+secgroup_rpc::product! {
+    Ecs<S: Store>, version: VERSION, code: "Ecs",
+    actions: {
+        DescribeRegions => regions::describe_regions,
+        CreateSecurityGroup => security_groups::create,
+        DeleteSecurityGroup => security_groups::delete,
+        DescribeSecurityGroups => security_groups::describe,
+        DescribeSecurityGroupAttribute => security_groups::describe_attribute,
+        ModifySecurityGroupAttribute => security_groups::modify_attribute,
+        ModifySecurityGroupPolicy => security_groups::modify_policy,
+        AuthorizeSecurityGroup => rules::authorize,
+        AuthorizeSecurityGroupEgress => rules::authorize,
+        RevokeSecurityGroup => rules::revoke,
+        RevokeSecurityGroupEgress => rules::revoke,
+        ModifySecurityGroupRule => rules::modify,
+        ModifySecurityGroupEgressRule => rules::modify,
+        DescribeSecurityGroupReferences => rules::describe_references,
+        CreatePrefixList => prefix_lists::create,
+        DescribePrefixLists => prefix_lists::describe,
+        DescribePrefixListAttributes => prefix_lists::describe_attributes,
+        ModifyPrefixList => prefix_lists::modify,
+        DeletePrefixList => prefix_lists::delete,
+        DescribePrefixListAssociations => prefix_lists::describe_associations,
+        RunInstances => instances::run,
+        CreateInstance => instances::create,
+        DescribeInstances => instances::describe,
+        DescribeInstanceAttribute => instances::describe_attribute,
+        StartInstance => instances::start,
+        StopInstance => instances::stop,
+        RebootInstance => instances::reboot,
+        DeleteInstance => instances::delete,
+        DeleteInstances => instances::delete_many,
+        ModifyInstanceAttribute => instances::modify_attribute,
+        JoinSecurityGroup => instances::join,
+        LeaveSecurityGroup => instances::leave,
+        TagResources => tags::tag_resources,
+        UntagResources => tags::untag_resources,
+        ListTagResources => tags::list_tag_resources,
     }
 }

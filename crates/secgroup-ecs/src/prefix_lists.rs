@@ -79,7 +79,7 @@ pub async fn create<S: Store>(
         tags: decode::tags(&mut p)?,
     };
     let token = client_token(ctx, params, p.optional("ClientToken"))?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
 
     let account = ctx.account_id.clone();
     let quota = ecs.config.limits.prefix_lists_per_region;
@@ -119,7 +119,7 @@ pub async fn describe<S: Store>(
         tags: decode::tag_filters(&mut p, || from_domain(DomainError::TagKeyMalformed))?,
     };
     let (offset, max) = paging(&mut p)?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
 
     let account = ctx.account_id.clone();
     let views = ecs
@@ -162,7 +162,7 @@ pub async fn describe_attributes<S: Store>(
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
     let id = decode::required(&mut p, "PrefixListId")?.to_string();
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let l = ecs
         .read(move |tx| ops::get(tx, &account, &region_id, &id))
@@ -201,7 +201,7 @@ pub async fn modify<S: Store>(
             .map(|e| e.cidr)
             .collect(),
     };
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     ecs.write(move |tx| ops::modify(tx, &account, &region_id, &id, &change))
         .await?;
@@ -216,7 +216,7 @@ pub async fn delete<S: Store>(
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
     let id = decode::required(&mut p, "PrefixListId")?.to_string();
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     ecs.write(move |tx| ops::delete(tx, &account, &region_id, &id))
         .await?;
@@ -232,7 +232,7 @@ pub async fn describe_associations<S: Store>(
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
     let id = decode::required(&mut p, "PrefixListId")?.to_string();
     let (offset, max) = paging(&mut p)?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let groups = ecs
         .read(move |tx| ops::associations(tx, &account, &region_id, &id))

@@ -38,7 +38,7 @@ pub async fn describe_regions<S: Store>(
             return Err(crate::errors::invalid("InstanceChargeType"));
         }
     }
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let regions = ecs.config.regions.all().iter().map(|r| {
         Node::object()
             .str("RegionId", &r.id)

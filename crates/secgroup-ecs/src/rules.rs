@@ -140,7 +140,7 @@ pub async fn authorize<S: Store>(
     let group_id = group_id(&mut p)?;
     let drafts = drafts(&mut p)?;
     let token = client_token(ctx, params, p.optional("ClientToken"))?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let limits = ecs.config.limits.clone();
     ecs.write(move |tx| {
@@ -182,7 +182,7 @@ pub async fn revoke<S: Store>(
     // Terraform always sends Description (often empty); it is not part of a rule's identity.
     p.optional("Description");
     let token = client_token(ctx, params, p.optional("ClientToken"))?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     ecs.write(move |tx| {
         idempotency::once(tx, &account, token.as_ref(), Utc::now(), |tx| {
@@ -218,7 +218,7 @@ pub async fn modify<S: Store>(
     let rule_id = p.non_empty("SecurityGroupRuleId").map(str::to_string);
     let changes = flat_draft(&mut p).unwrap_or_default();
     let token = client_token(ctx, params, p.optional("ClientToken"))?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     ecs.write(move |tx| {
         idempotency::once(
@@ -259,7 +259,7 @@ pub async fn describe_references<S: Store>(
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let found = ecs
         .read(move |tx| ops::references(tx, &account, &region_id, &ids))

@@ -48,7 +48,7 @@ pub async fn create<S: Store>(
     // "Not publicly available": accepted so that SDK models that send it still work.
     decode::bool(&mut p, "ServiceManaged")?;
     let token = client_token(ctx, params, p.optional("ClientToken"))?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
 
     let account = ctx.account_id.clone();
     let limits = ecs.config.limits.clone();
@@ -73,7 +73,7 @@ pub async fn delete<S: Store>(
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
     let id = decode::required(&mut p, "SecurityGroupId")?.to_string();
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     ecs.write(move |tx| ops::delete(tx, &account, &region_id, &id))
         .await?;
@@ -90,7 +90,7 @@ pub async fn modify_attribute<S: Store>(
     let id = decode::required(&mut p, "SecurityGroupId")?.to_string();
     let name = p.optional("SecurityGroupName").map(str::to_string);
     let description = p.optional("Description").map(str::to_string);
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     ecs.write(move |tx| {
         ops::modify_attribute(
@@ -119,7 +119,7 @@ pub async fn modify_policy<S: Store>(
     let policy = InnerAccessPolicy::parse(policy)
         .ok_or_else(|| from_domain(DomainError::PolicyMalformed))?;
     let token = client_token(ctx, params, p.optional("ClientToken"))?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     ecs.write(move |tx| {
         idempotency::once(tx, &account, token.as_ref(), Utc::now(), |tx| {
@@ -177,7 +177,7 @@ pub async fn describe_attribute<S: Store>(
             ))
         }
     };
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let (group, rules) = ecs
         .read(move |tx| rule_ops::list(tx, &account, &region_id, &id))
@@ -316,7 +316,7 @@ pub async fn describe<S: Store>(
         }
     };
     let dry_run = decode::bool(&mut p, "DryRun")?.unwrap_or(false);
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     if dry_run {
         return Err(dry_run_passed());
     }

@@ -48,7 +48,7 @@ pub async fn tag_resources<S: Store>(
     if tags.is_empty() {
         return Err(tag_missing("Tags"));
     }
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     ecs.write(move |tx| ops::tag(tx, &account, &region_id, rt, &ids, &tags))
         .await?;
@@ -80,7 +80,7 @@ pub async fn untag_resources<S: Store>(
         (true, true) => Untag::All,
         (true, false) => return Err(tag_missing("TagKeys")),
     };
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     ecs.write(move |tx| ops::untag(tx, &account, &region_id, rt, &ids, &which))
         .await?;
@@ -134,7 +134,7 @@ pub async fn list_tag_resources<S: Store>(
             )
         })?,
     };
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     // Keys of the fuzzy filters must exist; their values are checked below.
     filters.extend(alternatives.iter().map(|(k, _)| (k.clone(), None)));
     let account = ctx.account_id.clone();

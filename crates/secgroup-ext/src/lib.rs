@@ -26,8 +26,7 @@ use secgroup_domain::ops::network_state;
 use secgroup_domain::regions::RegionCatalog;
 use secgroup_domain::{DomainError, Store};
 use secgroup_ecs::EcsConfig;
-use secgroup_rpc::server::BoxFuture;
-use secgroup_rpc::{CallContext, Node, Params, Product, RpcError};
+use secgroup_rpc::{CallContext, Node, Params, RpcError};
 
 pub const VERSION: &str = "x-secgroup-2026-11-01";
 
@@ -82,14 +81,6 @@ impl<S: Store> Ext<S> {
         result.map_err(secgroup_ecs::errors::from_domain)
     }
 
-    async fn dispatch(&self, ctx: CallContext, params: Params) -> Result<Node, RpcError> {
-        match ctx.action.as_str() {
-            "CheckReachability" => self.check_reachability(&ctx, &params).await,
-            "DescribeReachabilityMatrix" => self.describe_matrix(&ctx, &params).await,
-            _ => Err(RpcError::action_not_found()),
-        }
-    }
-
     async fn check_reachability(
         &self,
         ctx: &CallContext,
@@ -98,7 +89,7 @@ impl<S: Store> Ext<S> {
         let mut p = params.cursor();
         let region_id = decode::region(&mut p, &self.config.regions)?;
         let query = decode::flow_query(&mut p)?;
-        note_unread(ctx, &p);
+        ctx.note_unread(&p);
         let state = self.network(&ctx.account_id, &region_id).await?;
         let answer = reachability::check(state, &query, &self.config.instance_timings, Utc::now())
             .map_err(errors::from_reachability)?;
@@ -109,7 +100,7 @@ impl<S: Store> Ext<S> {
         let mut p = params.cursor();
         let region_id = decode::region(&mut p, &self.config.regions)?;
         let query = decode::matrix_query(&mut p)?;
-        note_unread(ctx, &p);
+        ctx.note_unread(&p);
         let state = self.network(&ctx.account_id, &region_id).await?;
         let answer = matrix::matrix(
             state,
@@ -123,28 +114,10 @@ impl<S: Store> Ext<S> {
     }
 }
 
-/// Every action this product answers.
-pub const ACTIONS: &[&str] = &["CheckReachability", "DescribeReachabilityMatrix"];
-
-impl<S: Store> Product for Ext<S> {
-    fn version(&self) -> &'static str {
-        VERSION
-    }
-    fn code(&self) -> &'static str {
-        "SecgroupExt"
-    }
-    fn has_action(&self, action: &str) -> bool {
-        ACTIONS.contains(&action)
-    }
-    fn call(&self, ctx: CallContext, params: Params) -> BoxFuture<'_, Result<Node, RpcError>> {
-        Box::pin(self.dispatch(ctx, params))
-    }
-}
-
-/// Logs parameters a handler never read: accepted, but worth knowing about.
-fn note_unread(ctx: &CallContext, cursor: &secgroup_rpc::ParamCursor<'_>) {
-    let unread = cursor.unread();
-    if !unread.is_empty() {
-        tracing::debug!(action = %ctx.action, ?unread, "parameters not used by this action");
+secgroup_rpc::product! {
+    Ext<S: Store>, version: VERSION, code: "SecgroupExt",
+    actions: {
+        CheckReachability => Self::check_reachability,
+        DescribeReachabilityMatrix => Self::describe_matrix,
     }
 }

@@ -15,7 +15,7 @@ use secgroup_domain::{ids, Store, Tag};
 use secgroup_rpc::{CallContext, Node, Params, RpcError};
 
 use crate::report::{self, Ids};
-use crate::{decode, errors, note_unread, Nis};
+use crate::{decode, errors, Nis};
 
 impl<S: Store> Nis<S> {
     /// Decides `input` and stores the record; returns it.
@@ -87,7 +87,7 @@ pub async fn create<S: Store>(
     let region = decode::region(&mut p, &nis.config.regions)?;
     let path_id = decode::required(&mut p, "NetworkPathId")?.to_string();
     let tags = decode::tags(&mut p)?;
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let input = nis
         .read(move |tx| ops::analysis_input(tx, &account, region.as_deref(), &path_id))
@@ -106,7 +106,7 @@ pub async fn create_and_analyze<S: Store>(
     let mut p = params.cursor();
     let region = decode::region(&mut p, &nis.config.regions)?;
     let draft = decode::path(&mut p)?;
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let input = nis
         .read(move |tx| {
@@ -148,7 +148,7 @@ pub async fn get<S: Store>(
     let mut p = params.cursor();
     let region = decode::region(&mut p, &nis.config.regions)?;
     let id = decode::required(&mut p, "NetworkReachableAnalysisId")?.to_string();
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let a = nis
         .read(move |tx| ops::analysis(tx, &account, region.as_deref(), &id))
@@ -186,7 +186,7 @@ pub async fn delete<S: Store>(
         "NetworkReachableAnalysisIds",
         "NetworkReachableAnalysisId",
     )?;
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     nis.write(move |tx| ops::delete_analyses(tx, &account, region.as_deref(), &ids))
         .await?;

@@ -16,8 +16,7 @@ use secgroup_domain::ops::Limits;
 use secgroup_domain::regions::RegionCatalog;
 use secgroup_domain::{DomainError, Store};
 use secgroup_ecs::EcsConfig;
-use secgroup_rpc::server::BoxFuture;
-use secgroup_rpc::{CallContext, Node, Params, Product, RpcError};
+use secgroup_rpc::RpcError;
 
 pub const VERSION: &str = "2021-12-16";
 
@@ -71,51 +70,14 @@ impl<S: Store> Nis<S> {
     }
 }
 
-/// The action table: each action and its handler, in one place.
-macro_rules! nis_actions {
-    ($($action:ident => $handler:path),* $(,)?) => {
-        /// Every action this product answers.
-        pub const ACTIONS: &[&str] = &[$(stringify!($action)),*];
-
-        impl<S: Store> Nis<S> {
-            async fn dispatch(&self, ctx: CallContext, params: Params) -> Result<Node, RpcError> {
-                match ctx.action.as_str() {
-                    $(stringify!($action) => $handler(self, &ctx, &params).await,)*
-                    _ => Err(RpcError::action_not_found()),
-                }
-            }
-        }
-    };
-}
-
-nis_actions! {
-    CreateNetworkPath => paths::create,
-    DeleteNetworkPath => paths::delete,
-    CreateNetworkReachableAnalysis => analyses::create,
-    CreateAndAnalyzeNetworkPath => analyses::create_and_analyze,
-    GetNetworkReachableAnalysis => analyses::get,
-    DeleteNetworkReachableAnalysis => analyses::delete,
-}
-
-impl<S: Store> Product for Nis<S> {
-    fn version(&self) -> &'static str {
-        VERSION
-    }
-    fn code(&self) -> &'static str {
-        "nis"
-    }
-    fn has_action(&self, action: &str) -> bool {
-        ACTIONS.contains(&action)
-    }
-    fn call(&self, ctx: CallContext, params: Params) -> BoxFuture<'_, Result<Node, RpcError>> {
-        Box::pin(self.dispatch(ctx, params))
-    }
-}
-
-/// Logs parameters a handler never read: accepted, but worth knowing about.
-fn note_unread(ctx: &CallContext, cursor: &secgroup_rpc::ParamCursor<'_>) {
-    let unread = cursor.unread();
-    if !unread.is_empty() {
-        tracing::debug!(action = %ctx.action, ?unread, "parameters not used by this action");
+secgroup_rpc::product! {
+    Nis<S: Store>, version: VERSION, code: "nis",
+    actions: {
+        CreateNetworkPath => paths::create,
+        DeleteNetworkPath => paths::delete,
+        CreateNetworkReachableAnalysis => analyses::create,
+        CreateAndAnalyzeNetworkPath => analyses::create_and_analyze,
+        GetNetworkReachableAnalysis => analyses::get,
+        DeleteNetworkReachableAnalysis => analyses::delete,
     }
 }

@@ -6,7 +6,7 @@ use secgroup_domain::ops::nis::{self as ops, NewNetworkPath};
 use secgroup_domain::Store;
 use secgroup_rpc::{CallContext, Node, Params, RpcError};
 
-use crate::{decode, note_unread, Nis};
+use crate::{decode, Nis};
 
 pub async fn create<S: Store>(
     nis: &Nis<S>,
@@ -28,7 +28,7 @@ pub async fn create<S: Store>(
         path,
         tags: decode::tags(&mut p)?,
     };
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let limits = nis.config.limits.clone();
     let created = nis
@@ -51,7 +51,7 @@ pub async fn delete<S: Store>(
     let mut p = params.cursor();
     let region = decode::region(&mut p, &nis.config.regions)?;
     let ids = decode::id_list(&mut p, "NetworkPathIds", "NetworkPathId")?;
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     nis.write(move |tx| ops::delete_paths(tx, &account, region.as_deref(), &ids))
         .await?;

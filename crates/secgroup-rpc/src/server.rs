@@ -29,6 +29,62 @@ pub struct CallContext {
     pub version: String,
 }
 
+impl CallContext {
+    /// Logs parameters a handler never read: accepted, but worth knowing about.
+    pub fn note_unread(&self, cursor: &crate::ParamCursor<'_>) {
+        let unread = cursor.unread();
+        if !unread.is_empty() {
+            tracing::debug!(action = %self.action, ?unread, "parameters not used by this action");
+        }
+    }
+}
+
+/// Implements [`Product`] for a product type generic over its store, from its version, its
+/// `Recommend` code and its action table (each action and the handler that answers it, in
+/// one place); also defines `ACTIONS`, the list of the actions. A handler is
+/// `async fn(&Product<S>, &CallContext, &Params) -> Result<Node, RpcError>`.
+///
+/// ```ignore
+/// secgroup_rpc::product! {
+///     Vpc<S: Store>, version: VERSION, code: "Vpc",
+///     actions: { CreateVpc => vpcs::create, DeleteVpc => vpcs::delete }
+/// }
+/// ```
+#[macro_export]
+macro_rules! product {
+    (
+        $product:ident<S: $bound:path>, version: $version:expr, code: $code:expr,
+        actions: { $($action:ident => $handler:path),* $(,)? }
+    ) => {
+        /// Every action this product answers.
+        pub const ACTIONS: &[&str] = &[$(stringify!($action)),*];
+
+        impl<S: $bound> $crate::Product for $product<S> {
+            fn version(&self) -> &'static str {
+                $version
+            }
+            fn code(&self) -> &'static str {
+                $code
+            }
+            fn has_action(&self, action: &str) -> bool {
+                ACTIONS.contains(&action)
+            }
+            fn call(
+                &self,
+                ctx: $crate::CallContext,
+                params: $crate::Params,
+            ) -> $crate::server::BoxFuture<'_, Result<$crate::Node, $crate::RpcError>> {
+                Box::pin(async move {
+                    match ctx.action.as_str() {
+                        $(stringify!($action) => $handler(self, &ctx, &params).await,)*
+                        _ => Err($crate::RpcError::action_not_found()),
+                    }
+                })
+            }
+        }
+    };
+}
+
 /// One API product (ECS 2014-05-26, VPC 2016-04-28, ...).
 pub trait Product: Send + Sync + 'static {
     /// The API version this product answers, e.g. `2014-05-26`.

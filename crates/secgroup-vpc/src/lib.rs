@@ -15,8 +15,7 @@ use secgroup_domain::ops::Limits;
 use secgroup_domain::regions::RegionCatalog;
 use secgroup_domain::{DomainError, Store};
 use secgroup_ecs::EcsConfig;
-use secgroup_rpc::server::BoxFuture;
-use secgroup_rpc::{CallContext, Node, Params, Product, RpcError};
+use secgroup_rpc::RpcError;
 
 pub const VERSION: &str = "2016-04-28";
 
@@ -76,55 +75,18 @@ impl<S: Store> Vpc<S> {
     }
 }
 
-/// The action table: each action and its handler, in one place.
-macro_rules! vpc_actions {
-    ($($action:ident => $handler:path),* $(,)?) => {
-        /// Every action this product answers.
-        pub const ACTIONS: &[&str] = &[$(stringify!($action)),*];
-
-        impl<S: Store> Vpc<S> {
-            async fn dispatch(&self, ctx: CallContext, params: Params) -> Result<Node, RpcError> {
-                match ctx.action.as_str() {
-                    $(stringify!($action) => $handler(self, &ctx, &params).await,)*
-                    _ => Err(RpcError::action_not_found()),
-                }
-            }
-        }
-    };
-}
-
-vpc_actions! {
-    CreateVpc => vpcs::create,
-    DescribeVpcs => vpcs::describe,
-    DescribeVpcAttribute => vpcs::describe_attribute,
-    ModifyVpcAttribute => vpcs::modify_attribute,
-    DeleteVpc => vpcs::delete,
-    CreateVSwitch => vswitches::create,
-    DescribeVSwitches => vswitches::describe,
-    DescribeVSwitchAttributes => vswitches::describe_attributes,
-    ModifyVSwitchAttribute => vswitches::modify_attribute,
-    DeleteVSwitch => vswitches::delete,
-}
-
-impl<S: Store> Product for Vpc<S> {
-    fn version(&self) -> &'static str {
-        VERSION
-    }
-    fn code(&self) -> &'static str {
-        "Vpc"
-    }
-    fn has_action(&self, action: &str) -> bool {
-        ACTIONS.contains(&action)
-    }
-    fn call(&self, ctx: CallContext, params: Params) -> BoxFuture<'_, Result<Node, RpcError>> {
-        Box::pin(self.dispatch(ctx, params))
-    }
-}
-
-/// Logs parameters a handler never read: accepted, but worth knowing about.
-fn note_unread(ctx: &CallContext, cursor: &secgroup_rpc::ParamCursor<'_>) {
-    let unread = cursor.unread();
-    if !unread.is_empty() {
-        tracing::debug!(action = %ctx.action, ?unread, "parameters not used by this action");
+secgroup_rpc::product! {
+    Vpc<S: Store>, version: VERSION, code: "Vpc",
+    actions: {
+        CreateVpc => vpcs::create,
+        DescribeVpcs => vpcs::describe,
+        DescribeVpcAttribute => vpcs::describe_attribute,
+        ModifyVpcAttribute => vpcs::modify_attribute,
+        DeleteVpc => vpcs::delete,
+        CreateVSwitch => vswitches::create,
+        DescribeVSwitches => vswitches::describe,
+        DescribeVSwitchAttributes => vswitches::describe_attributes,
+        ModifyVSwitchAttribute => vswitches::modify_attribute,
+        DeleteVSwitch => vswitches::delete,
     }
 }

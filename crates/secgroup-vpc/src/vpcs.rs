@@ -10,7 +10,7 @@ use secgroup_rpc::{CallContext, Node, Params, RpcError};
 
 use crate::decode;
 use crate::errors::invalid;
-use crate::{note_unread, render, Vpc};
+use crate::{render, Vpc};
 
 /// `DescribeVpcs.VpcId` holds at most this many comma-separated ids.
 const MAX_VPC_IDS: usize = 20;
@@ -47,7 +47,7 @@ pub async fn create<S: Store>(
         p.optional(name);
     }
     let token = decode::client_token(ctx, params, &mut p)?;
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let limits = vpc.config.limits.clone();
     let created = vpc
@@ -95,7 +95,7 @@ pub async fn describe<S: Store>(
     filter.tags = decode::tag_filters(&mut p)?;
     let page = decode::page(&mut p)?;
     let dry_run = decode::dry_run(&mut p)?;
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     if dry_run {
         return Err(dry_run_passed());
     }
@@ -127,7 +127,7 @@ pub async fn describe_attribute<S: Store>(
     // Every VPC here is a non-default one; the flag narrows nothing.
     decode::bool(&mut p, "IsDefault")?;
     let dry_run = decode::dry_run(&mut p)?;
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let view = vpc
         .read(&ctx.action, move |tx| {
@@ -158,7 +158,7 @@ pub async fn modify_attribute<S: Store>(
         enable_dns_hostname: decode::bool(&mut p, "EnableDnsHostname")?,
     };
     p.optional("Ipv6Isp");
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     vpc.write(&ctx.action, move |tx| ops::modify(tx, &account, &change))
         .await?;
@@ -177,7 +177,7 @@ pub async fn delete<S: Store>(
     decode::bool(&mut p, "ForceDelete")?;
     let dry_run = decode::dry_run(&mut p)?;
     let token = decode::client_token(ctx, params, &mut p)?;
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     vpc.write(&ctx.action, move |tx| {
         idempotency::once(tx, &account, token.as_ref(), Utc::now(), |tx| {

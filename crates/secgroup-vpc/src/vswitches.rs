@@ -10,7 +10,7 @@ use secgroup_rpc::{CallContext, Node, Params, RpcError};
 
 use crate::decode;
 use crate::errors::{invalid, miss_mandatory};
-use crate::{note_unread, render, Vpc};
+use crate::{render, Vpc};
 
 /// IPv6 parameters of vSwitches: accepted, not simulated.
 const IPV6_UNUSED: &[&str] = &[
@@ -49,7 +49,7 @@ pub async fn create<S: Store>(
         p.optional(name);
     }
     let token = decode::client_token(ctx, params, &mut p)?;
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let limits = vpc.config.limits.clone();
     let created = vpc
@@ -89,7 +89,7 @@ pub async fn describe<S: Store>(
     }
     let page = decode::page(&mut p)?;
     let dry_run = decode::dry_run(&mut p)?;
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     if dry_run {
         return Err(dry_run_passed());
     }
@@ -119,7 +119,7 @@ pub async fn describe_attributes<S: Store>(
     let region_id = decode::optional_region(&mut p, &vpc.config.regions)?;
     let id = decode::required(&mut p, "VSwitchId")?.to_string();
     let dry_run = decode::dry_run(&mut p)?;
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let view = vpc
         .read(&ctx.action, move |tx| {
@@ -145,7 +145,7 @@ pub async fn modify_attribute<S: Store>(
     for name in IPV6_UNUSED {
         p.optional(name);
     }
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     vpc.write(&ctx.action, move |tx| {
         ops::modify(
@@ -170,7 +170,7 @@ pub async fn delete<S: Store>(
     let region_id = decode::optional_region(&mut p, &vpc.config.regions)?;
     let id = decode::required(&mut p, "VSwitchId")?.to_string();
     let dry_run = decode::dry_run(&mut p)?;
-    note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     vpc.write(&ctx.action, move |tx| {
         ops::delete(tx, &account, region_id.as_deref(), &id, dry_run)

@@ -203,7 +203,7 @@ pub async fn describe<S: Store>(
     let filter = filter(&mut p)?;
     let paging = paging(&mut p)?;
     let dry_run = dry_run(&mut p)?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     if dry_run {
         return Err(dry_run_passed());
     }
@@ -257,7 +257,7 @@ pub async fn describe_attribute<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let id = instance_id(&mut p)?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let timings = ecs.config.instance_timings;
     let v = ecs

@@ -215,7 +215,7 @@ async fn launch<S: Store>(
     let new = decode_launch(&ecs.config.regions, ctx, &mut p, run)?;
     let dry_run = dry_run(&mut p)?;
     let token = client_token(ctx, params, p.optional("ClientToken"))?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let limits = ecs.config.limits.clone();
     ecs.write(move |tx| {

@@ -58,7 +58,7 @@ pub async fn start<S: Store>(
     let id = instance_id(&mut p)?;
     decode::bool(&mut p, "InitLocalDisk")?;
     let dry = dry_run(&mut p)?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     step(ecs, ctx, id, Step::Start, dry).await
 }
 
@@ -78,7 +78,7 @@ pub async fn stop<S: Store>(
         Some(_) => return Err(invalid("StoppedMode")),
     };
     let dry = dry_run(&mut p)?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let stopped_mode = stopped_mode.to_string();
     step(ecs, ctx, id, Step::Stop { stopped_mode }, dry).await
 }
@@ -92,7 +92,7 @@ pub async fn reboot<S: Store>(
     let id = instance_id(&mut p)?;
     decode::bool(&mut p, "ForceStop")?;
     let dry = dry_run(&mut p)?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     step(ecs, ctx, id, Step::Reboot, dry).await
 }
 
@@ -107,7 +107,7 @@ pub async fn delete<S: Store>(
     decode::bool(&mut p, "ForceStop")?;
     decode::bool(&mut p, "TerminateSubscription")?;
     let dry = dry_run(&mut p)?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     step(ecs, ctx, id, Step::Delete { force }, dry).await
 }
 
@@ -141,7 +141,7 @@ pub async fn delete_many<S: Store>(
     decode::bool(&mut p, "TerminateSubscription")?;
     let dry = dry_run(&mut p)?;
     let token = client_token(ctx, params, p.optional("ClientToken"))?;
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let timings = ecs.config.instance_timings;
     let result = ecs
@@ -195,7 +195,7 @@ pub async fn modify_attribute<S: Store>(
     for flag in ["Recyclable", "EnableJumboFrame", "EnableNetworkEncryption"] {
         decode::bool(&mut p, flag)?;
     }
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let timings = ecs.config.instance_timings;
     let limits = ecs.config.limits.clone();

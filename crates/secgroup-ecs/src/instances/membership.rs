@@ -44,7 +44,7 @@ fn decode_change(
         },
         (None, None) => return Err(missing("InstanceId")),
     };
-    crate::note_unread(ctx, &p);
+    ctx.note_unread(&p);
     Ok((member, group_id))
 }
 
