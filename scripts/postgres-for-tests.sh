@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for the PostgreSQL storage tests.
 #
-#   scripts/postgres-for-tests.sh start DIR   # prints the server's URL on stdout
-#   scripts/postgres-for-tests.sh stop DIR    # stops it and removes DIR
+#   scripts/postgres-for-tests.sh start DIR          # prints the server's URL on stdout
+#   scripts/postgres-for-tests.sh stop DIR           # stops it and removes DIR
+#   scripts/postgres-for-tests.sh stop-server DIR    # stops it (fast shutdown), keeps DIR
+#   scripts/postgres-for-tests.sh start-server DIR   # starts it again on the same port
+#   scripts/postgres-for-tests.sh available          # exit 0 when initdb can be found
 #
 # DIR must be new or empty. The server listens on 127.0.0.1 on a free port, trusts local
-# connections, keeps its data in DIR and does not fsync. Run as root, it runs as the
+# connections, keeps its data in DIR and does not fsync (a PostgreSQL crash keeps what was
+# committed; an operating-system crash may not). `stop-server` is a fast shutdown: every
+# committed transaction is written out before the server exits. Run as root, it runs as the
 # system user `secgroup-pg` (created if absent; PostgreSQL refuses to run as root) and
 # installs the Debian `postgresql` package when no `initdb` is found.
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
-[[ $# -eq 2 ]] || usage
+usage() { echo "usage: $0 start|stop|stop-server|start-server DIR | $0 available" >&2; exit 2; }
+[[ $# -ge 1 ]] || usage
 cmd="$1"
-dir="$2"
+if [[ "$cmd" == available ]]; then
+    [[ $# -eq 1 ]] || usage
+else
+    [[ $# -eq 2 ]] || usage
+    dir="$2"
+fi
 pg_user=secgroup-pg
 
 find_bin() {
@@ -35,6 +45,15 @@ as_pg() {
     else
         "$@"
     fi
+}
+
+# Starts the server of "$dir/data" on 127.0.0.1:PORT and waits until it accepts connections.
+run_server() {
+    local pg_ctl="$1" port="$2"
+    as_pg "$pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off \
+            -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+        >/dev/null 2>&1
 }
 
 start() {
@@ -65,10 +84,8 @@ start() {
     while :; do
         port=$((20000 + RANDOM % 40000))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            if as_pg "$pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-                -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off \
-                    -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-                >/dev/null 2>&1; then
+            if run_server "$pg_ctl" "$port"; then
+                echo "$port" >"$dir/port"
                 break
             fi
         fi
@@ -89,8 +106,24 @@ stop() {
     rm -rf "$dir"
 }
 
+stop_server() {
+    as_pg "$(find_bin pg_ctl)" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+}
+
+start_server() {
+    [[ -f "$dir/port" ]] || { echo "postgres-for-tests: $dir was not started by this script" >&2; exit 1; }
+    run_server "$(find_bin pg_ctl)" "$(cat "$dir/port")" || {
+        echo "postgres-for-tests: could not restart PostgreSQL; its log:" >&2
+        tail -n 40 "$dir/server.log" >&2 || true
+        exit 1
+    }
+}
+
 case "$cmd" in
     start) start ;;
     stop) stop ;;
+    stop-server) stop_server ;;
+    start-server) start_server ;;
+    available) find_bin initdb >/dev/null ;;
     *) usage ;;
 esac

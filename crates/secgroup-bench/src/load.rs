@@ -81,15 +81,19 @@ pub fn percentile_us(sorted: &[u32], p: f64) -> u32 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-/// Runs the load against `addr` and returns the merged measurements.
+/// Runs the load against `addrs` (connection `i` goes to `addrs[i % addrs.len()]`) and
+/// returns the merged measurements.
 pub async fn run(
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     signer: Arc<Signer>,
     gen: RequestGen,
     config: LoadConfig,
 ) -> Result<LoadResult> {
     let mut connections = Vec::with_capacity(config.connections);
     for i in 0..config.connections {
+        let addr = *addrs
+            .get(i % addrs.len().max(1))
+            .context("no server address")?;
         let conn = Connection::open(addr)
             .await
             .with_context(|| format!("opening connection {i} of {}", config.connections))?;

@@ -6,6 +6,7 @@
 //! scripts/bench.sh                                  # release build + every scenario, 10 s each
 //! secgroup-bench --duration-secs 3 --json out.json  # shorter, figures also as JSON
 //! secgroup-bench --scenario bare,describe --connections 64 --workdir /dev/shm
+//! secgroup-bench --database postgres://u@db/fresh --nodes 2   # two nodes, one database
 //! ```
 //! The process fails only when it cannot measure (a server does not start, setup fails);
 //! missed targets and errored requests are reported, not fatal.
@@ -90,6 +91,15 @@ struct BenchArgs {
     /// How long the servers may take to accept connections.
     #[arg(long, default_value_t = 30.0)]
     startup_timeout_secs: f64,
+    /// The database of the secgroup server(s), passed to `serve --database` (default: a
+    /// new SQLite file in the work directory). A PostgreSQL database should be empty: the
+    /// setup creates groups, and the group quota is 1,000.
+    #[arg(long)]
+    database: Option<String>,
+    /// secgroup servers to start, all on `--database` (which must then be PostgreSQL when
+    /// more than one); the load generator's connections go to them in turn.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
 }
 
 #[tokio::main]
@@ -130,6 +140,11 @@ fn secs(value: f64, flag: &str) -> Result<Duration> {
         .with_context(|| format!("{flag} must be a non-negative number of seconds"))
 }
 
+/// CPU time of all these processes together (`None` if one cannot be read).
+fn cpu_time(servers: &[ServerProcess]) -> Option<Duration> {
+    servers.iter().map(ServerProcess::cpu_time).sum()
+}
+
 fn mib(bytes: Option<u64>) -> Option<f64> {
     bytes.map(|b| b as f64 / (1024.0 * 1024.0))
 }
@@ -137,6 +152,16 @@ fn mib(bytes: Option<u64>) -> Option<f64> {
 async fn bench(args: BenchArgs) -> Result<()> {
     if args.connections == 0 {
         bail!("--connections must be at least 1");
+    }
+    if args.nodes == 0 {
+        bail!("--nodes must be at least 1");
+    }
+    let postgres = args
+        .database
+        .as_deref()
+        .is_some_and(|d| d.starts_with("postgres://") || d.starts_with("postgresql://"));
+    if args.nodes > 1 && !postgres {
+        bail!("--nodes above 1 needs --database postgres://… (nodes share a PostgreSQL database)");
     }
     let config = LoadConfig {
         connections: args.connections,
@@ -162,9 +187,9 @@ async fn bench(args: BenchArgs) -> Result<()> {
         region_id: args.region_id.clone(),
     });
 
-    // The real server first, so that its idle RSS is taken before any load.
+    // The real server(s) first, so that the idle RSS is taken before any load.
     let mut rss = Rss::default();
-    let mut secgroup = None;
+    let mut secgroup: Vec<ServerProcess> = Vec::new();
     if scenarios.iter().any(|s| s.target == Target::Secgroup) {
         let bin = match &args.secgroup_bin {
             Some(bin) => bin.clone(),
@@ -177,47 +202,51 @@ async fn bench(args: BenchArgs) -> Result<()> {
                 bin.display()
             );
         }
-        let addr = free_loopback_addr()?;
-        let database = format!("sqlite://{}", workdir.path().join("bench.sqlite").display());
-        let serve_args = [
-            "serve".to_string(),
-            "--listen".into(),
-            addr.to_string(),
-            "--database".into(),
-            database,
-            // The rule scenarios keep groups of 1,000 rules, above the default quota.
-            "--max-rules-per-group".into(),
-            "5000".into(),
-            // RunInstances with Amount=100 fills groups far past the default 6,000.
-            "--max-instances-per-group".into(),
-            "100000000".into(),
-            "--max-security-groups".into(),
-            "1000".into(),
-            // Every NIS analysis is stored: far more than the default 1,000 per account.
-            "--max-analyses".into(),
-            "100000000".into(),
-        ];
-        let envs = [
-            ("SECGROUP_ACCESS_KEY_ID", ACCESS_KEY_ID),
-            ("SECGROUP_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET),
-        ];
-        let log = workdir.path().join("secgroup.log");
-        eprintln!("starting {} serve --listen {addr}", bin.display());
-        let server = ServerProcess::spawn(
-            "secgroup",
-            &bin,
-            &serve_args,
-            &envs,
-            addr,
-            log,
-            startup_timeout,
-        )
-        .await?;
+        let database = match &args.database {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", workdir.path().join("bench.sqlite").display()),
+        };
+        for node in 0..args.nodes {
+            let addr = free_loopback_addr()?;
+            let serve_args = [
+                "serve".to_string(),
+                "--listen".into(),
+                addr.to_string(),
+                "--database".into(),
+                database.clone(),
+                // The rule scenarios keep groups of 1,000 rules, above the default quota.
+                "--max-rules-per-group".into(),
+                "5000".into(),
+                // RunInstances with Amount=100 fills groups far past the default 6,000.
+                "--max-instances-per-group".into(),
+                "100000000".into(),
+                "--max-security-groups".into(),
+                "1000".into(),
+                // Every NIS analysis is stored: far more than the default 1,000 per account.
+                "--max-analyses".into(),
+                "100000000".into(),
+            ];
+            let envs = [
+                ("SECGROUP_ACCESS_KEY_ID", ACCESS_KEY_ID),
+                ("SECGROUP_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET),
+            ];
+            // Node 0 keeps the names of a one-node run.
+            let (name, log) = match node {
+                0 => ("secgroup".to_string(), "secgroup.log".to_string()),
+                n => (format!("secgroup-{n}"), format!("secgroup-{n}.log")),
+            };
+            let log = workdir.path().join(log);
+            eprintln!("starting {} serve --listen {addr}", bin.display());
+            let server =
+                ServerProcess::spawn(&name, &bin, &serve_args, &envs, addr, log, startup_timeout)
+                    .await?;
+            secgroup.push(server);
+        }
         tokio::time::sleep(Duration::from_millis(500)).await;
-        rss.secgroup_startup_mb = mib(server.rss_bytes());
-        secgroup = Some(server);
+        // Of the first node (every node holds the same).
+        rss.secgroup_startup_mb = mib(secgroup[0].rss_bytes());
     }
-    let mut bare = None;
+    let mut bare: Vec<ServerProcess> = Vec::new();
     if scenarios.iter().any(|s| s.target == Target::Bare) {
         let addr = free_loopback_addr()?;
         let hello_args = [
@@ -226,7 +255,7 @@ async fn bench(args: BenchArgs) -> Result<()> {
             addr.to_string(),
         ];
         let log = workdir.path().join("hello.log");
-        bare = Some(
+        bare.push(
             ServerProcess::spawn(
                 "hello-server",
                 &this_exe,
@@ -240,12 +269,12 @@ async fn bench(args: BenchArgs) -> Result<()> {
         );
     }
 
-    let api = match &secgroup {
+    let api = match secgroup.first() {
         Some(server) => Some(ApiClient::connect(server.addr, (*signer).clone()).await?),
         None => None,
     };
     let mut ctx = SetupCtx::new(api, args.region_id.clone());
-    if secgroup.is_some() {
+    if !secgroup.is_empty() {
         ctx.security_group_id = ctx
             .create_security_group("secgroup-bench")
             .await
@@ -255,27 +284,36 @@ async fn bench(args: BenchArgs) -> Result<()> {
 
     let mut rows = Vec::new();
     for scenario in scenarios {
-        let server = match scenario.target {
-            Target::Bare => bare.as_mut(),
-            Target::Secgroup => secgroup.as_mut(),
+        let servers: &mut [ServerProcess] = match scenario.target {
+            Target::Bare => bare.as_mut_slice(),
+            Target::Secgroup => secgroup.as_mut_slice(),
+        };
+        if servers.is_empty() {
+            bail!("the scenario's server was not started");
         }
-        .context("the scenario's server was not started")?;
         let gen = (scenario.setup)(&mut ctx)
             .await
             .with_context(|| format!("setup of scenario {}", scenario.name))?;
+        let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
         eprintln!(
             "running {} against {} ({}s warmup + {}s)...",
-            scenario.label, server.name, args.warmup_secs, args.duration_secs
+            scenario.label,
+            names.join(" + "),
+            args.warmup_secs,
+            args.duration_secs
         );
-        let (before, started) = (CpuSnapshot::take(server.cpu_time()), Instant::now());
+        let addrs: Vec<SocketAddr> = servers.iter().map(|s| s.addr).collect();
+        let (before, started) = (CpuSnapshot::take(cpu_time(servers)), Instant::now());
         let connections = scenario.connections.unwrap_or(config.connections);
         let scenario_config = LoadConfig {
             connections,
             ..config
         };
-        let result = load::run(server.addr, signer.clone(), gen, scenario_config).await?;
-        let cpu = before.usage_until(&CpuSnapshot::take(server.cpu_time()), started.elapsed());
-        server.check_alive()?;
+        let result = load::run(&addrs, signer.clone(), gen, scenario_config).await?;
+        let cpu = before.usage_until(&CpuSnapshot::take(cpu_time(servers)), started.elapsed());
+        for server in servers.iter_mut() {
+            server.check_alive()?;
+        }
         eprintln!(
             "  {:.0} req/s, p99 {:.2} ms, {} errors",
             result.requests_per_sec(),
@@ -297,9 +335,9 @@ async fn bench(args: BenchArgs) -> Result<()> {
     // Let the servers settle (keep-alive connections closed, tasks gone) before the RSS.
     drop(ctx);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    rss.secgroup_after_mb = secgroup.as_ref().and_then(|s| mib(s.rss_bytes()));
-    rss.bare_after_mb = bare.as_ref().and_then(|s| mib(s.rss_bytes()));
-    for server in [secgroup, bare].into_iter().flatten() {
+    rss.secgroup_after_mb = secgroup.first().and_then(|s| mib(s.rss_bytes()));
+    rss.bare_after_mb = bare.first().and_then(|s| mib(s.rss_bytes()));
+    for server in secgroup.into_iter().chain(bare) {
         server.stop().await;
     }
 
@@ -312,6 +350,8 @@ async fn bench(args: BenchArgs) -> Result<()> {
             connections: args.connections,
             warmup_secs: args.warmup_secs,
             duration_secs: args.duration_secs,
+            database: if postgres { "postgresql" } else { "sqlite" },
+            nodes: args.nodes,
         },
         rows,
         rss,

@@ -37,6 +37,10 @@ pub struct Environment {
     pub connections: usize,
     pub warmup_secs: f64,
     pub duration_secs: f64,
+    /// The secgroup servers' database kind (`sqlite` or `postgresql`), and how many
+    /// servers shared it (the load spread over them in turn).
+    pub database: &'static str,
+    pub nodes: usize,
 }
 
 #[derive(Default)]
@@ -139,6 +143,11 @@ impl Report {
         println!(
             "secgroup-bench: {} connections, {}s warmup + {}s per scenario, {} CPUs ({})",
             e.connections, e.warmup_secs, e.duration_secs, e.nproc, e.cpu_model
+        );
+        println!(
+            "secgroup: {} node(s) on {} (\"srv CPU\" is theirs together; a database server's \
+             CPU is in \"other\")",
+            e.nodes, e.database
         );
         println!();
         println!(
@@ -277,6 +286,8 @@ impl Report {
                 "connections": self.env.connections,
                 "warmup_secs": self.env.warmup_secs,
                 "duration_secs": self.env.duration_secs,
+                "database": self.env.database,
+                "nodes": self.env.nodes,
             },
             "scenarios": scenarios,
             "idle_rss_mb": {

@@ -284,6 +284,12 @@ pub fn from_store(err: StoreError) -> RpcError {
             tracing::warn!(%detail, "storage unavailable");
             RpcError::service_unavailable()
         }
+        // Still conflicting after the store's retries (many writers on one hot row):
+        // nothing was written, and the same request may well succeed a moment later.
+        StoreError::Conflict(detail) => {
+            tracing::warn!(%detail, "storage conflict persisted through every retry");
+            RpcError::service_unavailable()
+        }
         other => {
             tracing::error!(error = %other, "storage failure");
             RpcError::internal()
@@ -470,6 +476,12 @@ mod tests {
         }
         assert_eq!(
             from_domain(DomainError::Store(StoreError::Unavailable("down".into())))
+                .status
+                .as_u16(),
+            503
+        );
+        assert_eq!(
+            from_domain(DomainError::Store(StoreError::Conflict("busy".into())))
                 .status
                 .as_u16(),
             503

@@ -142,11 +142,21 @@ impl PostgresStore {
     }
 }
 
-/// 2, 4, 8 … ms up to 128 ms, plus up to as much again of jitter.
+/// 2, 4, 8 … ms up to 128 ms, plus a random part of up to as much again, so that writers
+/// that conflicted with each other (in this process or on another node) do not all come
+/// back at the same moment and conflict again.
 fn backoff(attempt: u32) -> Duration {
-    let base = 1_u64 << attempt.min(7);
-    let jitter = u64::from(std::process::id() ^ attempt.wrapping_mul(2_654_435_761)) % base;
-    Duration::from_millis(base + jitter)
+    let base_us = 1000_u64 << attempt.min(7);
+    Duration::from_micros(base_us + random_u64() % base_us)
+}
+
+/// A random number from the standard library's per-instance hash keys (randomly seeded per
+/// thread, then varied for every instance): enough for jitter, no dependency.
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
 }
 
 fn retryable<T, E: TxError>(err: E) -> Outcome<T, E> {
@@ -230,5 +240,21 @@ impl Store for PostgresStore {
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
         self.run(Mode::Read, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_a_cap_and_varies() {
+        for attempt in 1..20 {
+            let base = Duration::from_millis(1 << attempt.min(7));
+            let d = backoff(attempt);
+            assert!(d >= base && d < 2 * base, "attempt {attempt}: {d:?}");
+        }
+        let waits: std::collections::HashSet<Duration> = (0..16).map(|_| backoff(7)).collect();
+        assert!(waits.len() > 1, "the same wait every time: {waits:?}");
     }
 }

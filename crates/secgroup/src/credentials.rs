@@ -25,7 +25,10 @@ impl<S: Store> StoreCredentials<S> {
 
 fn to_credential_error(err: StoreError) -> CredentialStoreError {
     match err {
-        StoreError::Unavailable(e) => CredentialStoreError::Unavailable(e),
+        // A conflict that outlasted the store's retries is as transient as an outage.
+        StoreError::Unavailable(e) | StoreError::Conflict(e) => {
+            CredentialStoreError::Unavailable(e)
+        }
         other => CredentialStoreError::Other(other.to_string()),
     }
 }

@@ -171,6 +171,32 @@ impl TestClient {
         params: Vec<(String, String)>,
         extra: &[(&str, &str)],
     ) -> Reply {
+        let path = self.signed_path(method, action, params, extra);
+        self.raw(method, &path, Vec::new(), None).await
+    }
+
+    /// [`TestClient::call`] that reports a failed exchange (no answer, a cut connection)
+    /// instead of panicking.
+    pub async fn try_call(&self, action: &str, params: &[(&str, &str)]) -> Result<Reply, String> {
+        let mut all: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if !params.iter().any(|(k, _)| *k == "RegionId") {
+            all.push(("RegionId".into(), "cn-hangzhou".into()));
+        }
+        let path = self.signed_path("POST", action, all, &[("Format", "JSON")]);
+        self.try_raw("POST", &path, Vec::new(), None).await
+    }
+
+    /// The path and query of a signed request (see [`TestClient::signed`]).
+    pub fn signed_path(
+        &self,
+        method: &str,
+        action: &str,
+        params: Vec<(String, String)>,
+        extra: &[(&str, &str)],
+    ) -> String {
         let mut all = vec![
             ("Action".to_string(), action.to_string()),
             ("Version".to_string(), "2014-05-26".to_string()),
@@ -190,9 +216,7 @@ impl TestClient {
         all.extend(params);
         let sts = v1::string_to_sign(method, all.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         all.push(("Signature".into(), v1::sign(&self.secret, &sts)));
-        let query = encode_pairs(&all);
-        self.raw(method, &format!("/?{query}"), Vec::new(), None)
-            .await
+        format!("/?{}", encode_pairs(&all))
     }
 
     /// Sends exactly these bytes.
@@ -203,6 +227,19 @@ impl TestClient {
         body: Vec<u8>,
         content_type: Option<&str>,
     ) -> Reply {
+        self.try_raw(method, path_and_query, body, content_type)
+            .await
+            .expect("response")
+    }
+
+    /// [`TestClient::raw`], with a failed exchange as an error.
+    pub async fn try_raw(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: Vec<u8>,
+        content_type: Option<&str>,
+    ) -> Result<Reply, String> {
         let mut req = hyper::Request::builder()
             .method(method)
             .uri(format!("http://{}{}", self.addr, path_and_query));
@@ -210,7 +247,11 @@ impl TestClient {
             req = req.header("content-type", ct);
         }
         let req = req.body(Full::new(Bytes::from(body))).expect("request");
-        let resp = self.http.request(req).await.expect("response");
+        let resp = self
+            .http
+            .request(req)
+            .await
+            .map_err(|e| format!("request: {e}"))?;
         let status = resp.status().as_u16();
         let content_type = resp
             .headers()
@@ -218,12 +259,17 @@ impl TestClient {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let body = resp.into_body().collect().await.expect("body").to_bytes();
-        Reply {
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("body: {e}"))?
+            .to_bytes();
+        Ok(Reply {
             status,
             content_type,
             body: String::from_utf8_lossy(&body).into_owned(),
-        }
+        })
     }
 }
 
