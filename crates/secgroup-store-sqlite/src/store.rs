@@ -138,12 +138,12 @@ impl Store for SqliteStore {
     }
 
     /// Answered from memory, without waiting for the disk: a newly claimed nonce is
-    /// written to the `nonces` table by the writer thread's next batch (a synced commit,
-    /// within about 10 ms plus that sync when nothing else is being written), but this
-    /// returns before that commit. Relaxation: a nonce claimed in the last milliseconds
+    /// recorded by the writer thread's next batch (one `nonce_batches` row per flush, a
+    /// synced commit, within about 10 ms plus that sync when nothing else is being
+    /// written), but this returns before that commit. Relaxation: a nonce claimed in the last milliseconds
     /// before a crash or power loss, whose row had not committed yet, may be accepted once
     /// more after the restart. Otherwise a claimed nonce stays refused until it expires,
-    /// across restarts too: the table's live nonces are loaded at `open`, and closing the
+    /// across restarts too: the live nonces recorded are loaded at `open`, and closing the
     /// store first writes every queued claim. See [`crate::nonces`].
     fn claim_nonce(
         &self,

@@ -79,7 +79,10 @@ async fn data_survives_reopening() {
         .prepare("SELECT version FROM schema_migrations ORDER BY version")
         .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
         .expect("versions");
-    assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
+    // Version 5 is reserved for another change (the NIS tables) and not in this build yet;
+    // once it lands, this is every version from 1 again.
+    let expected: Vec<i64> = (1..=SCHEMA_VERSION).filter(|&v| v != 5).collect();
+    assert_eq!(versions, expected);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .expect("journal mode");
