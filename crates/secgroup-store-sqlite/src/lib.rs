@@ -13,6 +13,7 @@
 
 mod accounts;
 mod batch;
+mod checkpoint;
 mod conn;
 mod error;
 mod groups;

@@ -12,6 +12,7 @@ use rusqlite::Connection;
 use secgroup_domain::{Store, StoreError, Tx, TxError};
 
 use crate::batch::backoff;
+use crate::checkpoint::{Checkpointer, WRITER_FALLBACK_PAGES};
 use crate::conn::{open_reader, open_writer, Location, BUSY_TIMEOUT};
 use crate::error::map_err;
 use crate::job::{panic_message, Mode, MAX_ATTEMPTS};
@@ -77,6 +78,16 @@ impl SqliteStore {
         let mut writer = open_writer(&location)?;
         migrate(&mut writer)?;
         let nonces = NonceCache::load(&writer, Utc::now())?;
+        let checkpointer = match &location {
+            Location::Memory => None,
+            Location::File(path) => {
+                // The checkpoint thread does this work; the writer's own is a fallback.
+                writer
+                    .pragma_update(None, "wal_autocheckpoint", WRITER_FALLBACK_PAGES)
+                    .map_err(map_err)?;
+                Some(Checkpointer::spawn(path)?)
+            }
+        };
         let readers = match location {
             Location::Memory => None,
             Location::File(path) => Some(Arc::new(ReaderPool {
@@ -86,7 +97,7 @@ impl SqliteStore {
         };
         Ok(SqliteStore {
             inner: Arc::new(Inner {
-                writer: Writer::spawn(writer)?,
+                writer: Writer::spawn(writer, checkpointer)?,
                 readers,
                 nonces,
             }),
