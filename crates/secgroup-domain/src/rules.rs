@@ -44,15 +44,18 @@ pub enum IpProtocol {
 impl IpProtocol {
     /// Case-insensitive, as clients send `tcp` or `TCP`.
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "tcp" => IpProtocol::Tcp,
-            "udp" => IpProtocol::Udp,
-            "icmp" => IpProtocol::Icmp,
-            "icmpv6" => IpProtocol::Icmpv6,
-            "gre" => IpProtocol::Gre,
-            "all" => IpProtocol::All,
-            _ => return None,
-        })
+        // Compared in place rather than lower-cased into a new string: stored rules are
+        // decoded through here, a thousand per large read.
+        [
+            ("tcp", IpProtocol::Tcp),
+            ("udp", IpProtocol::Udp),
+            ("icmp", IpProtocol::Icmp),
+            ("icmpv6", IpProtocol::Icmpv6),
+            ("gre", IpProtocol::Gre),
+            ("all", IpProtocol::All),
+        ]
+        .into_iter()
+        .find_map(|(name, protocol)| s.eq_ignore_ascii_case(name).then_some(protocol))
     }
     /// The output spelling: upper case (`ICMPv6` keeps its lower-case v).
     pub fn as_str(self) -> &'static str {
@@ -307,6 +310,47 @@ pub struct RuleRow {
     pub create_time: DateTime<Utc>,
 }
 
+/// A [`RuleRow`] whose text columns are borrowed, e.g. from a database row's buffer:
+/// [`Rule::from_row_ref`] copies only the strings the rule keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleRowRef<'a> {
+    pub id: &'a str,
+    pub security_group_id: &'a str,
+    pub direction: &'a str,
+    pub ip_protocol: &'a str,
+    pub port_range: &'a str,
+    pub source_port_range: &'a str,
+    pub policy: &'a str,
+    pub priority: i64,
+    pub peer_kind: &'a str,
+    pub peer_value: &'a str,
+    pub peer_owner_account: &'a str,
+    pub local_cidr: &'a str,
+    pub description: &'a str,
+    pub create_time: DateTime<Utc>,
+}
+
+impl RuleRow {
+    pub fn as_ref(&self) -> RuleRowRef<'_> {
+        RuleRowRef {
+            id: &self.id,
+            security_group_id: &self.security_group_id,
+            direction: &self.direction,
+            ip_protocol: &self.ip_protocol,
+            port_range: &self.port_range,
+            source_port_range: &self.source_port_range,
+            policy: &self.policy,
+            priority: self.priority,
+            peer_kind: &self.peer_kind,
+            peer_value: &self.peer_value,
+            peer_owner_account: &self.peer_owner_account,
+            local_cidr: &self.local_cidr,
+            description: &self.description,
+            create_time: self.create_time,
+        }
+    }
+}
+
 impl Rule {
     pub fn to_row(&self) -> RuleRow {
         let s = &self.spec;
@@ -345,37 +389,42 @@ impl Rule {
 
     /// Rebuilds a rule from its columns; `Err` names the column that does not parse.
     pub fn from_row(row: RuleRow) -> Result<Rule, String> {
+        Rule::from_row_ref(row.as_ref())
+    }
+
+    /// Rebuilds a rule from borrowed columns; `Err` names the column that does not parse.
+    pub fn from_row_ref(row: RuleRowRef<'_>) -> Result<Rule, String> {
         let bad = |column: &str| format!("rule {}: bad {column}", row.id);
-        let peer = match row.peer_kind.as_str() {
-            "cidr" => Peer::Cidr(Cidr::parse_v4(&row.peer_value).ok_or_else(|| bad("peer_value"))?),
-            "ipv6" => Peer::Cidr(Cidr::parse_v6(&row.peer_value).ok_or_else(|| bad("peer_value"))?),
+        let peer = match row.peer_kind {
+            "cidr" => Peer::Cidr(Cidr::parse_v4(row.peer_value).ok_or_else(|| bad("peer_value"))?),
+            "ipv6" => Peer::Cidr(Cidr::parse_v6(row.peer_value).ok_or_else(|| bad("peer_value"))?),
             "group" => Peer::Group {
-                group_id: row.peer_value.clone(),
-                owner_account: row.peer_owner_account.clone(),
+                group_id: row.peer_value.to_owned(),
+                owner_account: row.peer_owner_account.to_owned(),
             },
-            "prefix_list" => Peer::PrefixList(row.peer_value.clone()),
+            "prefix_list" => Peer::PrefixList(row.peer_value.to_owned()),
             _ => return Err(bad("peer_kind")),
         };
         let spec = RuleSpec {
-            direction: Direction::parse(&row.direction).ok_or_else(|| bad("direction"))?,
-            protocol: IpProtocol::parse(&row.ip_protocol).ok_or_else(|| bad("ip_protocol"))?,
-            port_range: PortRange::parse(&row.port_range).ok_or_else(|| bad("port_range"))?,
-            source_port_range: match row.source_port_range.as_str() {
+            direction: Direction::parse(row.direction).ok_or_else(|| bad("direction"))?,
+            protocol: IpProtocol::parse(row.ip_protocol).ok_or_else(|| bad("ip_protocol"))?,
+            port_range: PortRange::parse(row.port_range).ok_or_else(|| bad("port_range"))?,
+            source_port_range: match row.source_port_range {
                 "" => None,
                 s => Some(PortRange::parse(s).ok_or_else(|| bad("source_port_range"))?),
             },
-            policy: RulePolicy::parse(&row.policy).ok_or_else(|| bad("policy"))?,
+            policy: RulePolicy::parse(row.policy).ok_or_else(|| bad("policy"))?,
             priority: u8::try_from(row.priority).map_err(|_| bad("priority"))?,
             peer,
-            local_cidr: match row.local_cidr.as_str() {
+            local_cidr: match row.local_cidr {
                 "" => None,
                 s => Some(Cidr::parse_any(s).ok_or_else(|| bad("local_cidr"))?),
             },
-            description: row.description,
+            description: row.description.to_owned(),
         };
         Ok(Rule {
-            id: row.id,
-            security_group_id: row.security_group_id,
+            id: row.id.to_owned(),
+            security_group_id: row.security_group_id.to_owned(),
             spec,
             create_time: row.create_time,
         })
@@ -402,6 +451,15 @@ mod tests {
         assert_eq!(Cidr::parse_v4("10.0.0.1/32"), Cidr::parse_v4("10.0.0.1"));
         assert!(Cidr::parse_v4("10.0.0.0/8")
             .is_some_and(|c| c.contains("10.9.9.9".parse().expect("ip"))));
+    }
+
+    #[test]
+    fn protocols_parse_in_any_case() {
+        assert_eq!(IpProtocol::parse("tcp"), Some(IpProtocol::Tcp));
+        assert_eq!(IpProtocol::parse("ICMPv6"), Some(IpProtocol::Icmpv6));
+        assert_eq!(IpProtocol::parse("All"), Some(IpProtocol::All));
+        assert_eq!(IpProtocol::parse("tcpx"), None);
+        assert_eq!(IpProtocol::parse(""), None);
     }
 
     #[test]
@@ -437,5 +495,8 @@ mod tests {
         let back = Rule::from_row(rule.to_row()).expect("parses");
         assert!(back.spec.same_rule(&rule.spec));
         assert_eq!(back.to_row(), rule.to_row());
+        let row = rule.to_row();
+        let borrowed = Rule::from_row_ref(row.as_ref()).expect("parses");
+        assert_eq!(borrowed.to_row(), row);
     }
 }

@@ -187,14 +187,15 @@ pub async fn describe_attribute<S: Store>(
         .into_iter()
         .filter(|v| direction.is_none_or(|d| v.rule.spec.direction == d))
         .collect();
+    let total = rules.len();
     let page: Vec<Node> = rules
-        .iter()
+        .into_iter()
         .skip(offset)
         .take(max_results)
         .map(crate::rules::permission)
         .collect();
     let end = offset + page.len();
-    let token = if end < rules.len() {
+    let token = if end < total {
         next_token::encode(end)
     } else {
         String::new()

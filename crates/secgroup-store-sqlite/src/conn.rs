@@ -91,6 +91,16 @@ pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// Opens the connection of the checkpoint thread (see [`crate::checkpoint`]) on a file the
+/// writer has already created. `synchronous=FULL` (from [`configure`]) makes its
+/// checkpoints sync the WAL before copying it and the file before the WAL is reused.
+pub(crate) fn open_checkpointer(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(map_err)?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
 /// Per-connection settings (none of these persist in the file).
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;

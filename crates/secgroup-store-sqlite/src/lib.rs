@@ -13,6 +13,7 @@
 
 mod accounts;
 mod batch;
+mod checkpoint;
 mod conn;
 mod error;
 mod groups;
@@ -33,4 +34,4 @@ mod writer;
 pub use store::SqliteStore;
 
 /// The schema version this build creates and expects (the newest migration).
-pub const SCHEMA_VERSION: i64 = migrate::MIGRATIONS.len() as i64;
+pub const SCHEMA_VERSION: i64 = migrate::SCHEMA_VERSION;

@@ -5,19 +5,28 @@ use secgroup_domain::StoreError;
 
 use crate::error::map_err;
 
-/// Every migration ever shipped, by strictly increasing version. Never edit or renumber a
-/// released one: add a new file instead.
+/// Every migration ever shipped, by strictly increasing version (not necessarily
+/// consecutive). Never edit or renumber a released one: add a new file instead.
 pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_rules_prefix_lists.sql")),
     (3, include_str!("../migrations/0003_vpcs.sql")),
     (4, include_str!("../migrations/0004_instances.sql")),
     (5, include_str!("../migrations/0005_nis.sql")),
+    (6, include_str!("../migrations/0006_nonce_batches.sql")),
 ];
+
+/// The newest version this build knows.
+pub(crate) const SCHEMA_VERSION: i64 = match MIGRATIONS.last() {
+    Some((version, _)) => *version,
+    None => 0,
+};
 
 /// Applies each migration not yet recorded in `schema_migrations`, each in its own
 /// `BEGIN IMMEDIATE` transaction, so two processes opening the same file at once apply
-/// it exactly once and a failed migration leaves the previous version intact.
+/// it exactly once and a failed migration leaves the previous version intact. Each version
+/// is looked up on its own, so a version added later below an applied one (a gap filled)
+/// is still applied.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -27,7 +36,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
     )
     .map_err(map_err)?;
 
-    let newest_known = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    let newest_known = SCHEMA_VERSION;
     let current = current_version(conn)?;
     if current > newest_known {
         return Err(StoreError::Other(format!(
@@ -79,17 +88,40 @@ mod tests {
 
     #[test]
     fn versions_strictly_increase_from_one() {
-        for (expected, (version, sql)) in (1..).zip(MIGRATIONS) {
-            assert_eq!(*version, expected);
+        assert_eq!(MIGRATIONS.first().map(|(v, _)| *v), Some(1));
+        for pair in MIGRATIONS.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "{} then {}", pair[0].0, pair[1].0);
+        }
+        for (_, sql) in MIGRATIONS {
             assert!(!sql.trim().is_empty());
         }
+    }
+
+    /// A database that lacks a version below its newest (as a build that shipped 6 before
+    /// 5 left some) gets it applied: each version is checked on its own.
+    #[test]
+    fn a_gap_filled_later_is_applied() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        migrate(&mut conn).expect("migrate");
+        conn.execute("DELETE FROM schema_migrations WHERE version = 2", [])
+            .expect("forget 2");
+        conn.execute_batch(
+            "DROP TABLE prefix_list_entries; DROP TABLE prefix_lists; DROP TABLE rules",
+        )
+        .expect("undo 2");
+        migrate(&mut conn).expect("fill the gap");
+        let rows: i64 = conn
+            .query_row("SELECT COUNT(*) FROM rules", [], |r| r.get(0))
+            .expect("rules exists again");
+        assert_eq!(rows, 0);
+        assert_eq!(current_version(&conn).expect("version"), SCHEMA_VERSION);
     }
 
     #[test]
     fn migrating_twice_is_a_no_op() {
         let mut conn = Connection::open_in_memory().expect("open");
         let v = migrate(&mut conn).expect("first");
-        assert_eq!(v, MIGRATIONS.len() as i64);
+        assert_eq!(v, SCHEMA_VERSION);
         assert_eq!(migrate(&mut conn).expect("second"), v);
         let rows: i64 = conn
             .query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0))

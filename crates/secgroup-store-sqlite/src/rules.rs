@@ -1,84 +1,25 @@
-//! Security-group rules, stored as the domain's flat [`RuleRow`] columns. Every query names
+//! Security-group rules, stored as the domain's flat
+//! [`RuleRow`](secgroup_domain::rules::RuleRow) columns. Every query names
 //! the account, except [`groups_referencing_group`], which the trait asks to look across
 //! accounts (a group may be named as a peer by another account's rules).
 
 use std::collections::HashMap;
 
 use rusqlite::{params, Connection, Row};
-use secgroup_domain::rules::{Rule, RuleRow};
+use secgroup_domain::rules::{Rule, RuleRowRef};
 use secgroup_domain::StoreError;
 
 use crate::error::map_err;
-use crate::tx::{decode_time, encode_time, query_all, to_count};
+use crate::tx::{decode_time, encode_time, to_count};
 
-/// The columns [`Raw::from_row`] reads, in its order (the fields of [`RuleRow`]).
+/// The columns `decode_row` reads, in its order (the fields of
+/// [`RuleRow`](secgroup_domain::rules::RuleRow)).
 macro_rules! rule_columns {
     () => {
         "id, security_group_id, direction, ip_protocol, port_range, source_port_range, \
          policy, priority, peer_kind, peer_value, peer_owner_account, local_cidr, \
          description, create_time"
     };
-}
-
-/// A row as SQLite returns it; the time and the rule itself are decoded afterwards, as a
-/// rusqlite row closure has no good error for them.
-struct Raw {
-    id: String,
-    security_group_id: String,
-    direction: String,
-    ip_protocol: String,
-    port_range: String,
-    source_port_range: String,
-    policy: String,
-    priority: i64,
-    peer_kind: String,
-    peer_value: String,
-    peer_owner_account: String,
-    local_cidr: String,
-    description: String,
-    create_time: String,
-}
-
-impl Raw {
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Raw> {
-        Ok(Raw {
-            id: row.get(0)?,
-            security_group_id: row.get(1)?,
-            direction: row.get(2)?,
-            ip_protocol: row.get(3)?,
-            port_range: row.get(4)?,
-            source_port_range: row.get(5)?,
-            policy: row.get(6)?,
-            priority: row.get(7)?,
-            peer_kind: row.get(8)?,
-            peer_value: row.get(9)?,
-            peer_owner_account: row.get(10)?,
-            local_cidr: row.get(11)?,
-            description: row.get(12)?,
-            create_time: row.get(13)?,
-        })
-    }
-
-    fn decode(self) -> Result<Rule, StoreError> {
-        let row = RuleRow {
-            create_time: decode_time(&self.create_time)?,
-            id: self.id,
-            security_group_id: self.security_group_id,
-            direction: self.direction,
-            ip_protocol: self.ip_protocol,
-            port_range: self.port_range,
-            source_port_range: self.source_port_range,
-            policy: self.policy,
-            priority: self.priority,
-            peer_kind: self.peer_kind,
-            peer_value: self.peer_value,
-            peer_owner_account: self.peer_owner_account,
-            local_cidr: self.local_cidr,
-            description: self.description,
-        };
-        Rule::from_row(row)
-            .map_err(|e| StoreError::Other(format!("unreadable rule in database: {e}")))
-    }
 }
 
 pub(crate) fn insert(conn: &Connection, account_id: &str, rule: &Rule) -> Result<(), StoreError> {
@@ -111,23 +52,57 @@ pub(crate) fn insert(conn: &Connection, account_id: &str, rule: &Rule) -> Result
     Ok(())
 }
 
-/// Oldest first: `seq` grows with every insert and is kept by updates.
+/// Oldest first: `seq` grows with every insert and is kept by updates. Decoded straight
+/// from SQLite's column buffers: only the strings the rule keeps are copied (an owned
+/// `String` per column first cost a dozen allocations a rule).
 pub(crate) fn list(
     conn: &Connection,
     account_id: &str,
     security_group_id: &str,
 ) -> Result<Vec<Rule>, StoreError> {
-    let raws = query_all(
-        conn,
-        concat!(
+    let mut statement = conn
+        .prepare_cached(concat!(
             "SELECT ",
             rule_columns!(),
             " FROM rules WHERE account_id = ?1 AND security_group_id = ?2 ORDER BY seq"
-        ),
-        [account_id, security_group_id],
-        Raw::from_row,
-    )?;
-    raws.into_iter().map(Raw::decode).collect()
+        ))
+        .map_err(map_err)?;
+    let mut rows = statement
+        .query([account_id, security_group_id])
+        .map_err(map_err)?;
+    let mut rules = Vec::new();
+    while let Some(row) = rows.next().map_err(map_err)? {
+        rules.push(decode_row(row)?);
+    }
+    Ok(rules)
+}
+
+fn decode_row(row: &Row<'_>) -> Result<Rule, StoreError> {
+    let text = |i: usize| -> Result<&str, StoreError> {
+        row.get_ref(i)
+            .map_err(map_err)?
+            .as_str()
+            .map_err(|e| StoreError::Other(format!("unreadable rule in database: {e}")))
+    };
+    let create_time = decode_time(text(13)?)?;
+    let columns = RuleRowRef {
+        id: text(0)?,
+        security_group_id: text(1)?,
+        direction: text(2)?,
+        ip_protocol: text(3)?,
+        port_range: text(4)?,
+        source_port_range: text(5)?,
+        policy: text(6)?,
+        priority: row.get(7).map_err(map_err)?,
+        peer_kind: text(8)?,
+        peer_value: text(9)?,
+        peer_owner_account: text(10)?,
+        local_cidr: text(11)?,
+        description: text(12)?,
+        create_time,
+    };
+    Rule::from_row_ref(columns)
+        .map_err(|e| StoreError::Other(format!("unreadable rule in database: {e}")))
 }
 
 /// Every column but the id (and the creation order, so the rule keeps its place).

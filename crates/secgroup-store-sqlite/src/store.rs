@@ -12,6 +12,7 @@ use rusqlite::Connection;
 use secgroup_domain::{Store, StoreError, Tx, TxError};
 
 use crate::batch::backoff;
+use crate::checkpoint::{Checkpointer, WRITER_FALLBACK_PAGES};
 use crate::conn::{open_reader, open_writer, Location, BUSY_TIMEOUT};
 use crate::error::map_err;
 use crate::job::{panic_message, Mode, MAX_ATTEMPTS};
@@ -77,6 +78,16 @@ impl SqliteStore {
         let mut writer = open_writer(&location)?;
         migrate(&mut writer)?;
         let nonces = NonceCache::load(&writer, Utc::now())?;
+        let checkpointer = match &location {
+            Location::Memory => None,
+            Location::File(path) => {
+                // The checkpoint thread does this work; the writer's own is a fallback.
+                writer
+                    .pragma_update(None, "wal_autocheckpoint", WRITER_FALLBACK_PAGES)
+                    .map_err(map_err)?;
+                Some(Checkpointer::spawn(path)?)
+            }
+        };
         let readers = match location {
             Location::Memory => None,
             Location::File(path) => Some(Arc::new(ReaderPool {
@@ -86,7 +97,7 @@ impl SqliteStore {
         };
         Ok(SqliteStore {
             inner: Arc::new(Inner {
-                writer: Writer::spawn(writer)?,
+                writer: Writer::spawn(writer, checkpointer)?,
                 readers,
                 nonces,
             }),
@@ -138,12 +149,12 @@ impl Store for SqliteStore {
     }
 
     /// Answered from memory, without waiting for the disk: a newly claimed nonce is
-    /// written to the `nonces` table by the writer thread's next batch (a synced commit,
-    /// within about 10 ms plus that sync when nothing else is being written), but this
-    /// returns before that commit. Relaxation: a nonce claimed in the last milliseconds
+    /// recorded by the writer thread's next batch (one `nonce_batches` row per flush, a
+    /// synced commit, within about 10 ms plus that sync when nothing else is being
+    /// written), but this returns before that commit. Relaxation: a nonce claimed in the last milliseconds
     /// before a crash or power loss, whose row had not committed yet, may be accepted once
     /// more after the restart. Otherwise a claimed nonce stays refused until it expires,
-    /// across restarts too: the table's live nonces are loaded at `open`, and closing the
+    /// across restarts too: the live nonces recorded are loaded at `open`, and closing the
     /// store first writes every queued claim. See [`crate::nonces`].
     fn claim_nonce(
         &self,

@@ -11,6 +11,7 @@ use rusqlite::Connection;
 use secgroup_domain::{StoreError, Tx, TxError};
 
 use crate::batch::run_batch;
+use crate::checkpoint::Checkpointer;
 use crate::job::{job, Job, Mode};
 
 /// The most jobs committed together. Large enough that a burst of small writes shares a
@@ -34,12 +35,17 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`, a migrated writer connection.
-    pub(crate) fn spawn(conn: Connection) -> Result<Writer, StoreError> {
+    /// Starts the writer thread on `conn`, a migrated writer connection. With a
+    /// `checkpointer` (a file database), it is told of every commit, and dropped (stopped)
+    /// before the writer connection closes.
+    pub(crate) fn spawn(
+        conn: Connection,
+        checkpointer: Option<Checkpointer>,
+    ) -> Result<Writer, StoreError> {
         let (jobs, queue) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
-            .spawn(move || serve(&conn, &queue))
+            .spawn(move || serve(&conn, &queue, checkpointer))
             .map_err(|e| StoreError::Other(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer {
             jobs: Some(jobs),
@@ -101,7 +107,7 @@ impl Drop for Writer {
 /// The thread's loop: takes the first job (waiting for one), then whatever else is queued
 /// right now, and commits them together. Returns once every sender is gone and the queue
 /// is empty.
-fn serve(conn: &Connection, queue: &Receiver<Box<dyn Job>>) {
+fn serve(conn: &Connection, queue: &Receiver<Box<dyn Job>>, checkpointer: Option<Checkpointer>) {
     // Jobs whose closure reported a conflict; they go first in the next batch.
     let mut again: Vec<Box<dyn Job>> = Vec::new();
     let mut last_commit: Option<Instant> = None;
@@ -136,5 +142,8 @@ fn serve(conn: &Connection, queue: &Receiver<Box<dyn Job>>) {
         // their callers get an error; `run_batch` rolls back what it left open.
         again = catch_unwind(AssertUnwindSafe(|| run_batch(conn, batch))).unwrap_or_default();
         last_commit = Some(Instant::now());
+        if let Some(checkpointer) = &checkpointer {
+            checkpointer.committed();
+        }
     }
 }

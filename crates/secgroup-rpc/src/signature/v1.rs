@@ -4,7 +4,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
-use crate::encode::{canonical_query, percent_encode};
+use crate::encode::{canonical_query, push_percent_encoded};
 
 /// The StringToSign: `METHOD&%2F&enc(canonical query)`. Every parameter except `Signature`
 /// takes part, empty values included (the legacy SDK signs `SignatureType=`). The canonical
@@ -14,12 +14,12 @@ pub fn string_to_sign<'a>(
     params: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> String {
     let query = canonical_query(params.into_iter().filter(|(k, _)| *k != "Signature"));
-    format!(
-        "{}&{}&{}",
-        method,
-        percent_encode("/"),
-        percent_encode(&query)
-    )
+    // Encoded straight into the result: `%2F` is the encoded path `/`.
+    let mut out = String::with_capacity(method.len() + 5 + query.len() + query.len() / 2);
+    out.push_str(method);
+    out.push_str("&%2F&");
+    push_percent_encoded(&mut out, &query);
+    out
 }
 
 /// Base64(HMAC-SHA1(secret + "&", string_to_sign)).
