@@ -1,6 +1,8 @@
 //! `secgroup`: the ECS security-group API server and its operator commands.
 #![forbid(unsafe_code)]
 
+mod logging;
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -204,34 +206,33 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One line per request on stderr, written by a logging thread (`tracing-appender`), so a
-/// request never waits on the terminal, file or pipe behind stderr. Never lossy: when the
-/// queue is full, requests wait rather than drop lines. Lines still queued are written
-/// when the returned guard drops.
-fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        // The queue is allocated up front: 8,192 lines (about 256 KiB) rather than the
-        // default 128,000 (4 MiB of idle RSS); the logging thread drains it far faster
-        // than requests fill it.
-        .buffered_lines_limit(8192)
-        .thread_name("secgroup-log")
-        // The logging thread takes every queued line, then flushes: buffered, the lines it
-        // took together go out in one `write`, and none is held back.
-        .finish(std::io::BufWriter::with_capacity(
-            64 * 1024,
-            std::io::stderr(),
-        ));
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SECGROUP_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(writer)
-        // Colour codes only for a person at a terminal, never in a log file or pipe.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    guard
+/// One line per request on stderr, written in batches ([`logging`]), so a request never
+/// waits on the terminal, file or pipe behind stderr, nor wakes a thread. Lines still
+/// pending are written when the returned guard drops.
+fn init_logging() -> Option<logging::LogGuard> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SECGROUP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour codes only for a person at a terminal, never in a log file or pipe.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    match logging::batched(Box::new(std::io::stderr())) {
+        Ok((writer, guard)) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(writer)
+                .with_ansi(ansi)
+                .init();
+            Some(guard)
+        }
+        // No thread for the flusher: write each line directly.
+        Err(_) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .with_ansi(ansi)
+                .init();
+            None
+        }
+    }
 }
 
 /// Makes the configured key exist, or generates one when the database holds none.
