@@ -34,6 +34,8 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// Write transactions one node runs at once (see [`PostgresStore::writers`]).
+const CONCURRENT_WRITES: usize = 4;
 /// Connections per node.
 const POOL_SIZE: u32 = 16;
 /// How long a request waits for a connection (or to make one) before it is unavailable.
@@ -48,6 +50,10 @@ const MAX_UNAVAILABLE_ATTEMPTS: u32 = 3;
 pub struct PostgresStore {
     /// `None` only while being dropped.
     pool: Option<Pool>,
+    /// Write transactions of this node in flight at once. Writers beyond it queue here
+    /// rather than in the database, where concurrent writers of one row all but one fail
+    /// to serialize and retry, again and again under load.
+    writers: tokio::sync::Semaphore,
 }
 
 #[derive(Clone, Copy)]
@@ -93,7 +99,10 @@ impl PostgresStore {
         let pool = std::thread::spawn(connect)
             .join()
             .map_err(|_| StoreError::Other("connecting panicked".to_owned()))??;
-        Ok(PostgresStore { pool: Some(pool) })
+        Ok(PostgresStore {
+            pool: Some(pool),
+            writers: tokio::sync::Semaphore::new(CONCURRENT_WRITES),
+        })
     }
 
     fn pool(&self) -> Result<Pool, StoreError> {
@@ -109,6 +118,15 @@ impl PostgresStore {
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool()?;
+        let _permit = match mode {
+            Mode::Write => Some(
+                self.writers
+                    .acquire()
+                    .await
+                    .map_err(|_| E::from(StoreError::Other("store closed".to_owned())))?,
+            ),
+            Mode::Read => None,
+        };
         let (mut conflicts, mut losses) = (0_u32, 0_u32);
         loop {
             let p = pool.clone();
