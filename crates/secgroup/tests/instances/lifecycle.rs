@@ -128,14 +128,26 @@ async fn start_stop_reboot_delete_follow_the_state_table() {
     .await;
 }
 
+/// How long each transient state lasts in [`transient_states_settle_after_their_delay`].
+const TRANSITION: Duration = Duration::from_secs(2);
+
+/// Sleeps until `phases` transitions after `anchor` plus half of one: the middle of a
+/// state's window. `anchor` is taken just before the call that starts the transitions, so
+/// the server's clock started at most one call's latency later; the check has half a
+/// transition of slack either way, even on a busy machine.
+async fn mid_window(anchor: tokio::time::Instant, phases: u32) {
+    tokio::time::sleep_until(anchor + TRANSITION * phases + TRANSITION / 2).await;
+}
+
 #[tokio::test]
 async fn transient_states_settle_after_their_delay() {
     let mut settings = Settings::default();
-    settings.ecs.instance_timings = InstanceTimings::uniform(Duration::from_millis(1000));
+    settings.ecs.instance_timings = InstanceTimings::uniform(TRANSITION);
     let server = TestServer::start_with(settings).await;
     let c = server.new_account().await;
     let n = net(&c, "10.1.0.0/24").await;
     let sg2 = create_group(&c, &[("VpcId", &n.vpc)]).await;
+    let launched = tokio::time::Instant::now();
     let id = run(&c, &n.vsw, &n.sg, &[]).await.remove(0);
     assert_eq!(describe_one(&c, &id).await["Status"], "Pending");
     assert_eq!(listed(&c, &[("Status", "Pending")]).await.len(), 1);
@@ -168,7 +180,7 @@ async fn transient_states_settle_after_their_delay() {
         (403, "IncorrectInstanceStatus".into()),
         "not while Pending"
     );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    mid_window(launched, 1).await;
     assert_eq!(describe_one(&c, &id).await["Status"], "Starting");
     ok(
         &c,
@@ -176,9 +188,10 @@ async fn transient_states_settle_after_their_delay() {
         &[("InstanceId", &id), ("SecurityGroupIds.1", &sg2)],
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    mid_window(launched, 2).await;
     assert_eq!(describe_one(&c, &id).await["Status"], "Running");
 
+    let stopped = tokio::time::Instant::now();
     ok(&c, "StopInstance", &i).await;
     assert_eq!(describe_one(&c, &id).await["Status"], "Stopping");
     assert_eq!(
@@ -190,14 +203,16 @@ async fn transient_states_settle_after_their_delay() {
         outcome(&c, "DeleteInstance", &i).await,
         (403, "IncorrectInstanceStatus".into())
     );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    mid_window(stopped, 1).await;
     assert_eq!(describe_one(&c, &id).await["Status"], "Stopped");
+    let started = tokio::time::Instant::now();
     ok(&c, "StartInstance", &i).await;
     assert_eq!(describe_one(&c, &id).await["Status"], "Starting");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    mid_window(started, 1).await;
+    let rebooted = tokio::time::Instant::now();
     ok(&c, "RebootInstance", &i).await;
     assert_eq!(describe_one(&c, &id).await["Status"], "Stopping");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    mid_window(rebooted, 1).await;
     assert_eq!(
         describe_one(&c, &id).await["Status"],
         "Starting",
