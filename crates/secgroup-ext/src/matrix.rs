@@ -106,7 +106,7 @@ pub fn matrix(
         .collect();
     let instances = instance_facts(&scoped);
     let ids: Vec<&str> = instances.iter().map(|i| i.id.as_str()).collect();
-    let snapshot = Snapshot::build(state);
+    let snapshot = Snapshot::build(&state);
     let decided = snapshot.matrix_with_source_port(
         &ids,
         &ids,

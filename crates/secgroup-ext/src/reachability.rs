@@ -170,7 +170,7 @@ pub fn check(
     if source.instance().is_none() && destination.instance().is_none() {
         return Err(ReachabilityError::NoInstance);
     }
-    let snapshot = Snapshot::build(state);
+    let snapshot = Snapshot::build(&state);
     let verdict = snapshot.evaluate(&Flow {
         source: source.engine_endpoint(),
         destination: destination.engine_endpoint(),

@@ -63,7 +63,7 @@ pub fn analyze(
     let (reachable, doc) = match ends {
         Err(why) => (false, unanalysable(why, ids)),
         Ok((source, target)) => {
-            let snapshot = Snapshot::build(state.clone());
+            let snapshot = Snapshot::build(state);
             let flow = Flow {
                 source: endpoint(&source),
                 destination: endpoint(&target),

@@ -142,7 +142,7 @@ fn single_pair() -> (Snapshot, Flow) {
         instance("i-a".into(), "10.0.0.5".into(), names("a")),
         instance("i-b".into(), "10.0.1.5".into(), names("b")),
     ];
-    let snapshot = Snapshot::build(SnapshotInput {
+    let snapshot = Snapshot::build(&SnapshotInput {
         groups,
         rules,
         instances,
@@ -172,7 +172,7 @@ fn subnet(g: usize) -> String {
 fn fleet(instances: usize, pinpoint: bool) -> (Snapshot, Vec<String>) {
     let input = fleet_input(instances, pinpoint);
     let ids = input.instances.iter().map(|n| n.id.clone()).collect();
-    (Snapshot::build(input), ids)
+    (Snapshot::build(&input), ids)
 }
 
 /// With `pinpoint`, CIDR rules name single NICs (/32) instead of tier subnets, so that
@@ -342,7 +342,7 @@ fn bench_snapshot_build(c: &mut Criterion) {
     group.sample_size(10);
     let input = fleet_input(10_000, false);
     group.bench_function("10000 instances, 20000 rules", |b| {
-        b.iter(|| Snapshot::build(black_box(input.clone())))
+        b.iter(|| Snapshot::build(black_box(&input)))
     });
     group.finish();
 }

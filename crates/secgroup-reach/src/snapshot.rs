@@ -151,7 +151,7 @@ impl Interner {
 }
 
 impl Snapshot {
-    pub fn build(input: SnapshotInput) -> Snapshot {
+    pub fn build(input: &SnapshotInput) -> Snapshot {
         let mut group_ids = Interner::default();
         let mut kinds: HashMap<u32, (SecurityGroupType, InnerAccessPolicy)> = HashMap::new();
         for g in &input.groups {

@@ -49,7 +49,7 @@ proptest! {
 
     #[test]
     fn engine_agrees_with_the_literal_semantics((t, flows) in topology_and_flows()) {
-        let snapshot = Snapshot::build(t.input.clone());
+        let snapshot = Snapshot::build(&t.input);
         for f in &flows {
             let (allowed, reason) = ask_oracle(&t, f);
             let verdict = snapshot.evaluate(f).expect("generated flows have a known NIC");

@@ -16,7 +16,7 @@ proptest! {
         port in 0..ports().len(),
         split in 0usize..8,
     ) {
-        let snapshot = Snapshot::build(t.input.clone());
+        let snapshot = Snapshot::build(&t.input);
         let (protocol, port) = (protocols()[protocol], ports()[port]);
         // Sources and destinations overlap but differ, to exercise both index spaces.
         let sources: Vec<&str> = t.instance_ids.iter().map(String::as_str).collect();
@@ -48,7 +48,7 @@ proptest! {
         port in 0..ports().len(),
         source_port in 0..source_ports().len(),
     ) {
-        let snapshot = Snapshot::build(t.input.clone());
+        let snapshot = Snapshot::build(&t.input);
         let (protocol, port, source_port) =
             (protocols()[protocol], ports()[port], source_ports()[source_port]);
         let ids: Vec<&str> = t.instance_ids.iter().map(String::as_str).collect();
@@ -73,7 +73,7 @@ proptest! {
 
 #[test]
 fn an_unknown_instance_is_an_error() {
-    let snapshot = Snapshot::build(secgroup_reach::SnapshotInput::default());
+    let snapshot = Snapshot::build(&secgroup_reach::SnapshotInput::default());
     assert!(snapshot
         .matrix(
             &["i-missing"],

@@ -8,7 +8,7 @@ use secgroup_reach::{Endpoint, Flow, ReachError, Snapshot, SnapshotInput, StepKi
 use support::{cidr, group, group_peer, instance, prefix_list, rule};
 
 fn web_server(rules: Vec<secgroup_domain::rules::Rule>) -> Snapshot {
-    Snapshot::build(SnapshotInput {
+    Snapshot::build(&SnapshotInput {
         groups: vec![group(
             "sg-web",
             "vpc-1",

@@ -24,7 +24,7 @@ fn tcp(from: &str, to: &str, port: u16) -> Flow {
 }
 
 fn decide(input: SnapshotInput, flow: Flow) -> Verdict {
-    Snapshot::build(input)
+    Snapshot::build(&input)
         .evaluate(&flow)
         .expect("both ends are known NICs")
 }
@@ -276,7 +276,7 @@ fn a_denied_flow_names_both_directions_and_an_outside_flow_carries_the_scope_not
         ],
         ..SnapshotInput::default()
     };
-    let snapshot = Snapshot::build(input);
+    let snapshot = Snapshot::build(&input);
     let v = snapshot
         .evaluate(&tcp("i-a", "i-b", 22))
         .expect("known NICs");
