@@ -40,10 +40,6 @@ pub fn region(
     Ok(id.to_string())
 }
 
-pub fn required<'a>(p: &mut ParamCursor<'a>, name: &str) -> Result<&'a str, RpcError> {
-    p.non_empty(name).ok_or_else(|| missing(name))
-}
-
 /// `true`/`false` in any case (the Python Tea SDK sends `True`).
 pub fn bool(p: &mut ParamCursor<'_>, name: &str) -> Result<Option<bool>, RpcError> {
     match p.non_empty(name) {

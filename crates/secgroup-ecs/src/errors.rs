@@ -301,11 +301,7 @@ pub fn from_store(err: StoreError) -> RpcError {
 
 /// `Missing<Name>` (the gateway form, ecs-api.md §9 #6) for a required parameter.
 pub fn missing(name: &str) -> RpcError {
-    RpcError::new(
-        400,
-        format!("Missing{name}"),
-        format!("{name} is mandatory for this action."),
-    )
+    RpcError::missing(name)
 }
 
 /// A value that is not of the parameter's type or range, with no more specific code.

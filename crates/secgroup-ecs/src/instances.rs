@@ -24,7 +24,7 @@ use crate::errors::{from_domain, invalid};
 /// a legacy SDK's `RegionId` is accepted and ignored).
 fn instance_id(p: &mut ParamCursor<'_>) -> Result<String, RpcError> {
     p.optional("RegionId");
-    Ok(decode::required(p, "InstanceId")?.to_string())
+    Ok(p.required("InstanceId")?.to_string())
 }
 
 /// An optional non-negative integer parameter.

@@ -62,7 +62,7 @@ pub async fn create<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let address_family = AddressFamily::parse(decode::required(&mut p, "AddressFamily")?)
+    let address_family = AddressFamily::parse(p.required("AddressFamily")?)
         .ok_or_else(|| from_domain(DomainError::AddressFamilyInvalid))?;
     let max_entries = decode::int_in(&mut p, "MaxEntries", 1..=i64::from(MAX_ENTRIES), || {
         from_domain(DomainError::MaxEntriesInvalid)
@@ -70,7 +70,7 @@ pub async fn create<S: Store>(
     .ok_or_else(|| missing("MaxEntries"))? as u32;
     let new = NewPrefixList {
         region_id,
-        name: decode::required(&mut p, "PrefixListName")?.to_string(),
+        name: p.required("PrefixListName")?.to_string(),
         description: p.optional("Description").unwrap_or("").to_string(),
         address_family,
         max_entries,
@@ -161,7 +161,7 @@ pub async fn describe_attributes<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let id = decode::required(&mut p, "PrefixListId")?.to_string();
+    let id = p.required("PrefixListId")?.to_string();
     ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let l = ecs
@@ -191,7 +191,7 @@ pub async fn modify<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let id = decode::required(&mut p, "PrefixListId")?.to_string();
+    let id = p.required("PrefixListId")?.to_string();
     let change = PrefixListChange {
         name: p.non_empty("PrefixListName").map(str::to_string),
         description: p.optional("Description").map(str::to_string),
@@ -215,7 +215,7 @@ pub async fn delete<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let id = decode::required(&mut p, "PrefixListId")?.to_string();
+    let id = p.required("PrefixListId")?.to_string();
     ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     ecs.write(move |tx| ops::delete(tx, &account, &region_id, &id))
@@ -230,7 +230,7 @@ pub async fn describe_associations<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let id = decode::required(&mut p, "PrefixListId")?.to_string();
+    let id = p.required("PrefixListId")?.to_string();
     let (offset, max) = paging(&mut p)?;
     ctx.note_unread(&p);
     let account = ctx.account_id.clone();

@@ -103,7 +103,7 @@ fn direction_of(action: &str) -> Direction {
 
 /// The group named by the request: required, well-formed.
 fn group_id(p: &mut ParamCursor<'_>) -> Result<String, RpcError> {
-    let id = decode::required(p, "SecurityGroupId")?;
+    let id = p.required("SecurityGroupId")?;
     secgroup_domain::validate::security_group_id(id).map_err(|_| {
         RpcError::new(
             400,

@@ -72,7 +72,7 @@ pub async fn delete<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let id = decode::required(&mut p, "SecurityGroupId")?.to_string();
+    let id = p.required("SecurityGroupId")?.to_string();
     ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     ecs.write(move |tx| ops::delete(tx, &account, &region_id, &id))
@@ -87,7 +87,7 @@ pub async fn modify_attribute<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let id = decode::required(&mut p, "SecurityGroupId")?.to_string();
+    let id = p.required("SecurityGroupId")?.to_string();
     let name = p.optional("SecurityGroupName").map(str::to_string);
     let description = p.optional("Description").map(str::to_string);
     ctx.note_unread(&p);
@@ -113,8 +113,8 @@ pub async fn modify_policy<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let id = decode::required(&mut p, "SecurityGroupId")?.to_string();
-    let policy = decode::required(&mut p, "InnerAccessPolicy")?;
+    let id = p.required("SecurityGroupId")?.to_string();
+    let policy = p.required("InnerAccessPolicy")?;
     validate::security_group_id(&id).map_err(from_domain)?;
     let policy = InnerAccessPolicy::parse(policy)
         .ok_or_else(|| from_domain(DomainError::PolicyMalformed))?;
@@ -138,7 +138,7 @@ pub async fn describe_attribute<S: Store>(
     let invalid_parameter = || RpcError::new(400, "InvalidParamter", "Invalid Parameter.");
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let id = decode::required(&mut p, "SecurityGroupId")?.to_string();
+    let id = p.required("SecurityGroupId")?.to_string();
     validate::security_group_id(&id).map_err(|_| {
         RpcError::new(
             400,

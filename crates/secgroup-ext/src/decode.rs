@@ -10,7 +10,7 @@ use secgroup_domain::{validate, DomainError};
 use secgroup_ecs::errors::from_domain;
 use secgroup_rpc::{ParamCursor, RpcError};
 
-use crate::errors::{conflict, invalid, missing, missing_one_of};
+use crate::errors::{conflict, invalid, missing_one_of};
 use crate::matrix::{MatrixQuery, MatrixScope};
 use crate::reachability::{EndpointQuery, FlowQuery};
 
@@ -19,7 +19,7 @@ pub const MAX_SECURITY_GROUP_IDS: usize = 100;
 
 /// A required `RegionId` that this server offers.
 pub fn region(p: &mut ParamCursor<'_>, regions: &RegionCatalog) -> Result<String, RpcError> {
-    let id = p.non_empty("RegionId").ok_or_else(|| missing("RegionId"))?;
+    let id = p.required("RegionId")?;
     if !regions.contains(id) {
         return Err(from_domain(DomainError::RegionNotFound(id.to_string())));
     }
@@ -72,7 +72,7 @@ fn endpoint(p: &mut ParamCursor<'_>, side: &str) -> Result<EndpointQuery, RpcErr
 /// `Protocol`, then `Port` (required for TCP and UDP, refused for the others, which have no
 /// ports) and the optional `SourcePort` (TCP and UDP only).
 fn traffic(p: &mut ParamCursor<'_>) -> Result<(IpProtocol, Option<u16>, Option<u16>), RpcError> {
-    let text = p.non_empty("Protocol").ok_or_else(|| missing("Protocol"))?;
+    let text = p.required("Protocol")?;
     let protocol = IpProtocol::parse(text)
         .filter(|p| *p != IpProtocol::Icmpv6)
         .ok_or_else(|| {

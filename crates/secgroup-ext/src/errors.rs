@@ -6,8 +6,6 @@ use secgroup_rpc::RpcError;
 
 use crate::reachability::ReachabilityError;
 
-pub use secgroup_ecs::errors::missing;
-
 /// A question the engine could not answer, as the client sees it.
 pub fn from_reachability(err: ReachabilityError) -> RpcError {
     match err {

@@ -85,7 +85,7 @@ pub async fn create<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region = decode::region(&mut p, &nis.config.regions)?;
-    let path_id = decode::required(&mut p, "NetworkPathId")?.to_string();
+    let path_id = p.required("NetworkPathId")?.to_string();
     let tags = decode::tags(&mut p)?;
     ctx.note_unread(&p);
     let account = ctx.account_id.clone();
@@ -147,7 +147,7 @@ pub async fn get<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region = decode::region(&mut p, &nis.config.regions)?;
-    let id = decode::required(&mut p, "NetworkReachableAnalysisId")?.to_string();
+    let id = p.required("NetworkReachableAnalysisId")?.to_string();
     ctx.note_unread(&p);
     let account = ctx.account_id.clone();
     let a = nis

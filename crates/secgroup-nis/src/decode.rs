@@ -5,13 +5,7 @@ use secgroup_domain::regions::RegionCatalog;
 use secgroup_domain::Tag;
 use secgroup_rpc::{ParamCursor, RpcError};
 
-use crate::errors::{
-    id_list_invalid, missing, region_not_found, tag_key_missing, tag_value_missing,
-};
-
-pub fn required<'a>(p: &mut ParamCursor<'a>, name: &str) -> Result<&'a str, RpcError> {
-    p.non_empty(name).ok_or_else(|| missing(name))
-}
+use crate::errors::{id_list_invalid, region_not_found, tag_key_missing, tag_value_missing};
 
 /// `RegionId` is optional on every NIS action; when given, one this server offers.
 pub fn region(
@@ -29,21 +23,21 @@ pub fn region(
 /// schema but required in practice (more-apis.md §6.2): without them there is no flow.
 pub fn path(p: &mut ParamCursor<'_>) -> Result<PathDraft, RpcError> {
     let source = EndpointDraft {
-        id: required(p, "SourceId")?.to_string(),
-        kind: required(p, "SourceType")?.to_string(),
+        id: p.required("SourceId")?.to_string(),
+        kind: p.required("SourceType")?.to_string(),
         ip_address: p.non_empty("SourceIpAddress").map(str::to_string),
         port: p.non_empty("SourcePort").map(str::to_string),
     };
     let target = EndpointDraft {
-        id: required(p, "TargetId")?.to_string(),
-        kind: required(p, "TargetType")?.to_string(),
+        id: p.required("TargetId")?.to_string(),
+        kind: p.required("TargetType")?.to_string(),
         ip_address: p.non_empty("TargetIpAddress").map(str::to_string),
         port: p.non_empty("TargetPort").map(str::to_string),
     };
     Ok(PathDraft {
         source,
         target,
-        protocol: required(p, "Protocol")?.to_string(),
+        protocol: p.required("Protocol")?.to_string(),
     })
 }
 

@@ -5,8 +5,6 @@
 use secgroup_domain::DomainError;
 use secgroup_rpc::RpcError;
 
-pub use secgroup_ecs::errors::missing;
-
 /// A domain failure as NIS reports it.
 pub fn from_domain(err: DomainError) -> RpcError {
     match err {

@@ -15,7 +15,7 @@ pub async fn create<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region = decode::region(&mut p, &nis.config.regions)?;
-    let name = decode::required(&mut p, "NetworkPathName")?.to_string();
+    let name = p.required("NetworkPathName")?.to_string();
     let path = decode::path(&mut p)?;
     let new = NewNetworkPath {
         region_id: region.unwrap_or_default(),

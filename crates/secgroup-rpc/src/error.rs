@@ -51,6 +51,15 @@ impl RpcError {
             "Specified parameter Version is not valid.",
         )
     }
+    /// A required parameter absent or empty, refused as the API gateway refuses it:
+    /// `Missing<Name>` (400, ecs-api.md §9 #6).
+    pub fn missing(name: &str) -> Self {
+        Self::new(
+            400,
+            format!("Missing{name}"),
+            format!("{name} is mandatory for this action."),
+        )
+    }
     pub fn action_not_found() -> Self {
         Self::new(
             404,

@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::RpcError;
+
 /// Parameters of one request. Keys are case-sensitive; when a key appears more than once
 /// (query and body, or repeated), the first occurrence wins.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -135,6 +137,12 @@ impl<'a> ParamCursor<'a> {
     /// The value of `name`, treating an empty string as absent.
     pub fn non_empty(&mut self, name: &str) -> Option<&'a str> {
         self.optional(name).filter(|v| !v.is_empty())
+    }
+
+    /// The value of `name`, which must be present and non-empty
+    /// ([`RpcError::missing`] otherwise).
+    pub fn required(&mut self, name: &str) -> Result<&'a str, RpcError> {
+        self.non_empty(name).ok_or_else(|| RpcError::missing(name))
     }
 
     /// `Prefix.N` string lists, sorted by N (gaps ignored).

@@ -6,11 +6,7 @@ use secgroup_domain::regions::RegionCatalog;
 use secgroup_domain::{validate, DomainError, Tag};
 use secgroup_rpc::{CallContext, ParamCursor, Params, RpcError};
 
-use crate::errors::{invalid, missing, region_not_found};
-
-pub fn required<'a>(p: &mut ParamCursor<'a>, name: &str) -> Result<&'a str, RpcError> {
-    p.non_empty(name).ok_or_else(|| missing(name))
-}
+use crate::errors::{invalid, region_not_found};
 
 fn known(id: &str, regions: &RegionCatalog) -> Result<String, RpcError> {
     if regions.contains(id) {
@@ -22,7 +18,7 @@ fn known(id: &str, regions: &RegionCatalog) -> Result<String, RpcError> {
 
 /// A required `RegionId` that this server offers.
 pub fn region(p: &mut ParamCursor<'_>, regions: &RegionCatalog) -> Result<String, RpcError> {
-    known(required(p, "RegionId")?, regions)
+    known(p.required("RegionId")?, regions)
 }
 
 /// An optional `RegionId`; when given, one this server offers.

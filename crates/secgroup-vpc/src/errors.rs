@@ -9,7 +9,7 @@
 use secgroup_domain::DomainError;
 use secgroup_rpc::RpcError;
 
-pub use secgroup_ecs::errors::{invalid, missing};
+pub use secgroup_ecs::errors::invalid;
 
 /// A domain failure of `action` as VPC reports it.
 pub fn from_domain(action: &str, err: DomainError) -> RpcError {

@@ -123,7 +123,7 @@ pub async fn describe_attribute<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::region(&mut p, &vpc.config.regions)?;
-    let id = decode::required(&mut p, "VpcId")?.to_string();
+    let id = p.required("VpcId")?.to_string();
     // Every VPC here is a non-default one; the flag narrows nothing.
     decode::bool(&mut p, "IsDefault")?;
     let dry_run = decode::dry_run(&mut p)?;
@@ -148,7 +148,7 @@ pub async fn modify_attribute<S: Store>(
     let mut p = params.cursor();
     let region_id = decode::optional_region(&mut p, &vpc.config.regions)?;
     let change = ModifyVpc {
-        id: decode::required(&mut p, "VpcId")?.to_string(),
+        id: p.required("VpcId")?.to_string(),
         region_id,
         name: p.optional("VpcName").map(str::to_string),
         description: p.optional("Description").map(str::to_string),
@@ -172,7 +172,7 @@ pub async fn delete<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::optional_region(&mut p, &vpc.config.regions)?;
-    let id = decode::required(&mut p, "VpcId")?.to_string();
+    let id = p.required("VpcId")?.to_string();
     // Only gateways and their routes would be force-deleted, and there are none here.
     decode::bool(&mut p, "ForceDelete")?;
     let dry_run = decode::dry_run(&mut p)?;

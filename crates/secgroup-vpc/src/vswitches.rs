@@ -27,8 +27,8 @@ pub async fn create<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::optional_region(&mut p, &vpc.config.regions)?;
-    let vpc_id = decode::required(&mut p, "VpcId")?.to_string();
-    let zone_id = decode::required(&mut p, "ZoneId")?.to_string();
+    let vpc_id = p.required("VpcId")?.to_string();
+    let zone_id = p.required("ZoneId")?.to_string();
     let block = match (p.non_empty("CidrBlock"), p.non_empty("CidrMask")) {
         (Some(cidr), _) => BlockRequest::Cidr(cidr.to_string()),
         (None, Some(mask)) => {
@@ -117,7 +117,7 @@ pub async fn describe_attributes<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::optional_region(&mut p, &vpc.config.regions)?;
-    let id = decode::required(&mut p, "VSwitchId")?.to_string();
+    let id = p.required("VSwitchId")?.to_string();
     let dry_run = decode::dry_run(&mut p)?;
     ctx.note_unread(&p);
     let account = ctx.account_id.clone();
@@ -139,7 +139,7 @@ pub async fn modify_attribute<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::optional_region(&mut p, &vpc.config.regions)?;
-    let id = decode::required(&mut p, "VSwitchId")?.to_string();
+    let id = p.required("VSwitchId")?.to_string();
     let name = p.optional("VSwitchName").map(str::to_string);
     let description = p.optional("Description").map(str::to_string);
     for name in IPV6_UNUSED {
@@ -168,7 +168,7 @@ pub async fn delete<S: Store>(
 ) -> Result<Node, RpcError> {
     let mut p = params.cursor();
     let region_id = decode::optional_region(&mut p, &vpc.config.regions)?;
-    let id = decode::required(&mut p, "VSwitchId")?.to_string();
+    let id = p.required("VSwitchId")?.to_string();
     let dry_run = decode::dry_run(&mut p)?;
     ctx.note_unread(&p);
     let account = ctx.account_id.clone();

@@ -157,11 +157,11 @@ fn decode_launch(
 ) -> Result<NewInstances, RpcError> {
     let region_id = decode::region(p, &ctx.action, ecs_regions)?;
     let image_id = if run {
-        decode::required(p, "ImageId")?
+        p.required("ImageId")?
     } else {
         p.non_empty("ImageId").unwrap_or("")
     };
-    let instance_type = decode::required(p, "InstanceType")?;
+    let instance_type = p.required("InstanceType")?;
     let net = network(p, run)?;
     let vswitch_id = net
         .vswitch_id

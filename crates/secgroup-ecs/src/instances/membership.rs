@@ -6,7 +6,6 @@ use secgroup_domain::ops::instances::membership::{self as ops, Change, Member};
 use secgroup_domain::{DomainError, Store};
 use secgroup_rpc::{CallContext, Node, Params, RpcError};
 
-use crate::decode;
 use crate::errors::{from_domain, missing};
 use crate::Ecs;
 
@@ -22,7 +21,7 @@ fn decode_change(
             return Err(from_domain(DomainError::RegionNotFound(region.clone())));
         }
     }
-    let group_id = decode::required(&mut p, "SecurityGroupId")?.to_string();
+    let group_id = p.required("SecurityGroupId")?.to_string();
     let member = match (p.non_empty("InstanceId"), p.non_empty("NetworkInterfaceId")) {
         (Some(_), Some(_)) => {
             return Err(RpcError::new(
