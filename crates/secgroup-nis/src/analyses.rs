@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use secgroup_domain::nis::{AnalysisStatus, PathSpec, ReachabilityAnalysis};
+use secgroup_domain::nis::{AnalysisStatus, ReachabilityAnalysis};
 use secgroup_domain::ops::network_state;
 use secgroup_domain::ops::nis::{self as ops, AnalysisInput};
 use secgroup_domain::{ids, Store, Tag};
@@ -160,18 +160,13 @@ pub async fn get<S: Store>(
         .str("NetworkReachableAnalysisStatus", a.status.as_str())
         .bool("Reachable", a.reachable)
         .str("NetworkReachableAnalysisResult", a.result)
-        .str("NetworkPathParameter", path_parameter(&a.spec))
+        .str("NetworkPathParameter", a.spec.to_json())
         .str(
             "CreateTime",
             a.creation_time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         )
         .int("AliUid", ali_uid)
         .build())
-}
-
-/// The `NetworkPathParameter` string: the parameters with the real service's key names.
-fn path_parameter(spec: &PathSpec) -> String {
-    spec.to_json()
 }
 
 pub async fn delete<S: Store>(
