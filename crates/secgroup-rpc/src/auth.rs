@@ -83,24 +83,46 @@ pub enum Scheme {
     V3,
 }
 
+impl Scheme {
+    /// V3 when the `Authorization` header names its algorithm, else V1.
+    pub fn of(headers: &HeaderMap) -> Scheme {
+        let v3 = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.trim_start().starts_with(v3::ALGORITHM));
+        if v3 {
+            Scheme::V3
+        } else {
+            Scheme::V1
+        }
+    }
+}
+
+/// Headers every V3 request must sign, as the official SDKs do: without the date and the
+/// nonce among them, one signature could be replayed forever with fresh unsigned ones.
+pub const V3_REQUIRED_SIGNED_HEADERS: [&str; 6] = [
+    "host",
+    "x-acs-action",
+    "x-acs-version",
+    "x-acs-date",
+    "x-acs-signature-nonce",
+    "x-acs-content-sha256",
+];
+
 /// The request as the authenticator sees it.
 pub struct SignedRequest<'a> {
     pub method: &'a str,
     pub params: &'a Params,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
+    /// Whether the body's form parameters are among `params` (so that its `Content-Type`
+    /// decides what runs, and V3 must sign it).
+    pub body_is_form: bool,
 }
 
 impl SignedRequest<'_> {
     pub fn scheme(&self) -> Scheme {
-        if self
-            .authorization()
-            .is_some_and(|a| a.trim_start().starts_with(v3::ALGORITHM))
-        {
-            Scheme::V3
-        } else {
-            Scheme::V1
-        }
+        Scheme::of(self.headers)
     }
 
     fn authorization(&self) -> Option<&str> {
@@ -219,6 +241,9 @@ fn v3_claim(req: &SignedRequest<'_>) -> Result<SignatureClaim, RpcError> {
         .authorization()
         .and_then(v3::parse_authorization)
         .ok_or_else(RpcError::incomplete_signature)?;
+    if !signs_what_counts(req, &auth.signed_headers) {
+        return Err(RpcError::incomplete_signature());
+    }
     let date = req
         .header("x-acs-date")
         .ok_or_else(|| RpcError::missing_parameter("x-acs-date"))?;
@@ -243,6 +268,24 @@ fn v3_claim(req: &SignedRequest<'_>) -> Result<SignatureClaim, RpcError> {
         signature: auth.signature,
         string_to_sign: v3::string_to_sign(&canonical),
     })
+}
+
+/// Whether a V3 `SignedHeaders` list covers everything that decides what the request does:
+/// the required headers (each present), every `x-acs-*` header the request carries, and
+/// `content-type` when the body's form parameters are used.
+fn signs_what_counts(req: &SignedRequest<'_>, signed: &[String]) -> bool {
+    let is_signed = |name: &str| signed.iter().any(|s| s == name);
+    let required = V3_REQUIRED_SIGNED_HEADERS
+        .iter()
+        .all(|name| is_signed(name) && req.headers.contains_key(*name));
+    // `HeaderMap` names are lower-case already.
+    let every_acs = req
+        .headers
+        .keys()
+        .filter(|name| name.as_str().starts_with("x-acs-"))
+        .all(|name| is_signed(name.as_str()));
+    let content_type = !req.body_is_form || is_signed("content-type");
+    required && every_acs && content_type
 }
 
 /// `yyyy-MM-ddTHH:mm:ssZ`, leniently also RFC 3339 with fractions or offsets.
@@ -315,6 +358,7 @@ mod tests {
             params,
             headers: &headers,
             body: b"",
+            body_is_form: false,
         };
         authenticate(
             store,

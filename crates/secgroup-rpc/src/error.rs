@@ -60,6 +60,25 @@ impl RpcError {
             format!("{name} is mandatory for this action."),
         )
     }
+    /// An `x-acs-action` / `x-acs-version` header that names another call than the signed
+    /// parameter (V1 signs parameters, not headers). The gateway's documented wording for
+    /// an unusable action or version.
+    pub fn action_or_version_conflict() -> Self {
+        Self::new(
+            400,
+            "InvalidParameter",
+            "The specified parameter \"Action or Version\" is not valid.",
+        )
+    }
+    /// A parameter that arrived twice (repeated, or in both the query and the body): which
+    /// value a signature covers and which one runs must never be a question.
+    pub fn duplicate_parameter(name: &str) -> Self {
+        Self::new(
+            400,
+            "InvalidParameter",
+            format!("The specified parameter \"{name}\" is duplicated."),
+        )
+    }
     pub fn action_not_found() -> Self {
         Self::new(
             404,

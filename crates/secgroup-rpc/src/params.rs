@@ -5,13 +5,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::RpcError;
 
-/// Parameters of one request. Keys are case-sensitive; when a key appears more than once
-/// (query and body, or repeated), the first occurrence wins.
+/// Parameters of one request. Keys are case-sensitive. A key that appears more than once
+/// (query and body, or repeated) keeps its first value here and is reported by
+/// [`Params::duplicate`]: the server refuses such a request, so that what a signature covers
+/// and what runs can never differ.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Params {
     map: BTreeMap<String, String>,
     /// Only the parameters that came in the URL query (V3 signs these, not the body).
     query: Vec<(String, String)>,
+    /// The first key that arrived twice.
+    duplicate: Option<String>,
 }
 
 impl Params {
@@ -20,20 +24,33 @@ impl Params {
         let mut params = Params::default();
         for (k, v) in form_urlencoded::parse(query.as_bytes()) {
             params.query.push((k.to_string(), v.to_string()));
-            params
-                .map
-                .entry(k.into_owned())
-                .or_insert_with(|| v.into_owned());
+            params.insert(k.into_owned(), v.into_owned());
         }
         if let Some(body) = form_body {
             for (k, v) in form_urlencoded::parse(body) {
-                params
-                    .map
-                    .entry(k.into_owned())
-                    .or_insert_with(|| v.into_owned());
+                params.insert(k.into_owned(), v.into_owned());
             }
         }
         params
+    }
+
+    /// Keeps the first value of a key and remembers the first key seen twice.
+    fn insert(&mut self, key: String, value: String) {
+        match self.map.entry(key) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(value);
+            }
+            std::collections::btree_map::Entry::Occupied(seen) => {
+                if self.duplicate.is_none() {
+                    self.duplicate = Some(seen.key().clone());
+                }
+            }
+        }
+    }
+
+    /// The first parameter that arrived more than once, if any.
+    pub fn duplicate(&self) -> Option<&str> {
+        self.duplicate.as_deref()
     }
 
     /// Builds parameters from pairs (tests and in-process callers).
@@ -44,7 +61,7 @@ impl Params {
         for (k, v) in pairs {
             let (k, v) = (k.into(), v.into());
             params.query.push((k.clone(), v.clone()));
-            params.map.entry(k).or_insert(v);
+            params.insert(k, v);
         }
         params
     }
@@ -82,6 +99,7 @@ impl Params {
         Params {
             map,
             query: Vec::new(),
+            duplicate: None,
         }
     }
 
@@ -224,6 +242,11 @@ mod tests {
         assert_eq!(p.get("B"), Some("x y"));
         assert_eq!(p.get("C"), Some("3"));
         assert_eq!(p.query_pairs().count(), 2);
+        assert_eq!(p.duplicate(), Some("A"));
+        let unique = Params::from_query_and_form("A=1&B=2", Some(b"C=3"));
+        assert_eq!(unique.duplicate(), None);
+        let repeated = Params::from_query_and_form("B=1&A=2&B=1", None);
+        assert_eq!(repeated.duplicate(), Some("B"));
     }
 
     #[test]

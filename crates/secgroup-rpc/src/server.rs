@@ -186,19 +186,21 @@ async fn handle<C: CredentialStore>(
             return Err(RpcError::action_not_found());
         }
         let body = read_limited(&parts.headers, body, shared.config.max_body_bytes).await?;
-        let params = if is_form(&parts.headers) && !body.is_empty() {
+        let body_is_form = is_form(&parts.headers) && !body.is_empty();
+        let params = if body_is_form {
             Params::from_query_and_form(query, Some(&body))
         } else {
             // Not needed after this block: moved, not copied.
             std::mem::take(&mut early_params)
         };
         format = choose_format(&params, &parts.headers);
-        action = action_of(&params, &parts.headers);
-        let version = header_or_param(&parts.headers, "x-acs-version", &params, "Version")
-            .ok_or_else(|| RpcError::missing_parameter("Version"))?;
-        let name = action
-            .clone()
-            .ok_or_else(|| RpcError::missing_parameter("Action"))?;
+        if let Some(name) = params.duplicate() {
+            return Err(RpcError::duplicate_parameter(name));
+        }
+        let scheme = Scheme::of(&parts.headers);
+        let version = signed_target(scheme, &parts.headers, "x-acs-version", &params, "Version")?;
+        let name = signed_target(scheme, &parts.headers, "x-acs-action", &params, "Action")?;
+        action = Some(name.clone());
         let product = shared
             .router
             .by_version(&version)
@@ -212,6 +214,7 @@ async fn handle<C: CredentialStore>(
             params: &params,
             headers: &parts.headers,
             body: &body,
+            body_is_form,
         };
         let who = authenticate(
             shared.credentials.as_ref(),
@@ -290,28 +293,56 @@ fn choose_format(params: &Params, headers: &HeaderMap) -> Format {
     }
 }
 
+/// The action (or version) a request names, for logging and rendering before it is
+/// verified: the header if present, else the parameter.
 fn action_of(params: &Params, headers: &HeaderMap) -> Option<String> {
-    header_or_param(headers, "x-acs-action", params, "Action")
+    header_value(headers, "x-acs-action")
+        .and_then(Result::ok)
+        .or_else(|| params.get("Action").filter(|v| !v.is_empty()))
+        .map(str::to_string)
 }
 
-/// The `x-acs-*` header wins over the parameter, as the Tea SDKs send only the header.
-fn header_or_param(
+/// The action or version that runs, taken only from what the signature covers.
+///
+/// V1 signs the parameters, never the headers: `Action`/`Version` must be parameters, and
+/// an `x-acs-*` header (the legacy SDK sends both, equal) that names something else is
+/// refused, never obeyed. V3 signs `x-acs-action`/`x-acs-version` (authentication refuses
+/// a V3 request that leaves them out of `SignedHeaders`) and the query, so either may name
+/// it, and they must agree when both do (the Tea SDKs send only the header).
+fn signed_target(
+    scheme: Scheme,
     headers: &HeaderMap,
     header_name: &str,
     params: &Params,
     param: &str,
-) -> Option<String> {
-    headers
-        .get(header_name)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
-        .or_else(|| {
-            params
-                .get(param)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        })
+) -> Result<String, RpcError> {
+    let header = match header_value(headers, header_name) {
+        None => None,
+        Some(Ok(value)) => Some(value),
+        Some(Err(())) => return Err(RpcError::action_or_version_conflict()),
+    };
+    let parameter = params.get(param).filter(|v| !v.is_empty());
+    match (scheme, header, parameter) {
+        (_, Some(h), Some(p)) if h != p => Err(RpcError::action_or_version_conflict()),
+        (_, _, Some(p)) => Ok(p.to_string()),
+        (Scheme::V3, Some(h), None) => Ok(h.to_string()),
+        (Scheme::V1, _, None) | (Scheme::V3, None, None) => Err(RpcError::missing_parameter(param)),
+    }
+}
+
+/// A header's one non-empty value; `Err` when it is repeated or not text (neither can be
+/// what a signature covered as one value).
+fn header_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<Result<&'h str, ()>> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next()?;
+    if values.next().is_some() {
+        return Some(Err(()));
+    }
+    match first.to_str() {
+        Ok("") => None,
+        Ok(value) => Some(Ok(value)),
+        Err(_) => Some(Err(())),
+    }
 }
 
 fn is_form(headers: &HeaderMap) -> bool {

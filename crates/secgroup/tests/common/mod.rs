@@ -240,11 +240,38 @@ impl TestClient {
         body: Vec<u8>,
         content_type: Option<&str>,
     ) -> Result<Reply, String> {
+        let headers: Vec<(&str, &str)> = content_type
+            .map(|ct| ("content-type", ct))
+            .into_iter()
+            .collect();
+        self.try_send(method, path_and_query, &headers, body).await
+    }
+
+    /// Sends exactly this method, path, these headers and this body.
+    pub async fn send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Reply {
+        self.try_send(method, path_and_query, headers, body)
+            .await
+            .expect("response")
+    }
+
+    async fn try_send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<Reply, String> {
         let mut req = hyper::Request::builder()
             .method(method)
             .uri(format!("http://{}{}", self.addr, path_and_query));
-        if let Some(ct) = content_type {
-            req = req.header("content-type", ct);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         let req = req.body(Full::new(Bytes::from(body))).expect("request");
         let resp = self
@@ -270,6 +297,16 @@ impl TestClient {
             content_type,
             body: String::from_utf8_lossy(&body).into_owned(),
         })
+    }
+
+    /// The AccessKey secret this client signs with.
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// The address of the server this client calls.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 }
 
