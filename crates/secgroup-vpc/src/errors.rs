@@ -1,29 +1,26 @@
-//! VPC's error wording. Every domain error goes through ECS's single table
-//! ([`secgroup_ecs::errors::from_domain`]); only what VPC words differently is overridden.
+//! VPC's wording of domain errors, where it differs from the base map of
+//! [`secgroup_api::errors`].
 //!
 //! Missing parameters: a parameter the API metadata marks required is refused the way the
-//! gateway refuses it, `Missing<Name>` (400, ecs-api.md §9 #6, as ECS does); the backend's
-//! own either-or requirements (`CidrBlock` or `CidrMask`; `RegionId` or `VpcId`) answer
-//! VPC's backend form, `MissingParameter` "Miss mandatory parameter." (400, more-apis.md §3.1).
+//! gateway refuses it, `Missing<Name>` (400); the backend's own either-or requirements
+//! (`CidrBlock` or `CidrMask`; `RegionId` or `VpcId`) answer VPC's backend form,
+//! `MissingParameter` "Miss mandatory parameter." (400, more-apis.md §3.1).
 
 use secgroup_domain::DomainError;
 use secgroup_rpc::RpcError;
 
-pub use secgroup_ecs::errors::invalid;
+pub use secgroup_api::errors::invalid;
 
-/// A domain failure of `action` as VPC reports it.
-pub fn from_domain(action: &str, err: DomainError) -> RpcError {
+/// VPC's wording of a domain error, where it differs from the base map.
+pub fn wording(err: &DomainError) -> Option<RpcError> {
     match err {
-        DomainError::RegionNotFound(_) => region_not_found(),
-        DomainError::VSwitchNotFound(_) if action == "ModifyVSwitchAttribute" => RpcError::new(
+        DomainError::RegionNotFound(_) => Some(region_not_found()),
+        DomainError::VSwitchNotFound(_) => Some(RpcError::new(
             404,
             "InvalidVSwitchId.NotFound",
-            "The specified virtual switch does not exists.",
-        ),
-        DomainError::VSwitchNotFound(_) => {
-            RpcError::new(404, "InvalidVSwitchId.NotFound", "VSwitch not exist.")
-        }
-        other => secgroup_ecs::errors::from_domain(other),
+            "VSwitch not exist.",
+        )),
+        _ => None,
     }
 }
 
@@ -44,29 +41,53 @@ pub fn miss_mandatory() -> RpcError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secgroup_api::Action;
+    use secgroup_store_sqlite::SqliteStore;
 
+    use crate::vswitches::{DeleteVSwitch, ModifyVSwitchAttribute};
+    use crate::Vpc;
+
+    fn outcome(e: RpcError) -> (u16, String, String) {
+        (
+            e.status.as_u16(),
+            e.code.into_owned(),
+            e.message.into_owned(),
+        )
+    }
+
+    /// VPC's own wording, an action's wording on top of it, and the base map below both.
     #[test]
-    fn overrides_and_fallthrough() {
-        let e = from_domain("DescribeVpcs", DomainError::RegionNotFound("x".into()));
+    fn product_and_action_wording_over_the_base_map() {
+        type P = Vpc<SqliteStore>;
+        let e = secgroup_api::action::map_error::<P, DeleteVSwitch>(DomainError::RegionNotFound(
+            "x".into(),
+        ));
         assert_eq!(
-            (e.status.as_u16(), e.code.as_ref()),
-            (404, "InvalidRegionId.NotFound")
-        );
-        assert!(e.message.contains("regionId"));
-        let e = from_domain("DeleteVSwitch", DomainError::VSwitchNotFound("x".into()));
-        assert_eq!(e.message, "VSwitch not exist.");
-        let e = from_domain(
-            "ModifyVSwitchAttribute",
-            DomainError::VSwitchNotFound("x".into()),
-        );
-        assert_eq!(e.message, "The specified virtual switch does not exists.");
-        let e = from_domain("DeleteVpc", DomainError::VpcNotFound("x".into()));
-        assert_eq!(
-            (e.status.as_u16(), e.code.as_ref(), e.message.as_ref()),
+            outcome(e),
             (
                 404,
-                "InvalidVpcId.NotFound",
-                "Specified VPC does not exist."
+                "InvalidRegionId.NotFound".into(),
+                "Specified value of \"regionId\" is not supported.".into()
+            )
+        );
+        let missing = DomainError::VSwitchNotFound("x".into());
+        let e = secgroup_api::action::map_error::<P, DeleteVSwitch>(missing.clone());
+        assert_eq!(e.message, "VSwitch not exist.");
+        let e = secgroup_api::action::map_error::<P, ModifyVSwitchAttribute>(missing);
+        assert_eq!(e.message, "The specified virtual switch does not exists.");
+        assert!(
+            <ModifyVSwitchAttribute as Action<P>>::wording(&DomainError::VpcNotFound("x".into()))
+                .is_none()
+        );
+        let e = secgroup_api::action::map_error::<P, DeleteVSwitch>(DomainError::VpcNotFound(
+            "x".into(),
+        ));
+        assert_eq!(
+            outcome(e),
+            (
+                404,
+                "InvalidVpcId.NotFound".into(),
+                "Specified VPC does not exist.".into()
             )
         );
     }

@@ -1,9 +1,8 @@
-//! The VPC product (API version 2016-04-28): VPCs and vSwitches. Same shape as the ECS
-//! crate: an action table, thin handlers (decode → domain → render), and one error map —
-//! ECS's [`secgroup_ecs::errors::from_domain`], overridden where VPC words it differently.
+//! The VPC product (API version 2016-04-28): VPCs and vSwitches, as typed actions over the
+//! shared product base ([`secgroup_api`]), with VPC's own wording of a few errors
+//! ([`errors`]).
 #![forbid(unsafe_code)]
 
-mod decode;
 pub mod errors;
 mod render;
 mod vpcs;
@@ -11,82 +10,73 @@ mod vswitches;
 
 use std::sync::Arc;
 
-use secgroup_domain::ops::Limits;
-use secgroup_domain::regions::RegionCatalog;
-use secgroup_domain::{DomainError, Store};
-use secgroup_ecs::EcsConfig;
-use secgroup_rpc::RpcError;
+use secgroup_api::paging::Paging;
+use secgroup_api::{Base, Input, ProductConfig};
+use secgroup_domain::{validate, DomainError, Store};
+use secgroup_rpc::render::ObjectBuilder;
+use secgroup_rpc::{Node, RpcError};
 
 pub const VERSION: &str = "2016-04-28";
 
-/// Operator settings of the VPC product.
-#[derive(Debug, Clone)]
-pub struct VpcConfig {
-    pub regions: RegionCatalog,
-    /// `vpcs_per_region` and `vswitches_per_vpc` apply here.
-    pub limits: Limits,
+/// The VPC product over a store.
+pub struct Vpc<S> {
+    base: Base<S>,
 }
 
-impl Default for VpcConfig {
-    fn default() -> Self {
-        VpcConfig::from(&EcsConfig::default())
-    }
-}
-
-/// VPC serves the same regions, under the same limits, as ECS.
-impl From<&EcsConfig> for VpcConfig {
-    fn from(ecs: &EcsConfig) -> Self {
-        VpcConfig {
-            regions: ecs.regions.clone(),
-            limits: ecs.limits.clone(),
+impl<S: Store> Vpc<S> {
+    pub fn new(store: Arc<S>, config: Arc<ProductConfig>) -> Self {
+        Vpc {
+            base: Base::new(store, config),
         }
     }
 }
 
-/// The VPC product over a store.
-pub struct Vpc<S> {
-    store: Arc<S>,
-    config: VpcConfig,
-}
-
-impl<S: Store> Vpc<S> {
-    pub fn new(store: Arc<S>, config: VpcConfig) -> Self {
-        Vpc { store, config }
+impl<S: Store> secgroup_api::Product for Vpc<S> {
+    type Store = S;
+    const VERSION: &'static str = VERSION;
+    const CODE: &'static str = "Vpc";
+    fn base(&self) -> &Base<S> {
+        &self.base
     }
-
-    /// Runs a domain operation of `action` in one read-write transaction.
-    async fn write<T, F>(&self, action: &str, f: F) -> Result<T, RpcError>
-    where
-        T: Send + 'static,
-        F: FnMut(&mut dyn secgroup_domain::Tx) -> Result<T, DomainError> + Send + 'static,
-    {
-        let result = self.store.write(f).await;
-        result.map_err(|e| errors::from_domain(action, e))
-    }
-
-    /// Runs a domain read of `action` in one snapshot.
-    async fn read<T, F>(&self, action: &str, f: F) -> Result<T, RpcError>
-    where
-        T: Send + 'static,
-        F: FnMut(&mut dyn secgroup_domain::Tx) -> Result<T, DomainError> + Send + 'static,
-    {
-        let result = self.store.read(f).await;
-        result.map_err(|e| errors::from_domain(action, e))
+    fn wording(err: &DomainError) -> Option<RpcError> {
+        errors::wording(err)
     }
 }
 
-secgroup_rpc::product! {
-    Vpc<S: Store>, version: VERSION, code: "Vpc",
-    actions: {
-        CreateVpc => vpcs::create,
-        DescribeVpcs => vpcs::describe,
-        DescribeVpcAttribute => vpcs::describe_attribute,
-        ModifyVpcAttribute => vpcs::modify_attribute,
-        DeleteVpc => vpcs::delete,
-        CreateVSwitch => vswitches::create,
-        DescribeVSwitches => vswitches::describe,
-        DescribeVSwitchAttributes => vswitches::describe_attributes,
-        ModifyVSwitchAttribute => vswitches::modify_attribute,
-        DeleteVSwitch => vswitches::delete,
+secgroup_api::actions! {
+    Vpc<S: Store> {
+        vpcs::CreateVpc,
+        vpcs::DescribeVpcs,
+        vpcs::DescribeVpcAttribute,
+        vpcs::ModifyVpcAttribute,
+        vpcs::DeleteVpc,
+        vswitches::CreateVSwitch,
+        vswitches::DescribeVSwitches,
+        vswitches::DescribeVSwitchAttributes,
+        vswitches::ModifyVSwitchAttribute,
+        vswitches::DeleteVSwitch,
     }
+}
+
+/// `Tag.N.Key` with an optional `Tag.N.Value` as filters (a value without a key is a
+/// malformed key), at most the per-request number of tags.
+fn tag_filters(p: &mut Input<'_>) -> Result<Vec<(String, Option<String>)>, RpcError> {
+    let malformed = p.error(DomainError::TagKeyMalformed);
+    let filters = p.tag_filters(|| malformed.clone())?;
+    if filters.len() > validate::MAX_TAGS_PER_REQUEST {
+        return Err(p.error(vpcs::too_many_tags()));
+    }
+    Ok(filters)
+}
+
+/// `TotalCount`, `PageNumber`, `PageSize` of a page-numbered listing.
+fn page_header(total: usize, paging: Paging) -> ObjectBuilder {
+    let (number, size) = match paging {
+        Paging::Pages { number, size } => (number, size),
+        Paging::Tokens { offset, max } => (offset / max.max(1) + 1, max),
+    };
+    Node::object()
+        .int("TotalCount", i64::try_from(total).unwrap_or(i64::MAX))
+        .int("PageNumber", i64::try_from(number).unwrap_or(i64::MAX))
+        .int("PageSize", i64::try_from(size).unwrap_or(i64::MAX))
 }

@@ -7,12 +7,9 @@ use secgroup_domain::Tag;
 use secgroup_rpc::render::ObjectBuilder;
 use secgroup_rpc::Node;
 
-/// `yyyy-MM-ddTHH:mm:ssZ`, UTC.
-pub fn time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
+use secgroup_api::render::time;
 
-/// `Tags.Tag[]{Key, Value}`.
+/// `Tags.Tag[]{Key, Value}` (VPC's own spelling; ECS says `TagKey`/`TagValue`).
 pub fn tags(tags: &[Tag]) -> Node {
     Node::list(
         "Tag",

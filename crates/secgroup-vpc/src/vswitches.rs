@@ -1,14 +1,13 @@
 //! `CreateVSwitch`, `DescribeVSwitches`, `DescribeVSwitchAttributes`,
-//! `ModifyVSwitchAttribute`, `DeleteVSwitch` (more-apis.md §3.6.6–§3.6.10).
+//! `ModifyVSwitchAttribute`, `DeleteVSwitch` (more-apis.md §3.6.6–§3.6.10), each a typed
+//! action.
 
-use chrono::Utc;
-use secgroup_domain::ops::idempotency;
+use secgroup_api::paging::Paging;
+use secgroup_api::{Action, Cx, Input};
 use secgroup_domain::ops::vpcs::vswitches::{self as ops, BlockRequest, NewVSwitch, VSwitchFilter};
-use secgroup_domain::Store;
-use secgroup_ecs::errors::dry_run_passed;
-use secgroup_rpc::{CallContext, Node, Params, RpcError};
+use secgroup_domain::{DomainError, Store};
+use secgroup_rpc::{Node, RpcError};
 
-use crate::decode;
 use crate::errors::{invalid, miss_mandatory};
 use crate::{render, Vpc};
 
@@ -20,161 +19,213 @@ const IPV6_UNUSED: &[&str] = &[
     "EnableIPv6",
 ];
 
-pub async fn create<S: Store>(
-    vpc: &Vpc<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let region_id = decode::optional_region(&mut p, &vpc.config.regions)?;
-    let vpc_id = p.required("VpcId")?.to_string();
-    let zone_id = p.required("ZoneId")?.to_string();
-    let block = match (p.non_empty("CidrBlock"), p.non_empty("CidrMask")) {
-        (Some(cidr), _) => BlockRequest::Cidr(cidr.to_string()),
-        (None, Some(mask)) => {
-            BlockRequest::Mask(mask.trim().parse().map_err(|_| invalid("CidrMask"))?)
-        }
-        (None, None) => return Err(miss_mandatory()),
-    };
-    let new = NewVSwitch {
-        region_id,
-        vpc_id,
-        zone_id,
-        block,
-        name: p.optional("VSwitchName").unwrap_or("").to_string(),
-        description: p.optional("Description").unwrap_or("").to_string(),
-        tags: decode::tags(&mut p)?,
-    };
+fn accept_ipv6_unused(p: &mut Input<'_>) {
     for name in IPV6_UNUSED {
         p.optional(name);
     }
-    let token = decode::client_token(ctx, params, &mut p)?;
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    let limits = vpc.config.limits.clone();
-    let created = vpc
-        .write(&ctx.action, move |tx| {
-            let now = Utc::now();
-            idempotency::once(tx, &account, token.as_ref(), now, |tx| {
-                ops::create(tx, &account, &new, &limits, now)
+}
+
+pub struct CreateVSwitch(NewVSwitch);
+
+impl<S: Store> Action<Vpc<S>> for CreateVSwitch {
+    const NAME: &'static str = "CreateVSwitch";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let region_id = p.optional_region()?;
+        let vpc_id = p.required("VpcId")?.to_string();
+        let zone_id = p.required("ZoneId")?.to_string();
+        let block = match (p.non_empty("CidrBlock"), p.non_empty("CidrMask")) {
+            (Some(cidr), _) => BlockRequest::Cidr(cidr.to_string()),
+            (None, Some(mask)) => {
+                BlockRequest::Mask(mask.trim().parse().map_err(|_| invalid("CidrMask"))?)
+            }
+            (None, None) => return Err(miss_mandatory()),
+        };
+        let new = NewVSwitch {
+            region_id,
+            vpc_id,
+            zone_id,
+            block,
+            name: p.optional("VSwitchName").unwrap_or("").to_string(),
+            description: p.optional("Description").unwrap_or("").to_string(),
+            tags: p.tags()?,
+        };
+        accept_ipv6_unused(p);
+        p.client_token_if_given()?;
+        Ok(CreateVSwitch(new))
+    }
+
+    async fn run(self, cx: &Cx<'_, Vpc<S>>) -> Result<Node, RpcError> {
+        let created = cx
+            .write(move |tx, scope| {
+                ops::create(
+                    tx,
+                    scope.account(),
+                    &self.0,
+                    &scope.config().limits,
+                    scope.now(),
+                )
             })
+            .await?;
+        Ok(Node::object().str("VSwitchId", created.vswitch_id).build())
+    }
+}
+
+pub struct DescribeVSwitches {
+    region_id: Option<String>,
+    filter: VSwitchFilter,
+    paging: Paging,
+}
+
+impl<S: Store> Action<Vpc<S>> for DescribeVSwitches {
+    const NAME: &'static str = "DescribeVSwitches";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let region_id = p.optional_region()?;
+        let mut text = |name: &str| p.non_empty(name).map(str::to_string);
+        let mut filter = VSwitchFilter {
+            vpc_id: text("VpcId"),
+            id: text("VSwitchId"),
+            name: text("VSwitchName"),
+            zone_id: text("ZoneId"),
+            ..VSwitchFilter::default()
+        };
+        filter.is_default = p.bool("IsDefault")?;
+        filter.enable_ipv6 = p.bool("EnableIpv6")?;
+        filter.resource_group_id = p.non_empty("ResourceGroupId").map(str::to_string);
+        filter.route_table_id = p.non_empty("RouteTableId").map(str::to_string);
+        filter.owner_id = p.int("VSwitchOwnerId")?.map(|id| id.to_string());
+        filter.tags = crate::tag_filters(p)?;
+        if region_id.is_none() && filter.vpc_id.is_none() {
+            return Err(miss_mandatory());
+        }
+        let paging = p.pages(1..=50, 10)?;
+        p.dry_run()?;
+        Ok(DescribeVSwitches {
+            region_id,
+            filter,
+            paging,
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Vpc<S>>) -> Result<Node, RpcError> {
+        let paging = self.paging;
+        let (total, views) = cx
+            .read(move |tx, scope| {
+                ops::list(
+                    tx,
+                    scope.account(),
+                    self.region_id.as_deref(),
+                    &self.filter,
+                    paging.window(),
+                )
+            })
+            .await?;
+        Ok(crate::page_header(total, paging)
+            .field(
+                "VSwitches",
+                Node::list("VSwitch", views.iter().map(render::vswitch)),
+            )
+            .build())
+    }
+}
+
+pub struct DescribeVSwitchAttributes {
+    region_id: Option<String>,
+    id: String,
+}
+
+impl<S: Store> Action<Vpc<S>> for DescribeVSwitchAttributes {
+    const NAME: &'static str = "DescribeVSwitchAttributes";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let region_id = p.optional_region()?;
+        let id = p.required("VSwitchId")?.to_string();
+        p.dry_run()?;
+        Ok(DescribeVSwitchAttributes { region_id, id })
+    }
+
+    async fn run(self, cx: &Cx<'_, Vpc<S>>) -> Result<Node, RpcError> {
+        let view = cx
+            .read(move |tx, scope| {
+                ops::view(tx, scope.account(), self.region_id.as_deref(), &self.id)
+            })
+            .await?;
+        Ok(render::vswitch(&view))
+    }
+}
+
+pub struct ModifyVSwitchAttribute {
+    region_id: Option<String>,
+    id: String,
+    name: Option<String>,
+    description: Option<String>,
+}
+
+impl<S: Store> Action<Vpc<S>> for ModifyVSwitchAttribute {
+    const NAME: &'static str = "ModifyVSwitchAttribute";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let region_id = p.optional_region()?;
+        let id = p.required("VSwitchId")?.to_string();
+        let name = p.optional("VSwitchName").map(str::to_string);
+        let description = p.optional("Description").map(str::to_string);
+        accept_ipv6_unused(p);
+        Ok(ModifyVSwitchAttribute {
+            region_id,
+            id,
+            name,
+            description,
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Vpc<S>>) -> Result<Node, RpcError> {
+        cx.write(move |tx, scope| {
+            ops::modify(
+                tx,
+                scope.account(),
+                self.region_id.as_deref(),
+                &self.id,
+                self.name.as_deref(),
+                self.description.as_deref(),
+            )
         })
         .await?;
-    Ok(Node::object().str("VSwitchId", created.vswitch_id).build())
+        Ok(Node::object().build())
+    }
+
+    fn wording(err: &DomainError) -> Option<RpcError> {
+        match err {
+            DomainError::VSwitchNotFound(_) => Some(RpcError::new(
+                404,
+                "InvalidVSwitchId.NotFound",
+                "The specified virtual switch does not exists.",
+            )),
+            _ => None,
+        }
+    }
 }
 
-pub async fn describe<S: Store>(
-    vpc: &Vpc<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let region_id = decode::optional_region(&mut p, &vpc.config.regions)?;
-    let text =
-        |p: &mut secgroup_rpc::ParamCursor<'_>, name: &str| p.non_empty(name).map(str::to_string);
-    let filter = VSwitchFilter {
-        vpc_id: text(&mut p, "VpcId"),
-        id: text(&mut p, "VSwitchId"),
-        name: text(&mut p, "VSwitchName"),
-        zone_id: text(&mut p, "ZoneId"),
-        is_default: decode::bool(&mut p, "IsDefault")?,
-        enable_ipv6: decode::bool(&mut p, "EnableIpv6")?,
-        resource_group_id: text(&mut p, "ResourceGroupId"),
-        route_table_id: text(&mut p, "RouteTableId"),
-        owner_id: decode::int(&mut p, "VSwitchOwnerId")?.map(|id| id.to_string()),
-        tags: decode::tag_filters(&mut p)?,
-    };
-    if region_id.is_none() && filter.vpc_id.is_none() {
-        return Err(miss_mandatory());
+pub struct DeleteVSwitch {
+    region_id: Option<String>,
+    id: String,
+}
+
+impl<S: Store> Action<Vpc<S>> for DeleteVSwitch {
+    const NAME: &'static str = "DeleteVSwitch";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let region_id = p.optional_region()?;
+        let id = p.required("VSwitchId")?.to_string();
+        p.dry_run()?;
+        Ok(DeleteVSwitch { region_id, id })
     }
-    let page = decode::page(&mut p)?;
-    let dry_run = decode::dry_run(&mut p)?;
-    ctx.note_unread(&p);
-    if dry_run {
-        return Err(dry_run_passed());
-    }
-    let account = ctx.account_id.clone();
-    let (total, views) = vpc
-        .read(&ctx.action, move |tx| {
-            ops::list(tx, &account, region_id.as_deref(), &filter, page)
+
+    async fn run(self, cx: &Cx<'_, Vpc<S>>) -> Result<Node, RpcError> {
+        cx.write(move |tx, scope| {
+            ops::delete(tx, scope.account(), self.region_id.as_deref(), &self.id)
         })
         .await?;
-    Ok(Node::object()
-        .int("TotalCount", total as i64)
-        .int("PageNumber", page.number as i64)
-        .int("PageSize", page.size as i64)
-        .field(
-            "VSwitches",
-            Node::list("VSwitch", views.iter().map(render::vswitch)),
-        )
-        .build())
-}
-
-pub async fn describe_attributes<S: Store>(
-    vpc: &Vpc<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let region_id = decode::optional_region(&mut p, &vpc.config.regions)?;
-    let id = p.required("VSwitchId")?.to_string();
-    let dry_run = decode::dry_run(&mut p)?;
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    let view = vpc
-        .read(&ctx.action, move |tx| {
-            ops::view(tx, &account, region_id.as_deref(), &id)
-        })
-        .await?;
-    if dry_run {
-        return Err(dry_run_passed());
+        Ok(Node::object().build())
     }
-    Ok(render::vswitch(&view))
-}
-
-pub async fn modify_attribute<S: Store>(
-    vpc: &Vpc<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let region_id = decode::optional_region(&mut p, &vpc.config.regions)?;
-    let id = p.required("VSwitchId")?.to_string();
-    let name = p.optional("VSwitchName").map(str::to_string);
-    let description = p.optional("Description").map(str::to_string);
-    for name in IPV6_UNUSED {
-        p.optional(name);
-    }
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    vpc.write(&ctx.action, move |tx| {
-        ops::modify(
-            tx,
-            &account,
-            region_id.as_deref(),
-            &id,
-            name.as_deref(),
-            description.as_deref(),
-        )
-    })
-    .await?;
-    Ok(Node::object().build())
-}
-
-pub async fn delete<S: Store>(
-    vpc: &Vpc<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let region_id = decode::optional_region(&mut p, &vpc.config.regions)?;
-    let id = p.required("VSwitchId")?.to_string();
-    let dry_run = decode::dry_run(&mut p)?;
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    vpc.write(&ctx.action, move |tx| {
-        ops::delete(tx, &account, region_id.as_deref(), &id, dry_run)
-    })
-    .await?;
-    Ok(Node::object().build())
 }

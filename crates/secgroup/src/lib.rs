@@ -9,12 +9,13 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use secgroup_api::ProductConfig;
 use secgroup_domain::Store;
 use secgroup_ecs::{Ecs, EcsConfig};
 use secgroup_ext::{Ext, ExtConfig};
 use secgroup_nis::{Nis, NisConfig};
 use secgroup_rpc::{Router, ServerConfig};
-use secgroup_vpc::{Vpc, VpcConfig};
+use secgroup_vpc::Vpc;
 use tokio::net::TcpListener;
 
 pub use credentials::StoreCredentials;
@@ -23,23 +24,25 @@ pub use credentials::StoreCredentials;
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub server: ServerConfig,
-    pub ecs: EcsConfig,
-    /// The largest `DescribeReachabilityMatrix` scope; `None` for
-    /// [`secgroup_ext::DEFAULT_MAX_MATRIX_INSTANCES`].
-    pub max_matrix_instances: Option<usize>,
+    /// What every product reads: regions, quotas, instance timings, matrix size.
+    pub products: ProductConfig,
 }
 
 /// The HTTP application over `store`.
 pub fn app<S: Store>(store: Arc<S>, settings: Settings) -> axum::Router {
-    let vpc = Arc::new(Vpc::new(store.clone(), VpcConfig::from(&settings.ecs)));
-    let nis = Arc::new(Nis::new(store.clone(), NisConfig::from(&settings.ecs)));
-    let mut ext_config = ExtConfig::from(&settings.ecs);
-    if let Some(max) = settings.max_matrix_instances {
-        ext_config.max_matrix_instances = max;
-    }
+    let products = Arc::new(settings.products);
+    let ecs_config = EcsConfig {
+        regions: products.regions.clone(),
+        limits: products.limits.clone(),
+        instance_timings: products.instance_timings,
+    };
+    let vpc = Arc::new(Vpc::new(store.clone(), products.clone()));
+    let nis = Arc::new(Nis::new(store.clone(), NisConfig::from(&ecs_config)));
+    let mut ext_config = ExtConfig::from(&ecs_config);
+    ext_config.max_matrix_instances = products.max_matrix_instances;
     let ext = Arc::new(Ext::new(store.clone(), ext_config));
     let router = Router::new()
-        .with(Arc::new(Ecs::new(store.clone(), settings.ecs)))
+        .with(Arc::new(Ecs::new(store.clone(), ecs_config)))
         .with(vpc)
         .with(nis)
         .with(ext);

@@ -95,7 +95,7 @@ struct ServeArgs {
     #[arg(long, env = "SECGROUP_MAX_REQUEST_BYTES", default_value_t = 1024 * 1024)]
     max_request_bytes: usize,
     /// Most instances one reachability matrix may cover.
-    #[arg(long, env = "SECGROUP_MAX_MATRIX_INSTANCES", default_value_t = secgroup_ext::DEFAULT_MAX_MATRIX_INSTANCES)]
+    #[arg(long, env = "SECGROUP_MAX_MATRIX_INSTANCES", default_value_t = secgroup_api::config::DEFAULT_MAX_MATRIX_INSTANCES)]
     max_matrix_instances: usize,
 }
 
@@ -178,24 +178,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     let mut settings = Settings::default();
     if !args.regions.is_empty() {
-        settings.ecs.regions = RegionCatalog::from_ids(args.regions.iter().map(String::as_str));
+        settings.products.regions =
+            RegionCatalog::from_ids(args.regions.iter().map(String::as_str));
     }
-    settings.ecs.limits.security_groups_per_region = args.max_security_groups;
-    settings.ecs.limits.rules_per_group = args.max_rules_per_group;
-    settings.ecs.limits.group_rules_per_group = args.max_group_rules_per_group;
-    settings.ecs.limits.prefix_lists_per_region = args.max_prefix_lists;
-    settings.ecs.limits.vpcs_per_region = args.max_vpcs;
-    settings.ecs.limits.vswitches_per_vpc = args.max_vswitches_per_vpc;
-    settings.ecs.limits.security_groups_per_instance = args.max_security_groups_per_instance;
-    settings.ecs.limits.instances_per_group = args.max_instances_per_group;
-    settings.ecs.limits.network_paths_per_account = args.max_network_paths;
-    settings.ecs.limits.analyses_per_account = args.max_analyses;
-    settings.ecs.instance_timings = InstanceTimings::uniform(
+    settings.products.limits.security_groups_per_region = args.max_security_groups;
+    settings.products.limits.rules_per_group = args.max_rules_per_group;
+    settings.products.limits.group_rules_per_group = args.max_group_rules_per_group;
+    settings.products.limits.prefix_lists_per_region = args.max_prefix_lists;
+    settings.products.limits.vpcs_per_region = args.max_vpcs;
+    settings.products.limits.vswitches_per_vpc = args.max_vswitches_per_vpc;
+    settings.products.limits.security_groups_per_instance = args.max_security_groups_per_instance;
+    settings.products.limits.instances_per_group = args.max_instances_per_group;
+    settings.products.limits.network_paths_per_account = args.max_network_paths;
+    settings.products.limits.analyses_per_account = args.max_analyses;
+    settings.products.instance_timings = InstanceTimings::uniform(
         std::time::Duration::try_from_secs_f64(args.instance_transition_secs)
             .context("--instance-transition-secs must be a non-negative number of seconds")?,
     );
     settings.server.max_body_bytes = args.max_request_bytes;
-    settings.max_matrix_instances = Some(args.max_matrix_instances);
+    settings.products.max_matrix_instances = args.max_matrix_instances;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -320,11 +320,9 @@ async fn the_matrix_agrees_with_pairwise_checks() {
 
 #[tokio::test]
 async fn scopes_and_parameters_are_refused_with_alibaba_style_errors() {
-    let server = TestServer::start_with(Settings {
-        max_matrix_instances: Some(3),
-        ..Settings::default()
-    })
-    .await;
+    let mut settings = Settings::default();
+    settings.products.max_matrix_instances = 3;
+    let server = TestServer::start_with(settings).await;
     let c = server.new_account().await;
     let t = Topology::build(&c).await;
     let outcome = |r: common::Reply| (r.status, r.code());

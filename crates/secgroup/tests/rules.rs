@@ -1014,8 +1014,8 @@ async fn c_account(server: &TestServer, c: &TestClient) -> String {
 #[tokio::test]
 async fn quotas_are_enforced() {
     let mut settings = secgroup::Settings::default();
-    settings.ecs.limits.rules_per_group = 3;
-    settings.ecs.limits.group_rules_per_group = 1;
+    settings.products.limits.rules_per_group = 3;
+    settings.products.limits.group_rules_per_group = 1;
     let server = TestServer::start_with(settings).await;
     let c = server.new_account().await;
     let g = groups(&c).await;

@@ -145,7 +145,7 @@ proptest! {
             let vpc = NewVpc {
                 region_id: "cn-hangzhou".into(), cidr_block: None, name: String::new(), description: String::new(),
                 resource_group_id: String::new(), user_cidrs: None, enable_ipv6: false, ipv6_cidr_block: None,
-                enable_dns_hostname: false, tags: vec![], dry_run: false,
+                enable_dns_hostname: false, tags: vec![],
             };
             let vpc_id = store.write(move |tx| vpcs::create(tx, &a, &vpc, &limits, Utc::now())).await.expect("vpc").vpc_id;
             let (a, limits) = (account.clone(), Limits::default());

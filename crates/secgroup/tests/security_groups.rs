@@ -520,7 +520,7 @@ async fn tags_are_added_overwritten_listed_and_removed() {
 #[tokio::test]
 async fn quota_of_groups_per_region() {
     let mut settings = secgroup::Settings::default();
-    settings.ecs.limits.security_groups_per_region = 2;
+    settings.products.limits.security_groups_per_region = 2;
     let server = TestServer::start_with(settings).await;
     let c = server.new_account().await;
     create_group(&c, &[]).await;

@@ -13,6 +13,25 @@ pub mod security_groups;
 pub mod tags;
 pub mod vpcs;
 
+/// Which slice of a listing to return (products decode page numbers or tokens into it):
+/// `limit` items from `offset`, in the listing's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl Window {
+    /// The items of this window out of `all`, and how many there were in all.
+    pub fn cut<T>(self, all: Vec<T>) -> (usize, Vec<T>) {
+        let total = all.len();
+        (
+            total,
+            all.into_iter().skip(self.offset).take(self.limit).collect(),
+        )
+    }
+}
+
 /// Limits an operator can change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {

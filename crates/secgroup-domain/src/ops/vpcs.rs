@@ -19,6 +19,7 @@ use crate::error::DomainError;
 use crate::ids;
 use crate::model::{ResourceType, Tag};
 use crate::network::{InstanceScope, Vpc};
+use crate::ops::Window;
 use crate::store::Tx;
 use crate::validate;
 
@@ -42,22 +43,6 @@ pub fn zone(region_id: &str, zone_id: &str) -> Result<(), DomainError> {
         .is_some_and(|letter| letter.len() == 1 && letter.bytes().all(|b| b.is_ascii_lowercase()));
     ok.then_some(())
         .ok_or_else(|| DomainError::ZoneNotFound(zone_id.to_string()))
-}
-
-/// Which page of a listing (`PageNumber` from 1, `PageSize`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page {
-    pub number: usize,
-    pub size: usize,
-}
-
-impl Page {
-    /// The items of this page, and how many there were in all.
-    pub(crate) fn cut<T>(self, all: Vec<T>) -> (usize, Vec<T>) {
-        let total = all.len();
-        let start = self.number.saturating_sub(1).saturating_mul(self.size);
-        (total, all.into_iter().skip(start).take(self.size).collect())
-    }
 }
 
 /// Key, and the value it must have (`None`: any value): every one must be on the resource.
@@ -84,7 +69,6 @@ pub struct NewVpc {
     pub ipv6_cidr_block: Option<String>,
     pub enable_dns_hostname: bool,
     pub tags: Vec<Tag>,
-    pub dry_run: bool,
 }
 
 /// What `CreateVpc` answers, as remembered for `ClientToken` replays.
@@ -150,9 +134,6 @@ pub fn create(
     };
     if tx.vpcs(account_id, &new.region_id)?.len() as u64 >= limits.vpcs_per_region {
         return Err(DomainError::VpcQuotaExceeded);
-    }
-    if new.dry_run {
-        return Err(DomainError::DryRunOperation);
     }
     let vpc = Vpc {
         id: ids::new_vpc_id(),
@@ -258,13 +239,13 @@ impl VpcFilter {
     }
 }
 
-/// The matching VPCs of the account in the region, oldest first: the total and one page.
+/// The matching VPCs of the account in the region, oldest first: the total and one window.
 pub fn list(
     tx: &mut dyn Tx,
     account_id: &str,
     region_id: &str,
     filter: &VpcFilter,
-    page: Page,
+    window: Window,
 ) -> Result<(usize, Vec<VpcView>), DomainError> {
     let mut tags = tx.all_tags(account_id, ResourceType::Vpc)?;
     let mut vswitches: HashMap<String, Vec<String>> = HashMap::new();
@@ -281,7 +262,7 @@ pub fn list(
         })
         .filter(|view| filter.matches(view))
         .collect();
-    Ok(page.cut(all))
+    Ok(window.cut(all))
 }
 
 /// What `ModifyVpcAttribute` changes; `None` leaves a field alone, an empty name or
@@ -353,7 +334,6 @@ pub fn delete(
     account_id: &str,
     region_id: Option<&str>,
     id: &str,
-    dry_run: bool,
 ) -> Result<(), DomainError> {
     let vpc = get(tx, account_id, region_id, id)?;
     if tx
@@ -368,9 +348,6 @@ pub fn delete(
     }
     if tx.count_instances(account_id, InstanceScope::Vpc(&vpc.id))? > 0 {
         return Err(DomainError::VpcHasInstances);
-    }
-    if dry_run {
-        return Err(DomainError::DryRunOperation);
     }
     tx.delete_vpc(account_id, &vpc.id)?;
     Ok(())
@@ -426,10 +403,11 @@ mod tests {
     }
 
     #[test]
-    fn pages() {
-        let page = |number, size| Page { number, size };
-        assert_eq!(page(1, 2).cut(vec![1, 2, 3]), (3, vec![1, 2]));
-        assert_eq!(page(2, 2).cut(vec![1, 2, 3]), (3, vec![3]));
-        assert_eq!(page(3, 2).cut(vec![1, 2, 3]), (3, vec![]));
+    fn windows() {
+        use crate::ops::Window;
+        let window = |offset, limit| Window { offset, limit };
+        assert_eq!(window(0, 2).cut(vec![1, 2, 3]), (3, vec![1, 2]));
+        assert_eq!(window(2, 2).cut(vec![1, 2, 3]), (3, vec![3]));
+        assert_eq!(window(4, 2).cut(vec![1, 2, 3]), (3, vec![]));
     }
 }

@@ -142,7 +142,7 @@ async fn mid_window(anchor: tokio::time::Instant, phases: u32) {
 #[tokio::test]
 async fn transient_states_settle_after_their_delay() {
     let mut settings = Settings::default();
-    settings.ecs.instance_timings = InstanceTimings::uniform(TRANSITION);
+    settings.products.instance_timings = InstanceTimings::uniform(TRANSITION);
     let server = TestServer::start_with(settings).await;
     let c = server.new_account().await;
     let n = net(&c, "10.1.0.0/24").await;

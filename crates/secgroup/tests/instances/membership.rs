@@ -181,8 +181,8 @@ async fn groups_count_their_members_and_refuse_deletion_while_they_have_some() {
 #[tokio::test]
 async fn configured_limits_bound_groups_and_instances() {
     let mut settings = Settings::default();
-    settings.ecs.limits.instances_per_group = 2;
-    settings.ecs.limits.security_groups_per_instance = 2;
+    settings.products.limits.instances_per_group = 2;
+    settings.products.limits.security_groups_per_instance = 2;
     let server = TestServer::start_with(settings).await;
     let c = server.new_account().await;
     let n = net(&c, "10.1.0.0/24").await;

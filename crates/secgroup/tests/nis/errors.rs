@@ -156,8 +156,8 @@ async fn network_path_error_rows() {
 #[tokio::test]
 async fn quotas_of_paths_and_analyses() {
     let mut settings = Settings::default();
-    settings.ecs.limits.network_paths_per_account = 2;
-    settings.ecs.limits.analyses_per_account = 3;
+    settings.products.limits.network_paths_per_account = 2;
+    settings.products.limits.analyses_per_account = 3;
     let server = TestServer::start_with(settings).await;
     let lab = Lab::new(&server).await;
     let g = lab.group("normal", "Accept").await;

@@ -167,7 +167,7 @@ async fn every_error_row_answers_its_code_and_status() {
 async fn quota_of_prefix_lists_per_region() {
     assert_eq!(Limits::default().prefix_lists_per_region, 100);
     let mut settings = Settings::default();
-    settings.ecs.limits.prefix_lists_per_region = 3;
+    settings.products.limits.prefix_lists_per_region = 3;
     let server = TestServer::start_with(settings).await;
     let c = server.new_account().await;
     for i in 0..3 {

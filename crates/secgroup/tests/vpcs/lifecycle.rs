@@ -62,7 +62,7 @@ async fn delete_vpc_waits_for_vswitches_and_security_groups() {
 #[tokio::test]
 async fn vpc_quota_is_per_account_and_region() {
     let mut settings = Settings::default();
-    settings.ecs.limits.vpcs_per_region = 2;
+    settings.products.limits.vpcs_per_region = 2;
     let server = TestServer::start_with(settings).await;
     let c = server.new_account().await;
     let first = create_vpc(&c, &[]).await;

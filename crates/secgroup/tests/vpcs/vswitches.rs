@@ -385,7 +385,7 @@ async fn modify_and_delete_vswitch() {
 #[tokio::test]
 async fn vswitch_quota_and_client_token() {
     let mut settings = Settings::default();
-    settings.ecs.limits.vswitches_per_vpc = 2;
+    settings.products.limits.vswitches_per_vpc = 2;
     let server = TestServer::start_with(settings).await;
     let c = server.new_account().await;
     let vpc = create_vpc(&c, &[]).await;

@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{cidr, get as get_vpc, tags_match, text_ok, zone, Page};
+use super::{cidr, get as get_vpc, tags_match, text_ok, zone};
 use crate::error::DomainError;
 use crate::ids;
 use crate::model::{ResourceType, Tag};
 use crate::network::{InstanceScope, VSwitch, Vpc};
 use crate::ops::Limits;
+use crate::ops::Window;
 use crate::store::Tx;
 use crate::validate;
 
@@ -234,14 +235,14 @@ impl VSwitchFilter {
     }
 }
 
-/// The matching vSwitches of the account, oldest first: the total and one page. Without
+/// The matching vSwitches of the account, oldest first: the total and one window. Without
 /// `region_id` the region is that of `filter.vpc_id` (nothing when that VPC is unknown).
 pub fn list(
     tx: &mut dyn Tx,
     account_id: &str,
     region_id: Option<&str>,
     filter: &VSwitchFilter,
-    page: Page,
+    window: Window,
 ) -> Result<(usize, Vec<VSwitchView>), DomainError> {
     let region = match (region_id, &filter.vpc_id) {
         (Some(region), _) => region.to_string(),
@@ -267,7 +268,7 @@ pub fn list(
             matching.push((s, vpc.clone(), tags));
         }
     }
-    let (total, page) = page.cut(matching);
+    let (total, page) = window.cut(matching);
     let mut views = Vec::with_capacity(page.len());
     for (vswitch, vpc, tags) in page {
         let available_ips = available_ips(tx, &vswitch)?;
@@ -313,14 +314,10 @@ pub fn delete(
     account_id: &str,
     region_id: Option<&str>,
     id: &str,
-    dry_run: bool,
 ) -> Result<(), DomainError> {
     let vswitch = get(tx, account_id, region_id, id)?;
     if tx.count_instances(account_id, InstanceScope::VSwitch(&vswitch.id))? > 0 {
         return Err(DomainError::VSwitchHasInstances);
-    }
-    if dry_run {
-        return Err(DomainError::DryRunOperation);
     }
     tx.delete_vswitch(account_id, &vswitch.id)?;
     Ok(())

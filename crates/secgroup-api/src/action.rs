@@ -1,0 +1,292 @@
+//! Typed actions and the framework that runs them.
+//!
+//! An action is a type: [`Action::decode`] reads its parameters (pure, testable without
+//! HTTP), [`Action::run`] does its work through a [`Cx`], and [`Action::wording`] words a
+//! domain error where this action's documentation differs from its product's. Everything
+//! else is done once, here, by [`dispatch`]: the cursor over the parameters and the log of
+//! what was left unread, `DryRun` (a write runs and is rolled back; any action then answers
+//! `DryRunOperation`), `ClientToken` (the write runs once per token, recorded in its own
+//! transaction), read and write transactions, and the error map (action, then product,
+//! then the base map of [`crate::errors`]).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use secgroup_domain::ops::idempotency::{self, ClientToken};
+use secgroup_domain::{DomainError, Store, StoreError, Tx, TxError};
+use secgroup_rpc::{CallContext, Node, Params, RpcError};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::config::ProductConfig;
+use crate::errors;
+use crate::input::Input;
+
+/// What every product holds: the store and the configuration.
+pub struct Base<S> {
+    pub store: Arc<S>,
+    pub config: Arc<ProductConfig>,
+}
+
+impl<S> Base<S> {
+    pub fn new(store: Arc<S>, config: Arc<ProductConfig>) -> Self {
+        Base { store, config }
+    }
+}
+
+/// One API product (ECS 2014-05-26, VPC 2016-04-28, ...): its version, its code in
+/// `Recommend` links, and its wording of domain errors. [`crate::actions!`] lists its
+/// action types.
+pub trait Product: Send + Sync + Sized + 'static {
+    type Store: Store;
+    /// The API version this product answers, e.g. `2016-04-28`.
+    const VERSION: &'static str;
+    /// The product code of `Recommend` links, e.g. `Vpc`.
+    const CODE: &'static str;
+    fn base(&self) -> &Base<Self::Store>;
+    /// This product's wording of a domain error, where it differs from the base map.
+    fn wording(_err: &DomainError) -> Option<RpcError> {
+        None
+    }
+}
+
+/// One action of product `P`.
+pub trait Action<P: Product>: Sized + Send + 'static {
+    /// The action's name on the wire.
+    const NAME: &'static str;
+    /// Reads and checks the parameters. Shared decoders are on [`Input`]; reading
+    /// `DryRun` or `ClientToken` through it is what makes the framework honour them.
+    fn decode(input: &mut Input<'_>) -> Result<Self, RpcError>;
+    /// Does the work: transactions through `cx`, the answer as a node.
+    fn run(self, cx: &Cx<'_, P>) -> impl Future<Output = Result<Node, RpcError>> + Send;
+    /// This action's wording of a domain error, where it differs from its product's.
+    fn wording(_err: &DomainError) -> Option<RpcError> {
+        None
+    }
+}
+
+/// Maps a domain error for action `A` of product `P`: the action's wording, else the
+/// product's, else the base map.
+pub fn map_error<P: Product, A: Action<P>>(err: DomainError) -> RpcError {
+    A::wording(&err)
+        .or_else(|| P::wording(&err))
+        .unwrap_or_else(|| errors::domain(err))
+}
+
+/// What a transaction closure learns besides the transaction: who calls, the settings,
+/// and the time the attempt started.
+pub struct Scope {
+    account_id: String,
+    config: Arc<ProductConfig>,
+    now: DateTime<Utc>,
+}
+
+impl Scope {
+    /// The calling account.
+    pub fn account(&self) -> &str {
+        &self.account_id
+    }
+    pub fn config(&self) -> &ProductConfig {
+        &self.config
+    }
+    /// When this attempt of the transaction started (a retried transaction gets a new one).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+}
+
+/// The running action's view of its call: the caller, the settings, and read and write
+/// transactions whose errors are already mapped for this action.
+pub struct Cx<'a, P: Product> {
+    product: &'a P,
+    call: &'a CallContext,
+    dry_run: bool,
+    client_token: Option<ClientToken>,
+    map: fn(DomainError) -> RpcError,
+}
+
+/// Why a transaction closure stopped: the domain refused, or DryRun asked for a rollback.
+enum Stop {
+    Domain(DomainError),
+    DryRunPassed,
+}
+
+impl From<StoreError> for Stop {
+    fn from(err: StoreError) -> Self {
+        Stop::Domain(DomainError::Store(err))
+    }
+}
+
+impl TxError for Stop {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            Stop::Domain(e) => e.store_error(),
+            Stop::DryRunPassed => None,
+        }
+    }
+}
+
+impl<'a, P: Product> Cx<'a, P> {
+    pub fn product(&self) -> &'a P {
+        self.product
+    }
+    pub fn config(&self) -> &'a ProductConfig {
+        &self.product.base().config
+    }
+    /// The calling account.
+    pub fn account(&self) -> &'a str {
+        &self.call.account_id
+    }
+    /// The request id, action and version of the call.
+    pub fn call(&self) -> &'a CallContext {
+        self.call
+    }
+    /// Whether `DryRun=true`: the framework answers `DryRunOperation` once the action
+    /// has checked everything, and every write is rolled back.
+    pub fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+    /// A domain error as this action reports it.
+    pub fn error(&self, err: DomainError) -> RpcError {
+        (self.map)(err)
+    }
+
+    fn scope(&self) -> Scope {
+        Scope {
+            account_id: self.call.account_id.clone(),
+            config: self.product.base().config.clone(),
+            now: Utc::now(),
+        }
+    }
+
+    /// Runs `f` in one read-only snapshot.
+    pub async fn read<T, F>(&self, mut f: F) -> Result<T, RpcError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut dyn Tx, &Scope) -> Result<T, DomainError> + Send + 'static,
+    {
+        let scope = self.scope();
+        let result: Result<T, DomainError> = self
+            .product
+            .base()
+            .store
+            .read(move |tx| f(tx, &scope))
+            .await;
+        result.map_err(self.map)
+    }
+
+    /// Runs `f` in one read-write transaction that commits only if it returns `Ok`. With
+    /// a `ClientToken`, a token seen before returns the first result and runs nothing;
+    /// with `DryRun`, `f` runs and everything it did is rolled back (`DryRunOperation`).
+    pub async fn write<T, F>(&self, mut f: F) -> Result<T, RpcError>
+    where
+        T: Serialize + DeserializeOwned + Send + 'static,
+        F: FnMut(&mut dyn Tx, &Scope) -> Result<T, DomainError> + Send + 'static,
+    {
+        let token = self.client_token.clone();
+        let dry_run = self.dry_run;
+        let account = self.call.account_id.clone();
+        let config = self.product.base().config.clone();
+        let result: Result<T, Stop> = self
+            .product
+            .base()
+            .store
+            .write(move |tx| {
+                let scope = Scope {
+                    account_id: account.clone(),
+                    config: config.clone(),
+                    now: Utc::now(),
+                };
+                let done = if dry_run {
+                    // A dry run is never answered from, nor recorded under, a token.
+                    f(tx, &scope)
+                } else {
+                    idempotency::once(tx, &account, token.as_ref(), scope.now, |tx| f(tx, &scope))
+                };
+                match done {
+                    Ok(_) if dry_run => Err(Stop::DryRunPassed),
+                    Ok(value) => Ok(value),
+                    Err(e) => Err(Stop::Domain(e)),
+                }
+            })
+            .await;
+        result.map_err(|stop| match stop {
+            Stop::Domain(e) => (self.map)(e),
+            Stop::DryRunPassed => errors::dry_run_passed(),
+        })
+    }
+}
+
+/// Decodes and runs action `A` of `product` for one authenticated call.
+pub async fn dispatch<P: Product, A: Action<P>>(
+    product: &P,
+    call: CallContext,
+    params: Params,
+) -> Result<Node, RpcError> {
+    let map = map_error::<P, A>;
+    let mut input = Input::new(&params, &call.action, &product.base().config, map);
+    let action = A::decode(&mut input)?;
+    let (dry_run, client_token) = input.finish(&call);
+    let cx = Cx {
+        product,
+        call: &call,
+        dry_run,
+        client_token,
+        map,
+    };
+    let node = action.run(&cx).await?;
+    if dry_run {
+        return Err(errors::dry_run_passed());
+    }
+    Ok(node)
+}
+
+/// Serves a product's action types through the wire crate: implements
+/// [`secgroup_rpc::Product`] for the product type (generic over its store) and defines
+/// `ACTIONS`, the names of the actions, in table order.
+///
+/// ```ignore
+/// secgroup_api::actions! {
+///     Vpc<S: Store> {
+///         vpcs::CreateVpc,
+///         vpcs::DeleteVpc,
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! actions {
+    ($product:ident<S: $bound:path> { $($action:ty),* $(,)? }) => {
+        impl<S: $bound> $product<S> {
+            /// Every action this product answers.
+            pub const ACTIONS: &'static [&'static str] =
+                &[$(<$action as $crate::Action<$product<S>>>::NAME),*];
+        }
+
+        impl<S: $bound> $crate::rpc::Product for $product<S> {
+            fn version(&self) -> &'static str {
+                <Self as $crate::Product>::VERSION
+            }
+            fn code(&self) -> &'static str {
+                <Self as $crate::Product>::CODE
+            }
+            fn has_action(&self, action: &str) -> bool {
+                Self::ACTIONS.contains(&action)
+            }
+            fn call(
+                &self,
+                ctx: $crate::rpc::CallContext,
+                params: $crate::rpc::Params,
+            ) -> $crate::rpc::server::BoxFuture<'_, Result<$crate::rpc::Node, $crate::rpc::RpcError>> {
+                Box::pin(async move {
+                    $(
+                        if ctx.action == <$action as $crate::Action<Self>>::NAME {
+                            return $crate::dispatch::<Self, $action>(self, ctx, params).await;
+                        }
+                    )*
+                    Err($crate::rpc::RpcError::action_not_found())
+                })
+            }
+        }
+    };
+}

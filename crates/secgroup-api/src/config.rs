@@ -1,0 +1,33 @@
+//! The operator settings every product reads: one configuration, not one per product.
+
+use secgroup_domain::ops::instances::InstanceTimings;
+use secgroup_domain::ops::Limits;
+use secgroup_domain::regions::RegionCatalog;
+
+/// The largest scope `DescribeReachabilityMatrix` answers by default: 2,000 instances make
+/// 4,000,000 cells, a reply of about 4 MB.
+pub const DEFAULT_MAX_MATRIX_INSTANCES: usize = 2000;
+
+/// What an operator sets for all products at once.
+#[derive(Debug, Clone)]
+pub struct ProductConfig {
+    /// The regions offered; other `RegionId`s are unknown.
+    pub regions: RegionCatalog,
+    /// Quotas.
+    pub limits: Limits,
+    /// How long instances stay in each transient state (all zero by default).
+    pub instance_timings: InstanceTimings,
+    /// The most instances one reachability matrix covers.
+    pub max_matrix_instances: usize,
+}
+
+impl Default for ProductConfig {
+    fn default() -> Self {
+        ProductConfig {
+            regions: RegionCatalog::public(),
+            limits: Limits::default(),
+            instance_timings: InstanceTimings::default(),
+            max_matrix_instances: DEFAULT_MAX_MATRIX_INSTANCES,
+        }
+    }
+}

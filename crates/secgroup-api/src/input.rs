@@ -1,0 +1,339 @@
+//! [`Input`]: an action's parameters, read through a cursor that accounts for every one,
+//! with the decoders all products share. Each decoder returns the documented error for
+//! each way a value can be wrong, mapped for the action being decoded.
+
+use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut, RangeInclusive};
+
+use secgroup_domain::ops::idempotency::ClientToken;
+use secgroup_domain::{DomainError, Tag};
+use secgroup_rpc::{CallContext, ParamCursor, Params, RpcError};
+
+use crate::config::ProductConfig;
+use crate::errors::invalid;
+
+/// The parameters of one call, as its action decodes them. Dereferences to the wire
+/// crate's [`ParamCursor`] (`required`, `optional`, `non_empty`, lists).
+pub struct Input<'a> {
+    cursor: ParamCursor<'a>,
+    params: &'a Params,
+    action: &'a str,
+    config: &'a ProductConfig,
+    map: fn(DomainError) -> RpcError,
+    dry_run: bool,
+    client_token: Option<ClientToken>,
+}
+
+impl<'a> Deref for Input<'a> {
+    type Target = ParamCursor<'a>;
+    fn deref(&self) -> &Self::Target {
+        &self.cursor
+    }
+}
+
+impl DerefMut for Input<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.cursor
+    }
+}
+
+impl<'a> Input<'a> {
+    /// The input of `action` over `params`; `map` words domain errors for that action.
+    pub fn new(
+        params: &'a Params,
+        action: &'a str,
+        config: &'a ProductConfig,
+        map: fn(DomainError) -> RpcError,
+    ) -> Self {
+        Input {
+            cursor: params.cursor(),
+            params,
+            action,
+            config,
+            map,
+            dry_run: false,
+            client_token: None,
+        }
+    }
+
+    /// Logs what the action never read, and hands `DryRun` and `ClientToken` (when the
+    /// action read them) to the framework.
+    pub(crate) fn finish(self, call: &CallContext) -> (bool, Option<ClientToken>) {
+        call.note_unread(&self.cursor);
+        (self.dry_run, self.client_token)
+    }
+
+    pub fn config(&self) -> &'a ProductConfig {
+        self.config
+    }
+
+    /// A domain error as the action being decoded reports it.
+    pub fn error(&self, err: DomainError) -> RpcError {
+        (self.map)(err)
+    }
+
+    // ---- region ----
+
+    /// A required `RegionId` this server offers (`Missing RegionId` when absent).
+    pub fn region(&mut self) -> Result<String, RpcError> {
+        self.region_or(|| RpcError::missing("RegionId"))
+    }
+
+    /// A required `RegionId`, with the action's own refusal when it is absent.
+    pub fn region_or(&mut self, missing: impl FnOnce() -> RpcError) -> Result<String, RpcError> {
+        match self.optional_region()? {
+            Some(id) => Ok(id),
+            None => Err(missing()),
+        }
+    }
+
+    /// An optional `RegionId`; when given, one this server offers.
+    pub fn optional_region(&mut self) -> Result<Option<String>, RpcError> {
+        let Some(id) = self.cursor.non_empty("RegionId") else {
+            return Ok(None);
+        };
+        if !self.config.regions.contains(id) {
+            return Err(self.error(DomainError::RegionNotFound(id.to_string())));
+        }
+        Ok(Some(id.to_string()))
+    }
+
+    // ---- scalars ----
+
+    /// `true`/`false` in any case (the Python Tea SDK sends `True`).
+    pub fn bool(&mut self, name: &str) -> Result<Option<bool>, RpcError> {
+        match self.cursor.non_empty(name) {
+            None => Ok(None),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(_) => Err(invalid(name)),
+        }
+    }
+
+    /// A decimal integer (`InvalidParameter` naming it otherwise).
+    pub fn int(&mut self, name: &str) -> Result<Option<i64>, RpcError> {
+        self.int_or(name, || invalid(name))
+    }
+
+    /// A decimal integer, or the action's own refusal.
+    pub fn int_or(
+        &mut self,
+        name: &str,
+        err: impl FnOnce() -> RpcError,
+    ) -> Result<Option<i64>, RpcError> {
+        match self.cursor.non_empty(name) {
+            None => Ok(None),
+            Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| err()),
+        }
+    }
+
+    /// An integer within `range`, or the action's own refusal.
+    pub fn int_in(
+        &mut self,
+        name: &str,
+        range: RangeInclusive<i64>,
+        err: impl Fn() -> RpcError,
+    ) -> Result<Option<i64>, RpcError> {
+        match self.int_or(name, &err)? {
+            Some(n) if !range.contains(&n) => Err(err()),
+            n => Ok(n),
+        }
+    }
+
+    // ---- DryRun and ClientToken: decoded here, honoured by the framework ----
+
+    /// `DryRun` (absent: `false`). When `true`, the framework rolls back every write and
+    /// answers `DryRunOperation` once the action has checked everything.
+    pub fn dry_run(&mut self) -> Result<bool, RpcError> {
+        self.dry_run = self.bool("DryRun")?.unwrap_or(false);
+        Ok(self.dry_run)
+    }
+
+    /// `ClientToken` as ECS reads it: present means validated (an empty one is refused).
+    /// The framework then runs the action's write once per token.
+    pub fn client_token(&mut self) -> Result<(), RpcError> {
+        let token = self.cursor.optional("ClientToken");
+        self.set_client_token(token)
+    }
+
+    /// `ClientToken` as VPC reads it: an empty one counts as absent.
+    pub fn client_token_if_given(&mut self) -> Result<(), RpcError> {
+        let token = self.cursor.non_empty("ClientToken");
+        self.set_client_token(token)
+    }
+
+    fn set_client_token(&mut self, token: Option<&str>) -> Result<(), RpcError> {
+        let Some(token) = token else {
+            return Ok(());
+        };
+        // The fingerprint covers the action and every business parameter.
+        let fingerprint = self.params.iter().chain([("Action", self.action)]);
+        let token = ClientToken::new(token, fingerprint).map_err(self.map)?;
+        self.client_token = Some(token);
+        Ok(())
+    }
+
+    // ---- tags ----
+
+    /// `Tag.N.Key` / `Tag.N.Value` to set (also the deprecated lower-case `key`/`value`);
+    /// a tag without a key is `TagKeyMalformed`.
+    pub fn tags(&mut self) -> Result<Vec<Tag>, RpcError> {
+        let mut out = Vec::new();
+        for (_, fields) in self.cursor.object_list("Tag") {
+            let key = tag_field(&fields, "Key", "key").unwrap_or("");
+            if key.is_empty() {
+                return Err(self.error(DomainError::TagKeyMalformed));
+            }
+            out.push(Tag {
+                key: key.to_string(),
+                value: tag_field(&fields, "Value", "value")
+                    .unwrap_or("")
+                    .to_string(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// `Tag.N.Key` with an optional `Tag.N.Value`, as filters: (key, the value when one
+    /// is given). A value without a key is `value_without_key`; an entry with neither is
+    /// skipped.
+    pub fn tag_filters(
+        &mut self,
+        value_without_key: impl Fn() -> RpcError,
+    ) -> Result<Vec<(String, Option<String>)>, RpcError> {
+        let mut out = Vec::new();
+        for (_, fields) in self.cursor.object_list("Tag") {
+            let key = tag_field(&fields, "Key", "key").unwrap_or("");
+            let value = tag_field(&fields, "Value", "value");
+            if key.is_empty() {
+                if value.is_some_and(|v| !v.is_empty()) {
+                    return Err(value_without_key());
+                }
+                continue;
+            }
+            out.push((
+                key.to_string(),
+                value.filter(|v| !v.is_empty()).map(str::to_string),
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// A tag field by its name, or by the deprecated lower-case alias.
+fn tag_field<'a>(fields: &BTreeMap<&str, &'a str>, name: &str, alias: &str) -> Option<&'a str> {
+    fields.get(name).or_else(|| fields.get(alias)).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input_of<'a>(params: &'a Params, config: &'a ProductConfig) -> Input<'a> {
+        Input::new(params, "DescribeThings", config, crate::errors::domain)
+    }
+
+    #[test]
+    fn region_bools_and_integers() {
+        let config = ProductConfig::default();
+        let params = Params::from_pairs([
+            ("RegionId", "cn-hangzhou"),
+            ("A", "True"),
+            ("B", "no"),
+            ("N", " 42"),
+            ("M", "x"),
+        ]);
+        let mut input = input_of(&params, &config);
+        assert_eq!(input.region().expect("known"), "cn-hangzhou");
+        assert_eq!(input.bool("A").expect("bool"), Some(true));
+        assert_eq!(
+            input.bool("B").expect_err("not a bool").code,
+            "InvalidParameter"
+        );
+        assert_eq!(input.bool("Absent").expect("absent"), None);
+        assert_eq!(input.int("N").expect("int"), Some(42));
+        assert_eq!(
+            input.int("M").expect_err("not an int").code,
+            "InvalidParameter"
+        );
+        let err = input
+            .int_in("N", 1..=10, || RpcError::new(400, "TooBig", "too big"))
+            .expect_err("out of range");
+        assert_eq!(err.code, "TooBig");
+
+        let params = Params::from_pairs([("RegionId", "mars-1")]);
+        let mut input = input_of(&params, &config);
+        let err = input.region().expect_err("unknown");
+        assert_eq!(
+            (err.status.as_u16(), err.code.as_ref()),
+            (404, "InvalidRegionId.NotFound")
+        );
+        let params = Params::from_pairs([("Other", "x")]);
+        let mut input = input_of(&params, &config);
+        assert_eq!(input.region().expect_err("missing").code, "MissingRegionId");
+        assert_eq!(input.optional_region().expect("absent"), None);
+    }
+
+    #[test]
+    fn tags_and_filters() {
+        let config = ProductConfig::default();
+        let params = Params::from_pairs([
+            ("Tag.1.Key", "a"),
+            ("Tag.1.Value", "1"),
+            ("Tag.2.key", "b"),
+            ("Tag.3.Key", "c"),
+        ]);
+        let mut input = input_of(&params, &config);
+        let tags = input.tags().expect("tags");
+        assert_eq!(
+            tags.iter()
+                .map(|t| (t.key.as_str(), t.value.as_str()))
+                .collect::<Vec<_>>(),
+            [("a", "1"), ("b", ""), ("c", "")]
+        );
+        let mut input = input_of(&params, &config);
+        let filters = input
+            .tag_filters(|| RpcError::new(400, "NoKey", "no key"))
+            .expect("filters");
+        assert_eq!(filters[0], ("a".into(), Some("1".into())));
+        assert_eq!(filters[1], ("b".into(), None));
+
+        let params = Params::from_pairs([("Tag.1.Value", "orphan")]);
+        let mut input = input_of(&params, &config);
+        assert_eq!(
+            input.tags().expect_err("no key").code,
+            "InvalidTagKey.Malformed"
+        );
+        let mut input = input_of(&params, &config);
+        let err = input
+            .tag_filters(|| RpcError::new(400, "NoKey", "no key"))
+            .expect_err("value without key");
+        assert_eq!(err.code, "NoKey");
+    }
+
+    #[test]
+    fn dry_run_and_client_tokens_reach_the_framework() {
+        let config = ProductConfig::default();
+        let call = CallContext {
+            request_id: "R".into(),
+            account_id: "A".into(),
+            access_key_id: "K".into(),
+            action: "DescribeThings".into(),
+            version: "v".into(),
+        };
+        let params = Params::from_pairs([("DryRun", "true"), ("ClientToken", "t-1")]);
+        let mut input = input_of(&params, &config);
+        assert!(input.dry_run().expect("bool"));
+        input.client_token().expect("valid");
+        let (dry_run, token) = input.finish(&call);
+        assert!(dry_run && token.is_some());
+
+        let params = Params::from_pairs([("ClientToken", "")]);
+        let mut input = input_of(&params, &config);
+        let err = input.client_token().expect_err("empty");
+        assert_eq!(err.code, "InvalidClientToken.ValueNotSupported");
+        let mut input = input_of(&params, &config);
+        input.client_token_if_given().expect("empty is absent");
+        assert!(input.finish(&call).1.is_none());
+    }
+}
