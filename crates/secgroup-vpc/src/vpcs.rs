@@ -1,5 +1,5 @@
 //! `CreateVpc`, `DescribeVpcs`, `DescribeVpcAttribute`, `ModifyVpcAttribute`, `DeleteVpc`
-//! (more-apis.md §3.6.1–§3.6.5): decode, call the domain, render.
+//! (docs/vpc.md §3.1–§3.5): decode, call the domain, render.
 
 use chrono::Utc;
 use secgroup_domain::ops::idempotency;

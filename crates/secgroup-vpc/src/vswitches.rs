@@ -1,5 +1,5 @@
 //! `CreateVSwitch`, `DescribeVSwitches`, `DescribeVSwitchAttributes`,
-//! `ModifyVSwitchAttribute`, `DeleteVSwitch` (more-apis.md §3.6.6–§3.6.10).
+//! `ModifyVSwitchAttribute`, `DeleteVSwitch` (docs/vpc.md §3.6–§3.10).
 
 use chrono::Utc;
 use secgroup_domain::ops::idempotency;
