@@ -16,14 +16,13 @@ SG_ID = re.compile(r"^sg-[0-9a-z]{20}$")
 UTC_SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 # A missing required parameter that the operation's error table does not document more
-# precisely. §4.2 lists two gateway forms, both HTTP 400:
+# precisely. docs/protocol.md §4.2 lists two gateway forms, both HTTP 400:
 #   `MissingParameter`  "The input parameter "<Name>" that is mandatory ... is not supplied."
-#   `Missing<Name>`     "<Name> is mandatory for this action."   (§9 #6's recommended default)
-# The brief of this suite named the first, the spec's open-question table recommends the second;
-# until that is settled either is accepted (both carry the parameter name in the message).
-# Tighten here, in one place, once decided.
+#   `Missing<Name>`     "<Name> is mandatory for this action."   (docs/protocol.md §4.3)
+# The brief of this suite named the first; docs/protocol.md §4.3 decides for the second, and
+# only it is accepted. Change it here, in one place.
 def gateway_missing_codes(name: str) -> set[str]:
-    # ecs-api.md §9 #6: the gateway form Missing<Name> for a required parameter whose
+    # docs/protocol.md §4.3: the gateway form Missing<Name> for a required parameter whose
     # operation documents no more specific code.
     return {f"Missing{name}"}
 
@@ -156,7 +155,7 @@ def is_submap(model: Any, raw: Any, path: str = "$") -> list[str]:
 
 SGR_ID = re.compile(r"^sgr-[0-9a-z]{20}$")
 
-# Every string field of a DescribeSecurityGroupAttribute `Permission` (ecs-api.md §6.4);
+# Every string field of a DescribeSecurityGroupAttribute `Permission` (docs/ecs.md §3.4);
 # unset ones are "".
 RULE_STRING_FIELDS = (
     "SecurityGroupRuleId", "Direction", "Policy", "Priority", "IpProtocol", "PortRange",

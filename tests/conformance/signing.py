@@ -1,4 +1,4 @@
-"""Independent re-implementation of the two ECS signature schemes (ecs-api.md §3.4, §3.5).
+"""Independent re-implementation of the two ECS signature schemes (docs/protocol.md §3.2, §3.3).
 
 Pure standard library, so that the raw-wire tests can build exact requests and so that the
 signers themselves are checked against the published test vectors (test_signing.py).
@@ -16,7 +16,7 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 def percent_encode(value: str) -> str:
-    """RFC 3986 encoding of §3.4 step 2: unreserved `A-Z a-z 0-9 - _ . ~` stay literal,
+    """RFC 3986 encoding of docs/protocol.md §3.1: unreserved `A-Z a-z 0-9 - _ . ~` stay literal,
     everything else (UTF-8) becomes `%XY` with upper-case hex; space is `%20`, `*` is `%2A`."""
     return urllib.parse.quote(str(value), safe="-_.~", encoding="utf-8")
 

@@ -1,4 +1,5 @@
-"""DescribeSecurityGroupAttribute (§6.4) and ModifySecurityGroupAttribute (§6.5)."""
+"""DescribeSecurityGroupAttribute (docs/ecs.md §3.4) and ModifySecurityGroupAttribute (docs/ecs.md
+§3.5)."""
 
 import pytest
 
@@ -89,8 +90,8 @@ def test_modify_nothing(client, groups):
 
 
 def test_modify_empty_description_is_not_an_error(client, groups):
-    """UNCONFIRMED in §6.5; the recommended default: an explicit empty Description clears or is
-    ignored, it is not rejected (Terraform sends it when the attribute is removed)."""
+    """A Decision of docs/ecs.md §3.5: an explicit empty Description clears it (the test also
+    allows ignoring it), it is not rejected (Terraform sends it when the attribute is removed)."""
     sg = groups.create(client, Description="to be cleared")
     ok(modify(client, sg, Description=""))
     assert attribute(client, sg)["Description"] in ("", "to be cleared")

@@ -1,4 +1,4 @@
-"""CreateSecurityGroup (ecs-api.md §6.1, §5.1, §5.8, §5.9)."""
+"""CreateSecurityGroup (docs/ecs.md §3.1, §2.1, §2.8, §2.9)."""
 
 import uuid
 
@@ -165,8 +165,8 @@ def test_client_token_replay(client, groups, vpcs):
 @pytest.mark.parametrize("token", ["t" * 65, "tökén-ü"], ids=["65chars", "non-ascii"])
 def test_invalid_client_token(client, vpcs, token):
     r = client.call("CreateSecurityGroup", {"RegionId": client.region, "VpcId": vpcs.new(client), "ClientToken": token})
-    # Not in CreateSecurityGroup's own table; the ECS-wide code (ecs-api.md §4.2,
-    # more-apis.md §2.4) for a malformed token.
+    # Not in CreateSecurityGroup's own table; the ECS-wide code (docs/ecs.md §2.8)
+    # for a malformed token.
     expect_error(r, "InvalidClientToken.ValueNotSupported", 400)
 
 

@@ -1,8 +1,8 @@
-"""DeleteSecurityGroup (ecs-api.md §6.2)."""
+"""DeleteSecurityGroup (docs/ecs.md §3.2)."""
 
 from helpers import expect_error, expect_missing, groups_of, ok, skip_legacy_region, unknown_sg_id
 
-# §6.2 / §9 #1: the current doc says InvalidSecurityGroup.NotFound, every other op and the
+# docs/ecs.md §3.2: the current doc says InvalidSecurityGroup.NotFound, every other op and the
 # common table say InvalidSecurityGroupId.NotFound; either, with 404.
 DELETE_NOT_FOUND = ({"InvalidSecurityGroupId.NotFound", "InvalidSecurityGroup.NotFound"}, 404)
 

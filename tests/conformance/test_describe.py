@@ -1,4 +1,4 @@
-"""DescribeSecurityGroups filters and paging (ecs-api.md §6.3)."""
+"""DescribeSecurityGroups filters and paging (docs/ecs.md §3.3)."""
 
 import json
 

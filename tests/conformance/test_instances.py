@@ -1,5 +1,5 @@
-"""ECS instances and their security-group membership (more-apis.md §5; ecs-api.md §6.2, §6.14,
-§6.15) through every client variant: RunInstances, CreateInstance, DescribeInstances (filters,
+"""ECS instances and their security-group membership (docs/ecs.md §7, §3.2)
+through every client variant: RunInstances, CreateInstance, DescribeInstances (filters,
 both paging styles, the full Instance object), DescribeInstanceAttribute, Start/Stop/Reboot,
 DeleteInstance(s), ModifyInstanceAttribute, JoinSecurityGroup, LeaveSecurityGroup, plus the
 DeleteSecurityGroup and EcsCount couplings — parsed results, raw JSON/XML shapes and error

@@ -1,4 +1,4 @@
-"""The NIS API (product nis, version 2021-12-16; more-apis.md §6) through the Python clients:
+"""The NIS API (product nis, version 2021-12-16; docs/nis.md) through the Python clients:
 the legacy core's CommonRequest, and alibabacloud-nis20211216 2.5.0 with V3 (`tea`) and V1
 (`tea-v1`) signing. Every operation: parsed results, the raw JSON shape (the result and the
 path parameters are JSON documents inside strings; `Reachable` is a boolean; ports of

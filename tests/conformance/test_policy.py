@@ -1,4 +1,4 @@
-"""ModifySecurityGroupPolicy (ModifySecurityGroupPolicy.txt, ecs-api.md §6.6, §5.2, §5.8)."""
+"""ModifySecurityGroupPolicy (docs/ecs.md §3.6, §2.2, §2.8)."""
 
 import uuid
 

@@ -1,4 +1,4 @@
-"""ECS prefix lists (more-apis.md §4) through every client variant: the six operations, their
+"""ECS prefix lists (docs/ecs.md §6) through every client variant: the six operations, their
 parsed results, the raw JSON/XML shapes and their error codes and statuses.
 
 Each test deletes the lists it created (the per-region quota is 100) and the groups it used.
@@ -326,7 +326,7 @@ def test_legacy_raw_json(legacy, prefix_lists):
 
 
 def compare_json_xml(value, elem, path):
-    """Walks the JSON value and the XML element together (§3.9 mapping rules)."""
+    """Walks the JSON value and the XML element together (docs/protocol.md §5.2 mapping rules)."""
     if isinstance(value, dict):
         for k, v in value.items():
             child = elem.find(k)

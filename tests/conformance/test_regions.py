@@ -1,4 +1,4 @@
-"""DescribeRegions (ecs-api.md §6.16)."""
+"""DescribeRegions (docs/ecs.md §5)."""
 
 import pytest
 

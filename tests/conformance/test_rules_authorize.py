@@ -1,5 +1,6 @@
-"""AuthorizeSecurityGroup / AuthorizeSecurityGroupEgress (ecs-api.md §5.1, §5.3, §5.5, §5.7,
-§5.8, §6.7, §6.8; semantics.md §6), read back through DescribeSecurityGroupAttribute (§6.4).
+"""AuthorizeSecurityGroup / AuthorizeSecurityGroupEgress (docs/ecs.md §2.1, §2.3, §2.5, §2.7,
+§2.8, §3.7, §3.8; docs/semantics.md §3.6), read back through DescribeSecurityGroupAttribute
+(docs/ecs.md §3.4).
 
 Every test runs through the five client variants. Rules are always read back with the same
 variant; `test_*_models_match_raw` compares the model-mapped output with the legacy raw JSON.
@@ -166,7 +167,7 @@ def test_egress_rules_read_back(client, rule_groups, vpcs):
 
 
 def test_defaults(client, rule_groups):
-    """Policy defaults to accept, Priority to 1, NicType to intranet (§5.3)."""
+    """Policy defaults to accept, Priority to 1, NicType to intranet (docs/ecs.md §2.3)."""
     sg = rule_groups.create(client)
     ok(authorize(client, sg, {"IpProtocol": "tcp", "PortRange": "8080/8080", "SourceCidrIp": "10.0.0.0/8"}))
     ok(authorize(client, sg, {"IpProtocol": "tcp", "PortRange": "8080/8080", "DestCidrIp": "10.0.0.0/8"}, direction="egress"))
@@ -177,7 +178,7 @@ def test_defaults(client, rule_groups):
 
 
 def test_internet_nic_type_on_a_vpc_group(client, rule_groups):
-    """UNCONFIRMED in §5.3, recommended default: `internet` on a VPC group is coerced to intranet."""
+    """A Decision of docs/ecs.md §2.3: `internet` on a VPC group is coerced to intranet."""
     sg = rule_groups.create(client)
     ok(authorize(client, sg, cidr_perm("ingress", NicType="internet")))
     assert [r["NicType"] for r in list_rules(client, sg)] == ["intranet"]
@@ -248,7 +249,7 @@ def test_authorize_existing_rule_is_a_noop(client, rule_groups, direction):
         f"authorizing an existing rule must add nothing: {after}"
     )
 
-    # Priority is part of the identity (§5.5, §9 #3), and so is Policy
+    # Priority is part of the identity (docs/ecs.md §2.5), and so is Policy
     ok(authorize(client, sg, dict(same, Priority="2"), direction=direction))
     ok(authorize(client, sg, dict(same, Policy="drop"), direction=direction))
     rules = list_rules(client, sg)
@@ -308,7 +309,7 @@ def test_unknown_group(client):
 
 
 # ---------------------------------------------------------------------------------------------
-# ClientToken (§5.8)
+# ClientToken (docs/ecs.md §2.8)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -337,7 +338,7 @@ def test_client_token_replay(client, rule_groups, direction):
 
 
 # ---------------------------------------------------------------------------------------------
-# group peers (§5.1, §5.3, §5.9; semantics.md §6)
+# group peers (docs/ecs.md §2.1, §2.3, §2.9; docs/semantics.md §3.6)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -405,7 +406,7 @@ def test_enterprise_group_rules(client, rule_groups, vpcs, direction):
 
 
 # ---------------------------------------------------------------------------------------------
-# limits (§5.7)
+# limits (docs/ecs.md §2.7)
 # ---------------------------------------------------------------------------------------------
 
 

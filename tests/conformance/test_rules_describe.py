@@ -1,7 +1,8 @@
 """The rule side of the read operations and of DeleteSecurityGroup:
-DescribeSecurityGroupAttribute filters and paging (§6.4), DescribeSecurityGroups RuleCount /
-GroupToGroupRuleCount (§6.3), DescribeSecurityGroupReferences (§6.13), DeleteSecurityGroup's
-DependencyViolation (§6.2), and the XML form of rule lists (§3.9)."""
+DescribeSecurityGroupAttribute filters and paging (docs/ecs.md §3.4), DescribeSecurityGroups
+RuleCount / GroupToGroupRuleCount (docs/ecs.md §3.3), DescribeSecurityGroupReferences
+(docs/ecs.md §3.13), DeleteSecurityGroup's DependencyViolation (docs/ecs.md §3.2), and the XML
+form of rule lists (docs/protocol.md §5.2)."""
 
 import json
 import re
@@ -64,7 +65,7 @@ def test_direction_filter(client, mixed_group):
 def test_nic_type_filter(client, mixed_group):
     sg = mixed_group
     assert len(rules_of(ok(attr(client, sg, NicType="intranet")))) == 5
-    # §6.4: on a VPC group `internet` is coerced to intranet
+    # docs/ecs.md §3.4: on a VPC group `internet` is coerced to intranet
     assert len(rules_of(ok(attr(client, sg, NicType="internet")))) == 5
     assert directions(ok(attr(client, sg, Direction="ingress", NicType="intranet"))) == ["ingress"] * 3
     expect_error(attr(client, sg, NicType="foo"), "InvalidNicType.ValueNotSupported", 400)

@@ -1,4 +1,4 @@
-"""ModifySecurityGroupRule / ModifySecurityGroupEgressRule (ecs-api.md §5.5, §6.11, §6.12):
+"""ModifySecurityGroupRule / ModifySecurityGroupEgressRule (docs/ecs.md §2.5, §3.11, §3.12):
 by SecurityGroupRuleId (new values) and by parameters (Description only, Terraform's form)."""
 
 import pytest
@@ -98,7 +98,7 @@ def test_modify_by_id_into_a_duplicate(client, rule_groups, direction):
     r = modify_rule(client, sg, direction, SecurityGroupRuleId=rid, PortRange="22/22")
     expect_error(r, "InvalidOperation.RuleDuplicate", 400)
     assert sorted(r["PortRange"] for r in list_rules(client, sg)) == ["22/22", "23/23"]
-    # a different Priority is a different rule (§5.5)
+    # a different Priority is a different rule (docs/ecs.md §2.5)
     ok(modify_rule(client, sg, direction, SecurityGroupRuleId=rid, PortRange="22/22", Priority="2"))
 
 
@@ -107,7 +107,8 @@ def test_modify_by_id_unknown(client, rule_groups, direction):
     sg = rule_groups.create(client)
     r = modify_rule(client, sg, direction, SecurityGroupRuleId="sgr-" + rand(20), Description="x")
     code = {"ingress": ("InvalidSecurityGroupRuleId.NotFound", 404),
-            # §6.12: by-ID codes assumed symmetric; the egress Revoke code is also accepted
+            # docs/ecs.md §3.12: by-ID codes assumed symmetric; the egress Revoke code is also
+            # accepted
             "egress": ({"InvalidSecurityGroupRuleId.NotFound", "InvalidSecurityGroupRule.RuleNotExist"}, {404, 400})}[direction]
     expect_error(r, *code)
 

@@ -1,4 +1,4 @@
-"""RevokeSecurityGroup / RevokeSecurityGroupEgress (ecs-api.md §5.5, §6.9, §6.10): by
+"""RevokeSecurityGroup / RevokeSecurityGroupEgress (docs/ecs.md §2.5, §3.9, §3.10): by
 parameters (Permissions.N.* or the deprecated flat form) and by SecurityGroupRuleId.N."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""`alicloud_security_group_rule` as Terraform drives it (ecs-api.md §7.2, §6.7-§6.12), replayed
+"""`alicloud_security_group_rule` as Terraform drives it (docs/ecs.md §8.2, §3.7–§3.12), replayed
 byte for byte with the raw V1 client:
 
 * create: `DescribeSecurityGroupAttribute` (legacy Go SDK: GET, all in the query,

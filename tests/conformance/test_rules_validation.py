@@ -1,4 +1,4 @@
-"""Rule field validation (ecs-api.md §5.3, §6.7, §6.8 error tables): one table, every row
+"""Rule field validation (docs/ecs.md §2.3, §3.7, §3.8 error tables): one table, every row
 through the five variants.
 
 Each row is (direction, the Permissions.1 entry, expected Code); all are HTTP 400. The rows run

@@ -1,4 +1,4 @@
-"""Response shapes (ecs-api.md §3.8, §3.9, §4.1; sdk-wire.md "Practical check").
+"""Response shapes (docs/protocol.md §5.1, §5.2, §4.1; docs/clients.md §4.4).
 
 * the legacy SDK hands back the raw JSON, so list wrapping is asserted on it directly;
 * the same calls in XML (raw client and legacy SDK with Format=XML) are parsed with
@@ -95,7 +95,7 @@ def test_legacy_raw_error_envelope(legacy):
 
 
 def compare_json_xml(value, elem, path):
-    """Walks the JSON value and the XML element together (§3.9 mapping rules)."""
+    """Walks the JSON value and the XML element together (docs/protocol.md §5.2 mapping rules)."""
     if isinstance(value, dict):
         for k, v in value.items():
             if k == "RequestId":
@@ -150,7 +150,7 @@ def test_describe_security_groups_xml(raw, xml_fixture):
 
 
 def test_empty_lists_in_xml(raw, xml_fixture):
-    """§3.9/§9 #9 (UNCONFIRMED, recommended default): empty lists keep their wrapper element."""
+    """docs/protocol.md §5.2 (a Decision): empty lists keep their wrapper element."""
     legacy, _, bare = xml_fixture
     rx = raw.request("DescribeSecurityGroups", {"RegionId": legacy.region, "SecurityGroupId": bare}, fmt="XML")
     g = rx.xml().find("SecurityGroups/SecurityGroup")

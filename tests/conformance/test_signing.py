@@ -1,4 +1,4 @@
-"""Unit tests of the suite's own signer against the published vectors (ecs-api.md §3.4, §3.6).
+"""Unit tests of the suite's own signer against the published vectors (docs/protocol.md §3.4).
 No server needed: if these fail, every raw-wire test is suspect."""
 
 import hashlib

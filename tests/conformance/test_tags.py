@@ -1,4 +1,5 @@
-"""TagResources / UntagResources / ListTagResources with ResourceType=securitygroup (§6.17)."""
+"""TagResources / UntagResources / ListTagResources with ResourceType=securitygroup
+(docs/ecs.md §4)."""
 
 import pytest
 
@@ -126,7 +127,7 @@ def test_too_many_resource_ids(client, groups):
     expect_error(tag(client, ids, [{"Key": "k", "Value": "v"}]), "NumberExceed.ResourceIds", 400)
 
 
-# §6.17: MissingParameter.<X> with HTTP 404 for the tag APIs.
+# docs/ecs.md §4: MissingParameter.<X> with HTTP 404 for the tag APIs.
 def test_tag_missing_resource_type(client, groups):
     sg = groups.create(client)
     r = client.call("TagResources", {"RegionId": client.region, "ResourceId": [sg], "Tag": [{"Key": "k", "Value": "v"}]})

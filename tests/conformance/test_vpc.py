@@ -1,4 +1,4 @@
-"""The VPC API (product Vpc, version 2016-04-28; more-apis.md §3) through the Python clients:
+"""The VPC API (product Vpc, version 2016-04-28; docs/vpc.md) through the Python clients:
 the legacy core's CommonRequest, and alibabacloud-vpc20160428 with V3 (`tea`) and V1 (`tea-v1`)
 signing. Every operation: parsed results, raw JSON/XML shapes, error codes and statuses.
 
@@ -301,7 +301,7 @@ def test_legacy_raw_json(pool, net):
 
 
 def compare_json_xml(value, elem, path):
-    """Walks the JSON value and the XML element together (ecs-api.md §3.9 mapping rules)."""
+    """Walks the JSON value and the XML element together (docs/protocol.md §5.2 mapping rules)."""
     if isinstance(value, dict):
         for k, v in value.items():
             child = elem.find(k)

@@ -1,5 +1,5 @@
-"""Wire-level behaviour (ecs-api.md §3, §4): hand-signed V1 requests with exact bytes, plus the
-authentication errors as each SDK sees them."""
+"""Wire-level behaviour (docs/protocol.md §3, §4): hand-signed V1 requests with exact bytes, plus
+the authentication errors as each SDK sees them."""
 
 import json
 import urllib.parse
@@ -22,7 +22,7 @@ def ct(r) -> str:
 
 
 def error_of(r, code, status):
-    """Asserts a well-formed error envelope (§4.1) and returns it."""
+    """Asserts a well-formed error envelope (docs/protocol.md §4.1) and returns it."""
     assert r.status == status, r.describe()
     err = r.error()
     assert err.get("Code") == code, r.describe()
@@ -119,7 +119,7 @@ def test_format_selection(raw, fmt, expected):
 
 
 def test_accept_json_without_format(raw):
-    """§3.8 recommended rule: no Format, but Accept: application/json -> JSON."""
+    """docs/protocol.md §5.1: no Format, but Accept: application/json -> JSON."""
     r = raw.request("DescribeRegions", fmt=None, headers={"Accept": "application/json"})
     assert r.status == 200 and ct(r) == JSON_CT, r.describe()
 
@@ -244,7 +244,8 @@ def test_dry_run_false_runs(raw):
 
 
 def test_deprecated_lowercase_tag_aliases(raw, raw_vpc):
-    """§3.3: Tag.N.key / Tag.N.value are documented deprecated aliases on CreateSecurityGroup."""
+    """docs/protocol.md §2.4: Tag.N.key / Tag.N.value are documented deprecated aliases on
+    CreateSecurityGroup."""
     r = raw.request("CreateSecurityGroup", {"RegionId": raw.region, "VpcId": raw_vpc, "Tag.1.key": "old", "Tag.1.value": "style"})
     assert r.status == 200, r.describe()
     sg = r.json()["SecurityGroupId"]
@@ -303,7 +304,7 @@ def test_wrong_secret(pool, variant_name):
 def test_wrong_secret_legacy_generated_request(pool):
     """With a generated aliyunsdkecs request class the legacy SDK compares the text after the
     first ':' of Message with its own StringToSign and, when equal, reports
-    InvalidAccessKeySecret (sdk-wire.md "SignatureDoesNotMatch trap"): this only happens if
+    InvalidAccessKeySecret (docs/clients.md §4.2): this only happens if
     the server echoes exactly the StringToSign it computed."""
     from aliyunsdkecs.request.v20140526.DescribeRegionsRequest import DescribeRegionsRequest
 

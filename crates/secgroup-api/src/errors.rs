@@ -99,7 +99,7 @@ pub fn domain(err: DomainError) -> RpcError {
         D::PrefixListQuotaExceeded => (404, "LimitExceed.PrefixListPerRegion", "The number of prefix lists in the region exceeds the limit.".into()),
         D::PrefixListInUse => (400, "NotAllowed.AssociationExist", "The specified prefix list has associated resources.".into()),
         D::TooManyPrefixListIds(_) => (400, "LimitExceed.PrefixListId", "The specified number of PrefixListId exceeds the limit.".into()),
-        // ---- VPCs (more-apis.md §3) ----
+        // ---- VPCs (docs/vpc.md) ----
         D::VpcIdRequired => (403, "InvalidVpcId.NotFound", "The VpcId must not empty when only support vpc vm.".into()),
         D::VpcNotFound(_) => (404, "InvalidVpcId.NotFound", "Specified VPC does not exist.".into()),
         D::VSwitchNotFound(_) => (404, "InvalidVSwitchId.NotFound", "Specified virtual switch does not exist.".into()),
@@ -133,7 +133,7 @@ pub fn domain(err: DomainError) -> RpcError {
         D::VpcHasSecurityGroups => (400, "DependencyViolation.SecurityGroup", "Specified object has dependent resources SecurityGroup.".into()),
         D::VpcHasInstances => (400, "DependencyViolation.Instance", "Specified object has dependent resources".into()),
         D::VSwitchHasInstances => (400, "DependencyViolation", "Specified object has dependent resources.".into()),
-        // ---- instances (more-apis.md §5, ecs-api.md §6.2, §6.14, §6.15) ----
+        // ---- instances (docs/ecs.md §7, §3.2) ----
         D::InstanceNotFound(_) => (404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist.".into()),
         D::InstanceIdMalformed => (400, "InvalidInstanceId.Malformed", "The specified parameter \"InstanceId\" is not valid.".into()),
         D::NetworkInterfaceNotFound(id) => (404, "InvalidEniId.NotFound", format!("The specified NetworkInterfaceId {id} does not exist.")),
@@ -301,7 +301,7 @@ pub fn store(err: StoreError) -> RpcError {
 
 // ---- wire-level parameter errors ----
 
-/// `Missing<Name>` (the gateway form, ecs-api.md §9 #6) for a required parameter.
+/// `Missing<Name>` (the gateway form, docs/protocol.md §4.3) for a required parameter.
 pub fn missing(name: &str) -> RpcError {
     RpcError::missing(name)
 }
@@ -323,7 +323,7 @@ pub fn dry_run_passed() -> RpcError {
     )
 }
 
-/// NIS's refusals of a path's endpoints, protocol and ports (more-apis.md §6.3).
+/// NIS's refusals of a path's endpoints, protocol and ports (docs/nis.md §3.1).
 #[rustfmt::skip]
 fn path_invalid(why: PathInvalid) -> RpcError {
     use PathInvalid as P;

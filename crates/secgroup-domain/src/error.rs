@@ -10,7 +10,7 @@ pub enum Side {
     Dest,
 }
 
-/// Why a rule's fields do not make a valid rule (ecs-api.md §5.3, §6.7).
+/// Why a rule's fields do not make a valid rule (docs/ecs.md §2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleInvalid {
     ProtocolNotSupported,
@@ -34,8 +34,8 @@ pub enum RuleInvalid {
     SameSourceAndDest,
 }
 
-/// Why the endpoints, protocol or ports of a network path do not make a path (more-apis.md
-/// §6.3); each carries the value the message quotes.
+/// Why the endpoints, protocol or ports of a network path do not make a path
+/// (docs/nis.md §2, §3.1); each carries the value the message quotes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathInvalid {
     SourceType(String),
@@ -238,7 +238,7 @@ pub enum DomainError {
     InstanceIdMalformed,
     #[error("network interface {0} does not exist")]
     NetworkInterfaceNotFound(String),
-    /// The state table of more-apis.md §5.1 refuses the operation.
+    /// The state table of docs/ecs.md §7.1 refuses the operation.
     #[error("the instance's status does not allow this operation")]
     IncorrectInstanceStatus,
     /// A delete of a `Pending` instance.

@@ -177,7 +177,7 @@ pub struct PrefixListEntry {
     pub description: String,
 }
 
-/// A named set of address blocks that rules can refer to (more-apis.md §4).
+/// A named set of address blocks that rules can refer to (docs/ecs.md §6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrefixList {
     /// `pl-…`

@@ -1,5 +1,5 @@
 //! The network that security groups protect: VPCs, vSwitches and instances with their
-//! primary network interface (more-apis.md §3, §5; semantics.md "Terms").
+//! primary network interface (docs/vpc.md; docs/ecs.md §7; docs/semantics.md §1).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -45,7 +45,7 @@ pub struct VSwitch {
     pub creation_time: DateTime<Utc>,
 }
 
-/// An instance's state (more-apis.md §5.1).
+/// An instance's state (docs/ecs.md §7.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum InstanceStatus {
     Pending,

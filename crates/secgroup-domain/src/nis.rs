@@ -1,11 +1,11 @@
-//! Network Intelligence Service reachability analysis (more-apis.md §6): stored network paths
+//! Network Intelligence Service reachability analysis (docs/nis.md): stored network paths
 //! and the analyses run on them. What an analysis concludes comes from the reachability
 //! engine; this module only knows the records.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// What an end of a path is (§6.2).
+/// What an end of a path is (docs/nis.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EndpointType {
     #[serde(rename = "ecs")]
@@ -34,7 +34,7 @@ impl EndpointType {
             EndpointType::Clb => "clb",
         }
     }
-    /// The spelling of §6.2, exactly.
+    /// The spelling of docs/nis.md §2, exactly.
     pub fn parse(s: &str) -> Option<Self> {
         [
             EndpointType::Ecs,
@@ -78,8 +78,8 @@ impl PathProtocol {
 }
 
 /// What a path (or a one-off analysis) asks about, validated. Serialised, it is the
-/// `NetworkPathParameter` string of GetNetworkReachableAnalysis (§6.5), with the keys the
-/// real service uses; two paths of an account with equal parameters are the same path.
+/// `NetworkPathParameter` string of GetNetworkReachableAnalysis (docs/nis.md §3.3), with the
+/// keys the real service uses; two paths of an account with equal parameters are the same path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PathSpec {
@@ -122,7 +122,7 @@ pub struct NetworkPath {
     pub creation_time: DateTime<Utc>,
 }
 
-/// `NetworkReachableAnalysisStatus` (§6.1).
+/// `NetworkReachableAnalysisStatus` (docs/nis.md §1.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AnalysisStatus {
     Init,
@@ -163,7 +163,7 @@ pub struct ReachabilityAnalysis {
     pub spec: PathSpec,
     pub status: AnalysisStatus,
     pub reachable: bool,
-    /// The `NetworkReachableAnalysisResult` JSON document (§6.6).
+    /// The `NetworkReachableAnalysisResult` JSON document (docs/nis.md §4).
     pub result: String,
     pub creation_time: DateTime<Utc>,
 }

@@ -1,5 +1,5 @@
 //! Security-group rules: their parts, how a request's fields become a valid rule, and what
-//! makes two rules the same (ecs-api.md §5.3, §5.5).
+//! makes two rules the same (docs/ecs.md §2.3, §2.5).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -241,7 +241,7 @@ impl Peer {
 }
 
 /// Everything a client states about a rule. Two specs are the same rule when all but the
-/// description are equal (Priority included: see ecs-api.md §9 #3).
+/// description are equal (Priority included: see docs/ecs.md §2.5).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RuleSpec {
     pub direction: Direction,

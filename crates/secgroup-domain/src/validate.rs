@@ -1,4 +1,5 @@
-//! The documented rules of valid names, descriptions, tags, ids and tokens (ecs-api.md §6.1, §6.17, §5.8).
+//! The documented rules of valid names, descriptions, tags, ids and tokens (docs/ecs.md
+//! §3.1, §4, §2.8).
 
 use std::net::IpAddr;
 
@@ -93,7 +94,7 @@ pub fn client_token(token: &str) -> Result<(), DomainError> {
     ok.then_some(()).ok_or(DomainError::ClientTokenMalformed)
 }
 
-// ---- prefix lists (more-apis.md §4.1) ----
+// ---- prefix lists (docs/ecs.md §6.1) ----
 
 /// 2–128 characters, starting with a letter (or a CJK character), then letters, digits and
 /// `: _ . -`; never starting with `http://`, `https://`, `com.aliyun` or `com.alibabacloud`.

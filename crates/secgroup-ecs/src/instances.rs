@@ -1,4 +1,4 @@
-//! Instance handlers (more-apis.md §5; ecs-api.md §6.14, §6.15): decode, call the domain,
+//! Instance handlers (docs/ecs.md §7): decode, call the domain,
 //! render. Launching is in [`launch`], listings in [`describe`] (the instance object in
 //! [`view`]), the status machine and `ModifyInstanceAttribute` in [`lifecycle`], group
 //! membership in [`membership`].

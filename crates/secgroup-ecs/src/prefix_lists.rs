@@ -1,4 +1,4 @@
-//! Prefix-list handlers (more-apis.md §4.2–§4.7): decode, call the domain, render.
+//! Prefix-list handlers (docs/ecs.md §6.2–§6.7): decode, call the domain, render.
 
 use chrono::Utc;
 use secgroup_domain::ops::idempotency;

@@ -1,4 +1,4 @@
-//! `DescribeRegions` (§6.16).
+//! `DescribeRegions` (docs/ecs.md §5).
 
 use secgroup_domain::regions::Language;
 use secgroup_domain::Store;

@@ -1,4 +1,4 @@
-//! Rule handlers (§6.7–§6.13): authorize, revoke and modify in both directions, and
+//! Rule handlers (docs/ecs.md §3.7–§3.13): authorize, revoke and modify in both directions, and
 //! DescribeSecurityGroupReferences. Decode, call the domain, render.
 
 use std::collections::BTreeMap;

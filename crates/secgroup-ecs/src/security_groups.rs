@@ -1,4 +1,4 @@
-//! Security-group lifecycle handlers (§6.1–§6.6): decode, call the domain, render.
+//! Security-group lifecycle handlers (docs/ecs.md §3.1–§3.6): decode, call the domain, render.
 
 use chrono::Utc;
 use secgroup_domain::ops::idempotency::{self, ClientToken};

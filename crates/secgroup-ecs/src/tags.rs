@@ -1,4 +1,4 @@
-//! `TagResources`, `UntagResources`, `ListTagResources` (§6.17).
+//! `TagResources`, `UntagResources`, `ListTagResources` (docs/ecs.md §4).
 
 use secgroup_domain::ops::tags::{self as ops, Untag};
 use secgroup_domain::{DomainError, ResourceType, Store};

@@ -3,7 +3,7 @@
 //! answer in domain terms. Rendering is the handler's business.
 //!
 //! Only a `Running` instance sends or receives traffic: a flow with an end that is not
-//! running is unreachable whatever the groups say (more-apis.md §6.9, as NIS reports it).
+//! running is unreachable whatever the groups say (docs/semantics.md §4, as NIS reports it).
 //! The groups' own decision is still computed and reported beside it.
 
 use std::net::IpAddr;

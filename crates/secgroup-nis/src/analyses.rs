@@ -1,5 +1,5 @@
 //! `CreateNetworkReachableAnalysis`, `CreateAndAnalyzeNetworkPath`,
-//! `GetNetworkReachableAnalysis`, `DeleteNetworkReachableAnalysis` (more-apis.md §6.4–§6.8).
+//! `GetNetworkReachableAnalysis`, `DeleteNetworkReachableAnalysis` (docs/nis.md §3.2–§3.6).
 //!
 //! An analysis reads the path and the network in one transaction, is decided by the engine
 //! off the async runtime, and is stored in a second transaction: it records the network as

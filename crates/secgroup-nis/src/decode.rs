@@ -20,7 +20,7 @@ pub fn region(
 }
 
 /// Source, target and protocol. `TargetId`, `TargetType` and `Protocol` are optional in the
-/// schema but required in practice (more-apis.md §6.2): without them there is no flow.
+/// schema but required in practice (docs/nis.md §2): without them there is no flow.
 pub fn path(p: &mut ParamCursor<'_>) -> Result<PathDraft, RpcError> {
     let source = EndpointDraft {
         id: p.required("SourceId")?.to_string(),

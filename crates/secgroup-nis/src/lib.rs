@@ -1,5 +1,5 @@
 //! The NIS product (Network Intelligence Service, API version 2021-12-16): reachability
-//! analysis of network paths (more-apis.md §6). Paths and analysis records are stored by
+//! analysis of network paths (docs/nis.md). Paths and analysis records are stored by
 //! the domain; the answer comes from the `secgroup-reach` engine ([`report`]).
 #![forbid(unsafe_code)]
 

@@ -1,4 +1,4 @@
-//! `CreateNetworkPath`, `DeleteNetworkPath` (more-apis.md §6.3, §6.8): decode, call the
+//! `CreateNetworkPath`, `DeleteNetworkPath` (docs/nis.md §3.1, §3.5): decode, call the
 //! domain, render.
 
 use chrono::Utc;

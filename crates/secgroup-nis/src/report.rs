@@ -1,8 +1,8 @@
 //! One analysis: the engine's verdict for a path, written as the `NetworkReachableAnalysisResult`
-//! document of the real service (more-apis.md §6.6), plus our own `explanation`.
+//! document of the real service (docs/nis.md §4), plus our own `explanation`.
 //!
-//! Emulator-specific values (the real service publishes no enumeration), documented in the
-//! README: `errorCode` is `""`, `SECURITY_GROUP_DENY`, `ROUTE_NOT_FOUND`,
+//! Emulator-specific values (the real service publishes no enumeration), documented in
+//! docs/nis.md §4: `errorCode` is `""`, `SECURITY_GROUP_DENY`, `ROUTE_NOT_FOUND`,
 //! `INSTANCE_NOT_RUNNING` or `INSTANCE_NOT_FOUND`; `status` is the last stage reached:
 //! `instance_checking`, `route_checking`, `security_group_checking_source`,
 //! `security_group_checking_target` or `finish`. A security-group item's `description` says
@@ -475,7 +475,7 @@ fn matched_rule(rule: &Rule) -> Value {
     })
 }
 
-/// Our own addition: the verdict in the words of semantics.md "What an answer carries".
+/// Our own addition: the verdict in the words of docs/semantics.md §5.
 fn explanation(verdict: &Verdict) -> Value {
     let direction = |o: &Option<DirectionOutcome>| {
         o.as_ref().map(|o| {

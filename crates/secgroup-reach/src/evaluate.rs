@@ -1,4 +1,4 @@
-//! One flow, decided in the order of semantics.md "The decision for a flow S → D".
+//! One flow, decided in the order of docs/semantics.md §3.
 
 use std::net::IpAddr;
 

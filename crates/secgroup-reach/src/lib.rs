@@ -1,5 +1,5 @@
 //! The reachability engine: given one account's groups, rules, NICs, prefix lists and VPCs,
-//! which flows do the security groups allow, and why (`/work/shared/spec/semantics.md`).
+//! which flows do the security groups allow, and why (docs/semantics.md).
 //!
 //! Build an immutable [`Snapshot`], then ask [`Snapshot::evaluate`] for one flow or
 //! [`Snapshot::matrix`] for every source × destination pair at once.

@@ -1,5 +1,5 @@
-//! What is asked (a [`Flow`]) and what is answered (a [`Verdict`]), as semantics.md
-//! "What an answer carries" lists it.
+//! What is asked (a [`Flow`]) and what is answered (a [`Verdict`]), as docs/semantics.md
+//! §5 lists it.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -154,7 +154,7 @@ pub struct Verdict {
     pub scope_note: Option<&'static str>,
 }
 
-/// Said of every flow with an outside end (semantics.md "Scope").
+/// Said of every flow with an outside end (docs/semantics.md §2).
 pub const OUTSIDE_SCOPE_NOTE: &str = "only security groups are evaluated: routing, NAT, public \
 addresses and network ACLs on the path to or from the outside address are not modelled";
 

@@ -1,4 +1,4 @@
-//! The engine against a literal transcription of semantics.md, on random topologies.
+//! The engine against a literal transcription of docs/semantics.md §3, on random topologies.
 
 mod support;
 

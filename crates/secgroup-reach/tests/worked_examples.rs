@@ -1,4 +1,4 @@
-//! Every worked example of semantics.md, built from domain values.
+//! Every worked example of docs/semantics.md §6, built from domain values.
 
 mod support;
 

@@ -1,4 +1,5 @@
-//! The error envelope (§4.1) and the gateway's own errors (§4.2).
+//! The error envelope (docs/protocol.md §4.1) and the gateway's own errors (docs/protocol.md
+//! §4.2).
 
 use std::borrow::Cow;
 
@@ -28,7 +29,7 @@ impl RpcError {
         }
     }
 
-    // ---- gateway errors (§4.2) ----
+    // ---- gateway errors (docs/protocol.md §4.2) ----
 
     pub fn missing_parameter(name: &str) -> Self {
         Self::new(
@@ -52,7 +53,7 @@ impl RpcError {
         )
     }
     /// A required parameter absent or empty, refused as the API gateway refuses it:
-    /// `Missing<Name>` (400, ecs-api.md §9 #6).
+    /// `Missing<Name>` (400, docs/protocol.md §4.3).
     pub fn missing(name: &str) -> Self {
         Self::new(
             400,

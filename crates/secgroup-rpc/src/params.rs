@@ -130,7 +130,7 @@ pub fn is_protocol_param(key: &str) -> bool {
     )
 }
 
-/// Parameters accepted by every operation and ignored (§6 conventions).
+/// Parameters accepted by every operation and ignored (docs/protocol.md §2.2).
 pub fn is_ignored_owner_param(key: &str) -> bool {
     matches!(
         key,

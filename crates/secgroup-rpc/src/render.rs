@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-/// The response format a client asked for (§3.8).
+/// The response format a client asked for (docs/protocol.md §5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Json,

@@ -271,7 +271,7 @@ async fn handle<C: CredentialStore>(
     response
 }
 
-/// §3.8: `Format` if given; else JSON for V3 or an `Accept` of JSON; else XML.
+/// docs/protocol.md §5.1: `Format` if given; else JSON for V3 or an `Accept` of JSON; else XML.
 fn choose_format(params: &Params, headers: &HeaderMap) -> Format {
     match params.get("Format").map(str::to_ascii_lowercase).as_deref() {
         Some("json") => return Format::Json,

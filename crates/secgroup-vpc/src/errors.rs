@@ -2,9 +2,10 @@
 //! [`secgroup_api::errors`].
 //!
 //! Missing parameters: a parameter the API metadata marks required is refused the way the
-//! gateway refuses it, `Missing<Name>` (400); the backend's own either-or requirements
-//! (`CidrBlock` or `CidrMask`; `RegionId` or `VpcId`) answer VPC's backend form,
-//! `MissingParameter` "Miss mandatory parameter." (400, more-apis.md §3.1).
+//! gateway refuses it, `Missing<Name>` (400, docs/protocol.md §4.3, as ECS does); the
+//! backend's own either-or requirements (`CidrBlock` or `CidrMask`; `RegionId` or `VpcId`)
+//! answer VPC's backend form, `MissingParameter` "Miss mandatory parameter." (400,
+//! docs/vpc.md §1.2).
 
 use secgroup_domain::DomainError;
 use secgroup_rpc::RpcError;
@@ -24,7 +25,7 @@ pub fn wording(err: &DomainError) -> Option<RpcError> {
     }
 }
 
-/// An unknown `RegionId` (VPC's wording, more-apis.md §2.6).
+/// An unknown `RegionId` (VPC's wording, docs/vpc.md §1.2).
 pub fn region_not_found() -> RpcError {
     RpcError::new(
         404,

@@ -1,4 +1,4 @@
-//! VPCs and vSwitches as response nodes (more-apis.md §3.6). VPC tags are `Key`/`Value`,
+//! VPCs and vSwitches as response nodes (docs/vpc.md §1.4, §3). VPC tags are `Key`/`Value`,
 //! and a few lists carry the odd self-named wrappers (`RouterTableIds.RouterTableIds`).
 
 use secgroup_domain::ops::vpcs::vswitches::VSwitchView;

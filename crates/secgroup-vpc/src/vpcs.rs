@@ -1,5 +1,5 @@
 //! `CreateVpc`, `DescribeVpcs`, `DescribeVpcAttribute`, `ModifyVpcAttribute`, `DeleteVpc`
-//! (more-apis.md §3.6.1–§3.6.5), each a typed action.
+//! (docs/vpc.md §3.1–§3.5), each a typed action.
 
 use secgroup_api::paging::Paging;
 use secgroup_api::{Action, Cx, Input};

@@ -1,6 +1,5 @@
 //! `CreateVSwitch`, `DescribeVSwitches`, `DescribeVSwitchAttributes`,
-//! `ModifyVSwitchAttribute`, `DeleteVSwitch` (more-apis.md §3.6.6–§3.6.10), each a typed
-//! action.
+//! `ModifyVSwitchAttribute`, `DeleteVSwitch` (docs/vpc.md §3.6–§3.10), each a typed action.
 
 use secgroup_api::paging::Paging;
 use secgroup_api::{Action, Cx, Input};

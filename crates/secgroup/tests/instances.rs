@@ -1,5 +1,5 @@
-//! ECS instances and their security-group membership end to end (more-apis.md §5,
-//! ecs-api.md §6.2, §6.14, §6.15). Here the shared helpers; by topic: launching and the
+//! ECS instances and their security-group membership end to end (docs/ecs.md §7,
+//! §3.2). Here the shared helpers; by topic: launching and the
 //! response shape (`instances/launch.rs`), filters, paging and isolation
 //! (`instances/describe.rs`), the status machine (`instances/lifecycle.rs`), membership
 //! (`instances/membership.rs`), the table-driven error rows (`instances/errors.rs`) and the

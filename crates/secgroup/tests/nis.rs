@@ -1,5 +1,5 @@
-//! NIS reachability analysis through the API (more-apis.md §6): every worked example of
-//! semantics.md built with the ECS/VPC API and answered by CreateNetworkPath →
+//! NIS reachability analysis through the API (docs/nis.md): every worked example of
+//! docs/semantics.md §6 built with the ECS/VPC API and answered by CreateNetworkPath →
 //! CreateNetworkReachableAnalysis → GetNetworkReachableAnalysis; the one-off
 //! CreateAndAnalyzeNetworkPath; records that keep the state of their time; the error rows.
 
@@ -248,7 +248,7 @@ impl Analysis {
     }
 }
 
-// ---- the worked examples of semantics.md, one per row ----
+// ---- the worked examples of docs/semantics.md §6, one per row ----
 
 #[tokio::test]
 async fn accept_policy_without_rules_allows_by_inner_access() {

@@ -1,4 +1,4 @@
-//! ECS prefix lists end to end (more-apis.md §4). The error rows, table-driven, are in
+//! ECS prefix lists end to end (docs/ecs.md §6). The error rows, table-driven, are in
 //! `prefix_lists/errors.rs`; here the functional behaviour: normalisation, filters, paging, modify semantics (including
 //! Terraform's remove+add of the same block), ClientToken, delete, quota and associations.
 

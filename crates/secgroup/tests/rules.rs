@@ -692,7 +692,7 @@ async fn authorize_is_idempotent_on_identity_and_renders_every_field() {
         ("SourceGroupId", g.peer.as_str()),
     ];
     assert_eq!(call(&c, &g, A, &group_rule).await.status, 200);
-    // A group may name itself (semantics.md §6).
+    // A group may name itself (docs/semantics.md §3.6).
     let own = [
         ("IpProtocol", "udp"),
         ("PortRange", "53/53"),

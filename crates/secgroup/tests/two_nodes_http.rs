@@ -280,8 +280,8 @@ async fn one_client_token_on_both_nodes_at_once_has_one_effect() {
                 200 => {
                     ids.insert(r.json()["SecurityGroupId"].as_str().map(str::to_owned));
                 }
-                // A node that sees the first request still running may say so (ecs-api.md
-                // §5.8); nothing else is an acceptable answer.
+                // A node that sees the first request still running may say so (docs/ecs.md
+                // §2.8); nothing else is an acceptable answer.
                 _ => assert!(
                     r.status == 403
                         && ["IdempotentProcessing", "LastTokenProcessing"]

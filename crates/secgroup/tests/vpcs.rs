@@ -1,4 +1,4 @@
-//! The VPC API (2016-04-28) end to end (more-apis.md §3): VPC shapes, filters, paging,
+//! The VPC API (2016-04-28) end to end (docs/vpc.md): VPC shapes, filters, paging,
 //! isolation. Modify, delete dependencies, quotas, ClientToken, DryRun and XML are in
 //! `vpcs/lifecycle.rs`, vSwitches in `vpcs/vswitches.rs`, the error rows in `vpcs/errors.rs`.
 

@@ -1,6 +1,6 @@
-//! `ClientToken` (§5.8): the same token with the same parameters returns the first result
-//! and has no second effect; with other parameters it is refused. The token is recorded in
-//! the same transaction as the effect, so a crash can never separate them.
+//! `ClientToken` (docs/ecs.md §2.8): the same token with the same parameters returns the first
+//! result and has no second effect; with other parameters it is refused. The token is recorded
+//! in the same transaction as the effect, so a crash can never separate them.
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;

@@ -1,6 +1,6 @@
-//! ECS instances and their security-group membership (more-apis.md §5; ecs-api.md §6.14,
-//! §6.15). An instance is its primary network interface as far as groups are concerned:
-//! one private IPv4 address in one vSwitch, 1..=5 groups of one type, all in its VPC.
+//! ECS instances and their security-group membership (docs/ecs.md §7). An instance is its
+//! primary network interface as far as groups are concerned: one private IPv4 address in one
+//! vSwitch, 1..=5 groups of one type, all in its VPC.
 //!
 //! Launching is in [`launch`] (addresses in [`addresses`], names in [`naming`]), the status
 //! machine's operations in [`lifecycle`], group membership in [`membership`], listings in
@@ -28,7 +28,7 @@ use crate::error::DomainError;
 use crate::network::{Instance, InstanceStatus};
 use crate::store::{StoreError, Tx};
 
-/// How long each transient state lasts (more-apis.md §5.1: "0–1 s", configurable).
+/// How long each transient state lasts (docs/ecs.md §7.1: configurable, 0 by default).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct InstanceTimings {
     pub pending: Duration,

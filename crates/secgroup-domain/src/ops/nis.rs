@@ -1,4 +1,4 @@
-//! NIS network paths and reachability analyses (more-apis.md §6): validating what a path
+//! NIS network paths and reachability analyses (docs/nis.md): validating what a path
 //! names, storing paths and analysis records, quotas. The analysis itself (the engine) is
 //! the caller's: it reads [`analysis_input`], evaluates, and hands the record to
 //! [`record_analysis`].
@@ -222,7 +222,7 @@ pub fn region_of(
 }
 
 /// Validates a path's endpoints, protocol and ports against the account's resources in the
-/// region (more-apis.md §6.3 and its recommended mapping).
+/// region (docs/nis.md §2, §3.1).
 pub fn resolve(
     tx: &mut dyn Tx,
     account_id: &str,

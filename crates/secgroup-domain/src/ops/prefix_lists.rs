@@ -1,4 +1,4 @@
-//! Prefix lists (more-apis.md §4): create, read, list, modify, delete, and the security
+//! Prefix lists (docs/ecs.md §6): create, read, list, modify, delete, and the security
 //! groups whose rules name a list.
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -219,7 +219,7 @@ pub struct PrefixListChange {
 }
 
 /// `ModifyPrefixList`: removals first, then additions, where adding a block the list holds
-/// replaces its description (more-apis.md §4.5, §8 #10). The same block in both lists is
+/// replaces its description (docs/ecs.md §6.5). The same block in both lists is
 /// accepted (Terraform's way of changing a description); removing an absent block is a no-op.
 pub fn modify(
     tx: &mut dyn Tx,
@@ -293,7 +293,7 @@ pub fn delete(
 }
 
 /// `DescribePrefixListAssociations`: the security groups with at least one rule naming the
-/// list, one entry per group (§8 #14), in id order so that pages are stable.
+/// list, one entry per group (docs/ecs.md §6.7), in id order so that pages are stable.
 pub fn associations(
     tx: &mut dyn Tx,
     account_id: &str,

@@ -1,4 +1,4 @@
-//! How a request's rule fields become a valid rule (ecs-api.md §5.3, §6.7).
+//! How a request's rule fields become a valid rule (docs/ecs.md §2.3).
 
 use crate::error::{DomainError, RuleInvalid, Side};
 use crate::rules::{Cidr, Direction, Family, IpProtocol, Peer, PortRange, RulePolicy, RuleSpec};
@@ -151,7 +151,8 @@ impl RuleDraft {
                     .ok_or(invalid(RuleInvalid::PriorityOutOfRange))?
             }
         };
-        // VPC groups only know intranet rules: `internet` is accepted and coerced (§5.3).
+        // VPC groups only know intranet rules: `internet` is accepted and coerced
+        // (docs/ecs.md §2.3).
         if let Some(nic) = given(&self.nic_type) {
             if nic != "intranet" && nic != "internet" {
                 return Err(invalid(RuleInvalid::NicTypeNotSupported));
@@ -169,7 +170,7 @@ impl RuleDraft {
         let peer_cidr = cidr_of(peer_fields.v4, peer_fields.v6, peer_fields.side)?;
         let (local_v4, local_v6, local_side) = self.local_fields(direction);
         let local_cidr = cidr_of(local_v4, local_v6, local_side)?;
-        // A CIDR beats a group, and either beats a prefix list (§5.3).
+        // A CIDR beats a group, and either beats a prefix list (docs/ecs.md §2.3).
         let peer = if let Some(cidr) = peer_cidr {
             Peer::Cidr(cidr)
         } else if let Some(group_id) = peer_fields.group {

@@ -1,4 +1,5 @@
-//! Security-group rules: authorize, revoke, modify, list and references (ecs-api.md §5, §6.7–§6.13).
+//! Security-group rules: authorize, revoke, modify, list and references (docs/ecs.md §2,
+//! §3.7–§3.13).
 
 use chrono::{DateTime, SubsecRound, Utc};
 use rand::Rng;

@@ -1,4 +1,4 @@
-//! VPCs (more-apis.md §3): create, read, list, modify, delete. vSwitches are in
+//! VPCs (docs/vpc.md): create, read, list, modify, delete. vSwitches are in
 //! [`vswitches`], the block arithmetic and CIDR rules in [`cidr`].
 //!
 //! VPCs and vSwitches are `Available` as soon as they exist (no `Pending` phase is
@@ -27,7 +27,7 @@ use crate::validate;
 pub const AVAILABLE: &str = "Available";
 
 /// Names: 1–128 characters; descriptions: 1–256; neither starts with `http://`/`https://`
-/// (current SDK rule, §3.5). Empty means "none" and is always accepted.
+/// (current SDK rule, docs/vpc.md §1.5). Empty means "none" and is always accepted.
 pub(crate) fn text_ok(text: &str, max: usize) -> bool {
     text.is_empty()
         || (text.chars().count() <= max
@@ -35,7 +35,7 @@ pub(crate) fn text_ok(text: &str, max: usize) -> bool {
             && !text.starts_with("https://"))
 }
 
-/// A zone of the region: `<RegionId>-<letter>` (§2.6).
+/// A zone of the region: `<RegionId>-<letter>` (docs/ecs.md §1.3).
 pub fn zone(region_id: &str, zone_id: &str) -> Result<(), DomainError> {
     let ok = zone_id
         .strip_prefix(region_id)

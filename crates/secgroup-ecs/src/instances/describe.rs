@@ -1,4 +1,4 @@
-//! `DescribeInstances` and `DescribeInstanceAttribute` (more-apis.md §5.5, §5.6).
+//! `DescribeInstances` and `DescribeInstanceAttribute` (docs/ecs.md §7.5, §7.6).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use secgroup_domain::network::InstanceStatus;

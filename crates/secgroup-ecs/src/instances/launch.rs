@@ -1,4 +1,4 @@
-//! `RunInstances` and `CreateInstance` (more-apis.md §5.3, §5.4).
+//! `RunInstances` and `CreateInstance` (docs/ecs.md §7.3, §7.4).
 
 use std::collections::BTreeMap;
 

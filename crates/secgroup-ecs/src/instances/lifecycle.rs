@@ -1,5 +1,5 @@
 //! `StartInstance`, `StopInstance`, `RebootInstance`, `DeleteInstance`, `DeleteInstances`
-//! and `ModifyInstanceAttribute` (more-apis.md §5.7–§5.9).
+//! and `ModifyInstanceAttribute` (docs/ecs.md §7.7–§7.9).
 
 use chrono::Utc;
 use secgroup_domain::ops::idempotency;
@@ -111,7 +111,7 @@ pub async fn delete<S: Store>(
     step(ecs, ctx, id, Step::Delete { force }, dry).await
 }
 
-/// `DeleteInstances` answers a passed dry run with its own code (more-apis.md §2.4).
+/// `DeleteInstances` answers a passed dry run with its own code (docs/ecs.md §2.10).
 fn dry_run_success() -> RpcError {
     RpcError::new(
         400,

@@ -1,4 +1,4 @@
-//! `JoinSecurityGroup` and `LeaveSecurityGroup` (ecs-api.md §6.14, §6.15): by
+//! `JoinSecurityGroup` and `LeaveSecurityGroup` (docs/ecs.md §7.10, §7.11): by
 //! `InstanceId`, or by the instance's primary `NetworkInterfaceId` (which needs `RegionId`).
 
 use chrono::Utc;

@@ -1,5 +1,6 @@
-//! The instance as `DescribeInstances` (§5.5) and `DescribeInstanceAttribute` (§5.6) show
-//! it. Field types follow the SDK models exactly (the Node SDK refuses a mismatch).
+//! The instance as `DescribeInstances` and `DescribeInstanceAttribute` show it
+//! (docs/ecs.md §7.5, §7.6). Field types follow the SDK models exactly (the Node SDK refuses
+//! a mismatch).
 
 use chrono::{DateTime, Utc};
 use secgroup_domain::ops::instances::query::InstanceView;
@@ -7,7 +8,7 @@ use secgroup_rpc::Node;
 
 use crate::render;
 
-/// `ExpiredTime` of pay-as-you-go instances (UNCONFIRMED #18).
+/// `ExpiredTime` of pay-as-you-go instances (a Decision of docs/ecs.md §7.5).
 const POSTPAID_EXPIRED_TIME: &str = "2099-12-31T15:59Z";
 
 /// Minute precision, UTC: `2017-12-10T04:04Z`.

@@ -1,4 +1,4 @@
-//! A naive, literal transcription of semantics.md "The decision for a flow S → D", written
+//! A naive, literal transcription of docs/semantics.md §3, written
 //! against the domain values with no code shared with the engine: the engine is checked
 //! against it.
 

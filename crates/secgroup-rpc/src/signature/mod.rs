@@ -1,5 +1,5 @@
 //! The two live signature schemes as pure functions: canonicalize → string to sign → sign.
-//! Each stage is tested separately against the vectors of ecs-api.md §3.6.
+//! Each stage is tested separately against the vectors of docs/protocol.md §3.4.
 
 pub mod v1;
 pub mod v3;

@@ -1,4 +1,4 @@
-//! Signature V1: HMAC-SHA1 over the canonicalized parameters (ecs-api.md §3.4).
+//! Signature V1: HMAC-SHA1 over the canonicalized parameters (docs/protocol.md §3.2).
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -38,7 +38,7 @@ pub fn sign(secret: &str, string_to_sign: &str) -> String {
 mod tests {
     use super::*;
 
-    /// The documentation's vector (AlibabaCloudDocs Signature.md, re-verified in §3.4).
+    /// The documentation's vector (AlibabaCloudDocs Signature.md; docs/protocol.md §3.4).
     #[test]
     fn documented_describe_regions_vector() {
         let params = [
@@ -58,7 +58,8 @@ mod tests {
         assert_eq!(sign("testsecret", &sts), "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
     }
 
-    /// §3.6: a POST with a space in a value, signed as `%20` (encoded again: `%2520`).
+    /// docs/protocol.md §3.4: a POST with a space in a value, signed as `%20` (encoded again:
+    /// `%2520`).
     #[test]
     fn post_vector_with_space() {
         let params = [

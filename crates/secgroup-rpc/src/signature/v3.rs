@@ -1,4 +1,4 @@
-//! Signature V3: ACS3-HMAC-SHA256 over a canonical request (ecs-api.md §3.5).
+//! Signature V3: ACS3-HMAC-SHA256 over a canonical request (docs/protocol.md §3.3).
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -112,7 +112,7 @@ mod tests {
 
     const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-    /// §3.6, stage by stage.
+    /// docs/protocol.md §3.4, stage by stage.
     #[test]
     fn documented_vector_stage_by_stage() {
         assert_eq!(hex_sha256(b""), EMPTY_SHA256);

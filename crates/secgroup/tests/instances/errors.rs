@@ -1,5 +1,5 @@
-//! Every producible error row of the instance operations (more-apis.md §3.7, §5.3–§5.9;
-//! ecs-api.md §6.2, §6.14, §6.15), table-driven through the real HTTP server; and proof
+//! Every producible error row of the instance operations (docs/ecs.md §7.2–§7.11,
+//! §3.2), table-driven through the real HTTP server; and proof
 //! that a refused request changed nothing.
 
 use super::{create_vpc, create_vswitch, describe_one, groups_of, ip_of, listed, net, ok, run};

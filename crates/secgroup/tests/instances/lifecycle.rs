@@ -1,4 +1,4 @@
-//! The status machine (more-apis.md §5.1, §5.7, §5.8) with instant and with delayed
+//! The status machine (docs/ecs.md §7.1, §7.7, §7.8) with instant and with delayed
 //! transitions.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Every error row of the NIS operations (more-apis.md §6.3–§6.8), table-driven, and that a
+//! Every error row of the NIS operations (docs/nis.md §3.1–§3.6), table-driven, and that a
 //! refused request stores nothing.
 
 use secgroup::Settings;

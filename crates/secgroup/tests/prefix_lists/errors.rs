@@ -1,4 +1,4 @@
-//! Every producible error row of more-apis.md §4.2–§4.7, table-driven, through the real HTTP
+//! Every producible error row of docs/ecs.md §6.2–§6.7, table-driven, through the real HTTP
 //! server; and proof that a refused request changed nothing.
 
 use secgroup::Settings;

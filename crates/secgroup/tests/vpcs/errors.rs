@@ -1,4 +1,4 @@
-//! Every producible error row of more-apis.md §3, table-driven, through the real HTTP
+//! Every producible error row of docs/vpc.md, table-driven, through the real HTTP
 //! server; and proof that a refused request changed nothing.
 
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! vSwitches end to end (more-apis.md §3.3, §3.6.6–§3.6.10): shapes, free addresses, the
+//! vSwitches end to end (docs/vpc.md §2, §3.6–§3.10): shapes, free addresses, the
 //! CIDR rules and `CidrMask` allocation, filters, paging, modify, delete, quota, ClientToken.
 
 use chrono::Utc;

@@ -1,4 +1,4 @@
-//! Private IPv4 addresses of a vSwitch (more-apis.md §3.7): the first address of the block
+//! Private IPv4 addresses of a vSwitch (docs/ecs.md §7.2): the first address of the block
 //! and the last three are reserved; a requested address must be usable and free, otherwise
 //! the lowest free ones are handed out.
 

@@ -1,8 +1,8 @@
-//! `RunInstances` and `CreateInstance` (more-apis.md §5.3, §5.4): validate, place the
+//! `RunInstances` and `CreateInstance` (docs/ecs.md §7.3, §7.4): validate, place the
 //! instances in the vSwitch, give each a primary interface and an address, make them
 //! members of their groups — all in one transaction.
 //!
-//! Checks run in the recommended order (§5.3, UNCONFIRMED): parameter syntax → vSwitch →
+//! Checks run in the order chosen by docs/ecs.md §7.3: parameter syntax → vSwitch →
 //! groups → same VPC → zone → addresses → quotas. `DryRun` stops after the last check with
 //! [`DomainError::DryRunOperation`], having written nothing.
 

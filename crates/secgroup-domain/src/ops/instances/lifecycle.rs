@@ -1,13 +1,13 @@
-//! The status machine's operations (more-apis.md §5.1, §5.7–§5.9): start, stop, reboot,
+//! The status machine's operations (docs/ecs.md §7.1, §7.7–§7.9): start, stop, reboot,
 //! delete one or many, and `ModifyInstanceAttribute`. Each settles the instance first, so
 //! it acts on the state a reader would see now.
 //!
 //! | Operation | allowed in |
 //! |---|---|
 //! | Start | `Stopped` |
-//! | Stop, Reboot | `Running` (Stop on `Stopped` is refused too: UNCONFIRMED #15) |
+//! | Stop, Reboot | `Running` (Stop on `Stopped` is refused too: a Decision) |
 //! | Delete | `Stopped`; with `Force` also `Starting`, `Running`, `Stopping`; never `Pending` |
-//! | Modify `SecurityGroupIds` | all but `Pending` (UNCONFIRMED #17) |
+//! | Modify `SecurityGroupIds` | all but `Pending` (a Decision) |
 
 use chrono::{DateTime, Utc};
 

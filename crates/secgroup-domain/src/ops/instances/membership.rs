@@ -87,7 +87,7 @@ fn resolve(
     }
 }
 
-/// Join and Leave act on `Running` and `Stopped` instances only (ecs-api.md §6.14).
+/// Join and Leave act on `Running` and `Stopped` instances only (docs/ecs.md §7.1).
 fn stable(instance: &Instance) -> Result<(), DomainError> {
     match instance.status {
         InstanceStatus::Running | InstanceStatus::Stopped => Ok(()),

@@ -1,4 +1,4 @@
-//! `DescribeInstances` and `DescribeInstanceAttribute` (more-apis.md §5.5, §5.6): the
+//! `DescribeInstances` and `DescribeInstanceAttribute` (docs/ecs.md §7.5, §7.6): the
 //! filters, the state each instance is seen in now, and one page of the result.
 
 use std::collections::HashMap;

@@ -1,4 +1,4 @@
-//! IPv4 block arithmetic and the CIDR rules of VPCs and vSwitches (more-apis.md §3.3).
+//! IPv4 block arithmetic and the CIDR rules of VPCs and vSwitches (docs/vpc.md §2).
 
 use std::ops::RangeInclusive;
 
@@ -8,7 +8,7 @@ use crate::error::DomainError;
 
 /// The block of a VPC created without `CidrBlock` (2020 docs; UNCONFIRMED for today).
 pub const DEFAULT_VPC_CIDR: &str = "172.16.0.0/12";
-/// Masks a VPC block may have (the SDK says 16–28, older docs 8–24; more-apis.md §8 #1).
+/// Masks a VPC block may have (the SDK says 16–28, older docs 8–24; docs/vpc.md §2.1).
 pub const VPC_MASKS: RangeInclusive<u8> = 8..=28;
 /// Masks a vSwitch block may have.
 pub const VSWITCH_MASKS: RangeInclusive<u8> = 16..=29;

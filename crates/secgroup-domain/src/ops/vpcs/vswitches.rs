@@ -1,4 +1,4 @@
-//! vSwitches (more-apis.md §3.6.6–§3.6.10): create, read, list, modify, delete.
+//! vSwitches (docs/vpc.md §3.6–§3.10): create, read, list, modify, delete.
 
 use std::collections::HashMap;
 
@@ -55,7 +55,7 @@ fn vswitch_description(description: &str) -> Result<(), DomainError> {
         .ok_or(DomainError::VSwitchDescriptionMalformed)
 }
 
-/// The block for a new vSwitch of `vpc` beside `siblings`, by the rules of §3.3: mask
+/// The block for a new vSwitch of `vpc` beside `siblings`, by docs/vpc.md §2.2: mask
 /// /16–/29, inside the VPC, no sibling spanning the whole VPC (nor the new one while
 /// siblings exist), no overlap.
 fn choose_block(
