@@ -14,41 +14,20 @@ mod tags;
 
 use std::sync::Arc;
 
-use secgroup_domain::ops::instances::InstanceTimings;
-use secgroup_domain::ops::Limits;
-use secgroup_domain::regions::RegionCatalog;
+use secgroup_api::ProductConfig;
 use secgroup_domain::{DomainError, Store};
 use secgroup_rpc::RpcError;
 
 pub const VERSION: &str = "2014-05-26";
 
-/// Operator settings of the ECS product.
-#[derive(Debug, Clone)]
-pub struct EcsConfig {
-    pub regions: RegionCatalog,
-    pub limits: Limits,
-    /// How long instances stay in each transient state (all zero by default).
-    pub instance_timings: InstanceTimings,
-}
-
-impl Default for EcsConfig {
-    fn default() -> Self {
-        EcsConfig {
-            regions: RegionCatalog::public(),
-            limits: Limits::default(),
-            instance_timings: InstanceTimings::default(),
-        }
-    }
-}
-
 /// The ECS product over a store.
 pub struct Ecs<S> {
     store: Arc<S>,
-    config: EcsConfig,
+    config: Arc<ProductConfig>,
 }
 
 impl<S: Store> Ecs<S> {
-    pub fn new(store: Arc<S>, config: EcsConfig) -> Self {
+    pub fn new(store: Arc<S>, config: Arc<ProductConfig>) -> Self {
         Ecs { store, config }
     }
 

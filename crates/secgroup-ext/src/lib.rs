@@ -20,54 +20,22 @@ mod render;
 use std::sync::Arc;
 
 use chrono::Utc;
+use secgroup_api::ProductConfig;
 use secgroup_domain::network::NetworkState;
-use secgroup_domain::ops::instances::InstanceTimings;
 use secgroup_domain::ops::network_state;
-use secgroup_domain::regions::RegionCatalog;
 use secgroup_domain::{DomainError, Store};
-use secgroup_ecs::EcsConfig;
 use secgroup_rpc::{CallContext, Node, Params, RpcError};
 
 pub const VERSION: &str = "x-secgroup-2026-11-01";
 
-/// The largest scope `DescribeReachabilityMatrix` answers by default: 2,000 instances make
-/// 4,000,000 cells, a reply of about 4 MB.
-pub const DEFAULT_MAX_MATRIX_INSTANCES: usize = 2000;
-
-/// Operator settings of the extension.
-#[derive(Debug, Clone)]
-pub struct ExtConfig {
-    pub regions: RegionCatalog,
-    /// Needed to report an instance's state as ECS would show it now.
-    pub instance_timings: InstanceTimings,
-    pub max_matrix_instances: usize,
-}
-
-impl Default for ExtConfig {
-    fn default() -> Self {
-        ExtConfig::from(&EcsConfig::default())
-    }
-}
-
-/// The extension serves the same regions, and sees instances in the same state, as ECS.
-impl From<&EcsConfig> for ExtConfig {
-    fn from(ecs: &EcsConfig) -> Self {
-        ExtConfig {
-            regions: ecs.regions.clone(),
-            instance_timings: ecs.instance_timings,
-            max_matrix_instances: DEFAULT_MAX_MATRIX_INSTANCES,
-        }
-    }
-}
-
 /// The extension product over a store.
 pub struct Ext<S> {
     store: Arc<S>,
-    config: ExtConfig,
+    config: Arc<ProductConfig>,
 }
 
 impl<S: Store> Ext<S> {
-    pub fn new(store: Arc<S>, config: ExtConfig) -> Self {
+    pub fn new(store: Arc<S>, config: Arc<ProductConfig>) -> Self {
         Ext { store, config }
     }
 

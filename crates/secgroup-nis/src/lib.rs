@@ -11,43 +11,20 @@ pub mod report;
 
 use std::sync::Arc;
 
-use secgroup_domain::ops::instances::InstanceTimings;
-use secgroup_domain::ops::Limits;
-use secgroup_domain::regions::RegionCatalog;
+use secgroup_api::ProductConfig;
 use secgroup_domain::{DomainError, Store};
-use secgroup_ecs::EcsConfig;
 use secgroup_rpc::RpcError;
 
 pub const VERSION: &str = "2021-12-16";
 
-/// Operator settings of the NIS product: ECS's regions, limits and instance timings.
-#[derive(Debug, Clone)]
-pub struct NisConfig {
-    pub regions: RegionCatalog,
-    /// `network_paths_per_account` and `analyses_per_account` apply here.
-    pub limits: Limits,
-    /// To tell whether an instance is `Running` when an analysis runs.
-    pub instance_timings: InstanceTimings,
-}
-
-impl From<&EcsConfig> for NisConfig {
-    fn from(ecs: &EcsConfig) -> Self {
-        NisConfig {
-            regions: ecs.regions.clone(),
-            limits: ecs.limits.clone(),
-            instance_timings: ecs.instance_timings,
-        }
-    }
-}
-
 /// The NIS product over a store.
 pub struct Nis<S> {
     store: Arc<S>,
-    config: NisConfig,
+    config: Arc<ProductConfig>,
 }
 
 impl<S: Store> Nis<S> {
-    pub fn new(store: Arc<S>, config: NisConfig) -> Self {
+    pub fn new(store: Arc<S>, config: Arc<ProductConfig>) -> Self {
         Nis { store, config }
     }
 

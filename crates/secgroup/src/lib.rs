@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use secgroup_api::ProductConfig;
 use secgroup_domain::Store;
-use secgroup_ecs::{Ecs, EcsConfig};
-use secgroup_ext::{Ext, ExtConfig};
-use secgroup_nis::{Nis, NisConfig};
+use secgroup_ecs::Ecs;
+use secgroup_ext::Ext;
+use secgroup_nis::Nis;
 use secgroup_rpc::{Router, ServerConfig};
 use secgroup_vpc::Vpc;
 use tokio::net::TcpListener;
@@ -31,21 +31,11 @@ pub struct Settings {
 /// The HTTP application over `store`.
 pub fn app<S: Store>(store: Arc<S>, settings: Settings) -> axum::Router {
     let products = Arc::new(settings.products);
-    let ecs_config = EcsConfig {
-        regions: products.regions.clone(),
-        limits: products.limits.clone(),
-        instance_timings: products.instance_timings,
-    };
-    let vpc = Arc::new(Vpc::new(store.clone(), products.clone()));
-    let nis = Arc::new(Nis::new(store.clone(), NisConfig::from(&ecs_config)));
-    let mut ext_config = ExtConfig::from(&ecs_config);
-    ext_config.max_matrix_instances = products.max_matrix_instances;
-    let ext = Arc::new(Ext::new(store.clone(), ext_config));
     let router = Router::new()
-        .with(Arc::new(Ecs::new(store.clone(), ecs_config)))
-        .with(vpc)
-        .with(nis)
-        .with(ext);
+        .with(Arc::new(Ecs::new(store.clone(), products.clone())))
+        .with(Arc::new(Vpc::new(store.clone(), products.clone())))
+        .with(Arc::new(Nis::new(store.clone(), products.clone())))
+        .with(Arc::new(Ext::new(store.clone(), products)));
     secgroup_rpc::server::app(
         router,
         Arc::new(StoreCredentials::new(store)),
