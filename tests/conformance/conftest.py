@@ -105,19 +105,20 @@ class Server:
         self.host = HOST
 
 
-@pytest.fixture(scope="session")
-def server():
+def start_server(name: str, extra_args: list[str] | None = None):
+    """Starts `$SECGROUP_BIN serve` on a free port with a fresh SQLite database (log in
+    .test-work/conformance/<name>.log); returns the Server and a function that stops it."""
     binary = _server_bin()
     if not binary.exists():
         pytest.fail(f"server binary {binary} not found: build it first (cargo build -p secgroup) or set SECGROUP_BIN", pytrace=False)
     WORK.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="secgroup-conformance-"))
     db_url = f"sqlite://{tmp}/db.sqlite"
-    log = WORK / "server.log"
+    log = WORK / f"{name}.log"
     port = _free_port()
     logf = open(log, "wb")
     proc = subprocess.Popen(
-        [str(binary), "serve", "--listen", f"{HOST}:{port}", "--database", db_url],
+        [str(binary), "serve", "--listen", f"{HOST}:{port}", "--database", db_url, *(extra_args or [])],
         stdout=logf,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -140,13 +141,22 @@ def server():
                 logf.close()
                 pytest.fail(f"server did not listen on {HOST}:{port} within 30 s; log {log}:\n{_tail(log)}", pytrace=False)
             time.sleep(0.1)
-    srv = Server(binary, port, db_url, log, proc)
-    try:
-        yield srv
-    finally:
+
+    def stop():
         _stop_group(proc)
         logf.close()
         shutil.rmtree(tmp, ignore_errors=True)
+
+    return Server(binary, port, db_url, log, proc), stop
+
+
+@pytest.fixture(scope="session")
+def server():
+    srv, stop = start_server("server")
+    try:
+        yield srv
+    finally:
+        stop()
 
 
 @pytest.fixture(scope="session")

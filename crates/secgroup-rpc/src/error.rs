@@ -152,6 +152,38 @@ impl RpcError {
             format!("The request exceeds the maximum allowed size of {limit} bytes."),
         )
     }
+    /// A request line (method, path and query) longer than the server accepts.
+    pub fn uri_too_long(limit: usize) -> Self {
+        Self::new(
+            414,
+            "RequestURITooLong",
+            format!("The request line exceeds the maximum allowed length of {limit} bytes."),
+        )
+    }
+    /// A request head (request line and headers) larger than the server accepts.
+    pub fn header_too_large(limit: usize) -> Self {
+        Self::new(
+            431,
+            "RequestHeaderFieldsTooLarge",
+            format!("The request head exceeds the maximum allowed size of {limit} bytes."),
+        )
+    }
+    /// A body that did not arrive within the body-read timeout.
+    pub fn request_timeout() -> Self {
+        Self::new(
+            408,
+            "RequestTimeout",
+            "The request body was not received within the allowed time.",
+        )
+    }
+    /// Past the caller's calls per minute for this action and region.
+    pub fn throttled() -> Self {
+        Self::new(
+            400,
+            "Throttling.User",
+            "Request was denied due to user flow control.",
+        )
+    }
     pub fn internal() -> Self {
         Self::new(
             500,

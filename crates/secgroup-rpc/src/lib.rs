@@ -9,13 +9,16 @@ pub mod auth;
 pub mod client;
 pub mod encode;
 pub mod error;
+pub mod listener;
 pub mod params;
 pub mod render;
 pub mod server;
 pub mod signature;
+pub mod throttle;
 
 pub use auth::{AccessKeySecret, Credential, CredentialStore, CredentialStoreError};
 pub use error::RpcError;
+pub use listener::{serve, ConnectionInfo};
 pub use params::{ParamCursor, Params};
 pub use render::{Format, Node};
 pub use server::{CallContext, Product, Router, ServerConfig};

@@ -4,18 +4,21 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::response::Response;
 use chrono::Utc;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use tokio::sync::Semaphore;
 
 use crate::auth::{authenticate, CredentialStore, Scheme, SignedRequest};
 use crate::error::{error_body, RpcError};
+use crate::listener::ConnectionInfo;
 use crate::params::Params;
 use crate::render::{success_body, Format, Node};
+use crate::throttle::{Throttle, ThrottleConfig};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -118,12 +121,30 @@ impl Router {
     }
 }
 
+/// The gateway's settings: sizes, clock skew, connection hygiene, load shedding and
+/// throttling (see the README's configuration table for the flags and defaults).
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Requests larger than this are refused before being read.
     pub max_body_bytes: usize,
     /// Allowed clock difference for `Timestamp` / `x-acs-date`, and the nonce lifetime.
     pub max_clock_skew: chrono::Duration,
+    /// How long a request's head may take once its first byte arrived.
+    pub header_read_timeout: Duration,
+    /// How long a request's body may take once its head arrived (408 past it).
+    pub body_read_timeout: Duration,
+    /// How long a connection may sit between requests before it is closed.
+    pub idle_timeout: Duration,
+    /// Connections served at once; more are answered 503 and closed.
+    pub max_connections: usize,
+    /// Requests handled at once; more are answered 503 at once instead of queueing.
+    pub max_in_flight: usize,
+    /// The longest request line (method, path and query) accepted (414 past it).
+    pub max_request_line_bytes: usize,
+    /// The largest request head (request line and headers) accepted (431 past it).
+    pub max_header_bytes: usize,
+    /// Calls per account, action and region per minute (off by default).
+    pub throttle: ThrottleConfig,
 }
 
 impl Default for ServerConfig {
@@ -131,6 +152,14 @@ impl Default for ServerConfig {
         ServerConfig {
             max_body_bytes: 1024 * 1024,
             max_clock_skew: chrono::Duration::minutes(15),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1000,
+            max_in_flight: 256,
+            max_request_line_bytes: 60 * 1024,
+            max_header_bytes: 96 * 1024,
+            throttle: ThrottleConfig::default(),
         }
     }
 }
@@ -139,6 +168,17 @@ struct Shared<C> {
     router: Router,
     credentials: Arc<C>,
     config: ServerConfig,
+    in_flight: Semaphore,
+    throttle: Throttle,
+}
+
+/// A new request id: an upper-case hyphenated UUID, as Alibaba's are.
+pub(crate) fn new_request_id() -> String {
+    // Encoded straight into place (no lower-case copy first).
+    uuid::Uuid::new_v4()
+        .hyphenated()
+        .encode_upper(&mut uuid::Uuid::encode_buffer())
+        .to_owned()
 }
 
 /// The axum application answering every path with the RPC protocol.
@@ -150,6 +190,8 @@ pub fn app<C: CredentialStore>(
     let shared = Arc::new(Shared {
         router,
         credentials,
+        in_flight: Semaphore::new(config.max_in_flight),
+        throttle: Throttle::new(config.throttle.clone()),
         config,
     });
     axum::Router::new().fallback(handle::<C>).with_state(shared)
@@ -160,12 +202,9 @@ async fn handle<C: CredentialStore>(
     request: Request,
 ) -> Response {
     let started = Instant::now();
-    // Upper-case hyphenated, encoded straight into place (no lower-case copy first).
-    let request_id = uuid::Uuid::new_v4()
-        .hyphenated()
-        .encode_upper(&mut uuid::Uuid::encode_buffer())
-        .to_owned();
+    let request_id = new_request_id();
     let (parts, body) = request.into_parts();
+    let connection = parts.extensions.get::<ConnectionInfo>().cloned();
     let host = parts
         .headers
         .get(header::HOST)
@@ -178,14 +217,36 @@ async fn handle<C: CredentialStore>(
     let mut action = action_of(&early_params, &parts.headers);
     let mut product_code = shared.router.default_code();
 
+    let refusal = connection.as_ref().and_then(ConnectionInfo::head_refusal);
+    if let Some((_, refused_format)) = &refusal {
+        format = *refused_format;
+        action = None;
+    }
+    // Shed load at once rather than queue without bound; held until the answer is built.
+    let permit = shared.in_flight.try_acquire();
+
     let outcome: Result<Node, RpcError> = async {
+        if let Some((err, _)) = refusal {
+            return Err(err);
+        }
+        if permit.is_err() {
+            return Err(RpcError::service_unavailable());
+        }
         if parts.method != Method::GET && parts.method != Method::POST {
             return Err(RpcError::unsupported_method());
         }
         if parts.uri.path() != "/" {
             return Err(RpcError::action_not_found());
         }
-        let body = read_limited(&parts.headers, body, shared.config.max_body_bytes).await?;
+        let body = tokio::time::timeout(
+            shared.config.body_read_timeout,
+            read_limited(&parts.headers, body, shared.config.max_body_bytes),
+        )
+        .await
+        .map_err(|_| RpcError::request_timeout())??;
+        if let Some(connection) = &connection {
+            connection.body_read();
+        }
         let body_is_form = is_form(&parts.headers) && !body.is_empty();
         let params = if body_is_form {
             Params::from_query_and_form(query, Some(&body))
@@ -225,6 +286,13 @@ async fn handle<C: CredentialStore>(
         .await?;
         if who.scheme == Scheme::V3 && params.get("Format").is_none() {
             format = Format::Json;
+        }
+        let region = params.get("RegionId").unwrap_or("");
+        if !shared
+            .throttle
+            .admit(&who.account_id, &name, region, Utc::now())
+        {
+            return Err(RpcError::throttled());
         }
         let ctx = CallContext {
             request_id: request_id.clone(),
@@ -268,6 +336,7 @@ async fn handle<C: CredentialStore>(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-acs-request-id", value);
     }
+    drop(permit);
     response
 }
 

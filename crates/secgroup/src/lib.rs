@@ -47,31 +47,15 @@ pub fn app<S: Store>(store: Arc<S>, settings: Settings) -> axum::Router {
 pub const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests
-/// finish (up to [`DRAIN_DEADLINE`]).
+/// finish (up to [`DRAIN_DEADLINE`]). Connection hygiene (timeouts, the connection cap,
+/// load shedding, head limits) is the wire crate's ([`secgroup_rpc::serve`]).
 pub async fn serve<S: Store>(
     listener: TcpListener,
     store: Arc<S>,
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let server = settings.server.clone();
     let app = app(store, settings);
-    let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop_tx.send(());
-        // Past the deadline the server future is dropped, cutting what is left.
-        tokio::time::sleep(DRAIN_DEADLINE).await;
-        let _ = drained_tx.send(());
-    });
-    let server = axum::serve(listener, app).with_graceful_shutdown(async {
-        let _ = stop_rx.await;
-    });
-    tokio::select! {
-        result = server => result,
-        _ = drained_rx => {
-            tracing::warn!("drain deadline reached; closing remaining connections");
-            Ok(())
-        }
-    }
+    secgroup_rpc::serve(listener, app, &server, shutdown, DRAIN_DEADLINE).await
 }

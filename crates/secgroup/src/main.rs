@@ -16,6 +16,7 @@ use secgroup_domain::ops::instances::InstanceTimings;
 use secgroup_domain::ops::Limits;
 use secgroup_domain::regions::RegionCatalog;
 use secgroup_domain::{Store, StoreError};
+use secgroup_rpc::ServerConfig;
 
 #[derive(Parser)]
 #[command(
@@ -97,6 +98,65 @@ struct ServeArgs {
     /// Most instances one reachability matrix may cover.
     #[arg(long, env = "SECGROUP_MAX_MATRIX_INSTANCES", default_value_t = secgroup_api::config::DEFAULT_MAX_MATRIX_INSTANCES)]
     max_matrix_instances: usize,
+    #[command(flatten)]
+    gateway: GatewayArgs,
+}
+
+/// Connection hygiene, load shedding and throttling (the gateway's own limits).
+#[derive(Args)]
+struct GatewayArgs {
+    /// Seconds a request's head may take once its first byte arrived; then the connection closes.
+    #[arg(
+        long,
+        env = "SECGROUP_HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 10.0
+    )]
+    header_read_timeout_secs: f64,
+    /// Seconds a request's body may take once its head arrived (408 RequestTimeout after).
+    #[arg(long, env = "SECGROUP_BODY_READ_TIMEOUT_SECS", default_value_t = 30.0)]
+    body_read_timeout_secs: f64,
+    /// Seconds a keep-alive connection may stay idle between requests before it is closed.
+    #[arg(long, env = "SECGROUP_IDLE_TIMEOUT_SECS", default_value_t = 60.0)]
+    idle_timeout_secs: f64,
+    /// Connections served at once; more are answered 503 ServiceUnavailable and closed.
+    #[arg(long, env = "SECGROUP_MAX_CONNECTIONS", default_value_t = ServerConfig::default().max_connections)]
+    max_connections: usize,
+    /// Requests handled at once; more are answered 503 ServiceUnavailable at once.
+    #[arg(long, env = "SECGROUP_MAX_IN_FLIGHT", default_value_t = ServerConfig::default().max_in_flight)]
+    max_in_flight: usize,
+    /// Longest request line (method, path, query) in bytes (414 RequestURITooLong past it).
+    #[arg(long, env = "SECGROUP_MAX_REQUEST_LINE_BYTES", default_value_t = ServerConfig::default().max_request_line_bytes)]
+    max_request_line_bytes: usize,
+    /// Largest request head in bytes (431 RequestHeaderFieldsTooLarge past it).
+    #[arg(long, env = "SECGROUP_MAX_HEADER_BYTES", default_value_t = ServerConfig::default().max_header_bytes)]
+    max_header_bytes: usize,
+    /// Calls allowed per account, action and region per minute (Throttling.User past it); off by default.
+    #[arg(long, env = "SECGROUP_THROTTLE_PER_MINUTE")]
+    throttle_per_minute: Option<u32>,
+    /// Per-action limits, ACTION=N, comma-separated (e.g. RunInstances=10); they apply even without --throttle-per-minute.
+    #[arg(long, env = "SECGROUP_THROTTLE_ACTIONS", value_delimiter = ',', value_parser = parse_action_limit)]
+    throttle_action: Vec<(String, u32)>,
+}
+
+/// `ACTION=N`.
+fn parse_action_limit(text: &str) -> Result<(String, u32), String> {
+    let (action, limit) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not ACTION=N"))?;
+    let limit = limit
+        .trim()
+        .parse::<u32>()
+        .map_err(|e| format!("{text:?}: {e}"))?;
+    if action.trim().is_empty() {
+        return Err(format!("{text:?} names no action"));
+    }
+    Ok((action.trim().to_string(), limit))
+}
+
+/// Seconds from a flag, as a duration.
+fn seconds(value: f64, flag: &str) -> anyhow::Result<std::time::Duration> {
+    std::time::Duration::try_from_secs_f64(value)
+        .with_context(|| format!("--{flag} must be a non-negative number of seconds"))
 }
 
 #[derive(Subcommand)]
@@ -196,6 +256,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .context("--instance-transition-secs must be a non-negative number of seconds")?,
     );
     settings.server.max_body_bytes = args.max_request_bytes;
+    let gateway = &args.gateway;
+    settings.server.header_read_timeout =
+        seconds(gateway.header_read_timeout_secs, "header-read-timeout-secs")?;
+    settings.server.body_read_timeout =
+        seconds(gateway.body_read_timeout_secs, "body-read-timeout-secs")?;
+    settings.server.idle_timeout = seconds(gateway.idle_timeout_secs, "idle-timeout-secs")?;
+    settings.server.max_connections = gateway.max_connections.max(1);
+    settings.server.max_in_flight = gateway.max_in_flight.max(1);
+    settings.server.max_request_line_bytes = gateway.max_request_line_bytes;
+    settings.server.max_header_bytes = gateway.max_header_bytes;
+    settings.server.throttle.per_minute = gateway.throttle_per_minute;
+    settings.server.throttle.per_action = gateway.throttle_action.iter().cloned().collect();
     settings.products.max_matrix_instances = args.max_matrix_instances;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
