@@ -1,15 +1,21 @@
-//! Random topologies for property tests: 2–3 VPCs, basic and advanced groups, rules of every
-//! kind (CIDR, IPv6, group, prefix list, quintuple; TCP/UDP/ICMP/GRE/ALL), NICs in 1..5 groups
-//! of one type, and flows between NICs and outside addresses.
+//! Random topologies for property tests: 2–3 VPCs (all with the same block, 10.0.0.0/16, so
+//! that only the VPC keeps them apart), two vSwitches per VPC, basic and advanced groups,
+//! rules of every kind (CIDR, IPv6, group, prefix list, quintuple; TCP/UDP/ICMP/GRE/ALL), NICs
+//! in 1..5 groups of one type, some of them stopped, and flows between NICs and outside
+//! addresses. [`seeded`] draws one topology from a seed, for tests that are not proptests.
 
 use std::net::IpAddr;
 
+use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use secgroup_domain::network::{InstanceStatus, VSwitch, Vpc};
 use secgroup_domain::rules::{Cidr, Direction, IpProtocol, PortRange, RulePolicy};
 use secgroup_domain::{InnerAccessPolicy, SecurityGroupType};
-use secgroup_reach::{Endpoint, Flow, SnapshotInput};
 
 use super::{group, group_peer, instance, prefix_list, rule};
+use crate::{Endpoint, Flow, SnapshotInput};
 
 const BLOCKS: &[&str] = &[
     "0.0.0.0/0",
@@ -33,11 +39,28 @@ const PROTOCOLS: &[IpProtocol] = &[
     IpProtocol::All,
 ];
 
-/// A random account: the snapshot input and the instance ids.
+/// A random account: the snapshot input (with its VPCs), its vSwitches and the instance ids.
 #[derive(Debug, Clone)]
 pub struct Topology {
     pub input: SnapshotInput,
+    pub vswitches: Vec<VSwitch>,
     pub instance_ids: Vec<String>,
+}
+
+/// The block of every generated VPC: the same in all, as two real VPCs may have.
+pub const VPC_BLOCK: &str = "10.0.0.0/16";
+
+/// One topology drawn from `seed`: the same seed gives the same topology on every machine.
+pub fn seeded(seed: u64) -> Topology {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    // A strategy of plain ranges and collections never rejects, so a tree is always drawn.
+    topology()
+        .new_tree(&mut runner)
+        .map(|tree| tree.current())
+        .unwrap_or_else(|_| build(2, Vec::new(), Vec::new(), Vec::new(), Vec::new()))
 }
 
 fn group_strategy() -> impl Strategy<Value = (usize, bool, bool)> {
@@ -80,6 +103,7 @@ pub fn topology() -> impl Strategy<Value = Topology> {
                 0..3usize,
                 any::<bool>(),
                 prop::collection::vec(0..8usize, 1..5),
+                prop::bool::weighted(0.85), // running?
             ),
             2..8,
         ),
@@ -95,7 +119,7 @@ pub fn topology() -> impl Strategy<Value = Topology> {
 fn build(
     vpc_count: usize,
     group_specs: Vec<(usize, bool, bool)>,
-    nic_specs: Vec<(usize, bool, Vec<usize>)>,
+    nic_specs: Vec<(usize, bool, Vec<usize>, bool)>,
     rule_specs: Vec<(
         usize,
         bool,
@@ -132,7 +156,7 @@ fn build(
         })
         .collect();
     let mut instances = Vec::new();
-    for (i, (vpc, enterprise, picks)) in nic_specs.iter().enumerate() {
+    for (i, (vpc, enterprise, picks, running)) in nic_specs.iter().enumerate() {
         let kind = if *enterprise {
             SecurityGroupType::Enterprise
         } else {
@@ -153,13 +177,48 @@ fn build(
         chosen.sort_unstable();
         chosen.dedup();
         let ip = format!("10.0.{}.{}", i % 2, i + 1);
-        instances.push(instance(
-            &format!("i-{i}"),
-            &format!("vpc-{}", vpc % vpc_count),
-            &ip,
-            &chosen,
-        ));
+        let vpc = vpc % vpc_count;
+        let mut nic = instance(&format!("i-{i}"), &format!("vpc-{vpc}"), &ip, &chosen);
+        nic.vswitch_id = format!("vsw-{vpc}-{}", i % 2);
+        nic.mac_address = format!("00:16:3e:00:01:{:02x}", i + 1);
+        if !running {
+            nic.status = InstanceStatus::Stopped;
+        }
+        instances.push(nic);
     }
+    let t = Utc.timestamp_opt(0, 0).single().unwrap_or_default();
+    let vpcs: Vec<Vpc> = (0..vpc_count)
+        .map(|v| Vpc {
+            id: format!("vpc-{v}"),
+            account_id: "1".into(),
+            region_id: "cn-hangzhou".into(),
+            cidr_block: VPC_BLOCK.into(),
+            name: String::new(),
+            description: String::new(),
+            resource_group_id: String::new(),
+            vrouter_id: format!("vrt-{v}"),
+            route_table_id: format!("vtb-{v}"),
+            user_cidrs: Vec::new(),
+            enable_ipv6: false,
+            ipv6_cidr_block: String::new(),
+            enable_dns_hostname: false,
+            creation_time: t,
+        })
+        .collect();
+    let vswitches = (0..vpc_count)
+        .flat_map(|v| (0..2).map(move |s| (v, s)))
+        .map(|(v, s)| VSwitch {
+            id: format!("vsw-{v}-{s}"),
+            account_id: "1".into(),
+            region_id: "cn-hangzhou".into(),
+            vpc_id: format!("vpc-{v}"),
+            zone_id: "cn-hangzhou-a".into(),
+            cidr_block: format!("10.0.{s}.0/24"),
+            name: String::new(),
+            description: String::new(),
+            creation_time: t,
+        })
+        .collect();
     let prefix_lists = lists
         .iter()
         .enumerate()
@@ -236,8 +295,9 @@ fn build(
             rules,
             instances,
             prefix_lists,
-            vpcs: Vec::new(),
+            vpcs,
         },
+        vswitches,
         instance_ids,
     }
 }
