@@ -1,0 +1,112 @@
+//! Namespaces, links and their life: a Running instance's namespace and address, VPCs with
+//! the same block kept apart, the outside namespace both ways, a stopped instance vanishing
+//! and coming back, agent restarts (adopt), and cleanup.
+
+mod support;
+
+use std::net::Ipv4Addr;
+
+use secgroup_domain::network::{InstanceStatus, NetworkState};
+use secgroup_domain::{InnerAccessPolicy, SecurityGroupType};
+use support::*;
+
+const PREFIX: &str = "sgt-life-";
+
+fn ip(s: &str) -> Ipv4Addr {
+    s.parse().unwrap()
+}
+
+fn one_vpc(stopped_b: bool) -> Vec<secgroup_dataplane::AccountNetwork> {
+    let mut b = instance("i-lifeb", "vpc-life1", "10.10.1.7", &["sg-life1"]);
+    b.vswitch_id = "vsw-life1b".into();
+    b.mac_address = "00:16:3e:00:10:07".into();
+    if stopped_b {
+        b.status = InstanceStatus::Stopped;
+    }
+    let mut a = instance("i-lifea", "vpc-life1", "10.10.0.5", &["sg-life1"]);
+    a.vswitch_id = "vsw-life1a".into();
+    a.mac_address = "00:16:3e:00:10:05".into();
+    vec![network(
+        NetworkState {
+            groups: vec![group(
+                "sg-life1",
+                "vpc-life1",
+                SecurityGroupType::Normal,
+                InnerAccessPolicy::Accept,
+            )],
+            instances: vec![a, b],
+            vpcs: vec![vpc("vpc-life1", "1", "10.10.0.0/16")],
+            ..NetworkState::default()
+        },
+        vec![
+            vswitch("vsw-life1a", "vpc-life1", "10.10.0.0/24"),
+            vswitch("vsw-life1b", "vpc-life1", "10.10.1.0/24"),
+        ],
+    )]
+}
+
+#[test]
+fn a_running_instance_gets_its_namespace_and_a_stopped_one_loses_it() {
+    if !can_run("lifecycle") {
+        return;
+    }
+    let _guard = lock();
+    let mut dp = dataplane(PREFIX);
+    let desired = plan(PREFIX, &one_vpc(false));
+    dp.apply(&desired).expect("apply");
+
+    // The instance's namespace: lo up, eth0 with address, prefix, MAC; default via .253.
+    let addr = std::process::Command::new("ip")
+        .args(["-n", "i-lifea", "-br", "addr", "show", "dev", "eth0"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&addr.stdout);
+    assert!(text.contains("10.10.0.5/24"), "{text}");
+    let link = std::process::Command::new("ip")
+        .args(["-n", "i-lifea", "-br", "link", "show", "dev", "eth0"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&link.stdout).contains("00:16:3e:00:10:05"));
+    let route = std::process::Command::new("ip")
+        .args(["-n", "i-lifea", "route", "show", "default"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&route.stdout).contains("via 10.10.0.253"));
+
+    let _lb = Listeners::start("i-lifeb");
+    let _la = Listeners::start("i-lifea");
+    // Across vSwitches of one VPC; the very first packet is not held up by ARP.
+    let started = std::time::Instant::now();
+    assert!(probe("i-lifea", ip("10.10.1.7"), Probe::Tcp(22)));
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(300),
+        "first connect took {:?}",
+        started.elapsed()
+    );
+    assert!(probe("i-lifeb", ip("10.10.0.5"), Probe::Icmp));
+    assert!(probe("i-lifeb", ip("10.10.0.5"), Probe::Udp(53)));
+    let inode = netns_inode("i-lifea");
+
+    // Stop b: its namespace, veth and routes go; a is untouched.
+    dp.apply(&plan(PREFIX, &one_vpc(true))).expect("apply stop");
+    assert!(!namespaces().contains(&"i-lifeb".to_string()));
+    assert_eq!(netns_inode("i-lifea"), inode, "a's namespace was recreated");
+    assert!(!probe("i-lifea", ip("10.10.1.7"), Probe::Icmp));
+    let routes = std::process::Command::new("ip")
+        .args(["-n", &format!("{PREFIX}vpc-life1"), "route", "show"])
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&routes.stdout).contains("10.10.1.7"),
+        "a route of the stopped instance is left"
+    );
+
+    // Start it again: same address.
+    dp.apply(&plan(PREFIX, &one_vpc(false)))
+        .expect("apply start");
+    let _lb = Listeners::start("i-lifeb");
+    assert!(probe("i-lifea", ip("10.10.1.7"), Probe::Tcp(80)));
+
+    dp.cleanup().expect("cleanup");
+    assert_clean(PREFIX, &["i-lifea", "i-lifeb"]);
+}
