@@ -173,6 +173,16 @@ pub(crate) fn parse_table(listing: &Value) -> AppliedTable {
             let Some(name) = str_field(set, "name") else {
                 continue;
             };
+            if name == names::NIC_SET {
+                table.nics = match set.get("elem").and_then(Value::as_array) {
+                    None => Some(BTreeSet::new()),
+                    Some(items) => items
+                        .iter()
+                        .map(|i| i.as_str().map(str::to_string))
+                        .collect(),
+                };
+                continue;
+            }
             let family = match str_field(set, "type") {
                 Some("ipv6_addr") => IpFamily::V6,
                 _ => IpFamily::V4,

@@ -13,6 +13,9 @@ pub const BASE_CHAIN: &str = "forward";
 /// Verdict maps: router-side interface of a NIC → its egress / ingress chain.
 pub const EGRESS_MAP: &str = "egress";
 pub const INGRESS_MAP: &str = "ingress";
+/// The set of every NIC interface that has chains (the maps' keys): a NIC interface not in
+/// it is closed, whichever way.
+pub const NIC_SET: &str = "nics";
 /// Router-side NIC interfaces are `nic` + 12 hex digits (15 bytes, the kernel's limit), so
 /// that one wildcard (`nic*`) closes every NIC interface that has no chains yet.
 pub const NIC_IFNAME_PREFIX: &str = "nic";

@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::model::{
     IpFamily, Match, NftChain, NftRule, RuleVerdict, Ruleset, SetElement, Side, L4,
 };
-use crate::names::{self, BASE_CHAIN, EGRESS_MAP, INGRESS_MAP, TABLE};
+use crate::names::{self, BASE_CHAIN, EGRESS_MAP, INGRESS_MAP, NIC_SET, TABLE};
 
 /// Rule comments that carry a chain's fingerprint start with this.
 pub(crate) const FINGERPRINT_TAG: &str = "secgroup:";
@@ -36,6 +36,8 @@ pub(crate) struct AppliedTable {
     pub chains: BTreeMap<String, String>,
     pub egress: BTreeMap<String, String>,
     pub ingress: BTreeMap<String, String>,
+    /// The elements of [`NIC_SET`]; `None` when unreadable (refilled).
+    pub nics: Option<BTreeSet<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +74,28 @@ impl AppliedTable {
                 .collect(),
             egress: ruleset.egress.clone(),
             ingress: ruleset.ingress.clone(),
+            nics: Some(nic_interfaces(ruleset)),
         }
+    }
+}
+
+/// Every NIC interface with chains.
+fn nic_interfaces(ruleset: &Ruleset) -> BTreeSet<String> {
+    ruleset
+        .egress
+        .keys()
+        .chain(ruleset.ingress.keys())
+        .cloned()
+        .collect()
+}
+
+fn nic_set_declaration() -> Set<'static> {
+    Set {
+        family: NfFamily::INet,
+        table: TABLE.into(),
+        name: NIC_SET.into(),
+        set_type: nftables::schema::SetTypeValue::Single(nftables::schema::SetType::Ifname),
+        ..Set::default()
     }
 }
 
@@ -169,8 +192,41 @@ pub(crate) fn diff(applied: Option<&AppliedTable>, desired: &Ruleset) -> TableDi
             name: TABLE.into(),
             handle: None,
         }));
+    }
+    if base_changed {
+        // `add` of what exists is a no-op: an adopted table missing one gets it.
         tx.add_map(EGRESS_MAP);
         tx.add_map(INGRESS_MAP);
+        tx.add(NfListObject::Set(Box::new(nic_set_declaration())));
+    }
+    let want_nics = nic_interfaces(desired);
+    match &old.nics {
+        Some(have) => {
+            let added: Vec<&String> = want_nics.difference(have).collect();
+            if !added.is_empty() {
+                tx.add(NfListObject::Element(element(
+                    NIC_SET,
+                    added
+                        .iter()
+                        .map(|i| Expression::String(Cow::Owned((*i).clone()))),
+                )));
+            }
+        }
+        None => {
+            if !fresh {
+                tx.flush(nftables::schema::FlushObject::Set(Box::new(
+                    nic_set_declaration(),
+                )));
+            }
+            if !want_nics.is_empty() {
+                tx.add(NfListObject::Element(element(
+                    NIC_SET,
+                    want_nics
+                        .iter()
+                        .map(|i| Expression::String(Cow::Owned(i.clone()))),
+                )));
+            }
+        }
     }
 
     // Sets first: chains refer to them.
@@ -214,11 +270,9 @@ pub(crate) fn diff(applied: Option<&AppliedTable>, desired: &Ruleset) -> TableDi
     }
 
     if base_changed {
-        let base = base_chain();
-        if fresh {
-            tx.add(NfListObject::Chain(base));
-        } else {
-            tx.flush(nftables::schema::FlushObject::Chain(base));
+        tx.add(NfListObject::Chain(base_chain()));
+        if !fresh {
+            tx.flush(nftables::schema::FlushObject::Chain(base_chain()));
         }
         for rule in base_rules() {
             tx.add(NfListObject::Rule(rule));
@@ -264,6 +318,17 @@ pub(crate) fn diff(applied: Option<&AppliedTable>, desired: &Ruleset) -> TableDi
     }
 
     // Removals last, once nothing refers to them any more.
+    if let Some(have) = &old.nics {
+        let removed: Vec<&String> = have.difference(&want_nics).collect();
+        if !removed.is_empty() {
+            tx.delete(NfListObject::Element(element(
+                NIC_SET,
+                removed
+                    .iter()
+                    .map(|i| Expression::String(Cow::Owned((*i).clone()))),
+            )));
+        }
+    }
     for (name, set) in &desired.sets {
         if let Some(have) = old.sets.get(name).and_then(|s| s.elements.as_ref()) {
             let removed: Vec<&SetElement> = have.difference(&set.elements).collect();
@@ -524,10 +589,11 @@ fn ct(key: &'static str) -> Expression<'static> {
 /// 2. a TCP packet that opens nothing (no SYN) and belongs to no tracked connection is
 ///    dropped: after a revoke deletes a connection's entry, its next segment must not be
 ///    picked up as a new connection (possibly in the reverse direction);
-/// 3. the source NIC's egress chain (an outside source has none: not in the map);
-/// 4. the destination NIC's ingress chain (likewise);
+/// 3. a NIC interface not (yet) in the maps is closed, whichever way;
+/// 4. the source NIC's egress chain (an outside source has none: not in the map);
+/// 5. the destination NIC's ingress chain (likewise).
 ///
-/// and a NIC interface not (yet) in a map is closed, whichever way.
+/// A direction chain that allows returns here, so both checks always run.
 fn base_statements() -> Vec<Vec<Statement<'static>>> {
     let in_state = |states: &[&'static str]| {
         Statement::Match(NftMatch {
@@ -556,22 +622,29 @@ fn base_statements() -> Vec<Vec<Statement<'static>>> {
             in_state(&["new"]),
             Statement::Drop(None),
         ],
+        closed(MetaKey::Iifname, wildcard.clone()),
+        closed(MetaKey::Oifname, wildcard),
         vec![Statement::VerdictMap(VerdictMap {
             key: meta(MetaKey::Iifname),
             data: Expression::String(Cow::Owned(format!("@{EGRESS_MAP}"))),
         })],
-        vec![
-            equals(meta(MetaKey::Iifname), wildcard.clone()),
-            Statement::Drop(None),
-        ],
         vec![Statement::VerdictMap(VerdictMap {
             key: meta(MetaKey::Oifname),
             data: Expression::String(Cow::Owned(format!("@{INGRESS_MAP}"))),
         })],
-        vec![
-            equals(meta(MetaKey::Oifname), wildcard),
-            Statement::Drop(None),
-        ],
+    ]
+}
+
+/// `iifname "nic*" iifname != @nics drop` (or `oifname`).
+fn closed(key: MetaKey, wildcard: Expression<'static>) -> Vec<Statement<'static>> {
+    vec![
+        equals(meta(key), wildcard),
+        Statement::Match(NftMatch {
+            left: meta(key),
+            right: Expression::String(Cow::Owned(format!("@{NIC_SET}"))),
+            op: Operator::NEQ,
+        }),
+        Statement::Drop(None),
     ]
 }
 
