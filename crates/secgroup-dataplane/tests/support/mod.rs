@@ -155,9 +155,10 @@ pub struct Listeners {
 impl Listeners {
     pub fn start(namespace: &str) -> Listeners {
         let (tcp, udp) = in_netns(namespace, || {
+            // A port a test already listens on keeps its own listener.
             let tcp: Vec<TcpListener> = [22u16, 80]
                 .iter()
-                .map(|p| TcpListener::bind(("0.0.0.0", *p)).expect("tcp listener"))
+                .filter_map(|p| TcpListener::bind(("0.0.0.0", *p)).ok())
                 .collect();
             let udp = UdpSocket::bind(("0.0.0.0", 53)).expect("udp listener");
             (tcp, udp)
