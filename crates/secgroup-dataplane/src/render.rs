@@ -229,7 +229,21 @@ pub(crate) fn diff(applied: Option<&AppliedTable>, desired: &Ruleset) -> TableDi
         }
     }
 
-    // Sets first: chains refer to them.
+    // Elements that go are deleted before any is added: an interval set refuses a new
+    // block overlapping an old one, even one deleted later in the same transaction (which
+    // is atomic all the same).
+    for (name, set) in &desired.sets {
+        if let Some(have) = old.sets.get(name).and_then(|s| s.elements.as_ref()) {
+            let removed: Vec<&SetElement> = have.difference(&set.elements).collect();
+            if !removed.is_empty() {
+                tx.delete(NfListObject::Element(element(
+                    name,
+                    removed.iter().map(|e| set_element(e)),
+                )));
+            }
+        }
+    }
+    // Sets before chains: chains refer to them.
     for (name, set) in &desired.sets {
         let known = old.sets.get(name);
         if known.is_none() {
@@ -327,17 +341,6 @@ pub(crate) fn diff(applied: Option<&AppliedTable>, desired: &Ruleset) -> TableDi
                     .iter()
                     .map(|i| Expression::String(Cow::Owned((*i).clone()))),
             )));
-        }
-    }
-    for (name, set) in &desired.sets {
-        if let Some(have) = old.sets.get(name).and_then(|s| s.elements.as_ref()) {
-            let removed: Vec<&SetElement> = have.difference(&set.elements).collect();
-            if !removed.is_empty() {
-                tx.delete(NfListObject::Element(element(
-                    name,
-                    removed.iter().map(|e| set_element(e)),
-                )));
-            }
         }
     }
     for name in old.chains.keys() {

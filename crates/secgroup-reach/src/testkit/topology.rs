@@ -26,6 +26,8 @@ const BLOCKS: &[&str] = &[
     "10.0.1.4/32",
     "192.168.0.0/16",
     "::/0",
+    // The data plane's outside address is in here.
+    "100.64.0.0/10",
 ];
 const PORT_RANGES: &[(i32, i32)] = &[(-1, -1), (22, 22), (1, 65535), (80, 443), (20, 30)];
 const PORTS: &[Option<u16>] = &[None, Some(22), Some(80), Some(443), Some(25), Some(1500)];
@@ -50,14 +52,54 @@ pub struct Topology {
 /// The block of every generated VPC: the same in all, as two real VPCs may have.
 pub const VPC_BLOCK: &str = "10.0.0.0/16";
 
+/// How big a topology may be: ranges of VPCs, groups, NICs and rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shape {
+    pub vpcs: std::ops::RangeInclusive<usize>,
+    pub groups: std::ops::Range<usize>,
+    pub nics: std::ops::Range<usize>,
+    pub rules: std::ops::Range<usize>,
+}
+
+impl Default for Shape {
+    /// What the engine's property tests draw.
+    fn default() -> Self {
+        Shape {
+            vpcs: 2..=3,
+            groups: 2..7,
+            nics: 2..8,
+            rules: 0..32,
+        }
+    }
+}
+
+impl Shape {
+    /// Fewer VPCs and more rules per group: most pairs share a VPC and several rules of a
+    /// NIC's groups compete for a flow, so priority, Drop-wins and both directions decide
+    /// often (the data plane's differential test).
+    pub fn dense() -> Shape {
+        Shape {
+            vpcs: 1..=2,
+            groups: 2..5,
+            nics: 4..8,
+            rules: 16..48,
+        }
+    }
+}
+
 /// One topology drawn from `seed`: the same seed gives the same topology on every machine.
 pub fn seeded(seed: u64) -> Topology {
+    seeded_with(seed, Shape::default())
+}
+
+/// One topology of `shape` drawn from `seed`.
+pub fn seeded_with(seed: u64, shape: Shape) -> Topology {
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
     // A strategy of plain ranges and collections never rejects, so a tree is always drawn.
-    topology()
+    topology_with(shape)
         .new_tree(&mut runner)
         .map(|tree| tree.current())
         .unwrap_or_else(|_| build(2, Vec::new(), Vec::new(), Vec::new(), Vec::new()))
@@ -95,9 +137,13 @@ fn rule_strategy() -> impl Strategy<
 }
 
 pub fn topology() -> impl Strategy<Value = Topology> {
+    topology_with(Shape::default())
+}
+
+pub fn topology_with(shape: Shape) -> impl Strategy<Value = Topology> {
     (
-        2..=3usize,
-        prop::collection::vec(group_strategy(), 2..7),
+        shape.vpcs,
+        prop::collection::vec(group_strategy(), shape.groups),
         prop::collection::vec(
             (
                 0..3usize,
@@ -105,9 +151,9 @@ pub fn topology() -> impl Strategy<Value = Topology> {
                 prop::collection::vec(0..8usize, 1..5),
                 prop::bool::weighted(0.85), // running?
             ),
-            2..8,
+            shape.nics,
         ),
-        prop::collection::vec(rule_strategy(), 0..32),
+        prop::collection::vec(rule_strategy(), shape.rules),
         prop::collection::vec(prop::collection::vec(0..BLOCKS.len(), 0..3), 2),
     )
         .prop_map(|(vpc_count, groups, nics, rules, lists)| {
