@@ -93,8 +93,9 @@ pub use judge::TrackedFlow;
 pub use model::{DesiredState, NicSpec, OutsideSpec, PlanIssue, RouterSpec, Ruleset};
 pub use topology::{gateway_of, AccountNetwork, PlanOptions, Topology, OUTSIDE_ADDRESS};
 
-/// The nftables document one apply would send to a router with nothing applied yet: for
-/// reading and tests.
-pub fn render_fresh(ruleset: &Ruleset) -> serde_json::Value {
-    render::diff(None, ruleset).document()
+/// The nftables document (`nft -j -f -` input) an apply sends to a router whose table holds
+/// `applied` (`None`: no table yet) to make it `desired`: for reading and tests.
+pub fn nft_transaction(applied: Option<&Ruleset>, desired: &Ruleset) -> serde_json::Value {
+    let old = applied.map(render::AppliedTable::of);
+    render::diff(old.as_ref(), desired).document()
 }
