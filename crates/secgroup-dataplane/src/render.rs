@@ -186,12 +186,19 @@ pub(crate) fn diff(applied: Option<&AppliedTable>, desired: &Ruleset) -> TableDi
     let base_changed = fresh || old.base != base_chain_fingerprint();
 
     if fresh {
-        // `add` is a no-op for what exists: a leftover table of the same name is taken over.
-        tx.add(NfListObject::Table(Table {
-            family: NfFamily::INet,
-            name: TABLE.into(),
-            handle: None,
-        }));
+        // Nothing is known of the table: whatever one of that name holds is replaced whole
+        // (`add` first, as deleting a table that does not exist fails the transaction; the
+        // transaction is atomic, so there is no moment without a table).
+        let table = || {
+            NfListObject::Table(Table {
+                family: NfFamily::INet,
+                name: TABLE.into(),
+                handle: None,
+            })
+        };
+        tx.add(table());
+        tx.delete(table());
+        tx.add(table());
     }
     if base_changed {
         // `add` of what exists is a no-op: an adopted table missing one gets it.

@@ -110,3 +110,56 @@ fn a_running_instance_gets_its_namespace_and_a_stopped_one_loses_it() {
     dp.cleanup().expect("cleanup");
     assert_clean(PREFIX, &["i-lifea", "i-lifeb"]);
 }
+
+#[test]
+fn a_failed_apply_keeps_the_last_good_ruleset_and_says_why() {
+    if !can_run("lifecycle") {
+        return;
+    }
+    let _guard = lock();
+    let prefix = "sgt-fail-";
+    let mut good = dataplane(prefix);
+    let mut open = one_vpc(false);
+    open[0].state.groups[0].inner_access_policy = InnerAccessPolicy::Accept;
+    good.apply(&plan(prefix, &open)).expect("apply");
+    let _lb = Listeners::start("i-lifeb");
+    assert!(probe("i-lifea", ip("10.10.1.7"), Probe::Tcp(22)));
+    drop(good);
+
+    // An agent whose nft cannot run: the apply fails with the namespace and the reason,
+    // and the kernel keeps the ruleset it had.
+    let mut closed = one_vpc(false);
+    closed[0].state.groups[0].inner_access_policy = InnerAccessPolicy::Drop;
+    let broken_tools = secgroup_dataplane::Tools {
+        nft: "/bin/false".into(),
+        ..secgroup_dataplane::Tools::default()
+    };
+    let mut broken = secgroup_dataplane::Dataplane::adopt(secgroup_dataplane::DataplaneOptions {
+        tools: broken_tools,
+        ..options(prefix)
+    })
+    .expect("adopt");
+    let error = broken
+        .apply(&plan(prefix, &closed))
+        .expect_err("nft cannot run");
+    let text = error.to_string();
+    assert!(
+        matches!(error, secgroup_dataplane::Error::Partial(_)),
+        "{error:?}"
+    );
+    assert!(
+        text.contains(&format!("{prefix}vpc-life1")) && text.contains("nft"),
+        "{text}"
+    );
+    assert!(
+        probe("i-lifea", ip("10.10.1.7"), Probe::Tcp(22)),
+        "the last good ruleset is gone"
+    );
+
+    // The retry with a working nft applies it.
+    let mut fixed = secgroup_dataplane::Dataplane::adopt(options(prefix)).expect("adopt");
+    fixed.apply(&plan(prefix, &closed)).expect("retry");
+    assert!(!probe("i-lifea", ip("10.10.1.7"), Probe::Tcp(22)));
+    fixed.cleanup().expect("cleanup");
+    assert_clean(prefix, &["i-lifea", "i-lifeb"]);
+}
