@@ -112,10 +112,9 @@ pub(crate) fn read_router(tools: &Tools, name: &str) -> Result<AppliedRouter> {
             }
         }
     }
-    router.table = match tools.nft_list_table(name)? {
-        Some(listing) => Some(parse_table(&listing)),
-        None => None,
-    };
+    router.table = tools
+        .nft_list_table(name)?
+        .map(|listing| parse_table(&listing));
     Ok(router)
 }
 

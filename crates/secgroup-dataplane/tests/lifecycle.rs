@@ -13,7 +13,7 @@ use support::*;
 const PREFIX: &str = "sgt-life-";
 
 fn ip(s: &str) -> Ipv4Addr {
-    s.parse().unwrap()
+    s.parse().expect("test setup")
 }
 
 fn one_vpc(stopped_b: bool) -> Vec<secgroup_dataplane::AccountNetwork> {
@@ -59,18 +59,18 @@ fn a_running_instance_gets_its_namespace_and_a_stopped_one_loses_it() {
     let addr = std::process::Command::new("ip")
         .args(["-n", "i-lifea", "-br", "addr", "show", "dev", "eth0"])
         .output()
-        .unwrap();
+        .expect("test setup");
     let text = String::from_utf8_lossy(&addr.stdout);
     assert!(text.contains("10.10.0.5/24"), "{text}");
     let link = std::process::Command::new("ip")
         .args(["-n", "i-lifea", "-br", "link", "show", "dev", "eth0"])
         .output()
-        .unwrap();
+        .expect("test setup");
     assert!(String::from_utf8_lossy(&link.stdout).contains("00:16:3e:00:10:05"));
     let route = std::process::Command::new("ip")
         .args(["-n", "i-lifea", "route", "show", "default"])
         .output()
-        .unwrap();
+        .expect("test setup");
     assert!(String::from_utf8_lossy(&route.stdout).contains("via 10.10.0.253"));
 
     let _lb = Listeners::start("i-lifeb");
@@ -95,7 +95,7 @@ fn a_running_instance_gets_its_namespace_and_a_stopped_one_loses_it() {
     let routes = std::process::Command::new("ip")
         .args(["-n", &format!("{PREFIX}vpc-life1"), "route", "show"])
         .output()
-        .unwrap();
+        .expect("test setup");
     assert!(
         !String::from_utf8_lossy(&routes.stdout).contains("10.10.1.7"),
         "a route of the stopped instance is left"

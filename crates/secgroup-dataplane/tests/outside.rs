@@ -16,7 +16,7 @@ const PREFIX: &str = "sgt-out-";
 const OUTSIDE_NS: &str = "sgt-out-outside";
 
 fn ip(s: &str) -> Ipv4Addr {
-    s.parse().unwrap()
+    s.parse().expect("test setup")
 }
 
 /// VPC 1 and VPC 2, both 10.40.0.0/16: x1 (10.40.0.5) and y1 (10.40.0.5 too) clash; x2
@@ -156,14 +156,22 @@ fn vpcs_with_one_block_stay_apart_and_the_outside_is_judged_by_one_end() {
     dp.apply(&desired).expect("apply");
 
     // Who answers on 10.40.0.5 is told apart by port: 7001 only in x1, 7002 only in y1.
-    let _x1 = in_netns("i-outx1", || TcpListener::bind(("0.0.0.0", 7001)).unwrap()).unwrap();
-    let _y1 = in_netns("i-outy1", || TcpListener::bind(("0.0.0.0", 7002)).unwrap()).unwrap();
+    let _x1 = in_netns("i-outx1", || {
+        TcpListener::bind(("0.0.0.0", 7001)).expect("test setup")
+    })
+    .expect("test setup");
+    let _y1 = in_netns("i-outy1", || {
+        TcpListener::bind(("0.0.0.0", 7002)).expect("test setup")
+    })
+    .expect("test setup");
     let _listeners: Vec<Listeners> = ["i-outx2", "i-outc", "i-outm", "i-outy2"]
         .iter()
         .map(|n| Listeners::start(n))
         .collect();
-    let outside_listener =
-        in_netns(OUTSIDE_NS, || TcpListener::bind(("0.0.0.0", 8080)).unwrap()).unwrap();
+    let outside_listener = in_netns(OUTSIDE_NS, || {
+        TcpListener::bind(("0.0.0.0", 8080)).expect("test setup")
+    })
+    .expect("test setup");
     let out = OUTSIDE_ADDRESS;
 
     let cases: Vec<(&str, &str, Ipv4Addr, Probe, bool)> = vec![

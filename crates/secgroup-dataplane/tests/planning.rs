@@ -349,7 +349,7 @@ fn quintuple_fields_and_ipv6_peers_become_packet_matches() {
     assert!(
         q.contains(&Match::Address {
             side: Side::Destination,
-            net: "10.0.1.0/28".parse().unwrap()
+            net: "10.0.1.0/28".parse().expect("test setup")
         }),
         "DestCidrIp is the NIC's own address"
     );
@@ -408,7 +408,7 @@ fn prefix_lists_are_merged_into_disjoint_ranges_and_groups_are_sets_per_vpc() {
         ],
     );
     let r = &d.routers["secgroup-vpc-1"].ruleset;
-    let ip = |s: &str| -> std::net::IpAddr { s.parse().unwrap() };
+    let ip = |s: &str| -> std::net::IpAddr { s.parse().expect("test setup") };
     let list: BTreeSet<SetElement> = r.sets["p4-pl-1"].elements.iter().copied().collect();
     let want: BTreeSet<SetElement> = [
         SetElement::Range(ip("10.9.0.0"), ip("10.9.1.255")),

@@ -102,14 +102,16 @@ fn a_revoke_cuts_established_tcp_udp_and_icmp_flows_and_only_those() {
     assert!(arrives(&mut c22, &mut s22, b"before", wait));
     assert!(arrives(&mut c80, &mut s80, b"before", wait));
     // A UDP flow with one socket at each end, and an ICMP flow with one identifier.
-    let server = in_netns(B, || UdpSocket::bind(("0.0.0.0", 53)).expect("bind")).unwrap();
-    server.set_read_timeout(Some(wait)).unwrap();
-    let client = in_netns(A, || UdpSocket::bind(("0.0.0.0", 5353)).expect("bind")).unwrap();
+    let server =
+        in_netns(B, || UdpSocket::bind(("0.0.0.0", 53)).expect("bind")).expect("test setup");
+    server.set_read_timeout(Some(wait)).expect("test setup");
+    let client =
+        in_netns(A, || UdpSocket::bind(("0.0.0.0", 5353)).expect("bind")).expect("test setup");
     let mut buf = [0u8; 16];
-    client.send_to(b"ping", (B_IP, 53)).unwrap();
+    client.send_to(b"ping", (B_IP, 53)).expect("test setup");
     assert!(server.recv_from(&mut buf).is_ok(), "UDP before the revoke");
     assert!(
-        in_netns(A, || icmp_echo_seq(B_IP, 4242, 1)).unwrap(),
+        in_netns(A, || icmp_echo_seq(B_IP, 4242, 1)).expect("test setup"),
         "ICMP before"
     );
 
@@ -121,13 +123,13 @@ fn a_revoke_cuts_established_tcp_udp_and_icmp_flows_and_only_those() {
         !arrives(&mut c22, &mut s22, b"after", wait),
         "TCP/22 still flows after its revoke"
     );
-    client.send_to(b"ping", (B_IP, 53)).unwrap();
+    client.send_to(b"ping", (B_IP, 53)).expect("test setup");
     assert!(
         server.recv_from(&mut buf).is_err(),
         "UDP/53 still flows after its revoke"
     );
     assert!(
-        !in_netns(A, || icmp_echo_seq(B_IP, 4242, 2)).unwrap(),
+        !in_netns(A, || icmp_echo_seq(B_IP, 4242, 2)).expect("test setup"),
         "ICMP still flows"
     );
     // The flow whose rule stayed is untouched, both ways.

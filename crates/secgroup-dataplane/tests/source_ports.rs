@@ -176,10 +176,10 @@ fn source_ports_and_own_address_blocks_decide_like_the_engine() {
             .instances
             .iter()
             .find(|i| i.id == id)
-            .unwrap()
+            .expect("test setup")
             .private_ip
             .parse()
-            .unwrap()
+            .expect("test setup")
     };
     let cases: Vec<(&str, &str, Probe, u16, bool)> = vec![
         ("i-spa", "i-spb", Probe::Tcp(22), 1500, true),

@@ -1,7 +1,7 @@
 //! What the real-packet tests share: the root check, a lock so that tests of one binary do
 //! not build namespaces at the same time, domain builders, and probes that send real
 //! packets from inside a namespace (a thread enters it and opens its sockets there).
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -16,6 +16,7 @@ use secgroup_dataplane::{
 use secgroup_domain::network::{NetworkState, VSwitch, Vpc};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
+#[allow(unused_imports)]
 pub use secgroup_reach::testkit::*;
 
 static LOCK: Mutex<()> = Mutex::new(());
@@ -226,9 +227,9 @@ fn once(to: Ipv4Addr, what: Probe, source_port: Option<u16>) -> bool {
             match source_port {
                 None => TcpStream::connect_timeout(&target, PROBE_TIMEOUT).is_ok(),
                 Some(sport) => {
-                    let socket =
-                        Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).unwrap();
-                    socket.set_reuse_address(true).unwrap();
+                    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))
+                        .expect("test setup");
+                    socket.set_reuse_address(true).expect("test setup");
                     let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), sport);
                     if socket.bind(&local.into()).is_err() {
                         return false;
@@ -247,7 +248,9 @@ fn once(to: Ipv4Addr, what: Probe, source_port: Option<u16>) -> bool {
             let Ok(socket) = UdpSocket::bind(local) else {
                 return false;
             };
-            socket.set_read_timeout(Some(PROBE_TIMEOUT)).unwrap();
+            socket
+                .set_read_timeout(Some(PROBE_TIMEOUT))
+                .expect("test setup");
             let nonce = rand_nonce();
             if socket.send_to(&nonce, (to, port)).is_err() {
                 return false;
@@ -267,7 +270,7 @@ fn once(to: Ipv4Addr, what: Probe, source_port: Option<u16>) -> bool {
         }
         Probe::Icmp => icmp_echo(
             to,
-            (u32::from_be_bytes(rand_nonce()[..4].try_into().unwrap()) & 0xffff) as u16,
+            (u32::from_be_bytes(rand_nonce()[..4].try_into().expect("test setup")) & 0xffff) as u16,
         ),
     }
 }
@@ -299,8 +302,10 @@ pub fn icmp_echo(to: Ipv4Addr, id: u16) -> bool {
 }
 
 pub fn icmp_echo_seq(to: Ipv4Addr, id: u16, seq: u16) -> bool {
-    let socket = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4)).unwrap();
-    socket.set_read_timeout(Some(PROBE_TIMEOUT)).unwrap();
+    let socket = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4)).expect("test setup");
+    socket
+        .set_read_timeout(Some(PROBE_TIMEOUT))
+        .expect("test setup");
     let mut packet = vec![8u8, 0, 0, 0];
     packet.extend_from_slice(&id.to_be_bytes());
     packet.extend_from_slice(&seq.to_be_bytes());
@@ -356,7 +361,10 @@ pub fn connect_pair(
     to: Ipv4Addr,
     port: u16,
 ) -> (TcpStream, TcpStream, TcpListener) {
-    let listener = in_netns(server_ns, || TcpListener::bind(("0.0.0.0", port)).unwrap()).unwrap();
+    let listener = in_netns(server_ns, || {
+        TcpListener::bind(("0.0.0.0", port)).expect("test setup")
+    })
+    .expect("test setup");
     let client = in_netns(client_ns, || {
         TcpStream::connect_timeout(
             &SocketAddr::new(IpAddr::V4(to), port),
@@ -364,7 +372,7 @@ pub fn connect_pair(
         )
         .expect("connect")
     })
-    .unwrap();
+    .expect("test setup");
     let (server, _) = listener.accept().expect("accept");
     (client, server, listener)
 }
@@ -374,7 +382,7 @@ pub fn arrives(from: &mut TcpStream, to: &mut TcpStream, data: &[u8], wait: Dura
     if from.write_all(data).is_err() {
         return false;
     }
-    to.set_read_timeout(Some(wait)).unwrap();
+    to.set_read_timeout(Some(wait)).expect("test setup");
     let mut buf = vec![0u8; data.len()];
     let mut got = 0;
     let deadline = Instant::now() + wait;

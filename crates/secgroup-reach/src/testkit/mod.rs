@@ -2,7 +2,6 @@
 //! (`secgroup-dataplane`), which probes real packets against the engine on the same random
 //! topologies: terse constructors for groups, rules, instances and lists, and a seeded random
 //! topology generator ([`topology`]). Built only with the `testkit` feature.
-#![allow(clippy::unwrap_used)]
 
 pub mod topology;
 
