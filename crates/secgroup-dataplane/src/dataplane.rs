@@ -70,11 +70,24 @@ pub(crate) struct AppliedRouter {
     pub table: Option<AppliedTable>,
 }
 
+/// What decides which tracked connections of a router must be re-judged, gathered over
+/// applies until a sweep succeeds (an apply that fails after its nft transaction must not
+/// forget the flows that transaction revoked).
+#[derive(Debug, Clone, Default)]
+struct PendingSweep {
+    chains: BTreeSet<String>,
+    sets: BTreeSet<String>,
+    dispatch: BTreeSet<String>,
+    /// Addresses whose NIC came or went: all their entries go.
+    flush: BTreeSet<Ipv4Addr>,
+}
+
 /// The data plane of one host. Applies are serialized by `&mut self`.
 #[derive(Debug)]
 pub struct Dataplane {
     options: DataplaneOptions,
     applied: Applied,
+    pending: BTreeMap<String, PendingSweep>,
 }
 
 impl Dataplane {
@@ -84,6 +97,7 @@ impl Dataplane {
         Dataplane {
             options,
             applied: Applied::default(),
+            pending: BTreeMap::new(),
         }
     }
 
@@ -93,7 +107,11 @@ impl Dataplane {
     /// their namespaces.
     pub fn adopt(options: DataplaneOptions) -> Result<Dataplane> {
         let applied = crate::adopt::read_all(&options.tools, &options.prefix)?;
-        Ok(Dataplane { options, applied })
+        Ok(Dataplane {
+            options,
+            applied,
+            pending: BTreeMap::new(),
+        })
     }
 
     pub fn options(&self) -> &DataplaneOptions {
@@ -282,7 +300,10 @@ impl Dataplane {
                 fresh_namespaces.push(nic.namespace.clone());
             }
         }
-        self.options.tools.ip_batch(None, &root)?;
+        if let Err(e) = self.options.tools.ip_batch(None, &root) {
+            // Routers whose new instances lack a namespace fail when their links are made.
+            fail(&mut failures, &mut failed, "(namespaces)", e);
+        }
         report.namespaces_deleted += root.iter().filter(|l| l[1] == "del").count();
         report.namespaces_created += fresh_namespaces.len();
         for name in &doomed_routers {
@@ -312,18 +333,36 @@ impl Dataplane {
         }
 
         // Established flows the new rules no longer allow are cut.
-        for (name, diff) in &diffs {
-            if failed.contains(name) {
-                continue;
-            }
-            let Some(router) = desired.routers.get(name) else {
+        for (name, diff) in diffs {
+            let pending = self.pending.entry(name).or_default();
+            pending.chains.extend(diff.changed_chains);
+            pending.sets.extend(diff.changed_sets);
+            pending.dispatch.extend(diff.changed_dispatch);
+        }
+        for (name, addresses) in flushed {
+            self.pending
+                .entry(name)
+                .or_default()
+                .flush
+                .extend(addresses);
+        }
+        self.pending
+            .retain(|name, _| desired.routers.contains_key(name));
+        let names: Vec<String> = self.pending.keys().cloned().collect();
+        for name in names {
+            let Some(router) = desired.routers.get(&name) else {
                 continue;
             };
-            let empty = BTreeSet::new();
-            let flush = flushed.get(name).unwrap_or(&empty);
-            match self.sweep_conntrack(desired, router, diff, flush) {
-                Ok(n) => report.conntrack_deleted += n,
-                Err(e) => fail(&mut failures, &mut failed, name, e),
+            if failed.contains(&name) {
+                continue;
+            }
+            let pending = self.pending.get(&name).cloned().unwrap_or_default();
+            match self.sweep_conntrack(desired, router, &pending) {
+                Ok(n) => {
+                    report.conntrack_deleted += n;
+                    self.pending.remove(&name);
+                }
+                Err(e) => fail(&mut failures, &mut failed, &name, e),
             }
         }
 
@@ -705,8 +744,7 @@ impl Dataplane {
         &self,
         desired: &DesiredState,
         router: &RouterSpec,
-        diff: &TableDiff,
-        flush: &BTreeSet<Ipv4Addr>,
+        pending: &PendingSweep,
     ) -> Result<usize> {
         let mut judged: HashSet<IpAddr> = HashSet::new();
         for nic in router.nics.values() {
@@ -714,18 +752,20 @@ impl Dataplane {
                 router.ruleset.egress.get(&nic.ifname),
                 router.ruleset.ingress.get(&nic.ifname),
             ];
-            let affected = diff.changed_dispatch.contains(&nic.ifname)
+            let affected = pending.dispatch.contains(&nic.ifname)
                 || chains.iter().flatten().any(|c| {
-                    diff.changed_chains.contains(*c)
-                        || router.ruleset.chains.get(*c).is_some_and(|chain| {
-                            chain.sets().any(|s| diff.changed_sets.contains(s))
-                        })
+                    pending.chains.contains(*c)
+                        || router
+                            .ruleset
+                            .chains
+                            .get(*c)
+                            .is_some_and(|chain| chain.sets().any(|s| pending.sets.contains(s)))
                 });
             if affected {
                 judged.insert(IpAddr::V4(nic.address));
             }
         }
-        let flush: HashSet<IpAddr> = flush.iter().map(|a| IpAddr::V4(*a)).collect();
+        let flush: HashSet<IpAddr> = pending.flush.iter().map(|a| IpAddr::V4(*a)).collect();
         if judged.is_empty() && flush.is_empty() {
             return Ok(0);
         }

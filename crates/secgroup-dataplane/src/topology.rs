@@ -197,6 +197,7 @@ impl<'a> Topology<'a> {
         running.sort_by(|a, b| a.1.id.cmp(&b.1.id));
         let mut seen_ids = HashSet::new();
         let mut seen_addresses: HashSet<(String, Ipv4Addr)> = HashSet::new();
+        let mut seen_ifnames: HashSet<(String, String)> = HashSet::new();
         let mut out = Vec::new();
         for (network, instance) in running {
             let refuse = |issues: &mut Vec<PlanIssue>, reason: String| {
@@ -220,6 +221,12 @@ impl<'a> Topology<'a> {
                                 spec.address, instance.vpc_id
                             ),
                         );
+                        continue;
+                    }
+                    // Interface names are a hash of the id: two ids of one VPC hashing alike
+                    // (48 bits) would collide in its router, so the later one waits.
+                    if !seen_ifnames.insert((instance.vpc_id.clone(), spec.ifname.clone())) {
+                        refuse(issues, format!("interface name {} is taken", spec.ifname));
                         continue;
                     }
                     let mut groups = instance.security_group_ids.clone();
