@@ -16,6 +16,29 @@ fn ip(s: &str) -> Ipv4Addr {
     s.parse().expect("test setup")
 }
 
+/// What the machine's own network namespace holds: links, addresses, routes, nftables and
+/// the sysctls the routers set in theirs.
+fn root_namespace() -> Vec<String> {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(args[0])
+            .args(&args[1..])
+            .output()
+            .expect("run");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let sysctl = |key: &str| {
+        std::fs::read_to_string(format!("/proc/sys/net/ipv4/{key}")).unwrap_or_default()
+    };
+    vec![
+        run(&["ip", "-o", "link", "show"]),
+        run(&["ip", "-o", "addr", "show"]),
+        run(&["ip", "route", "show", "table", "all"]),
+        run(&["nft", "list", "ruleset"]),
+        sysctl("ip_forward"),
+        sysctl("conf/all/proxy_arp"),
+    ]
+}
+
 fn one_vpc(stopped_b: bool) -> Vec<secgroup_dataplane::AccountNetwork> {
     let mut b = instance("i-lifeb", "vpc-life1", "10.10.1.7", &["sg-life1"]);
     b.vswitch_id = "vsw-life1b".into();
@@ -52,8 +75,14 @@ fn a_running_instance_gets_its_namespace_and_a_stopped_one_loses_it() {
     }
     let _guard = lock();
     let mut dp = dataplane(PREFIX);
+    let root_before = root_namespace();
     let desired = plan(PREFIX, &one_vpc(false));
     dp.apply(&desired).expect("apply");
+    assert_eq!(
+        root_namespace(),
+        root_before,
+        "the machine's own namespace changed"
+    );
 
     // The instance's namespace: lo up, eth0 with address, prefix, MAC; default via .253.
     let addr = std::process::Command::new("ip")
