@@ -405,7 +405,8 @@ impl Dataplane {
                     lines.push(ip_line!("link", "del", "dev", UPLINK_IFNAME));
                 }
             }
-            tools.ip_batch(Some(name), &lines)?;
+            // Best effort: a link already gone must not stop the rest.
+            let _ = tools.ip_batch_forced(Some(name), &lines);
         }
         let outside = names::outside_namespace(&self.options.prefix);
         let mut root: Vec<IpLine> = Vec::new();
@@ -418,9 +419,18 @@ impl Dataplane {
                 root.push(ip_line!("netns", "del", ns));
             }
         }
-        tools.ip_batch(None, &root)?;
+        let result = tools.ip_batch_forced(None, &root);
         self.applied = Applied::default();
-        Ok(())
+        self.pending.clear();
+        let left: Vec<&IpLine> = root.iter().filter(|l| netns_exists(&l[2])).collect();
+        match (left.is_empty(), result) {
+            (true, _) => Ok(()),
+            (false, Err(e)) => Err(e),
+            (false, Ok(())) => Err(Error::Netns {
+                namespace: left[0][2].clone(),
+                detail: "still there after deletion".into(),
+            }),
+        }
     }
 
     fn ensure_outside(&mut self, outside: &OutsideSpec, report: &mut ApplyReport) -> Result<()> {
@@ -472,14 +482,18 @@ impl Dataplane {
                 .routers
                 .insert(name.clone(), AppliedRouter::default());
         }
-        // The only sysctls written, and only in the router's own namespace: it forwards, and
+        // The only sysctls written, and only in the router's own namespace: it forwards;
         // answers ARP for the addresses it routes (so same-subnet instances reach each
-        // other through it).
+        // other through it); and drops what arrives on an interface its source address is
+        // not routed through (strict reverse-path filtering), so that an instance cannot
+        // send with another's address and be taken for it by group sets.
         tools.write_sysctls(
             name,
             &[
                 ("net.ipv4.ip_forward", "1"),
                 ("net.ipv4.conf.all.proxy_arp", "1"),
+                ("net.ipv4.conf.all.rp_filter", "1"),
+                ("net.ipv4.conf.default.rp_filter", "1"),
             ],
         )?;
         tools.ip_batch(

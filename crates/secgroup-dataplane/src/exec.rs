@@ -137,6 +137,16 @@ impl Tools {
     /// `ip [-n NS] -batch -` over `lines`; nothing is run for no lines. The batch stops at
     /// the first failing line, whose number `ip` reports.
     pub(crate) fn ip_batch(&self, netns: Option<&str>, lines: &[IpLine]) -> Result<()> {
+        self.ip_batch_with(netns, lines, false)
+    }
+
+    /// Like [`Tools::ip_batch`], but every line is tried (`-force`); the error, if any, is
+    /// the batch's.
+    pub(crate) fn ip_batch_forced(&self, netns: Option<&str>, lines: &[IpLine]) -> Result<()> {
+        self.ip_batch_with(netns, lines, true)
+    }
+
+    fn ip_batch_with(&self, netns: Option<&str>, lines: &[IpLine], force: bool) -> Result<()> {
         if lines.is_empty() {
             return Ok(());
         }
@@ -152,6 +162,9 @@ impl Tools {
         if let Some(ns) = netns {
             check_token(ns)?;
             args.extend(["-n".to_string(), ns.to_string()]);
+        }
+        if force {
+            args.push("-force".to_string());
         }
         args.extend(["-batch".to_string(), "-".to_string()]);
         let shown = format!(

@@ -36,7 +36,9 @@
 //! router, and the first packet must not wait the default 0.8 s). Instances have a
 //! permanent neighbour entry for their gateway (every router-side MAC is
 //! [`ROUTER_MAC`]). Uplinks use `onlink` next hops with permanent neighbours: no ARP at all.
-//! The only sysctls written are `ip_forward` and `proxy_arp`, in router namespaces.
+//! The only sysctls written are `ip_forward`, `proxy_arp` and `rp_filter` (strict: an
+//! instance cannot send with another's address and pass for it in a member set), in router
+//! namespaces.
 //!
 //! **Rules.** Enforcement is in the router (an instance cannot change it), in the `inet`
 //! table `secgroup`, forward hook: replies of allowed flows pass first

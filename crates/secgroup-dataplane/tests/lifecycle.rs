@@ -192,3 +192,87 @@ fn a_failed_apply_keeps_the_last_good_ruleset_and_says_why() {
     fixed.cleanup().expect("cleanup");
     assert_clean(prefix, &["i-lifea", "i-lifeb"]);
 }
+
+#[test]
+fn an_instance_cannot_send_with_another_instances_address() {
+    if !can_run("lifecycle") {
+        return;
+    }
+    let _guard = lock();
+    let prefix = "sgt-spoof-";
+    let nic = |id: &str, address: &str, groups: &[&str], mac: u8| {
+        let mut i = instance(id, "vpc-spoof", address, groups);
+        i.vswitch_id = "vsw-spoof".into();
+        i.mac_address = format!("00:16:3e:00:11:{mac:02x}");
+        i
+    };
+    // b and c share a group whose members reach each other; a is outside it.
+    let networks = vec![network(
+        NetworkState {
+            groups: vec![
+                group(
+                    "sg-spa",
+                    "vpc-spoof",
+                    SecurityGroupType::Normal,
+                    InnerAccessPolicy::Drop,
+                ),
+                group(
+                    "sg-spbc",
+                    "vpc-spoof",
+                    SecurityGroupType::Normal,
+                    InnerAccessPolicy::Accept,
+                ),
+            ],
+            instances: vec![
+                nic("i-spoofa", "10.11.0.5", &["sg-spa"], 5),
+                nic("i-spoofb", "10.11.0.6", &["sg-spbc"], 6),
+                nic("i-spoofc", "10.11.0.7", &["sg-spbc"], 7),
+            ],
+            vpcs: vec![vpc("vpc-spoof", "1", "10.11.0.0/16")],
+            ..NetworkState::default()
+        },
+        vec![vswitch("vsw-spoof", "vpc-spoof", "10.11.0.0/24")],
+    )];
+    let mut dp = dataplane(prefix);
+    dp.apply(&plan(prefix, &networks)).expect("apply");
+    let receiver = secgroup_dataplane::in_netns("i-spoofc", || {
+        std::net::UdpSocket::bind(("0.0.0.0", 5300)).expect("bind")
+    })
+    .expect("enter");
+    receiver
+        .set_read_timeout(Some(std::time::Duration::from_millis(600)))
+        .expect("timeout");
+    let send_from = |ns: &str, source: &str| {
+        secgroup_dataplane::in_netns(ns, || {
+            let socket = std::net::UdpSocket::bind((ip(source), 0)).expect("bind source");
+            socket
+                .send_to(b"hello", (ip("10.11.0.7"), 5300))
+                .expect("send");
+        })
+        .expect("enter");
+    };
+    let mut buf = [0u8; 16];
+    send_from("i-spoofb", "10.11.0.6");
+    assert!(
+        receiver.recv_from(&mut buf).is_ok(),
+        "b reaches c by inner access"
+    );
+    // a takes b's address as its own and sends: the router drops it (strict reverse path).
+    let added = std::process::Command::new("ip")
+        .args([
+            "-n",
+            "i-spoofa",
+            "addr",
+            "add",
+            "10.11.0.6/32",
+            "dev",
+            "eth0",
+        ])
+        .status()
+        .expect("ip");
+    assert!(added.success());
+    send_from("i-spoofa", "10.11.0.6");
+    assert!(receiver.recv_from(&mut buf).is_err(), "a passed for b");
+    dp.cleanup().expect("cleanup");
+    assert_clean(prefix, &["i-spoofa", "i-spoofb", "i-spoofc"]);
+}
