@@ -116,9 +116,21 @@ fn a_running_instance_gets_its_namespace_and_a_stopped_one_loses_it() {
     assert!(probe("i-lifeb", ip("10.10.0.5"), Probe::Udp(53)));
     let inode = netns_inode("i-lifea");
 
-    // Stop b: its namespace, veth and routes go; a is untouched.
+    // Stop b: its namespace, veth and routes go; a is untouched. A process that keeps b's
+    // namespace alive (here: an open handle on it) finds no interface of it left.
+    let kept = std::fs::File::open("/run/netns/i-lifeb").expect("open namespace");
     dp.apply(&plan(PREFIX, &one_vpc(true))).expect("apply stop");
     assert!(!namespaces().contains(&"i-lifeb".to_string()));
+    let address_left = std::thread::spawn(move || {
+        nix::sched::setns(&kept, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        std::net::UdpSocket::bind(("10.10.1.7", 0)).is_ok()
+    })
+    .join()
+    .expect("thread");
+    assert!(
+        !address_left,
+        "the stopped instance's address is still on an interface"
+    );
     assert_eq!(netns_inode("i-lifea"), inode, "a's namespace was recreated");
     assert!(!probe("i-lifea", ip("10.10.1.7"), Probe::Icmp));
     let routes = std::process::Command::new("ip")
