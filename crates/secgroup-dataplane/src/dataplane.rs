@@ -154,16 +154,34 @@ impl Dataplane {
             });
         };
 
-        // The outside namespace first: every router's uplink ends there.
-        if self.applied.outside.is_none() {
-            self.ensure_outside(&desired.outside, &mut report)?;
+        // The outside namespace first: every router's uplink ends there. One made anew (it
+        // was never there, or someone deleted it) has no uplinks: routers' old ends, which
+        // may lead to a deleted namespace still kept alive, are replaced.
+        if self.applied.outside.is_none() || !netns_exists(&desired.outside.namespace) {
+            if self.ensure_outside(&desired.outside, &mut report)? {
+                for (name, router) in self.applied.routers.iter_mut() {
+                    if router.uplink {
+                        let _ = self
+                            .options
+                            .tools
+                            .ip_batch(Some(name), &[ip_line!("link", "del", "dev", UPLINK_IFNAME)]);
+                    }
+                    router.uplink = false;
+                }
+            }
         }
 
-        // New routers.
+        // New routers, and routers whose uplink is gone (its outside end went with the
+        // outside namespace, say): the uplink is made again, and routes through it with it.
         for (name, router) in &desired.routers {
-            if !self.applied.routers.contains_key(name) {
-                if let Err(e) = self.create_router(router, &desired.outside, &mut report) {
-                    fail(&mut failures, &mut failed, name, e);
+            if !self.applied.routers.get(name).is_some_and(|r| r.uplink) {
+                match self.create_router(router, &desired.outside, &mut report) {
+                    Ok(()) => {
+                        if let Some(routes) = self.applied.outside.as_mut() {
+                            routes.retain(|_, via| via != name);
+                        }
+                    }
+                    Err(e) => fail(&mut failures, &mut failed, name, e),
                 }
             }
         }
@@ -433,12 +451,13 @@ impl Dataplane {
         }
     }
 
-    fn ensure_outside(&mut self, outside: &OutsideSpec, report: &mut ApplyReport) -> Result<()> {
+    /// Makes sure the outside namespace exists; `true` when it was made now.
+    fn ensure_outside(&mut self, outside: &OutsideSpec, report: &mut ApplyReport) -> Result<bool> {
         let tools = &self.options.tools;
         let name = &outside.namespace;
         if netns_exists(name) {
             self.applied.outside = Some(crate::adopt::read_outside_routes(tools, name)?);
-            return Ok(());
+            return Ok(false);
         }
         tools.ip_batch(None, &[ip_line!("netns", "add", name)])?;
         report.namespaces_created += 1;
@@ -458,7 +477,7 @@ impl Dataplane {
             ],
         )?;
         self.applied.outside = Some(BTreeMap::new());
-        Ok(())
+        Ok(true)
     }
 
     fn create_router(

@@ -286,6 +286,19 @@ fn vpcs_with_one_block_stay_apart_and_the_outside_is_judged_by_one_end() {
         .map(|(c, got)| format!("{}: got {got}", c.0))
         .collect();
     drop(outside_listener);
+
+    // The outside namespace is deleted behind the data plane's back: the next apply makes
+    // it again, with every uplink and route.
+    let deleted = std::process::Command::new("ip")
+        .args(["netns", "del", OUTSIDE_NS])
+        .status()
+        .expect("ip");
+    assert!(deleted.success());
+    dp.apply(&desired).expect("apply after the outside went");
+    let again = probe_all(&[
+        (OUTSIDE_NS.to_string(), ip("10.40.0.6"), Probe::Tcp(22)),
+        (OUTSIDE_NS.to_string(), ip("10.40.0.7"), Probe::Icmp),
+    ]);
     dp.cleanup().expect("cleanup");
     assert_clean(
         PREFIX,
@@ -294,4 +307,5 @@ fn vpcs_with_one_block_stay_apart_and_the_outside_is_judged_by_one_end() {
         ],
     );
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(again, [true, true], "outside after it was made again");
 }
