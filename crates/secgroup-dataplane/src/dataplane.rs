@@ -157,17 +157,17 @@ impl Dataplane {
         // The outside namespace first: every router's uplink ends there. One made anew (it
         // was never there, or someone deleted it) has no uplinks: routers' old ends, which
         // may lead to a deleted namespace still kept alive, are replaced.
-        if self.applied.outside.is_none() || !netns_exists(&desired.outside.namespace) {
-            if self.ensure_outside(&desired.outside, &mut report)? {
-                for (name, router) in self.applied.routers.iter_mut() {
-                    if router.uplink {
-                        let _ = self
-                            .options
-                            .tools
-                            .ip_batch(Some(name), &[ip_line!("link", "del", "dev", UPLINK_IFNAME)]);
-                    }
-                    router.uplink = false;
+        let outside_missing =
+            self.applied.outside.is_none() || !netns_exists(&desired.outside.namespace);
+        if outside_missing && self.ensure_outside(&desired.outside, &mut report)? {
+            for (name, router) in self.applied.routers.iter_mut() {
+                if router.uplink {
+                    let _ = self
+                        .options
+                        .tools
+                        .ip_batch(Some(name), &[ip_line!("link", "del", "dev", UPLINK_IFNAME)]);
                 }
+                router.uplink = false;
             }
         }
 
