@@ -13,7 +13,12 @@
 //! ```
 //! An agent polls the database, builds one [`AccountNetwork`] per account and region (the
 //! domain's `NetworkState`, with statuses settled, and the region's vSwitches), plans, and
-//! applies; a failed apply ([`Error`]) keeps the last good state and is retried.
+//! applies; a failed apply ([`Error`]; [`Error::Partial`] names each router that failed)
+//! keeps that router's last good state and is retried. [`DesiredState::issues`] lists the
+//! Running instances that could not be planned, [`Dataplane::instances`] what is in place.
+//! Applies are serialized (`&mut self`); at start, [`Dataplane::adopt`] takes over what an
+//! earlier agent left, [`Dataplane::new`] starts from nothing known (and still reads back any
+//! namespace of ours it meets before changing it).
 //!
 //! # Design
 //! **Namespaces.** Each Running instance has a namespace named by its id, holding `lo` and
@@ -52,7 +57,11 @@
 //! entries are named sets: the ruleset grows with rules + members, never their product.
 //! Inner access (a shared normal group with `Accept`) is a final accept at the top of both
 //! chains. From outside only the destination's ingress applies, to outside only the source's
-//! egress (the uplink is in neither map). A NIC interface in no map is dropped (`nic*`).
+//! egress (the uplink is in neither map). A NIC interface (`nic*`) not in the set `nics`
+//! (the maps' keys) is dropped either way, so a veth never forwards before its chains exist.
+//! The base chain also drops `ct state invalid` and a TCP packet that is not a SYN yet
+//! belongs to no tracked connection: once a revoke deletes a connection's entry, its next
+//! segment is not picked up as a new flow (in either direction).
 //!
 //! **Updates.** One `nft -j -f -` transaction per router per apply, built as typed data:
 //! only changed chains are flushed and refilled (in the same transaction), membership moves
