@@ -1,6 +1,6 @@
 //! The desired state as typed data: namespaces, links, addresses, routes and, per router,
 //! the nftables ruleset in a small intermediate form ([`NftRule`]) that unit tests can read
-//! and that [`crate::render`] turns into the nftables JSON schema.
+//! and that `render` (private) turns into the nftables JSON schema.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
@@ -91,7 +91,7 @@ pub struct NicSpec {
 }
 
 /// The `inet secgroup` table of one router, less what never changes (the base chain, in
-/// [`crate::render`]).
+/// `render` (private)).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ruleset {
     pub sets: BTreeMap<String, NftSet>,
