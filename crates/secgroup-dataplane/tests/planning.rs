@@ -586,3 +586,54 @@ fn user_text_never_reaches_the_ruleset() {
         );
     }
 }
+
+#[test]
+fn a_group_peer_of_another_account_matches_its_members_wherever_they_are() {
+    // Account 1's sg-1 admits members of account 2's sg-2; account 2's instance is in that
+    // group (in the same routing domain, or there would be no path to judge).
+    let mut r = rule(
+        "sgr-x",
+        "sg-1",
+        Ingress,
+        IpProtocol::Tcp,
+        (22, 22),
+        RulePolicy::Accept,
+        1,
+        group_peer("sg-2"),
+    );
+    if let secgroup_domain::rules::Peer::Group { owner_account, .. } = &mut r.spec.peer {
+        *owner_account = "2".into();
+    }
+    let mut theirs = nic("i-b", "vpc-1", "10.0.1.2", &["sg-2"]);
+    theirs.account_id = "2".into();
+    let networks = vec![
+        AccountNetwork {
+            state: NetworkState {
+                groups: vec![normal("sg-1", InnerAccessPolicy::Drop)],
+                rules: vec![r],
+                instances: vec![nic("i-a", "vpc-1", "10.0.1.1", &["sg-1"])],
+                ..NetworkState::default()
+            },
+            vswitches: vec![vsw("vsw-vpc-1", "vpc-1", "10.0.0.0/16")],
+        },
+        AccountNetwork {
+            state: NetworkState {
+                groups: vec![normal("sg-2", InnerAccessPolicy::Drop)],
+                instances: vec![theirs],
+                ..NetworkState::default()
+            },
+            vswitches: Vec::new(),
+        },
+    ];
+    let d = Topology::from(&networks).desired_state();
+    let r = &only_router(&d).ruleset;
+    let members: Vec<SetElement> = r.sets["g-sg-2"].elements.iter().copied().collect();
+    assert_eq!(
+        members,
+        [SetElement::Address("10.0.1.2".parse().expect("ip"))]
+    );
+    assert!(chain_of(&d, "i-a", Ingress)
+        .rules
+        .iter()
+        .any(|r| r.comment == "sgr-x"));
+}
