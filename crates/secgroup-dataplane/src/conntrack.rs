@@ -16,8 +16,8 @@ pub(crate) struct Entry {
 }
 
 /// Parses `conntrack -L` lines: `tcp 6 431999 ESTABLISHED src=… dst=… sport=… dport=… src=…`.
-/// The first `src`/`dst`/ports are the original direction. Protocols other than TCP, UDP and
-/// ICMP echo are skipped (their state is left to time out).
+/// The first `src`/`dst`/ports are the original direction. TCP, UDP, ICMP echo and GRE are
+/// read; other protocols (no rule names them apart from ALL) are left to time out.
 pub(crate) fn parse(text: &str) -> Vec<Entry> {
     text.lines().filter_map(parse_line).collect()
 }
@@ -34,6 +34,7 @@ fn parse_line(line: &str) -> Option<Entry> {
         "tcp" => IpProtocol::Tcp,
         "udp" => IpProtocol::Udp,
         "icmp" => IpProtocol::Icmp,
+        "gre" => IpProtocol::Gre,
         _ => return None,
     };
     let first = |key: &str| -> Option<&str> {
@@ -43,6 +44,17 @@ fn parse_line(line: &str) -> Option<Entry> {
     let source: IpAddr = first("src")?.parse().ok()?;
     let destination: IpAddr = first("dst")?.parse().ok()?;
     match protocol {
+        // GRE flows have no ports: every entry between two ends is judged alike.
+        IpProtocol::Gre => Some(Entry {
+            flow: TrackedFlow {
+                protocol,
+                source,
+                destination,
+                source_port: None,
+                destination_port: None,
+            },
+            icmp: None,
+        }),
         IpProtocol::Icmp => {
             let kind: u8 = first("type")?.parse().ok()?;
             let code: u8 = first("code")?.parse().ok()?;
@@ -93,6 +105,9 @@ pub(crate) fn delete_line(entry: &Entry) -> Vec<String> {
             "--icmp-id".to_string(),
             id.to_string(),
         ]),
+        (None, None, None) if f.protocol == IpProtocol::Gre => {
+            line.extend(["-p".to_string(), "gre".to_string()])
+        }
         (None, Some(sport), Some(dport)) => line.extend([
             "-p".to_string(),
             if f.protocol == IpProtocol::Udp {
@@ -125,7 +140,11 @@ gre      47 29 src=10.0.0.5 dst=10.0.0.6 srckey=0x0 dstkey=0x0 src=10.0.0.6 dst=
     #[test]
     fn entries_are_read_in_the_original_direction() {
         let entries = parse(LISTING);
-        assert_eq!(entries.len(), 3);
+        assert_eq!(entries.len(), 4);
+        assert_eq!(
+            delete_line(&entries[3]).join(" "),
+            "-D -s 10.0.0.5 -d 10.0.0.6 -p gre"
+        );
         assert_eq!(entries[0].flow.destination_port, Some(22));
         assert_eq!(entries[0].flow.source_port, Some(40000));
         assert_eq!(entries[1].flow.protocol, IpProtocol::Udp);

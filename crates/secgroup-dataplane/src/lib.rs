@@ -69,7 +69,7 @@
 //! rides in its last rule's comment, so that [`Dataplane::adopt`] knows what it holds
 //! without reading rules back. After an apply, the tracked connections of affected NICs
 //! that the engine (`secgroup_reach`) now denies are deleted, so a revoke cuts established
-//! TCP, UDP and ICMP flows.
+//! TCP, UDP, ICMP and GRE flows.
 //!
 //! **Limits.** An address that two VPCs' Running instances both hold is not routed from the
 //! outside namespace (it could only reach one of them), so it is neither reachable from
