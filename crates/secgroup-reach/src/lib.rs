@@ -14,3 +14,6 @@ mod verdict;
 pub use matrix::Matrix;
 pub use snapshot::{Snapshot, SnapshotInput};
 pub use verdict::{DirectionOutcome, Endpoint, Flow, ReachError, Step, StepKind, Verdict};
+
+#[cfg(feature = "testkit")]
+pub mod testkit;

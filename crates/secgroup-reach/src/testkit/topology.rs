@@ -1,15 +1,21 @@
-//! Random topologies for property tests: 2–3 VPCs, basic and advanced groups, rules of every
-//! kind (CIDR, IPv6, group, prefix list, quintuple; TCP/UDP/ICMP/GRE/ALL), NICs in 1..5 groups
-//! of one type, and flows between NICs and outside addresses.
+//! Random topologies for property tests: 2–3 VPCs (all with the same block, 10.0.0.0/16, so
+//! that only the VPC keeps them apart), two vSwitches per VPC, basic and advanced groups,
+//! rules of every kind (CIDR, IPv6, group, prefix list, quintuple; TCP/UDP/ICMP/GRE/ALL), NICs
+//! in 1..5 groups of one type, some of them stopped, and flows between NICs and outside
+//! addresses. [`seeded`] draws one topology from a seed, for tests that are not proptests.
 
 use std::net::IpAddr;
 
+use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use secgroup_domain::network::{InstanceStatus, VSwitch, Vpc};
 use secgroup_domain::rules::{Cidr, Direction, IpProtocol, PortRange, RulePolicy};
 use secgroup_domain::{InnerAccessPolicy, SecurityGroupType};
-use secgroup_reach::{Endpoint, Flow, SnapshotInput};
 
 use super::{group, group_peer, instance, prefix_list, rule};
+use crate::{Endpoint, Flow, SnapshotInput};
 
 const BLOCKS: &[&str] = &[
     "0.0.0.0/0",
@@ -20,6 +26,8 @@ const BLOCKS: &[&str] = &[
     "10.0.1.4/32",
     "192.168.0.0/16",
     "::/0",
+    // The data plane's outside address is in here.
+    "100.64.0.0/10",
 ];
 const PORT_RANGES: &[(i32, i32)] = &[(-1, -1), (22, 22), (1, 65535), (80, 443), (20, 30)];
 const PORTS: &[Option<u16>] = &[None, Some(22), Some(80), Some(443), Some(25), Some(1500)];
@@ -33,11 +41,68 @@ const PROTOCOLS: &[IpProtocol] = &[
     IpProtocol::All,
 ];
 
-/// A random account: the snapshot input and the instance ids.
+/// A random account: the snapshot input (with its VPCs), its vSwitches and the instance ids.
 #[derive(Debug, Clone)]
 pub struct Topology {
     pub input: SnapshotInput,
+    pub vswitches: Vec<VSwitch>,
     pub instance_ids: Vec<String>,
+}
+
+/// The block of every generated VPC: the same in all, as two real VPCs may have.
+pub const VPC_BLOCK: &str = "10.0.0.0/16";
+
+/// How big a topology may be: ranges of VPCs, groups, NICs and rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shape {
+    pub vpcs: std::ops::RangeInclusive<usize>,
+    pub groups: std::ops::Range<usize>,
+    pub nics: std::ops::Range<usize>,
+    pub rules: std::ops::Range<usize>,
+}
+
+impl Default for Shape {
+    /// What the engine's property tests draw.
+    fn default() -> Self {
+        Shape {
+            vpcs: 2..=3,
+            groups: 2..7,
+            nics: 2..8,
+            rules: 0..32,
+        }
+    }
+}
+
+impl Shape {
+    /// Fewer VPCs and more rules per group: most pairs share a VPC and several rules of a
+    /// NIC's groups compete for a flow, so priority, Drop-wins and both directions decide
+    /// often (the data plane's differential test).
+    pub fn dense() -> Shape {
+        Shape {
+            vpcs: 1..=2,
+            groups: 2..5,
+            nics: 4..8,
+            rules: 16..48,
+        }
+    }
+}
+
+/// One topology drawn from `seed`: the same seed gives the same topology on every machine.
+pub fn seeded(seed: u64) -> Topology {
+    seeded_with(seed, Shape::default())
+}
+
+/// One topology of `shape` drawn from `seed`.
+pub fn seeded_with(seed: u64, shape: Shape) -> Topology {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    // A strategy of plain ranges and collections never rejects, so a tree is always drawn.
+    topology_with(shape)
+        .new_tree(&mut runner)
+        .map(|tree| tree.current())
+        .unwrap_or_else(|_| build(2, Vec::new(), Vec::new(), Vec::new(), Vec::new()))
 }
 
 fn group_strategy() -> impl Strategy<Value = (usize, bool, bool)> {
@@ -72,18 +137,23 @@ fn rule_strategy() -> impl Strategy<
 }
 
 pub fn topology() -> impl Strategy<Value = Topology> {
+    topology_with(Shape::default())
+}
+
+pub fn topology_with(shape: Shape) -> impl Strategy<Value = Topology> {
     (
-        2..=3usize,
-        prop::collection::vec(group_strategy(), 2..7),
+        shape.vpcs,
+        prop::collection::vec(group_strategy(), shape.groups),
         prop::collection::vec(
             (
                 0..3usize,
                 any::<bool>(),
                 prop::collection::vec(0..8usize, 1..5),
+                prop::bool::weighted(0.85), // running?
             ),
-            2..8,
+            shape.nics,
         ),
-        prop::collection::vec(rule_strategy(), 0..32),
+        prop::collection::vec(rule_strategy(), shape.rules),
         prop::collection::vec(prop::collection::vec(0..BLOCKS.len(), 0..3), 2),
     )
         .prop_map(|(vpc_count, groups, nics, rules, lists)| {
@@ -95,7 +165,7 @@ pub fn topology() -> impl Strategy<Value = Topology> {
 fn build(
     vpc_count: usize,
     group_specs: Vec<(usize, bool, bool)>,
-    nic_specs: Vec<(usize, bool, Vec<usize>)>,
+    nic_specs: Vec<(usize, bool, Vec<usize>, bool)>,
     rule_specs: Vec<(
         usize,
         bool,
@@ -132,7 +202,7 @@ fn build(
         })
         .collect();
     let mut instances = Vec::new();
-    for (i, (vpc, enterprise, picks)) in nic_specs.iter().enumerate() {
+    for (i, (vpc, enterprise, picks, running)) in nic_specs.iter().enumerate() {
         let kind = if *enterprise {
             SecurityGroupType::Enterprise
         } else {
@@ -153,13 +223,48 @@ fn build(
         chosen.sort_unstable();
         chosen.dedup();
         let ip = format!("10.0.{}.{}", i % 2, i + 1);
-        instances.push(instance(
-            &format!("i-{i}"),
-            &format!("vpc-{}", vpc % vpc_count),
-            &ip,
-            &chosen,
-        ));
+        let vpc = vpc % vpc_count;
+        let mut nic = instance(&format!("i-{i}"), &format!("vpc-{vpc}"), &ip, &chosen);
+        nic.vswitch_id = format!("vsw-{vpc}-{}", i % 2);
+        nic.mac_address = format!("00:16:3e:00:01:{:02x}", i + 1);
+        if !running {
+            nic.status = InstanceStatus::Stopped;
+        }
+        instances.push(nic);
     }
+    let t = Utc.timestamp_opt(0, 0).single().unwrap_or_default();
+    let vpcs: Vec<Vpc> = (0..vpc_count)
+        .map(|v| Vpc {
+            id: format!("vpc-{v}"),
+            account_id: "1".into(),
+            region_id: "cn-hangzhou".into(),
+            cidr_block: VPC_BLOCK.into(),
+            name: String::new(),
+            description: String::new(),
+            resource_group_id: String::new(),
+            vrouter_id: format!("vrt-{v}"),
+            route_table_id: format!("vtb-{v}"),
+            user_cidrs: Vec::new(),
+            enable_ipv6: false,
+            ipv6_cidr_block: String::new(),
+            enable_dns_hostname: false,
+            creation_time: t,
+        })
+        .collect();
+    let vswitches = (0..vpc_count)
+        .flat_map(|v| (0..2).map(move |s| (v, s)))
+        .map(|(v, s)| VSwitch {
+            id: format!("vsw-{v}-{s}"),
+            account_id: "1".into(),
+            region_id: "cn-hangzhou".into(),
+            vpc_id: format!("vpc-{v}"),
+            zone_id: "cn-hangzhou-a".into(),
+            cidr_block: format!("10.0.{s}.0/24"),
+            name: String::new(),
+            description: String::new(),
+            creation_time: t,
+        })
+        .collect();
     let prefix_lists = lists
         .iter()
         .enumerate()
@@ -236,8 +341,9 @@ fn build(
             rules,
             instances,
             prefix_lists,
-            vpcs: Vec::new(),
+            vpcs,
         },
+        vswitches,
         instance_ids,
     }
 }

@@ -1,0 +1,221 @@
+//! The desired state as typed data: namespaces, links, addresses, routes and, per router,
+//! the nftables ruleset in a small intermediate form ([`NftRule`]) that unit tests can read
+//! and that `render` (private) turns into the nftables JSON schema.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use crate::judge::Judge;
+
+/// Everything the machine should have, planned by [`crate::Topology`] and made real by
+/// [`crate::Dataplane::apply`].
+#[derive(Debug, Clone)]
+pub struct DesiredState {
+    /// Prefix of the agent's own namespaces (`secgroup-`).
+    pub prefix: String,
+    pub outside: OutsideSpec,
+    /// One router per VPC that has a Running instance, by namespace name.
+    pub routers: BTreeMap<String, RouterSpec>,
+    /// Running instances that could not be planned (bad address, unknown vSwitch, ...),
+    /// each with the reason: they get no namespace.
+    pub issues: Vec<PlanIssue>,
+    /// The engine's verdicts for this state: which established flows survive an apply.
+    pub(crate) judge: Judge,
+}
+
+impl DesiredState {
+    /// Every planned instance namespace with its router.
+    pub fn instances(&self) -> impl Iterator<Item = (&RouterSpec, &NicSpec)> {
+        self.routers
+            .values()
+            .flat_map(|r| r.nics.values().map(move |n| (r, n)))
+    }
+    /// The planned NIC of an instance.
+    pub fn nic(&self, instance_id: &str) -> Option<&NicSpec> {
+        self.routers.values().find_map(|r| r.nics.get(instance_id))
+    }
+}
+
+/// A Running instance left out of the plan, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanIssue {
+    pub instance_id: String,
+    pub reason: String,
+}
+
+/// The namespace that stands for "outside every VPC".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutsideSpec {
+    pub namespace: String,
+    pub address: Ipv4Addr,
+    /// Instance address → router namespace, for every address exactly one Running
+    /// instance holds (an address two VPCs hold cannot be routed to from one place).
+    pub routes: BTreeMap<Ipv4Addr, String>,
+}
+
+/// One VPC's routing domain: a namespace that forwards between its instances' veths and its
+/// uplink to the outside namespace, and filters what it forwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterSpec {
+    pub namespace: String,
+    pub vpc_id: String,
+    pub account_id: String,
+    /// The outside namespace's end of the uplink (the router's end is
+    /// [`crate::names::UPLINK_IFNAME`]).
+    pub uplink_peer: String,
+    /// The gateway address of each vSwitch that has a Running instance (its `.253`),
+    /// held on the router's loopback so that instances' ARP for it is answered at once.
+    pub gateways: BTreeSet<Ipv4Addr>,
+    pub nics: BTreeMap<String, NicSpec>,
+    pub ruleset: Ruleset,
+}
+
+/// One instance's primary interface and the veth that carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct NicSpec {
+    pub instance_id: String,
+    /// The instance's namespace: its id.
+    pub namespace: String,
+    /// The router's end of the veth.
+    pub ifname: String,
+    /// Lower case, `00:16:3e:…`.
+    pub mac: String,
+    pub address: Ipv4Addr,
+    /// The vSwitch's prefix length.
+    pub prefix_len: u8,
+    /// The vSwitch's `.253`.
+    pub gateway: Ipv4Addr,
+}
+
+/// The `inet secgroup` table of one router, less what never changes (the base chain, in
+/// `render` (private)).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ruleset {
+    pub sets: BTreeMap<String, NftSet>,
+    /// Regular chains (one egress and one ingress chain per distinct set of groups).
+    pub chains: BTreeMap<String, NftChain>,
+    /// NIC interface → egress chain (packets the NIC sends).
+    pub egress: BTreeMap<String, String>,
+    /// NIC interface → ingress chain (packets sent to the NIC).
+    pub ingress: BTreeMap<String, String>,
+}
+
+impl Ruleset {
+    /// Rules over all chains (not counting the fixed base chain).
+    pub fn rule_count(&self) -> usize {
+        self.chains.values().map(|c| c.rules.len()).sum()
+    }
+    /// Elements over all sets.
+    pub fn element_count(&self) -> usize {
+        self.sets.values().map(|s| s.elements.len()).sum()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum IpFamily {
+    V4,
+    V6,
+}
+
+/// A named set of addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NftSet {
+    pub family: IpFamily,
+    /// Interval sets hold blocks (prefix lists); plain ones single addresses (members).
+    pub interval: bool,
+    pub elements: BTreeSet<SetElement>,
+}
+
+/// An element: one address, or an inclusive range. Prefix-list blocks are merged into
+/// disjoint ranges when planned, so that each element can be deleted exactly as it was added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum SetElement {
+    Address(IpAddr),
+    Range(IpAddr, IpAddr),
+}
+
+/// A regular chain: rules in order, the first that decides wins.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct NftChain {
+    pub rules: Vec<NftRule>,
+}
+
+impl NftChain {
+    /// What identifies the chain's content: kept in the comment of its last rule, so that a
+    /// later agent ([`crate::Dataplane::adopt`]) knows whether it must be refilled without
+    /// parsing rules back.
+    pub fn fingerprint(&self) -> String {
+        let text = serde_json::to_string(self).unwrap_or_default();
+        crate::names::short_hash(&text, 16)
+    }
+    /// The sets the chain's rules look up.
+    pub fn sets(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().flat_map(|r| {
+            r.matches.iter().filter_map(|m| match m {
+                Match::InSet { set, .. } => Some(set.as_str()),
+                _ => None,
+            })
+        })
+    }
+}
+
+/// One rule: all matches must hold, then the verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct NftRule {
+    pub matches: Vec<Match>,
+    pub verdict: RuleVerdict,
+    /// What the rule stands for (`sgr-…`, `inner-access sg-…`, `default`), as its comment.
+    pub comment: String,
+}
+
+/// A direction's accept is a `return` (the packet goes on to the next check: the source's
+/// egress, then the destination's ingress); a drop is final; `accept` (final) is for inner
+/// access only, which overrides both directions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum RuleVerdict {
+    Return,
+    Drop,
+    Accept,
+}
+
+/// Which address of the packet a match reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Side {
+    Source,
+    Destination,
+}
+
+/// Layer-4 protocols rules name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum L4 {
+    Tcp,
+    Udp,
+    Icmp,
+    Icmpv6,
+    Gre,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub enum Match {
+    /// `meta nfproto ipv4|ipv6`: a `/0` block, which only says the family.
+    Family(IpFamily),
+    /// `meta l4proto X`.
+    Protocol(L4),
+    /// `meta l4proto { tcp, udp }`: port matches of an `ALL` rule.
+    PortProtocols,
+    /// `th dport a-b`.
+    DestinationPorts(u16, u16),
+    /// `th sport a-b`.
+    SourcePorts(u16, u16),
+    /// `ip saddr 10.0.0.0/8` (or `daddr`, `ip6`).
+    Address { side: Side, net: IpNet },
+    /// `ip saddr @set`.
+    InSet {
+        side: Side,
+        family: IpFamily,
+        set: String,
+    },
+}

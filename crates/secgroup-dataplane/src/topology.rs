@@ -1,0 +1,690 @@
+//! Planning: the whole network picture (every account's groups, rules, instances, prefix
+//! lists, VPCs and vSwitches) becomes a [`DesiredState`]. Pure: no I/O, unit-testable.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::{IpNet, Ipv4Net};
+use secgroup_domain::network::{Instance, InstanceStatus, NetworkState, VSwitch};
+use secgroup_domain::rules::{Direction, IpProtocol, Peer, PortRange, Rule, RulePolicy};
+use secgroup_domain::{
+    AddressFamily, InnerAccessPolicy, PrefixList, SecurityGroup, SecurityGroupType,
+};
+use secgroup_reach::Snapshot;
+
+use crate::judge::Judge;
+use crate::model::{
+    DesiredState, IpFamily, Match, NftChain, NftRule, NftSet, NicSpec, OutsideSpec, PlanIssue,
+    RouterSpec, RuleVerdict, Ruleset, SetElement, Side, L4,
+};
+use crate::names;
+
+/// The address of the outside namespace. Every VPC block and user CIDR must stay clear of
+/// 100.64.0.0/10 (`ops/vpcs/cidr.rs`), and vSwitches lie inside those, so no instance can
+/// ever hold an address there: traffic from it is "from outside" for every VPC.
+pub const OUTSIDE_ADDRESS: Ipv4Addr = Ipv4Addr::new(100, 64, 0, 1);
+
+/// One account's network in one region: what `secgroup_domain::ops::network_state::load`
+/// reads (with statuses settled by `settle_statuses`, so that Running means running now),
+/// and the region's vSwitches.
+#[derive(Debug, Clone, Default)]
+pub struct AccountNetwork {
+    pub state: NetworkState,
+    pub vswitches: Vec<VSwitch>,
+}
+
+/// How names are chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Prefix of the agent's own namespaces: [`names::DEFAULT_PREFIX`] (`secgroup-`); tests
+    /// use their own so as never to touch a running agent's.
+    pub prefix: String,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            prefix: names::DEFAULT_PREFIX.to_string(),
+        }
+    }
+}
+
+/// The picture to plan from. `Topology::from(&networks[..]).desired_state()` is the whole
+/// planning step.
+#[derive(Debug, Clone, Copy)]
+pub struct Topology<'a> {
+    networks: &'a [AccountNetwork],
+}
+
+impl<'a> From<&'a [AccountNetwork]> for Topology<'a> {
+    fn from(networks: &'a [AccountNetwork]) -> Self {
+        Topology { networks }
+    }
+}
+
+impl<'a> From<&'a Vec<AccountNetwork>> for Topology<'a> {
+    fn from(networks: &'a Vec<AccountNetwork>) -> Self {
+        Topology { networks }
+    }
+}
+
+/// A Running instance that can be planned.
+struct PlannedNic<'a> {
+    /// Which of the networks (accounts) it is in: the engine judges it in that one.
+    network: usize,
+    instance: &'a Instance,
+    router: String,
+    spec: NicSpec,
+    /// Sorted and distinct.
+    groups: Vec<String>,
+}
+
+/// Everything indexed by id across all accounts (ids are unique across accounts, and a
+/// group peer may name another account's group).
+struct Index<'a> {
+    groups: HashMap<&'a str, &'a SecurityGroup>,
+    rules: HashMap<&'a str, Vec<&'a Rule>>,
+    prefix_lists: HashMap<&'a str, &'a PrefixList>,
+    vswitches: HashMap<&'a str, &'a VSwitch>,
+}
+
+impl<'a> Topology<'a> {
+    /// The desired state with the default names.
+    pub fn desired_state(&self) -> DesiredState {
+        self.plan(&PlanOptions::default())
+    }
+
+    pub fn plan(&self, options: &PlanOptions) -> DesiredState {
+        let index = self.index();
+        let mut issues = Vec::new();
+        let nics = self.planned_nics(&index, options, &mut issues);
+
+        let mut by_router: BTreeMap<String, Vec<&PlannedNic<'_>>> = BTreeMap::new();
+        for nic in &nics {
+            by_router.entry(nic.router.clone()).or_default().push(nic);
+        }
+        let mut routers = BTreeMap::new();
+        for (namespace, members) in &by_router {
+            let first = members[0];
+            routers.insert(
+                namespace.clone(),
+                RouterSpec {
+                    namespace: namespace.clone(),
+                    vpc_id: first.instance.vpc_id.clone(),
+                    account_id: first.instance.account_id.clone(),
+                    uplink_peer: names::uplink_peer_ifname(&first.instance.vpc_id),
+                    gateways: members.iter().map(|n| n.spec.gateway).collect(),
+                    nics: members
+                        .iter()
+                        .map(|n| (n.instance.id.clone(), n.spec.clone()))
+                        .collect(),
+                    ruleset: ruleset(&index, members),
+                },
+            );
+        }
+
+        // An address two Running instances (of different VPCs) hold cannot be routed to from
+        // the one outside namespace: neither gets an outside route.
+        let mut holders: HashMap<Ipv4Addr, Vec<&str>> = HashMap::new();
+        for nic in &nics {
+            holders
+                .entry(nic.spec.address)
+                .or_default()
+                .push(&nic.router);
+        }
+        let outside = OutsideSpec {
+            namespace: names::outside_namespace(&options.prefix),
+            address: OUTSIDE_ADDRESS,
+            routes: holders
+                .into_iter()
+                .filter(|(_, routers)| routers.len() == 1)
+                .map(|(address, routers)| (address, routers[0].to_string()))
+                .collect(),
+        };
+
+        DesiredState {
+            prefix: options.prefix.clone(),
+            outside,
+            routers,
+            issues,
+            judge: self.judge(&nics),
+        }
+    }
+
+    fn index(&self) -> Index<'a> {
+        let mut index = Index {
+            groups: HashMap::new(),
+            rules: HashMap::new(),
+            prefix_lists: HashMap::new(),
+            vswitches: HashMap::new(),
+        };
+        for network in self.networks {
+            for g in &network.state.groups {
+                index.groups.insert(g.id.as_str(), g);
+            }
+            for r in &network.state.rules {
+                index
+                    .rules
+                    .entry(r.security_group_id.as_str())
+                    .or_default()
+                    .push(r);
+            }
+            for pl in &network.state.prefix_lists {
+                index.prefix_lists.insert(pl.id.as_str(), pl);
+            }
+            for v in &network.vswitches {
+                index.vswitches.insert(v.id.as_str(), v);
+            }
+        }
+        index
+    }
+
+    fn planned_nics(
+        &self,
+        index: &Index<'a>,
+        options: &PlanOptions,
+        issues: &mut Vec<PlanIssue>,
+    ) -> Vec<PlannedNic<'a>> {
+        let mut running: Vec<(usize, &'a Instance)> = self
+            .networks
+            .iter()
+            .enumerate()
+            .flat_map(|(n, network)| network.state.instances.iter().map(move |i| (n, i)))
+            .filter(|(_, i)| i.status == InstanceStatus::Running)
+            .collect();
+        // Sorted, so that which of two clashing instances is refused does not depend on the
+        // order the store returned them in.
+        running.sort_by(|a, b| a.1.id.cmp(&b.1.id));
+        let mut seen_ids = HashSet::new();
+        let mut seen_addresses: HashSet<(String, Ipv4Addr)> = HashSet::new();
+        let mut seen_ifnames: HashSet<(String, String)> = HashSet::new();
+        let mut out = Vec::new();
+        for (network, instance) in running {
+            let refuse = |issues: &mut Vec<PlanIssue>, reason: String| {
+                issues.push(PlanIssue {
+                    instance_id: instance.id.clone(),
+                    reason,
+                });
+            };
+            if !seen_ids.insert(instance.id.as_str()) {
+                refuse(issues, "instance id listed twice".into());
+                continue;
+            }
+            match nic_spec(index, options, instance) {
+                Err(reason) => refuse(issues, reason),
+                Ok(spec) => {
+                    if !seen_addresses.insert((instance.vpc_id.clone(), spec.address)) {
+                        refuse(
+                            issues,
+                            format!(
+                                "address {} is already held in {}",
+                                spec.address, instance.vpc_id
+                            ),
+                        );
+                        continue;
+                    }
+                    // Interface names are a hash of the id: two ids of one VPC hashing alike
+                    // (48 bits) would collide in its router, so the later one waits.
+                    if !seen_ifnames.insert((instance.vpc_id.clone(), spec.ifname.clone())) {
+                        refuse(issues, format!("interface name {} is taken", spec.ifname));
+                        continue;
+                    }
+                    let mut groups = instance.security_group_ids.clone();
+                    groups.sort_unstable();
+                    groups.dedup();
+                    out.push(PlannedNic {
+                        network,
+                        instance,
+                        router: names::router_namespace(&options.prefix, &instance.vpc_id),
+                        spec,
+                        groups,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The engine over what is planned: Running, plannable instances only (the others have
+    /// no namespace, so they are neither source nor destination of anything).
+    fn judge(&self, nics: &[PlannedNic<'_>]) -> Judge {
+        let planned: HashSet<&str> = nics.iter().map(|n| n.instance.id.as_str()).collect();
+        let mut snapshots = HashMap::new();
+        for (n, network) in self.networks.iter().enumerate() {
+            let state = &network.state;
+            let filtered = NetworkState {
+                groups: state.groups.clone(),
+                rules: state.rules.clone(),
+                instances: state
+                    .instances
+                    .iter()
+                    .filter(|i| planned.contains(i.id.as_str()))
+                    .cloned()
+                    .collect(),
+                prefix_lists: state.prefix_lists.clone(),
+                vpcs: state.vpcs.clone(),
+            };
+            snapshots.insert(n, Snapshot::build(&filtered));
+        }
+        let mut routers: HashMap<String, (usize, HashMap<IpAddr, String>)> = HashMap::new();
+        for nic in nics {
+            routers
+                .entry(nic.router.clone())
+                .or_insert_with(|| (nic.network, HashMap::new()))
+                .1
+                .insert(IpAddr::V4(nic.spec.address), nic.instance.id.clone());
+        }
+        Judge::new(snapshots, routers)
+    }
+}
+
+/// The interface of a Running instance, or why it cannot have one.
+fn nic_spec(
+    index: &Index<'_>,
+    options: &PlanOptions,
+    instance: &Instance,
+) -> Result<NicSpec, String> {
+    if !names::is_safe_namespace(&instance.id) || instance.id.starts_with(&options.prefix) {
+        return Err(format!(
+            "instance id {:?} cannot name a namespace",
+            instance.id
+        ));
+    }
+    if !names::is_safe_namespace(&names::router_namespace(&options.prefix, &instance.vpc_id)) {
+        return Err(format!(
+            "VPC id {:?} cannot name a namespace",
+            instance.vpc_id
+        ));
+    }
+    let vswitch = index
+        .vswitches
+        .get(instance.vswitch_id.as_str())
+        .ok_or_else(|| format!("unknown vSwitch {}", instance.vswitch_id))?;
+    if vswitch.vpc_id != instance.vpc_id {
+        return Err(format!(
+            "vSwitch {} is in {}, the instance in {}",
+            vswitch.id, vswitch.vpc_id, instance.vpc_id
+        ));
+    }
+    let block: Ipv4Net = vswitch
+        .cidr_block
+        .parse()
+        .map_err(|_| format!("vSwitch {} has no IPv4 block", vswitch.id))?;
+    let block = block.trunc();
+    let address: Ipv4Addr = instance
+        .private_ip
+        .trim()
+        .parse()
+        .map_err(|_| format!("private address {:?} is not IPv4", instance.private_ip))?;
+    let gateway = gateway_of(&block)
+        .ok_or_else(|| format!("vSwitch block {block} is too small for a gateway"))?;
+    if !block.contains(&address)
+        || address == block.network()
+        || address == block.broadcast()
+        || address == gateway
+    {
+        return Err(format!(
+            "address {address} is not a usable address of vSwitch {} ({block})",
+            vswitch.id
+        ));
+    }
+    let mac = parse_mac(&instance.mac_address)
+        .ok_or_else(|| format!("MAC address {:?} is not unicast", instance.mac_address))?;
+    Ok(NicSpec {
+        instance_id: instance.id.clone(),
+        namespace: instance.id.clone(),
+        ifname: names::nic_ifname(&instance.id),
+        mac,
+        address,
+        prefix_len: block.prefix_len(),
+        gateway,
+    })
+}
+
+/// The vSwitch's gateway: Alibaba keeps the last three addresses of a block, and the
+/// gateway is the first of them (`.253` in a /24).
+pub fn gateway_of(block: &Ipv4Net) -> Option<Ipv4Addr> {
+    let last = u32::from(block.broadcast());
+    let gateway = last.checked_sub(2)?;
+    (gateway > u32::from(block.network())).then(|| Ipv4Addr::from(gateway))
+}
+
+/// Six hex octets, lower-cased; a multicast address (odd first octet) is refused, as the
+/// router could not send to it.
+fn parse_mac(text: &str) -> Option<String> {
+    let octets: Vec<u8> = text
+        .trim()
+        .split(':')
+        .map(|o| {
+            (o.len() == 2)
+                .then(|| u8::from_str_radix(o, 16).ok())
+                .flatten()
+        })
+        .collect::<Option<_>>()?;
+    if octets.len() != 6 || octets[0] & 1 == 1 || octets.iter().all(|&o| o == 0) {
+        return None;
+    }
+    Some(
+        octets
+            .iter()
+            .map(|o| format!("{o:02x}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+    )
+}
+
+/// One router's table: a pair of chains per distinct set of groups, the sets they look up,
+/// and the dispatch of every NIC interface to its pair.
+fn ruleset(index: &Index<'_>, nics: &[&PlannedNic<'_>]) -> Ruleset {
+    let mut out = Ruleset::default();
+    for nic in nics {
+        let (egress, ingress) = names::chain_names(&nic.groups);
+        if !out.chains.contains_key(&egress) {
+            out.chains
+                .insert(egress.clone(), chain(index, &nic.groups, Direction::Egress));
+            out.chains.insert(
+                ingress.clone(),
+                chain(index, &nic.groups, Direction::Ingress),
+            );
+        }
+        out.egress.insert(nic.spec.ifname.clone(), egress);
+        out.ingress.insert(nic.spec.ifname.clone(), ingress);
+    }
+    let referenced: BTreeSet<String> = out
+        .chains
+        .values()
+        .flat_map(|c| c.sets().map(str::to_string))
+        .collect();
+    // Group members in this VPC: a member elsewhere is in another routing domain (and
+    // another VPC's address may equal one of ours), so it could never be the peer here.
+    let mut members: HashMap<String, BTreeSet<SetElement>> = HashMap::new();
+    for nic in nics {
+        for g in &nic.groups {
+            members
+                .entry(names::group_set(g))
+                .or_default()
+                .insert(SetElement::Address(IpAddr::V4(nic.spec.address)));
+        }
+    }
+    let lists: HashMap<String, (&PrefixList, bool)> = index
+        .prefix_lists
+        .values()
+        .flat_map(|pl| {
+            [false, true]
+                .into_iter()
+                .map(move |v6| (names::prefix_list_set(&pl.id, v6), (*pl, v6)))
+        })
+        .collect();
+    for name in referenced {
+        let set = match lists.get(&name) {
+            Some((list, v6)) => NftSet {
+                family: if *v6 { IpFamily::V6 } else { IpFamily::V4 },
+                interval: true,
+                elements: merged_blocks(list, *v6),
+            },
+            None => NftSet {
+                family: IpFamily::V4,
+                interval: false,
+                elements: members.remove(&name).unwrap_or_default(),
+            },
+        };
+        out.sets.insert(name, set);
+    }
+    out
+}
+
+/// A prefix list's entries of one family as disjoint, non-adjacent ranges: interval sets
+/// refuse overlapping elements, and a merged form can be diffed element by element.
+fn merged_blocks(list: &PrefixList, v6: bool) -> BTreeSet<SetElement> {
+    let mut spans: Vec<(u128, u128)> = list
+        .entries
+        .iter()
+        .filter_map(|e| {
+            e.cidr
+                .parse::<IpNet>()
+                .ok()
+                .or_else(|| bare_address(&e.cidr))
+        })
+        .filter(|net| matches!(net, IpNet::V6(_)) == v6)
+        .map(|net| {
+            let net = net.trunc();
+            (to_u128(net.network()), to_u128(net.broadcast()))
+        })
+        .collect();
+    spans.sort_unstable();
+    let mut merged: Vec<(u128, u128)> = Vec::new();
+    for (start, end) in spans {
+        match merged.last_mut() {
+            Some(last) if start <= last.1.saturating_add(1) => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(start, end)| {
+            let (a, b) = (from_u128(start, v6), from_u128(end, v6));
+            if a == b {
+                SetElement::Address(a)
+            } else {
+                SetElement::Range(a, b)
+            }
+        })
+        .collect()
+}
+
+fn bare_address(text: &str) -> Option<IpNet> {
+    text.trim().parse::<IpAddr>().ok().map(IpNet::from)
+}
+
+pub(crate) fn to_u128(address: IpAddr) -> u128 {
+    match address {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+pub(crate) fn from_u128(value: u128, v6: bool) -> IpAddr {
+    if v6 {
+        IpAddr::V6(value.into())
+    } else {
+        IpAddr::V4(Ipv4Addr::from(u32::try_from(value).unwrap_or(u32::MAX)))
+    }
+}
+
+/// The chain of one direction for NICs with exactly `groups` (sorted), semantics.md step 4:
+/// inner access first (it overrides every rule), then every rule of the groups by priority
+/// number with Drop first at equal priority (so the first match is the decision), then the
+/// group type's default.
+fn chain(index: &Index<'_>, groups: &[String], direction: Direction) -> NftChain {
+    let known: Vec<&SecurityGroup> = groups
+        .iter()
+        .filter_map(|g| index.groups.get(g.as_str()).copied())
+        .collect();
+    let enterprise = known
+        .iter()
+        .any(|g| g.group_type == SecurityGroupType::Enterprise);
+    // The peer is the source of ingress traffic and the destination of egress traffic.
+    let (peer, local) = match direction {
+        Direction::Ingress => (Side::Source, Side::Destination),
+        Direction::Egress => (Side::Destination, Side::Source),
+    };
+    let mut rules = Vec::new();
+    for g in &known {
+        if g.group_type == SecurityGroupType::Normal
+            && g.inner_access_policy == InnerAccessPolicy::Accept
+        {
+            rules.push(NftRule {
+                matches: vec![Match::InSet {
+                    side: peer,
+                    family: IpFamily::V4,
+                    set: names::group_set(&g.id),
+                }],
+                verdict: RuleVerdict::Accept,
+                comment: format!("inner-access {}", g.id),
+            });
+        }
+    }
+    let mut candidates: Vec<&Rule> = groups
+        .iter()
+        .filter_map(|g| index.rules.get(g.as_str()))
+        .flatten()
+        .copied()
+        .filter(|r| r.spec.direction == direction)
+        .collect();
+    candidates.sort_by(|a, b| {
+        (a.spec.priority, a.spec.policy != RulePolicy::Drop, &a.id).cmp(&(
+            b.spec.priority,
+            b.spec.policy != RulePolicy::Drop,
+            &b.id,
+        ))
+    });
+    for rule in candidates {
+        if let Some(matches) = rule_matches(index, rule, peer, local) {
+            rules.push(NftRule {
+                matches,
+                verdict: match rule.spec.policy {
+                    RulePolicy::Accept => RuleVerdict::Return,
+                    RulePolicy::Drop => RuleVerdict::Drop,
+                },
+                comment: rule.id.clone(),
+            });
+        }
+    }
+    let default_allows = direction == Direction::Egress && !enterprise;
+    rules.push(NftRule {
+        matches: Vec::new(),
+        verdict: if default_allows {
+            RuleVerdict::Return
+        } else {
+            RuleVerdict::Drop
+        },
+        comment: "default".into(),
+    });
+    NftChain { rules }
+}
+
+/// A port range as it constrains packets: `Ok(None)` for any port, `Err(())` for a range
+/// no port is in.
+fn real_ports(range: PortRange) -> Result<Option<(u16, u16)>, ()> {
+    if range.is_any() {
+        return Ok(None);
+    }
+    let low = u16::try_from(range.from.max(0)).map_err(|_| ())?;
+    let high = u16::try_from(range.to.min(65535)).map_err(|_| ())?;
+    if low > high {
+        return Err(());
+    }
+    Ok(Some((low, high)))
+}
+
+/// The matches of one security-group rule, or `None` when no packet can match it (it is
+/// then left out rather than rendered as a contradiction nft would refuse).
+fn rule_matches(index: &Index<'_>, rule: &Rule, peer: Side, local: Side) -> Option<Vec<Match>> {
+    let spec = &rule.spec;
+    let destination = real_ports(spec.port_range).ok()?;
+    let source = match spec.source_port_range {
+        None => None,
+        Some(range) => real_ports(range).ok()?,
+    };
+    let mut matches = Vec::new();
+    let l4 = match spec.protocol {
+        IpProtocol::Tcp => Some(L4::Tcp),
+        IpProtocol::Udp => Some(L4::Udp),
+        IpProtocol::Icmp => Some(L4::Icmp),
+        IpProtocol::Icmpv6 => Some(L4::Icmpv6),
+        IpProtocol::Gre => Some(L4::Gre),
+        IpProtocol::All => None,
+    };
+    let ported = destination.is_some() || source.is_some();
+    match l4 {
+        Some(L4::Tcp | L4::Udp) => {}
+        // These flows carry no ports: a rule that asks for one never matches them.
+        Some(_) if ported => return None,
+        Some(_) => {}
+        None if ported => matches.push(Match::PortProtocols),
+        None => {}
+    }
+    if let Some(l4) = l4 {
+        matches.push(Match::Protocol(l4));
+    }
+    if let Some((a, b)) = destination {
+        matches.push(Match::DestinationPorts(a, b));
+    }
+    if let Some((a, b)) = source {
+        matches.push(Match::SourcePorts(a, b));
+    }
+    match &spec.peer {
+        Peer::Cidr(cidr) => matches.push(address_match(peer, cidr.network())),
+        Peer::Group { group_id, .. } => matches.push(Match::InSet {
+            side: peer,
+            family: IpFamily::V4,
+            set: names::group_set(group_id),
+        }),
+        Peer::PrefixList(id) => {
+            // An unknown list has no entries: the rule matches nothing.
+            let list = index.prefix_lists.get(id.as_str())?;
+            let v6 = list.address_family == AddressFamily::IPv6;
+            matches.push(Match::InSet {
+                side: peer,
+                family: if v6 { IpFamily::V6 } else { IpFamily::V4 },
+                set: names::prefix_list_set(id, v6),
+            });
+        }
+    }
+    if let Some(cidr) = &spec.local_cidr {
+        matches.push(address_match(local, cidr.network()));
+    }
+    // A packet is of one family: matches that need both can never hold.
+    let families: BTreeSet<IpFamily> = matches.iter().filter_map(family_of).collect();
+    if families.len() > 1 {
+        return None;
+    }
+    Some(matches)
+}
+
+fn address_match(side: Side, net: IpNet) -> Match {
+    if net.prefix_len() == 0 {
+        Match::Family(match net {
+            IpNet::V4(_) => IpFamily::V4,
+            IpNet::V6(_) => IpFamily::V6,
+        })
+    } else {
+        Match::Address { side, net }
+    }
+}
+
+fn family_of(m: &Match) -> Option<IpFamily> {
+    match m {
+        Match::Family(f) => Some(*f),
+        Match::Address { net, .. } => Some(match net {
+            IpNet::V4(_) => IpFamily::V4,
+            IpNet::V6(_) => IpFamily::V6,
+        }),
+        Match::InSet { family, .. } => Some(*family),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gateway_is_the_first_of_the_last_three() {
+        let block: Ipv4Net = "10.0.1.0/24".parse().expect("block");
+        assert_eq!(gateway_of(&block), Some(Ipv4Addr::new(10, 0, 1, 253)));
+        let small: Ipv4Net = "10.0.0.0/29".parse().expect("block");
+        assert_eq!(gateway_of(&small), Some(Ipv4Addr::new(10, 0, 0, 5)));
+    }
+
+    #[test]
+    fn macs_are_normalised_and_multicast_refused() {
+        assert_eq!(
+            parse_mac("00:16:3E:0a:0B:0c").as_deref(),
+            Some("00:16:3e:0a:0b:0c")
+        );
+        assert_eq!(parse_mac("01:00:5e:00:00:01"), None);
+        assert_eq!(parse_mac("00:16:3e:0a:0b"), None);
+        assert_eq!(parse_mac("00:16:3e:0a:0b:0c:0d"), None);
+    }
+}
