@@ -227,7 +227,7 @@ pub async fn dispatch<P: Product, A: Action<P>>(
     let map = map_error::<P, A>;
     let mut input = Input::new(&params, &call.action, &product.base().config, map);
     let action = A::decode(&mut input)?;
-    let (dry_run, client_token) = input.finish(&call);
+    let (dry_run, client_token) = input.finish(&call)?;
     let cx = Cx {
         product,
         call: &call,

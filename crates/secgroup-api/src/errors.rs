@@ -203,6 +203,8 @@ pub fn domain(err: DomainError) -> RpcError {
         D::TooManyInstanceIds(_) => (403, "InvalidParameter.TooManyInstanceIds", "Instance ids cannot be more than 100.".into()),
         D::InstancesCrossRegion => (400, "InvalidParameter.CrossRegionNotSupport", "Instances of multiple regions not support.".into()),
         D::PathInvalid(why) => return path_invalid(why),
+        D::NetworkPathNameMalformed => (400, "IllegalParam.NetworkPathName", "The specified NetworkPathName is invalid.".into()),
+        D::NetworkPathDescriptionMalformed => (400, "IllegalParam.NetworkPathDescription", "The specified NetworkPathDescription is invalid.".into()),
         D::NetworkPathQuotaExceeded { usage, quota } => (
             400,
             "QuotaExceeded.NetworkPath",
@@ -456,6 +458,8 @@ mod tests {
             DomainError::TooManyInstanceIds(100),
             DomainError::InstancesCrossRegion,
             DomainError::PathInvalid(PathInvalid::SourceEqualsTarget),
+            DomainError::NetworkPathNameMalformed,
+            DomainError::NetworkPathDescriptionMalformed,
             DomainError::PathInvalid(PathInvalid::TargetPort("0".into())),
             DomainError::NetworkPathQuotaExceeded {
                 usage: 100,

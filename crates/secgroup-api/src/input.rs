@@ -58,9 +58,13 @@ impl<'a> Input<'a> {
 
     /// Logs what the action never read, and hands `DryRun` and `ClientToken` (when the
     /// action read them) to the framework.
-    pub(crate) fn finish(self, call: &CallContext) -> (bool, Option<ClientToken>) {
+    pub(crate) fn finish(
+        self,
+        call: &CallContext,
+    ) -> Result<(bool, Option<ClientToken>), RpcError> {
+        self.cursor.check_indices()?;
         call.note_unread(&self.cursor);
-        (self.dry_run, self.client_token)
+        Ok((self.dry_run, self.client_token))
     }
 
     pub fn config(&self) -> &'a ProductConfig {
@@ -123,7 +127,8 @@ impl<'a> Input<'a> {
     ) -> Result<Option<i64>, RpcError> {
         match self.cursor.non_empty(name) {
             None => Ok(None),
-            Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| err()),
+            // Plain decimal: a sign other than `-`, or a space, is refused as ECS does.
+            Some(v) => secgroup_domain::rules::decimal(v).map(Some).ok_or_else(err),
         }
     }
 
@@ -240,7 +245,9 @@ mod tests {
             ("RegionId", "cn-hangzhou"),
             ("A", "True"),
             ("B", "no"),
-            ("N", " 42"),
+            ("N", "42"),
+            ("Spaced", " 1"),
+            ("Signed", "+1"),
             ("M", "x"),
         ]);
         let mut input = input_of(&params, &config);
@@ -325,7 +332,7 @@ mod tests {
         let mut input = input_of(&params, &config);
         assert!(input.dry_run().expect("bool"));
         input.client_token().expect("valid");
-        let (dry_run, token) = input.finish(&call);
+        let (dry_run, token) = input.finish(&call).expect("finished");
         assert!(dry_run && token.is_some());
 
         let params = Params::from_pairs([("ClientToken", "")]);
@@ -334,6 +341,6 @@ mod tests {
         assert_eq!(err.code, "InvalidClientToken.ValueNotSupported");
         let mut input = input_of(&params, &config);
         input.client_token_if_given().expect("empty is absent");
-        assert!(input.finish(&call).1.is_none());
+        assert!(input.finish(&call).expect("finished").1.is_none());
     }
 }

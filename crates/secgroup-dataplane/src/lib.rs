@@ -1,5 +1,5 @@
 //! The data plane: every Running instance becomes a network namespace, and its security
-//! groups drop real packets, exactly as `/work/shared/spec/semantics.md` says.
+//! groups drop real packets, exactly as docs/semantics.md says.
 //!
 //! # Use
 //! ```no_run

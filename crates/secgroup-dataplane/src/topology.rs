@@ -491,7 +491,7 @@ pub(crate) fn from_u128(value: u128, v6: bool) -> IpAddr {
     }
 }
 
-/// The chain of one direction for NICs with exactly `groups` (sorted), semantics.md step 4:
+/// The chain of one direction for NICs with exactly `groups` (sorted), docs/semantics.md §3.4:
 /// inner access first (it overrides every rule), then every rule of the groups by priority
 /// number with Drop first at equal priority (so the first match is the decision), then the
 /// group type's default.

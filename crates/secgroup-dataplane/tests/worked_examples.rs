@@ -1,4 +1,4 @@
-//! Every worked example of semantics.md, with real packets between namespaces the data
+//! Every worked example of docs/semantics.md §6, with real packets between namespaces the data
 //! plane made. The examples are applied one after another to the same data plane (so the
 //! incremental path is what is exercised), and each is also checked against the engine.
 
@@ -239,13 +239,13 @@ fn every_worked_example_holds_for_real_packets() {
             .expect("known NICs");
         assert_eq!(
             engine.allowed, example.allowed,
-            "the engine disagrees with semantics.md on: {}",
+            "the engine disagrees with docs/semantics.md on: {}",
             example.name
         );
         let got = probe(A, B_IP, Probe::Tcp(example.port));
         if got != example.allowed {
             failures.push(format!(
-                "{}: packets say {got}, semantics.md says {}",
+                "{}: packets say {got}, docs/semantics.md says {}",
                 example.name, example.allowed
             ));
         }

@@ -324,6 +324,10 @@ pub enum DomainError {
     // ---- NIS network paths and analyses ----
     #[error("invalid network path: {0:?}")]
     PathInvalid(PathInvalid),
+    #[error("network path name is malformed")]
+    NetworkPathNameMalformed,
+    #[error("network path description is malformed")]
+    NetworkPathDescriptionMalformed,
     #[error("network path quota exceeded ({usage}/{quota})")]
     NetworkPathQuotaExceeded { usage: u64, quota: u64 },
     /// An identical path exists: its id.

@@ -99,11 +99,13 @@ impl PortRange {
     pub const ANY: PortRange = PortRange { from: -1, to: -1 };
 
     /// `a/b` with integers; range checks are the caller's (they depend on the protocol).
+    /// `from/to` in plain decimal (`-1/-1` for any); a sign other than that minus, or a
+    /// space, is refused (ECS refuses `+22/+22` and ` 22/22`).
     pub fn parse(s: &str) -> Option<Self> {
-        let (a, b) = s.trim().split_once('/')?;
+        let (a, b) = s.split_once('/')?;
         Some(PortRange {
-            from: a.trim().parse().ok()?,
-            to: b.trim().parse().ok()?,
+            from: i32::try_from(decimal(a)?).ok()?,
+            to: i32::try_from(decimal(b)?).ok()?,
         })
     }
     pub fn is_any(self) -> bool {
@@ -202,12 +204,37 @@ impl Cidr {
 }
 
 fn parse_net(s: &str) -> Option<IpNet> {
-    let s = s.trim();
-    if s.contains('/') {
-        s.parse().ok()
-    } else {
-        s.parse::<IpAddr>().ok().map(IpNet::from)
+    strict_net(s.trim())
+}
+
+/// An address, or an address block `addr/len`, in strict notation: the standard library's
+/// address parsers (which refuse an IPv4 octet with a leading zero, since `010` reads as
+/// octal 8 to `inet_aton` and as 10 to others: no block may mean two networks) and a
+/// prefix length of plain digits (no sign, space or leading zero). Host bits may be set.
+pub fn strict_net(s: &str) -> Option<IpNet> {
+    match s.split_once('/') {
+        None => s.parse::<IpAddr>().ok().map(IpNet::from),
+        Some((address, prefix)) => {
+            let address: IpAddr = address.parse().ok()?;
+            let plain = !prefix.is_empty()
+                && prefix.len() <= 3
+                && prefix.bytes().all(|b| b.is_ascii_digit())
+                && (prefix.len() == 1 || !prefix.starts_with('0'));
+            if !plain {
+                return None;
+            }
+            IpNet::new(address, prefix.parse().ok()?).ok()
+        }
     }
+}
+
+/// A decimal integer as ECS reads one: an optional `-`, then digits; no `+`, no space.
+pub fn decimal(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
 }
 
 impl PartialEq for Cidr {
@@ -451,6 +478,19 @@ mod tests {
         assert_eq!(Cidr::parse_v4("10.0.0.1/32"), Cidr::parse_v4("10.0.0.1"));
         assert!(Cidr::parse_v4("10.0.0.0/8")
             .is_some_and(|c| c.contains("10.9.9.9".parse().expect("ip"))));
+        // Leading zeros would name another network to some readers: refused.
+        for ambiguous in [
+            "010.000.000.000/8",
+            "10.0.0.0/08",
+            "10.0.0.01/32",
+            "10.0.0.0/+8",
+            "10.0.0.0/",
+        ] {
+            assert!(Cidr::parse_v4(ambiguous).is_none(), "{ambiguous}");
+            assert!(Cidr::parse_any(ambiguous).is_none(), "{ambiguous}");
+        }
+        assert!(Cidr::parse_v4("0.0.0.0/0").is_some());
+        assert!(Cidr::parse_v4("10.0.0.0/8").is_some());
     }
 
     #[test]
@@ -472,6 +512,12 @@ mod tests {
         assert!(!PortRange::parse("0/10").is_some_and(PortRange::is_real));
         assert!(!PortRange::parse("30/20").is_some_and(PortRange::is_real));
         assert!(PortRange::parse("22").is_none());
+        for signed_or_spaced in ["+22/+22", " 22/22", "22/22 ", "22 / 22", "+1/1", "--1/-1"] {
+            assert!(
+                PortRange::parse(signed_or_spaced).is_none(),
+                "{signed_or_spaced:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,8 +1,6 @@
 //! The documented rules of valid names, descriptions, tags, ids and tokens (docs/ecs.md
 //! §3.1, §4, §2.8).
 
-use std::net::IpAddr;
-
 use ipnet::IpNet;
 
 use crate::error::DomainError;
@@ -23,6 +21,18 @@ fn starts_with_url(s: &str) -> bool {
     s.starts_with("http://") || s.starts_with("https://")
 }
 
+/// Whether `text` holds a control character (U+0000–U+001F or U+007F). No name,
+/// description or tag may: stored, they would be written raw into every XML answer that
+/// carries them (and XML 1.0 forbids most of them), making the whole listing unreadable.
+pub fn has_control(text: &str) -> bool {
+    text.bytes().any(|b| b < 0x20 || b == 0x7f)
+}
+
+/// Text that may appear in a description: no control character, not a URL at the start.
+pub fn free_text_ok(text: &str) -> bool {
+    !has_control(text) && !starts_with_url(text)
+}
+
 /// 2–128 characters, starting with a letter or a CJK character, then letters, digits and
 /// `: _ . -`; never starting with `http://` or `https://`.
 pub fn security_group_name(name: &str) -> Result<(), DomainError> {
@@ -41,7 +51,7 @@ pub fn security_group_name(name: &str) -> Result<(), DomainError> {
 /// 2–256 characters, never starting with `http://` or `https://`.
 pub fn security_group_description(description: &str) -> Result<(), DomainError> {
     let count = description.chars().count();
-    let ok = (2..=256).contains(&count) && !starts_with_url(description);
+    let ok = (2..=256).contains(&count) && free_text_ok(description);
     ok.then_some(())
         .ok_or(DomainError::SecurityGroupDescriptionMalformed)
 }
@@ -58,6 +68,7 @@ pub fn tag_key(key: &str) -> Result<(), DomainError> {
     let lower = key.to_ascii_lowercase();
     let ok = !key.is_empty()
         && key.chars().count() <= 128
+        && !has_control(key)
         && !lower.starts_with("aliyun")
         && !lower.starts_with("acs:")
         && !lower.contains("http://")
@@ -68,8 +79,10 @@ pub fn tag_key(key: &str) -> Result<(), DomainError> {
 /// A tag value: may be empty, ≤ 128 characters, no `http(s)://`.
 pub fn tag_value(value: &str) -> Result<(), DomainError> {
     let lower = value.to_ascii_lowercase();
-    let ok =
-        value.chars().count() <= 128 && !lower.contains("http://") && !lower.contains("https://");
+    let ok = value.chars().count() <= 128
+        && !has_control(value)
+        && !lower.contains("http://")
+        && !lower.contains("https://");
     ok.then_some(()).ok_or(DomainError::TagValueMalformed)
 }
 
@@ -117,7 +130,7 @@ pub fn prefix_list_name(name: &str) -> Result<(), DomainError> {
 /// A list's description: 2–256 characters, never starting with `http://` or `https://`.
 pub fn prefix_list_description(description: &str) -> Result<(), DomainError> {
     let count = description.chars().count();
-    let ok = (2..=256).contains(&count) && !starts_with_url(description);
+    let ok = (2..=256).contains(&count) && free_text_ok(description);
     ok.then_some(())
         .ok_or(DomainError::PrefixListDescriptionMalformed)
 }
@@ -125,7 +138,7 @@ pub fn prefix_list_description(description: &str) -> Result<(), DomainError> {
 /// An entry's description: 2–32 characters, never starting with `http://` or `https://`.
 pub fn prefix_list_entry_description(description: &str) -> Result<(), DomainError> {
     let count = description.chars().count();
-    let ok = (2..=32).contains(&count) && !starts_with_url(description);
+    let ok = (2..=32).contains(&count) && free_text_ok(description);
     ok.then_some(())
         .ok_or(DomainError::PrefixListEntryDescriptionMalformed)
 }
@@ -134,11 +147,7 @@ pub fn prefix_list_entry_description(description: &str) -> Result<(), DomainErro
 /// block (`/32`, `/128`), IPv6 is compressed lower case, host bits must be zero.
 pub fn prefix_list_cidr(cidr: &str) -> Result<(String, AddressFamily), DomainError> {
     let malformed = || DomainError::PrefixListCidrMalformed(cidr.to_string());
-    let net: IpNet = if cidr.contains('/') {
-        cidr.parse().map_err(|_| malformed())?
-    } else {
-        IpNet::from(cidr.parse::<IpAddr>().map_err(|_| malformed())?)
-    };
+    let net: IpNet = crate::rules::strict_net(cidr).ok_or_else(malformed)?;
     if net.trunc() != net {
         return Err(malformed());
     }
@@ -216,6 +225,35 @@ mod tests {
         assert_eq!(tags(&many), Err(DomainError::TooManyTags(20)));
     }
 
+    /// Every control character, in every free-text field, is refused with that field's code.
+    #[test]
+    fn control_characters_are_refused_everywhere() {
+        let controls = (0u8..0x20).chain([0x7f]).map(char::from);
+        for c in controls {
+            let text = format!("ab{c}cd");
+            assert_eq!(
+                security_group_description(&text),
+                Err(DomainError::SecurityGroupDescriptionMalformed),
+                "{c:?}"
+            );
+            assert_eq!(tag_key(&text), Err(DomainError::TagKeyMalformed));
+            assert_eq!(tag_value(&text), Err(DomainError::TagValueMalformed));
+            assert!(security_group_name(&text).is_err());
+            assert!(prefix_list_name(&text).is_err());
+            assert_eq!(
+                prefix_list_description(&text),
+                Err(DomainError::PrefixListDescriptionMalformed)
+            );
+            assert_eq!(
+                prefix_list_entry_description(&text),
+                Err(DomainError::PrefixListEntryDescriptionMalformed)
+            );
+        }
+        // Everything else printable stays accepted.
+        assert!(security_group_description("a b+c*~/é 安全 \u{80}").is_ok());
+        assert!(tag_value("tab-free value, émoji 🙂").is_ok());
+    }
+
     #[test]
     fn tokens() {
         assert!(client_token(&"t".repeat(64)).is_ok());
@@ -273,6 +311,8 @@ mod tests {
             "x",
             " 10.0.0.0/8",
             "2001:db8::1/32",
+            "010.000.000.000/8",
+            "10.0.0.0/08",
         ] {
             assert_eq!(
                 prefix_list_cidr(bad),

@@ -215,6 +215,9 @@ pub fn from_domain(err: DomainError) -> RpcError {
         ),
         D::AnalysisNotFound(id) => (404, "ResourceNotFound.NetworkReachableAnalysisId", format!("The instance resource ({id}) does not exist.")),
         D::Store(e) => return from_store(e),
+        other @ (D::NetworkPathNameMalformed | D::NetworkPathDescriptionMalformed) => {
+            return secgroup_api::errors::domain(other)
+        }
     };
     RpcError::new(status, code, message)
 }

@@ -107,6 +107,7 @@ impl Params {
         ParamCursor {
             params: self,
             read: BTreeSet::new(),
+            bad_index: None,
         }
     }
 }
@@ -143,6 +144,8 @@ pub fn is_ignored_owner_param(key: &str) -> bool {
 pub struct ParamCursor<'a> {
     params: &'a Params,
     read: BTreeSet<String>,
+    /// The first `Prefix.N…` key read whose N is no list index (past `u32`).
+    bad_index: Option<String>,
 }
 
 impl<'a> ParamCursor<'a> {
@@ -192,18 +195,37 @@ impl<'a> ParamCursor<'a> {
                 break;
             };
             let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-            let Ok(index) = after[..digits].parse::<u32>() else {
-                continue;
-            };
             let rest = &after[digits..];
-            if !rest.is_empty() && !rest.starts_with('.') {
+            if digits == 0 || (!rest.is_empty() && !rest.starts_with('.')) {
                 continue;
             }
+            let Ok(index) = after[..digits].parse::<u32>() else {
+                // Digits, but too many to be an index: refused by `check_indices`, never
+                // silently dropped (nor wrapped onto another entry).
+                self.read.insert(key.clone());
+                self.bad_index.get_or_insert_with(|| key.clone());
+                continue;
+            };
             self.read.insert(key.clone());
             found.push((index, rest, value.as_str()));
         }
         found.sort_by_key(|(i, _, _)| *i);
         found
+    }
+
+    /// Refuses a request whose list parameters named an index that is no `u32` (e.g.
+    /// `Permissions.4294967296.IpProtocol`): `InvalidParameter` naming that parameter.
+    pub fn check_indices(&self) -> Result<(), RpcError> {
+        match &self.bad_index {
+            None => Ok(()),
+            Some(key) => Err(RpcError::new(
+                400,
+                "InvalidParameter",
+                format!(
+                    "The specified parameter \"{key}\" is not valid: its index is out of range."
+                ),
+            )),
+        }
     }
 
     /// Whether any `Prefix.N…` key is present.
@@ -267,5 +289,25 @@ mod tests {
         assert_eq!(tags[1].1.get("Key"), Some(&"ten"));
         assert_eq!(c.string_list("TagKey"), vec!["a", "c"]);
         assert_eq!(c.unread(), vec!["Tagx"]);
+        assert!(c.check_indices().is_ok());
+    }
+
+    #[test]
+    fn an_index_past_u32_is_refused_by_name() {
+        let p = Params::from_pairs([
+            ("Permissions.1.IpProtocol", "TCP"),
+            ("Permissions.4294967296.IpProtocol", "UDP"),
+        ]);
+        let mut c = p.cursor();
+        let list = c.object_list("Permissions");
+        assert_eq!(list.len(), 1);
+        let err = c.check_indices().expect_err("refused");
+        assert_eq!(err.code, "InvalidParameter");
+        assert!(
+            err.message.contains("Permissions.4294967296.IpProtocol"),
+            "{}",
+            err.message
+        );
+        assert!(c.unread().is_empty(), "read, then refused");
     }
 }

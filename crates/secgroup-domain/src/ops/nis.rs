@@ -283,6 +283,14 @@ pub fn create_path(
     limits: &Limits,
     now: DateTime<Utc>,
 ) -> Result<NetworkPath, DomainError> {
+    // Free text of at most 128 (name) and 512 (description) characters, as the console
+    // allows; no control characters (docs/nis.md §3.1).
+    if new.name.chars().count() > 128 || validate::has_control(&new.name) {
+        return Err(DomainError::NetworkPathNameMalformed);
+    }
+    if new.description.chars().count() > 512 || validate::has_control(&new.description) {
+        return Err(DomainError::NetworkPathDescriptionMalformed);
+    }
     validate::tags(&new.tags)?;
     let spec = resolve(tx, account_id, &new.region_id, &new.path)?;
     let existing = tx.network_paths(account_id)?;

@@ -141,10 +141,7 @@ impl RuleDraft {
         let priority = match given(&self.priority) {
             None => 1,
             Some(p) => {
-                let n: i64 = p
-                    .trim()
-                    .parse()
-                    .map_err(|_| invalid(RuleInvalid::PriorityMalformed))?;
+                let n = crate::rules::decimal(p).ok_or(invalid(RuleInvalid::PriorityMalformed))?;
                 u8::try_from(n)
                     .ok()
                     .filter(|n| (1..=100).contains(n))
@@ -159,10 +156,7 @@ impl RuleDraft {
             }
         }
         let description = self.description.clone().unwrap_or_default();
-        if description.chars().count() > 512
-            || description.starts_with("http://")
-            || description.starts_with("https://")
-        {
+        if description.chars().count() > 512 || !crate::validate::free_text_ok(&description) {
             return Err(invalid(RuleInvalid::DescriptionMalformed));
         }
 

@@ -29,10 +29,7 @@ pub const AVAILABLE: &str = "Available";
 /// Names: 1–128 characters; descriptions: 1–256; neither starts with `http://`/`https://`
 /// (current SDK rule, docs/vpc.md §1.5). Empty means "none" and is always accepted.
 pub(crate) fn text_ok(text: &str, max: usize) -> bool {
-    text.is_empty()
-        || (text.chars().count() <= max
-            && !text.starts_with("http://")
-            && !text.starts_with("https://"))
+    text.is_empty() || (text.chars().count() <= max && validate::free_text_ok(text))
 }
 
 /// A zone of the region: `<RegionId>-<letter>` (docs/ecs.md §1.3).

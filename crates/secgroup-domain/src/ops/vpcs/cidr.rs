@@ -2,7 +2,7 @@
 
 use std::ops::RangeInclusive;
 
-use ipnet::Ipv4Net;
+use ipnet::{IpNet, Ipv4Net};
 
 use crate::error::DomainError;
 
@@ -38,7 +38,9 @@ fn parse_strict(text: &str) -> Option<Ipv4Net> {
     if !text.contains('/') {
         return None;
     }
-    let net: Ipv4Net = text.parse().ok()?;
+    let IpNet::V4(net) = crate::rules::strict_net(text)? else {
+        return None;
+    };
     (net.trunc() == net).then_some(net)
 }
 
