@@ -95,12 +95,12 @@ fn strings(p: &mut Input<'_>, prefix: &str) -> Vec<String> {
 }
 
 /// A count or size as a response integer.
-fn int(n: usize) -> i64 {
+fn i64_of(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// A decoded, range-checked size or offset as an index.
-fn index(n: i64) -> usize {
+/// A decoded, range-checked size as a length.
+fn usize_of(n: i64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 

@@ -12,7 +12,7 @@ use secgroup_domain::{AddressFamily, DomainError, PrefixListEntry, Store};
 use secgroup_rpc::{Node, RpcError};
 
 use crate::errors::invalid;
-use crate::{index, strings, Ecs};
+use crate::{strings, usize_of, Ecs};
 
 /// The `ResourceType` of every association: only security-group rules name a list.
 const ASSOCIATED_TYPE: &str = "securitygroup";
@@ -42,7 +42,7 @@ fn paging(p: &mut Input<'_>) -> Result<Paging, RpcError> {
     let offset = p.next_token(|| invalid("NextToken"))?;
     Ok(Paging::Tokens {
         offset,
-        max: index(max),
+        max: usize_of(max),
     })
 }
 

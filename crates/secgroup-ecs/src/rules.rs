@@ -18,7 +18,7 @@ use crate::errors::group_id_not_valid;
 use crate::{strings, Ecs};
 
 /// The direction of a rule operation, with the names of its three actions.
-pub trait Way: Send + Sync + 'static {
+pub trait RuleDirection: Send + Sync + 'static {
     const DIRECTION: Direction;
     const AUTHORIZE: &'static str;
     const REVOKE: &'static str;
@@ -33,14 +33,14 @@ pub struct Ingress;
 #[derive(Debug)]
 pub struct Egress;
 
-impl Way for Ingress {
+impl RuleDirection for Ingress {
     const DIRECTION: Direction = Direction::Ingress;
     const AUTHORIZE: &'static str = "AuthorizeSecurityGroup";
     const REVOKE: &'static str = "RevokeSecurityGroup";
     const MODIFY: &'static str = "ModifySecurityGroupRule";
 }
 
-impl Way for Egress {
+impl RuleDirection for Egress {
     const DIRECTION: Direction = Direction::Egress;
     const AUTHORIZE: &'static str = "AuthorizeSecurityGroupEgress";
     const REVOKE: &'static str = "RevokeSecurityGroupEgress";
@@ -161,14 +161,14 @@ impl Group {
 
 /// `AuthorizeSecurityGroup` and `AuthorizeSecurityGroupEgress`.
 #[derive(Debug)]
-pub struct Authorize<W> {
+pub struct Authorize<D> {
     group: Group,
     drafts: Vec<RuleDraft>,
-    way: PhantomData<W>,
+    direction: PhantomData<D>,
 }
 
-impl<S: Store, W: Way> Action<Ecs<S>> for Authorize<W> {
-    const NAME: &'static str = W::AUTHORIZE;
+impl<S: Store, D: RuleDirection> Action<Ecs<S>> for Authorize<D> {
+    const NAME: &'static str = D::AUTHORIZE;
 
     fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
         let group = Group::decode(p)?;
@@ -177,13 +177,13 @@ impl<S: Store, W: Way> Action<Ecs<S>> for Authorize<W> {
         Ok(Authorize {
             group,
             drafts,
-            way: PhantomData,
+            direction: PhantomData,
         })
     }
 
     async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
         cx.write(move |tx, scope| {
-            let target = self.group.target(scope.account(), W::DIRECTION);
+            let target = self.group.target(scope.account(), D::DIRECTION);
             ops::authorize(
                 tx,
                 &target,
@@ -206,14 +206,14 @@ enum Revoked {
 
 /// `RevokeSecurityGroup` and `RevokeSecurityGroupEgress`: by rule ids or by parameters.
 #[derive(Debug)]
-pub struct Revoke<W> {
+pub struct Revoke<D> {
     group: Group,
     rules: Revoked,
-    way: PhantomData<W>,
+    direction: PhantomData<D>,
 }
 
-impl<S: Store, W: Way> Action<Ecs<S>> for Revoke<W> {
-    const NAME: &'static str = W::REVOKE;
+impl<S: Store, D: RuleDirection> Action<Ecs<S>> for Revoke<D> {
+    const NAME: &'static str = D::REVOKE;
 
     fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
         let group = Group::decode(p)?;
@@ -234,13 +234,13 @@ impl<S: Store, W: Way> Action<Ecs<S>> for Revoke<W> {
         Ok(Revoke {
             group,
             rules,
-            way: PhantomData,
+            direction: PhantomData,
         })
     }
 
     async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
         cx.write(move |tx, scope| {
-            let target = self.group.target(scope.account(), W::DIRECTION);
+            let target = self.group.target(scope.account(), D::DIRECTION);
             match &self.rules {
                 Revoked::Ids(ids) => ops::revoke_by_ids(tx, &target, ids),
                 Revoked::Matching(drafts) => ops::revoke_matching(tx, &target, drafts),
@@ -253,15 +253,15 @@ impl<S: Store, W: Way> Action<Ecs<S>> for Revoke<W> {
 
 /// `ModifySecurityGroupRule` and `ModifySecurityGroupEgressRule`: by id, or by parameters.
 #[derive(Debug)]
-pub struct Modify<W> {
+pub struct Modify<D> {
     group: Group,
     rule_id: Option<String>,
     changes: RuleDraft,
-    way: PhantomData<W>,
+    direction: PhantomData<D>,
 }
 
-impl<S: Store, W: Way> Action<Ecs<S>> for Modify<W> {
-    const NAME: &'static str = W::MODIFY;
+impl<S: Store, D: RuleDirection> Action<Ecs<S>> for Modify<D> {
+    const NAME: &'static str = D::MODIFY;
 
     fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
         let group = Group::decode(p)?;
@@ -272,13 +272,13 @@ impl<S: Store, W: Way> Action<Ecs<S>> for Modify<W> {
             group,
             rule_id,
             changes,
-            way: PhantomData,
+            direction: PhantomData,
         })
     }
 
     async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
         cx.write(move |tx, scope| {
-            let target = self.group.target(scope.account(), W::DIRECTION);
+            let target = self.group.target(scope.account(), D::DIRECTION);
             match &self.rule_id {
                 Some(id) => ops::modify_by_id(tx, &target, id, &self.changes),
                 None => ops::modify_matching(tx, &target, &self.changes),

@@ -13,7 +13,7 @@ use secgroup_domain::{validate, DomainError, InnerAccessPolicy, SecurityGroupTyp
 use secgroup_rpc::{Node, RpcError};
 
 use crate::errors::{group_id_not_valid, invalid, security_group_id_malformed};
-use crate::{index, int, render, Ecs};
+use crate::{i64_of, render, usize_of, Ecs};
 
 /// `DescribeSecurityGroups.SecurityGroupIds` holds at most this many ids.
 const MAX_GROUP_IDS: usize = 100;
@@ -241,7 +241,7 @@ impl<S: Store> Action<Ecs<S>> for DescribeSecurityGroupAttribute {
             direction,
             paging: Paging::Tokens {
                 offset,
-                max: index(max),
+                max: usize_of(max),
             },
             with_snapshot_policies,
         })
@@ -379,9 +379,9 @@ impl<S: Store> Action<Ecs<S>> for DescribeSecurityGroups {
         let node = Node::object().str("RegionId", self.region_id);
         let node = match self.paging {
             Paging::Pages { number, size } => node
-                .int("TotalCount", int(page.total))
-                .int("PageNumber", int(number))
-                .int("PageSize", int(size)),
+                .int("TotalCount", i64_of(page.total))
+                .int("PageNumber", i64_of(number))
+                .int("PageSize", i64_of(size)),
             Paging::Tokens { .. } => node.str("NextToken", page.next_token),
         };
         let groups = page
@@ -410,7 +410,7 @@ fn paging(p: &mut Input<'_>) -> Result<Paging, RpcError> {
     })?;
     Ok(Paging::Tokens {
         offset,
-        max: index(max.unwrap_or(10)),
+        max: usize_of(max.unwrap_or(10)),
     })
 }
 

@@ -11,7 +11,7 @@ use secgroup_rpc::{Node, RpcError};
 
 use super::{instance_id, view};
 use crate::errors::invalid;
-use crate::{index, int, Ecs};
+use crate::{i64_of, usize_of, Ecs};
 
 /// At most this many ids or addresses in one JSON-array filter.
 const MAX_LIST_FILTER: usize = 100;
@@ -166,7 +166,7 @@ fn paging(p: &mut Input<'_>) -> Result<Paging, RpcError> {
     let offset = p.next_token(|| invalid("NextToken"))?;
     Ok(Paging::Tokens {
         offset,
-        max: index(max.unwrap_or(10).clamp(10, 100)),
+        max: usize_of(max.unwrap_or(10).clamp(10, 100)),
     })
 }
 
@@ -208,14 +208,14 @@ impl<S: Store> Action<Ecs<S>> for DescribeInstances {
                 )
             })
             .await?;
-        let node = Node::object().int("TotalCount", int(total));
+        let node = Node::object().int("TotalCount", i64_of(total));
         // Both styles name the page size; only page numbers name the page.
         let node = match self.paging {
-            Paging::Pages { number, .. } => node.int("PageNumber", int(number)),
+            Paging::Pages { number, .. } => node.int("PageNumber", i64_of(number)),
             Paging::Tokens { .. } => node,
         };
         Ok(node
-            .int("PageSize", int(window.limit))
+            .int("PageSize", i64_of(window.limit))
             .str("NextToken", self.paging.next_token(total, page.len()))
             .field(
                 "Instances",
