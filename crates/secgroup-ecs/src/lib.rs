@@ -1,4 +1,4 @@
-//! The ECS product (API version 2014-05-26, docs/ecs.md): security groups, rules, prefix
+//! The ECS product (API version 2014-05-26, docs/ecs.md §1.1): security groups, rules, prefix
 //! lists, instances, tags and regions, as typed actions over the shared product base
 //! ([`secgroup_api`]), with ECS's own wording of a few errors ([`errors`]).
 #![forbid(unsafe_code)]
