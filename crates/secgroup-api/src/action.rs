@@ -4,10 +4,10 @@
 //! HTTP), [`Action::run`] does its work through a [`Cx`], and [`Action::wording`] words a
 //! domain error where this action's documentation differs from its product's. Everything
 //! else is done once, here, by [`dispatch`]: the cursor over the parameters and the log of
-//! what was left unread, `DryRun` (a write runs and is rolled back; any action then answers
-//! `DryRunOperation`), `ClientToken` (the write runs once per token, recorded in its own
-//! transaction), read and write transactions, and the error map (action, then product,
-//! then the base map of [`crate::errors`]).
+//! what was left unread, `DryRun` (a write runs and is rolled back; the action then answers
+//! `DryRunOperation`, or its own [`Action::dry_run_passed`]), `ClientToken` (the write runs
+//! once per token, recorded in its own transaction), read and write transactions, and the
+//! error map (action, then product, then the base map of [`crate::errors`]).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -64,6 +64,11 @@ pub trait Action<P: Product>: Sized + Send + 'static {
     fn wording(_err: &DomainError) -> Option<RpcError> {
         None
     }
+    /// This action's answer to a dry run that passed every check: `DryRunOperation`
+    /// unless its documentation names another (docs/ecs.md §2.10).
+    fn dry_run_passed() -> RpcError {
+        errors::dry_run_passed()
+    }
 }
 
 /// Maps a domain error for action `A` of product `P`: the action's wording, else the
@@ -104,6 +109,7 @@ pub struct Cx<'a, P: Product> {
     dry_run: bool,
     client_token: Option<ClientToken>,
     map: fn(DomainError) -> RpcError,
+    dry_run_passed: fn() -> RpcError,
 }
 
 /// Why a transaction closure stopped: the domain refused, or DryRun asked for a rollback.
@@ -142,8 +148,8 @@ impl<'a, P: Product> Cx<'a, P> {
     pub fn call(&self) -> &'a CallContext {
         self.call
     }
-    /// Whether `DryRun=true`: the framework answers `DryRunOperation` once the action
-    /// has checked everything, and every write is rolled back.
+    /// Whether `DryRun=true`: the framework answers the action's dry-run answer once the
+    /// action has checked everything, and every write is rolled back.
     pub fn dry_run(&self) -> bool {
         self.dry_run
     }
@@ -178,7 +184,8 @@ impl<'a, P: Product> Cx<'a, P> {
 
     /// Runs `f` in one read-write transaction that commits only if it returns `Ok`. With
     /// a `ClientToken`, a token seen before returns the first result and runs nothing;
-    /// with `DryRun`, `f` runs and everything it did is rolled back (`DryRunOperation`).
+    /// with `DryRun`, `f` runs and everything it did is rolled back (the action's
+    /// [`Action::dry_run_passed`]).
     pub async fn write<T, F>(&self, mut f: F) -> Result<T, RpcError>
     where
         T: Serialize + DeserializeOwned + Send + 'static,
@@ -213,7 +220,7 @@ impl<'a, P: Product> Cx<'a, P> {
             .await;
         result.map_err(|stop| match stop {
             Stop::Domain(e) => (self.map)(e),
-            Stop::DryRunPassed => errors::dry_run_passed(),
+            Stop::DryRunPassed => (self.dry_run_passed)(),
         })
     }
 }
@@ -234,10 +241,11 @@ pub async fn dispatch<P: Product, A: Action<P>>(
         dry_run,
         client_token,
         map,
+        dry_run_passed: A::dry_run_passed,
     };
     let node = action.run(&cx).await?;
     if dry_run {
-        return Err(errors::dry_run_passed());
+        return Err(A::dry_run_passed());
     }
     Ok(node)
 }
@@ -289,4 +297,72 @@ macro_rules! actions {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secgroup_store_sqlite::SqliteStore;
+
+    struct Shop {
+        base: Base<SqliteStore>,
+    }
+
+    impl Product for Shop {
+        type Store = SqliteStore;
+        const VERSION: &'static str = "v";
+        const CODE: &'static str = "Shop";
+        fn base(&self) -> &Base<SqliteStore> {
+            &self.base
+        }
+    }
+
+    /// Makes the default account; answers a passed dry run its own way.
+    struct Open;
+
+    impl Action<Shop> for Open {
+        const NAME: &'static str = "Open";
+        fn decode(input: &mut Input<'_>) -> Result<Self, RpcError> {
+            input.dry_run()?;
+            Ok(Open)
+        }
+        async fn run(self, cx: &Cx<'_, Shop>) -> Result<Node, RpcError> {
+            cx.write(|tx, scope| Ok(tx.insert_account("acc", true, scope.now())?))
+                .await?;
+            Ok(Node::object().build())
+        }
+        fn dry_run_passed() -> RpcError {
+            RpcError::new(400, "DRYRUN.SUCCESS", "passed")
+        }
+    }
+
+    fn call() -> CallContext {
+        CallContext {
+            request_id: "R".into(),
+            account_id: "acc".into(),
+            access_key_id: "K".into(),
+            action: "Open".into(),
+            version: "v".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_writes_nothing_and_answers_the_actions_code() {
+        let store = Arc::new(SqliteStore::open_in_memory().expect("store"));
+        let shop = Shop {
+            base: Base::new(store.clone(), Arc::new(ProductConfig::default())),
+        };
+        let dry = Params::from_pairs([("DryRun", "true")]);
+        let err = dispatch::<Shop, Open>(&shop, call(), dry)
+            .await
+            .expect_err("dry run");
+        assert_eq!(err.code, "DRYRUN.SUCCESS");
+        let default = || store.read(|tx| Ok::<_, DomainError>(tx.default_account()?));
+        assert_eq!(default().await.expect("read"), None);
+
+        dispatch::<Shop, Open>(&shop, call(), Params::default())
+            .await
+            .expect("real run");
+        assert_eq!(default().await.expect("read"), Some("acc".into()));
+    }
 }

@@ -3,6 +3,8 @@
 //! its own way through its `wording` hook; everything else comes from here. Parameter
 //! errors that every product shares (not a number, DryRun passed, ...) are built here too.
 
+use std::borrow::Cow;
+
 use secgroup_domain::error::{PathInvalid, RuleInvalid, Side};
 use secgroup_domain::rules::Direction;
 use secgroup_domain::{DomainError, StoreError};
@@ -15,10 +17,8 @@ pub fn domain(err: DomainError) -> RpcError {
         D::RegionNotFound(_) => (404, "InvalidRegionId.NotFound", "The specified RegionId does not exist.".into()),
         D::SecurityGroupNotFound(_) => (404, "InvalidSecurityGroupId.NotFound", "The specified SecurityGroupId does not exist.".into()),
         D::ResourceNotFound(_) => (404, "InvalidResourceId.NotFound", "The specified ResourceIds are not found in our records.".into()),
-        D::SecurityGroupIdMalformed => (
-            400,
-            "InvalidSecurityGroupId.Malformed",
-            "The SecurityGroupId is invalid. Only letters, numbers and underscores are supported. Maximum length is 100 characters.".into(),
+        D::SecurityGroupIdMalformed => return security_group_id_malformed(
+            "The SecurityGroupId is invalid. Only letters, numbers and underscores are supported. Maximum length is 100 characters.",
         ),
         D::SecurityGroupNameMalformed => (400, "InvalidSecurityGroupName.Malformed", "The specified parameter SecurityGroupName is not valid.".into()),
         D::SecurityGroupDescriptionMalformed => (
@@ -81,10 +81,8 @@ pub fn domain(err: DomainError) -> RpcError {
         D::ModifyRequestInvalid => (400, "InvalidParam.InvalidModifyRuleRequest", "The request parameters are illegal.".into()),
         D::RuleDuplicate => (400, "InvalidOperation.RuleDuplicate", "The modified security group rule duplicates an existing rule.".into()),
         D::GroupReferenced => (403, "DependencyViolation", "The specified security group has been authorized in another one.".into()),
-        D::TooManySecurityGroupIds(_) => (
-            400,
-            "InvalidSecurityGroupId.Malformed",
-            "The specified parameter SecurityGroupId is essential and size should less than 10".into(),
+        D::TooManySecurityGroupIds(_) => return security_group_id_malformed(
+            "The specified parameter SecurityGroupId is essential and size should less than 10",
         ),
         D::PrefixListNameMalformed => (400, "InvalidParameter.PrefixListName", "The parameter PrefixListName is not valid.".into()),
         D::PrefixListDescriptionMalformed | D::PrefixListEntryDescriptionMalformed => {
@@ -103,8 +101,8 @@ pub fn domain(err: DomainError) -> RpcError {
         D::VpcIdRequired => (403, "InvalidVpcId.NotFound", "The VpcId must not empty when only support vpc vm.".into()),
         D::VpcNotFound(_) => (404, "InvalidVpcId.NotFound", "Specified VPC does not exist.".into()),
         D::VSwitchNotFound(_) => (404, "InvalidVSwitchId.NotFound", "Specified virtual switch does not exist.".into()),
+        // VPC's wording; ECS words a launch's unknown zone its own way (docs/ecs.md §7.3).
         D::ZoneNotFound(_) => (404, "InvalidZoneId.NotFound", "Specified zone does not exist.".into()),
-        D::DryRunOperation => return dry_run_passed(),
         D::VpcNameMalformed => (400, "InvalidVpcName.Malformed", "Specified VPC name is not valid.".into()),
         D::VpcDescriptionMalformed => (400, "InvalidVpcDiscription.Malformed", "Specified VPC description is not valid.".into()),
         D::VSwitchNameMalformed => (400, "InvalidVSwitchName.Malformed", "Specified virtual switch name is not valid.".into()),
@@ -144,38 +142,26 @@ pub fn domain(err: DomainError) -> RpcError {
             "The specified instance status does not support this operation.".into(),
         ),
         D::InstanceDeletionProtected => (403, "InvalidOperation.DeletionProtection", "The operation is not allowed due to deletion protection.".into()),
-        D::InstanceZoneNotFound(_) => (404, "InvalidZoneId.NotFound", "The ZoneId provided does not exist in our records.".into()),
         D::VSwitchZoneMismatch => (400, "InvalidParameter.Mismatch", "Specified virtual switch is not in the specified zone.".into()),
-        D::SecurityGroupVSwitchMismatch => (
+        // Each fact below has the wording of the launch (docs/ecs.md §7.3); JoinSecurityGroup
+        // and ModifyInstanceAttribute document their own codes (docs/ecs.md §7.9, §7.10).
+        D::SecurityGroupVpcMismatch => (
             400,
             "InvalidParameter.Mismatch",
             "Specified security group and virtual switch are not in the same VPC.".into(),
         ),
-        D::InstanceSecurityGroupVpcMismatch => (400, "InvalidInstanceId.Mismatch", "Specified instance and security group are not in the same VPC.".into()),
-        D::SecurityGroupsNotInOneVpc => (404, "InvalidSecurityGroupVpc.NotBelongToOneVpc", "The specified SecurityGroupIds are belong to different vpc.".into()),
         D::SecurityGroupClassic => (404, "InvalidSecurityGroupType.NotSupportClassic", "The specified SecurityGroupIds have classic group type.".into()),
         D::SecurityGroupIdRepeated => (404, "InvalidParameter.SecurityGroupIdRepeated", "The specified security group ids has repeated.".into()),
         D::SecurityGroupTypesMixed => (403, "EnterpriseGroupLimited.MutliGroupType", "The specified instance can't join multi SecurityGroup types.".into()),
-        D::JoinSecurityGroupTypeMismatch => (400, "InvalidOperation.MultiGroupType", "The specified instance can't join different types of security group.".into()),
         D::InstanceSecurityGroupLimitExceeded(_) => (
             400,
             "InstanceSecurityGroupLimitExceeded",
             "Exceeding the allowed amount of security groups that an instance can be in.".into(),
         ),
-        D::JoinedGroupLimitExceeded(max) => (
-            400,
-            "JoinedGroupLimitExceed",
-            format!("The number of security groups that the instance joins exceeds the limit of {max}."),
-        ),
         D::SecurityGroupInstanceLimitExceeded(_) => (
             403,
             "SecurityGroupInstanceLimitExceed",
             "Exceeding the allowed amount of instances of a security group.".into(),
-        ),
-        D::JoinSecurityGroupInstanceLimitExceeded(_) => (
-            403,
-            "SecurityGroupInstanceLimitExceeded",
-            "The maximum number of instances in a security group is exceeded.".into(),
         ),
         D::InstanceAlreadyInSecurityGroup => (403, "InvalidInstanceId.AlreadyExists", "The specified instance already exists in the specified security group.".into()),
         D::InstanceNotInSecurityGroup => (
@@ -195,8 +181,6 @@ pub fn domain(err: DomainError) -> RpcError {
         D::PrivateIpExhausted => (400, "QuotaExceeded.PrivateIpAddress", "Don't have enough private IPs in this switch.".into()),
         D::InstanceAmountInvalid => (403, "InvalidParam.Amount", "The specified parameter Amount is not valid: it must be from 1 to 100.".into()),
         D::MinAmountInvalid => (400, "InvalidMinAmount.Malformed", "The specified parameter MinAmount is not valid.".into()),
-        D::InstanceParameterCombination(what) => (403, "InvalidParameter.Combination", what.into()),
-        D::NetworkInterfaceInvalid(what) => (403, "InvalidParameter.NetworkInterface", what.into()),
         D::InstanceNameMalformed => (400, "InvalidInstanceName.Malformed", "The specified parameter \"InstanceName\" is not valid.".into()),
         D::InstanceDescriptionMalformed => (400, "InvalidDescription.Malformed", "The specified parameter \"Description\" is not valid.".into()),
         D::HostNameMalformed => (400, "InvalidHostName.Malformed", "The specified parameter \"HostName\" is not valid.".into()),
@@ -317,6 +301,13 @@ pub fn invalid(name: &str) -> RpcError {
     )
 }
 
+/// `InvalidSecurityGroupId.Malformed` (400), the one spelling of the code; the message is
+/// the operation's (each documents its own).
+pub fn security_group_id_malformed(message: impl Into<Cow<'static, str>>) -> RpcError {
+    RpcError::new(400, "InvalidSecurityGroupId.Malformed", message)
+}
+
+/// The answer to a dry run that passed every check (docs/ecs.md §2.10).
 pub fn dry_run_passed() -> RpcError {
     RpcError::new(
         400,
@@ -360,139 +351,220 @@ fn path_invalid(why: PathInvalid) -> RpcError {
     RpcError::new(400, code, message)
 }
 
-/// Tag APIs document their missing parameters as 404 `MissingParameter.<X>`.
-pub fn tag_missing(name: &str) -> RpcError {
-    RpcError::new(
-        404,
-        format!("MissingParameter.{name}"),
-        format!("The parameter - {name} should not be null."),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secgroup_domain::error::PathInvalid as P;
+    use secgroup_domain::error::RuleInvalid as R;
+    use secgroup_domain::DomainError as D;
 
-    /// Every domain refusal maps to a 4xx with a documented-looking code.
+    /// Builds the table of the base wording: `arm` matches every fact with no wildcard (a new
+    /// `DomainError`, `RuleInvalid` or `PathInvalid` variant does not compile until it has a
+    /// row), and `rows` holds each row's example with its exact status, code and message.
+    macro_rules! base_table {
+        ($($pattern:pat => $example:expr, $status:literal, $code:literal, $message:expr;)*) => {
+            fn arm(e: &DomainError) -> &'static str {
+                match e {
+                    $($pattern => stringify!($pattern),)*
+                }
+            }
+            fn rows() -> Vec<(&'static str, DomainError, u16, &'static str, String)> {
+                vec![$((stringify!($pattern), $example, $status, $code, $message.to_string()),)*]
+            }
+        };
+    }
+
+    #[rustfmt::skip]
+    base_table! {
+        D::RegionNotFound(_) => D::RegionNotFound("x".into()), 404, "InvalidRegionId.NotFound", "The specified RegionId does not exist.";
+        D::SecurityGroupNotFound(_) => D::SecurityGroupNotFound("x".into()), 404, "InvalidSecurityGroupId.NotFound", "The specified SecurityGroupId does not exist.";
+        D::ResourceNotFound(_) => D::ResourceNotFound("x".into()), 404, "InvalidResourceId.NotFound", "The specified ResourceIds are not found in our records.";
+        D::SecurityGroupIdMalformed => D::SecurityGroupIdMalformed, 400, "InvalidSecurityGroupId.Malformed", "The SecurityGroupId is invalid. Only letters, numbers and underscores are supported. Maximum length is 100 characters.";
+        D::SecurityGroupNameMalformed => D::SecurityGroupNameMalformed, 400, "InvalidSecurityGroupName.Malformed", "The specified parameter SecurityGroupName is not valid.";
+        D::SecurityGroupDescriptionMalformed => D::SecurityGroupDescriptionMalformed, 400, "InvalidSecurityGroupDiscription.Malformed", "Specified security group description is not valid.";
+        D::SecurityGroupTypeInvalid => D::SecurityGroupTypeInvalid, 400, "InvalidParams.GroupType", "The specified security group type is not valid.";
+        D::PolicyMalformed => D::PolicyMalformed, 400, "InvalidPolicy.Malformed", "The Policy is invalid. Only 'Accept' and 'Drop' are supported. Ignore case.";
+        D::TagKeyMalformed => D::TagKeyMalformed, 400, "InvalidTagKey.Malformed", "The specified Tag.n.Key is not valid.";
+        D::TagValueMalformed => D::TagValueMalformed, 400, "InvalidTagValue.Malformed", "The specified Tag.n.Value is not valid.";
+        D::TagKeyDuplicate => D::TagKeyDuplicate, 400, "Duplicate.TagKey", "The Tag.N.Key contain duplicate key.";
+        D::TooManyTags(_) => D::TooManyTags(20), 400, "NumberExceed.Tags", "The Tags parameter's number is exceed , Valid : 20.";
+        D::TooManyResources(_) => D::TooManyResources(50), 400, "NumberExceed.ResourceIds", "The ResourceIds parameter's number is exceed , Valid : 50.";
+        D::ClientTokenMalformed => D::ClientTokenMalformed, 400, "InvalidClientToken.ValueNotSupported", "The ClientToken provided is invalid.";
+        D::EnterpriseNeedsVpc => D::EnterpriseNeedsVpc, 400, "InvalidParams.VpcIdGroupType", "Only VPC instance supports enterprise level security group.";
+        D::VpcIdRequired => D::VpcIdRequired, 403, "InvalidVpcId.NotFound", "The VpcId must not empty when only support vpc vm.";
+        D::EnterprisePolicyImmutable => D::EnterprisePolicyImmutable, 404, "InvalidParameter.InnerAccessPolicy", "The InnerAccessPolicy attribute of enterprise level security group can't be modified.";
+        D::SecurityGroupQuotaExceeded => D::SecurityGroupQuotaExceeded, 403, "QuotaExceed.SecurityGroup", "The maximum number of security groups is reached.";
+        D::TagQuotaExceeded => D::TagQuotaExceeded, 400, "OperationDenied.QuotaExceed", "The quota of tags on resource is beyond permitted range.";
+        D::IdempotentParameterMismatch => D::IdempotentParameterMismatch, 400, "IdempotentParameterMismatch", "The request is retried with updated parameters.";
+        // ---- rule fields ----
+        D::Rule(R::ProtocolNotSupported) => D::Rule(R::ProtocolNotSupported), 400, "InvalidIpProtocol.ValueNotSupported", "The parameter IpProtocol must be specified with case insensitive TCP, UDP, ICMP, GRE or All.";
+        D::Rule(R::PortRangeMissing) => D::Rule(R::PortRangeMissing), 400, "InvalidPortRange.Malformed", "The specified parameter PortRange must set.";
+        D::Rule(R::PortRangeMalformed) => D::Rule(R::PortRangeMalformed), 400, "InvalidParam.PortRange", "The specified parameter PortRange is not valid. It should be two integers less than 65535 in ?/? format.";
+        D::Rule(R::ProtocolPortMismatch) => D::Rule(R::ProtocolPortMismatch), 400, "OperationDenied", "The specified IpProtocol does not exist or IpProtocol and PortRange do not match.";
+        D::Rule(R::PortRangeListNotFound) => D::Rule(R::PortRangeListNotFound), 400, "InvalidPortRangeListId.NotFound", "The specified port range list does not exist.";
+        D::Rule(R::SourcePortRangeMalformed) => D::Rule(R::SourcePortRangeMalformed), 400, "InvalidSourcePortRange.Malformed", "The specified parameter SourcePortRange is not valid.";
+        D::Rule(R::PolicyMalformed) => D::Rule(R::PolicyMalformed), 400, "InvalidPolicy.Malformed", "The specified parameter Policy is not valid.";
+        D::Rule(R::PriorityMalformed) => D::Rule(R::PriorityMalformed), 400, "InvalidPriority.Malformed", "The parameter Priority is invalid.";
+        D::Rule(R::PriorityOutOfRange) => D::Rule(R::PriorityOutOfRange), 400, "InvalidPriority.ValueNotSupported", "The specified parameter Priority is invalid.";
+        D::Rule(R::NicTypeNotSupported) => D::Rule(R::NicTypeNotSupported), 400, "InvalidNicType.ValueNotSupported", "The specified NicType does not exist.";
+        D::Rule(R::DescriptionMalformed) => D::Rule(R::DescriptionMalformed), 400, "InvalidSecurityGroupDiscription.Malformed", "The specified security group rule description parameter Description is not valid.";
+        D::Rule(R::CidrMalformed(Side::Source)) => D::Rule(R::CidrMalformed(Side::Source)), 400, "InvalidSourceCidrIp.Malformed", "The specified parameter \"SourceCidrIp\" is not valid.";
+        D::Rule(R::CidrMalformed(Side::Dest)) => D::Rule(R::CidrMalformed(Side::Dest)), 400, "InvalidDestCidrIp.Malformed", "The specified parameter DestCidrIp is not valid.";
+        D::Rule(R::Ipv6CidrMalformed(Side::Source)) => D::Rule(R::Ipv6CidrMalformed(Side::Source)), 400, "InvalidParam.Ipv6SourceCidrIp", "The specified parameter Ipv6SourceCidrIp is not valid.";
+        D::Rule(R::Ipv6CidrMalformed(Side::Dest)) => D::Rule(R::Ipv6CidrMalformed(Side::Dest)), 400, "InvalidParam.Ipv6DestCidrIp", "The specified parameter Ipv6DestCidrIp is not valid.";
+        D::Rule(R::BothFamilies(Side::Source)) => D::Rule(R::BothFamilies(Side::Source)), 400, "InvalidParam.SourceIp", "The Parameters SourceCidrIp and Ipv6SourceCidrIp in Permissions cannot be set at the same time.";
+        D::Rule(R::BothFamilies(Side::Dest)) => D::Rule(R::BothFamilies(Side::Dest)), 400, "InvalidParam.DestIp", "The Parameters DestCidrIp and Ipv6DestCidrIp in Permissions cannot be set at the same time.";
+        D::Rule(R::PeerMissing(Direction::Ingress)) => D::Rule(R::PeerMissing(Direction::Ingress)), 400, "MissingParameter.Source", "One of the parameters SourceCidrIp, Ipv6SourceCidrIp, SourceGroupId or SourcePrefixListId in Permissions must be specified.";
+        D::Rule(R::PeerMissing(Direction::Egress)) => D::Rule(R::PeerMissing(Direction::Egress)), 400, "MissingParameter.Dest", "One of the parameters DestCidrIp, Ipv6DestCidrIp, DestGroupId or DestPrefixListId in Permissions must be specified.";
+        D::Rule(R::Ipv4ProtocolWithIpv6) => D::Rule(R::Ipv4ProtocolWithIpv6), 400, "InvalidParam.Ipv4ProtocolConflictWithIpv6Address", "IPv6 address cannot be specified for IPv4-specific protocol.";
+        D::Rule(R::Ipv6ProtocolWithIpv4) => D::Rule(R::Ipv6ProtocolWithIpv4), 400, "InvalidParam.Ipv6ProtocolConflictWithIpv4Address", "IPv4 address cannot be specified for IPv6-specific protocol.";
+        D::Rule(R::FamiliesMixed) => D::Rule(R::FamiliesMixed), 400, "InvalidParameter.Conflict", "IPv6 and IPv4 addresses cannot exist at the same time.";
+        D::Rule(R::SameSourceAndDest) => D::Rule(R::SameSourceAndDest), 400, "InvalidParamter.Conflict", "The specified SourceCidrIp should be different from the DestCidrIp.";
+        // ---- rules ----
+        D::PermissionsWithFlatParams => D::PermissionsWithFlatParams, 400, "InvalidParam.Permissions", "The specified parameter Permissions cannot coexist with other parameters.";
+        D::DuplicatePermissions => D::DuplicatePermissions, 400, "InvalidParam.DuplicatePermissions", "There are duplicate permissions in the specified parameter Permissions.";
+        D::TooManyPermissions(_) => D::TooManyPermissions(100), 400, "InvalidParam.Permissions", "The number of Permissions exceeds the limit of 100.";
+        D::RuleQuotaExceeded => D::RuleQuotaExceeded, 403, "AuthorizationLimitExceed", "The limit of authorization records in the security group reaches.";
+        D::GroupRuleQuotaExceeded => D::GroupRuleQuotaExceeded, 400, "AuthorizedGroupRule.LimitExceed", "You have reached the limit on the number of group authorization rules that you can add to a security group.When authorization object of rule is security group, the limit is 20.";
+        D::EnterpriseRuleDenied => D::EnterpriseRuleDenied, 400, "InvalidGroupParameter.OperationDenied", "The attributes Policy, SourceGroupId, DestGroupId of enterprise level security groups are not allowed to be set or modified.";
+        D::AuthorizeEnterpriseGroup => D::AuthorizeEnterpriseGroup, 400, "InvalidGroupAuthParameter.OperationDenied", "The security group can not authorize to enterprise level security group.";
+        D::PeerGroupNotFound(Direction::Ingress, _) => D::PeerGroupNotFound(Direction::Ingress, "sg-x".into()), 404, "InvalidSourceGroupId.NotFound", "The SourceGroupId provided does not exist in our records.";
+        D::PeerGroupNotFound(Direction::Egress, _) => D::PeerGroupNotFound(Direction::Egress, "sg-x".into()), 404, "InvalidDestGroupId.NotFound", "The DestGroupId provided does not exist in our records.";
+        D::PeerGroupVpcMismatch(Direction::Ingress) => D::PeerGroupVpcMismatch(Direction::Ingress), 400, "InvalidSourceGroupId.Mismatch", "Specified security group and source group are not in the same VPC.";
+        D::PeerGroupVpcMismatch(Direction::Egress) => D::PeerGroupVpcMismatch(Direction::Egress), 400, "InvalidDestGroupId.Mismatch", "Specified security group and destination group are not in the same VPC.";
+        D::PrefixListNotFound(_) => D::PrefixListNotFound("pl-x".into()), 404, "InvalidPrefixListId.NotFound", "The specified prefix list was not found.";
+        D::PrefixListFamilyMismatch => D::PrefixListFamilyMismatch, 400, "InvalidParam.PrefixListAddressFamilyMismatch", "The address family of the specified prefix list does not match the specified CidrIp.";
+        D::RuleIdNotFound(Direction::Ingress, _) => D::RuleIdNotFound(Direction::Ingress, "sgr-x".into()), 404, "InvalidSecurityGroupRuleId.NotFound", "The specified SecurityGroupRuleId is not exists.";
+        D::RuleIdNotFound(Direction::Egress, _) => D::RuleIdNotFound(Direction::Egress, "sgr-x".into()), 400, "InvalidSecurityGroupRule.RuleNotExist", "The specified rule does not exist.";
+        D::RuleIdRepeated => D::RuleIdRepeated, 400, "InvalidParam.SecurityGroupRuleIdRepeated", "The specified parameter SecurityGroupRuleId is repeated.";
+        D::RuleIdsWithPermissions => D::RuleIdsWithPermissions, 400, "InvalidParam.Permissions", "The specified parameter Permissions cannot coexist with other parameters.";
+        D::RuleNotFoundByParams(Direction::Ingress) => D::RuleNotFoundByParams(Direction::Ingress), 404, "SecurityGroupRule.NotFound", "The target security group rule not exist.";
+        D::RuleNotFoundByParams(Direction::Egress) => D::RuleNotFoundByParams(Direction::Egress), 404, "SecurityGroupRule.NotFound", "The target security group rule do not exist.";
+        D::ModifyChangesPeerType => D::ModifyChangesPeerType, 400, "InvalidOperation.ModifySgRuleEntityType", "The authorization object type of a security group rule cannot be modified.";
+        D::ModifyNicType => D::ModifyNicType, 400, "InvalidOperation.ModifyNicType", "The NicType of a security group rule cannot be modified.";
+        D::ModifyRequestInvalid => D::ModifyRequestInvalid, 400, "InvalidParam.InvalidModifyRuleRequest", "The request parameters are illegal.";
+        D::RuleDuplicate => D::RuleDuplicate, 400, "InvalidOperation.RuleDuplicate", "The modified security group rule duplicates an existing rule.";
+        D::GroupReferenced => D::GroupReferenced, 403, "DependencyViolation", "The specified security group has been authorized in another one.";
+        D::TooManySecurityGroupIds(_) => D::TooManySecurityGroupIds(10), 400, "InvalidSecurityGroupId.Malformed", "The specified parameter SecurityGroupId is essential and size should less than 10";
+        // ---- prefix lists ----
+        D::PrefixListNameMalformed => D::PrefixListNameMalformed, 400, "InvalidParameter.PrefixListName", "The parameter PrefixListName is not valid.";
+        D::PrefixListDescriptionMalformed => D::PrefixListDescriptionMalformed, 400, "InvalidDescription.Malformed", "The specified Description is wrongly formed.";
+        D::AddressFamilyInvalid => D::AddressFamilyInvalid, 400, "InvalidParameter.AddressFamily", "The parameter AddressFamily should be IPv4 or IPv6.";
+        D::MaxEntriesInvalid => D::MaxEntriesInvalid, 400, "InvalidParameter", "The parameter MaxEntries should be an integer from 1 to 200.";
+        D::PrefixListCidrMalformed(_) => D::PrefixListCidrMalformed("10.0.0.0/33".into()), 400, "InvalidParameter.CidrMalformed", "The specified CIDR block 10.0.0.0/33 is malformed.";
+        D::PrefixListCidrDuplicated(_) => D::PrefixListCidrDuplicated("10.0.0.0/8".into()), 400, "InvalidParameter.CidrDuplicated", "The specified CIDR block 10.0.0.0/8 is duplicated.";
+        D::PrefixListEntryDescriptionMalformed => D::PrefixListEntryDescriptionMalformed, 400, "InvalidDescription.Malformed", "The specified Description is wrongly formed.";
+        D::TooManyEntriesInRequest => D::TooManyEntriesInRequest, 400, "LimitExceed.Entry", "The number of entries added or removed exceeds the limit.";
+        D::MaxEntriesExceeded => D::MaxEntriesExceeded, 400, "LimitExceed.MaxEntries", "The number of entries exceeds the MaxEntries of the specified prefix list.";
+        D::PrefixListQuotaExceeded => D::PrefixListQuotaExceeded, 404, "LimitExceed.PrefixListPerRegion", "The number of prefix lists in the region exceeds the limit.";
+        D::PrefixListInUse => D::PrefixListInUse, 400, "NotAllowed.AssociationExist", "The specified prefix list has associated resources.";
+        D::TooManyPrefixListIds(_) => D::TooManyPrefixListIds(5), 400, "LimitExceed.PrefixListId", "The specified number of PrefixListId exceeds the limit.";
+        // ---- VPCs ----
+        D::VpcNotFound(_) => D::VpcNotFound("vpc-x".into()), 404, "InvalidVpcId.NotFound", "Specified VPC does not exist.";
+        D::VSwitchNotFound(_) => D::VSwitchNotFound("vsw-x".into()), 404, "InvalidVSwitchId.NotFound", "Specified virtual switch does not exist.";
+        D::ZoneNotFound(_) => D::ZoneNotFound("x".into()), 404, "InvalidZoneId.NotFound", "Specified zone does not exist.";
+        D::VpcNameMalformed => D::VpcNameMalformed, 400, "InvalidVpcName.Malformed", "Specified VPC name is not valid.";
+        D::VpcDescriptionMalformed => D::VpcDescriptionMalformed, 400, "InvalidVpcDiscription.Malformed", "Specified VPC description is not valid.";
+        D::VSwitchNameMalformed => D::VSwitchNameMalformed, 400, "InvalidVSwitchName.Malformed", "Specified virtual switch name is not valid.";
+        D::VSwitchDescriptionMalformed => D::VSwitchDescriptionMalformed, 400, "InvalidVSwitchDiscription.Malformed", "Specified virtual switch description is not valid.";
+        D::CidrBlockMalformed => D::CidrBlockMalformed, 400, "InvalidCidrBlock.Malformed", "Specified CIDR block is not valid.";
+        D::VpcCidrInvalid => D::VpcCidrInvalid, 400, "InvalidParameter", "Specified CIDR block is not valid";
+        D::VSwitchMaskLength => D::VSwitchMaskLength, 400, "InvalidCirdrBlock.MaskLength", "Specified CIDR block is not valid .";
+        D::VSwitchCidrOutsideVpc => D::VSwitchCidrOutsideVpc, 400, "InvalidParameter", "Specified CIDR block is not valid in VPC.";
+        D::VSwitchCidrOverlapped => D::VSwitchCidrOverlapped, 400, "InvalidCidrBlock.Overlapped", "Specified CIDR block overlapped with other subnets.";
+        D::VSwitchSpansVpc => D::VSwitchSpansVpc, 403, "OperationDenied", "If the network segment of the vswitch is the same as that of its VPC. Therefore, the VPC cannot create other vswitchs across the region.";
+        D::UserCidrMalformed => D::UserCidrMalformed, 400, "InvalidParameter", "Specified UserCidr invalid format.";
+        D::UserCidrMaskInvalid => D::UserCidrMaskInvalid, 400, "InvalidParameter", "Specified UserCidr Subnet mask is not valid .";
+        D::UserCidrQuotaExceeded => D::UserCidrQuotaExceeded, 400, "InvalidUserCidr.Quota", "Specified UserCidr number is greater than 3.";
+        D::UserCidrReserved => D::UserCidrReserved, 400, "InvalidUserCidr.Malformed", "Specified UserCidr overlapping in of 100.64.0.0/10.";
+        D::VpcQuotaExceeded => D::VpcQuotaExceeded, 400, "QuotaExceeded.Vpc", "VPC quota exceeded.";
+        D::VSwitchQuotaExceeded => D::VSwitchQuotaExceeded, 400, "QuotaExceeded.VSwitch", "Virtual switch quota exceeded.";
+        D::VpcHasVSwitches => D::VpcHasVSwitches, 400, "DependencyViolation.VSwitch", "Specified object has dependent resources";
+        D::VpcHasSecurityGroups => D::VpcHasSecurityGroups, 400, "DependencyViolation.SecurityGroup", "Specified object has dependent resources SecurityGroup.";
+        D::VpcHasInstances => D::VpcHasInstances, 400, "DependencyViolation.Instance", "Specified object has dependent resources";
+        D::VSwitchHasInstances => D::VSwitchHasInstances, 400, "DependencyViolation", "Specified object has dependent resources.";
+        // ---- instances ----
+        D::InstanceNotFound(_) => D::InstanceNotFound("i-x".into()), 404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist.";
+        D::InstanceIdMalformed => D::InstanceIdMalformed, 400, "InvalidInstanceId.Malformed", "The specified parameter \"InstanceId\" is not valid.";
+        D::NetworkInterfaceNotFound(_) => D::NetworkInterfaceNotFound("eni-x".into()), 404, "InvalidEniId.NotFound", "The specified NetworkInterfaceId eni-x does not exist.";
+        D::IncorrectInstanceStatus => D::IncorrectInstanceStatus, 403, "IncorrectInstanceStatus", "The current status of the resource does not support this operation.";
+        D::InstanceInitializing => D::InstanceInitializing, 403, "IncorrectInstanceStatus.Initializing", "The specified instance status does not support this operation.";
+        D::InstanceDeletionProtected => D::InstanceDeletionProtected, 403, "InvalidOperation.DeletionProtection", "The operation is not allowed due to deletion protection.";
+        D::VSwitchZoneMismatch => D::VSwitchZoneMismatch, 400, "InvalidParameter.Mismatch", "Specified virtual switch is not in the specified zone.";
+        D::SecurityGroupVpcMismatch => D::SecurityGroupVpcMismatch, 400, "InvalidParameter.Mismatch", "Specified security group and virtual switch are not in the same VPC.";
+        D::SecurityGroupClassic => D::SecurityGroupClassic, 404, "InvalidSecurityGroupType.NotSupportClassic", "The specified SecurityGroupIds have classic group type.";
+        D::SecurityGroupIdRepeated => D::SecurityGroupIdRepeated, 404, "InvalidParameter.SecurityGroupIdRepeated", "The specified security group ids has repeated.";
+        D::SecurityGroupTypesMixed => D::SecurityGroupTypesMixed, 403, "EnterpriseGroupLimited.MutliGroupType", "The specified instance can't join multi SecurityGroup types.";
+        D::InstanceSecurityGroupLimitExceeded(_) => D::InstanceSecurityGroupLimitExceeded(5), 400, "InstanceSecurityGroupLimitExceeded", "Exceeding the allowed amount of security groups that an instance can be in.";
+        D::SecurityGroupInstanceLimitExceeded(_) => D::SecurityGroupInstanceLimitExceeded("sg-x".into()), 403, "SecurityGroupInstanceLimitExceed", "Exceeding the allowed amount of instances of a security group.";
+        D::InstanceAlreadyInSecurityGroup => D::InstanceAlreadyInSecurityGroup, 403, "InvalidInstanceId.AlreadyExists", "The specified instance already exists in the specified security group.";
+        D::InstanceNotInSecurityGroup => D::InstanceNotInSecurityGroup, 400, "InvalidSecurityGroupAssociation.NotFound", "The specified instance is not in the specified security group.";
+        D::InstanceLastSecurityGroup => D::InstanceLastSecurityGroup, 403, "InstanceLastSecurityGroup", "The specified security group is the last security group for the instance.";
+        D::SecurityGroupHasInstances => D::SecurityGroupHasInstances, 403, "DependencyViolation", "There is still instance(s) in the specified security group.";
+        D::PrivateIpMalformed => D::PrivateIpMalformed, 400, "InvalidPrivateIpAddress.Malformed", "Specified private IP address is malformed.";
+        D::PrivateIpNotInVSwitch => D::PrivateIpNotInVSwitch, 400, "InvalidPrivateIpAddress", "Specified private IP address is not in the CIDR block of virtual switch.";
+        D::PrivateIpInUse(_) => D::PrivateIpInUse("10.0.0.1".into()), 400, "InvalidPrivateIpAddress.Duplicated", "The specified private IP address is already in use.";
+        D::PrivateIpExhausted => D::PrivateIpExhausted, 400, "QuotaExceeded.PrivateIpAddress", "Don't have enough private IPs in this switch.";
+        D::InstanceAmountInvalid => D::InstanceAmountInvalid, 403, "InvalidParam.Amount", "The specified parameter Amount is not valid: it must be from 1 to 100.";
+        D::MinAmountInvalid => D::MinAmountInvalid, 400, "InvalidMinAmount.Malformed", "The specified parameter MinAmount is not valid.";
+        D::InstanceNameMalformed => D::InstanceNameMalformed, 400, "InvalidInstanceName.Malformed", "The specified parameter \"InstanceName\" is not valid.";
+        D::InstanceDescriptionMalformed => D::InstanceDescriptionMalformed, 400, "InvalidDescription.Malformed", "The specified parameter \"Description\" is not valid.";
+        D::HostNameMalformed => D::HostNameMalformed, 400, "InvalidHostName.Malformed", "The specified parameter \"HostName\" is not valid.";
+        D::TooManyInstanceIds(_) => D::TooManyInstanceIds(100), 403, "InvalidParameter.TooManyInstanceIds", "Instance ids cannot be more than 100.";
+        D::InstancesCrossRegion => D::InstancesCrossRegion, 400, "InvalidParameter.CrossRegionNotSupport", "Instances of multiple regions not support.";
+        // ---- NIS paths and analyses ----
+        D::PathInvalid(P::SourceType(_)) => D::PathInvalid(P::SourceType("x".into())), 400, "IllegalParam.SourceType", "The specified source type (x) is invalid.";
+        D::PathInvalid(P::TargetType(_)) => D::PathInvalid(P::TargetType("x".into())), 400, "IllegalParam.TargetType", "The specified target type (x) is invalid.";
+        D::PathInvalid(P::Protocol(_)) => D::PathInvalid(P::Protocol("x".into())), 400, "IllegalParam.Protocol", "The specified Protocol(x) is invalid.";
+        D::PathInvalid(P::SourcePort(_)) => D::PathInvalid(P::SourcePort("0".into())), 400, "IllegalParam.SourcePort", "The specified SourcePort(0) value is invalid. The value must be within the range of (0,65536].";
+        D::PathInvalid(P::TargetPort(_)) => D::PathInvalid(P::TargetPort("0".into())), 400, "IllegalParam.TargetPort", "The specified TargetPort(0) value is invalid. The value must be within the range of (0,65536].";
+        D::PathInvalid(P::SourceId(_)) => D::PathInvalid(P::SourceId("i-x".into())), 400, "IllegalParam.SourceId", "The specified SourceId(i-x) may be not exist.";
+        D::PathInvalid(P::TargetId(_)) => D::PathInvalid(P::TargetId("i-x".into())), 400, "IllegalParam.TargetId", "The specified TargetId(i-x) may be not exist.";
+        D::PathInvalid(P::TypeAndIdMismatch(_)) => D::PathInvalid(P::TypeAndIdMismatch("x".into())), 400, "IllegalParam.TypeAndIdMismatch", "The specified instanceId (x) and type do not match.";
+        D::PathInvalid(P::SourceIp(_)) => D::PathInvalid(P::SourceIp("x".into())), 400, "IllegalParam.SourceIp", "Please enter a valid source IP.";
+        D::PathInvalid(P::TargetIp(_)) => D::PathInvalid(P::TargetIp("x".into())), 400, "IllegalParam.TargetIp", "The specified target ip (x) is invalid.";
+        D::PathInvalid(P::Ip(_)) => D::PathInvalid(P::Ip("x".into())), 400, "IllegalParam.IP", "The specified IP address (x) is invalid.";
+        D::PathInvalid(P::NotInternetIp(_)) => D::PathInvalid(P::NotInternetIp("10.0.0.1".into())), 400, "IllegalParam.InternetIP", "The specified IP address (10.0.0.1) is not an internet IP address.";
+        D::PathInvalid(P::BothInternetIp) => D::PathInvalid(P::BothInternetIp), 400, "IllegalParam.SourceAndTargetInternetIp", "Both source ID and target ID are IP addresses, but are not Internet IP addresses. Reachability Analyzer does not support the scenario.";
+        D::PathInvalid(P::SourceEqualsTarget) => D::PathInvalid(P::SourceEqualsTarget), 400, "IllegalParam.SourceEqualTarget", "The specified source and destination are identical, which is not supported for analysis.";
+        D::NetworkPathNameMalformed => D::NetworkPathNameMalformed, 400, "IllegalParam.NetworkPathName", "The specified NetworkPathName is invalid.";
+        D::NetworkPathDescriptionMalformed => D::NetworkPathDescriptionMalformed, 400, "IllegalParam.NetworkPathDescription", "The specified NetworkPathDescription is invalid.";
+        D::NetworkPathQuotaExceeded { .. } => D::NetworkPathQuotaExceeded { usage: 100, quota: 100 }, 400, "QuotaExceeded.NetworkPath", "The quota of NetworkPath is exceeded, usage 100/100.";
+        D::NetworkPathExists(_) => D::NetworkPathExists("np-x".into()), 400, "ResourceAlreadyExist.NetworkPath", "The specified resource of np-x already exists.";
+        D::NetworkPathNotFound(_) => D::NetworkPathNotFound("np-x".into()), 404, "ResourceNotFound.NetworkPath", "The specified resource of np-x is not found.";
+        D::AnalysisQuotaExceeded => D::AnalysisQuotaExceeded, 400, "QuotaExceeded.MaxNraCount", "The maximum number of reachability analysis task is exceeded.";
+        D::AnalysisNotFound(_) => D::AnalysisNotFound("nra-x".into()), 404, "ResourceNotFound.NetworkReachableAnalysisId", "The instance resource (nra-x) does not exist.";
+        // ---- storage: retryable failures are 503, anything else the store reports 500 ----
+        D::Store(StoreError::Unavailable(_)) => D::Store(StoreError::Unavailable("down".into())), 503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.";
+        D::Store(StoreError::Conflict(_)) => D::Store(StoreError::Conflict("busy".into())), 503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.";
+        D::Store(StoreError::Duplicate(_)) => D::Store(StoreError::Duplicate("k".into())), 500, "InternalError", "The request processing has failed due to some unknown error.";
+        D::Store(StoreError::Other(_)) => D::Store(StoreError::Other("x".into())), 500, "InternalError", "The request processing has failed due to some unknown error.";
+    }
+
+    /// The exact base wording of every fact: each row's example is its own arm's, and the
+    /// base map answers exactly the row. Every refusal is a 4xx, every storage failure a 5xx.
     #[test]
     fn every_domain_error_has_a_client_status() {
-        let all = [
-            DomainError::RegionNotFound("x".into()),
-            DomainError::SecurityGroupNotFound("x".into()),
-            DomainError::ResourceNotFound("x".into()),
-            DomainError::SecurityGroupIdMalformed,
-            DomainError::SecurityGroupNameMalformed,
-            DomainError::SecurityGroupDescriptionMalformed,
-            DomainError::SecurityGroupTypeInvalid,
-            DomainError::PolicyMalformed,
-            DomainError::TagKeyMalformed,
-            DomainError::TagValueMalformed,
-            DomainError::TagKeyDuplicate,
-            DomainError::TooManyTags(20),
-            DomainError::TooManyResources(50),
-            DomainError::ClientTokenMalformed,
-            DomainError::EnterpriseNeedsVpc,
-            DomainError::EnterprisePolicyImmutable,
-            DomainError::SecurityGroupQuotaExceeded,
-            DomainError::TagQuotaExceeded,
-            DomainError::IdempotentParameterMismatch,
-            DomainError::VpcIdRequired,
-            DomainError::VpcNotFound("x".into()),
-            DomainError::VSwitchNotFound("x".into()),
-            DomainError::ZoneNotFound("x".into()),
-            DomainError::DryRunOperation,
-            DomainError::VpcNameMalformed,
-            DomainError::VpcDescriptionMalformed,
-            DomainError::VSwitchNameMalformed,
-            DomainError::VSwitchDescriptionMalformed,
-            DomainError::CidrBlockMalformed,
-            DomainError::VpcCidrInvalid,
-            DomainError::VSwitchMaskLength,
-            DomainError::VSwitchCidrOutsideVpc,
-            DomainError::VSwitchCidrOverlapped,
-            DomainError::VSwitchSpansVpc,
-            DomainError::UserCidrMalformed,
-            DomainError::UserCidrMaskInvalid,
-            DomainError::UserCidrQuotaExceeded,
-            DomainError::UserCidrReserved,
-            DomainError::VpcQuotaExceeded,
-            DomainError::VSwitchQuotaExceeded,
-            DomainError::VpcHasVSwitches,
-            DomainError::VpcHasSecurityGroups,
-            DomainError::VpcHasInstances,
-            DomainError::VSwitchHasInstances,
-            DomainError::InstanceNotFound("i-x".into()),
-            DomainError::InstanceIdMalformed,
-            DomainError::NetworkInterfaceNotFound("eni-x".into()),
-            DomainError::IncorrectInstanceStatus,
-            DomainError::InstanceInitializing,
-            DomainError::InstanceDeletionProtected,
-            DomainError::InstanceZoneNotFound("x".into()),
-            DomainError::VSwitchZoneMismatch,
-            DomainError::SecurityGroupVSwitchMismatch,
-            DomainError::InstanceSecurityGroupVpcMismatch,
-            DomainError::SecurityGroupsNotInOneVpc,
-            DomainError::SecurityGroupClassic,
-            DomainError::SecurityGroupIdRepeated,
-            DomainError::SecurityGroupTypesMixed,
-            DomainError::JoinSecurityGroupTypeMismatch,
-            DomainError::InstanceSecurityGroupLimitExceeded(5),
-            DomainError::JoinedGroupLimitExceeded(5),
-            DomainError::SecurityGroupInstanceLimitExceeded("sg-x".into()),
-            DomainError::JoinSecurityGroupInstanceLimitExceeded("sg-x".into()),
-            DomainError::InstanceAlreadyInSecurityGroup,
-            DomainError::InstanceNotInSecurityGroup,
-            DomainError::InstanceLastSecurityGroup,
-            DomainError::SecurityGroupHasInstances,
-            DomainError::PrivateIpMalformed,
-            DomainError::PrivateIpNotInVSwitch,
-            DomainError::PrivateIpInUse("10.0.0.1".into()),
-            DomainError::PrivateIpExhausted,
-            DomainError::InstanceAmountInvalid,
-            DomainError::MinAmountInvalid,
-            DomainError::InstanceParameterCombination("x"),
-            DomainError::NetworkInterfaceInvalid("x"),
-            DomainError::InstanceNameMalformed,
-            DomainError::InstanceDescriptionMalformed,
-            DomainError::HostNameMalformed,
-            DomainError::TooManyInstanceIds(100),
-            DomainError::InstancesCrossRegion,
-            DomainError::PathInvalid(PathInvalid::SourceEqualsTarget),
-            DomainError::NetworkPathNameMalformed,
-            DomainError::NetworkPathDescriptionMalformed,
-            DomainError::PathInvalid(PathInvalid::TargetPort("0".into())),
-            DomainError::NetworkPathQuotaExceeded {
-                usage: 100,
-                quota: 100,
-            },
-            DomainError::NetworkPathExists("np-x".into()),
-            DomainError::NetworkPathNotFound("np-x".into()),
-            DomainError::AnalysisQuotaExceeded,
-            DomainError::AnalysisNotFound("nra-x".into()),
-        ];
-        for e in all {
-            let r = domain(e.clone());
-            assert!(r.status.is_client_error(), "{e:?} -> {r:?}");
-            assert!(r.code.contains(|c: char| c.is_ascii_uppercase()), "{e:?}");
-            assert!(!r.message.is_empty());
+        let rows = rows();
+        for (pattern, example, status, code, message) in rows {
+            assert_eq!(arm(&example), pattern, "the example of {pattern}");
+            let r = domain(example.clone());
+            assert_eq!(
+                (r.status.as_u16(), r.code.as_ref(), r.message.as_ref()),
+                (status, code, message.as_str()),
+                "{example:?}"
+            );
+            let storage = matches!(example, D::Store(_));
+            assert_eq!(r.status.is_client_error(), !storage, "{example:?}");
         }
+    }
+
+    #[test]
+    fn one_spelling_of_a_malformed_group_id() {
+        let e = security_group_id_malformed("why");
         assert_eq!(
-            domain(DomainError::Store(StoreError::Unavailable("down".into())))
-                .status
-                .as_u16(),
-            503
-        );
-        assert_eq!(
-            domain(DomainError::Store(StoreError::Conflict("busy".into())))
-                .status
-                .as_u16(),
-            503
-        );
-        assert_eq!(
-            domain(DomainError::Store(StoreError::Other("x".into())))
-                .status
-                .as_u16(),
-            500
+            (e.status.as_u16(), e.code.as_ref(), e.message.as_ref()),
+            (400, "InvalidSecurityGroupId.Malformed", "why")
         );
     }
 }

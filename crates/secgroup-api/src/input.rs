@@ -132,6 +132,24 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// A JSON array of strings, as the SDKs send lists of ids (`["i-a","i-b"]`), with at
+    /// most `max` entries; anything else is `err`.
+    pub fn json_strings(
+        &mut self,
+        name: &str,
+        max: usize,
+        err: impl Fn() -> RpcError,
+    ) -> Result<Option<Vec<String>>, RpcError> {
+        let Some(text) = self.cursor.non_empty(name) else {
+            return Ok(None);
+        };
+        let list: Vec<String> = serde_json::from_str(text).map_err(|_| err())?;
+        if list.len() > max {
+            return Err(err());
+        }
+        Ok(Some(list))
+    }
+
     /// An integer within `range`, or the action's own refusal.
     pub fn int_in(
         &mut self,
@@ -200,10 +218,27 @@ impl<'a> Input<'a> {
     }
 
     /// `Tag.N.Key` with an optional `Tag.N.Value`, as filters: (key, the value when one
-    /// is given). A value without a key is `value_without_key`; an entry with neither is
-    /// skipped.
+    /// is given). A value without a key is `value_without_key`; an entry with neither (an
+    /// empty value is none) is skipped.
     pub fn tag_filters(
         &mut self,
+        value_without_key: impl Fn() -> RpcError,
+    ) -> Result<Vec<(String, Option<String>)>, RpcError> {
+        self.filters_of_tags(false, value_without_key)
+    }
+
+    /// [`Input::tag_filters`] as ECS reads them: a `Tag.N.Value` without its key is
+    /// refused even when it is empty.
+    pub fn tag_filters_strict(
+        &mut self,
+        value_without_key: impl Fn() -> RpcError,
+    ) -> Result<Vec<(String, Option<String>)>, RpcError> {
+        self.filters_of_tags(true, value_without_key)
+    }
+
+    fn filters_of_tags(
+        &mut self,
+        empty_value_counts: bool,
         value_without_key: impl Fn() -> RpcError,
     ) -> Result<Vec<(String, Option<String>)>, RpcError> {
         let mut out = Vec::new();
@@ -211,7 +246,7 @@ impl<'a> Input<'a> {
             let key = tag_field(&fields, "Key", "key").unwrap_or("");
             let value = tag_field(&fields, "Value", "value");
             if key.is_empty() {
-                if value.is_some_and(|v| !v.is_empty()) {
+                if value.is_some_and(|v| empty_value_counts || !v.is_empty()) {
                     return Err(value_without_key());
                 }
                 continue;
@@ -305,6 +340,16 @@ mod tests {
         assert_eq!(filters[0], ("a".into(), Some("1".into())));
         assert_eq!(filters[1], ("b".into(), None));
 
+        // An empty value without a key: nothing to VPC, a refusal to ECS.
+        let params = Params::from_pairs([("Tag.1.Key", ""), ("Tag.1.Value", "")]);
+        let mut input = input_of(&params, &config);
+        assert_eq!(input.tag_filters(|| invalid("Tag")).expect("skipped"), []);
+        let mut input = input_of(&params, &config);
+        let err = input
+            .tag_filters_strict(|| RpcError::new(400, "NoKey", "no key"))
+            .expect_err("strict");
+        assert_eq!(err.code, "NoKey");
+
         let params = Params::from_pairs([("Tag.1.Value", "orphan")]);
         let mut input = input_of(&params, &config);
         assert_eq!(
@@ -316,6 +361,37 @@ mod tests {
             .tag_filters(|| RpcError::new(400, "NoKey", "no key"))
             .expect_err("value without key");
         assert_eq!(err.code, "NoKey");
+    }
+
+    #[test]
+    fn json_string_lists() {
+        let config = ProductConfig::default();
+        let params = Params::from_pairs([
+            ("Ids", r#"["i-a","i-b"]"#),
+            ("Bad", "i-a"),
+            ("Numbers", "[1]"),
+            ("Empty", "[]"),
+        ]);
+        let refuse = || RpcError::new(400, "Bad", "bad");
+        let mut input = input_of(&params, &config);
+        assert_eq!(
+            input.json_strings("Ids", 2, refuse).expect("list"),
+            Some(vec!["i-a".to_string(), "i-b".to_string()])
+        );
+        assert_eq!(
+            input.json_strings("Ids", 1, refuse).expect_err("long").code,
+            "Bad"
+        );
+        assert!(input.json_strings("Bad", 9, refuse).is_err());
+        assert!(input.json_strings("Numbers", 9, refuse).is_err());
+        assert_eq!(
+            input.json_strings("Empty", 9, refuse).expect("empty"),
+            Some(Vec::new())
+        );
+        assert_eq!(
+            input.json_strings("Absent", 9, refuse).expect("absent"),
+            None
+        );
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! Everything the domain can refuse. The ECS crate maps each variant to an Alibaba code once.
+//! Everything the domain can refuse, as facts. The products choose the code and message
+//! (the base map of the product base, and each product's and action's own wording), so two
+//! actions that document different codes for one fact share one variant.
 
 use crate::rules::Direction;
 use crate::store::{StoreError, TxError};
@@ -183,10 +185,9 @@ pub enum DomainError {
     VpcNotFound(String),
     #[error("vSwitch {0} does not exist")]
     VSwitchNotFound(String),
+    /// Not a zone of the region (`CreateVSwitch`, or a launch's `ZoneId`).
     #[error("zone {0} does not exist")]
     ZoneNotFound(String),
-    #[error("request validation passed (DryRun)")]
-    DryRunOperation,
     #[error("VPC name is malformed")]
     VpcNameMalformed,
     #[error("VPC description is malformed")]
@@ -246,43 +247,26 @@ pub enum DomainError {
     InstanceInitializing,
     #[error("the instance is protected from deletion")]
     InstanceDeletionProtected,
-    /// `RunInstances`/`CreateInstance` `ZoneId` is not a zone of the region.
-    #[error("zone {0} does not exist")]
-    InstanceZoneNotFound(String),
     #[error("the vSwitch is not in the given zone")]
     VSwitchZoneMismatch,
-    /// Launch: a group of another VPC than the vSwitch.
-    #[error("security group and vSwitch are in different VPCs")]
-    SecurityGroupVSwitchMismatch,
-    /// `JoinSecurityGroup`: a group of another VPC than the instance.
-    #[error("instance and security group are in different VPCs")]
-    InstanceSecurityGroupVpcMismatch,
-    /// `ModifyInstanceAttribute`: a group of another VPC than the instance.
-    #[error("the security groups are not all in the instance's VPC")]
-    SecurityGroupsNotInOneVpc,
+    /// A group outside the instance's VPC (a launch's vSwitch's VPC), classic groups
+    /// included: a launch, `JoinSecurityGroup`, `ModifyInstanceAttribute`.
+    #[error("the security group is not in the instance's VPC")]
+    SecurityGroupVpcMismatch,
     /// `ModifyInstanceAttribute`: a group without VPC (classic network).
     #[error("a classic security group cannot hold a VPC instance")]
     SecurityGroupClassic,
     #[error("a security group id is repeated")]
     SecurityGroupIdRepeated,
-    /// Launch or `ModifyInstanceAttribute` with basic and advanced groups together.
+    /// Basic and advanced groups together on one instance.
     #[error("basic and advanced security groups cannot be mixed on one instance")]
     SecurityGroupTypesMixed,
-    /// `JoinSecurityGroup` of a group whose type differs from the instance's groups.
-    #[error("the instance cannot join a group of the other type")]
-    JoinSecurityGroupTypeMismatch,
-    /// Launch or `JoinSecurityGroup`: more groups than an instance may have.
+    /// More groups than an instance may have.
     #[error("too many security groups for one instance (max {0})")]
     InstanceSecurityGroupLimitExceeded(usize),
-    /// `ModifyInstanceAttribute`: more groups than an instance may have.
-    #[error("too many security groups for one instance (max {0})")]
-    JoinedGroupLimitExceeded(usize),
-    /// Launch or `ModifyInstanceAttribute`: the group is full.
+    /// The group holds the most instances it can.
     #[error("security group {0} holds the most instances it can")]
     SecurityGroupInstanceLimitExceeded(String),
-    /// `JoinSecurityGroup`: the group is full.
-    #[error("security group {0} holds the most instances it can")]
-    JoinSecurityGroupInstanceLimitExceeded(String),
     #[error("the instance is already in the security group")]
     InstanceAlreadyInSecurityGroup,
     #[error("the instance is not in the security group")]
@@ -305,11 +289,6 @@ pub enum DomainError {
     InstanceAmountInvalid,
     #[error("MinAmount must be 1..=Amount")]
     MinAmountInvalid,
-    /// Parameters that exclude each other (403 `InvalidParameter.Combination`).
-    #[error("invalid combination: {0}")]
-    InstanceParameterCombination(&'static str),
-    #[error("invalid network interface: {0}")]
-    NetworkInterfaceInvalid(&'static str),
     #[error("instance name is malformed")]
     InstanceNameMalformed,
     #[error("instance description is malformed")]

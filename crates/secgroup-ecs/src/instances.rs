@@ -1,7 +1,6 @@
-//! Instance handlers (docs/ecs.md §7): decode, call the domain,
-//! render. Launching is in [`launch`], listings in [`describe`] (the instance object in
-//! [`view`]), the status machine and `ModifyInstanceAttribute` in [`lifecycle`], group
-//! membership in [`membership`].
+//! The instance actions (docs/ecs.md §7): launching in [`launch`], listings in [`describe`]
+//! (the instance object in [`view`]), the status machine and `ModifyInstanceAttribute` in
+//! [`lifecycle`], group membership in [`membership`].
 
 mod describe;
 mod launch;
@@ -9,41 +8,36 @@ mod lifecycle;
 mod membership;
 mod view;
 
-pub(crate) use describe::{describe, describe_attribute};
-pub(crate) use launch::{create, run};
-pub(crate) use lifecycle::{delete, delete_many, modify_attribute, reboot, start, stop};
-pub(crate) use membership::{join, leave};
+pub use describe::{DescribeInstanceAttribute, DescribeInstances};
+pub use launch::{CreateInstance, RunInstances};
+pub use lifecycle::{
+    DeleteInstance, DeleteInstances, ModifyInstanceAttribute, RebootInstance, StartInstance,
+    StopInstance,
+};
+pub use membership::{JoinSecurityGroup, LeaveSecurityGroup};
 
+use secgroup_api::Input;
 use secgroup_domain::DomainError;
-use secgroup_rpc::{ParamCursor, RpcError};
+use secgroup_rpc::RpcError;
 
-use crate::decode;
-use crate::errors::{from_domain, invalid};
+use crate::errors::invalid;
 
 /// The required `InstanceId` of the single-instance operations (which carry no `RegionId`;
 /// a legacy SDK's `RegionId` is accepted and ignored).
-fn instance_id(p: &mut ParamCursor<'_>) -> Result<String, RpcError> {
+fn instance_id(p: &mut Input<'_>) -> Result<String, RpcError> {
     p.optional("RegionId");
     Ok(p.required("InstanceId")?.to_string())
 }
 
 /// An optional non-negative integer parameter.
-fn int(p: &mut ParamCursor<'_>, name: &str) -> Result<Option<i64>, RpcError> {
-    decode::int_in(p, name, 0..=i64::from(u32::MAX), || invalid(name))
+fn int(p: &mut Input<'_>, name: &str) -> Result<Option<i64>, RpcError> {
+    p.int_in(name, 0..=i64::from(u32::MAX), || invalid(name))
 }
 
 /// A count (`Amount`, `MinAmount`): a non-number is `err` too.
-fn count(p: &mut ParamCursor<'_>, name: &str, err: DomainError) -> Result<Option<u32>, RpcError> {
-    p.non_empty(name)
-        .map(|v| {
-            v.trim()
-                .parse::<u32>()
-                .map_err(|_| from_domain(err.clone()))
-        })
-        .transpose()
-}
-
-/// `DryRun`, as a flag.
-fn dry_run(p: &mut ParamCursor<'_>) -> Result<bool, RpcError> {
-    Ok(decode::bool(p, "DryRun")?.unwrap_or(false))
+fn count(p: &mut Input<'_>, name: &str, err: DomainError) -> Result<Option<u32>, RpcError> {
+    match p.non_empty(name) {
+        None => Ok(None),
+        Some(v) => v.trim().parse::<u32>().map(Some).map_err(|_| p.error(err)),
+    }
 }

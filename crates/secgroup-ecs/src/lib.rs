@@ -1,8 +1,8 @@
-//! The ECS product (API version 2014-05-26): the action table, request decoding, thin
-//! handlers (decode → domain → render) and the one map from domain errors to Alibaba codes.
+//! The ECS product (API version 2014-05-26, docs/ecs.md §1.1): security groups, rules, prefix
+//! lists, instances, tags and regions, as typed actions over the shared product base
+//! ([`secgroup_api`]), with ECS's own wording of a few errors ([`errors`]).
 #![forbid(unsafe_code)]
 
-mod decode;
 pub mod errors;
 mod instances;
 mod prefix_lists;
@@ -14,7 +14,7 @@ mod tags;
 
 use std::sync::Arc;
 
-use secgroup_api::ProductConfig;
+use secgroup_api::{Base, Input, ProductConfig};
 use secgroup_domain::{DomainError, Store};
 use secgroup_rpc::RpcError;
 
@@ -22,71 +22,101 @@ pub const VERSION: &str = "2014-05-26";
 
 /// The ECS product over a store.
 pub struct Ecs<S> {
-    store: Arc<S>,
-    config: Arc<ProductConfig>,
+    base: Base<S>,
 }
 
 impl<S: Store> Ecs<S> {
     pub fn new(store: Arc<S>, config: Arc<ProductConfig>) -> Self {
-        Ecs { store, config }
-    }
-
-    /// Runs a domain operation in one read-write transaction.
-    async fn write<T, F>(&self, f: F) -> Result<T, RpcError>
-    where
-        T: Send + 'static,
-        F: FnMut(&mut dyn secgroup_domain::Tx) -> Result<T, DomainError> + Send + 'static,
-    {
-        self.store.write(f).await.map_err(errors::from_domain)
-    }
-
-    /// Runs a domain read in one snapshot.
-    async fn read<T, F>(&self, f: F) -> Result<T, RpcError>
-    where
-        T: Send + 'static,
-        F: FnMut(&mut dyn secgroup_domain::Tx) -> Result<T, DomainError> + Send + 'static,
-    {
-        self.store.read(f).await.map_err(errors::from_domain)
+        Ecs {
+            base: Base::new(store, config),
+        }
     }
 }
 
-secgroup_rpc::product! {
-    Ecs<S: Store>, version: VERSION, code: "Ecs",
-    actions: {
-        DescribeRegions => regions::describe_regions,
-        CreateSecurityGroup => security_groups::create,
-        DeleteSecurityGroup => security_groups::delete,
-        DescribeSecurityGroups => security_groups::describe,
-        DescribeSecurityGroupAttribute => security_groups::describe_attribute,
-        ModifySecurityGroupAttribute => security_groups::modify_attribute,
-        ModifySecurityGroupPolicy => security_groups::modify_policy,
-        AuthorizeSecurityGroup => rules::authorize,
-        AuthorizeSecurityGroupEgress => rules::authorize,
-        RevokeSecurityGroup => rules::revoke,
-        RevokeSecurityGroupEgress => rules::revoke,
-        ModifySecurityGroupRule => rules::modify,
-        ModifySecurityGroupEgressRule => rules::modify,
-        DescribeSecurityGroupReferences => rules::describe_references,
-        CreatePrefixList => prefix_lists::create,
-        DescribePrefixLists => prefix_lists::describe,
-        DescribePrefixListAttributes => prefix_lists::describe_attributes,
-        ModifyPrefixList => prefix_lists::modify,
-        DeletePrefixList => prefix_lists::delete,
-        DescribePrefixListAssociations => prefix_lists::describe_associations,
-        RunInstances => instances::run,
-        CreateInstance => instances::create,
-        DescribeInstances => instances::describe,
-        DescribeInstanceAttribute => instances::describe_attribute,
-        StartInstance => instances::start,
-        StopInstance => instances::stop,
-        RebootInstance => instances::reboot,
-        DeleteInstance => instances::delete,
-        DeleteInstances => instances::delete_many,
-        ModifyInstanceAttribute => instances::modify_attribute,
-        JoinSecurityGroup => instances::join,
-        LeaveSecurityGroup => instances::leave,
-        TagResources => tags::tag_resources,
-        UntagResources => tags::untag_resources,
-        ListTagResources => tags::list_tag_resources,
+impl<S: Store> secgroup_api::Product for Ecs<S> {
+    type Store = S;
+    const VERSION: &'static str = VERSION;
+    const CODE: &'static str = "Ecs";
+    fn base(&self) -> &Base<S> {
+        &self.base
     }
+    fn wording(err: &DomainError) -> Option<RpcError> {
+        errors::wording(err)
+    }
+}
+
+secgroup_api::actions! {
+    Ecs<S: Store> {
+        regions::DescribeRegions,
+        security_groups::CreateSecurityGroup,
+        security_groups::DeleteSecurityGroup,
+        security_groups::DescribeSecurityGroups,
+        security_groups::DescribeSecurityGroupAttribute,
+        security_groups::ModifySecurityGroupAttribute,
+        security_groups::ModifySecurityGroupPolicy,
+        rules::AuthorizeSecurityGroup,
+        rules::AuthorizeSecurityGroupEgress,
+        rules::RevokeSecurityGroup,
+        rules::RevokeSecurityGroupEgress,
+        rules::ModifySecurityGroupRule,
+        rules::ModifySecurityGroupEgressRule,
+        rules::DescribeSecurityGroupReferences,
+        prefix_lists::CreatePrefixList,
+        prefix_lists::DescribePrefixLists,
+        prefix_lists::DescribePrefixListAttributes,
+        prefix_lists::ModifyPrefixList,
+        prefix_lists::DeletePrefixList,
+        prefix_lists::DescribePrefixListAssociations,
+        instances::RunInstances,
+        instances::CreateInstance,
+        instances::DescribeInstances,
+        instances::DescribeInstanceAttribute,
+        instances::StartInstance,
+        instances::StopInstance,
+        instances::RebootInstance,
+        instances::DeleteInstance,
+        instances::DeleteInstances,
+        instances::ModifyInstanceAttribute,
+        instances::JoinSecurityGroup,
+        instances::LeaveSecurityGroup,
+        tags::TagResources,
+        tags::UntagResources,
+        tags::ListTagResources,
+    }
+}
+
+/// The non-empty values of a `Prefix.N` list, in N order.
+fn strings(p: &mut Input<'_>, prefix: &str) -> Vec<String> {
+    p.string_list(prefix)
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A count or size as a response integer.
+fn i64_of(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A decoded, range-checked size as a length.
+fn usize_of(n: i64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// Decodes action `A` from `pairs` without HTTP, as the framework would.
+#[cfg(test)]
+fn decode<A: secgroup_api::Action<Ecs<secgroup_store_sqlite::SqliteStore>>>(
+    pairs: &[(&str, &str)],
+) -> Result<A, RpcError> {
+    type P = Ecs<secgroup_store_sqlite::SqliteStore>;
+    let params = secgroup_rpc::Params::from_pairs(pairs.iter().copied());
+    let config = ProductConfig::default();
+    let mut input = Input::new(
+        &params,
+        A::NAME,
+        &config,
+        secgroup_api::action::map_error::<P, A>,
+    );
+    A::decode(&mut input)
 }

@@ -1,20 +1,58 @@
-//! Rule handlers (docs/ecs.md §3.7–§3.13): authorize, revoke and modify in both directions, and
-//! DescribeSecurityGroupReferences. Decode, call the domain, render.
+//! `AuthorizeSecurityGroup(Egress)`, `RevokeSecurityGroup(Egress)`,
+//! `ModifySecurityGroup(Egress)Rule` and `DescribeSecurityGroupReferences` (docs/ecs.md
+//! §3.7–§3.13), each a typed action; the two directions of an operation are one type over
+//! [`Ingress`] or [`Egress`]. Also the rule as `DescribeSecurityGroupAttribute` lists it.
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
-use chrono::Utc;
-use secgroup_domain::ops::idempotency;
+use secgroup_api::render::time;
+use secgroup_api::{Action, Cx, Input};
 use secgroup_domain::ops::rule_draft::RuleDraft;
 use secgroup_domain::ops::rules as ops;
 use secgroup_domain::rules::{Direction, Family, Peer, PortRange, Rule, RuleSpec};
-use secgroup_domain::{DomainError, Store};
-use secgroup_rpc::{CallContext, Node, ParamCursor, Params, RpcError};
+use secgroup_domain::{validate, DomainError, Store};
+use secgroup_rpc::{Node, ParamCursor, RpcError};
 
-use crate::decode;
-use crate::errors::from_domain;
-use crate::security_groups::client_token;
-use crate::Ecs;
+use crate::errors::group_id_not_valid;
+use crate::{strings, Ecs};
+
+/// The direction of a rule operation, with the names of its three actions.
+pub trait RuleDirection: Send + Sync + 'static {
+    const DIRECTION: Direction;
+    const AUTHORIZE: &'static str;
+    const REVOKE: &'static str;
+    const MODIFY: &'static str;
+}
+
+/// Inbound rules: `Source*` is the peer.
+#[derive(Debug)]
+pub struct Ingress;
+
+/// Outbound rules: `Dest*` is the peer.
+#[derive(Debug)]
+pub struct Egress;
+
+impl RuleDirection for Ingress {
+    const DIRECTION: Direction = Direction::Ingress;
+    const AUTHORIZE: &'static str = "AuthorizeSecurityGroup";
+    const REVOKE: &'static str = "RevokeSecurityGroup";
+    const MODIFY: &'static str = "ModifySecurityGroupRule";
+}
+
+impl RuleDirection for Egress {
+    const DIRECTION: Direction = Direction::Egress;
+    const AUTHORIZE: &'static str = "AuthorizeSecurityGroupEgress";
+    const REVOKE: &'static str = "RevokeSecurityGroupEgress";
+    const MODIFY: &'static str = "ModifySecurityGroupEgressRule";
+}
+
+pub type AuthorizeSecurityGroup = Authorize<Ingress>;
+pub type AuthorizeSecurityGroupEgress = Authorize<Egress>;
+pub type RevokeSecurityGroup = Revoke<Ingress>;
+pub type RevokeSecurityGroupEgress = Revoke<Egress>;
+pub type ModifySecurityGroupRule = Modify<Ingress>;
+pub type ModifySecurityGroupEgressRule = Modify<Egress>;
 
 /// The rule fields, by wire name, as they appear flat or under `Permissions.N.`.
 const RULE_FIELDS: &[&str] = &[
@@ -76,7 +114,7 @@ fn flat_draft(p: &mut ParamCursor<'_>) -> Option<RuleDraft> {
 }
 
 /// `Permissions.N.*` drafts, or the one flat draft; never both (`InvalidParam.Permissions`).
-fn drafts(p: &mut ParamCursor<'_>) -> Result<Vec<RuleDraft>, RpcError> {
+fn drafts(p: &mut Input<'_>) -> Result<Vec<RuleDraft>, RpcError> {
     let listed: Vec<RuleDraft> = p
         .object_list("Permissions")
         .into_iter()
@@ -84,7 +122,7 @@ fn drafts(p: &mut ParamCursor<'_>) -> Result<Vec<RuleDraft>, RpcError> {
         .collect();
     let flat = flat_draft(p);
     match (listed.is_empty(), flat) {
-        (false, Some(_)) => Err(from_domain(DomainError::PermissionsWithFlatParams)),
+        (false, Some(_)) => Err(p.error(DomainError::PermissionsWithFlatParams)),
         (false, None) => Ok(listed),
         (true, Some(flat)) => Ok(vec![flat]),
         // Nothing given: parsing the empty draft names the first missing field.
@@ -92,208 +130,219 @@ fn drafts(p: &mut ParamCursor<'_>) -> Result<Vec<RuleDraft>, RpcError> {
     }
 }
 
-/// The direction an action works on.
-fn direction_of(action: &str) -> Direction {
-    if action.contains("Egress") {
-        Direction::Egress
-    } else {
-        Direction::Ingress
+/// The group a rule operation names: `RegionId`, and a required, well-formed
+/// `SecurityGroupId`.
+#[derive(Debug)]
+struct Group {
+    region_id: String,
+    id: String,
+}
+
+impl Group {
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let region_id = p.region()?;
+        let id = p.required("SecurityGroupId")?;
+        validate::security_group_id(id).map_err(|_| group_id_not_valid())?;
+        Ok(Group {
+            region_id,
+            id: id.to_string(),
+        })
     }
-}
 
-/// The group named by the request: required, well-formed.
-fn group_id(p: &mut ParamCursor<'_>) -> Result<String, RpcError> {
-    let id = p.required("SecurityGroupId")?;
-    secgroup_domain::validate::security_group_id(id).map_err(|_| {
-        RpcError::new(
-            400,
-            "InvalidSecurityGroupId.Malformed",
-            "The specified parameter SecurityGroupId is not valid.",
-        )
-    })?;
-    Ok(id.to_string())
-}
-
-fn target<'a>(
-    account_id: &'a str,
-    region_id: &'a str,
-    group_id: &'a str,
-    direction: Direction,
-) -> ops::Target<'a> {
-    ops::Target {
-        account_id,
-        region_id,
-        group_id,
-        direction,
+    fn target<'a>(&'a self, account_id: &'a str, direction: Direction) -> ops::Target<'a> {
+        ops::Target {
+            account_id,
+            region_id: &self.region_id,
+            group_id: &self.id,
+            direction,
+        }
     }
 }
 
 /// `AuthorizeSecurityGroup` and `AuthorizeSecurityGroupEgress`.
-pub async fn authorize<S: Store>(
-    ecs: &Ecs<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let direction = direction_of(&ctx.action);
-    let mut p = params.cursor();
-    let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let group_id = group_id(&mut p)?;
-    let drafts = drafts(&mut p)?;
-    let token = client_token(ctx, params, p.optional("ClientToken"))?;
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    let limits = ecs.config.limits.clone();
-    ecs.write(move |tx| {
-        let now = Utc::now();
-        idempotency::once(tx, &account, token.as_ref(), now, |tx| {
-            let target = target(&account, &region_id, &group_id, direction);
-            ops::authorize(tx, &target, &drafts, &limits, now)
+#[derive(Debug)]
+pub struct Authorize<D> {
+    group: Group,
+    drafts: Vec<RuleDraft>,
+    direction: PhantomData<D>,
+}
+
+impl<S: Store, D: RuleDirection> Action<Ecs<S>> for Authorize<D> {
+    const NAME: &'static str = D::AUTHORIZE;
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let group = Group::decode(p)?;
+        let drafts = drafts(p)?;
+        p.client_token()?;
+        Ok(Authorize {
+            group,
+            drafts,
+            direction: PhantomData,
         })
-    })
-    .await?;
-    Ok(Node::object().build())
+    }
+
+    async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
+        cx.write(move |tx, scope| {
+            let target = self.group.target(scope.account(), D::DIRECTION);
+            ops::authorize(
+                tx,
+                &target,
+                &self.drafts,
+                &scope.config().limits,
+                scope.now(),
+            )
+        })
+        .await?;
+        Ok(Node::object().build())
+    }
+}
+
+/// Which rules a revoke names.
+#[derive(Debug)]
+enum Revoked {
+    Ids(Vec<String>),
+    Matching(Vec<RuleDraft>),
 }
 
 /// `RevokeSecurityGroup` and `RevokeSecurityGroupEgress`: by rule ids or by parameters.
-pub async fn revoke<S: Store>(
-    ecs: &Ecs<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let direction = direction_of(&ctx.action);
-    let mut p = params.cursor();
-    let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let group_id = group_id(&mut p)?;
-    let ids: Vec<String> = p
-        .string_list("SecurityGroupRuleId")
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    let by_ids = !ids.is_empty();
-    let has_rule_fields = p.has_list("Permissions")
-        || RULE_FIELDS
-            .iter()
-            .any(|f| params.get(f).is_some_and(|v| !v.is_empty()));
-    if by_ids && has_rule_fields {
-        return Err(from_domain(DomainError::RuleIdsWithPermissions));
+#[derive(Debug)]
+pub struct Revoke<D> {
+    group: Group,
+    rules: Revoked,
+    direction: PhantomData<D>,
+}
+
+impl<S: Store, D: RuleDirection> Action<Ecs<S>> for Revoke<D> {
+    const NAME: &'static str = D::REVOKE;
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let group = Group::decode(p)?;
+        let ids = strings(p, "SecurityGroupRuleId");
+        let rules = if ids.is_empty() {
+            Revoked::Matching(drafts(p)?)
+        } else {
+            let has_rule_fields =
+                p.has_list("Permissions") || RULE_FIELDS.iter().any(|f| p.non_empty(f).is_some());
+            if has_rule_fields {
+                return Err(p.error(DomainError::RuleIdsWithPermissions));
+            }
+            Revoked::Ids(ids)
+        };
+        // Terraform always sends Description (often empty); it is not part of a rule's identity.
+        p.optional("Description");
+        p.client_token()?;
+        Ok(Revoke {
+            group,
+            rules,
+            direction: PhantomData,
+        })
     }
-    let drafts = if by_ids { Vec::new() } else { drafts(&mut p)? };
-    // Terraform always sends Description (often empty); it is not part of a rule's identity.
-    p.optional("Description");
-    let token = client_token(ctx, params, p.optional("ClientToken"))?;
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    ecs.write(move |tx| {
-        idempotency::once(tx, &account, token.as_ref(), Utc::now(), |tx| {
-            if by_ids {
-                ops::revoke_by_ids(
-                    tx,
-                    &target(&account, &region_id, &group_id, direction),
-                    &ids,
-                )
-            } else {
-                ops::revoke_matching(
-                    tx,
-                    &target(&account, &region_id, &group_id, direction),
-                    &drafts,
-                )
+
+    async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
+        cx.write(move |tx, scope| {
+            let target = self.group.target(scope.account(), D::DIRECTION);
+            match &self.rules {
+                Revoked::Ids(ids) => ops::revoke_by_ids(tx, &target, ids),
+                Revoked::Matching(drafts) => ops::revoke_matching(tx, &target, drafts),
             }
         })
-    })
-    .await?;
-    Ok(Node::object().build())
+        .await?;
+        Ok(Node::object().build())
+    }
 }
 
 /// `ModifySecurityGroupRule` and `ModifySecurityGroupEgressRule`: by id, or by parameters.
-pub async fn modify<S: Store>(
-    ecs: &Ecs<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let direction = direction_of(&ctx.action);
-    let mut p = params.cursor();
-    let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let group_id = group_id(&mut p)?;
-    let rule_id = p.non_empty("SecurityGroupRuleId").map(str::to_string);
-    let changes = flat_draft(&mut p).unwrap_or_default();
-    let token = client_token(ctx, params, p.optional("ClientToken"))?;
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    ecs.write(move |tx| {
-        idempotency::once(
-            tx,
-            &account,
-            token.as_ref(),
-            Utc::now(),
-            |tx| match &rule_id {
-                Some(id) => ops::modify_by_id(
-                    tx,
-                    &target(&account, &region_id, &group_id, direction),
-                    id,
-                    &changes,
-                ),
-                None => ops::modify_matching(
-                    tx,
-                    &target(&account, &region_id, &group_id, direction),
-                    &changes,
-                ),
-            },
-        )
-    })
-    .await?;
-    Ok(Node::object().build())
+#[derive(Debug)]
+pub struct Modify<D> {
+    group: Group,
+    rule_id: Option<String>,
+    changes: RuleDraft,
+    direction: PhantomData<D>,
 }
 
-/// `DescribeSecurityGroupReferences`.
-pub async fn describe_references<S: Store>(
-    ecs: &Ecs<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let ids: Vec<String> = p
-        .string_list("SecurityGroupId")
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    let found = ecs
-        .read(move |tx| ops::references(tx, &account, &region_id, &ids))
-        .await
-        .map_err(|e| match e.code.as_ref() {
-            // This operation words its not-found answer its own way.
-            "InvalidSecurityGroupId.NotFound" => RpcError::new(
+impl<S: Store, D: RuleDirection> Action<Ecs<S>> for Modify<D> {
+    const NAME: &'static str = D::MODIFY;
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let group = Group::decode(p)?;
+        let rule_id = p.non_empty("SecurityGroupRuleId").map(str::to_string);
+        let changes = flat_draft(p).unwrap_or_default();
+        p.client_token()?;
+        Ok(Modify {
+            group,
+            rule_id,
+            changes,
+            direction: PhantomData,
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
+        cx.write(move |tx, scope| {
+            let target = self.group.target(scope.account(), D::DIRECTION);
+            match &self.rule_id {
+                Some(id) => ops::modify_by_id(tx, &target, id, &self.changes),
+                None => ops::modify_matching(tx, &target, &self.changes),
+            }
+        })
+        .await?;
+        Ok(Node::object().build())
+    }
+}
+
+#[derive(Debug)]
+pub struct DescribeSecurityGroupReferences {
+    region_id: String,
+    ids: Vec<String>,
+}
+
+impl<S: Store> Action<Ecs<S>> for DescribeSecurityGroupReferences {
+    const NAME: &'static str = "DescribeSecurityGroupReferences";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        Ok(DescribeSecurityGroupReferences {
+            region_id: p.region()?,
+            ids: strings(p, "SecurityGroupId"),
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
+        let found = cx
+            .read(move |tx, scope| ops::references(tx, scope.account(), &self.region_id, &self.ids))
+            .await?;
+        let references = found.into_iter().map(|(id, referrers)| {
+            let referrers = referrers.into_iter().map(|r| {
+                Node::object()
+                    .str("SecurityGroupId", r.group_id)
+                    .str("AliUid", r.account_id)
+                    .build()
+            });
+            Node::object()
+                .str("SecurityGroupId", id)
+                .field(
+                    "ReferencingSecurityGroups",
+                    Node::list("ReferencingSecurityGroup", referrers),
+                )
+                .build()
+        });
+        Ok(Node::object()
+            .field(
+                "SecurityGroupReferences",
+                Node::list("SecurityGroupReference", references),
+            )
+            .build())
+    }
+
+    fn wording(err: &DomainError) -> Option<RpcError> {
+        match err {
+            // This operation words its not-found answer its own way (docs/ecs.md §3.13).
+            DomainError::SecurityGroupNotFound(_) => Some(RpcError::new(
                 404,
                 "InvalidSecurityGroupId.NotFound",
                 "The SecurityGroupId provided does not exist in our records.",
-            ),
-            _ => e,
-        })?;
-    let references = found.into_iter().map(|(id, referrers)| {
-        let referrers = referrers.into_iter().map(|r| {
-            Node::object()
-                .str("SecurityGroupId", r.group_id)
-                .str("AliUid", r.account_id)
-                .build()
-        });
-        Node::object()
-            .str("SecurityGroupId", id)
-            .field(
-                "ReferencingSecurityGroups",
-                Node::list("ReferencingSecurityGroup", referrers),
-            )
-            .build()
-    });
-    Ok(Node::object()
-        .field(
-            "SecurityGroupReferences",
-            Node::list("SecurityGroupReference", references),
-        )
-        .build())
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// The fields of one side (source or destination) of a rendered rule; unset ones are `""`.
@@ -387,7 +436,7 @@ pub fn permission(view: ops::RuleView) -> Node {
         .static_str("PortRangeListId", "")
         .static_str("PortRangeListName", "")
         .str("Description", description)
-        .str("CreateTime", crate::render::time(&create_time))
+        .str("CreateTime", time(&create_time))
         .build()
 }
 
@@ -444,5 +493,137 @@ fn push_int(out: &mut String, n: i32) {
     }
     for &d in &digits[at..] {
         out.push(char::from(d));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode;
+
+    fn code<T: std::fmt::Debug>(r: Result<T, RpcError>) -> String {
+        r.expect_err("refused").code.into_owned()
+    }
+
+    #[test]
+    fn authorize_takes_permissions_or_the_flat_form_never_both() {
+        let base = [("RegionId", "cn-hangzhou"), ("SecurityGroupId", "sg-a")];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = base.to_vec();
+            pairs.extend_from_slice(extra);
+            pairs
+        };
+
+        let listed = decode::<AuthorizeSecurityGroup>(&with(&[
+            ("Permissions.2.IpProtocol", "UDP"),
+            ("Permissions.1.IpProtocol", "TCP"),
+            ("Permissions.1.PortRange", "22/22"),
+            ("Permissions.1.SourceCidrIp", ""),
+        ]))
+        .expect("listed");
+        assert_eq!(listed.group.id, "sg-a");
+        assert_eq!(listed.drafts.len(), 2);
+        // In N order, values as sent (an empty one kept).
+        assert_eq!(listed.drafts[0].ip_protocol.as_deref(), Some("TCP"));
+        assert_eq!(listed.drafts[0].port_range.as_deref(), Some("22/22"));
+        assert_eq!(listed.drafts[0].source_cidr_ip.as_deref(), Some(""));
+        assert_eq!(listed.drafts[1].ip_protocol.as_deref(), Some("UDP"));
+
+        let flat = decode::<AuthorizeSecurityGroupEgress>(&with(&[
+            ("IpProtocol", "TCP"),
+            ("DestCidrIp", "10.0.0.0/8"),
+        ]))
+        .expect("flat");
+        assert_eq!(flat.drafts.len(), 1);
+        assert_eq!(flat.drafts[0].dest_cidr_ip.as_deref(), Some("10.0.0.0/8"));
+
+        // Neither: one empty draft, whose parsing names the first missing field.
+        let none = decode::<AuthorizeSecurityGroup>(&base).expect("empty");
+        assert_eq!(none.drafts, vec![RuleDraft::default()]);
+
+        let both = decode::<AuthorizeSecurityGroup>(&with(&[
+            ("Permissions.1.IpProtocol", "TCP"),
+            ("PortRange", "22/22"),
+        ]));
+        assert_eq!(code(both), "InvalidParam.Permissions");
+
+        // The group is checked first, and worded as the rule operations word it.
+        let bad = decode::<AuthorizeSecurityGroup>(&[
+            ("RegionId", "cn-hangzhou"),
+            ("SecurityGroupId", "sg-bad!id"),
+            ("Permissions.1.IpProtocol", "TCP"),
+            ("PortRange", "22/22"),
+        ])
+        .expect_err("malformed");
+        assert_eq!(
+            (bad.code.as_ref(), bad.message.as_ref()),
+            (
+                "InvalidSecurityGroupId.Malformed",
+                "The specified parameter SecurityGroupId is not valid."
+            )
+        );
+        assert_eq!(
+            code(decode::<AuthorizeSecurityGroup>(&[(
+                "SecurityGroupId",
+                "sg-a"
+            )])),
+            "MissingRegionId"
+        );
+    }
+
+    #[test]
+    fn the_direction_is_the_types() {
+        fn name<A: Action<Ecs<secgroup_store_sqlite::SqliteStore>>>() -> &'static str {
+            A::NAME
+        }
+        assert_eq!(name::<AuthorizeSecurityGroup>(), "AuthorizeSecurityGroup");
+        assert_eq!(
+            name::<AuthorizeSecurityGroupEgress>(),
+            "AuthorizeSecurityGroupEgress"
+        );
+        assert_eq!(
+            name::<RevokeSecurityGroupEgress>(),
+            "RevokeSecurityGroupEgress"
+        );
+        assert_eq!(
+            name::<ModifySecurityGroupEgressRule>(),
+            "ModifySecurityGroupEgressRule"
+        );
+        assert_eq!(Ingress::DIRECTION, Direction::Ingress);
+        assert_eq!(Egress::DIRECTION, Direction::Egress);
+    }
+
+    #[test]
+    fn revoke_by_ids_or_by_fields() {
+        let base = [("RegionId", "cn-hangzhou"), ("SecurityGroupId", "sg-a")];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = base.to_vec();
+            pairs.extend_from_slice(extra);
+            pairs
+        };
+        let by_ids = decode::<RevokeSecurityGroup>(&with(&[
+            ("SecurityGroupRuleId.1", "sgr-1"),
+            ("SecurityGroupRuleId.2", ""),
+            ("SecurityGroupRuleId.3", "sgr-3"),
+            // Terraform's empty Description is not a rule field.
+            ("Description", ""),
+        ]))
+        .expect("ids");
+        assert!(matches!(&by_ids.rules, Revoked::Ids(ids) if *ids == ["sgr-1", "sgr-3"]));
+
+        let mixed = decode::<RevokeSecurityGroup>(&with(&[
+            ("SecurityGroupRuleId.1", "sgr-1"),
+            ("IpProtocol", "TCP"),
+        ]));
+        assert_eq!(code(mixed), "InvalidParam.Permissions");
+        let mixed = decode::<RevokeSecurityGroupEgress>(&with(&[
+            ("SecurityGroupRuleId.1", "sgr-1"),
+            ("Permissions.1.IpProtocol", "TCP"),
+        ]));
+        assert_eq!(code(mixed), "InvalidParam.Permissions");
+
+        let by_fields =
+            decode::<RevokeSecurityGroup>(&with(&[("IpProtocol", "TCP")])).expect("fields");
+        assert!(matches!(&by_fields.rules, Revoked::Matching(d) if d.len() == 1));
     }
 }

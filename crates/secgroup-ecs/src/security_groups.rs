@@ -1,366 +1,531 @@
-//! Security-group lifecycle handlers (docs/ecs.md §3.1–§3.6): decode, call the domain, render.
+//! `CreateSecurityGroup`, `DeleteSecurityGroup`, `DescribeSecurityGroups`,
+//! `DescribeSecurityGroupAttribute`, `ModifySecurityGroupAttribute`,
+//! `ModifySecurityGroupPolicy` (docs/ecs.md §3.1–§3.6), each a typed action. Each operation
+//! words a missing `RegionId` its own way.
 
-use chrono::Utc;
-use secgroup_domain::ops::idempotency::{self, ClientToken};
+use secgroup_api::paging::Paging;
+use secgroup_api::{Action, Cx, Input};
 use secgroup_domain::ops::rules as rule_ops;
 use secgroup_domain::ops::security_groups::{self as ops, GroupFilter, NewSecurityGroup};
+use secgroup_domain::ops::Window;
 use secgroup_domain::rules::Direction;
 use secgroup_domain::{validate, DomainError, InnerAccessPolicy, SecurityGroupType, Store};
-use secgroup_rpc::{CallContext, Node, Params, RpcError};
+use secgroup_rpc::{Node, RpcError};
 
-use crate::decode::{self, next_token};
-use crate::errors::{dry_run_passed, from_domain, invalid};
-use crate::{render, Ecs};
+use crate::errors::{group_id_not_valid, invalid, security_group_id_malformed};
+use crate::{i64_of, render, usize_of, Ecs};
 
-/// The `ClientToken` of a request, fingerprinted with its action and business parameters.
-pub(crate) fn client_token(
-    ctx: &CallContext,
-    params: &Params,
-    token: Option<&str>,
-) -> Result<Option<ClientToken>, RpcError> {
-    token
-        .map(|t| ClientToken::new(t, params.iter().chain([("Action", ctx.action.as_str())])))
-        .transpose()
-        .map_err(from_domain)
-}
+/// `DescribeSecurityGroups.SecurityGroupIds` holds at most this many ids.
+const MAX_GROUP_IDS: usize = 100;
 
-pub async fn create<S: Store>(
-    ecs: &Ecs<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let group_type = match p.non_empty("SecurityGroupType") {
-        None => SecurityGroupType::Normal,
-        Some(t) => SecurityGroupType::parse(t)
-            .ok_or_else(|| from_domain(DomainError::SecurityGroupTypeInvalid))?,
-    };
-    let new = NewSecurityGroup {
-        region_id,
-        name: p.optional("SecurityGroupName").unwrap_or("").to_string(),
-        description: p.optional("Description").unwrap_or("").to_string(),
-        group_type,
-        vpc_id: p.optional("VpcId").unwrap_or("").to_string(),
-        resource_group_id: p.optional("ResourceGroupId").unwrap_or("").to_string(),
-        tags: decode::tags(&mut p)?,
-    };
-    // "Not publicly available": accepted so that SDK models that send it still work.
-    decode::bool(&mut p, "ServiceManaged")?;
-    let token = client_token(ctx, params, p.optional("ClientToken"))?;
-    ctx.note_unread(&p);
+#[derive(Debug)]
+pub struct CreateSecurityGroup(NewSecurityGroup);
 
-    let account = ctx.account_id.clone();
-    let limits = ecs.config.limits.clone();
-    let created = ecs
-        .write(move |tx| {
-            let now = Utc::now();
-            idempotency::once(tx, &account, token.as_ref(), now, |tx| {
-                ops::create(tx, &account, &new, &limits, now)
+impl<S: Store> Action<Ecs<S>> for CreateSecurityGroup {
+    const NAME: &'static str = "CreateSecurityGroup";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let region_id = p.region()?;
+        let group_type = match p.non_empty("SecurityGroupType") {
+            None => SecurityGroupType::Normal,
+            Some(t) => SecurityGroupType::parse(t)
+                .ok_or_else(|| p.error(DomainError::SecurityGroupTypeInvalid))?,
+        };
+        let new = NewSecurityGroup {
+            region_id,
+            name: p.optional("SecurityGroupName").unwrap_or("").to_string(),
+            description: p.optional("Description").unwrap_or("").to_string(),
+            group_type,
+            vpc_id: p.optional("VpcId").unwrap_or("").to_string(),
+            resource_group_id: p.optional("ResourceGroupId").unwrap_or("").to_string(),
+            tags: p.tags()?,
+        };
+        // "Not publicly available": accepted so that SDK models that send it still work.
+        p.bool("ServiceManaged")?;
+        p.client_token()?;
+        Ok(CreateSecurityGroup(new))
+    }
+
+    async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
+        let created = cx
+            .write(move |tx, scope| {
+                ops::create(
+                    tx,
+                    scope.account(),
+                    &self.0,
+                    &scope.config().limits,
+                    scope.now(),
+                )
             })
-        })
-        .await?;
-    Ok(Node::object()
-        .str("SecurityGroupId", created.security_group_id)
-        .build())
-}
-
-pub async fn delete<S: Store>(
-    ecs: &Ecs<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let id = p.required("SecurityGroupId")?.to_string();
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    ecs.write(move |tx| ops::delete(tx, &account, &region_id, &id))
-        .await?;
-    Ok(Node::object().build())
-}
-
-pub async fn modify_attribute<S: Store>(
-    ecs: &Ecs<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let id = p.required("SecurityGroupId")?.to_string();
-    let name = p.optional("SecurityGroupName").map(str::to_string);
-    let description = p.optional("Description").map(str::to_string);
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    ecs.write(move |tx| {
-        ops::modify_attribute(
-            tx,
-            &account,
-            &region_id,
-            &id,
-            name.as_deref(),
-            description.as_deref(),
-        )
-    })
-    .await?;
-    Ok(Node::object().build())
-}
-
-pub async fn modify_policy<S: Store>(
-    ecs: &Ecs<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let id = p.required("SecurityGroupId")?.to_string();
-    let policy = p.required("InnerAccessPolicy")?;
-    validate::security_group_id(&id).map_err(from_domain)?;
-    let policy = InnerAccessPolicy::parse(policy)
-        .ok_or_else(|| from_domain(DomainError::PolicyMalformed))?;
-    let token = client_token(ctx, params, p.optional("ClientToken"))?;
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    ecs.write(move |tx| {
-        idempotency::once(tx, &account, token.as_ref(), Utc::now(), |tx| {
-            ops::modify_inner_access_policy(tx, &account, &region_id, &id, policy)
-        })
-    })
-    .await?;
-    Ok(Node::object().build())
-}
-
-pub async fn describe_attribute<S: Store>(
-    ecs: &Ecs<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let invalid_parameter = || RpcError::new(400, "InvalidParamter", "Invalid Parameter.");
-    let mut p = params.cursor();
-    let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let id = p.required("SecurityGroupId")?.to_string();
-    validate::security_group_id(&id).map_err(|_| {
-        RpcError::new(
-            400,
-            "InvalidSecurityGroupId.Malformed",
-            "The specified parameter \"SecurityGroupId\" is not valid.",
-        )
-    })?;
-    // `None`: both directions.
-    let direction = match p.non_empty("Direction") {
-        None | Some("all") => None,
-        Some(d) => Some(Direction::parse(d).ok_or_else(invalid_parameter)?),
-    };
-    if let Some(nic) = p.non_empty("NicType") {
-        if !["internet", "intranet"].contains(&nic) {
-            return Err(RpcError::new(
-                400,
-                "InvalidNicType.ValueNotSupported",
-                "The specified NicType does not exist.",
-            ));
-        }
+            .await?;
+        Ok(Node::object()
+            .str("SecurityGroupId", created.security_group_id)
+            .build())
     }
-    let max_results =
-        decode::int_in(&mut p, "MaxResults", 10..=1000, invalid_parameter)?.unwrap_or(500) as usize;
-    let offset = match p.non_empty("NextToken") {
-        None => 0,
-        Some(token) => next_token::decode(token).ok_or_else(invalid_parameter)?,
-    };
-    let with_snapshot_policies = match p.non_empty("Attribute") {
-        None => false,
-        Some("snapshotPolicyIds") => true,
-        Some(_) => {
-            return Err(RpcError::new(
-                400,
-                "InvalidParameter.AttributeNotSupported",
-                "The specified value for parameter Attribute is not supported. Valid values: snapshotPolicyIds.",
-            ))
-        }
-    };
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    let (group, rules) = ecs
-        .read(move |tx| rule_ops::list(tx, &account, &region_id, &id))
-        .await?;
-    // VPC groups hold only intranet rules, so the NicType filter keeps them all.
-    let rules: Vec<_> = rules
-        .into_iter()
-        .filter(|v| direction.is_none_or(|d| v.rule.spec.direction == d))
-        .collect();
-    let total = rules.len();
-    let page: Vec<Node> = rules
-        .into_iter()
-        .skip(offset)
-        .take(max_results)
-        .map(crate::rules::permission)
-        .collect();
-    let end = offset + page.len();
-    let token = if end < total {
-        next_token::encode(end)
-    } else {
-        String::new()
-    };
-    let mut node = Node::object()
-        .str("RegionId", &group.region_id)
-        .str("SecurityGroupId", &group.id)
-        .str("SecurityGroupName", &group.name)
-        .str("Description", &group.description)
-        .str("VpcId", &group.vpc_id)
-        .str("InnerAccessPolicy", group.inner_access_policy.as_str())
-        .str("NextToken", token)
-        .field("Permissions", Node::list("Permission", page));
-    if with_snapshot_policies {
-        node = node.field("SnapshotPolicyIds", Node::list("SnapshotPolicyId", []));
-    }
-    Ok(node.build())
 }
 
-/// How `DescribeSecurityGroups` pages: by page number, or by token once `MaxResults`/`NextToken` appear.
-enum Paging {
-    Pages { number: usize, size: usize },
-    Tokens { offset: usize, max: usize },
+#[derive(Debug)]
+pub struct DeleteSecurityGroup {
+    region_id: String,
+    id: String,
 }
 
-pub async fn describe<S: Store>(
-    ecs: &Ecs<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let malformed_id = || {
-        RpcError::new(
-            400,
-            "InvalidSecurityGroupId.Malformed",
-            "The specified parameter SecurityGroupId is not valid.",
-        )
-    };
-    let mut p = params.cursor();
-    let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let mut filter = GroupFilter::default();
-    if let Some(id) = p.non_empty("SecurityGroupId") {
-        validate::security_group_id(id).map_err(|_| malformed_id())?;
-        filter.id_sets.push(vec![id.to_string()]);
-    }
-    if let Some(ids) = p.non_empty("SecurityGroupIds") {
-        let ids: Vec<String> = serde_json::from_str(ids).map_err(|_| malformed_id())?;
-        if ids.len() > 100
-            || ids
-                .iter()
-                .any(|id| validate::security_group_id(id).is_err())
-        {
-            return Err(malformed_id());
-        }
-        filter.id_sets.push(ids);
-    }
-    filter.vpc_id = p.non_empty("VpcId").map(str::to_string);
-    filter.fuzzy_name = decode::bool(&mut p, "FuzzyQuery")?.unwrap_or(false);
-    if let Some(name) = p.non_empty("SecurityGroupName") {
-        if !filter.fuzzy_name && name.chars().count() > 128 {
-            return Err(RpcError::new(
-                400,
-                "InvalidSecurityGroupName.Malformed",
-                "The specified parameter SecurityGroupName is not valid.",
-            ));
-        }
-        filter.name = Some(name.to_string());
-    }
-    if let Some(t) = p.non_empty("SecurityGroupType") {
-        filter.group_type = Some(SecurityGroupType::parse(t).ok_or_else(|| {
+impl<S: Store> Action<Ecs<S>> for DeleteSecurityGroup {
+    const NAME: &'static str = "DeleteSecurityGroup";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let region_id = p.region_or(|| {
             RpcError::new(
                 400,
-                "InvalidParameter.SecurityGroupType",
-                "The specified SecurityGroupType is not valid.",
+                "MissingParameter.RegionId",
+                "The parameter \"RegionId\" should not be null.",
             )
-        })?);
-    }
-    filter.in_vpc = match p.non_empty("NetworkType") {
-        None => None,
-        Some("vpc") => Some(true),
-        Some("classic") => Some(false),
-        Some(_) => return Err(invalid("NetworkType")),
-    };
-    filter.resource_group_id = p.non_empty("ResourceGroupId").map(str::to_string);
-    filter.tags = decode::tag_filters(&mut p, || from_domain(DomainError::TagKeyMalformed))?;
-    if filter.tags.len() > validate::MAX_TAGS_PER_REQUEST {
-        return Err(from_domain(DomainError::TooManyTags(
-            validate::MAX_TAGS_PER_REQUEST,
-        )));
-    }
-    let with_ecs_count = decode::bool(&mut p, "IsQueryEcsCount")?.unwrap_or(false);
-    decode::bool(&mut p, "ServiceManaged")?;
-    let max_results = decode::int_in(&mut p, "MaxResults", 1..=100, || invalid("MaxResults"))?;
-    let next = p.non_empty("NextToken");
-    let paging = if max_results.is_some() || next.is_some() {
-        let offset = match next {
-            None => 0,
-            Some(t) => next_token::decode(t).ok_or_else(|| {
-                RpcError::new(
-                    400,
-                    "InValidParameter.NextToken",
-                    "The parameter NextToken is invalid.",
-                )
-            })?,
-        };
-        Paging::Tokens {
-            offset,
-            max: max_results.unwrap_or(10) as usize,
-        }
-    } else {
-        let number = decode::int_in(&mut p, "PageNumber", 1..=i64::from(u32::MAX), || {
-            invalid("PageNumber")
-        })?
-        .unwrap_or(1);
-        let size =
-            decode::int_in(&mut p, "PageSize", 1..=50, || invalid("PageSize"))?.unwrap_or(10);
-        Paging::Pages {
-            number: number as usize,
-            size: size as usize,
-        }
-    };
-    let dry_run = decode::bool(&mut p, "DryRun")?.unwrap_or(false);
-    ctx.note_unread(&p);
-    if dry_run {
-        return Err(dry_run_passed());
+        })?;
+        let id = p.required("SecurityGroupId")?.to_string();
+        Ok(DeleteSecurityGroup { region_id, id })
     }
 
-    let account = ctx.account_id.clone();
-    let region = region_id.clone();
-    let limits = ecs.config.limits.clone();
-    let views = ecs
-        .read(move |tx| {
-            let mut views = ops::list(tx, &account, &region, &filter)?;
-            if with_ecs_count {
-                ops::count_members(tx, &account, &region, &mut views, &limits)?;
-            }
-            Ok(views)
+    async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
+        cx.write(move |tx, scope| ops::delete(tx, scope.account(), &self.region_id, &self.id))
+            .await?;
+        Ok(Node::object().build())
+    }
+}
+
+#[derive(Debug)]
+pub struct ModifySecurityGroupAttribute {
+    region_id: String,
+    id: String,
+    name: Option<String>,
+    description: Option<String>,
+}
+
+impl<S: Store> Action<Ecs<S>> for ModifySecurityGroupAttribute {
+    const NAME: &'static str = "ModifySecurityGroupAttribute";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        Ok(ModifySecurityGroupAttribute {
+            region_id: p.region()?,
+            id: p.required("SecurityGroupId")?.to_string(),
+            name: p.optional("SecurityGroupName").map(str::to_string),
+            description: p.optional("Description").map(str::to_string),
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
+        cx.write(move |tx, scope| {
+            ops::modify_attribute(
+                tx,
+                scope.account(),
+                &self.region_id,
+                &self.id,
+                self.name.as_deref(),
+                self.description.as_deref(),
+            )
         })
         .await?;
-    let total = views.len();
-    let node = Node::object().str("RegionId", region_id);
-    let (node, page) = match paging {
-        Paging::Pages { number, size } => {
-            let start = (number - 1).saturating_mul(size);
-            let page: Vec<_> = views.iter().skip(start).take(size).collect();
-            let node = node
-                .int("TotalCount", total as i64)
-                .int("PageNumber", number as i64)
-                .int("PageSize", size as i64);
-            (node, page)
+        Ok(Node::object().build())
+    }
+}
+
+#[derive(Debug)]
+pub struct ModifySecurityGroupPolicy {
+    region_id: String,
+    id: String,
+    policy: InnerAccessPolicy,
+}
+
+impl<S: Store> Action<Ecs<S>> for ModifySecurityGroupPolicy {
+    const NAME: &'static str = "ModifySecurityGroupPolicy";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        // Sic: "MissingParamter" is the documented code.
+        let region_id = p.region_or(|| {
+            RpcError::new(
+                400,
+                "MissingParamter.RegionId",
+                "The RegionId should not be null.",
+            )
+        })?;
+        let id = p.required("SecurityGroupId")?.to_string();
+        let policy = p.required("InnerAccessPolicy")?;
+        validate::security_group_id(&id).map_err(|e| p.error(e))?;
+        let policy = InnerAccessPolicy::parse(policy)
+            .ok_or_else(|| p.error(DomainError::PolicyMalformed))?;
+        p.client_token()?;
+        Ok(ModifySecurityGroupPolicy {
+            region_id,
+            id,
+            policy,
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
+        cx.write(move |tx, scope| {
+            ops::modify_inner_access_policy(
+                tx,
+                scope.account(),
+                &self.region_id,
+                &self.id,
+                self.policy,
+            )
+        })
+        .await?;
+        Ok(Node::object().build())
+    }
+}
+
+#[derive(Debug)]
+pub struct DescribeSecurityGroupAttribute {
+    region_id: String,
+    id: String,
+    /// `None`: both directions.
+    direction: Option<Direction>,
+    /// Always by token.
+    paging: Paging,
+    with_snapshot_policies: bool,
+}
+
+/// `DescribeSecurityGroupAttribute`'s refusal of a bad `Direction`, `MaxResults` or
+/// `NextToken` (sic).
+fn invalid_paramter() -> RpcError {
+    RpcError::new(400, "InvalidParamter", "Invalid Parameter.")
+}
+
+impl<S: Store> Action<Ecs<S>> for DescribeSecurityGroupAttribute {
+    const NAME: &'static str = "DescribeSecurityGroupAttribute";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let region_id = p.region_or(|| {
+            RpcError::new(
+                400,
+                "MissingParameter.RegionId",
+                "The parameter RegionId is missing.",
+            )
+        })?;
+        let id = p.required("SecurityGroupId")?.to_string();
+        validate::security_group_id(&id).map_err(|_| {
+            security_group_id_malformed("The specified parameter \"SecurityGroupId\" is not valid.")
+        })?;
+        let direction = match p.non_empty("Direction") {
+            None | Some("all") => None,
+            Some(d) => Some(Direction::parse(d).ok_or_else(invalid_paramter)?),
+        };
+        if let Some(nic) = p.non_empty("NicType") {
+            if !["internet", "intranet"].contains(&nic) {
+                return Err(RpcError::new(
+                    400,
+                    "InvalidNicType.ValueNotSupported",
+                    "The specified NicType does not exist.",
+                ));
+            }
         }
-        Paging::Tokens { offset, max } => {
-            let page: Vec<_> = views.iter().skip(offset).take(max).collect();
-            let end = offset + page.len();
-            let token = if end < total {
-                next_token::encode(end)
-            } else {
-                String::new()
-            };
-            (node.str("NextToken", token), page)
+        let max = p
+            .int_in("MaxResults", 10..=1000, invalid_paramter)?
+            .unwrap_or(500);
+        let offset = p.next_token(invalid_paramter)?;
+        let with_snapshot_policies = match p.non_empty("Attribute") {
+            None => false,
+            Some("snapshotPolicyIds") => true,
+            Some(_) => {
+                return Err(RpcError::new(
+                    400,
+                    "InvalidParameter.AttributeNotSupported",
+                    "The specified value for parameter Attribute is not supported. Valid values: snapshotPolicyIds.",
+                ))
+            }
+        };
+        Ok(DescribeSecurityGroupAttribute {
+            region_id,
+            id,
+            direction,
+            paging: Paging::Tokens {
+                offset,
+                max: usize_of(max),
+            },
+            with_snapshot_policies,
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
+        let (group, rules) = cx
+            .read(move |tx, scope| rule_ops::list(tx, scope.account(), &self.region_id, &self.id))
+            .await?;
+        // VPC groups hold only intranet rules, so the NicType filter keeps them all.
+        let direction = self.direction;
+        let rules: Vec<_> = rules
+            .into_iter()
+            .filter(|v| direction.is_none_or(|d| v.rule.spec.direction == d))
+            .collect();
+        let total = rules.len();
+        // Cut while rendering, not through `Paging::cut`: no second list of a 1,000 rules.
+        let Window { offset, limit } = self.paging.window();
+        let page: Vec<Node> = rules
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(crate::rules::permission)
+            .collect();
+        let token = self.paging.next_token(total, page.len());
+        let mut node = Node::object()
+            .str("RegionId", &group.region_id)
+            .str("SecurityGroupId", &group.id)
+            .str("SecurityGroupName", &group.name)
+            .str("Description", &group.description)
+            .str("VpcId", &group.vpc_id)
+            .str("InnerAccessPolicy", group.inner_access_policy.as_str())
+            .str("NextToken", token)
+            .field("Permissions", Node::list("Permission", page));
+        if self.with_snapshot_policies {
+            node = node.field("SnapshotPolicyIds", Node::list("SnapshotPolicyId", []));
         }
-    };
-    let groups = page
-        .into_iter()
-        .map(|view| render::group_summary(view, with_ecs_count));
-    Ok(node
-        .field("SecurityGroups", Node::list("SecurityGroup", groups))
-        .build())
+        Ok(node.build())
+    }
+}
+
+#[derive(Debug)]
+pub struct DescribeSecurityGroups {
+    region_id: String,
+    filter: GroupFilter,
+    with_ecs_count: bool,
+    /// By page number, or by token once `MaxResults` or `NextToken` appears.
+    paging: Paging,
+}
+
+impl<S: Store> Action<Ecs<S>> for DescribeSecurityGroups {
+    const NAME: &'static str = "DescribeSecurityGroups";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let region_id = p.region_or(|| {
+            RpcError::new(
+                400,
+                "MissingParameter.RegionId",
+                "The input parameter RegionId that is mandatory for processing this request is not supplied.",
+            )
+        })?;
+        let mut filter = GroupFilter::default();
+        if let Some(id) = p.non_empty("SecurityGroupId") {
+            validate::security_group_id(id).map_err(|_| group_id_not_valid())?;
+            filter.id_sets.push(vec![id.to_string()]);
+        }
+        if let Some(ids) = p.json_strings("SecurityGroupIds", MAX_GROUP_IDS, group_id_not_valid)? {
+            if ids
+                .iter()
+                .any(|id| validate::security_group_id(id).is_err())
+            {
+                return Err(group_id_not_valid());
+            }
+            filter.id_sets.push(ids);
+        }
+        filter.vpc_id = p.non_empty("VpcId").map(str::to_string);
+        filter.fuzzy_name = p.bool("FuzzyQuery")?.unwrap_or(false);
+        if let Some(name) = p.non_empty("SecurityGroupName") {
+            if !filter.fuzzy_name && name.chars().count() > 128 {
+                return Err(RpcError::new(
+                    400,
+                    "InvalidSecurityGroupName.Malformed",
+                    "The specified parameter SecurityGroupName is not valid.",
+                ));
+            }
+            filter.name = Some(name.to_string());
+        }
+        if let Some(t) = p.non_empty("SecurityGroupType") {
+            filter.group_type = Some(SecurityGroupType::parse(t).ok_or_else(|| {
+                RpcError::new(
+                    400,
+                    "InvalidParameter.SecurityGroupType",
+                    "The specified SecurityGroupType is not valid.",
+                )
+            })?);
+        }
+        filter.in_vpc = match p.non_empty("NetworkType") {
+            None => None,
+            Some("vpc") => Some(true),
+            Some("classic") => Some(false),
+            Some(_) => return Err(invalid("NetworkType")),
+        };
+        filter.resource_group_id = p.non_empty("ResourceGroupId").map(str::to_string);
+        let malformed = p.error(DomainError::TagKeyMalformed);
+        filter.tags = p.tag_filters_strict(|| malformed.clone())?;
+        if filter.tags.len() > validate::MAX_TAGS_PER_REQUEST {
+            return Err(p.error(DomainError::TooManyTags(validate::MAX_TAGS_PER_REQUEST)));
+        }
+        let with_ecs_count = p.bool("IsQueryEcsCount")?.unwrap_or(false);
+        p.bool("ServiceManaged")?;
+        let paging = paging(p)?;
+        p.dry_run()?;
+        Ok(DescribeSecurityGroups {
+            region_id,
+            filter,
+            with_ecs_count,
+            paging,
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
+        let (region, filter, with_ecs_count) =
+            (self.region_id.clone(), self.filter, self.with_ecs_count);
+        let views = cx
+            .read(move |tx, scope| {
+                let mut views = ops::list(tx, scope.account(), &region, &filter)?;
+                if with_ecs_count {
+                    let limits = &scope.config().limits;
+                    ops::count_members(tx, scope.account(), &region, &mut views, limits)?;
+                }
+                Ok(views)
+            })
+            .await?;
+        let page = self.paging.cut(views);
+        let node = Node::object().str("RegionId", self.region_id);
+        let node = match self.paging {
+            Paging::Pages { number, size } => node
+                .int("TotalCount", i64_of(page.total))
+                .int("PageNumber", i64_of(number))
+                .int("PageSize", i64_of(size)),
+            Paging::Tokens { .. } => node.str("NextToken", page.next_token),
+        };
+        let groups = page
+            .items
+            .iter()
+            .map(|view| render::group_summary(view, with_ecs_count));
+        Ok(node
+            .field("SecurityGroups", Node::list("SecurityGroup", groups))
+            .build())
+    }
+}
+
+/// `DescribeSecurityGroups` pages by token once `MaxResults` (1–100, default 10) or
+/// `NextToken` appears; by page number (`PageSize` 1–50, default 10) otherwise.
+fn paging(p: &mut Input<'_>) -> Result<Paging, RpcError> {
+    let max = p.int_in("MaxResults", 1..=100, || invalid("MaxResults"))?;
+    if max.is_none() && p.non_empty("NextToken").is_none() {
+        return p.pages(1..=50, 10);
+    }
+    let offset = p.next_token(|| {
+        RpcError::new(
+            400,
+            "InValidParameter.NextToken",
+            "The parameter NextToken is invalid.",
+        )
+    })?;
+    Ok(Paging::Tokens {
+        offset,
+        max: usize_of(max.unwrap_or(10)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode;
+    use crate::instances::{DeleteInstances, JoinSecurityGroup, RunInstances};
+    use crate::tags::ListTagResources;
+
+    type P = Ecs<secgroup_store_sqlite::SqliteStore>;
+
+    fn missing_region<A: Action<P> + std::fmt::Debug>(
+        pairs: &[(&str, &str)],
+    ) -> (u16, String, String) {
+        let e = decode::<A>(pairs).expect_err("no region");
+        (
+            e.status.as_u16(),
+            e.code.into_owned(),
+            e.message.into_owned(),
+        )
+    }
+
+    /// Each operation's own refusal of a missing `RegionId`.
+    #[rustfmt::skip]
+    #[test]
+    fn each_operation_words_a_missing_region() {
+        let id = [("SecurityGroupId", "sg-a"), ("InnerAccessPolicy", "Drop")];
+        let rows = [
+            (missing_region::<ModifySecurityGroupPolicy>(&id), (400, "MissingParamter.RegionId", "The RegionId should not be null.")),
+            (missing_region::<DeleteSecurityGroup>(&id), (400, "MissingParameter.RegionId", "The parameter \"RegionId\" should not be null.")),
+            (missing_region::<DescribeSecurityGroupAttribute>(&id), (400, "MissingParameter.RegionId", "The parameter RegionId is missing.")),
+            (missing_region::<DescribeSecurityGroups>(&id), (400, "MissingParameter.RegionId", "The input parameter RegionId that is mandatory for processing this request is not supplied.")),
+            (missing_region::<ListTagResources>(&id), (404, "MissingParameter.RegionId", "The parameter - RegionId should not be null.")),
+            (missing_region::<ModifySecurityGroupAttribute>(&id), (400, "MissingRegionId", "RegionId is mandatory for this action.")),
+            (missing_region::<RunInstances>(&id), (400, "MissingRegionId", "RegionId is mandatory for this action.")),
+            (missing_region::<DeleteInstances>(&[("InstanceId.1", "i-a")]), (400, "MissingRegionId", "RegionId is mandatory for this action.")),
+            // With an interface only: the operation's own wording.
+            (missing_region::<JoinSecurityGroup>(&[("SecurityGroupId", "sg-a"), ("NetworkInterfaceId", "eni-a")]), (400, "MissingParameter.RegionId", "The specified RegionId should not be null.")),
+        ];
+        for (got, (status, code, message)) in rows {
+            assert_eq!(got, (status, code.to_string(), message.to_string()));
+        }
+        let e = decode::<DescribeSecurityGroups>(&[("RegionId", "xx-nowhere-1")]).expect_err("unknown");
+        assert_eq!((e.status.as_u16(), e.code.as_ref()), (404, "InvalidRegionId.NotFound"));
+    }
+
+    #[test]
+    fn describe_security_groups_pages_two_ways() {
+        let paging = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![("RegionId", "cn-hangzhou")];
+            pairs.extend_from_slice(extra);
+            decode::<DescribeSecurityGroups>(&pairs).map(|d| d.paging)
+        };
+        assert_eq!(
+            paging(&[("PageNumber", "2"), ("PageSize", "50")]).expect("pages"),
+            Paging::Pages {
+                number: 2,
+                size: 50
+            }
+        );
+        // Once MaxResults appears, page numbers are not read (nor refused).
+        assert_eq!(
+            paging(&[("MaxResults", "100"), ("PageSize", "500")]).expect("tokens"),
+            Paging::Tokens {
+                offset: 0,
+                max: 100
+            }
+        );
+        assert_eq!(
+            paging(&[("PageSize", "51")]).expect_err("size").code,
+            "InvalidParameter"
+        );
+        assert_eq!(
+            paging(&[("MaxResults", "101")]).expect_err("max").code,
+            "InvalidParameter"
+        );
+        assert_eq!(
+            paging(&[("NextToken", "bad")]).expect_err("token").code,
+            "InValidParameter.NextToken"
+        );
+    }
+
+    #[test]
+    fn malformed_group_ids_word_their_operation() {
+        let e = decode::<DescribeSecurityGroupAttribute>(&[
+            ("RegionId", "cn-hangzhou"),
+            ("SecurityGroupId", "sg-bad!id"),
+        ])
+        .expect_err("malformed");
+        assert_eq!(
+            e.message,
+            "The specified parameter \"SecurityGroupId\" is not valid."
+        );
+        for ids in [r#"["sg-a","sg-bad!id"]"#, "sg-a", "[1]"] {
+            let e = decode::<DescribeSecurityGroups>(&[
+                ("RegionId", "cn-hangzhou"),
+                ("SecurityGroupIds", ids),
+            ])
+            .expect_err("malformed");
+            assert_eq!(
+                (e.code.as_ref(), e.message.as_ref()),
+                (
+                    "InvalidSecurityGroupId.Malformed",
+                    "The specified parameter SecurityGroupId is not valid."
+                ),
+                "{ids}"
+            );
+        }
+        let e = decode::<ModifySecurityGroupPolicy>(&[
+            ("RegionId", "cn-hangzhou"),
+            ("SecurityGroupId", "sg-bad!id"),
+            ("InnerAccessPolicy", "Drop"),
+        ])
+        .expect_err("malformed");
+        assert!(e.message.starts_with("The SecurityGroupId is invalid."));
+    }
 }

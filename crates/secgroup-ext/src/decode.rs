@@ -3,11 +3,11 @@
 
 use std::net::IpAddr;
 
+use secgroup_api::errors::domain as from_domain;
 use secgroup_domain::ops::instances::validate_id;
 use secgroup_domain::regions::RegionCatalog;
 use secgroup_domain::rules::IpProtocol;
 use secgroup_domain::{validate, DomainError};
-use secgroup_ecs::errors::from_domain;
 use secgroup_rpc::{ParamCursor, RpcError};
 
 use crate::errors::{conflict, invalid, missing_one_of};

@@ -46,7 +46,7 @@ impl<S: Store> Ext<S> {
             .store
             .read(move |tx| Ok(network_state::load(tx, &account, &region)?))
             .await;
-        result.map_err(secgroup_ecs::errors::from_domain)
+        result.map_err(secgroup_api::errors::domain)
     }
 
     async fn check_reachability(

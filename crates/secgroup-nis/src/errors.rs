@@ -1,5 +1,5 @@
 //! NIS's error wording. Every domain error goes through ECS's single table
-//! ([`secgroup_ecs::errors::from_domain`], which holds NIS's own path and record errors);
+//! ([`secgroup_api::errors::domain`], which holds NIS's own path and record errors);
 //! only what NIS words differently is overridden here.
 
 use secgroup_domain::DomainError;
@@ -28,7 +28,7 @@ pub fn from_domain(err: DomainError) -> RpcError {
             "InvalidParameter.TagValue",
             "The Tag.N.Value parameter is invalid.",
         ),
-        other => secgroup_ecs::errors::from_domain(other),
+        other => secgroup_api::errors::domain(other),
     }
 }
 
@@ -62,7 +62,7 @@ pub fn id_list_invalid(code_suffix: &str, parameter: &str) -> RpcError {
 
 /// An unknown `RegionId`.
 pub fn region_not_found() -> RpcError {
-    secgroup_ecs::errors::from_domain(DomainError::RegionNotFound(String::new()))
+    secgroup_api::errors::domain(DomainError::RegionNotFound(String::new()))
 }
 
 #[cfg(test)]

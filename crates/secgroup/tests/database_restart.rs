@@ -203,8 +203,10 @@ async fn requests_fail_cleanly_while_postgres_is_down_and_recover_when_it_is_bac
     )
     .await;
     node.assert_running();
-    postgres.start_server().await;
+    // The phase moves on before the server starts: a request may succeed as soon as the
+    // server accepts connections, before `start_server` has returned.
     stream.set_phase(Phase::Back);
+    postgres.start_server().await;
     let back = Instant::now();
     until(
         "success after the restart",

@@ -1,38 +1,24 @@
-//! `DescribeInstances` and `DescribeInstanceAttribute` (docs/ecs.md §7.5, §7.6).
+//! `DescribeInstances` and `DescribeInstanceAttribute` (docs/ecs.md §7.5, §7.6), typed
+//! actions.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use secgroup_api::paging::Paging;
+use secgroup_api::{Action, Cx, Input};
 use secgroup_domain::network::InstanceStatus;
 use secgroup_domain::ops::instances::query::{self as ops, InstanceFilter};
 use secgroup_domain::{validate, Store};
-use secgroup_rpc::{CallContext, Node, ParamCursor, Params, RpcError};
+use secgroup_rpc::{Node, RpcError};
 
-use super::{dry_run, instance_id, view};
-use crate::decode::{self, next_token};
-use crate::errors::{dry_run_passed, invalid};
-use crate::Ecs;
+use super::{instance_id, view};
+use crate::errors::invalid;
+use crate::{i64_of, usize_of, Ecs};
 
 /// At most this many ids or addresses in one JSON-array filter.
 const MAX_LIST_FILTER: usize = 100;
 
-/// A JSON-array string filter (`InstanceIds=["i-a","i-b"]`).
-fn json_list(
-    p: &mut ParamCursor<'_>,
-    name: &str,
-    err: impl Fn() -> RpcError,
-) -> Result<Option<Vec<String>>, RpcError> {
-    let Some(text) = p.non_empty(name) else {
-        return Ok(None);
-    };
-    let list: Vec<String> = serde_json::from_str(text).map_err(|_| err())?;
-    if list.len() > MAX_LIST_FILTER {
-        return Err(err());
-    }
-    Ok(Some(list))
-}
-
 /// One of `allowed`, or the 404 `code`/`message` the operation documents.
 fn one_of(
-    p: &mut ParamCursor<'_>,
+    p: &mut Input<'_>,
     name: &str,
     allowed: &[&str],
     code: &'static str,
@@ -47,7 +33,7 @@ fn one_of(
 
 /// `Filter.N.Key` (`CreationStartTime`/`CreationEndTime`) with `Filter.N.Value`
 /// (`yyyy-MM-ddTHH:mmZ`).
-fn creation_filters(p: &mut ParamCursor<'_>, filter: &mut InstanceFilter) -> Result<(), RpcError> {
+fn creation_filters(p: &mut Input<'_>, filter: &mut InstanceFilter) -> Result<(), RpcError> {
     for (n, fields) in p.object_list("Filter") {
         let key = fields.get("Key").copied().unwrap_or("");
         let value = fields.get("Value").copied().unwrap_or("");
@@ -72,9 +58,9 @@ fn creation_filters(p: &mut ParamCursor<'_>, filter: &mut InstanceFilter) -> Res
     Ok(())
 }
 
-fn filter(p: &mut ParamCursor<'_>) -> Result<InstanceFilter, RpcError> {
+fn filter(p: &mut Input<'_>) -> Result<InstanceFilter, RpcError> {
     let mut f = InstanceFilter {
-        ids: json_list(p, "InstanceIds", || {
+        ids: p.json_strings("InstanceIds", MAX_LIST_FILTER, || {
             RpcError::new(
                 400,
                 "InvalidInstanceIds.Malformed",
@@ -86,8 +72,12 @@ fn filter(p: &mut ParamCursor<'_>) -> Result<InstanceFilter, RpcError> {
         security_group_id: p.non_empty("SecurityGroupId").map(str::to_string),
         zone_id: p.non_empty("ZoneId").map(str::to_string),
         name: p.non_empty("InstanceName").map(str::to_string),
-        private_ips: json_list(p, "PrivateIpAddresses", || invalid("PrivateIpAddresses"))?,
-        public_ips: json_list(p, "PublicIpAddresses", || invalid("PublicIpAddresses"))?,
+        private_ips: p.json_strings("PrivateIpAddresses", MAX_LIST_FILTER, || {
+            invalid("PrivateIpAddresses")
+        })?,
+        public_ips: p.json_strings("PublicIpAddresses", MAX_LIST_FILTER, || {
+            invalid("PublicIpAddresses")
+        })?,
         instance_type: p.non_empty("InstanceType").map(str::to_string),
         image_id: p.non_empty("ImageId").map(str::to_string),
         resource_group_id: p.non_empty("ResourceGroupId").map(str::to_string),
@@ -125,8 +115,10 @@ fn filter(p: &mut ParamCursor<'_>) -> Result<InstanceFilter, RpcError> {
         "The specified LockReason is not found",
     )?;
     // Every instance is a VPC instance without locks, classic (inner) addresses or EIPs.
-    let inner = json_list(p, "InnerIpAddresses", || invalid("InnerIpAddresses"))?;
-    let eips = json_list(p, "EipAddresses", || invalid("EipAddresses"))?;
+    let inner = p.json_strings("InnerIpAddresses", MAX_LIST_FILTER, || {
+        invalid("InnerIpAddresses")
+    })?;
+    let eips = p.json_strings("EipAddresses", MAX_LIST_FILTER, || invalid("EipAddresses"))?;
     f.nothing = network.as_deref() == Some("classic")
         || lock.is_some()
         || inner.is_some_and(|l| !l.is_empty())
@@ -145,7 +137,7 @@ fn filter(p: &mut ParamCursor<'_>) -> Result<InstanceFilter, RpcError> {
         "InvalidInternetChargeType.ValueNotSupported",
         "The specified InternetChargeType is not valid",
     )?;
-    f.tags = decode::tag_filters(p, || {
+    f.tags = p.tag_filters_strict(|| {
         RpcError::new(
             400,
             "InvalidTag.Mismatch",
@@ -164,104 +156,186 @@ fn filter(p: &mut ParamCursor<'_>) -> Result<InstanceFilter, RpcError> {
     Ok(f)
 }
 
-/// Page numbers (deprecated: `PageNumber`/`PageSize`, size 1–100, default 10) or tokens
-/// once `MaxResults`/`NextToken` appear (`MaxResults` clamped into 10–100).
-enum Paging {
-    Pages { number: usize, size: usize },
-    Tokens { offset: usize, max: usize },
+/// Page numbers (deprecated: `PageNumber`/`PageSize`, size 1–100, default 10), or tokens
+/// once `MaxResults` or `NextToken` appears (`MaxResults` clamped into 10–100).
+fn paging(p: &mut Input<'_>) -> Result<Paging, RpcError> {
+    let max = p.int("MaxResults")?;
+    if max.is_none() && p.non_empty("NextToken").is_none() {
+        return p.pages(1..=100, 10);
+    }
+    let offset = p.next_token(|| invalid("NextToken"))?;
+    Ok(Paging::Tokens {
+        offset,
+        max: usize_of(max.unwrap_or(10).clamp(10, 100)),
+    })
 }
 
-fn paging(p: &mut ParamCursor<'_>) -> Result<Paging, RpcError> {
-    let max = decode::int_in(p, "MaxResults", i64::MIN..=i64::MAX, || {
-        invalid("MaxResults")
-    })?;
-    let token = p.non_empty("NextToken");
-    if max.is_some() || token.is_some() {
-        let offset = match token {
-            None => 0,
-            Some(t) => next_token::decode(t).ok_or_else(|| invalid("NextToken"))?,
-        };
-        let max = max.unwrap_or(10).clamp(10, 100) as usize;
-        return Ok(Paging::Tokens { offset, max });
-    }
-    let number = decode::int_in(p, "PageNumber", 1..=i64::from(u32::MAX), || {
-        invalid("PageNumber")
-    })?
-    .unwrap_or(1) as usize;
-    let size =
-        decode::int_in(p, "PageSize", 1..=100, || invalid("PageSize"))?.unwrap_or(10) as usize;
-    Ok(Paging::Pages { number, size })
+#[derive(Debug)]
+pub struct DescribeInstances {
+    region_id: String,
+    filter: InstanceFilter,
+    paging: Paging,
 }
 
-pub async fn describe<S: Store>(
-    ecs: &Ecs<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let region_id = decode::region(&mut p, &ctx.action, &ecs.config.regions)?;
-    let filter = filter(&mut p)?;
-    let paging = paging(&mut p)?;
-    let dry_run = dry_run(&mut p)?;
-    ctx.note_unread(&p);
-    if dry_run {
-        return Err(dry_run_passed());
-    }
-    let window = match paging {
-        Paging::Pages { number, size } => ((number - 1).saturating_mul(size), size),
-        Paging::Tokens { offset, max } => (offset, max),
-    };
-    let account = ctx.account_id.clone();
-    let timings = ecs.config.instance_timings;
-    let (total, page) = ecs
-        .read(move |tx| {
-            ops::list(
-                tx,
-                &account,
-                &region_id,
-                &filter,
-                window,
-                &timings,
-                Utc::now(),
-            )
+impl<S: Store> Action<Ecs<S>> for DescribeInstances {
+    const NAME: &'static str = "DescribeInstances";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let region_id = p.region()?;
+        let filter = filter(p)?;
+        let paging = paging(p)?;
+        p.dry_run()?;
+        Ok(DescribeInstances {
+            region_id,
+            filter,
+            paging,
         })
-        .await?;
-    let end = window.0.saturating_add(page.len());
-    let node = Node::object().int("TotalCount", total as i64);
-    let node = match paging {
-        Paging::Pages { number, size } => node
-            .int("PageNumber", number as i64)
-            .int("PageSize", size as i64)
-            .str("NextToken", ""),
-        Paging::Tokens { max, .. } => {
-            let token = if end < total {
-                next_token::encode(end)
-            } else {
-                String::new()
-            };
-            node.int("PageSize", max as i64).str("NextToken", token)
-        }
-    };
-    Ok(node
-        .field(
-            "Instances",
-            Node::list("Instance", page.iter().map(view::instance)),
-        )
-        .build())
+    }
+
+    async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
+        let window = self.paging.window();
+        let (region_id, filter) = (self.region_id, self.filter);
+        let (total, page) = cx
+            .read(move |tx, scope| {
+                ops::list(
+                    tx,
+                    scope.account(),
+                    &region_id,
+                    &filter,
+                    (window.offset, window.limit),
+                    &scope.config().instance_timings,
+                    scope.now(),
+                )
+            })
+            .await?;
+        let node = Node::object().int("TotalCount", i64_of(total));
+        // Both styles name the page size; only page numbers name the page.
+        let node = match self.paging {
+            Paging::Pages { number, .. } => node.int("PageNumber", i64_of(number)),
+            Paging::Tokens { .. } => node,
+        };
+        Ok(node
+            .int("PageSize", i64_of(window.limit))
+            .str("NextToken", self.paging.next_token(total, page.len()))
+            .field(
+                "Instances",
+                Node::list("Instance", page.iter().map(view::instance)),
+            )
+            .build())
+    }
 }
 
-pub async fn describe_attribute<S: Store>(
-    ecs: &Ecs<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let id = instance_id(&mut p)?;
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    let timings = ecs.config.instance_timings;
-    let v = ecs
-        .read(move |tx| ops::attribute(tx, &account, &id, &timings, Utc::now()))
-        .await?;
-    Ok(view::attribute(&v))
+#[derive(Debug)]
+pub struct DescribeInstanceAttribute {
+    id: String,
+}
+
+impl<S: Store> Action<Ecs<S>> for DescribeInstanceAttribute {
+    const NAME: &'static str = "DescribeInstanceAttribute";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        Ok(DescribeInstanceAttribute {
+            id: instance_id(p)?,
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
+        let v = cx
+            .read(move |tx, scope| {
+                let timings = &scope.config().instance_timings;
+                ops::attribute(tx, scope.account(), &self.id, timings, scope.now())
+            })
+            .await?;
+        Ok(view::attribute(&v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode;
+
+    fn paging_of<'a>(extra: &[(&'a str, &'a str)]) -> Result<Paging, RpcError> {
+        let mut pairs = vec![("RegionId", "cn-hangzhou")];
+        pairs.extend_from_slice(extra);
+        decode::<DescribeInstances>(&pairs).map(|d| d.paging)
+    }
+
+    #[test]
+    fn page_numbers_until_a_token_or_max_results_appears() {
+        assert_eq!(
+            paging_of(&[]).expect("default"),
+            Paging::Pages {
+                number: 1,
+                size: 10
+            }
+        );
+        assert_eq!(
+            paging_of(&[("PageNumber", "3"), ("PageSize", "100")]).expect("pages"),
+            Paging::Pages {
+                number: 3,
+                size: 100
+            }
+        );
+        // MaxResults is clamped into 10–100; page numbers are then not read.
+        assert_eq!(
+            paging_of(&[("MaxResults", "5"), ("PageSize", "0")]).expect("tokens"),
+            Paging::Tokens { offset: 0, max: 10 }
+        );
+        assert_eq!(
+            paging_of(&[("MaxResults", "1000")]).expect("tokens"),
+            Paging::Tokens {
+                offset: 0,
+                max: 100
+            }
+        );
+        let token = secgroup_api::paging::next_token::encode(20);
+        assert_eq!(
+            paging_of(&[("NextToken", &token)]).expect("token"),
+            Paging::Tokens {
+                offset: 20,
+                max: 10
+            }
+        );
+    }
+
+    #[test]
+    fn bad_paging_values_are_invalid_parameters() {
+        for bad in [
+            [("PageSize", "101")],
+            [("PageSize", "0")],
+            [("PageNumber", "0")],
+            [("MaxResults", "ten")],
+            [("NextToken", "bad")],
+        ] {
+            let e = paging_of(&bad).expect_err("refused");
+            assert_eq!(
+                (e.status.as_u16(), e.code.as_ref()),
+                (400, "InvalidParameter"),
+                "{bad:?}"
+            );
+            assert!(e.message.contains(bad[0].0), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn json_filters_and_tags() {
+        let d = decode::<DescribeInstances>(&[
+            ("RegionId", "cn-hangzhou"),
+            ("InstanceIds", r#"["i-a","i-b"]"#),
+            ("InstanceNetworkType", "classic"),
+        ])
+        .expect("filters");
+        assert_eq!(d.filter.ids, Some(vec!["i-a".into(), "i-b".into()]));
+        assert!(d.filter.nothing);
+        for (pairs, code) in [
+            (("InstanceIds", "i-a"), "InvalidInstanceIds.Malformed"),
+            (("Tag.1.Value", ""), "InvalidTag.Mismatch"),
+            (("Status", "Flying"), "InvalidStatus.NotFound"),
+        ] {
+            let e = decode::<DescribeInstances>(&[("RegionId", "cn-hangzhou"), pairs])
+                .expect_err("refused");
+            assert_eq!(e.code, code, "{pairs:?}");
+        }
+    }
 }

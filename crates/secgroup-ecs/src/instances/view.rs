@@ -2,27 +2,12 @@
 //! (docs/ecs.md §7.5, §7.6). Field types follow the SDK models exactly (the Node SDK refuses
 //! a mismatch).
 
-use chrono::{DateTime, Utc};
+use secgroup_api::render::{minute_time as minute, tags};
 use secgroup_domain::ops::instances::query::InstanceView;
 use secgroup_rpc::Node;
 
-use crate::render;
-
 /// `ExpiredTime` of pay-as-you-go instances (a Decision of docs/ecs.md §7.5).
 const POSTPAID_EXPIRED_TIME: &str = "2099-12-31T15:59Z";
-
-/// Minute precision, UTC: `2017-12-10T04:04Z`.
-pub fn minute(t: &DateTime<Utc>) -> String {
-    use chrono::{Datelike, Timelike};
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}Z",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
-}
 
 /// What an instance type looks like: family (`ecs.g5`), vCPUs and memory (MiB). Not a
 /// catalogue: `ecs.<family>.<size>` by the usual naming (`large` = 2 vCPUs, `Nxlarge` =
@@ -180,7 +165,7 @@ pub fn instance(v: &InstanceView) -> Node {
                 .bool("IsSupportUnassociate", false)
                 .build(),
         )
-        .field("Tags", render::tags(&v.tags))
+        .field("Tags", tags(&v.tags))
         .field("OperationLocks", Node::list("LockReason", []))
         .str("ResourceGroupId", &a.resource_group_id)
         .str("KeyPairName", &a.key_pair_name)
@@ -352,13 +337,5 @@ mod tests {
         assert_eq!(shape("ecs.c6.2xlarge"), ("ecs.c6".into(), 8, 16384));
         assert_eq!(shape("ecs.r7.xlarge"), ("ecs.r7".into(), 4, 32768));
         assert_eq!(shape("weird"), (String::new(), 2, 8192));
-    }
-
-    #[test]
-    fn minute_precision() {
-        let t = DateTime::parse_from_rfc3339("2017-12-10T04:04:59Z")
-            .expect("time")
-            .to_utc();
-        assert_eq!(minute(&t), "2017-12-10T04:04Z");
     }
 }

@@ -3,8 +3,8 @@
 //! members of their groups — all in one transaction.
 //!
 //! Checks run in the order chosen by docs/ecs.md §7.3: parameter syntax → vSwitch →
-//! groups → same VPC → zone → addresses → quotas. `DryRun` stops after the last check with
-//! [`DomainError::DryRunOperation`], having written nothing.
+//! groups → same VPC → zone → addresses → quotas. A `DryRun` is the product's: it runs the
+//! launch and rolls the transaction back.
 
 use std::net::Ipv4Addr;
 
@@ -168,13 +168,12 @@ fn serial_number() -> String {
     )
 }
 
-/// Validates and creates the instances (or, with `dry_run`, only validates).
+/// Validates and creates the instances.
 pub fn launch(
     tx: &mut dyn Tx,
     account_id: &str,
     new: &NewInstances,
     limits: &Limits,
-    dry_run: bool,
     now: DateTime<Utc>,
 ) -> Result<Launched, DomainError> {
     check_syntax(new, limits)?;
@@ -184,11 +183,10 @@ pub fn launch(
         groups.push(security_groups::get(tx, account_id, &new.region_id, id)?);
     }
     if groups.iter().any(|g| g.vpc_id != vsw.vpc_id) {
-        return Err(DomainError::SecurityGroupVSwitchMismatch);
+        return Err(DomainError::SecurityGroupVpcMismatch);
     }
     if let Some(zone) = &new.zone_id {
-        vpcs::zone(&new.region_id, zone)
-            .map_err(|_| DomainError::InstanceZoneNotFound(zone.clone()))?;
+        vpcs::zone(&new.region_id, zone)?;
         if *zone != vsw.zone_id {
             return Err(DomainError::VSwitchZoneMismatch);
         }
@@ -218,9 +216,6 @@ pub fn launch(
         let room = has_room(tx, account_id, group, count as u64, limits)? as usize;
         let short = DomainError::SecurityGroupInstanceLimitExceeded(group.id.clone());
         count = fit(count, room, new.min_amount, short)?;
-    }
-    if dry_run {
-        return Err(DomainError::DryRunOperation);
     }
 
     let names = names(new, count)?;

@@ -25,7 +25,6 @@ pub const MAX_DELETE_IDS: usize = 100;
 pub struct Actor<'a> {
     pub account_id: &'a str,
     pub timings: &'a InstanceTimings,
-    pub dry_run: bool,
     pub now: DateTime<Utc>,
 }
 
@@ -42,9 +41,6 @@ fn transition(
     let mut settled = get(tx, a.account_id, id, a.timings, a.now)?;
     if settled.instance.status != from {
         return Err(DomainError::IncorrectInstanceStatus);
-    }
-    if a.dry_run {
-        return Err(DomainError::DryRunOperation);
     }
     settled.enter(to, auto_start, a.now);
     then(&mut settled);
@@ -97,9 +93,6 @@ fn deletable(settled: &Settled, force: bool) -> Result<(), DomainError> {
 pub fn delete(tx: &mut dyn Tx, a: &Actor<'_>, id: &str, force: bool) -> Result<(), DomainError> {
     let settled = get(tx, a.account_id, id, a.timings, a.now)?;
     deletable(&settled, force)?;
-    if a.dry_run {
-        return Err(DomainError::DryRunOperation);
-    }
     tx.delete_instance(a.account_id, id)?;
     Ok(())
 }
@@ -125,9 +118,6 @@ pub fn delete_many(
         if !distinct.contains(&id) {
             distinct.push(id);
         }
-    }
-    if a.dry_run {
-        return Err(DomainError::DryRunOperation);
     }
     for id in distinct {
         tx.delete_instance(a.account_id, id)?;

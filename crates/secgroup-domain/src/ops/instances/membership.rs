@@ -116,12 +116,12 @@ pub fn join(tx: &mut dyn Tx, c: &Change<'_>, now: DateTime<Utc>) -> Result<(), D
         return Err(DomainError::InstanceAlreadyInSecurityGroup);
     }
     if group.vpc_id.is_empty() || group.vpc_id != settled.instance.vpc_id {
-        return Err(DomainError::InstanceSecurityGroupVpcMismatch);
+        return Err(DomainError::SecurityGroupVpcMismatch);
     }
     for other in current.clone() {
         let other = tx.security_group(c.account_id, &other)?;
         if other.is_some_and(|o| o.group_type != group.group_type) {
-            return Err(DomainError::JoinSecurityGroupTypeMismatch);
+            return Err(DomainError::SecurityGroupTypesMixed);
         }
     }
     if current.len() >= c.limits.security_groups_per_instance {
@@ -130,9 +130,7 @@ pub fn join(tx: &mut dyn Tx, c: &Change<'_>, now: DateTime<Utc>) -> Result<(), D
         ));
     }
     if has_room(tx, c.account_id, &group, 1, c.limits)? == 0 {
-        return Err(DomainError::JoinSecurityGroupInstanceLimitExceeded(
-            group.id,
-        ));
+        return Err(DomainError::SecurityGroupInstanceLimitExceeded(group.id));
     }
     settled.instance.security_group_ids.push(group.id);
     tx.update_instance(&settled.into_instance()?)?;
@@ -168,7 +166,7 @@ pub fn replace(
 ) -> Result<(), DomainError> {
     no_repeats(ids)?;
     if ids.len() > limits.security_groups_per_instance {
-        return Err(DomainError::JoinedGroupLimitExceeded(
+        return Err(DomainError::InstanceSecurityGroupLimitExceeded(
             limits.security_groups_per_instance,
         ));
     }
@@ -185,7 +183,7 @@ pub fn replace(
             return Err(DomainError::SecurityGroupClassic);
         }
         if group.vpc_id != settled.instance.vpc_id {
-            return Err(DomainError::SecurityGroupsNotInOneVpc);
+            return Err(DomainError::SecurityGroupVpcMismatch);
         }
     }
     if mixed(&groups) {
