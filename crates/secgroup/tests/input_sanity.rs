@@ -223,3 +223,51 @@ async fn signed_and_spaced_numbers_are_refused() {
     let r = authorize("22/22", "1").await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+/// A list index past `u32` is named in the refusal, not dropped (nor wrapped onto 0).
+#[tokio::test]
+async fn a_list_index_past_u32_is_refused_by_name() {
+    let server = TestServer::start().await;
+    let c = server.new_account().await;
+    let sg = create_group(&c, &[]).await;
+    let r = c
+        .call(
+            "AuthorizeSecurityGroup",
+            &[
+                ("SecurityGroupId", &sg),
+                ("Permissions.1.IpProtocol", "TCP"),
+                ("Permissions.1.PortRange", "22/22"),
+                ("Permissions.1.SourceCidrIp", "10.0.0.0/8"),
+                ("Permissions.4294967296.IpProtocol", "UDP"),
+                ("Permissions.4294967296.PortRange", "53/53"),
+                ("Permissions.4294967296.SourceCidrIp", "10.0.0.0/8"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (400, "InvalidParameter"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.json()["Message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Permissions.4294967296.")),
+        "{}",
+        r.body
+    );
+    let attr = c
+        .call(
+            "DescribeSecurityGroupAttribute",
+            &[("SecurityGroupId", &sg)],
+        )
+        .await;
+    assert_eq!(
+        attr.json()["Permissions"]["Permission"]
+            .as_array()
+            .map(Vec::len),
+        Some(0),
+        "nothing stored"
+    );
+}
