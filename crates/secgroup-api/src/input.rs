@@ -140,6 +140,22 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// A JSON array of strings in one parameter, as the SDKs send id lists
+    /// (`["sg-a","sg-b"]`): `None` when absent or empty, `malformed` when the value is not
+    /// such an array.
+    pub fn json_strings(
+        &mut self,
+        name: &str,
+        malformed: impl FnOnce() -> RpcError,
+    ) -> Result<Option<Vec<String>>, RpcError> {
+        match self.cursor.non_empty(name) {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(text)
+                .map(Some)
+                .map_err(|_| malformed()),
+        }
+    }
+
     // ---- DryRun and ClientToken: decoded here, honoured by the framework ----
 
     /// `DryRun` (absent: `false`). When `true`, the framework rolls back every write and
@@ -272,6 +288,32 @@ mod tests {
         let mut input = input_of(&params, &config);
         assert_eq!(input.region().expect_err("missing").code, "MissingRegionId");
         assert_eq!(input.optional_region().expect("absent"), None);
+    }
+
+    #[test]
+    fn json_string_arrays() {
+        let config = ProductConfig::default();
+        let bad = || RpcError::new(400, "Bad", "bad");
+        let params = Params::from_pairs([
+            ("Ids", r#"["a","b","a"]"#),
+            ("Empty", ""),
+            ("Numbers", "[1]"),
+            ("Bare", "a"),
+        ]);
+        let mut input = input_of(&params, &config);
+        assert_eq!(
+            input.json_strings("Ids", bad).expect("array"),
+            Some(vec!["a".into(), "b".into(), "a".into()])
+        );
+        assert_eq!(input.json_strings("Empty", bad).expect("absent"), None);
+        assert_eq!(input.json_strings("Absent", bad).expect("absent"), None);
+        for name in ["Numbers", "Bare"] {
+            assert_eq!(
+                input.json_strings(name, bad).expect_err("malformed").code,
+                "Bad"
+            );
+        }
+        assert!(input.unread().is_empty());
     }
 
     #[test]
