@@ -1,5 +1,5 @@
-//! The extension's refusals. Domain failures go through ECS's single table
-//! ([`secgroup_ecs::errors::from_domain`]), so an unknown instance, VPC or group answers the
+//! The extension's refusals. Domain failures go through the base map
+//! ([`secgroup_api::errors::domain`]), so an unknown instance, VPC or group answers the
 //! same not-found code as ECS and VPC; what only this API can refuse is worded here.
 
 use secgroup_rpc::RpcError;
@@ -9,7 +9,7 @@ use crate::reachability::ReachabilityError;
 /// A question the engine could not answer, as the client sees it.
 pub fn from_reachability(err: ReachabilityError) -> RpcError {
     match err {
-        ReachabilityError::Domain(e) => secgroup_ecs::errors::from_domain(e),
+        ReachabilityError::Domain(e) => secgroup_api::errors::domain(e),
         e @ ReachabilityError::AmbiguousAddress { .. } => RpcError::new(
             400,
             "InvalidParameter.AmbiguousIpAddress",
