@@ -1,14 +1,12 @@
-//! `CheckReachability` and `DescribeReachabilityMatrix` as typed actions: decode, ask,
-//! render.
+//! `CheckReachability` and `DescribeReachabilityMatrix` as typed actions: decode, ask the
+//! reachability service, render. The question (and its rendering, which for a matrix is a
+//! million cells) runs where the service runs it: on the blocking pool.
 
-use chrono::Utc;
 use secgroup_api::{Action, Cx, Input};
-use secgroup_domain::network::NetworkState;
-use secgroup_domain::ops::network_state;
 use secgroup_domain::Store;
+use secgroup_reach_service::{MatrixQuery, ReachabilityError};
 use secgroup_rpc::{Node, RpcError};
 
-use crate::matrix::{self, MatrixQuery};
 use crate::reachability::{self, FlowQuery};
 use crate::{decode, errors, render, Ext};
 
@@ -30,15 +28,16 @@ impl<S: Store> Action<Ext<S>> for CheckReachability {
     }
 
     async fn run(self, cx: &Cx<'_, Ext<S>>) -> Result<Node, RpcError> {
-        let state = network(cx, &self.region_id).await?;
-        let answer = reachability::check(
-            state,
-            &self.query,
-            &cx.config().instance_timings,
-            Utc::now(),
-        )
-        .map_err(errors::from_reachability)?;
-        Ok(render::flow_answer(&self.query, &answer))
+        let query = self.query;
+        cx.product()
+            .reachability
+            .ask(cx.account(), &self.region_id, move |network, now| {
+                let answer = reachability::check(network, &query, now)?;
+                Ok(render::flow_answer(&query, &answer))
+            })
+            .await
+            .and_then(|answered| answered)
+            .map_err(|e| refused(cx, e))
     }
 }
 
@@ -60,24 +59,27 @@ impl<S: Store> Action<Ext<S>> for DescribeReachabilityMatrix {
     }
 
     async fn run(self, cx: &Cx<'_, Ext<S>>) -> Result<Node, RpcError> {
-        let state = network(cx, &self.region_id).await?;
-        let answer = matrix::matrix(
-            state,
-            &self.query,
-            cx.config().max_matrix_instances,
-            &cx.config().instance_timings,
-            Utc::now(),
-        )
-        .map_err(errors::from_reachability)?;
-        Ok(render::matrix_answer(&self.query, &answer))
+        let query = self.query;
+        let max_instances = cx.config().max_matrix_instances;
+        cx.product()
+            .reachability
+            .ask(cx.account(), &self.region_id, move |network, now| {
+                let answer = network.matrix(&query, max_instances, now)?;
+                Ok(render::matrix_answer(&query, &answer))
+            })
+            .await
+            .and_then(|answered| answered)
+            .map_err(|e| refused(cx, e))
     }
 }
 
-/// The account's network in `region_id`, read in one transaction.
-async fn network<S: Store>(cx: &Cx<'_, Ext<S>>, region_id: &str) -> Result<NetworkState, RpcError> {
-    let region_id = region_id.to_string();
-    cx.read(move |tx, scope| Ok(network_state::load(tx, scope.account(), &region_id)?))
-        .await
+/// A question the service could not answer, as this action words it: domain failures
+/// through the action's map, the rest as the extension words them.
+fn refused<S: Store>(cx: &Cx<'_, Ext<S>>, err: ReachabilityError) -> RpcError {
+    match err {
+        ReachabilityError::Domain(e) => cx.error(e),
+        other => errors::from_reachability(other),
+    }
 }
 
 #[cfg(test)]
@@ -89,8 +91,8 @@ mod tests {
     use secgroup_store_sqlite::SqliteStore;
 
     use super::*;
-    use crate::matrix::MatrixScope;
     use crate::reachability::EndpointQuery;
+    use secgroup_reach_service::MatrixScope;
 
     type P = Ext<SqliteStore>;
 

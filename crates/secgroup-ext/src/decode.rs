@@ -11,8 +11,8 @@ use secgroup_domain::validate;
 use secgroup_rpc::RpcError;
 
 use crate::errors::{conflict, invalid, missing_one_of};
-use crate::matrix::{MatrixQuery, MatrixScope};
 use crate::reachability::{EndpointQuery, FlowQuery};
+use secgroup_reach_service::{MatrixQuery, MatrixScope};
 
 /// `SecurityGroupIds` holds at most this many ids, as in ECS's DescribeSecurityGroups.
 pub const MAX_SECURITY_GROUP_IDS: usize = 100;

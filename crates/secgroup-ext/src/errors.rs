@@ -32,6 +32,8 @@ pub fn from_reachability(err: ReachabilityError) -> RpcError {
             "InvalidParameter",
             format!("The specified flow cannot be evaluated: {e}."),
         ),
+        // Already logged where it stopped; the caller asked nothing wrong.
+        ReachabilityError::Worker(_) => RpcError::internal(),
     }
 }
 

@@ -7,15 +7,15 @@
 //!   groups' members.
 //!
 //! Both are typed actions over the shared product base ([`secgroup_api`]) and thin: decode
-//! ([`decode`]), ask, render ([`render`]); the work is in [`reachability`] and [`matrix`],
-//! which know nothing of HTTP.
+//! ([`decode`]), ask the reachability service ([`secgroup_reach_service`], which also
+//! decides matrices), render ([`render`]); [`reachability`] and [`explain`] put a flow's
+//! decision in words, and know nothing of HTTP.
 #![forbid(unsafe_code)]
 
 mod actions;
 mod decode;
 pub mod errors;
 pub mod explain;
-pub mod matrix;
 pub mod reachability;
 mod render;
 
@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use secgroup_api::{Base, ProductConfig};
 use secgroup_domain::Store;
+use secgroup_reach_service::Reachability;
 
 pub use actions::{CheckReachability, DescribeReachabilityMatrix};
 
@@ -31,12 +32,20 @@ pub const VERSION: &str = "x-secgroup-2026-11-01";
 /// The extension product over a store.
 pub struct Ext<S> {
     base: Base<S>,
+    reachability: Arc<Reachability<S>>,
 }
 
 impl<S: Store> Ext<S> {
-    pub fn new(store: Arc<S>, config: Arc<ProductConfig>) -> Self {
+    /// The extension over `store`, asking `reachability` (shared with NIS, so that both
+    /// share its compiled networks).
+    pub fn new(
+        store: Arc<S>,
+        config: Arc<ProductConfig>,
+        reachability: Arc<Reachability<S>>,
+    ) -> Self {
         Ext {
             base: Base::new(store, config),
+            reachability,
         }
     }
 }

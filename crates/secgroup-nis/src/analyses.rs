@@ -2,78 +2,95 @@
 //! `GetNetworkReachableAnalysis`, `DeleteNetworkReachableAnalysis` (docs/nis.md §3.2–§3.6),
 //! each a typed action.
 //!
-//! An analysis reads the path and the network in one transaction, is decided by the engine
-//! off the async runtime, and is stored in a second transaction: it records the network as
-//! it was when it ran, and is `finish`ed before the call returns (docs/nis.md §1.3).
+//! An analysis reads its path (and the store's change revision) in one transaction, is
+//! decided by the reachability service over the network as of that revision or later (off
+//! the async workers), and is stored in a second transaction: it records the network as it
+//! was when it ran, and is `finish`ed before the call returns (docs/nis.md §1.3).
 
-use std::collections::HashMap;
-
-use chrono::Utc;
 use secgroup_api::{Action, Cx, Input};
-use secgroup_domain::nis::{AnalysisStatus, ReachabilityAnalysis};
-use secgroup_domain::ops::network_state;
-use secgroup_domain::ops::nis::{self as ops, AnalysisInput, PathDraft};
+use secgroup_domain::nis::{AnalysisStatus, PathSpec, ReachabilityAnalysis};
+use secgroup_domain::ops::nis::{self as ops, PathDraft};
 use secgroup_domain::{ids, Store, Tag};
+use secgroup_reach_service::ReachabilityError;
 use secgroup_rpc::{Node, RpcError};
 
 use crate::report::{self, Ids};
 use crate::{decode, Nis};
 
-/// Decides `input` and stores the record; returns it.
+/// What one analysis is of, as read in one transaction with the store's change revision.
+struct Subject {
+    region_id: String,
+    /// `""` for a one-off analysis.
+    network_path_id: String,
+    spec: PathSpec,
+    revision: u64,
+}
+
+/// Decides `subject` and stores the record; returns it.
 async fn run_analysis<S: Store>(
     cx: &Cx<'_, Nis<S>>,
-    input: AnalysisInput,
+    subject: Subject,
     tags: Vec<Tag>,
 ) -> Result<ReachabilityAnalysis, RpcError> {
-    let timings = cx.config().instance_timings;
     let account_id = cx.account().to_string();
     let request_id = cx.call().request_id.clone();
-    let decide = move || {
-        let now = Utc::now();
-        let AnalysisInput {
-            region_id,
-            network_path_id,
-            spec,
-            mut state,
-            vswitches,
-        } = input;
-        network_state::settle_statuses(&mut state, &timings, now)?;
-        let id = ids::new_analysis_id();
-        let vswitches: HashMap<_, _> = vswitches.into_iter().map(|v| (v.id.clone(), v)).collect();
-        let outcome = report::analyze(
-            &state,
-            &vswitches,
-            &spec,
-            &Ids {
-                analysis_id: &id,
-                request_id: &request_id,
-                region_id: &region_id,
+    let Subject {
+        region_id,
+        network_path_id,
+        spec,
+        revision,
+    } = subject;
+    let region = region_id.clone();
+    let analysis = cx
+        .product()
+        .reachability()
+        .ask_since(
+            &account_id.clone(),
+            &region,
+            revision,
+            move |network, now| {
+                let id = ids::new_analysis_id();
+                let outcome = report::analyze(
+                    network,
+                    now,
+                    &spec,
+                    &Ids {
+                        analysis_id: &id,
+                        request_id: &request_id,
+                        region_id: &region_id,
+                    },
+                );
+                ReachabilityAnalysis {
+                    id,
+                    account_id,
+                    region_id,
+                    network_path_id,
+                    spec,
+                    status: AnalysisStatus::Finish,
+                    reachable: outcome.reachable,
+                    result: outcome.result,
+                    creation_time: now,
+                }
             },
-        );
-        Ok(ReachabilityAnalysis {
-            id,
-            account_id,
-            region_id,
-            network_path_id,
-            spec,
-            status: AnalysisStatus::Finish,
-            reachable: outcome.reachable,
-            result: outcome.result,
-            creation_time: now,
-        })
-    };
-    // A whole account's network is compiled: keep it off the request threads.
-    let analysis = tokio::task::spawn_blocking(decide)
+        )
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "reachability analysis panicked");
-            RpcError::internal()
-        })?
-        .map_err(|e| cx.error(e))?;
+        .map_err(|e| refused(cx, e))?;
     let record = analysis.clone();
     cx.write(move |tx, scope| ops::record_analysis(tx, &record, &tags, &scope.config().limits))
         .await?;
     Ok(analysis)
+}
+
+/// A failure of the reachability service, as this action reports it. Only reading the
+/// network can fail for NIS (an unanswerable path is a result document, not an error).
+fn refused<S: Store>(cx: &Cx<'_, Nis<S>>, err: ReachabilityError) -> RpcError {
+    match err {
+        ReachabilityError::Domain(e) => cx.error(e),
+        other => {
+            tracing::error!(error = %other, "reachability analysis failed");
+            RpcError::internal()
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,12 +113,18 @@ impl<S: Store> Action<Nis<S>> for CreateNetworkReachableAnalysis {
 
     async fn run(self, cx: &Cx<'_, Nis<S>>) -> Result<Node, RpcError> {
         let (region_id, path_id) = (self.region_id, self.path_id);
-        let input = cx
+        let subject = cx
             .read(move |tx, scope| {
-                ops::analysis_input(tx, scope.account(), region_id.as_deref(), &path_id)
+                let path = ops::path(tx, scope.account(), region_id.as_deref(), &path_id)?;
+                Ok(Subject {
+                    revision: secgroup_reach_service::revision(tx)?,
+                    region_id: path.region_id,
+                    network_path_id: path.id,
+                    spec: path.spec,
+                })
             })
             .await?;
-        let analysis = run_analysis(cx, input, self.tags).await?;
+        let analysis = run_analysis(cx, subject, self.tags).await?;
         Ok(Node::object()
             .str("NetworkReachableAnalysisId", analysis.id)
             .build())
@@ -126,16 +149,21 @@ impl<S: Store> Action<Nis<S>> for CreateAndAnalyzeNetworkPath {
 
     async fn run(self, cx: &Cx<'_, Nis<S>>) -> Result<Node, RpcError> {
         let (region, draft) = (self.region_id, self.draft);
-        let input = cx
+        let subject = cx
             .read(move |tx, scope| {
                 let region_id = match &region {
                     Some(r) => r.clone(),
                     None => ops::region_of(tx, scope.account(), &draft)?.unwrap_or_default(),
                 };
-                ops::one_off_input(tx, scope.account(), &region_id, &draft)
+                Ok(Subject {
+                    spec: ops::resolve(tx, scope.account(), &region_id, &draft)?,
+                    revision: secgroup_reach_service::revision(tx)?,
+                    region_id,
+                    network_path_id: String::new(),
+                })
             })
             .await?;
-        let analysis = run_analysis(cx, input, Vec::new()).await?;
+        let analysis = run_analysis(cx, subject, Vec::new()).await?;
         let spec = &analysis.spec;
         let port = |p: Option<u16>| p.unwrap_or(0).to_string();
         Ok(Node::object()

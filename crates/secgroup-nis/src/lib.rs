@@ -1,7 +1,8 @@
 //! The NIS product (Network Intelligence Service, API version 2021-12-16): reachability
 //! analysis of network paths (docs/nis.md), as typed actions over the shared product base
 //! ([`secgroup_api`]). Paths and analysis records are stored by the domain; the verdict comes
-//! from the `secgroup-reach` engine and is written as NIS's result document ([`report`]).
+//! from the reachability service ([`secgroup_reach_service`]) and is written as NIS's result
+//! document ([`report`]).
 #![forbid(unsafe_code)]
 
 mod analyses;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 
 use secgroup_api::{Base, ProductConfig};
 use secgroup_domain::{DomainError, Store};
+use secgroup_reach_service::Reachability;
 use secgroup_rpc::RpcError;
 
 pub const VERSION: &str = "2021-12-16";
@@ -21,13 +23,25 @@ pub const VERSION: &str = "2021-12-16";
 /// The NIS product over a store.
 pub struct Nis<S> {
     base: Base<S>,
+    reachability: Arc<Reachability<S>>,
 }
 
 impl<S: Store> Nis<S> {
-    pub fn new(store: Arc<S>, config: Arc<ProductConfig>) -> Self {
+    /// NIS over `store`, asking `reachability` (shared with the other products that ask
+    /// about the same networks, so that they share its compiled networks too).
+    pub fn new(
+        store: Arc<S>,
+        config: Arc<ProductConfig>,
+        reachability: Arc<Reachability<S>>,
+    ) -> Self {
         Nis {
             base: Base::new(store, config),
+            reachability,
         }
+    }
+
+    pub(crate) fn reachability(&self) -> &Reachability<S> {
+        &self.reachability
     }
 }
 

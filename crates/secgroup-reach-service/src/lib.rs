@@ -1,0 +1,169 @@
+//! The reachability application, once for every caller (NIS, the extension API, the data
+//! plane): an account's network in a region read in one transaction, compiled for the
+//! `secgroup-reach` engine, and questions about it answered — ends resolved, instance
+//! statuses settled, the "only a running instance sends or receives" rule applied
+//! (docs/semantics.md §4), flows and matrices decided.
+//!
+//! [`Reachability::ask`] is the one way in. It finds the compiled [`Network`] in the cache
+//! ([`cache`]) or reads and compiles it, then runs the caller's question over it. Both the
+//! compiling and the question run on tokio's blocking pool, never on an async worker: the
+//! question closure only ever receives a `&Network` there.
+//!
+//! Freshness: every write bumps the store's change revision in the transaction of its
+//! change. A question first reads the revision; a network compiled at that revision or a
+//! later one answers it, otherwise the network and the revision are read again together in
+//! one transaction and the compiled result is kept under the revision it was read at. So the
+//! first question after a write that returned sees that write. Instance statuses also move
+//! with time alone (transient states, docs/ecs.md §7.1); they are settled per question from
+//! the stored status and its time ([`Network::status`]), which the engine's compiled part
+//! does not depend on.
+//!
+//! Knows no HTTP: errors are [`ReachabilityError`]s, which each product words.
+#![forbid(unsafe_code)]
+
+pub mod cache;
+mod flow;
+mod matrix;
+mod network;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use secgroup_domain::ops::instances::InstanceTimings;
+use secgroup_domain::ops::network_state;
+use secgroup_domain::{DomainError, Store, StoreError, Tx};
+
+pub use cache::CacheLimits;
+pub use flow::{
+    EndpointFacts, EndpointQuery, FlowCheck, FlowQuery, InstanceFacts, ReachabilityError,
+};
+pub use matrix::{MatrixAnswer, MatrixQuery, MatrixScope};
+pub use network::Network;
+
+use cache::{Cache, Key};
+
+/// The reachability service over a store.
+pub struct Reachability<S> {
+    store: Arc<S>,
+    timings: InstanceTimings,
+    cache: Cache,
+}
+
+impl<S: Store> Reachability<S> {
+    /// A service whose instances stay in their transient states as `timings` say (the
+    /// products' setting), with the default cache limits.
+    pub fn new(store: Arc<S>, timings: InstanceTimings) -> Self {
+        Self::with_limits(store, timings, CacheLimits::default())
+    }
+
+    pub fn with_limits(store: Arc<S>, timings: InstanceTimings, limits: CacheLimits) -> Self {
+        Reachability {
+            store,
+            timings,
+            cache: Cache::new(limits),
+        }
+    }
+
+    /// Answers `question` over the account's network in `region_id` as it is now (every
+    /// write that returned before this call is in it), at the time the question runs.
+    pub async fn ask<T, F>(
+        &self,
+        account_id: &str,
+        region_id: &str,
+        question: F,
+    ) -> Result<T, ReachabilityError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Network, DateTime<Utc>) -> T + Send + 'static,
+    {
+        let seen = revision::of_store(&*self.store)
+            .await
+            .map_err(DomainError::from)?;
+        self.ask_since(account_id, region_id, seen, question).await
+    }
+
+    /// [`Reachability::ask`] for a caller that has read the revision itself (with
+    /// [`revision`], in the transaction where it read what it asks about): a network
+    /// compiled at `seen` or later answers.
+    pub async fn ask_since<T, F>(
+        &self,
+        account_id: &str,
+        region_id: &str,
+        seen: u64,
+        question: F,
+    ) -> Result<T, ReachabilityError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Network, DateTime<Utc>) -> T + Send + 'static,
+    {
+        let key = Key::new(account_id, region_id);
+        let network = match self.cache.fresh(&key, seen) {
+            Some(network) => network,
+            None => self.compile(&key, seen).await?,
+        };
+        off_the_workers(move || question(&network, Utc::now())).await
+    }
+
+    /// Reads and compiles the network of `key`, unless a build that held the gate first
+    /// made one fresh enough for `seen`.
+    async fn compile(&self, key: &Key, seen: u64) -> Result<Arc<Network>, ReachabilityError> {
+        let gate = self.cache.gate(key);
+        let _building = gate.lock().await;
+        if let Some(network) = self.cache.fresh(key, seen) {
+            return Ok(network);
+        }
+        let (account, region) = (key.account_id.clone(), key.region_id.clone());
+        let (read_at, state, vswitches) = self
+            .store
+            .read(move |tx| {
+                // The revision first, in the same transaction as everything else: the
+                // network read is at least as new as the number it is kept under.
+                let read_at = revision(tx)?;
+                let state = network_state::load(tx, &account, &region)?;
+                let vswitches = tx.vswitches(&account, &region)?;
+                Ok::<_, DomainError>((read_at, state, vswitches))
+            })
+            .await?;
+        let timings = self.timings;
+        let network =
+            off_the_workers(move || Network::compile(state, vswitches, timings)).await??;
+        let network = Arc::new(network);
+        self.cache.insert(key, read_at, network.clone());
+        Ok(network)
+    }
+}
+
+/// The store's change revision as `tx` sees it, for [`Reachability::ask_since`].
+pub fn revision(tx: &mut dyn Tx) -> Result<u64, StoreError> {
+    revision::of_tx(tx)
+}
+
+/// Runs `work` on the blocking pool: compiling a network and deciding flows are CPU work
+/// that grows with the account's network, and would stall every request sharing an async
+/// worker with it.
+async fn off_the_workers<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ReachabilityError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        tracing::error!(error = %e, "reachability worker stopped");
+        ReachabilityError::Worker(e.to_string())
+    })
+}
+
+/// Until the store keeps a change revision: a number that grows on every read, so no cached
+/// network is ever fresh enough and every question reads and compiles afresh.
+mod revision {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use secgroup_domain::{Store, StoreError, Tx};
+
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+
+    pub(crate) fn of_tx(_tx: &mut dyn Tx) -> Result<u64, StoreError> {
+        Ok(NEXT.fetch_add(1, Ordering::SeqCst))
+    }
+
+    pub(crate) async fn of_store<S: Store>(_store: &S) -> Result<u64, StoreError> {
+        Ok(NEXT.fetch_add(1, Ordering::SeqCst))
+    }
+}
