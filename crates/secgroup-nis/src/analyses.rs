@@ -40,7 +40,7 @@ async fn run_analysis<S: Store>(
         spec,
         revision,
     } = subject;
-    let region = region_id.clone();
+    let (account, region) = (account_id.clone(), region_id.clone());
     let analysis = cx
         .product()
         .reachability()
@@ -76,8 +76,18 @@ async fn run_analysis<S: Store>(
         .await
         .map_err(|e| refused(cx, e))?;
     let record = analysis.clone();
-    cx.write(move |tx, scope| ops::record_analysis(tx, &record, &tags, &scope.config().limits))
+    let before = cx
+        .write(move |tx, scope| {
+            let before = secgroup_reach_service::revision(tx)?;
+            ops::record_analysis(tx, &record, &tags, &scope.config().limits)?;
+            Ok(before)
+        })
         .await?;
+    // A record is no part of the network: what the service compiled still holds, and the
+    // next analysis need not compile it again.
+    cx.product()
+        .reachability()
+        .unchanged_by_write(&account, &region, before);
     Ok(analysis)
 }
 

@@ -151,6 +151,20 @@ impl Cache {
         self.evict(&mut inner, key);
     }
 
+    /// Restamps the network of `key` read at `from` as read at `to`: the writes between
+    /// changed nothing it holds. Any other entry is left as it is.
+    pub(crate) fn advance(&self, key: &Key, from: u64, to: u64) {
+        let mut inner = self.lock();
+        let compiled = inner
+            .entries
+            .get_mut(key)
+            .and_then(|e| e.compiled.as_mut())
+            .filter(|c| c.revision == from);
+        if let Some(compiled) = compiled {
+            compiled.revision = compiled.revision.max(to);
+        }
+    }
+
     /// Drops least recently used entries other than `keep` until both limits hold.
     fn evict(&self, inner: &mut Inner, keep: &Key) {
         loop {

@@ -26,6 +26,7 @@ mod flow;
 mod matrix;
 mod network;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -47,6 +48,17 @@ pub struct Reachability<S> {
     store: Arc<S>,
     timings: InstanceTimings,
     cache: Cache,
+    compiled: AtomicU64,
+    answered: AtomicU64,
+}
+
+/// Counters of a service, since it was made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Networks read and compiled (cache misses).
+    pub compiled: u64,
+    /// Questions answered (hits and misses).
+    pub answered: u64,
 }
 
 impl<S: Store> Reachability<S> {
@@ -61,6 +73,8 @@ impl<S: Store> Reachability<S> {
             store,
             timings,
             cache: Cache::new(limits),
+            compiled: AtomicU64::new(0),
+            answered: AtomicU64::new(0),
         }
     }
 
@@ -101,7 +115,28 @@ impl<S: Store> Reachability<S> {
             Some(network) => network,
             None => self.compile(&key, seen).await?,
         };
-        off_the_workers(move || question(&network, Utc::now())).await
+        let answer = off_the_workers(move || question(&network, Utc::now())).await;
+        self.answered.fetch_add(1, Ordering::Relaxed);
+        answer
+    }
+
+    /// Tells the service that the write which took the store from revision `before` (read
+    /// in that write's transaction) to `before + 1` changed nothing in the account's
+    /// network in `region_id` (it stored an analysis record, say), so that a network
+    /// compiled at `before` still answers. Every committed write bumps the revision by
+    /// exactly one and writes are serialised, so nothing else happened in between.
+    /// Without this call the next question would compile the unchanged network again.
+    pub fn unchanged_by_write(&self, account_id: &str, region_id: &str, before: u64) {
+        self.cache
+            .advance(&Key::new(account_id, region_id), before, before + 1);
+    }
+
+    /// What the cache has done so far.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            compiled: self.compiled.load(Ordering::Relaxed),
+            answered: self.answered.load(Ordering::Relaxed),
+        }
     }
 
     /// Reads and compiles the network of `key`, unless a build that held the gate first
@@ -128,6 +163,7 @@ impl<S: Store> Reachability<S> {
         let network =
             off_the_workers(move || Network::compile(state, vswitches, timings)).await??;
         let network = Arc::new(network);
+        self.compiled.fetch_add(1, Ordering::Relaxed);
         self.cache.insert(key, read_at, network.clone());
         Ok(network)
     }
