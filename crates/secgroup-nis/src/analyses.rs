@@ -78,7 +78,7 @@ async fn run_analysis<S: Store>(
     let record = analysis.clone();
     let before = cx
         .write(move |tx, scope| {
-            let before = secgroup_reach_service::revision(tx)?;
+            let before = tx.revision()?;
             ops::record_analysis(tx, &record, &tags, &scope.config().limits)?;
             Ok(before)
         })
@@ -127,7 +127,7 @@ impl<S: Store> Action<Nis<S>> for CreateNetworkReachableAnalysis {
             .read(move |tx, scope| {
                 let path = ops::path(tx, scope.account(), region_id.as_deref(), &path_id)?;
                 Ok(Subject {
-                    revision: secgroup_reach_service::revision(tx)?,
+                    revision: tx.revision()?,
                     region_id: path.region_id,
                     network_path_id: path.id,
                     spec: path.spec,
@@ -167,7 +167,7 @@ impl<S: Store> Action<Nis<S>> for CreateAndAnalyzeNetworkPath {
                 };
                 Ok(Subject {
                     spec: ops::resolve(tx, scope.account(), &region_id, &draft)?,
-                    revision: secgroup_reach_service::revision(tx)?,
+                    revision: tx.revision()?,
                     region_id,
                     network_path_id: String::new(),
                 })

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use secgroup_domain::ops::instances::InstanceTimings;
 use secgroup_domain::ops::network_state;
-use secgroup_domain::{DomainError, Store, StoreError, Tx};
+use secgroup_domain::{DomainError, Store};
 
 pub use cache::CacheLimits;
 pub use flow::{
@@ -90,15 +90,13 @@ impl<S: Store> Reachability<S> {
         T: Send + 'static,
         F: FnOnce(&Network, DateTime<Utc>) -> T + Send + 'static,
     {
-        let seen = revision::of_store(&*self.store)
-            .await
-            .map_err(DomainError::from)?;
+        let seen = self.store.revision().await.map_err(DomainError::from)?;
         self.ask_since(account_id, region_id, seen, question).await
     }
 
-    /// [`Reachability::ask`] for a caller that has read the revision itself (with
-    /// [`revision`], in the transaction where it read what it asks about): a network
-    /// compiled at `seen` or later answers.
+    /// [`Reachability::ask`] for a caller that has read the revision itself
+    /// ([`secgroup_domain::Tx::revision`], in the transaction where it read what it asks
+    /// about): a network compiled at `seen` or later answers.
     pub async fn ask_since<T, F>(
         &self,
         account_id: &str,
@@ -153,7 +151,7 @@ impl<S: Store> Reachability<S> {
             .read(move |tx| {
                 // The revision first, in the same transaction as everything else: the
                 // network read is at least as new as the number it is kept under.
-                let read_at = revision(tx)?;
+                let read_at = tx.revision()?;
                 let state = network_state::load(tx, &account, &region)?;
                 let vswitches = tx.vswitches(&account, &region)?;
                 Ok::<_, DomainError>((read_at, state, vswitches))
@@ -169,11 +167,6 @@ impl<S: Store> Reachability<S> {
     }
 }
 
-/// The store's change revision as `tx` sees it, for [`Reachability::ask_since`].
-pub fn revision(tx: &mut dyn Tx) -> Result<u64, StoreError> {
-    revision::of_tx(tx)
-}
-
 /// Runs `work` on the blocking pool: compiling a network and deciding flows are CPU work
 /// that grows with the account's network, and would stall every request sharing an async
 /// worker with it.
@@ -184,22 +177,4 @@ async fn off_the_workers<T: Send + 'static>(
         tracing::error!(error = %e, "reachability worker stopped");
         ReachabilityError::Worker(e.to_string())
     })
-}
-
-/// Until the store keeps a change revision: a number that grows on every read, so no cached
-/// network is ever fresh enough and every question reads and compiles afresh.
-mod revision {
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    use secgroup_domain::{Store, StoreError, Tx};
-
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-
-    pub(crate) fn of_tx(_tx: &mut dyn Tx) -> Result<u64, StoreError> {
-        Ok(NEXT.fetch_add(1, Ordering::SeqCst))
-    }
-
-    pub(crate) async fn of_store<S: Store>(_store: &S) -> Result<u64, StoreError> {
-        Ok(NEXT.fetch_add(1, Ordering::SeqCst))
-    }
 }
