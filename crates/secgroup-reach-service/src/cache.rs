@@ -124,6 +124,18 @@ impl Cache {
         gate
     }
 
+    /// Drops the network of `key` if it was read before `seen`: a later write may be
+    /// missing from it, so only a question that saw an older revision could still use it,
+    /// and a build about to replace it need not hold both in memory.
+    pub(crate) fn discard_older(&self, key: &Key, seen: u64) {
+        let mut inner = self.lock();
+        if let Some(entry) = inner.entries.get_mut(key) {
+            if entry.compiled.as_ref().is_some_and(|c| c.revision < seen) {
+                entry.compiled = None;
+            }
+        }
+    }
+
     /// Keeps `network`, read at `revision`, for `key`, unless a network read later is kept.
     pub(crate) fn insert(&self, key: &Key, revision: u64, network: Arc<Network>) {
         let mut inner = self.lock();
@@ -280,6 +292,12 @@ mod tests {
         assert_eq!(kept.instances().len(), 1);
         cache.insert(&key("a"), 7, network(2));
         assert_eq!(cache.contents(), [(key("a"), Some(7))]);
+
+        // A build for a later revision first lets the old network go.
+        cache.discard_older(&key("a"), 7);
+        assert_eq!(cache.contents(), [(key("a"), Some(7))], "not older");
+        cache.discard_older(&key("a"), 8);
+        assert_eq!(cache.contents(), [(key("a"), None)]);
     }
 
     #[test]

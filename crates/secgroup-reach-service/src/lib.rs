@@ -145,6 +145,7 @@ impl<S: Store> Reachability<S> {
         if let Some(network) = self.cache.fresh(key, seen) {
             return Ok(network);
         }
+        self.cache.discard_older(key, seen);
         let (account, region) = (key.account_id.clone(), key.region_id.clone());
         let (read_at, state, vswitches) = self
             .store

@@ -35,17 +35,19 @@ impl Network {
     /// Compiles `state` (and the region's `vswitches`, for topologies). CPU work that grows
     /// with the network: callers run it on the blocking pool.
     pub(crate) fn compile(
-        state: NetworkState,
+        mut state: NetworkState,
         vswitches: Vec<VSwitch>,
         timings: InstanceTimings,
     ) -> Result<Network, DomainError> {
         // Parsed once here rather than per question; an unreadable record fails the
-        // question, as settling every instance on each request did.
-        let auto_start = state
-            .instances
-            .iter()
-            .map(|i| InstanceAttributes::parse(&i.attributes).map(|a| a.auto_start))
-            .collect::<Result<Vec<_>, _>>()?;
+        // question, as settling every instance on each request did. The rest of the
+        // attributes (echoed launch parameters, several hundred bytes of JSON) answers no
+        // reachability question, so a kept network does not keep them.
+        let mut auto_start = Vec::with_capacity(state.instances.len());
+        for instance in &mut state.instances {
+            auto_start.push(InstanceAttributes::parse(&instance.attributes)?.auto_start);
+            instance.attributes = String::new();
+        }
         let mut by_id = HashMap::with_capacity(state.instances.len());
         let mut by_address: HashMap<IpAddr, Vec<usize>> = HashMap::new();
         for (n, instance) in state.instances.iter().enumerate() {
@@ -90,8 +92,8 @@ impl Network {
         &self.snapshot
     }
 
-    /// The instances, oldest first, with their statuses as stored: ask [`Network::status`]
-    /// for the one a reader sees.
+    /// The instances, oldest first, with their statuses as stored (ask [`Network::status`]
+    /// for the one a reader sees) and without their echoed `attributes`.
     pub fn instances(&self) -> &[Instance] {
         &self.state.instances
     }
