@@ -34,8 +34,9 @@ pub struct MatrixQuery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MatrixAnswer {
     pub instances: Vec<InstanceFacts>,
-    /// Row-major: `allowed[source * n + destination]`.
-    allowed: Vec<bool>,
+    /// Row-major, one bit per pair: bit `source * n + destination` (a million pairs are
+    /// 125 KB here, not 1 MB).
+    allowed: Vec<u64>,
     pub allowed_count: u64,
 }
 
@@ -43,7 +44,13 @@ impl MatrixAnswer {
     /// Whether `instances[source]` reaches `instances[destination]`.
     pub fn allowed(&self, source: usize, destination: usize) -> bool {
         let n = self.instances.len();
-        source < n && destination < n && self.allowed[source * n + destination]
+        let bit = source * n + destination;
+        source < n
+            && destination < n
+            && self
+                .allowed
+                .get(bit / 64)
+                .is_some_and(|word| word >> (bit % 64) & 1 == 1)
     }
 }
 
@@ -91,16 +98,18 @@ impl Network {
             query.source_port,
         )?;
         let n = instances.len();
-        let mut allowed = vec![false; n * n];
+        let mut allowed = vec![0u64; (n * n).div_ceil(64)];
         let mut allowed_count = 0u64;
         for (s, source) in instances.iter().enumerate() {
             if !source.is_running() {
                 continue;
             }
             for (d, destination) in instances.iter().enumerate() {
-                let cell = destination.is_running() && decided.allowed(s, d);
-                allowed[s * n + d] = cell;
-                allowed_count += u64::from(cell);
+                if destination.is_running() && decided.allowed(s, d) {
+                    let bit = s * n + d;
+                    allowed[bit / 64] |= 1 << (bit % 64);
+                    allowed_count += 1;
+                }
             }
         }
         Ok(MatrixAnswer {
