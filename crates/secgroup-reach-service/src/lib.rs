@@ -150,8 +150,9 @@ impl<S: Store> Reachability<S> {
         let (read_at, state, vswitches) = self
             .store
             .read(move |tx| {
-                // The revision first, in the same transaction as everything else: the
-                // network read is at least as new as the number it is kept under.
+                // In the same snapshot as everything read with it: the network kept is
+                // exactly the state at `read_at`, never older than the number it is
+                // kept under.
                 let read_at = tx.revision()?;
                 let state = network_state::load(tx, &account, &region)?;
                 let vswitches = tx.vswitches(&account, &region)?;
