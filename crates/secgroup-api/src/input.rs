@@ -133,7 +133,9 @@ impl<'a> Input<'a> {
     }
 
     /// A JSON array of strings, as the SDKs send lists of ids (`["i-a","i-b"]`), with at
-    /// most `max` entries; anything else is `err`.
+    /// most `max` entries; anything else is `err`. The array is read element by element
+    /// and refused at entry `max + 1`: a request of a million ids costs no more than one
+    /// of `max + 1`. `None` when the parameter is absent or empty.
     pub fn json_strings(
         &mut self,
         name: &str,
@@ -143,10 +145,10 @@ impl<'a> Input<'a> {
         let Some(text) = self.cursor.non_empty(name) else {
             return Ok(None);
         };
-        let list: Vec<String> = serde_json::from_str(text).map_err(|_| err())?;
-        if list.len() > max {
-            return Err(err());
-        }
+        let mut reader = serde_json::Deserializer::from_str(text);
+        let list = serde::de::DeserializeSeed::deserialize(AtMost(max), &mut reader)
+            .and_then(|list| reader.end().map(|()| list))
+            .map_err(|_| err())?;
         Ok(Some(list))
     }
 
@@ -260,6 +262,33 @@ impl<'a> Input<'a> {
     }
 }
 
+/// Deserializes a JSON array of at most `.0` strings, failing at the first one too many.
+struct AtMost(usize);
+
+impl<'de> serde::de::DeserializeSeed<'de> for AtMost {
+    type Value = Vec<String>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<String>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for AtMost {
+    type Value = Vec<String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "an array of at most {} strings", self.0)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.0));
+        while let Some(item) = seq.next_element::<String>()? {
+            if out.len() == self.0 {
+                return Err(serde::de::Error::invalid_length(out.len() + 1, &self));
+            }
+            out.push(item);
+        }
+        Ok(out)
+    }
+}
+
 /// A tag field by its name, or by the deprecated lower-case alias.
 fn tag_field<'a>(fields: &BTreeMap<&str, &'a str>, name: &str, alias: &str) -> Option<&'a str> {
     fields.get(name).or_else(|| fields.get(alias)).copied()
@@ -314,6 +343,53 @@ mod tests {
         let mut input = input_of(&params, &config);
         assert_eq!(input.region().expect_err("missing").code, "MissingRegionId");
         assert_eq!(input.optional_region().expect("absent"), None);
+    }
+
+    #[test]
+    fn json_string_arrays() {
+        let config = ProductConfig::default();
+        let bad = || RpcError::new(400, "Bad", "bad");
+        let params = Params::from_pairs([
+            ("Ids", r#"["a","b","a"]"#),
+            ("Empty", ""),
+            ("Numbers", "[1]"),
+            ("Bare", "a"),
+        ]);
+        let mut input = input_of(&params, &config);
+        assert_eq!(
+            input.json_strings("Ids", 3, bad).expect("array"),
+            Some(vec!["a".into(), "b".into(), "a".into()])
+        );
+        assert_eq!(input.json_strings("Empty", 3, bad).expect("absent"), None);
+        assert_eq!(input.json_strings("Absent", 3, bad).expect("absent"), None);
+        for name in ["Numbers", "Bare"] {
+            assert_eq!(
+                input
+                    .json_strings(name, 3, bad)
+                    .expect_err("malformed")
+                    .code,
+                "Bad"
+            );
+        }
+        // One too many is refused before the rest is read, and trailing text too.
+        let huge = format!("[{}]", vec!["\"x\""; 100_000].join(","));
+        let params = Params::from_pairs([("Huge", huge.as_str()), ("Trailing", r#"["a"] x"#)]);
+        let mut input = input_of(&params, &config);
+        assert_eq!(
+            input
+                .json_strings("Huge", 100, bad)
+                .expect_err("capped")
+                .code,
+            "Bad"
+        );
+        assert_eq!(
+            input
+                .json_strings("Trailing", 100, bad)
+                .expect_err("trailing")
+                .code,
+            "Bad"
+        );
+        assert!(input.unread().is_empty());
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! (`DescribeReachabilityMatrix`), each over a network of 1,000 instances in 20 groups with
 //! 2,000 rules made through the API. Every request reads the account's whole network and
 //! compiles it, so these figures are what one question costs end to end.
+//!
+//! `check_after_write` asks about one pair right after each write that changes its answer:
+//! what a question costs when the network it asks about has just changed.
 
 use std::sync::Arc;
 
@@ -23,7 +26,9 @@ const GROUP_RULES_PER_GROUP: usize = 5;
 /// The network the reachability scenarios ask about.
 struct Network {
     vpc: String,
+    /// Oldest first: instance `i` is in group `i / 100`.
     instances: Vec<String>,
+    groups: Vec<String>,
 }
 
 async fn network(ctx: &mut SetupCtx) -> Result<Network> {
@@ -83,7 +88,11 @@ async fn network(ctx: &mut SetupCtx) -> Result<Network> {
             .context("RunInstances answered no InstanceIdSet")?;
         instances.extend(ids.iter().filter_map(|v| v.as_str().map(str::to_string)));
     }
-    Ok(Network { vpc, instances })
+    Ok(Network {
+        vpc,
+        instances,
+        groups,
+    })
 }
 
 /// A different (source, target) pair for each request, over the whole network.
@@ -151,6 +160,78 @@ pub fn setup_matrix(ctx: &mut SetupCtx) -> BoxFuture<'_, Result<RequestGen>> {
             .with("Protocol", "tcp")
             .with("Port", "22");
         let gen: RequestGen = Arc::new(move |_| call.clone());
+        Ok(gen)
+    })
+}
+
+/// The pair `check_after_write` asks about: an instance of group 1 to one of group 0, tcp/22,
+/// allowed by group 0's rule naming group 1 (and by nothing else).
+fn watched_pair(net: &Network) -> Result<(String, String, String, String)> {
+    let source = net.instances.get(100).context("no instance in group 1")?;
+    let target = net.instances.first().context("no instance in group 0")?;
+    let (allowing, allowed) = (
+        net.groups.first().context("no group 0")?,
+        net.groups.get(1).context("no group 1")?,
+    );
+    Ok((
+        source.clone(),
+        target.clone(),
+        allowing.clone(),
+        allowed.clone(),
+    ))
+}
+
+/// Step `seq` of the cycle revoke, check (denied), authorize, check (allowed).
+fn after_write_step(
+    region: &str,
+    (source, target, allowing, allowed): &(String, String, String, String),
+    seq: u64,
+) -> ActionParams {
+    let rule = |action: &str| {
+        ActionParams::new(action)
+            .with("RegionId", region.to_string())
+            .with("SecurityGroupId", allowing.clone())
+            .with("IpProtocol", "tcp")
+            .with("PortRange", "22/22")
+            .with("SourceGroupId", allowed.clone())
+    };
+    match seq % 4 {
+        0 => rule("RevokeSecurityGroup"),
+        2 => rule("AuthorizeSecurityGroup"),
+        _ => ActionParams::versioned(EXTENSION_VERSION, "CheckReachability")
+            .with("RegionId", region.to_string())
+            .with("SourceInstanceId", source.clone())
+            .with("DestinationInstanceId", target.clone())
+            .with("Protocol", "tcp")
+            .with("Port", "22"),
+    }
+}
+
+/// Alternating writes and `CheckReachability`: revoke the rule that allows the watched pair,
+/// ask, authorize it again, ask. The setup first walks the cycle a few times and fails
+/// unless every answer follows the write just before it; the load then measures writes and
+/// questions together, every question asked of a network that just changed.
+pub fn setup_check_after_write(ctx: &mut SetupCtx) -> BoxFuture<'_, Result<RequestGen>> {
+    Box::pin(async move {
+        let region = ctx.region_id.clone();
+        let net = network(ctx).await?;
+        let pair = watched_pair(&net)?;
+        for seq in 0..20u64 {
+            let body = ctx
+                .api()?
+                .call(&after_write_step(&region, &pair, seq))
+                .await?;
+            if seq % 2 == 1 {
+                let expected = seq % 4 == 3;
+                let answered = body["Reachable"].as_bool();
+                if answered != Some(expected) {
+                    anyhow::bail!(
+                        "CheckReachability after a write answered Reachable={answered:?}, expected {expected}: {body}"
+                    );
+                }
+            }
+        }
+        let gen: RequestGen = Arc::new(move |seq| after_write_step(&region, &pair, seq));
         Ok(gen)
     })
 }

@@ -197,7 +197,7 @@ pub fn all() -> Vec<Scenario> {
             label: "CheckReachability, 1,000 instances, 2,000 rules",
             target: Target::Secgroup,
             min_ratio_to_bare: None,
-            max_p50_ms: None,
+            max_p50_ms: Some(1.0),
             connections: Some(1),
             setup: crate::reach_scenarios::setup_check_reachability,
         },
@@ -206,9 +206,18 @@ pub fn all() -> Vec<Scenario> {
             label: "DescribeReachabilityMatrix, VPC of 1,000 instances",
             target: Target::Secgroup,
             min_ratio_to_bare: None,
-            max_p50_ms: None,
+            max_p50_ms: Some(30.0),
             connections: Some(1),
             setup: crate::reach_scenarios::setup_matrix,
+        },
+        Scenario {
+            name: "check_after_write",
+            label: "Revoke/Authorize, each followed by CheckReachability, 1,000 instances",
+            target: Target::Secgroup,
+            min_ratio_to_bare: None,
+            max_p50_ms: None,
+            connections: Some(1),
+            setup: crate::reach_scenarios::setup_check_after_write,
         },
     ]
 }

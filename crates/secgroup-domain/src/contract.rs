@@ -1,12 +1,14 @@
 //! The storage contract: cases every [`Store`] backend must pass, written only against the
 //! traits. A backend's tests call [`run_all`] (or single cases) with a factory that makes
-//! a fresh, empty store for each case. Failures panic, as test assertions do.
+//! a fresh, empty store for each case, and [`revision_survives_reopening`] with one that
+//! opens the same database again. Failures panic, as test assertions do.
 
 mod accounts;
 mod groups;
 mod instances;
 mod nis;
 mod prefix_lists;
+mod revision;
 mod rules;
 mod tags;
 mod transactions;
@@ -31,6 +33,10 @@ pub use nis::{analyses_round_trip, network_paths_round_trip, nis_account_isolati
 pub use prefix_lists::{
     prefix_lists_account_isolation, prefix_lists_delete_removes_entries_and_tags,
     prefix_lists_insert_get_list, prefix_lists_update,
+};
+pub use revision::{
+    revision_bumps_on_commit, revision_concurrent_writers_each_bump_once,
+    revision_ignores_nonce_claims, revision_survives_reopening, revision_unchanged_on_rollback,
 };
 pub use rules::{
     groups_delete_removes_rules, rule_counts_and_references, rules_account_isolation,
@@ -85,6 +91,10 @@ pub async fn run_all<S: Store>(make: impl Fn() -> S) {
     conflicts_are_retried(make()).await;
     panics_become_errors(make()).await;
     concurrent_writes(make()).await;
+    revision_bumps_on_commit(make()).await;
+    revision_unchanged_on_rollback(make()).await;
+    revision_ignores_nonce_claims(make()).await;
+    revision_concurrent_writers_each_bump_once(make()).await;
 }
 
 // ---- helpers ----

@@ -250,6 +250,12 @@ pub trait Tx {
     ) -> Result<Option<ClientTokenRecord>, StoreError>;
     /// Fails with [`StoreError::Duplicate`] (or a conflict) if the token is already recorded.
     fn insert_client_token(&mut self, record: &ClientTokenRecord) -> Result<(), StoreError>;
+
+    // ---- the change revision ----
+    /// The change revision as of this transaction's snapshot: in a read, the revision of
+    /// the state it reads; in a write, the revision of the state it started from (its own
+    /// bump happens when it commits, after the closure returns). See [`Store::revision`].
+    fn revision(&mut self) -> Result<u64, StoreError>;
 }
 
 /// An error a transaction closure may return: it wraps store errors, so the store can tell
@@ -271,6 +277,9 @@ impl TxError for StoreError {
 /// only if the closure returns `Ok`; on [`StoreError::Conflict`] the closure runs again.
 /// `read` runs it in a read-only snapshot. Neither makes the async executor wait on the
 /// disk or a lock: a backend may run a read on the caller's thread when it cannot block.
+///
+/// Every write that commits also increases the global change revision by one, in the
+/// same transaction (see [`Store::revision`]).
 pub trait Store: Send + Sync + 'static {
     fn write<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
     where
@@ -287,17 +296,28 @@ pub trait Store: Send + Sync + 'static {
     /// Records that `nonce` was used with `access_key_id` until `expires_at`; `false` when
     /// the same (key, nonce) was claimed before and has not expired at `now` (a replay).
     ///
-    /// The default runs [`Tx::claim_nonce`] in a write transaction. A backend may answer
-    /// from memory as long as a nonce, once claimed, is refused until it expires — across
-    /// restarts too.
+    /// A backend may answer from memory as long as a nonce, once claimed, is refused until
+    /// it expires — across restarts too. A claim is not a change of state: it does not
+    /// increase the revision. (So there is no default through [`Store::write`], which
+    /// would.)
     fn claim_nonce(
         &self,
         access_key_id: &str,
         nonce: &str,
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        let (id, nonce) = (access_key_id.to_owned(), nonce.to_owned());
-        self.write(move |tx| tx.claim_nonce(&id, &nonce, expires_at, now))
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The latest committed change revision: one global counter (not per account, since a
+    /// rule may name another account's group) that every committed [`Store::write`]
+    /// increases by one in the same transaction as its change. A write that fails or
+    /// panics rolls its increase back with the rest; a nonce claim does not increase it.
+    /// Read after a write's future has resolved, it includes that write; it never goes
+    /// backwards, across restarts too. Equal revisions mean equal state, so whatever is
+    /// derived from the state (a data plane's rule set) can be keyed by it.
+    ///
+    /// The default reads [`Tx::revision`] in a read transaction.
+    fn revision(&self) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        self.read(|tx| tx.revision())
     }
 }

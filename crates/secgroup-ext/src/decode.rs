@@ -1,32 +1,24 @@
 //! Parameters of the extension actions, read into the engine's questions, with the error
-//! for each way a value can be wrong.
+//! for each way a value can be wrong. `RegionId` and the integers go through the shared
+//! decoders of [`Input`].
 
 use std::net::IpAddr;
 
-use secgroup_api::errors::domain as from_domain;
+use secgroup_api::errors::security_group_id_malformed;
+use secgroup_api::Input;
 use secgroup_domain::ops::instances::validate_id;
-use secgroup_domain::regions::RegionCatalog;
 use secgroup_domain::rules::IpProtocol;
-use secgroup_domain::{validate, DomainError};
-use secgroup_rpc::{ParamCursor, RpcError};
+use secgroup_domain::validate;
+use secgroup_rpc::RpcError;
 
 use crate::errors::{conflict, invalid, missing_one_of};
-use crate::matrix::{MatrixQuery, MatrixScope};
 use crate::reachability::{EndpointQuery, FlowQuery};
+use secgroup_reach_service::{MatrixQuery, MatrixScope};
 
 /// `SecurityGroupIds` holds at most this many ids, as in ECS's DescribeSecurityGroups.
 pub const MAX_SECURITY_GROUP_IDS: usize = 100;
 
-/// A required `RegionId` that this server offers.
-pub fn region(p: &mut ParamCursor<'_>, regions: &RegionCatalog) -> Result<String, RpcError> {
-    let id = p.required("RegionId")?;
-    if !regions.contains(id) {
-        return Err(from_domain(DomainError::RegionNotFound(id.to_string())));
-    }
-    Ok(id.to_string())
-}
-
-pub fn flow_query(p: &mut ParamCursor<'_>) -> Result<FlowQuery, RpcError> {
+pub fn flow_query(p: &mut Input<'_>) -> Result<FlowQuery, RpcError> {
     let source = endpoint(p, "Source")?;
     let destination = endpoint(p, "Destination")?;
     let (protocol, port, source_port) = traffic(p)?;
@@ -39,7 +31,7 @@ pub fn flow_query(p: &mut ParamCursor<'_>) -> Result<FlowQuery, RpcError> {
     })
 }
 
-pub fn matrix_query(p: &mut ParamCursor<'_>) -> Result<MatrixQuery, RpcError> {
+pub fn matrix_query(p: &mut Input<'_>) -> Result<MatrixQuery, RpcError> {
     let scope = scope(p)?;
     let (protocol, port, source_port) = traffic(p)?;
     Ok(MatrixQuery {
@@ -51,14 +43,14 @@ pub fn matrix_query(p: &mut ParamCursor<'_>) -> Result<MatrixQuery, RpcError> {
 }
 
 /// `<Side>InstanceId` or `<Side>IpAddress`, exactly one.
-fn endpoint(p: &mut ParamCursor<'_>, side: &str) -> Result<EndpointQuery, RpcError> {
+fn endpoint(p: &mut Input<'_>, side: &str) -> Result<EndpointQuery, RpcError> {
     let id_name = format!("{side}InstanceId");
     let address_name = format!("{side}IpAddress");
     match (p.non_empty(&id_name), p.non_empty(&address_name)) {
         (Some(_), Some(_)) => Err(conflict(&id_name, &address_name)),
         (None, None) => Err(missing_one_of(side, &id_name, &address_name)),
         (Some(id), None) => {
-            validate_id(id).map_err(from_domain)?;
+            validate_id(id).map_err(|e| p.error(e))?;
             Ok(EndpointQuery::Instance(id.to_string()))
         }
         (None, Some(address)) => address
@@ -71,7 +63,7 @@ fn endpoint(p: &mut ParamCursor<'_>, side: &str) -> Result<EndpointQuery, RpcErr
 
 /// `Protocol`, then `Port` (required for TCP and UDP, refused for the others, which have no
 /// ports) and the optional `SourcePort` (TCP and UDP only).
-fn traffic(p: &mut ParamCursor<'_>) -> Result<(IpProtocol, Option<u16>, Option<u16>), RpcError> {
+fn traffic(p: &mut Input<'_>) -> Result<(IpProtocol, Option<u16>, Option<u16>), RpcError> {
     let text = p.required("Protocol")?;
     let protocol = IpProtocol::parse(text)
         .filter(|p| *p != IpProtocol::Icmpv6)
@@ -101,33 +93,28 @@ fn traffic(p: &mut ParamCursor<'_>) -> Result<(IpProtocol, Option<u16>, Option<u
     Ok((protocol, port, source_port))
 }
 
-fn port_number(p: &mut ParamCursor<'_>, name: &str) -> Result<Option<u16>, RpcError> {
-    p.non_empty(name)
-        .map(|v| {
-            v.trim()
-                .parse::<u16>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| invalid(name, "it must be an integer from 1 to 65535"))
-        })
+/// A port, 1 to 65535.
+fn port_number(p: &mut Input<'_>, name: &str) -> Result<Option<u16>, RpcError> {
+    let out_of_range = || invalid(name, "it must be an integer from 1 to 65535");
+    let port = p.int_in(name, 1..=i64::from(u16::MAX), out_of_range)?;
+    // In range, so the conversion cannot fail; failing would be the same refusal.
+    port.map(|n| u16::try_from(n).map_err(|_| out_of_range()))
         .transpose()
 }
 
 /// `VpcId`, or `SecurityGroupIds` as a JSON array of ids (ECS's spelling), exactly one.
-fn scope(p: &mut ParamCursor<'_>) -> Result<MatrixScope, RpcError> {
+fn scope(p: &mut Input<'_>) -> Result<MatrixScope, RpcError> {
     match (p.non_empty("VpcId"), p.non_empty("SecurityGroupIds")) {
         (Some(_), Some(_)) => Err(conflict("VpcId", "SecurityGroupIds")),
         (None, None) => Err(missing_one_of("Scope", "VpcId", "SecurityGroupIds")),
         (Some(vpc), None) => Ok(MatrixScope::Vpc(vpc.to_string())),
-        (None, Some(json)) => {
+        (None, Some(_)) => {
             let malformed = || {
-                RpcError::new(
-                    400,
-                    "InvalidSecurityGroupId.Malformed",
-                    format!("The specified parameter SecurityGroupIds is not valid: it must be a JSON array of 1 to {MAX_SECURITY_GROUP_IDS} security group ids."),
-                )
+                security_group_id_malformed(format!("The specified parameter SecurityGroupIds is not valid: it must be a JSON array of 1 to {MAX_SECURITY_GROUP_IDS} security group ids."))
             };
-            let ids: Vec<String> = serde_json::from_str(json).map_err(|_| malformed())?;
+            let ids = p
+                .json_strings("SecurityGroupIds", MAX_SECURITY_GROUP_IDS, malformed)?
+                .unwrap_or_default();
             let well_formed = ids.iter().all(|id| validate::security_group_id(id).is_ok());
             if ids.is_empty() || ids.len() > MAX_SECURITY_GROUP_IDS || !well_formed {
                 return Err(malformed());
@@ -140,11 +127,22 @@ fn scope(p: &mut ParamCursor<'_>) -> Result<MatrixScope, RpcError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secgroup_api::ProductConfig;
     use secgroup_rpc::Params;
+
+    /// The input of one call, as the framework hands it to a decoder.
+    fn input<'a>(params: &'a Params, config: &'a ProductConfig) -> Input<'a> {
+        Input::new(
+            params,
+            "CheckReachability",
+            config,
+            secgroup_api::errors::domain,
+        )
+    }
 
     fn flow(pairs: &[(&str, &str)]) -> Result<FlowQuery, RpcError> {
         let params = Params::from_pairs(pairs.iter().copied());
-        flow_query(&mut params.cursor())
+        flow_query(&mut input(&params, &ProductConfig::default()))
     }
 
     fn code(r: Result<FlowQuery, RpcError>) -> String {
@@ -225,7 +223,7 @@ mod tests {
     fn a_matrix_scope_is_a_vpc_or_a_json_list_of_groups() {
         let scope_of = |pairs: &[(&str, &str)]| {
             let params = Params::from_pairs(pairs.iter().copied());
-            scope(&mut params.cursor())
+            scope(&mut input(&params, &ProductConfig::default()))
         };
         assert_eq!(
             scope_of(&[("SecurityGroupIds", r#"["sg-a","sg-b"]"#)]).expect("valid"),

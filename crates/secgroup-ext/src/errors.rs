@@ -1,4 +1,4 @@
-//! The extension's refusals. Domain failures go through ECS's single table
+//! The extension's refusals. Domain failures go through the base map
 //! ([`secgroup_api::errors::domain`]), so an unknown instance, VPC or group answers the
 //! same not-found code as ECS and VPC; what only this API can refuse is worded here.
 
@@ -32,6 +32,8 @@ pub fn from_reachability(err: ReachabilityError) -> RpcError {
             "InvalidParameter",
             format!("The specified flow cannot be evaluated: {e}."),
         ),
+        // Already logged where it stopped; the caller asked nothing wrong.
+        ReachabilityError::Worker(_) => RpcError::internal(),
     }
 }
 

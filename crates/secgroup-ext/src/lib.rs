@@ -6,86 +6,64 @@
 //! - `DescribeReachabilityMatrix`: who reaches whom among a VPC's instances, or a set of
 //!   groups' members.
 //!
-//! Handlers are thin (decode, call, render); the work is in [`reachability`] and
-//! [`matrix`], which know nothing of HTTP.
+//! Both are typed actions over the shared product base ([`secgroup_api`]) and thin: decode
+//! ([`decode`]), ask the reachability service ([`secgroup_reach_service`], which also
+//! decides matrices), render ([`render`]); [`reachability`] and [`explain`] put a flow's
+//! decision in words, and know nothing of HTTP.
 #![forbid(unsafe_code)]
 
+mod actions;
 mod decode;
 pub mod errors;
 pub mod explain;
-pub mod matrix;
 pub mod reachability;
 mod render;
 
 use std::sync::Arc;
 
-use chrono::Utc;
-use secgroup_api::ProductConfig;
-use secgroup_domain::network::NetworkState;
-use secgroup_domain::ops::network_state;
-use secgroup_domain::{DomainError, Store};
-use secgroup_rpc::{CallContext, Node, Params, RpcError};
+use secgroup_api::{Base, ProductConfig};
+use secgroup_domain::Store;
+use secgroup_reach_service::Reachability;
+
+pub use actions::{CheckReachability, DescribeReachabilityMatrix};
 
 pub const VERSION: &str = "x-secgroup-2026-11-01";
 
 /// The extension product over a store.
 pub struct Ext<S> {
-    store: Arc<S>,
-    config: Arc<ProductConfig>,
+    base: Base<S>,
+    reachability: Arc<Reachability<S>>,
 }
 
 impl<S: Store> Ext<S> {
-    pub fn new(store: Arc<S>, config: Arc<ProductConfig>) -> Self {
-        Ext { store, config }
-    }
-
-    /// The account's network in `region_id`, read in one transaction.
-    async fn network(&self, account_id: &str, region_id: &str) -> Result<NetworkState, RpcError> {
-        let (account, region) = (account_id.to_string(), region_id.to_string());
-        let result: Result<NetworkState, DomainError> = self
-            .store
-            .read(move |tx| Ok(network_state::load(tx, &account, &region)?))
-            .await;
-        result.map_err(secgroup_api::errors::domain)
-    }
-
-    async fn check_reachability(
-        &self,
-        ctx: &CallContext,
-        params: &Params,
-    ) -> Result<Node, RpcError> {
-        let mut p = params.cursor();
-        let region_id = decode::region(&mut p, &self.config.regions)?;
-        let query = decode::flow_query(&mut p)?;
-        ctx.note_unread(&p);
-        let state = self.network(&ctx.account_id, &region_id).await?;
-        let answer = reachability::check(state, &query, &self.config.instance_timings, Utc::now())
-            .map_err(errors::from_reachability)?;
-        Ok(render::flow_answer(&query, &answer))
-    }
-
-    async fn describe_matrix(&self, ctx: &CallContext, params: &Params) -> Result<Node, RpcError> {
-        let mut p = params.cursor();
-        let region_id = decode::region(&mut p, &self.config.regions)?;
-        let query = decode::matrix_query(&mut p)?;
-        ctx.note_unread(&p);
-        let state = self.network(&ctx.account_id, &region_id).await?;
-        let answer = matrix::matrix(
-            state,
-            &query,
-            self.config.max_matrix_instances,
-            &self.config.instance_timings,
-            Utc::now(),
-        )
-        .map_err(errors::from_reachability)?;
-        Ok(render::matrix_answer(&query, &answer))
+    /// The extension over `store`, asking `reachability` (shared with NIS, so that both
+    /// share its compiled networks).
+    pub fn new(
+        store: Arc<S>,
+        config: Arc<ProductConfig>,
+        reachability: Arc<Reachability<S>>,
+    ) -> Self {
+        Ext {
+            base: Base::new(store, config),
+            reachability,
+        }
     }
 }
 
-secgroup_rpc::product! {
-    Ext<S: Store>, version: VERSION, code: "SecgroupExt",
-    actions: {
-        CheckReachability => Self::check_reachability,
-        DescribeReachabilityMatrix => Self::describe_matrix,
+/// Domain errors read as ECS and VPC word them (the base map): an unknown instance, VPC or
+/// group answers the same not-found code here as there.
+impl<S: Store> secgroup_api::Product for Ext<S> {
+    type Store = S;
+    const VERSION: &'static str = VERSION;
+    const CODE: &'static str = "SecgroupExt";
+    fn base(&self) -> &Base<S> {
+        &self.base
+    }
+}
+
+secgroup_api::actions! {
+    Ext<S: Store> {
+        CheckReachability,
+        DescribeReachabilityMatrix,
     }
 }

@@ -6,8 +6,8 @@ use secgroup_rpc::render::ObjectBuilder;
 use secgroup_rpc::Node;
 
 use crate::explain::Element;
-use crate::matrix::{MatrixAnswer, MatrixQuery};
 use crate::reachability::{EndpointFacts, FlowAnswer, FlowQuery, InstanceFacts};
+use secgroup_reach_service::{MatrixAnswer, MatrixQuery};
 
 /// `Protocol`, then `Port` and `SourcePort` when they apply.
 fn traffic(

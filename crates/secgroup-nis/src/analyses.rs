@@ -1,189 +1,262 @@
 //! `CreateNetworkReachableAnalysis`, `CreateAndAnalyzeNetworkPath`,
-//! `GetNetworkReachableAnalysis`, `DeleteNetworkReachableAnalysis` (docs/nis.md §3.2–§3.6).
+//! `GetNetworkReachableAnalysis`, `DeleteNetworkReachableAnalysis` (docs/nis.md §3.2–§3.6),
+//! each a typed action.
 //!
-//! An analysis reads the path and the network in one transaction, is decided by the engine
-//! off the async runtime, and is stored in a second transaction: it records the network as
-//! it was when it ran, and is `finish`ed before the call returns.
+//! An analysis reads its path (and the store's change revision) in one transaction, is
+//! decided by the reachability service over the network as of that revision or later (off
+//! the async workers), and is stored in a second transaction: it records the network as it
+//! was when it ran, and is `finish`ed before the call returns (docs/nis.md §1.3).
 
-use std::collections::HashMap;
-
-use chrono::Utc;
-use secgroup_domain::nis::{AnalysisStatus, ReachabilityAnalysis};
-use secgroup_domain::ops::network_state;
-use secgroup_domain::ops::nis::{self as ops, AnalysisInput};
+use secgroup_api::{Action, Cx, Input};
+use secgroup_domain::nis::{AnalysisStatus, PathSpec, ReachabilityAnalysis};
+use secgroup_domain::ops::nis::{self as ops, PathDraft};
 use secgroup_domain::{ids, Store, Tag};
-use secgroup_rpc::{CallContext, Node, Params, RpcError};
+use secgroup_reach_service::ReachabilityError;
+use secgroup_rpc::{Node, RpcError};
 
 use crate::report::{self, Ids};
-use crate::{decode, errors, Nis};
+use crate::{decode, Nis};
 
-impl<S: Store> Nis<S> {
-    /// Decides `input` and stores the record; returns it.
-    async fn run_analysis(
-        &self,
-        ctx: &CallContext,
-        input: AnalysisInput,
-        tags: Vec<Tag>,
-    ) -> Result<ReachabilityAnalysis, RpcError> {
-        let timings = self.config.instance_timings;
-        let account_id = ctx.account_id.clone();
-        let request_id = ctx.request_id.clone();
-        let decide = move || {
-            let now = Utc::now();
-            let AnalysisInput {
-                region_id,
-                network_path_id,
-                spec,
-                mut state,
-                vswitches,
-            } = input;
-            network_state::settle_statuses(&mut state, &timings, now)
-                .map_err(errors::from_domain)?;
-            let id = ids::new_analysis_id();
-            let vswitches: HashMap<_, _> =
-                vswitches.into_iter().map(|v| (v.id.clone(), v)).collect();
-            let outcome = report::analyze(
-                &state,
-                &vswitches,
-                &spec,
-                &Ids {
-                    analysis_id: &id,
-                    request_id: &request_id,
-                    region_id: &region_id,
-                },
-            );
-            Ok::<_, RpcError>(ReachabilityAnalysis {
-                id,
-                account_id,
-                region_id,
-                network_path_id,
-                spec,
-                status: AnalysisStatus::Finish,
-                reachable: outcome.reachable,
-                result: outcome.result,
-                creation_time: now,
-            })
-        };
-        // A whole account's network is compiled: keep it off the request threads.
-        let analysis: ReachabilityAnalysis =
-            tokio::task::spawn_blocking(decide).await.map_err(|e| {
-                tracing::error!(error = %e, "reachability analysis panicked");
-                RpcError::internal()
-            })??;
-        let record = analysis.clone();
-        let limits = self.config.limits.clone();
-        self.write(move |tx| ops::record_analysis(tx, &record, &tags, &limits))
-            .await?;
-        Ok(analysis)
+/// What one analysis is of, as read in one transaction with the store's change revision.
+struct Subject {
+    region_id: String,
+    /// `""` for a one-off analysis.
+    network_path_id: String,
+    spec: PathSpec,
+    revision: u64,
+}
+
+/// Decides `subject` and stores the record; returns it.
+async fn run_analysis<S: Store>(
+    cx: &Cx<'_, Nis<S>>,
+    subject: Subject,
+    tags: Vec<Tag>,
+) -> Result<ReachabilityAnalysis, RpcError> {
+    let account_id = cx.account().to_string();
+    let request_id = cx.call().request_id.clone();
+    let Subject {
+        region_id,
+        network_path_id,
+        spec,
+        revision,
+    } = subject;
+    let (account, region) = (account_id.clone(), region_id.clone());
+    let analysis = cx
+        .product()
+        .reachability()
+        .ask_since(
+            &account_id.clone(),
+            &region,
+            revision,
+            move |network, now| {
+                let id = ids::new_analysis_id();
+                let outcome = report::analyze(
+                    network,
+                    now,
+                    &spec,
+                    &Ids {
+                        analysis_id: &id,
+                        request_id: &request_id,
+                        region_id: &region_id,
+                    },
+                );
+                ReachabilityAnalysis {
+                    id,
+                    account_id,
+                    region_id,
+                    network_path_id,
+                    spec,
+                    status: AnalysisStatus::Finish,
+                    reachable: outcome.reachable,
+                    result: outcome.result,
+                    creation_time: now,
+                }
+            },
+        )
+        .await
+        .map_err(|e| refused(cx, e))?;
+    let record = analysis.clone();
+    let before = cx
+        .write(move |tx, scope| {
+            let before = tx.revision()?;
+            ops::record_analysis(tx, &record, &tags, &scope.config().limits)?;
+            Ok(before)
+        })
+        .await?;
+    // A record is no part of the network: what the service compiled still holds, and the
+    // next analysis need not compile it again.
+    cx.product()
+        .reachability()
+        .unchanged_by_write(&account, &region, before);
+    Ok(analysis)
+}
+
+/// A failure of the reachability service, as this action reports it. Only reading the
+/// network can fail for NIS (an unanswerable path is a result document, not an error).
+fn refused<S: Store>(cx: &Cx<'_, Nis<S>>, err: ReachabilityError) -> RpcError {
+    match err {
+        ReachabilityError::Domain(e) => cx.error(e),
+        other => {
+            tracing::error!(error = %other, "reachability analysis failed");
+            RpcError::internal()
+        }
     }
 }
 
-pub async fn create<S: Store>(
-    nis: &Nis<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let region = decode::region(&mut p, &nis.config.regions)?;
-    let path_id = p.required("NetworkPathId")?.to_string();
-    let tags = decode::tags(&mut p)?;
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    let input = nis
-        .read(move |tx| ops::analysis_input(tx, &account, region.as_deref(), &path_id))
-        .await?;
-    let analysis = nis.run_analysis(ctx, input, tags).await?;
-    Ok(Node::object()
-        .str("NetworkReachableAnalysisId", analysis.id)
-        .build())
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateNetworkReachableAnalysis {
+    region_id: Option<String>,
+    path_id: String,
+    tags: Vec<Tag>,
 }
 
-pub async fn create_and_analyze<S: Store>(
-    nis: &Nis<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let region = decode::region(&mut p, &nis.config.regions)?;
-    let draft = decode::path(&mut p)?;
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    let input = nis
-        .read(move |tx| {
-            let region_id = match &region {
-                Some(r) => r.clone(),
-                None => ops::region_of(tx, &account, &draft)?.unwrap_or_default(),
-            };
-            ops::one_off_input(tx, &account, &region_id, &draft)
+impl<S: Store> Action<Nis<S>> for CreateNetworkReachableAnalysis {
+    const NAME: &'static str = "CreateNetworkReachableAnalysis";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        Ok(CreateNetworkReachableAnalysis {
+            region_id: p.optional_region()?,
+            path_id: p.required("NetworkPathId")?.to_string(),
+            tags: decode::tags(p)?,
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Nis<S>>) -> Result<Node, RpcError> {
+        let (region_id, path_id) = (self.region_id, self.path_id);
+        let subject = cx
+            .read(move |tx, scope| {
+                let path = ops::path(tx, scope.account(), region_id.as_deref(), &path_id)?;
+                Ok(Subject {
+                    revision: tx.revision()?,
+                    region_id: path.region_id,
+                    network_path_id: path.id,
+                    spec: path.spec,
+                })
+            })
+            .await?;
+        let analysis = run_analysis(cx, subject, self.tags).await?;
+        Ok(Node::object()
+            .str("NetworkReachableAnalysisId", analysis.id)
+            .build())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateAndAnalyzeNetworkPath {
+    region_id: Option<String>,
+    draft: PathDraft,
+}
+
+impl<S: Store> Action<Nis<S>> for CreateAndAnalyzeNetworkPath {
+    const NAME: &'static str = "CreateAndAnalyzeNetworkPath";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        Ok(CreateAndAnalyzeNetworkPath {
+            region_id: p.optional_region()?,
+            draft: decode::path(p)?,
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Nis<S>>) -> Result<Node, RpcError> {
+        let (region, draft) = (self.region_id, self.draft);
+        let subject = cx
+            .read(move |tx, scope| {
+                let region_id = match &region {
+                    Some(r) => r.clone(),
+                    None => ops::region_of(tx, scope.account(), &draft)?.unwrap_or_default(),
+                };
+                Ok(Subject {
+                    spec: ops::resolve(tx, scope.account(), &region_id, &draft)?,
+                    revision: tx.revision()?,
+                    region_id,
+                    network_path_id: String::new(),
+                })
+            })
+            .await?;
+        let analysis = run_analysis(cx, subject, Vec::new()).await?;
+        let spec = &analysis.spec;
+        let port = |p: Option<u16>| p.unwrap_or(0).to_string();
+        Ok(Node::object()
+            .str("NetworkReachableAnalysisId", analysis.id.clone())
+            .str("SourceId", spec.source_id.clone())
+            .str("SourceType", spec.source_type.as_str())
+            .str(
+                "SourceIpAddress",
+                spec.source_ip_address.clone().unwrap_or_default(),
+            )
+            .str("SourcePort", port(spec.source_port))
+            .str("TargetId", spec.target_id.clone())
+            .str("TargetType", spec.target_type.as_str())
+            .str(
+                "TargetIpAddress",
+                spec.target_ip_address.clone().unwrap_or_default(),
+            )
+            .str("TargetPort", port(spec.target_port))
+            .str("Protocol", spec.protocol.as_str())
+            .build())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetNetworkReachableAnalysis {
+    region_id: Option<String>,
+    id: String,
+}
+
+impl<S: Store> Action<Nis<S>> for GetNetworkReachableAnalysis {
+    const NAME: &'static str = "GetNetworkReachableAnalysis";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        Ok(GetNetworkReachableAnalysis {
+            region_id: p.optional_region()?,
+            id: p.required("NetworkReachableAnalysisId")?.to_string(),
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Nis<S>>) -> Result<Node, RpcError> {
+        let (region_id, id) = (self.region_id, self.id);
+        let a = cx
+            .read(move |tx, scope| ops::analysis(tx, scope.account(), region_id.as_deref(), &id))
+            .await?;
+        let ali_uid = a.account_id.parse::<i64>().unwrap_or_default();
+        Ok(Node::object()
+            .str("NetworkReachableAnalysisId", a.id)
+            .str("NetworkPathId", a.network_path_id)
+            .str("NetworkReachableAnalysisStatus", a.status.as_str())
+            .bool("Reachable", a.reachable)
+            .str("NetworkReachableAnalysisResult", a.result)
+            .str("NetworkPathParameter", a.spec.to_json())
+            .str("CreateTime", secgroup_api::render::time(&a.creation_time))
+            .int("AliUid", ali_uid)
+            .build())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteNetworkReachableAnalysis {
+    region_id: Option<String>,
+    ids: Vec<String>,
+}
+
+impl<S: Store> Action<Nis<S>> for DeleteNetworkReachableAnalysis {
+    const NAME: &'static str = "DeleteNetworkReachableAnalysis";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        Ok(DeleteNetworkReachableAnalysis {
+            region_id: p.optional_region()?,
+            ids: decode::id_list(
+                p,
+                "NetworkReachableAnalysisIds",
+                "NetworkReachableAnalysisId",
+            )?,
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Nis<S>>) -> Result<Node, RpcError> {
+        cx.write(move |tx, scope| {
+            ops::delete_analyses(tx, scope.account(), self.region_id.as_deref(), &self.ids)
         })
         .await?;
-    let analysis = nis.run_analysis(ctx, input, Vec::new()).await?;
-    let spec = &analysis.spec;
-    let port = |p: Option<u16>| p.unwrap_or(0).to_string();
-    Ok(Node::object()
-        .str("NetworkReachableAnalysisId", analysis.id.clone())
-        .str("SourceId", spec.source_id.clone())
-        .str("SourceType", spec.source_type.as_str())
-        .str(
-            "SourceIpAddress",
-            spec.source_ip_address.clone().unwrap_or_default(),
-        )
-        .str("SourcePort", port(spec.source_port))
-        .str("TargetId", spec.target_id.clone())
-        .str("TargetType", spec.target_type.as_str())
-        .str(
-            "TargetIpAddress",
-            spec.target_ip_address.clone().unwrap_or_default(),
-        )
-        .str("TargetPort", port(spec.target_port))
-        .str("Protocol", spec.protocol.as_str())
-        .build())
-}
-
-pub async fn get<S: Store>(
-    nis: &Nis<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let region = decode::region(&mut p, &nis.config.regions)?;
-    let id = p.required("NetworkReachableAnalysisId")?.to_string();
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    let a = nis
-        .read(move |tx| ops::analysis(tx, &account, region.as_deref(), &id))
-        .await?;
-    let ali_uid = a.account_id.parse::<i64>().unwrap_or_default();
-    Ok(Node::object()
-        .str("NetworkReachableAnalysisId", a.id)
-        .str("NetworkPathId", a.network_path_id)
-        .str("NetworkReachableAnalysisStatus", a.status.as_str())
-        .bool("Reachable", a.reachable)
-        .str("NetworkReachableAnalysisResult", a.result)
-        .str("NetworkPathParameter", a.spec.to_json())
-        .str(
-            "CreateTime",
-            a.creation_time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        )
-        .int("AliUid", ali_uid)
-        .build())
-}
-
-pub async fn delete<S: Store>(
-    nis: &Nis<S>,
-    ctx: &CallContext,
-    params: &Params,
-) -> Result<Node, RpcError> {
-    let mut p = params.cursor();
-    let region = decode::region(&mut p, &nis.config.regions)?;
-    let ids = decode::id_list(
-        &mut p,
-        "NetworkReachableAnalysisIds",
-        "NetworkReachableAnalysisId",
-    )?;
-    ctx.note_unread(&p);
-    let account = ctx.account_id.clone();
-    nis.write(move |tx| ops::delete_analyses(tx, &account, region.as_deref(), &ids))
-        .await?;
-    Ok(Node::object().bool("Data", true).build())
+        Ok(Node::object().bool("Data", true).build())
+    }
 }

@@ -1,27 +1,16 @@
-//! Typed reads of NIS parameters, with the error for each way a value can be wrong.
+//! NIS's own reads of its parameters (the shared ones — `RegionId`, JSON arrays — are on
+//! [`Input`]), with the error for each way a value can be wrong.
 
+use secgroup_api::Input;
 use secgroup_domain::ops::nis::{EndpointDraft, PathDraft};
-use secgroup_domain::regions::RegionCatalog;
 use secgroup_domain::Tag;
-use secgroup_rpc::{ParamCursor, RpcError};
+use secgroup_rpc::RpcError;
 
-use crate::errors::{id_list_invalid, region_not_found, tag_key_missing, tag_value_missing};
-
-/// `RegionId` is optional on every NIS action; when given, one this server offers.
-pub fn region(
-    p: &mut ParamCursor<'_>,
-    regions: &RegionCatalog,
-) -> Result<Option<String>, RpcError> {
-    match p.non_empty("RegionId") {
-        None => Ok(None),
-        Some(id) if regions.contains(id) => Ok(Some(id.to_string())),
-        Some(_) => Err(region_not_found()),
-    }
-}
+use crate::errors::{id_list_invalid, tag_key_missing, tag_value_missing};
 
 /// Source, target and protocol. `TargetId`, `TargetType` and `Protocol` are optional in the
 /// schema but required in practice (docs/nis.md §2): without them there is no flow.
-pub fn path(p: &mut ParamCursor<'_>) -> Result<PathDraft, RpcError> {
+pub fn path(p: &mut Input<'_>) -> Result<PathDraft, RpcError> {
     let source = EndpointDraft {
         id: p.required("SourceId")?.to_string(),
         kind: p.required("SourceType")?.to_string(),
@@ -41,8 +30,9 @@ pub fn path(p: &mut ParamCursor<'_>) -> Result<PathDraft, RpcError> {
     })
 }
 
-/// `Tag.N.Key` / `Tag.N.Value`: NIS wants both of every pair.
-pub fn tags(p: &mut ParamCursor<'_>) -> Result<Vec<Tag>, RpcError> {
+/// `Tag.N.Key` / `Tag.N.Value`: NIS wants both of every pair, and knows no lower-case
+/// aliases (docs/nis.md §1.4), unlike the shared [`Input::tags`].
+pub fn tags(p: &mut Input<'_>) -> Result<Vec<Tag>, RpcError> {
     let mut out = Vec::new();
     for (_, fields) in p.object_list("Tag") {
         let key = fields.get("Key").copied().unwrap_or("");
@@ -59,23 +49,27 @@ pub fn tags(p: &mut ParamCursor<'_>) -> Result<Vec<Tag>, RpcError> {
     Ok(out)
 }
 
-/// A required JSON array of ids, as the SDKs send it (`["np-a","np-b"]`), duplicates folded.
+/// The most ids one `NetworkPathIds` / `NetworkReachableAnalysisIds` list holds
+/// (docs/nis.md §3.5).
+pub const MAX_IDS: usize = 100;
+
+/// A required JSON array of 1 to [`MAX_IDS`] ids, as the SDKs send it (`["np-a","np-b"]`),
+/// duplicates folded in linear time, first occurrences kept in order (docs/nis.md §3.5).
 pub fn id_list(
-    p: &mut ParamCursor<'_>,
+    p: &mut Input<'_>,
     parameter: &str,
     code_suffix: &str,
 ) -> Result<Vec<String>, RpcError> {
     let invalid = || id_list_invalid(code_suffix, parameter);
-    let text = p.non_empty(parameter).ok_or_else(invalid)?;
-    let ids: Vec<String> = serde_json::from_str(text).map_err(|_| invalid())?;
+    let ids = p
+        .json_strings(parameter, MAX_IDS, invalid)?
+        .ok_or_else(invalid)?;
     if ids.is_empty() || ids.iter().any(String::is_empty) {
         return Err(invalid());
     }
-    let mut unique: Vec<String> = Vec::with_capacity(ids.len());
-    for id in ids {
-        if !unique.contains(&id) {
-            unique.push(id);
-        }
-    }
-    Ok(unique)
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    Ok(ids
+        .into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .collect())
 }

@@ -1,35 +1,36 @@
-//! NIS's error wording. Every domain error goes through ECS's single table
-//! ([`secgroup_api::errors::domain`], which holds NIS's own path and record errors);
-//! only what NIS words differently is overridden here.
+//! NIS's wording of domain errors, where it differs from the base map of
+//! [`secgroup_api::errors`] (its tag refusals, docs/nis.md §1.4), and the refusals only NIS
+//! words (missing tag halves, id lists).
 
 use secgroup_domain::DomainError;
 use secgroup_rpc::RpcError;
 
-/// A domain failure as NIS reports it.
-pub fn from_domain(err: DomainError) -> RpcError {
-    match err {
-        DomainError::TooManyTags(_) => RpcError::new(
-            400,
+/// NIS's wording of a domain error, where it differs from the base map.
+pub fn wording(err: &DomainError) -> Option<RpcError> {
+    let (code, message) = match err {
+        DomainError::TooManyTags(_) => (
             "NumberExceed.Tags",
             "The maximum number of Tags is exceeded.",
         ),
-        DomainError::TagKeyDuplicate => RpcError::new(
-            400,
-            "Duplicate.TagKey",
-            "The Tag.N.Key contains duplicate keys.",
-        ),
-        DomainError::TagKeyMalformed => RpcError::new(
-            400,
+        DomainError::TagKeyDuplicate => {
+            ("Duplicate.TagKey", "The Tag.N.Key contains duplicate keys.")
+        }
+        DomainError::TagKeyMalformed => (
             "InvalidParameter.TagKey",
             "The Tag.N.Key parameter is invalid.",
         ),
-        DomainError::TagValueMalformed => RpcError::new(
-            400,
+        DomainError::TagValueMalformed => (
             "InvalidParameter.TagValue",
             "The Tag.N.Value parameter is invalid.",
         ),
-        other => secgroup_api::errors::domain(other),
-    }
+        _ => return None,
+    };
+    Some(RpcError::new(400, code, message))
+}
+
+/// A domain failure as NIS reports it: its wording, else the base map.
+pub fn from_domain(err: DomainError) -> RpcError {
+    wording(&err).unwrap_or_else(|| secgroup_api::errors::domain(err))
 }
 
 /// `Tag.N.Key` absent where `Tag.N.Value` is given.
@@ -58,11 +59,6 @@ pub fn id_list_invalid(code_suffix: &str, parameter: &str) -> RpcError {
         format!("IllegalParam.{code_suffix}"),
         format!("The parameter ({parameter}) cannot be empty."),
     )
-}
-
-/// An unknown `RegionId`.
-pub fn region_not_found() -> RpcError {
-    secgroup_api::errors::domain(DomainError::RegionNotFound(String::new()))
 }
 
 #[cfg(test)]

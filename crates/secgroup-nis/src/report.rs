@@ -11,13 +11,14 @@
 //! type's default), `inner_access_accept` (both ends in a basic group whose
 //! InnerAccessPolicy is Accept).
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
-use secgroup_domain::network::{Instance, InstanceStatus, NetworkState, VSwitch};
+use chrono::{DateTime, Utc};
+use secgroup_domain::network::Instance;
 use secgroup_domain::nis::{EndpointType, PathProtocol, PathSpec};
 use secgroup_domain::rules::{Direction, IpProtocol, Peer, Rule, RulePolicy};
-use secgroup_reach::{DirectionOutcome, Endpoint, Flow, Snapshot, Step, Verdict};
+use secgroup_reach::{DirectionOutcome, Step, Verdict};
+use secgroup_reach_service::{EndpointFacts, EndpointQuery, Network};
 use serde_json::{json, Map, Value};
 
 /// What an analysis concluded.
@@ -47,47 +48,26 @@ enum Unanalysable {
     InstanceNotRunning(String),
 }
 
-/// Decides the path on `state` (instance statuses settled) and writes the document;
-/// `vswitches` (by id) fill the topology's VSW nodes.
-pub fn analyze(
-    state: &NetworkState,
-    vswitches: &HashMap<String, VSwitch>,
-    spec: &PathSpec,
-    ids: &Ids<'_>,
-) -> Outcome {
-    let by_id: HashMap<&str, &Instance> =
-        state.instances.iter().map(|i| (i.id.as_str(), i)).collect();
-    let ends = resolve(&by_id, &state.instances, spec, EndRole::Source).and_then(|source| {
-        resolve(&by_id, &state.instances, spec, EndRole::Target).map(|target| (source, target))
+/// Decides the path on `network` at `now` (instance statuses settled then) and writes the
+/// document (docs/nis.md §5): each end in turn must exist and run, then the engine decides.
+pub fn analyze(network: &Network, now: DateTime<Utc>, spec: &PathSpec, ids: &Ids<'_>) -> Outcome {
+    let ends = resolve(network, now, spec, EndRole::Source).and_then(|source| {
+        resolve(network, now, spec, EndRole::Target).map(|target| (source, target))
     });
     let (reachable, doc) = match ends {
         Err(why) => (false, unanalysable(why, ids)),
-        Ok((source, target)) => {
-            let snapshot = Snapshot::build(state);
-            let flow = Flow {
-                source: endpoint(&source),
-                destination: endpoint(&target),
-                protocol: protocol(spec.protocol),
-                port: spec
-                    .protocol
-                    .has_ports()
-                    .then_some(spec.target_port)
-                    .flatten(),
-                source_port: spec
-                    .protocol
-                    .has_ports()
-                    .then_some(spec.source_port)
-                    .flatten(),
-            };
-            match snapshot.evaluate(&flow) {
+        Ok(((source, source_facts), (target, target_facts))) => {
+            let ports = spec.protocol.has_ports();
+            let verdict = network.evaluate(
+                &source_facts,
+                &target_facts,
+                protocol(spec.protocol),
+                ports.then_some(spec.target_port).flatten(),
+                ports.then_some(spec.source_port).flatten(),
+            );
+            match verdict {
                 Ok(verdict) => {
-                    let rules: HashMap<&str, &Rule> =
-                        state.rules.iter().map(|r| (r.id.as_str(), r)).collect();
-                    let context = Context {
-                        rules,
-                        vswitches,
-                        ids,
-                    };
+                    let context = Context { network, ids };
                     (
                         verdict.allowed,
                         context.document(&source, &target, &verdict),
@@ -113,23 +93,20 @@ enum EndRole {
     Target,
 }
 
+/// One end as the engine's service resolves it, and the stored instance the document
+/// describes; an instance end must be `Running`.
 fn resolve<'a>(
-    by_id: &HashMap<&str, &'a Instance>,
-    instances: &'a [Instance],
+    network: &'a Network,
+    now: DateTime<Utc>,
     spec: &PathSpec,
     role: EndRole,
-) -> Result<End<'a>, Unanalysable> {
+) -> Result<(End<'a>, EndpointFacts), Unanalysable> {
     let (id, kind, ip) = match role {
         EndRole::Source => (&spec.source_id, spec.source_type, &spec.source_ip_address),
         EndRole::Target => (&spec.target_id, spec.target_type, &spec.target_ip_address),
     };
-    let instance = match kind {
-        EndpointType::Ecs => Some(
-            by_id
-                .get(id.as_str())
-                .copied()
-                .ok_or_else(|| Unanalysable::InstanceNotFound(id.clone()))?,
-        ),
+    let query = match kind {
+        EndpointType::Ecs => EndpointQuery::Instance(id.clone()),
         _ => {
             let address: Option<IpAddr> = ip.as_deref().or(Some(id)).and_then(|s| s.parse().ok());
             let Some(address) = address else {
@@ -137,30 +114,28 @@ fn resolve<'a>(
             };
             // An address of a vSwitch that an instance there holds is that instance (private
             // addresses repeat across VPCs, so only the named vSwitch counts).
-            let holder = instances.iter().find(|i| {
-                kind == EndpointType::Vsw
-                    && &i.vswitch_id == id
-                    && i.private_ip.parse::<IpAddr>().ok() == Some(address)
-            });
-            match holder {
-                Some(i) => Some(i),
-                None => return Ok(End::Address(address)),
+            if kind == EndpointType::Vsw {
+                EndpointQuery::AddressIn {
+                    vswitch_id: id.clone(),
+                    address,
+                }
+            } else {
+                EndpointQuery::Outside(address)
             }
         }
     };
-    match instance {
-        Some(i) if i.status != InstanceStatus::Running => {
+    let facts = network
+        .resolve(&query, now)
+        .map_err(|_| Unanalysable::InstanceNotFound(id.clone()))?;
+    match &facts {
+        EndpointFacts::Instance(i) if !i.is_running() => {
             Err(Unanalysable::InstanceNotRunning(i.id.clone()))
         }
-        Some(i) => Ok(End::Instance(i)),
-        None => Err(Unanalysable::InstanceNotFound(id.clone())),
-    }
-}
-
-fn endpoint(end: &End<'_>) -> Endpoint {
-    match end {
-        End::Instance(i) => Endpoint::Nic(i.id.clone()),
-        End::Address(a) => Endpoint::Outside(*a),
+        EndpointFacts::Instance(i) => match network.instance(&i.id) {
+            Some(instance) => Ok((End::Instance(instance), facts)),
+            None => Err(Unanalysable::InstanceNotFound(id.clone())),
+        },
+        EndpointFacts::Outside(a) => Ok((End::Address(*a), facts)),
     }
 }
 
@@ -213,8 +188,7 @@ fn error_document(code: &str, stage: &str, reason: &str, ids: &Ids<'_>) -> Value
 }
 
 struct Context<'a> {
-    rules: HashMap<&'a str, &'a Rule>,
-    vswitches: &'a HashMap<String, VSwitch>,
+    network: &'a Network,
     ids: &'a Ids<'a>,
 }
 
@@ -284,9 +258,9 @@ impl Context<'_> {
                         RulePolicy::Drop => ("drop", "user_acl_drop_rule"),
                     };
                     let matched = self
-                        .rules
-                        .get(rule_id.as_str())
-                        .map_or_else(empty_rule, |r| matched_rule(r));
+                        .network
+                        .rule(rule_id)
+                        .map_or_else(empty_rule, matched_rule);
                     out.push(item(instance, group_id, word, description, matched));
                 }
                 Step::Default { .. } => {
@@ -358,8 +332,8 @@ impl Context<'_> {
 
     fn vsw_node(&self, i: &Instance, level: u32) -> Value {
         let cidr = self
-            .vswitches
-            .get(&i.vswitch_id)
+            .network
+            .vswitch(&i.vswitch_id)
             .map_or("", |v| v.cidr_block.as_str());
         json!({
             "id": i.vswitch_id, "bizInsId": i.vswitch_id, "nodeType": "VSW", "level": level,
@@ -459,7 +433,7 @@ fn matched_rule(rule: &Rule) -> Value {
     let row = rule.to_row();
     json!({
         "bizProtocol": row.ip_protocol,
-        "creatingTime": rule.create_time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "creatingTime": secgroup_api::render::time(&rule.create_time),
         "description": s.description,
         "destinationCidr": dest_cidr,
         "destinationGroupId": dest_group,

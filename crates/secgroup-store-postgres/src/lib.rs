@@ -6,7 +6,11 @@
 //! `UNIQUE (vswitch_id, private_ip)`, and rule identity and quotas by running every write
 //! closure in a SERIALIZABLE transaction (a serialization failure or deadlock is a
 //! [`StoreError::Conflict`](secgroup_domain::StoreError::Conflict), and the closure runs
-//! again). Connections come from an `r2d2` pool and are used on Tokio's blocking threads;
+//! again). Every write closure also bumps the one change revision before it commits, and
+//! so first takes its turn on the `revision` table's lock: writers of all nodes run one
+//! after the other instead of failing each other to serialize on that row, and notify
+//! [`REVISION_CHANNEL`] as they commit. Connections come from an `r2d2` pool and are used
+//! on Tokio's blocking threads;
 //! a lost connection is an `Unavailable` error (HTTP 503), retried only where retrying
 //! cannot change the answer. The schema is applied by embedded, versioned migrations
 //! under an advisory lock when the store connects.
@@ -19,12 +23,13 @@ mod instances;
 mod migrate;
 mod nis;
 mod prefix_lists;
+mod revision;
 mod sql;
 mod store;
 mod tx;
 mod vpcs;
 
-pub use store::PostgresStore;
+pub use store::{PostgresStore, REVISION_CHANNEL};
 
 /// The schema version this build creates and expects (the newest migration).
 pub const SCHEMA_VERSION: i64 = migrate::MIGRATIONS.len() as i64;

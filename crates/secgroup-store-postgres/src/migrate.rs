@@ -12,6 +12,7 @@ use crate::sql::get;
 pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_nis.sql"),
+    include_str!("../migrations/0003_revision.sql"),
 ];
 
 /// The advisory-lock key that serialises migrations (any constant shared by all nodes).

@@ -3,6 +3,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use postgres::NoTls;
 use r2d2_postgres::PostgresConnectionManager;
 use secgroup_domain::{Store, StoreError, Tx, TxError};
@@ -34,7 +35,8 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
-/// Write transactions one node runs at once (see [`PostgresStore::writers`]).
+/// Write transactions one node runs at once (see [`PostgresStore::writers`]), and nonce
+/// claims too (see [`PostgresStore::claims`]).
 const CONCURRENT_WRITES: usize = 4;
 /// Connections per node.
 const POOL_SIZE: u32 = 16;
@@ -51,14 +53,46 @@ pub struct PostgresStore {
     /// `None` only while being dropped.
     pool: Option<Pool>,
     /// Write transactions of this node in flight at once. Writers beyond it queue here
-    /// rather than in the database, where concurrent writers of one row all but one fail
-    /// to serialize and retry, again and again under load.
+    /// rather than in the database, where they would each hold a connection while they
+    /// wait for the revision lock (see [`Mode::Write`]).
     writers: tokio::sync::Semaphore,
+    /// Nonce claims of this node in flight at once: apart from the writers, so that the
+    /// claim every signed request makes (reads too) never waits behind writers taking
+    /// their turn at the revision lock.
+    claims: tokio::sync::Semaphore,
 }
+
+/// The name of the channel every committed write notifies, with the new revision as its
+/// payload, so that a process can `LISTEN` for changes instead of polling
+/// [`Store::revision`].
+pub const REVISION_CHANNEL: &str = "secgroup_revision";
+
+/// Takes the writers' turn: the first statement of every write transaction, before any
+/// query takes the transaction's snapshot (`LOCK TABLE` takes none), so each writer's
+/// snapshot already holds the commit of the writer before it. Writers of every node
+/// queue on this lock instead of running side by side until all but one fail to
+/// serialize on the revision row that each of them updates; plain reads take ACCESS SHARE,
+/// which EXCLUSIVE mode lets through. The transaction stays SERIALIZABLE: a node of an
+/// older build (during a rolling upgrade) takes no turn, and must still be serialized.
+const BEGIN_WRITE: &str =
+    "BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK TABLE revision IN EXCLUSIVE MODE";
+
+/// Ends a write that returned `Ok`: the bump and its notification (delivered only if the
+/// transaction commits), then the commit, in one round trip. If a statement fails the rest
+/// are skipped and the transaction is left open (aborted): see [`attempt`].
+const COMMIT_WRITE: &str = "WITH bumped AS \
+     (UPDATE revision SET revision = revision + 1 WHERE id = 1 RETURNING revision) \
+     SELECT pg_notify('secgroup_revision', revision::text) FROM bumped; COMMIT";
 
 #[derive(Clone, Copy)]
 enum Mode {
+    /// A write closure: takes the writers' turn ([`BEGIN_WRITE`]), bumps the revision and
+    /// notifies ([`COMMIT_WRITE`]).
     Write,
+    /// A nonce claim: a write that is no change of state, so it neither takes the turn
+    /// nor bumps the revision. It only touches `nonces`, which the operations' write
+    /// closures never do, so it does not fail to serialize against them.
+    Nonce,
     Read,
 }
 
@@ -102,6 +136,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool: Some(pool),
             writers: tokio::sync::Semaphore::new(CONCURRENT_WRITES),
+            claims: tokio::sync::Semaphore::new(CONCURRENT_WRITES),
         })
     }
 
@@ -118,14 +153,19 @@ impl PostgresStore {
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool()?;
-        let _permit = match mode {
-            Mode::Write => Some(
-                self.writers
+        let permits = match mode {
+            Mode::Write => Some(&self.writers),
+            Mode::Nonce => Some(&self.claims),
+            Mode::Read => None,
+        };
+        let _permit = match permits {
+            Some(permits) => Some(
+                permits
                     .acquire()
                     .await
                     .map_err(|_| E::from(StoreError::Other("store closed".to_owned())))?,
             ),
-            Mode::Read => None,
+            None => None,
         };
         let (mut conflicts, mut losses) = (0_u32, 0_u32);
         loop {
@@ -194,11 +234,15 @@ where
         Ok(conn) => conn,
         Err(e) => return Outcome::Done(Err(E::from(StoreError::Unavailable(e.to_string())))),
     };
-    let begin = match mode {
-        Mode::Write => "BEGIN ISOLATION LEVEL SERIALIZABLE",
-        Mode::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    let (begin, commit) = match mode {
+        Mode::Write => (BEGIN_WRITE, COMMIT_WRITE),
+        Mode::Nonce => ("BEGIN ISOLATION LEVEL SERIALIZABLE", "COMMIT"),
+        Mode::Read => ("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "COMMIT"),
     };
     if let Err(e) = conn.client.batch_execute(begin) {
+        // The lock may have failed after BEGIN: end that transaction (a ROLLBACK outside
+        // one only warns).
+        conn.rollback();
         return retryable(E::from(map_err(e)));
     }
     let result = catch_unwind(AssertUnwindSafe(|| f(&mut PgTx { c: &mut conn })));
@@ -213,11 +257,15 @@ where
             conn.rollback();
             retryable(err)
         }
-        Ok(Ok(value)) => match conn.client.batch_execute("COMMIT") {
+        Ok(Ok(value)) => match conn.client.batch_execute(commit) {
             Ok(()) => Outcome::Done(Ok(value)),
             Err(e) => match map_err(e) {
-                // The server rolled back: nothing happened, so running again is safe.
-                conflict @ StoreError::Conflict(_) => Outcome::Retry(E::from(conflict)),
+                // Nothing was committed, so running again is safe. A failed COMMIT has
+                // ended the transaction; a failed bump has left it open, aborted.
+                conflict @ StoreError::Conflict(_) => {
+                    conn.rollback();
+                    Outcome::Retry(E::from(conflict))
+                }
                 // Lost during COMMIT the outcome is unknown: never guess, report it (and
                 // never reuse the connection).
                 other => {
@@ -259,11 +307,32 @@ impl Store for PostgresStore {
     {
         self.run(Mode::Read, f)
     }
+
+    /// [`Tx::claim_nonce`] in a SERIALIZABLE transaction of its own: the primary key
+    /// refuses a replay whichever node claimed first. Not a write closure: no revision.
+    fn claim_nonce(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl std::future::Future<Output = Result<bool, StoreError>> + Send {
+        let (id, nonce) = (access_key_id.to_owned(), nonce.to_owned());
+        self.run(Mode::Nonce, move |tx| {
+            tx.claim_nonce(&id, &nonce, expires_at, now)
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_notify_the_published_channel() {
+        assert!(COMMIT_WRITE.contains(&format!("pg_notify('{REVISION_CHANNEL}'")));
+        assert!(BEGIN_WRITE.ends_with("LOCK TABLE revision IN EXCLUSIVE MODE"));
+    }
 
     #[test]
     fn backoff_grows_to_a_cap_and_varies() {

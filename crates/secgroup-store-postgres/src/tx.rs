@@ -13,7 +13,7 @@ use secgroup_domain::{
 };
 
 use crate::sql::Conn;
-use crate::{accounts, groups, instances, nis, prefix_lists, vpcs};
+use crate::{accounts, groups, instances, nis, prefix_lists, revision, vpcs};
 
 /// Borrows a client inside `BEGIN … `; the store commits or rolls it back.
 pub(crate) struct PgTx<'c> {
@@ -351,5 +351,9 @@ impl Tx for PgTx<'_> {
 
     fn insert_client_token(&mut self, record: &ClientTokenRecord) -> Result<(), StoreError> {
         accounts::insert_client_token(self.c, record)
+    }
+
+    fn revision(&mut self) -> Result<u64, StoreError> {
+        revision::revision(self.c)
     }
 }

@@ -17,6 +17,16 @@ async fn contract_on_postgres() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revision_survives_reopening() {
+    let Some(url) = common::server_url("revision_survives_reopening") else {
+        return;
+    };
+    let dbs = common::Databases::new(url);
+    let db = dbs.create();
+    contract::revision_survives_reopening(|| PostgresStore::connect(&db).expect("connect")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_are_idempotent_and_concurrent() {
     let Some(url) = common::server_url("migrations_are_idempotent_and_concurrent") else {
         return;

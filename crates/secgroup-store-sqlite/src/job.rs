@@ -9,6 +9,7 @@ use rusqlite::Connection;
 use secgroup_domain::{StoreError, Tx, TxError};
 use tokio::sync::oneshot;
 
+use crate::revision;
 use crate::tx::SqliteTx;
 
 /// How many times a closure runs before a conflict is handed back to the caller.
@@ -104,7 +105,17 @@ where
         }
         // Unwind safety: after a panic the closure is never called again, and the writer
         // rolls back everything it wrote, so no broken state is observed.
-        let outcome = catch_unwind(AssertUnwindSafe(|| (self.f)(&mut SqliteTx::new(conn))));
+        let (f, mode) = (&mut self.f, self.mode);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let value = f(&mut SqliteTx::new(conn))?;
+            // In the job's savepoint, after the closure: the bump is kept exactly when the
+            // closure's writes are (a failure, conflict or panic rolls both back), and a
+            // retried closure bumps once, on the run that is kept.
+            if mode == Mode::Write {
+                revision::bump(conn).map_err(E::from)?;
+            }
+            Ok::<T, E>(value)
+        }));
         let (ran, result) = match outcome {
             Ok(Ok(value)) => (Ran::Ok, Ok(value)),
             Ok(Err(e)) if e.is_conflict() && self.conflicts + 1 < MAX_ATTEMPTS => {

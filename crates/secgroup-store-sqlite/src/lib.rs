@@ -23,6 +23,7 @@ mod migrate;
 mod nis;
 mod nonces;
 mod prefix_lists;
+mod revision;
 mod rules;
 mod store;
 mod tags;

@@ -14,6 +14,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_instances.sql")),
     (5, include_str!("../migrations/0005_nis.sql")),
     (6, include_str!("../migrations/0006_nonce_batches.sql")),
+    (7, include_str!("../migrations/0007_revision.sql")),
 ];
 
 /// The newest version this build knows.

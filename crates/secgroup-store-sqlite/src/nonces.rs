@@ -519,7 +519,8 @@ mod tests {
         assert!(rows < 500, "{rows} rows");
     }
 
-    /// The store with the trait's default `claim_nonce` (a write transaction per claim).
+    /// The store with a durable `claim_nonce`: [`Tx::claim_nonce`] in a write transaction
+    /// per claim.
     struct Durable(SqliteStore);
 
     impl Store for Durable {
@@ -539,6 +540,18 @@ mod tests {
             F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
         {
             self.0.read(f)
+        }
+
+        fn claim_nonce(
+            &self,
+            access_key_id: &str,
+            nonce: &str,
+            expires_at: DateTime<Utc>,
+            now: DateTime<Utc>,
+        ) -> impl std::future::Future<Output = Result<bool, StoreError>> + Send {
+            let (id, nonce) = (access_key_id.to_owned(), nonce.to_owned());
+            self.0
+                .write(move |tx| tx.claim_nonce(&id, &nonce, expires_at, now))
         }
     }
 

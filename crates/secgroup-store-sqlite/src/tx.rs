@@ -14,7 +14,7 @@ use secgroup_domain::{
 };
 
 use crate::error::corrupt;
-use crate::{accounts, groups, instances, nis, prefix_lists, rules, tags, tokens, vpcs};
+use crate::{accounts, groups, instances, nis, prefix_lists, revision, rules, tags, tokens, vpcs};
 
 /// Borrows a connection on which the store has begun a transaction (a
 /// `rusqlite::Transaction` derefs to one); the store commits or rolls it back.
@@ -359,6 +359,10 @@ impl Tx for SqliteTx<'_> {
 
     fn insert_client_token(&mut self, record: &ClientTokenRecord) -> Result<(), StoreError> {
         tokens::insert_client_token(self.conn, record)
+    }
+
+    fn revision(&mut self) -> Result<u64, StoreError> {
+        revision::revision(self.conn)
     }
 }
 

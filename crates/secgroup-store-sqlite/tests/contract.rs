@@ -27,6 +27,13 @@ async fn contract_in_memory() {
     contract::run_all(|| SqliteStore::open_url("sqlite::memory:").expect("open")).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revision_survives_reopening() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("secgroup.db");
+    contract::revision_survives_reopening(|| SqliteStore::open(&path).expect("open")).await;
+}
+
 #[tokio::test]
 async fn data_survives_reopening() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -292,3 +292,63 @@ async fn in_memory_reads_cannot_write() {
     let default = store.read(|tx| tx.default_account()).await.expect("read");
     assert_eq!(default.as_deref(), Some("acct-1"));
 }
+
+/// In one batch, each job that is kept bumps the revision once, inside its own savepoint:
+/// a failing, refused or panicking job leaves no bump behind, a conflicting one bumps once
+/// when it runs again, and each kept job starts from the revision the jobs before it left.
+#[tokio::test]
+async fn each_kept_job_of_a_batch_bumps_the_revision_once() {
+    let (_dir, _path, store) = file_store();
+    let r0 = store.revision().await.expect("revision");
+    let (gate, open) = gate(&store).await;
+    let seen = |id: &'static str| {
+        let g = group("acct-1", "cn-hangzhou", id, 0);
+        move |tx: &mut dyn Tx| {
+            tx.insert_security_group(&g)?;
+            tx.revision()
+        }
+    };
+    let first = queued(&store, seen("sg-a")).await;
+    let failing = queued(&store, |tx| {
+        tx.insert_security_group(&group("acct-1", "cn-hangzhou", "sg-f", 0))?;
+        Err::<(), _>(StoreError::Other("boom".to_owned()))
+    })
+    .await;
+    let duplicate = queued_insert(&store, "sg-a").await;
+    let panicking = queued(&store, |tx| {
+        tx.insert_security_group(&group("acct-1", "cn-hangzhou", "sg-p", 0))?;
+        if tx.security_group("acct-1", "sg-p")?.is_some() {
+            panic!("test: deliberate panic inside a batched write");
+        }
+        Ok::<(), StoreError>(())
+    })
+    .await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&runs);
+    let conflicting = queued(&store, move |tx| {
+        let run = counter.fetch_add(1, Ordering::SeqCst);
+        tx.insert_security_group(&group("acct-1", "cn-hangzhou", "sg-k", 0))?;
+        if run == 0 {
+            return Err(StoreError::Conflict("try again".to_owned()));
+        }
+        tx.revision()
+    })
+    .await;
+    let last = queued(&store, seen("sg-c")).await;
+    open.send(()).expect("open the gate");
+    gate.await.expect("gate");
+
+    // The gate itself was a kept write: r0 + 1.
+    assert_eq!(first.await, Ok(r0 + 1));
+    assert!(failing.await.is_err());
+    assert!(matches!(duplicate.await, Err(StoreError::Duplicate(_))));
+    assert!(panicking.await.is_err());
+    assert_eq!(last.await, Ok(r0 + 2), "after the gate and sg-a only");
+    assert_eq!(
+        conflicting.await,
+        Ok(r0 + 3),
+        "its second run, after the batch"
+    );
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+    assert_eq!(store.revision().await, Ok(r0 + 4), "gate, sg-a, sg-c, sg-k");
+}

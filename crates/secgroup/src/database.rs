@@ -99,6 +99,13 @@ impl Store for AnyStore {
             }
         }
     }
+
+    async fn revision(&self) -> Result<u64, StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.revision().await,
+            AnyStore::Postgres(p) => p.revision().await,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use secgroup_domain::Store;
 use secgroup_ecs::Ecs;
 use secgroup_ext::Ext;
 use secgroup_nis::Nis;
+use secgroup_reach_service::Reachability;
 use secgroup_rpc::{Router, ServerConfig};
 use secgroup_vpc::Vpc;
 use tokio::net::TcpListener;
@@ -31,11 +32,18 @@ pub struct Settings {
 /// The HTTP application over `store`.
 pub fn app<S: Store>(store: Arc<S>, settings: Settings) -> axum::Router {
     let products = Arc::new(settings.products);
+    // One service for NIS and the extension: they ask about the same networks, and share
+    // what it has compiled.
+    let reachability = Arc::new(Reachability::new(store.clone(), products.instance_timings));
     let router = Router::new()
         .with(Arc::new(Ecs::new(store.clone(), products.clone())))
         .with(Arc::new(Vpc::new(store.clone(), products.clone())))
-        .with(Arc::new(Nis::new(store.clone(), products.clone())))
-        .with(Arc::new(Ext::new(store.clone(), products)));
+        .with(Arc::new(Nis::new(
+            store.clone(),
+            products.clone(),
+            reachability.clone(),
+        )))
+        .with(Arc::new(Ext::new(store.clone(), products, reachability)));
     secgroup_rpc::server::app(
         router,
         Arc::new(StoreCredentials::new(store)),

@@ -7,10 +7,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use common::{create_group, create_vpc, TestClient};
 use secgroup_domain::ops::accounts;
-use secgroup_domain::{Store, Tx, TxError};
+use secgroup_domain::{Store, StoreError, Tx, TxError};
 use secgroup_store_sqlite::SqliteStore;
 
 /// The real store, with every write held back a little so a request is surely in flight.
@@ -37,6 +37,16 @@ impl Store for SlowWrites {
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
         self.0.read(f)
+    }
+
+    fn claim_nonce(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.0.claim_nonce(access_key_id, nonce, expires_at, now)
     }
 }
 
