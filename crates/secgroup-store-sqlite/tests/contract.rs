@@ -1,37 +1,48 @@
 //! The domain's storage contract, run against SQLite files and in-memory databases, and
 //! the properties only a file can have: data outlives the process's handle on it.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use secgroup_domain::contract::{self, at, group, tag};
+use secgroup_domain::contract::{at, group, tag};
 use secgroup_domain::{ResourceType, Store, StoreError};
 use secgroup_store_sqlite::{SqliteStore, SCHEMA_VERSION};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn contract_on_files() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let n = AtomicUsize::new(0);
-    contract::run_all(|| {
-        // A nested path: open creates the directories.
-        let path = dir
-            .path()
-            .join(format!("case-{}", n.fetch_add(1, Ordering::SeqCst)))
-            .join("secgroup.db");
-        SqliteStore::open(&path).expect("open")
-    })
-    .await;
+/// The shared contract on database files, one test per case, each file in a nested
+/// directory of its own (open creates the directories). Multi-thread runtime: reads take
+/// the reader pool's fast path and its `block_in_place` fallback.
+mod files {
+    use secgroup_store_sqlite::SqliteStore;
+
+    fn fresh(_case: &str) -> Option<(tempfile::TempDir, SqliteStore)> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("case").join("secgroup.db")).expect("open");
+        Some((dir, store))
+    }
+
+    fn reopenable(_case: &str) -> Option<(tempfile::TempDir, impl Fn() -> SqliteStore)> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("secgroup.db");
+        Some((dir, move || SqliteStore::open(&path).expect("open")))
+    }
+
+    secgroup_domain::store_contract! {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        fresh = fresh,
+        reopen = reopenable,
+    }
 }
 
-#[tokio::test]
-async fn contract_in_memory() {
-    contract::run_all(|| SqliteStore::open_url("sqlite::memory:").expect("open")).await;
-}
+/// The shared contract on in-memory databases (which cannot be reopened), on a
+/// current-thread runtime: every read and write goes through the writer thread.
+mod memory {
+    use secgroup_store_sqlite::SqliteStore;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revision_survives_reopening() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("secgroup.db");
-    contract::revision_survives_reopening(|| SqliteStore::open(&path).expect("open")).await;
+    fn fresh(_case: &str) -> Option<((), SqliteStore)> {
+        Some(((), SqliteStore::open_url("sqlite::memory:").expect("open")))
+    }
+
+    secgroup_domain::store_contract! {
+        #[tokio::test]
+        fresh = fresh,
+    }
 }
 
 #[tokio::test]
