@@ -18,7 +18,10 @@ pub mod contract;
 
 pub use error::DomainError;
 pub use model::*;
-pub use store::{Store, StoreError, Tx, TxError};
+pub use store::{
+    AccountsTx, ClientTokensTx, InstancesTx, NisTx, PrefixListsTx, RevisionTx, RulesTx,
+    SecurityGroupsTx, Store, StoreError, TagsTx, Tx, TxError, VpcsTx,
+};
 
 /// [`store_contract!`] lists the contract's cases by hand (a macro cannot find them): this
 /// compares that list with the cases defined, from the sources, so it does not need the

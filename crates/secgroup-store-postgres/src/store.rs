@@ -308,7 +308,7 @@ impl Store for PostgresStore {
         self.run(Mode::Read, f)
     }
 
-    /// [`Tx::claim_nonce`] in a SERIALIZABLE transaction of its own: the primary key
+    /// [`AccountsTx::claim_nonce`](secgroup_domain::AccountsTx::claim_nonce) in a SERIALIZABLE transaction of its own: the primary key
     /// refuses a replay whichever node claimed first. Not a write closure: no revision.
     fn claim_nonce(
         &self,

@@ -14,7 +14,7 @@ async fn latest<S: Store>(store: &S) -> u64 {
 }
 
 /// Every committed write bumps the revision by one; `revision()` right after the write
-/// has returned includes it, and agrees with [`Tx::revision`](crate::Tx::revision) in a
+/// has returned includes it, and agrees with [`Tx::revision`](crate::RevisionTx::revision) in a
 /// read. Inside a write, `Tx::revision` is the revision it started from. A write that
 /// changes nothing still counts, and so does a write in another account: the revision is
 /// one counter for the whole store.
