@@ -3,9 +3,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{AccessKeyRecord, AccountsTx, StoreError};
 
-use crate::sql::{count, decode_time, encode_time, exec, get, opt};
+use crate::sql::{count, exec, get, opt};
 use crate::tx::PgTx;
 
 /// One claim in this many (a power of two) purges a few expired nonces. Purging on every claim would make

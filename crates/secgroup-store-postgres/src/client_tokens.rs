@@ -1,8 +1,9 @@
 //! Client tokens: the remembered outcome of an idempotent request, per account.
 
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{ClientTokenRecord, ClientTokensTx, StoreError};
 
-use crate::sql::{decode_time, encode_time, exec, get, opt};
+use crate::sql::{exec, get, opt};
 use crate::tx::PgTx;
 
 impl ClientTokensTx for PgTx<'_> {

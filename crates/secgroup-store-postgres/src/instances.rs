@@ -6,12 +6,11 @@ use std::collections::HashMap;
 
 use postgres::Row;
 use secgroup_domain::network::{Instance, InstanceQuery, InstanceScope, InstanceStatus};
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{InstancesTx, ResourceType, StoreError};
 
 use crate::error::corrupt;
-use crate::sql::{
-    count, decode_time, delete_tags, encode_time, exec, get, opt, rows, to_count, Conn, Param,
-};
+use crate::sql::{count, delete_tags, exec, get, opt, rows, to_count, Conn, Param};
 use crate::tx::PgTx;
 
 /// The columns [`decode`] reads, in its order; the last is the instance's groups,

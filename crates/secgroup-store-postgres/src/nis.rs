@@ -2,10 +2,11 @@
 
 use postgres::Row;
 use secgroup_domain::nis::{AnalysisStatus, NetworkPath, PathSpec, ReachabilityAnalysis};
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{NisTx, ResourceType, StoreError};
 
 use crate::error::corrupt;
-use crate::sql::{count, decode_time, delete_tags, encode_time, exec, get, opt, rows, Conn};
+use crate::sql::{count, delete_tags, exec, get, opt, rows, Conn};
 use crate::tx::PgTx;
 
 macro_rules! path_columns {

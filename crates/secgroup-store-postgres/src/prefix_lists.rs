@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 
 use postgres::Row;
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{
     AddressFamily, PrefixList, PrefixListEntry, PrefixListsTx, ResourceType, StoreError,
 };
 
 use crate::error::corrupt;
-use crate::sql::{count, decode_time, delete_tags, encode_time, exec, get, opt, rows, Conn};
+use crate::sql::{count, delete_tags, exec, get, opt, rows, Conn};
 use crate::tx::PgTx;
 
 macro_rules! list_columns {

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 
 use postgres::Row;
 use secgroup_domain::rules::{Rule, RuleRow};
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{RulesTx, StoreError};
 
 use crate::error::corrupt;
-use crate::sql::{decode_time, encode_time, exec, get, rows, to_count};
+use crate::sql::{exec, get, rows, to_count};
 use crate::tx::PgTx;
 
 macro_rules! rule_columns {

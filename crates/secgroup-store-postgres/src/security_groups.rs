@@ -2,12 +2,13 @@
 //! read or changed.
 
 use postgres::Row;
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{
     InnerAccessPolicy, ResourceType, SecurityGroup, SecurityGroupType, SecurityGroupsTx, StoreError,
 };
 
 use crate::error::corrupt;
-use crate::sql::{count, decode_time, delete_tags, encode_time, exec, get, opt, rows};
+use crate::sql::{count, delete_tags, exec, get, opt, rows};
 use crate::tx::PgTx;
 
 macro_rules! group_columns {

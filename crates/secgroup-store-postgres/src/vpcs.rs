@@ -2,9 +2,10 @@
 
 use postgres::Row;
 use secgroup_domain::network::{VSwitch, Vpc};
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{ResourceType, StoreError, VpcsTx};
 
-use crate::sql::{count, decode_time, delete_tags, encode_time, exec, get, opt, rows};
+use crate::sql::{count, delete_tags, exec, get, opt, rows};
 use crate::tx::PgTx;
 
 macro_rules! vpc_columns {

@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{AccessKeyRecord, AccountsTx, StoreError};
 
 use crate::error::map_err;
-use crate::tx::{decode_time, encode_time, to_count, SqliteTx};
+use crate::tx::{to_count, SqliteTx};
 
 /// How many expired nonces one claim deletes at most. More than the one row a claim adds,
 /// so the table shrinks back under any load, yet each claim stays a bounded index probe.

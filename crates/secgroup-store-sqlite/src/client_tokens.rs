@@ -1,10 +1,11 @@
 //! Client tokens: the remembered outcome of an idempotent request, per account.
 
 use rusqlite::{params, OptionalExtension};
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{ClientTokenRecord, ClientTokensTx, StoreError};
 
 use crate::error::map_err;
-use crate::tx::{decode_time, encode_time, SqliteTx};
+use crate::tx::SqliteTx;
 
 impl ClientTokensTx for SqliteTx<'_> {
     fn client_token(

@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use rusqlite::types::ToSql;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use secgroup_domain::network::{Instance, InstanceQuery, InstanceScope, InstanceStatus};
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{InstancesTx, ResourceType, StoreError};
 
 use crate::error::{corrupt, map_err};
-use crate::tx::{decode_time, encode_time, to_count, SqliteTx};
+use crate::tx::{to_count, SqliteTx};
 
 /// The columns [`Raw::from_row`] reads, in its order; the last is the instance's groups,
 /// comma-separated in join order.

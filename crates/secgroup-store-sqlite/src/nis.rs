@@ -2,11 +2,12 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 use secgroup_domain::nis::{AnalysisStatus, NetworkPath, PathSpec, ReachabilityAnalysis};
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{NisTx, ResourceType, StoreError};
 
 use crate::error::{corrupt, map_err};
 use crate::tags::delete_with_tags;
-use crate::tx::{decode_time, encode_time, query_all, to_count, SqliteTx};
+use crate::tx::{query_all, to_count, SqliteTx};
 
 macro_rules! path_columns {
     () => {

@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{
     AddressFamily, PrefixList, PrefixListEntry, PrefixListsTx, ResourceType, StoreError,
 };
 
 use crate::error::{corrupt, map_err};
-use crate::tx::{decode_time, encode_time, query_all, to_count, SqliteTx};
+use crate::tx::{query_all, to_count, SqliteTx};
 
 /// The columns [`Raw::from_row`] reads, in its order.
 macro_rules! list_columns {

@@ -8,10 +8,11 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, Row};
 use secgroup_domain::rules::{Rule, RuleRowRef};
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{RulesTx, StoreError};
 
 use crate::error::map_err;
-use crate::tx::{decode_time, encode_time, to_count, SqliteTx};
+use crate::tx::{to_count, SqliteTx};
 
 /// The columns `decode_row` reads, in its order (the fields of
 /// [`RuleRow`](secgroup_domain::rules::RuleRow)).

@@ -2,13 +2,14 @@
 //! read or changed.
 
 use rusqlite::{params, OptionalExtension, Row};
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{
     InnerAccessPolicy, ResourceType, SecurityGroup, SecurityGroupType, SecurityGroupsTx, StoreError,
 };
 
 use crate::error::{corrupt, map_err};
 use crate::rules;
-use crate::tx::{decode_time, encode_time, query_all, to_count, SqliteTx};
+use crate::tx::{query_all, to_count, SqliteTx};
 
 /// The columns [`Raw::from_row`] reads, in its order.
 macro_rules! group_columns {

@@ -3,11 +3,12 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 use secgroup_domain::network::{VSwitch, Vpc};
+use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{ResourceType, StoreError, VpcsTx};
 
 use crate::error::map_err;
 use crate::tags::delete_with_tags;
-use crate::tx::{decode_time, encode_time, query_all, to_count, SqliteTx};
+use crate::tx::{query_all, to_count, SqliteTx};
 
 /// The columns [`RawVpc::from_row`] reads, in its order.
 macro_rules! vpc_columns {

@@ -4,6 +4,8 @@
 //! conflict). The operations in [`crate::ops`] are written against `&mut dyn Tx`, so
 //! every backend shares them.
 
+pub mod backoff;
+pub mod codec;
 mod tx;
 
 use std::future::Future;
