@@ -17,6 +17,7 @@ mod vpcs;
 
 use chrono::{DateTime, Utc};
 
+use crate::ids::{AccountId, SecurityGroupId};
 use crate::model::{
     AccessKeyRecord, InnerAccessPolicy, ResourceType, SecurityGroup, SecurityGroupType, Tag,
 };
@@ -204,23 +205,35 @@ pub(super) async fn get_group<S: Store>(
     id: &str,
 ) -> Option<SecurityGroup> {
     let (account, id) = (account.to_owned(), id.to_owned());
-    read(store, move |tx| tx.security_group(&account, &id)).await
+    read(store, move |tx| {
+        tx.security_group(&AccountId::from(&account), &SecurityGroupId::from(&id))
+    })
+    .await
 }
 
 pub(super) async fn list_ids<S: Store>(store: &S, account: &str, region: &str) -> Vec<String> {
     let (account, region) = (account.to_owned(), region.to_owned());
-    let groups = read(store, move |tx| tx.security_groups(&account, &region)).await;
+    let groups = read(store, move |tx| {
+        tx.security_groups(&AccountId::from(&account), &region)
+    })
+    .await;
     groups.into_iter().map(|g| g.id).collect()
 }
 
 pub(super) async fn get_tags<S: Store>(store: &S, account: &str, id: &str) -> Vec<Tag> {
     let (account, id) = (account.to_owned(), id.to_owned());
-    read(store, move |tx| tx.tags(&account, SG, &id)).await
+    read(store, move |tx| {
+        tx.tags(&AccountId::from(&account), SG, &id)
+    })
+    .await
 }
 
 pub(super) async fn put_tags<S: Store>(store: &S, account: &str, id: &str, tags: &[Tag]) {
     let (account, id, tags) = (account.to_owned(), id.to_owned(), tags.to_vec());
-    write(store, move |tx| tx.set_tags(&account, SG, &id, &tags)).await;
+    write(store, move |tx| {
+        tx.set_tags(&AccountId::from(&account), SG, &id, &tags)
+    })
+    .await;
 }
 
 pub(super) fn key(id: &str, account: &str, secs: i64) -> AccessKeyRecord {

@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
+use secgroup_domain::ids::AccountId;
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{AccessKeyRecord, AccountsTx, StoreError};
 
@@ -21,11 +22,12 @@ static CLAIMS: AtomicU64 = AtomicU64::new(0);
 impl AccountsTx for PgTx<'_> {
     fn insert_account(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         is_default: bool,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         exec(
             c,
             "INSERT INTO accounts (id, is_default, created_at) VALUES ($1, $2, $3)",
@@ -34,10 +36,10 @@ impl AccountsTx for PgTx<'_> {
         Ok(())
     }
 
-    fn default_account(&mut self) -> Result<Option<String>, StoreError> {
+    fn default_account(&mut self) -> Result<Option<AccountId>, StoreError> {
         let c = &mut *self.c;
         opt(c, "SELECT id FROM accounts WHERE is_default LIMIT 1", &[])?
-            .map(|row| get(&row, 0))
+            .map(|row| get::<String>(&row, 0).map(AccountId::from))
             .transpose()
     }
 

@@ -1,5 +1,6 @@
 //! Client tokens: the remembered outcome of an idempotent request, per account.
 
+use secgroup_domain::ids::AccountId;
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{ClientTokenRecord, ClientTokensTx, StoreError};
 
@@ -9,10 +10,11 @@ use crate::tx::PgTx;
 impl ClientTokensTx for PgTx<'_> {
     fn client_token(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         token: &str,
     ) -> Result<Option<ClientTokenRecord>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         let Some(row) = opt(
             c,
             "SELECT fingerprint, result, created_at FROM client_tokens

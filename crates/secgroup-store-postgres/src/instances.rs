@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use postgres::Row;
+use secgroup_domain::ids::{AccountId, InstanceId, SecurityGroupId, VSwitchId};
 use secgroup_domain::network::{Instance, InstanceQuery, InstanceScope, InstanceStatus};
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{InstancesTx, ResourceType, StoreError};
@@ -111,8 +112,14 @@ impl InstancesTx for PgTx<'_> {
         insert_memberships(c, i)
     }
 
-    fn instance(&mut self, account_id: &str, id: &str) -> Result<Option<Instance>, StoreError> {
+    fn instance(
+        &mut self,
+        account_id: &AccountId,
+        id: &InstanceId,
+    ) -> Result<Option<Instance>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         opt(
             c,
             concat!(
@@ -129,11 +136,12 @@ impl InstancesTx for PgTx<'_> {
     /// Oldest first; with a page, only its window.
     fn instances(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
         q: &InstanceQuery,
     ) -> Result<Vec<Instance>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         let (from, mut args) = filter(&account_id, &region_id, q);
         let window;
         let mut sql = format!(
@@ -158,11 +166,12 @@ impl InstancesTx for PgTx<'_> {
 
     fn count_matching_instances(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
         q: &InstanceQuery,
     ) -> Result<u64, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         let (from, args) = filter(&account_id, &region_id, q);
         count(c, &format!("SELECT COUNT(*){from}"), &args)
     }
@@ -198,8 +207,14 @@ impl InstancesTx for PgTx<'_> {
     }
 
     /// The instance, its memberships and its tags; its address is free again.
-    fn delete_instance(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    fn delete_instance(
+        &mut self,
+        account_id: &AccountId,
+        id: &InstanceId,
+    ) -> Result<bool, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         if exec(
             c,
             "DELETE FROM instances WHERE id = $1 AND account_id = $2",
@@ -213,8 +228,9 @@ impl InstancesTx for PgTx<'_> {
         Ok(true)
     }
 
-    fn used_private_ips(&mut self, vswitch_id: &str) -> Result<Vec<String>, StoreError> {
+    fn used_private_ips(&mut self, vswitch_id: &VSwitchId) -> Result<Vec<String>, StoreError> {
         let c = &mut *self.c;
+        let vswitch_id = vswitch_id.as_str();
         rows(
             c,
             "SELECT private_ip FROM instances WHERE vswitch_id = $1",
@@ -227,10 +243,11 @@ impl InstancesTx for PgTx<'_> {
 
     fn count_instances(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         scope: InstanceScope<'_>,
     ) -> Result<u64, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         let (sql, key) = match scope {
             InstanceScope::Vpc(vpc) => (
                 "SELECT COUNT(*) FROM instances WHERE account_id = $1 AND vpc_id = $2",
@@ -252,10 +269,11 @@ impl InstancesTx for PgTx<'_> {
 
     fn member_counts(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
-    ) -> Result<HashMap<String, u64>, StoreError> {
+    ) -> Result<HashMap<SecurityGroupId, u64>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         rows(
             c,
             "SELECT g.security_group_id, COUNT(*) FROM instances i
@@ -265,7 +283,10 @@ impl InstancesTx for PgTx<'_> {
             &[&account_id, &region_id],
         )?
         .iter()
-        .map(|row| Ok((get(row, 0)?, to_count(get(row, 1)?)?)))
+        .map(|row| {
+            let group: String = get(row, 0)?;
+            Ok((SecurityGroupId::from(group), to_count(get(row, 1)?)?))
+        })
         .collect()
     }
 }

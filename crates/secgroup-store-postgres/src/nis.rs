@@ -1,6 +1,7 @@
 //! NIS network paths and analysis records. Every query names the account.
 
 use postgres::Row;
+use secgroup_domain::ids::AccountId;
 use secgroup_domain::nis::{AnalysisStatus, NetworkPath, PathSpec, ReachabilityAnalysis};
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{NisTx, ResourceType, StoreError};
@@ -81,10 +82,11 @@ impl NisTx for PgTx<'_> {
 
     fn network_path(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         id: &str,
     ) -> Result<Option<NetworkPath>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         opt(
             c,
             concat!(
@@ -99,8 +101,9 @@ impl NisTx for PgTx<'_> {
         .transpose()
     }
 
-    fn network_paths(&mut self, account_id: &str) -> Result<Vec<NetworkPath>, StoreError> {
+    fn network_paths(&mut self, account_id: &AccountId) -> Result<Vec<NetworkPath>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         rows(
             c,
             concat!(
@@ -115,8 +118,13 @@ impl NisTx for PgTx<'_> {
         .collect()
     }
 
-    fn delete_network_path(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    fn delete_network_path(
+        &mut self,
+        account_id: &AccountId,
+        id: &str,
+    ) -> Result<bool, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         delete_with_tags(
             c,
             "DELETE FROM network_paths WHERE id = $1 AND account_id = $2",
@@ -152,10 +160,11 @@ impl NisTx for PgTx<'_> {
 
     fn analysis(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         id: &str,
     ) -> Result<Option<ReachabilityAnalysis>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         opt(
             c,
             concat!(
@@ -170,8 +179,9 @@ impl NisTx for PgTx<'_> {
         .transpose()
     }
 
-    fn count_analyses(&mut self, account_id: &str) -> Result<u64, StoreError> {
+    fn count_analyses(&mut self, account_id: &AccountId) -> Result<u64, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         count(
             c,
             "SELECT COUNT(*) FROM network_reachable_analyses WHERE account_id = $1",
@@ -179,8 +189,9 @@ impl NisTx for PgTx<'_> {
         )
     }
 
-    fn delete_analysis(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    fn delete_analysis(&mut self, account_id: &AccountId, id: &str) -> Result<bool, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         delete_with_tags(
             c,
             "DELETE FROM network_reachable_analyses WHERE id = $1 AND account_id = $2",

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use postgres::Row;
+use secgroup_domain::ids::{AccountId, PrefixListId};
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{
     AddressFamily, PrefixList, PrefixListEntry, PrefixListsTx, ResourceType, StoreError,
@@ -108,10 +109,12 @@ impl PrefixListsTx for PgTx<'_> {
 
     fn prefix_list(
         &mut self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &PrefixListId,
     ) -> Result<Option<PrefixList>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         let Some(row) = opt(
             c,
             concat!(
@@ -130,10 +133,11 @@ impl PrefixListsTx for PgTx<'_> {
 
     fn prefix_lists(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
     ) -> Result<Vec<PrefixList>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         let lists = rows(
             c,
             concat!(
@@ -187,8 +191,14 @@ impl PrefixListsTx for PgTx<'_> {
         Ok(true)
     }
 
-    fn delete_prefix_list(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    fn delete_prefix_list(
+        &mut self,
+        account_id: &AccountId,
+        id: &PrefixListId,
+    ) -> Result<bool, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         let deleted = exec(
             c,
             "DELETE FROM prefix_lists WHERE id = $1 AND account_id = $2",
@@ -202,8 +212,13 @@ impl PrefixListsTx for PgTx<'_> {
         Ok(true)
     }
 
-    fn count_prefix_lists(&mut self, account_id: &str, region_id: &str) -> Result<u64, StoreError> {
+    fn count_prefix_lists(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> Result<u64, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         count(
             c,
             "SELECT COUNT(*) FROM prefix_lists WHERE account_id = $1 AND region_id = $2",

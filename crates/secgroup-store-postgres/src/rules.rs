@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use postgres::Row;
+use secgroup_domain::ids::{AccountId, PrefixListId, RuleId, SecurityGroupId};
 use secgroup_domain::rules::{Rule, RuleRow};
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{RulesTx, StoreError};
@@ -42,8 +43,9 @@ fn decode_rule(row: &Row) -> Result<Rule, StoreError> {
 }
 
 impl RulesTx for PgTx<'_> {
-    fn insert_rule(&mut self, account_id: &str, rule: &Rule) -> Result<(), StoreError> {
+    fn insert_rule(&mut self, account_id: &AccountId, rule: &Rule) -> Result<(), StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         let r = rule.to_row();
         exec(
             c,
@@ -75,10 +77,12 @@ impl RulesTx for PgTx<'_> {
 
     fn rules(
         &mut self,
-        account_id: &str,
-        security_group_id: &str,
+        account_id: &AccountId,
+        security_group_id: &SecurityGroupId,
     ) -> Result<Vec<Rule>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let security_group_id = security_group_id.as_str();
         rows(
             c,
             concat!(
@@ -93,8 +97,9 @@ impl RulesTx for PgTx<'_> {
         .collect()
     }
 
-    fn update_rule(&mut self, account_id: &str, rule: &Rule) -> Result<bool, StoreError> {
+    fn update_rule(&mut self, account_id: &AccountId, rule: &Rule) -> Result<bool, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         let r = rule.to_row();
         let n = exec(
             c,
@@ -128,11 +133,14 @@ impl RulesTx for PgTx<'_> {
     /// Counts only rules of this group and account; an id given twice counts once.
     fn delete_rules(
         &mut self,
-        account_id: &str,
-        security_group_id: &str,
-        rule_ids: &[String],
+        account_id: &AccountId,
+        security_group_id: &SecurityGroupId,
+        rule_ids: &[RuleId],
     ) -> Result<usize, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let security_group_id = security_group_id.as_str();
+        let rule_ids: Vec<&str> = rule_ids.iter().map(RuleId::as_str).collect();
         let n = exec(
             c,
             "DELETE FROM rules WHERE id = ANY($1) AND account_id = $2 AND security_group_id = $3",
@@ -143,10 +151,11 @@ impl RulesTx for PgTx<'_> {
 
     fn rule_counts(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
-    ) -> Result<HashMap<String, (u64, u64)>, StoreError> {
+    ) -> Result<HashMap<SecurityGroupId, (u64, u64)>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         rows(
             c,
             "SELECT r.security_group_id, COUNT(*), COUNT(*) FILTER (WHERE r.peer_kind = 'group')
@@ -158,8 +167,9 @@ impl RulesTx for PgTx<'_> {
         )?
         .iter()
         .map(|row| {
+            let group: String = get(row, 0)?;
             Ok((
-                get(row, 0)?,
+                SecurityGroupId::from(group),
                 (to_count(get(row, 1)?)?, to_count(get(row, 2)?)?),
             ))
         })
@@ -169,9 +179,10 @@ impl RulesTx for PgTx<'_> {
     /// Across accounts, in the order the first such rule of each group was created.
     fn groups_referencing_group(
         &mut self,
-        security_group_id: &str,
-    ) -> Result<Vec<(String, String)>, StoreError> {
+        security_group_id: &SecurityGroupId,
+    ) -> Result<Vec<(SecurityGroupId, AccountId)>, StoreError> {
         let c = &mut *self.c;
+        let security_group_id = security_group_id.as_str();
         rows(
             c,
             "SELECT security_group_id, account_id FROM rules
@@ -181,16 +192,21 @@ impl RulesTx for PgTx<'_> {
             &[&security_group_id],
         )?
         .iter()
-        .map(|row| Ok((get(row, 0)?, get(row, 1)?)))
+        .map(|row| {
+            let (group, account): (String, String) = (get(row, 0)?, get(row, 1)?);
+            Ok((SecurityGroupId::from(group), AccountId::from(account)))
+        })
         .collect()
     }
 
     fn groups_referencing_prefix_list(
         &mut self,
-        account_id: &str,
-        prefix_list_id: &str,
-    ) -> Result<Vec<String>, StoreError> {
+        account_id: &AccountId,
+        prefix_list_id: &PrefixListId,
+    ) -> Result<Vec<SecurityGroupId>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let prefix_list_id = prefix_list_id.as_str();
         rows(
             c,
             "SELECT security_group_id FROM rules
@@ -200,7 +216,7 @@ impl RulesTx for PgTx<'_> {
             &[&account_id, &prefix_list_id],
         )?
         .iter()
-        .map(|row| get(row, 0))
+        .map(|row| get::<String>(row, 0).map(SecurityGroupId::from))
         .collect()
     }
 }

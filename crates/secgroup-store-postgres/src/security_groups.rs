@@ -2,6 +2,7 @@
 //! read or changed.
 
 use postgres::Row;
+use secgroup_domain::ids::{AccountId, SecurityGroupId};
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{
     InnerAccessPolicy, ResourceType, SecurityGroup, SecurityGroupType, SecurityGroupsTx, StoreError,
@@ -68,10 +69,12 @@ impl SecurityGroupsTx for PgTx<'_> {
 
     fn security_group(
         &mut self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &SecurityGroupId,
     ) -> Result<Option<SecurityGroup>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         opt(
             c,
             concat!(
@@ -87,10 +90,11 @@ impl SecurityGroupsTx for PgTx<'_> {
 
     fn security_groups(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
     ) -> Result<Vec<SecurityGroup>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         rows(
             c,
             concat!(
@@ -125,8 +129,14 @@ impl SecurityGroupsTx for PgTx<'_> {
     }
 
     /// Deletes the group and, if there was one, its rules and tags.
-    fn delete_security_group(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    fn delete_security_group(
+        &mut self,
+        account_id: &AccountId,
+        id: &SecurityGroupId,
+    ) -> Result<bool, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         let deleted = exec(
             c,
             "DELETE FROM security_groups WHERE id = $1 AND account_id = $2",
@@ -146,10 +156,11 @@ impl SecurityGroupsTx for PgTx<'_> {
 
     fn count_security_groups(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
     ) -> Result<u64, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         count(
             c,
             "SELECT COUNT(*) FROM security_groups WHERE account_id = $1 AND region_id = $2",

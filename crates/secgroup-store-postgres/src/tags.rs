@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use secgroup_domain::ids::AccountId;
 use secgroup_domain::{ResourceType, StoreError, Tag, TagsTx};
 
 use crate::sql::{exec, get, one, rows};
@@ -10,11 +11,12 @@ use crate::tx::PgTx;
 impl TagsTx for PgTx<'_> {
     fn tags(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         resource_type: ResourceType,
         resource_id: &str,
     ) -> Result<Vec<Tag>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         rows(
             c,
             "SELECT key, value FROM tags
@@ -35,12 +37,13 @@ impl TagsTx for PgTx<'_> {
     /// new value), new keys follow in the order given. A key given twice takes its last value.
     fn set_tags(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         resource_type: ResourceType,
         resource_id: &str,
         new: &[Tag],
     ) -> Result<(), StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         let rt = resource_type.as_str();
         let existing: Vec<String> = rows(
             c,
@@ -85,10 +88,11 @@ impl TagsTx for PgTx<'_> {
 
     fn all_tags(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         resource_type: ResourceType,
     ) -> Result<HashMap<String, Vec<Tag>>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         let mut by_resource: HashMap<String, Vec<Tag>> = HashMap::new();
         for row in rows(
             c,

@@ -1,6 +1,7 @@
 //! VPCs and vSwitches. Every query names the account.
 
 use postgres::Row;
+use secgroup_domain::ids::{AccountId, VSwitchId, VpcId};
 use secgroup_domain::network::{VSwitch, Vpc};
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{ResourceType, StoreError, VpcsTx};
@@ -91,8 +92,10 @@ impl VpcsTx for PgTx<'_> {
         Ok(())
     }
 
-    fn vpc(&mut self, account_id: &str, id: &str) -> Result<Option<Vpc>, StoreError> {
+    fn vpc(&mut self, account_id: &AccountId, id: &VpcId) -> Result<Option<Vpc>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         opt(
             c,
             concat!(
@@ -106,8 +109,9 @@ impl VpcsTx for PgTx<'_> {
         .transpose()
     }
 
-    fn vpcs(&mut self, account_id: &str, region_id: &str) -> Result<Vec<Vpc>, StoreError> {
+    fn vpcs(&mut self, account_id: &AccountId, region_id: &str) -> Result<Vec<Vpc>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         rows(
             c,
             concat!(
@@ -146,8 +150,10 @@ impl VpcsTx for PgTx<'_> {
         Ok(n > 0)
     }
 
-    fn delete_vpc(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    fn delete_vpc(&mut self, account_id: &AccountId, id: &VpcId) -> Result<bool, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         if exec(
             c,
             "DELETE FROM vpcs WHERE id = $1 AND account_id = $2",
@@ -184,8 +190,14 @@ impl VpcsTx for PgTx<'_> {
         Ok(())
     }
 
-    fn vswitch(&mut self, account_id: &str, id: &str) -> Result<Option<VSwitch>, StoreError> {
+    fn vswitch(
+        &mut self,
+        account_id: &AccountId,
+        id: &VSwitchId,
+    ) -> Result<Option<VSwitch>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         opt(
             c,
             concat!(
@@ -199,8 +211,13 @@ impl VpcsTx for PgTx<'_> {
         .transpose()
     }
 
-    fn vswitches(&mut self, account_id: &str, region_id: &str) -> Result<Vec<VSwitch>, StoreError> {
+    fn vswitches(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> Result<Vec<VSwitch>, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
         rows(
             c,
             concat!(
@@ -225,8 +242,14 @@ impl VpcsTx for PgTx<'_> {
         Ok(n > 0)
     }
 
-    fn delete_vswitch(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    fn delete_vswitch(
+        &mut self,
+        account_id: &AccountId,
+        id: &VSwitchId,
+    ) -> Result<bool, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         if exec(
             c,
             "DELETE FROM vswitches WHERE id = $1 AND account_id = $2",
@@ -241,10 +264,12 @@ impl VpcsTx for PgTx<'_> {
 
     fn count_security_groups_in_vpc(
         &mut self,
-        account_id: &str,
-        vpc_id: &str,
+        account_id: &AccountId,
+        vpc_id: &VpcId,
     ) -> Result<u64, StoreError> {
         let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let vpc_id = vpc_id.as_str();
         count(
             c,
             "SELECT COUNT(*) FROM security_groups WHERE account_id = $1 AND vpc_id = $2",

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
+use secgroup_domain::ids::AccountId;
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{AccessKeyRecord, AccountsTx, StoreError};
 
@@ -15,11 +16,12 @@ const NONCE_PURGE_BATCH: i64 = 8;
 impl AccountsTx for SqliteTx<'_> {
     fn insert_account(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         is_default: bool,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         conn.prepare_cached(
             "INSERT INTO accounts (id, is_default, created_at) VALUES (?1, ?2, ?3)",
         )
@@ -28,10 +30,11 @@ impl AccountsTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn default_account(&mut self) -> Result<Option<String>, StoreError> {
+    fn default_account(&mut self) -> Result<Option<AccountId>, StoreError> {
         let conn = self.conn;
         conn.prepare_cached("SELECT id FROM accounts WHERE is_default = 1 LIMIT 1")
-            .and_then(|mut st| st.query_row([], |row| row.get(0)).optional())
+            .and_then(|mut st| st.query_row([], |row| row.get::<_, String>(0)).optional())
+            .map(|id| id.map(AccountId::from))
             .map_err(map_err)
     }
 

@@ -168,6 +168,7 @@ fn roll_back(conn: &Connection) {
 
 #[cfg(test)]
 mod tests {
+    use secgroup_domain::ids::AccountId;
     use std::path::PathBuf;
 
     use chrono::DateTime;
@@ -193,7 +194,7 @@ mod tests {
 
     fn insert_account(id: &'static str) -> (Box<dyn Job>, Reply) {
         job(Mode::Write, move |tx: &mut dyn Tx| {
-            tx.insert_account(id, false, DateTime::UNIX_EPOCH)
+            tx.insert_account(&AccountId::from(id), false, DateTime::UNIX_EPOCH)
         })
     }
 

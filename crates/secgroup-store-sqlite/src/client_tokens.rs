@@ -1,6 +1,7 @@
 //! Client tokens: the remembered outcome of an idempotent request, per account.
 
 use rusqlite::{params, OptionalExtension};
+use secgroup_domain::ids::AccountId;
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{ClientTokenRecord, ClientTokensTx, StoreError};
 
@@ -10,10 +11,11 @@ use crate::tx::SqliteTx;
 impl ClientTokensTx for SqliteTx<'_> {
     fn client_token(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         token: &str,
     ) -> Result<Option<ClientTokenRecord>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let row = conn
             .prepare_cached(
                 "SELECT fingerprint, result, created_at FROM client_tokens

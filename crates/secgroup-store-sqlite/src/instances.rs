@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use rusqlite::types::ToSql;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use secgroup_domain::ids::{AccountId, InstanceId, SecurityGroupId, VSwitchId};
 use secgroup_domain::network::{Instance, InstanceQuery, InstanceScope, InstanceStatus};
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{InstancesTx, ResourceType, StoreError};
@@ -139,8 +140,14 @@ impl InstancesTx for SqliteTx<'_> {
         insert_memberships(conn, i)
     }
 
-    fn instance(&mut self, account_id: &str, id: &str) -> Result<Option<Instance>, StoreError> {
+    fn instance(
+        &mut self,
+        account_id: &AccountId,
+        id: &InstanceId,
+    ) -> Result<Option<Instance>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         conn.prepare_cached(concat!(
             "SELECT ",
             instance_columns!(),
@@ -156,11 +163,12 @@ impl InstancesTx for SqliteTx<'_> {
     /// window is chosen on `seq` alone, then those rows are fetched.
     fn instances(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
         q: &InstanceQuery,
     ) -> Result<Vec<Instance>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let filter = Filter::new(q);
         let mut args = filter.args(&account_id, &region_id, q);
         let (offset, limit);
@@ -198,11 +206,12 @@ impl InstancesTx for SqliteTx<'_> {
     /// How many `list` would return without the page.
     fn count_matching_instances(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
         q: &InstanceQuery,
     ) -> Result<u64, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let filter = Filter::new(q);
         let args = filter.args(&account_id, &region_id, q);
         let n: i64 = conn
@@ -246,8 +255,14 @@ impl InstancesTx for SqliteTx<'_> {
     }
 
     /// The instance, its memberships and its tags; its address is free again.
-    fn delete_instance(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    fn delete_instance(
+        &mut self,
+        account_id: &AccountId,
+        id: &InstanceId,
+    ) -> Result<bool, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         let deleted = conn
             .prepare_cached("DELETE FROM instances WHERE id = ?1 AND account_id = ?2")
             .and_then(|mut st| st.execute([id, account_id]))
@@ -264,8 +279,9 @@ impl InstancesTx for SqliteTx<'_> {
         Ok(true)
     }
 
-    fn used_private_ips(&mut self, vswitch_id: &str) -> Result<Vec<String>, StoreError> {
+    fn used_private_ips(&mut self, vswitch_id: &VSwitchId) -> Result<Vec<String>, StoreError> {
         let conn = self.conn;
+        let vswitch_id = vswitch_id.as_str();
         conn.prepare_cached("SELECT private_ip FROM instances WHERE vswitch_id = ?1")
             .and_then(|mut st| {
                 st.query_map([vswitch_id], |row| row.get(0))?
@@ -276,10 +292,11 @@ impl InstancesTx for SqliteTx<'_> {
 
     fn count_instances(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         scope: InstanceScope<'_>,
     ) -> Result<u64, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let (sql, key) = match scope {
             InstanceScope::Vpc(vpc) => (
                 "SELECT COUNT(*) FROM instances WHERE account_id = ?1 AND vpc_id = ?2",
@@ -306,10 +323,11 @@ impl InstancesTx for SqliteTx<'_> {
     /// Members per group of the account's instances in the region.
     fn member_counts(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
-    ) -> Result<HashMap<String, u64>, StoreError> {
+    ) -> Result<HashMap<SecurityGroupId, u64>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let rows = conn
             .prepare_cached(
                 "SELECT g.security_group_id, COUNT(*) FROM instances i
@@ -325,7 +343,7 @@ impl InstancesTx for SqliteTx<'_> {
             })
             .map_err(map_err)?;
         rows.into_iter()
-            .map(|(group, n)| Ok((group, to_count(n)?)))
+            .map(|(group, n)| Ok((SecurityGroupId::from(group), to_count(n)?)))
             .collect()
     }
 }

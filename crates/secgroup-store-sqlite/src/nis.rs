@@ -1,6 +1,7 @@
 //! NIS network paths and analysis records. Every query names the account.
 
 use rusqlite::{params, OptionalExtension, Row};
+use secgroup_domain::ids::AccountId;
 use secgroup_domain::nis::{AnalysisStatus, NetworkPath, PathSpec, ReachabilityAnalysis};
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{NisTx, ResourceType, StoreError};
@@ -83,10 +84,11 @@ impl NisTx for SqliteTx<'_> {
 
     fn network_path(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         id: &str,
     ) -> Result<Option<NetworkPath>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         conn.prepare_cached(concat!(
             "SELECT ",
             path_columns!(),
@@ -98,8 +100,9 @@ impl NisTx for SqliteTx<'_> {
         .transpose()
     }
 
-    fn network_paths(&mut self, account_id: &str) -> Result<Vec<NetworkPath>, StoreError> {
+    fn network_paths(&mut self, account_id: &AccountId) -> Result<Vec<NetworkPath>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         query_all(
             conn,
             concat!(
@@ -115,8 +118,13 @@ impl NisTx for SqliteTx<'_> {
         .collect()
     }
 
-    fn delete_network_path(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    fn delete_network_path(
+        &mut self,
+        account_id: &AccountId,
+        id: &str,
+    ) -> Result<bool, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         delete_with_tags(
             conn,
             "DELETE FROM network_paths WHERE id = ?1 AND account_id = ?2",
@@ -152,10 +160,11 @@ impl NisTx for SqliteTx<'_> {
 
     fn analysis(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         id: &str,
     ) -> Result<Option<ReachabilityAnalysis>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         conn.prepare_cached(concat!(
             "SELECT ",
             analysis_columns!(),
@@ -172,16 +181,18 @@ impl NisTx for SqliteTx<'_> {
         .transpose()
     }
 
-    fn count_analyses(&mut self, account_id: &str) -> Result<u64, StoreError> {
+    fn count_analyses(&mut self, account_id: &AccountId) -> Result<u64, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         conn.prepare_cached("SELECT COUNT(*) FROM network_reachable_analyses WHERE account_id = ?1")
             .and_then(|mut st| st.query_row([account_id], |row| row.get(0)))
             .map_err(map_err)
             .and_then(to_count)
     }
 
-    fn delete_analysis(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    fn delete_analysis(&mut self, account_id: &AccountId, id: &str) -> Result<bool, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         delete_with_tags(
             conn,
             "DELETE FROM network_reachable_analyses WHERE id = ?1 AND account_id = ?2",

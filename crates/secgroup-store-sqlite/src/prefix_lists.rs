@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use secgroup_domain::ids::{AccountId, PrefixListId};
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{
     AddressFamily, PrefixList, PrefixListEntry, PrefixListsTx, ResourceType, StoreError,
@@ -136,10 +137,12 @@ impl PrefixListsTx for SqliteTx<'_> {
 
     fn prefix_list(
         &mut self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &PrefixListId,
     ) -> Result<Option<PrefixList>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         let raw = conn
             .prepare_cached(concat!(
                 "SELECT ",
@@ -160,10 +163,11 @@ impl PrefixListsTx for SqliteTx<'_> {
     /// Oldest first, each with its entries; the entries of all the lists come in one query.
     fn prefix_lists(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
     ) -> Result<Vec<PrefixList>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let raws = query_all(
             conn,
             concat!(
@@ -227,8 +231,14 @@ impl PrefixListsTx for SqliteTx<'_> {
     }
 
     /// Deletes the list and, if there was one, its entries and tags.
-    fn delete_prefix_list(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    fn delete_prefix_list(
+        &mut self,
+        account_id: &AccountId,
+        id: &PrefixListId,
+    ) -> Result<bool, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         let deleted = conn
             .prepare_cached("DELETE FROM prefix_lists WHERE id = ?1 AND account_id = ?2")
             .and_then(|mut st| st.execute([id, account_id]))
@@ -245,8 +255,13 @@ impl PrefixListsTx for SqliteTx<'_> {
         Ok(true)
     }
 
-    fn count_prefix_lists(&mut self, account_id: &str, region_id: &str) -> Result<u64, StoreError> {
+    fn count_prefix_lists(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> Result<u64, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let n: i64 = conn
             .prepare_cached(
                 "SELECT COUNT(*) FROM prefix_lists WHERE account_id = ?1 AND region_id = ?2",

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use rusqlite::{params, Connection, Row};
+use secgroup_domain::ids::{AccountId, PrefixListId, RuleId, SecurityGroupId};
 use secgroup_domain::rules::{Rule, RuleRowRef};
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{RulesTx, StoreError};
@@ -25,8 +26,9 @@ macro_rules! rule_columns {
 }
 
 impl RulesTx for SqliteTx<'_> {
-    fn insert_rule(&mut self, account_id: &str, rule: &Rule) -> Result<(), StoreError> {
+    fn insert_rule(&mut self, account_id: &AccountId, rule: &Rule) -> Result<(), StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let r = rule.to_row();
         conn.prepare_cached(concat!(
             "INSERT INTO rules (account_id, ",
@@ -61,10 +63,12 @@ impl RulesTx for SqliteTx<'_> {
     /// `String` per column first cost a dozen allocations a rule).
     fn rules(
         &mut self,
-        account_id: &str,
-        security_group_id: &str,
+        account_id: &AccountId,
+        security_group_id: &SecurityGroupId,
     ) -> Result<Vec<Rule>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
+        let security_group_id = security_group_id.as_str();
         let mut statement = conn
             .prepare_cached(concat!(
                 "SELECT ",
@@ -83,8 +87,9 @@ impl RulesTx for SqliteTx<'_> {
     }
 
     /// Every column but the id (and the creation order, so the rule keeps its place).
-    fn update_rule(&mut self, account_id: &str, rule: &Rule) -> Result<bool, StoreError> {
+    fn update_rule(&mut self, account_id: &AccountId, rule: &Rule) -> Result<bool, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let r = rule.to_row();
         let changed = conn
             .prepare_cached(
@@ -121,11 +126,13 @@ impl RulesTx for SqliteTx<'_> {
     /// Counts only rules of this group and account; an id given twice counts once.
     fn delete_rules(
         &mut self,
-        account_id: &str,
-        security_group_id: &str,
-        rule_ids: &[String],
+        account_id: &AccountId,
+        security_group_id: &SecurityGroupId,
+        rule_ids: &[RuleId],
     ) -> Result<usize, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
+        let security_group_id = security_group_id.as_str();
         let mut deleted = 0;
         for id in rule_ids {
             deleted += conn
@@ -142,10 +149,11 @@ impl RulesTx for SqliteTx<'_> {
     /// keeps SQLite from scanning the account's rules of every region instead).
     fn rule_counts(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
-    ) -> Result<HashMap<String, (u64, u64)>, StoreError> {
+    ) -> Result<HashMap<SecurityGroupId, (u64, u64)>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let rows: Vec<(String, i64, i64)> = conn
             .prepare_cached(
                 "SELECT r.security_group_id, COUNT(*), COALESCE(SUM(r.peer_kind = 'group'), 0)
@@ -156,22 +164,28 @@ impl RulesTx for SqliteTx<'_> {
             )
             .and_then(|mut st| {
                 st.query_map([account_id, region_id], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                    Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?))
                 })?
                 .collect()
             })
             .map_err(map_err)?;
         rows.into_iter()
-            .map(|(id, all, group_peers)| Ok((id, (to_count(all)?, to_count(group_peers)?))))
+            .map(|(id, all, group_peers)| {
+                Ok((
+                    SecurityGroupId::from(id),
+                    (to_count(all)?, to_count(group_peers)?),
+                ))
+            })
             .collect()
     }
 
     /// Across accounts, in the order the first such rule of each group was created.
     fn groups_referencing_group(
         &mut self,
-        security_group_id: &str,
-    ) -> Result<Vec<(String, String)>, StoreError> {
+        security_group_id: &SecurityGroupId,
+    ) -> Result<Vec<(SecurityGroupId, AccountId)>, StoreError> {
         let conn = self.conn;
+        let security_group_id = security_group_id.as_str();
         conn.prepare_cached(
             "SELECT security_group_id, account_id FROM rules
              WHERE peer_kind = 'group' AND peer_value = ?1
@@ -179,8 +193,13 @@ impl RulesTx for SqliteTx<'_> {
              ORDER BY MIN(seq)",
         )
         .and_then(|mut st| {
-            st.query_map([security_group_id], |row| Ok((row.get(0)?, row.get(1)?)))?
-                .collect()
+            st.query_map([security_group_id], |row| {
+                Ok((
+                    SecurityGroupId::from(row.get::<_, String>(0)?),
+                    AccountId::from(row.get::<_, String>(1)?),
+                ))
+            })?
+            .collect()
         })
         .map_err(map_err)
     }
@@ -190,10 +209,12 @@ impl RulesTx for SqliteTx<'_> {
     /// account's.
     fn groups_referencing_prefix_list(
         &mut self,
-        account_id: &str,
-        prefix_list_id: &str,
-    ) -> Result<Vec<String>, StoreError> {
+        account_id: &AccountId,
+        prefix_list_id: &PrefixListId,
+    ) -> Result<Vec<SecurityGroupId>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
+        let prefix_list_id = prefix_list_id.as_str();
         conn.prepare_cached(
             "SELECT security_group_id FROM rules
              WHERE peer_kind = 'prefix_list' AND peer_value = ?2 AND +account_id = ?1
@@ -201,8 +222,10 @@ impl RulesTx for SqliteTx<'_> {
              ORDER BY MIN(seq)",
         )
         .and_then(|mut st| {
-            st.query_map([account_id, prefix_list_id], |row| row.get(0))?
-                .collect()
+            st.query_map([account_id, prefix_list_id], |row| {
+                row.get::<_, String>(0).map(SecurityGroupId::from)
+            })?
+            .collect()
         })
         .map_err(map_err)
     }

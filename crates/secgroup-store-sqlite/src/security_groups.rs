@@ -2,6 +2,7 @@
 //! read or changed.
 
 use rusqlite::{params, OptionalExtension, Row};
+use secgroup_domain::ids::{AccountId, SecurityGroupId};
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{
     InnerAccessPolicy, ResourceType, SecurityGroup, SecurityGroupType, SecurityGroupsTx, StoreError,
@@ -102,10 +103,12 @@ impl SecurityGroupsTx for SqliteTx<'_> {
 
     fn security_group(
         &mut self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &SecurityGroupId,
     ) -> Result<Option<SecurityGroup>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         conn.prepare_cached(concat!(
             "SELECT ",
             group_columns!(),
@@ -120,10 +123,11 @@ impl SecurityGroupsTx for SqliteTx<'_> {
     /// Oldest first: `seq` grows with every insert.
     fn security_groups(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
     ) -> Result<Vec<SecurityGroup>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let raws = query_all(
             conn,
             concat!(
@@ -160,8 +164,14 @@ impl SecurityGroupsTx for SqliteTx<'_> {
     }
 
     /// Deletes the group and, if there was one, its rules and tags.
-    fn delete_security_group(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    fn delete_security_group(
+        &mut self,
+        account_id: &AccountId,
+        id: &SecurityGroupId,
+    ) -> Result<bool, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         let deleted = conn
             .prepare_cached("DELETE FROM security_groups WHERE id = ?1 AND account_id = ?2")
             .and_then(|mut st| st.execute([id, account_id]))
@@ -180,10 +190,11 @@ impl SecurityGroupsTx for SqliteTx<'_> {
 
     fn count_security_groups(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
     ) -> Result<u64, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let n: i64 = conn
             .prepare_cached(
                 "SELECT COUNT(*) FROM security_groups WHERE account_id = ?1 AND region_id = ?2",

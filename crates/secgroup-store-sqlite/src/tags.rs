@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection};
+use secgroup_domain::ids::AccountId;
 use secgroup_domain::{ResourceType, StoreError, Tag, TagsTx};
 
 use crate::error::map_err;
@@ -11,11 +12,12 @@ use crate::tx::SqliteTx;
 impl TagsTx for SqliteTx<'_> {
     fn tags(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         resource_type: ResourceType,
         resource_id: &str,
     ) -> Result<Vec<Tag>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         conn.prepare_cached(
             "SELECT key, value FROM tags
              WHERE account_id = ?1 AND resource_type = ?2 AND resource_id = ?3 ORDER BY seq",
@@ -36,12 +38,13 @@ impl TagsTx for SqliteTx<'_> {
     /// new value), new keys follow in the order given. A key given twice takes its last value.
     fn set_tags(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         resource_type: ResourceType,
         resource_id: &str,
         new: &[Tag],
     ) -> Result<(), StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let rt = resource_type.as_str();
         let existing: Vec<String> = conn
             .prepare_cached(
@@ -95,10 +98,11 @@ impl TagsTx for SqliteTx<'_> {
 
     fn all_tags(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         resource_type: ResourceType,
     ) -> Result<HashMap<String, Vec<Tag>>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let rows: Vec<(String, Tag)> = conn
             .prepare_cached(
                 "SELECT resource_id, key, value FROM tags

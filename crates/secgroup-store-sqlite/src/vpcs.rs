@@ -2,6 +2,7 @@
 //! vSwitch is never read or changed.
 
 use rusqlite::{params, OptionalExtension, Row};
+use secgroup_domain::ids::{AccountId, VSwitchId, VpcId};
 use secgroup_domain::network::{VSwitch, Vpc};
 use secgroup_domain::store::codec::{decode_time, encode_time};
 use secgroup_domain::{ResourceType, StoreError, VpcsTx};
@@ -122,8 +123,10 @@ impl VpcsTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn vpc(&mut self, account_id: &str, id: &str) -> Result<Option<Vpc>, StoreError> {
+    fn vpc(&mut self, account_id: &AccountId, id: &VpcId) -> Result<Option<Vpc>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         conn.prepare_cached(concat!(
             "SELECT ",
             vpc_columns!(),
@@ -136,8 +139,9 @@ impl VpcsTx for SqliteTx<'_> {
     }
 
     /// Oldest first: `seq` grows with every insert.
-    fn vpcs(&mut self, account_id: &str, region_id: &str) -> Result<Vec<Vpc>, StoreError> {
+    fn vpcs(&mut self, account_id: &AccountId, region_id: &str) -> Result<Vec<Vpc>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let raws = query_all(
             conn,
             concat!(
@@ -181,8 +185,10 @@ impl VpcsTx for SqliteTx<'_> {
         Ok(n > 0)
     }
 
-    fn delete_vpc(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    fn delete_vpc(&mut self, account_id: &AccountId, id: &VpcId) -> Result<bool, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         delete_with_tags(
             conn,
             "DELETE FROM vpcs WHERE id = ?1 AND account_id = ?2",
@@ -216,8 +222,14 @@ impl VpcsTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn vswitch(&mut self, account_id: &str, id: &str) -> Result<Option<VSwitch>, StoreError> {
+    fn vswitch(
+        &mut self,
+        account_id: &AccountId,
+        id: &VSwitchId,
+    ) -> Result<Option<VSwitch>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         conn.prepare_cached(concat!(
             "SELECT ",
             vswitch_columns!(),
@@ -233,8 +245,13 @@ impl VpcsTx for SqliteTx<'_> {
     }
 
     /// Oldest first.
-    fn vswitches(&mut self, account_id: &str, region_id: &str) -> Result<Vec<VSwitch>, StoreError> {
+    fn vswitches(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> Result<Vec<VSwitch>, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
         let raws = query_all(
             conn,
             concat!(
@@ -260,8 +277,14 @@ impl VpcsTx for SqliteTx<'_> {
         Ok(n > 0)
     }
 
-    fn delete_vswitch(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError> {
+    fn delete_vswitch(
+        &mut self,
+        account_id: &AccountId,
+        id: &VSwitchId,
+    ) -> Result<bool, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
         delete_with_tags(
             conn,
             "DELETE FROM vswitches WHERE id = ?1 AND account_id = ?2",
@@ -273,10 +296,12 @@ impl VpcsTx for SqliteTx<'_> {
 
     fn count_security_groups_in_vpc(
         &mut self,
-        account_id: &str,
-        vpc_id: &str,
+        account_id: &AccountId,
+        vpc_id: &VpcId,
     ) -> Result<u64, StoreError> {
         let conn = self.conn;
+        let account_id = account_id.as_str();
+        let vpc_id = vpc_id.as_str();
         let n: i64 = conn
             .prepare_cached(
                 "SELECT COUNT(*) FROM security_groups WHERE account_id = ?1 AND vpc_id = ?2",

@@ -2,6 +2,7 @@
 //! the properties only a file can have: data outlives the process's handle on it.
 
 use secgroup_domain::contract::{at, group, tag};
+use secgroup_domain::ids::AccountId;
 use secgroup_domain::{ResourceType, Store, StoreError};
 use secgroup_store_sqlite::{SqliteStore, SCHEMA_VERSION};
 
@@ -54,11 +55,11 @@ async fn data_survives_reopening() {
         let store = SqliteStore::open(&path).expect("open");
         store
             .write(|tx| {
-                tx.insert_account("acct-1", true, at(0, 0))?;
+                tx.insert_account(&AccountId::from("acct-1"), true, at(0, 0))?;
                 tx.insert_security_group(&group("acct-1", "cn-hangzhou", "sg-1", 0))?;
                 tx.insert_security_group(&group("acct-1", "cn-hangzhou", "sg-2", 1))?;
                 tx.set_tags(
-                    "acct-1",
+                    &AccountId::from("acct-1"),
                     ResourceType::SecurityGroup,
                     "sg-2",
                     &[tag("b", "2"), tag("a", "1")],
@@ -73,8 +74,12 @@ async fn data_survives_reopening() {
             .read(|tx| {
                 Ok::<_, StoreError>((
                     tx.default_account()?,
-                    tx.security_groups("acct-1", "cn-hangzhou")?,
-                    tx.tags("acct-1", ResourceType::SecurityGroup, "sg-2")?,
+                    tx.security_groups(&AccountId::from("acct-1"), "cn-hangzhou")?,
+                    tx.tags(
+                        &AccountId::from("acct-1"),
+                        ResourceType::SecurityGroup,
+                        "sg-2",
+                    )?,
                 ))
             })
             .await

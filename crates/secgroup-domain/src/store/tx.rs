@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
+use crate::ids::{AccountId, InstanceId, PrefixListId, RuleId, SecurityGroupId, VSwitchId, VpcId};
 use crate::model::{
     AccessKeyRecord, ClientTokenRecord, PrefixList, ResourceType, SecurityGroup, Tag,
 };
@@ -50,11 +51,11 @@ impl<T> Tx for T where
 pub trait AccountsTx {
     fn insert_account(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         is_default: bool,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    fn default_account(&mut self) -> Result<Option<String>, StoreError>;
+    fn default_account(&mut self) -> Result<Option<AccountId>, StoreError>;
     fn insert_access_key(&mut self, key: &AccessKeyRecord) -> Result<(), StoreError>;
     fn access_key(&mut self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
     fn count_access_keys(&mut self) -> Result<u64, StoreError>;
@@ -74,22 +75,26 @@ pub trait SecurityGroupsTx {
     fn insert_security_group(&mut self, group: &SecurityGroup) -> Result<(), StoreError>;
     fn security_group(
         &mut self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &SecurityGroupId,
     ) -> Result<Option<SecurityGroup>, StoreError>;
     /// All groups of an account in a region, oldest first (creation order).
     fn security_groups(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
     ) -> Result<Vec<SecurityGroup>, StoreError>;
     /// Overwrites the mutable fields (name, description, policy, resource group) of an existing group.
     fn update_security_group(&mut self, group: &SecurityGroup) -> Result<(), StoreError>;
     /// Deletes the group, its rules and its tags; `false` if there was none.
-    fn delete_security_group(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn delete_security_group(
+        &mut self,
+        account_id: &AccountId,
+        id: &SecurityGroupId,
+    ) -> Result<bool, StoreError>;
     fn count_security_groups(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
     ) -> Result<u64, StoreError>;
 }
@@ -97,37 +102,40 @@ pub trait SecurityGroupsTx {
 /// The rules of security groups, and who references whom.
 pub trait RulesTx {
     /// Adds a rule to a group of this account.
-    fn insert_rule(&mut self, account_id: &str, rule: &Rule) -> Result<(), StoreError>;
+    fn insert_rule(&mut self, account_id: &AccountId, rule: &Rule) -> Result<(), StoreError>;
     /// The rules of one group, oldest first (creation order).
-    fn rules(&mut self, account_id: &str, security_group_id: &str)
-        -> Result<Vec<Rule>, StoreError>;
+    fn rules(
+        &mut self,
+        account_id: &AccountId,
+        security_group_id: &SecurityGroupId,
+    ) -> Result<Vec<Rule>, StoreError>;
     /// Overwrites a rule (matched by id within the account); `false` if there is none.
-    fn update_rule(&mut self, account_id: &str, rule: &Rule) -> Result<bool, StoreError>;
+    fn update_rule(&mut self, account_id: &AccountId, rule: &Rule) -> Result<bool, StoreError>;
     /// Deletes these rules of one group; returns how many existed.
     fn delete_rules(
         &mut self,
-        account_id: &str,
-        security_group_id: &str,
-        rule_ids: &[String],
+        account_id: &AccountId,
+        security_group_id: &SecurityGroupId,
+        rule_ids: &[RuleId],
     ) -> Result<usize, StoreError>;
     /// Per group of the account in the region: (all rules, rules whose peer is a group).
     fn rule_counts(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
-    ) -> Result<HashMap<String, (u64, u64)>, StoreError>;
+    ) -> Result<HashMap<SecurityGroupId, (u64, u64)>, StoreError>;
     /// Groups, of any account, with at least one rule whose peer is the group `security_group_id`:
     /// distinct `(group id, account id)` pairs, the group itself included if it names itself.
     fn groups_referencing_group(
         &mut self,
-        security_group_id: &str,
-    ) -> Result<Vec<(String, String)>, StoreError>;
+        security_group_id: &SecurityGroupId,
+    ) -> Result<Vec<(SecurityGroupId, AccountId)>, StoreError>;
     /// Groups of the account with at least one rule whose peer is this prefix list (distinct ids).
     fn groups_referencing_prefix_list(
         &mut self,
-        account_id: &str,
-        prefix_list_id: &str,
-    ) -> Result<Vec<String>, StoreError>;
+        account_id: &AccountId,
+        prefix_list_id: &PrefixListId,
+    ) -> Result<Vec<SecurityGroupId>, StoreError>;
 }
 
 /// Prefix lists with their entries.
@@ -135,45 +143,68 @@ pub trait PrefixListsTx {
     /// Inserts a list with its entries.
     fn insert_prefix_list(&mut self, list: &PrefixList) -> Result<(), StoreError>;
     /// A list with its entries (in insertion order).
-    fn prefix_list(&mut self, account_id: &str, id: &str)
-        -> Result<Option<PrefixList>, StoreError>;
+    fn prefix_list(
+        &mut self,
+        account_id: &AccountId,
+        id: &PrefixListId,
+    ) -> Result<Option<PrefixList>, StoreError>;
     /// Every list of the account in the region, oldest first, with entries.
     fn prefix_lists(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
     ) -> Result<Vec<PrefixList>, StoreError>;
     /// Overwrites name, description and the whole entry list (order as given); `false` if none.
     fn update_prefix_list(&mut self, list: &PrefixList) -> Result<bool, StoreError>;
     /// Deletes the list, its entries and its tags; `false` if there was none.
-    fn delete_prefix_list(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
-    fn count_prefix_lists(&mut self, account_id: &str, region_id: &str) -> Result<u64, StoreError>;
+    fn delete_prefix_list(
+        &mut self,
+        account_id: &AccountId,
+        id: &PrefixListId,
+    ) -> Result<bool, StoreError>;
+    fn count_prefix_lists(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> Result<u64, StoreError>;
 }
 
 /// VPCs and their vSwitches.
 pub trait VpcsTx {
     fn insert_vpc(&mut self, vpc: &Vpc) -> Result<(), StoreError>;
-    fn vpc(&mut self, account_id: &str, id: &str) -> Result<Option<Vpc>, StoreError>;
+    fn vpc(&mut self, account_id: &AccountId, id: &VpcId) -> Result<Option<Vpc>, StoreError>;
     /// Every VPC of the account in the region, oldest first.
-    fn vpcs(&mut self, account_id: &str, region_id: &str) -> Result<Vec<Vpc>, StoreError>;
+    fn vpcs(&mut self, account_id: &AccountId, region_id: &str) -> Result<Vec<Vpc>, StoreError>;
     /// Overwrites the mutable fields (block, name, description, resource group, user
     /// CIDRs, IPv6 and DNS hostname settings); `false` if there is none.
     fn update_vpc(&mut self, vpc: &Vpc) -> Result<bool, StoreError>;
     /// Deletes the VPC and its tags; `false` if there was none.
-    fn delete_vpc(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn delete_vpc(&mut self, account_id: &AccountId, id: &VpcId) -> Result<bool, StoreError>;
     fn insert_vswitch(&mut self, vswitch: &VSwitch) -> Result<(), StoreError>;
-    fn vswitch(&mut self, account_id: &str, id: &str) -> Result<Option<VSwitch>, StoreError>;
+    fn vswitch(
+        &mut self,
+        account_id: &AccountId,
+        id: &VSwitchId,
+    ) -> Result<Option<VSwitch>, StoreError>;
     /// Every vSwitch of the account in the region, oldest first.
-    fn vswitches(&mut self, account_id: &str, region_id: &str) -> Result<Vec<VSwitch>, StoreError>;
+    fn vswitches(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> Result<Vec<VSwitch>, StoreError>;
     /// Overwrites the mutable fields (name, description); `false` if there is none.
     fn update_vswitch(&mut self, vswitch: &VSwitch) -> Result<bool, StoreError>;
     /// Deletes the vSwitch and its tags; `false` if there was none.
-    fn delete_vswitch(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn delete_vswitch(
+        &mut self,
+        account_id: &AccountId,
+        id: &VSwitchId,
+    ) -> Result<bool, StoreError>;
     /// Security groups of the account whose `vpc_id` is this VPC.
     fn count_security_groups_in_vpc(
         &mut self,
-        account_id: &str,
-        vpc_id: &str,
+        account_id: &AccountId,
+        vpc_id: &VpcId,
     ) -> Result<u64, StoreError>;
 }
 
@@ -183,18 +214,22 @@ pub trait InstancesTx {
     /// interface id or private address (within the vSwitch) already in use is a
     /// [`StoreError::Duplicate`]: the schema enforces it, whatever races the domain loses.
     fn insert_instance(&mut self, instance: &Instance) -> Result<(), StoreError>;
-    fn instance(&mut self, account_id: &str, id: &str) -> Result<Option<Instance>, StoreError>;
+    fn instance(
+        &mut self,
+        account_id: &AccountId,
+        id: &InstanceId,
+    ) -> Result<Option<Instance>, StoreError>;
     /// Instances of the account in the region narrowed by `query`, oldest first.
     fn instances(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
         query: &InstanceQuery,
     ) -> Result<Vec<Instance>, StoreError>;
     /// How many instances `instances` would return without the query's `page`.
     fn count_matching_instances(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
         query: &InstanceQuery,
     ) -> Result<u64, StoreError>;
@@ -203,21 +238,25 @@ pub trait InstancesTx {
     /// interface and address stay. `false` if there is none.
     fn update_instance(&mut self, instance: &Instance) -> Result<bool, StoreError>;
     /// Deletes the instance, its memberships, its address and its tags; `false` if none.
-    fn delete_instance(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn delete_instance(
+        &mut self,
+        account_id: &AccountId,
+        id: &InstanceId,
+    ) -> Result<bool, StoreError>;
     /// Private addresses in use in a vSwitch.
-    fn used_private_ips(&mut self, vswitch_id: &str) -> Result<Vec<String>, StoreError>;
+    fn used_private_ips(&mut self, vswitch_id: &VSwitchId) -> Result<Vec<String>, StoreError>;
     /// Instances of the account in a VPC, a vSwitch or a security group.
     fn count_instances(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         scope: InstanceScope<'_>,
     ) -> Result<u64, StoreError>;
     /// Members per security group of the account in the region (groups without members may be absent).
     fn member_counts(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
-    ) -> Result<HashMap<String, u64>, StoreError>;
+    ) -> Result<HashMap<SecurityGroupId, u64>, StoreError>;
 }
 
 /// NIS network paths and reachability analyses.
@@ -227,23 +266,24 @@ pub trait NisTx {
     fn insert_network_path(&mut self, path: &NetworkPath) -> Result<(), StoreError>;
     fn network_path(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         id: &str,
     ) -> Result<Option<NetworkPath>, StoreError>;
     /// Every path of the account (all regions), oldest first.
-    fn network_paths(&mut self, account_id: &str) -> Result<Vec<NetworkPath>, StoreError>;
+    fn network_paths(&mut self, account_id: &AccountId) -> Result<Vec<NetworkPath>, StoreError>;
     /// Deletes the path and its tags (its analyses stay readable); `false` if there was none.
-    fn delete_network_path(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn delete_network_path(&mut self, account_id: &AccountId, id: &str)
+        -> Result<bool, StoreError>;
     fn insert_analysis(&mut self, analysis: &ReachabilityAnalysis) -> Result<(), StoreError>;
     fn analysis(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         id: &str,
     ) -> Result<Option<ReachabilityAnalysis>, StoreError>;
     /// Stored analyses of the account (all regions).
-    fn count_analyses(&mut self, account_id: &str) -> Result<u64, StoreError>;
+    fn count_analyses(&mut self, account_id: &AccountId) -> Result<u64, StoreError>;
     /// Deletes the analysis and its tags; `false` if there was none.
-    fn delete_analysis(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn delete_analysis(&mut self, account_id: &AccountId, id: &str) -> Result<bool, StoreError>;
 }
 
 /// Tags of every kind of resource.
@@ -251,14 +291,14 @@ pub trait TagsTx {
     /// Tags of one resource, in the order they were first set.
     fn tags(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         resource_type: ResourceType,
         resource_id: &str,
     ) -> Result<Vec<Tag>, StoreError>;
     /// Replaces all tags of one resource.
     fn set_tags(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         resource_type: ResourceType,
         resource_id: &str,
         tags: &[Tag],
@@ -266,7 +306,7 @@ pub trait TagsTx {
     /// Tags of every resource of a type in an account, by resource id.
     fn all_tags(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         resource_type: ResourceType,
     ) -> Result<HashMap<String, Vec<Tag>>, StoreError>;
 }
@@ -275,7 +315,7 @@ pub trait TagsTx {
 pub trait ClientTokensTx {
     fn client_token(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         token: &str,
     ) -> Result<Option<ClientTokenRecord>, StoreError>;
     /// Fails with [`StoreError::Duplicate`] (or a conflict) if the token is already recorded.

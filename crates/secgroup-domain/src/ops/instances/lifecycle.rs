@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::{get, membership, naming, InstanceTimings, Settled};
 use crate::error::DomainError;
+use crate::ids::{AccountId, InstanceId};
 use crate::network::InstanceStatus;
 use crate::ops::Limits;
 use crate::store::Tx;
@@ -100,7 +101,7 @@ pub fn delete(tx: &mut dyn Tx, a: &Actor<'_>, id: &str, force: bool) -> Result<(
     if a.dry_run {
         return Err(DomainError::DryRunOperation);
     }
-    tx.delete_instance(a.account_id, id)?;
+    tx.delete_instance(&AccountId::from(a.account_id), &InstanceId::from(id))?;
     Ok(())
 }
 
@@ -130,7 +131,7 @@ pub fn delete_many(
         return Err(DomainError::DryRunOperation);
     }
     for id in distinct {
-        tx.delete_instance(a.account_id, id)?;
+        tx.delete_instance(&AccountId::from(a.account_id), &InstanceId::from(id))?;
     }
     Ok(())
 }
