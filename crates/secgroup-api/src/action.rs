@@ -327,7 +327,7 @@ mod tests {
             Ok(Open)
         }
         async fn run(self, cx: &Cx<'_, Shop>) -> Result<Node, RpcError> {
-            cx.write(|tx, scope| Ok(tx.insert_account("acc", true, scope.now())?))
+            cx.write(|tx, scope| Ok(tx.insert_account(&"acc".into(), true, scope.now())?))
                 .await?;
             Ok(Node::object().build())
         }

@@ -1,7 +1,8 @@
 //! The storage contract: cases every [`Store`] backend must pass, written only against the
-//! traits. A backend's tests call [`run_all`] (or single cases) with a factory that makes
-//! a fresh, empty store for each case, and [`revision_survives_reopening`] with one that
-//! opens the same database again. Failures panic, as test assertions do.
+//! traits. A backend's tests invoke [`store_contract!`](crate::store_contract), which emits
+//! one test per case, each on a fresh, empty store of its own (and
+//! [`revision_survives_reopening`] on a database it opens again). Failures panic, as test
+//! assertions do.
 
 mod accounts;
 mod groups;
@@ -16,6 +17,7 @@ mod vpcs;
 
 use chrono::{DateTime, Utc};
 
+use crate::ids::{AccountId, SecurityGroupId};
 use crate::model::{
     AccessKeyRecord, InnerAccessPolicy, ResourceType, SecurityGroup, SecurityGroupType, Tag,
 };
@@ -53,48 +55,96 @@ pub use vpcs::{
 
 const SG: ResourceType = ResourceType::SecurityGroup;
 
-/// Runs every case, each on a store of its own from `make`.
-pub async fn run_all<S: Store>(make: impl Fn() -> S) {
-    accounts_and_keys(make()).await;
-    default_account(make()).await;
-    nonces(make()).await;
-    nonce_claims(make()).await;
-    groups_insert_get_list(make()).await;
-    groups_update(make()).await;
-    groups_delete_removes_tags(make()).await;
-    account_isolation(make()).await;
-    rules_insert_list_round_trip(make()).await;
-    rules_update_delete(make()).await;
-    rule_counts_and_references(make()).await;
-    groups_delete_removes_rules(make()).await;
-    rules_account_isolation(make()).await;
-    prefix_lists_insert_get_list(make()).await;
-    prefix_lists_update(make()).await;
-    prefix_lists_delete_removes_entries_and_tags(make()).await;
-    prefix_lists_account_isolation(make()).await;
-    tags_order_and_replace(make()).await;
-    client_tokens(make()).await;
-    vpcs_insert_get_list_update(make()).await;
-    vswitches_insert_get_list_update(make()).await;
-    vpcs_delete_removes_tags(make()).await;
-    security_groups_in_vpc(make()).await;
-    vpcs_account_isolation(make()).await;
-    instances_insert_get_list(make()).await;
-    instances_update_delete(make()).await;
-    instance_addresses_are_unique(make()).await;
-    instance_counts(make()).await;
-    instances_account_isolation(make()).await;
-    network_paths_round_trip(make()).await;
-    analyses_round_trip(make()).await;
-    nis_account_isolation(make()).await;
-    failed_write_leaves_nothing(make()).await;
-    conflicts_are_retried(make()).await;
-    panics_become_errors(make()).await;
-    concurrent_writes(make()).await;
-    revision_bumps_on_commit(make()).await;
-    revision_unchanged_on_rollback(make()).await;
-    revision_ignores_nonce_claims(make()).await;
-    revision_concurrent_writers_each_bump_once(make()).await;
+/// Emits one test per contract case, so each case passes, fails or is skipped on its own
+/// and a failure names its case. Invoke it once per backend (or per kind of store of one
+/// backend, each in a module of its own) in that backend's integration tests:
+///
+/// ```ignore
+/// secgroup_domain::store_contract! {
+///     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+///     fresh = fresh_store,
+///     reopen = reopenable_store,
+/// }
+/// ```
+///
+/// Every generated test carries the attribute given (the caller's test runtime). `fresh`
+/// is called with the case's name and returns `Some((guard, store))`, a fresh, empty store
+/// and whatever must outlive it (a temporary directory, a database to drop), or `None`
+/// when the test is to be skipped (it has then said so itself, and failed instead if it
+/// may not skip). `reopen`, optional, is called the same way and returns a guard and a
+/// function that opens one and the same database each time it is called, for
+/// [`revision_survives_reopening`] (a store that cannot be reopened leaves it out).
+///
+/// Every public case of this module is listed here: a new case goes in this list too (a
+/// unit test of this crate, `every_contract_case_is_emitted`, checks it).
+#[macro_export]
+macro_rules! store_contract {
+    (#[$test:meta] fresh = $fresh:expr, reopen = $reopen:expr $(,)?) => {
+        $crate::store_contract!(#[$test] fresh = $fresh);
+
+        #[$test]
+        async fn revision_survives_reopening() {
+            let Some((_keep, open)) = ($reopen)("revision_survives_reopening") else {
+                return;
+            };
+            $crate::contract::revision_survives_reopening(open).await;
+        }
+    };
+    (#[$test:meta] fresh = $fresh:expr $(,)?) => {
+        $crate::store_contract!(@cases #[$test] $fresh;
+            accounts_and_keys,
+            default_account,
+            nonces,
+            nonce_claims,
+            groups_insert_get_list,
+            groups_update,
+            groups_delete_removes_tags,
+            account_isolation,
+            rules_insert_list_round_trip,
+            rules_update_delete,
+            rule_counts_and_references,
+            groups_delete_removes_rules,
+            rules_account_isolation,
+            prefix_lists_insert_get_list,
+            prefix_lists_update,
+            prefix_lists_delete_removes_entries_and_tags,
+            prefix_lists_account_isolation,
+            tags_order_and_replace,
+            client_tokens,
+            vpcs_insert_get_list_update,
+            vswitches_insert_get_list_update,
+            vpcs_delete_removes_tags,
+            security_groups_in_vpc,
+            vpcs_account_isolation,
+            instances_insert_get_list,
+            instances_update_delete,
+            instance_addresses_are_unique,
+            instance_counts,
+            instances_account_isolation,
+            network_paths_round_trip,
+            analyses_round_trip,
+            nis_account_isolation,
+            failed_write_leaves_nothing,
+            conflicts_are_retried,
+            panics_become_errors,
+            concurrent_writes,
+            revision_bumps_on_commit,
+            revision_unchanged_on_rollback,
+            revision_ignores_nonce_claims,
+            revision_concurrent_writers_each_bump_once,
+        );
+    };
+    (@cases #[$test:meta] $fresh:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[$test]
+            async fn $case() {
+                let Some((_keep, store)) = ($fresh)(stringify!($case)) else {
+                    return;
+                };
+                $crate::contract::$case(store).await;
+            }
+        )*
+    };
 }
 
 // ---- helpers ----
@@ -155,23 +205,35 @@ pub(super) async fn get_group<S: Store>(
     id: &str,
 ) -> Option<SecurityGroup> {
     let (account, id) = (account.to_owned(), id.to_owned());
-    read(store, move |tx| tx.security_group(&account, &id)).await
+    read(store, move |tx| {
+        tx.security_group(&AccountId::from(&account), &SecurityGroupId::from(&id))
+    })
+    .await
 }
 
 pub(super) async fn list_ids<S: Store>(store: &S, account: &str, region: &str) -> Vec<String> {
     let (account, region) = (account.to_owned(), region.to_owned());
-    let groups = read(store, move |tx| tx.security_groups(&account, &region)).await;
+    let groups = read(store, move |tx| {
+        tx.security_groups(&AccountId::from(&account), &region)
+    })
+    .await;
     groups.into_iter().map(|g| g.id).collect()
 }
 
 pub(super) async fn get_tags<S: Store>(store: &S, account: &str, id: &str) -> Vec<Tag> {
     let (account, id) = (account.to_owned(), id.to_owned());
-    read(store, move |tx| tx.tags(&account, SG, &id)).await
+    read(store, move |tx| {
+        tx.tags(&AccountId::from(&account), SG, &id)
+    })
+    .await
 }
 
 pub(super) async fn put_tags<S: Store>(store: &S, account: &str, id: &str, tags: &[Tag]) {
     let (account, id, tags) = (account.to_owned(), id.to_owned(), tags.to_vec());
-    write(store, move |tx| tx.set_tags(&account, SG, &id, &tags)).await;
+    write(store, move |tx| {
+        tx.set_tags(&AccountId::from(&account), SG, &id, &tags)
+    })
+    .await;
 }
 
 pub(super) fn key(id: &str, account: &str, secs: i64) -> AccessKeyRecord {

@@ -109,6 +109,159 @@ pub fn new_access_key_secret() -> String {
         .collect()
 }
 
+/// Declares an id newtype: a `String` underneath, serialized as exactly that string (the
+/// stored client-token results and every rendered JSON stay byte for byte what they were),
+/// read as `&str` wherever a string is wanted. What it adds is that the storage seam
+/// cannot take one kind of id for another (an account id for a group id, both `&str`
+/// before), nor a region or a name for an id.
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident $(, $generate:ident)?) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize,
+            serde::Deserialize,
+        )]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The id `id`, as given: ids are checked where they come in (the wire
+            /// decoders and the operations), not here.
+            pub fn new(id: impl Into<String>) -> $name {
+                $name(id.into())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_string(self) -> String {
+                self.0
+            }
+
+            $(
+            /// A new random id of this kind, in Alibaba's format.
+            pub fn generate() -> $name {
+                $name($generate())
+            }
+            )?
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(id: String) -> $name {
+                $name(id)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(id: &str) -> $name {
+                $name(id.to_owned())
+            }
+        }
+
+        impl From<&String> for $name {
+            fn from(id: &String) -> $name {
+                $name(id.clone())
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                &self.0 == other
+            }
+        }
+
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+
+        impl PartialEq<$name> for &str {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An account: 16 digits ([`new_account_id`]), or whatever an operator configured.
+    AccountId,
+    new_account_id
+);
+id_type!(
+    /// `sg-…` ([`new_security_group_id`]).
+    SecurityGroupId,
+    new_security_group_id
+);
+id_type!(
+    /// `i-…` ([`new_instance_id`]).
+    InstanceId,
+    new_instance_id
+);
+id_type!(
+    /// `vpc-…` ([`new_vpc_id`]).
+    VpcId,
+    new_vpc_id
+);
+id_type!(
+    /// `vsw-…` ([`new_vswitch_id`]).
+    VSwitchId,
+    new_vswitch_id
+);
+id_type!(
+    /// A rule's id (`sgr-…`, made by [`crate::rules`]).
+    RuleId
+);
+id_type!(
+    /// `pl-…`, a prefix list (made by [`crate::ops::prefix_lists`]).
+    PrefixListId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +285,28 @@ mod tests {
         assert_eq!(new_account_id().len(), 16);
         assert!(new_access_key_id().starts_with("LTAI"));
         assert_eq!(new_access_key_secret().len(), 30);
+        assert!(SecurityGroupId::generate().starts_with("sg-"));
+        assert_eq!(AccountId::generate().len(), 16);
+    }
+
+    /// An id newtype serializes as its bare string, so JSON that held a `String` before
+    /// (stored client-token results, rendered responses) holds exactly the same now.
+    #[test]
+    fn ids_serialize_as_their_strings() {
+        let id = SecurityGroupId::new("sg-abc");
+        assert_eq!(serde_json::to_string(&id).expect("json"), r#""sg-abc""#);
+        let back: SecurityGroupId = serde_json::from_str(r#""sg-abc""#).expect("json");
+        assert_eq!(back, id);
+        assert_eq!(id.to_string(), "sg-abc");
+        assert_eq!(&*id, "sg-abc");
+        // Compared with strings from either side (the operations compare them both ways).
+        let owned = String::from("sg-abc");
+        assert_eq!(id, "sg-abc");
+        assert_eq!("sg-abc", id);
+        assert_eq!(id, owned);
+        assert_eq!(owned, id);
+        let map: std::collections::HashMap<SecurityGroupId, u8> = [(id.clone(), 1)].into();
+        assert_eq!(map.get("sg-abc"), Some(&1), "looked up by &str");
+        assert_eq!(String::from(id), "sg-abc");
     }
 }

@@ -101,7 +101,7 @@ impl ResourceType {
     }
 }
 
-/// A security group as stored. Tags are kept apart (see [`crate::Tx::tags`]).
+/// A security group as stored. Tags are kept apart (see [`crate::TagsTx::tags`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityGroup {
     pub id: String,

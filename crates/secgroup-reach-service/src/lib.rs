@@ -155,7 +155,10 @@ impl<S: Store> Reachability<S> {
                 // kept under.
                 let read_at = tx.revision()?;
                 let state = network_state::load(tx, &account, &region)?;
-                let vswitches = tx.vswitches(&account, &region)?;
+                let vswitches = tx.vswitches(
+                    &secgroup_domain::ids::AccountId::from(account.as_str()),
+                    &region,
+                )?;
                 Ok::<_, DomainError>((read_at, state, vswitches))
             })
             .await?;

@@ -42,10 +42,9 @@ fn has_io_source(err: &postgres::Error) -> bool {
     false
 }
 
-/// A stored value this build cannot interpret (a hand-edited or newer database).
-pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("unreadable {what} in database: {value:?}"))
-}
+/// A stored value this build cannot interpret: the domain's, so that both backends say
+/// it alike.
+pub(crate) use secgroup_domain::store::codec::corrupt;
 
 #[cfg(test)]
 mod tests {

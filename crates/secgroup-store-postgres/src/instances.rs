@@ -1,17 +1,18 @@
 //! Instances and their security-group memberships. Every query names the account, except
-//! [`used_private_ips`], which asks about a vSwitch (ids are globally unique).
+//! [`used_private_ips`](secgroup_domain::InstancesTx::used_private_ips), which asks about
+//! a vSwitch (ids are globally unique).
 
 use std::collections::HashMap;
 
 use postgres::Row;
+use secgroup_domain::ids::{AccountId, InstanceId, SecurityGroupId, VSwitchId};
 use secgroup_domain::network::{Instance, InstanceQuery, InstanceScope, InstanceStatus};
-use secgroup_domain::{ResourceType, StoreError};
+use secgroup_domain::store::codec::{decode_time, encode_time};
+use secgroup_domain::{InstancesTx, ResourceType, StoreError};
 
 use crate::error::corrupt;
-use crate::sql::Conn;
-use crate::sql::{
-    count, decode_time, delete_tags, encode_time, exec, get, opt, rows, to_count, Param,
-};
+use crate::sql::{count, delete_tags, exec, get, opt, rows, to_count, Conn, Param};
+use crate::tx::PgTx;
 
 /// The columns [`decode`] reads, in its order; the last is the instance's groups,
 /// comma-separated in join order.
@@ -77,54 +78,217 @@ fn delete_memberships(c: &mut Conn, instance_id: &str) -> Result<(), StoreError>
     Ok(())
 }
 
-/// A second instance with the same id, interface or (vSwitch, address) is a duplicate.
-pub(crate) fn insert(c: &mut Conn, i: &Instance) -> Result<(), StoreError> {
-    exec(
-        c,
-        "INSERT INTO instances (id, account_id, region_id, zone_id, vpc_id, vswitch_id, name,
-             description, host_name, instance_type, image_id, status, status_since,
-             creation_time, network_interface_id, mac_address, private_ip, attributes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-        &[
-            &i.id,
-            &i.account_id,
-            &i.region_id,
-            &i.zone_id,
-            &i.vpc_id,
-            &i.vswitch_id,
-            &i.name,
-            &i.description,
-            &i.host_name,
-            &i.instance_type,
-            &i.image_id,
-            &i.status.as_str(),
-            &encode_time(i.status_since),
-            &encode_time(i.creation_time),
-            &i.network_interface_id,
-            &i.mac_address,
-            &i.private_ip,
-            &i.attributes,
-        ],
-    )?;
-    insert_memberships(c, i)
-}
+impl InstancesTx for PgTx<'_> {
+    /// A second instance with the same id, interface or (vSwitch, address) is a duplicate.
+    fn insert_instance(&mut self, i: &Instance) -> Result<(), StoreError> {
+        let c = &mut *self.c;
+        exec(
+            c,
+            "INSERT INTO instances (id, account_id, region_id, zone_id, vpc_id, vswitch_id, name,
+                 description, host_name, instance_type, image_id, status, status_since,
+                 creation_time, network_interface_id, mac_address, private_ip, attributes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            &[
+                &i.id,
+                &i.account_id,
+                &i.region_id,
+                &i.zone_id,
+                &i.vpc_id,
+                &i.vswitch_id,
+                &i.name,
+                &i.description,
+                &i.host_name,
+                &i.instance_type,
+                &i.image_id,
+                &i.status.as_str(),
+                &encode_time(i.status_since),
+                &encode_time(i.creation_time),
+                &i.network_interface_id,
+                &i.mac_address,
+                &i.private_ip,
+                &i.attributes,
+            ],
+        )?;
+        insert_memberships(c, i)
+    }
 
-pub(crate) fn get_instance(
-    c: &mut Conn,
-    account_id: &str,
-    id: &str,
-) -> Result<Option<Instance>, StoreError> {
-    opt(
-        c,
-        concat!(
-            "SELECT ",
-            instance_columns!(),
-            " FROM instances i WHERE i.id = $1 AND i.account_id = $2"
-        ),
-        &[&id, &account_id],
-    )?
-    .map(|row| decode(&row))
-    .transpose()
+    fn instance(
+        &mut self,
+        account_id: &AccountId,
+        id: &InstanceId,
+    ) -> Result<Option<Instance>, StoreError> {
+        let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
+        opt(
+            c,
+            concat!(
+                "SELECT ",
+                instance_columns!(),
+                " FROM instances i WHERE i.id = $1 AND i.account_id = $2"
+            ),
+            &[&id, &account_id],
+        )?
+        .map(|row| decode(&row))
+        .transpose()
+    }
+
+    /// Oldest first; with a page, only its window.
+    fn instances(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+        q: &InstanceQuery,
+    ) -> Result<Vec<Instance>, StoreError> {
+        let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let (from, mut args) = filter(&account_id, &region_id, q);
+        let window;
+        let mut sql = format!(
+            concat!("SELECT ", instance_columns!(), "{} ORDER BY i.seq"),
+            from
+        );
+        if let Some((offset, limit)) = q.page {
+            window = (
+                i64::try_from(limit).unwrap_or(i64::MAX),
+                i64::try_from(offset).unwrap_or(i64::MAX),
+            );
+            args.push(&window.0);
+            args.push(&window.1);
+            sql.push_str(&format!(
+                " LIMIT ${} OFFSET ${}",
+                args.len() - 1,
+                args.len()
+            ));
+        }
+        rows(c, &sql, &args)?.iter().map(decode).collect()
+    }
+
+    fn count_matching_instances(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+        q: &InstanceQuery,
+    ) -> Result<u64, StoreError> {
+        let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let (from, args) = filter(&account_id, &region_id, q);
+        count(c, &format!("SELECT COUNT(*){from}"), &args)
+    }
+
+    /// The mutable fields and the whole membership set.
+    fn update_instance(&mut self, i: &Instance) -> Result<bool, StoreError> {
+        let c = &mut *self.c;
+        let n = exec(
+            c,
+            "UPDATE instances
+             SET name = $3, description = $4, host_name = $5, instance_type = $6,
+                 image_id = $7, status = $8, status_since = $9, attributes = $10
+             WHERE id = $1 AND account_id = $2",
+            &[
+                &i.id,
+                &i.account_id,
+                &i.name,
+                &i.description,
+                &i.host_name,
+                &i.instance_type,
+                &i.image_id,
+                &i.status.as_str(),
+                &encode_time(i.status_since),
+                &i.attributes,
+            ],
+        )?;
+        if n == 0 {
+            return Ok(false);
+        }
+        delete_memberships(c, &i.id)?;
+        insert_memberships(c, i)?;
+        Ok(true)
+    }
+
+    /// The instance, its memberships and its tags; its address is free again.
+    fn delete_instance(
+        &mut self,
+        account_id: &AccountId,
+        id: &InstanceId,
+    ) -> Result<bool, StoreError> {
+        let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
+        if exec(
+            c,
+            "DELETE FROM instances WHERE id = $1 AND account_id = $2",
+            &[&id, &account_id],
+        )? == 0
+        {
+            return Ok(false);
+        }
+        delete_memberships(c, id)?;
+        delete_tags(c, account_id, ResourceType::Instance.as_str(), id)?;
+        Ok(true)
+    }
+
+    fn used_private_ips(&mut self, vswitch_id: &VSwitchId) -> Result<Vec<String>, StoreError> {
+        let c = &mut *self.c;
+        let vswitch_id = vswitch_id.as_str();
+        rows(
+            c,
+            "SELECT private_ip FROM instances WHERE vswitch_id = $1",
+            &[&vswitch_id],
+        )?
+        .iter()
+        .map(|row| get(row, 0))
+        .collect()
+    }
+
+    fn count_instances(
+        &mut self,
+        account_id: &AccountId,
+        scope: InstanceScope<'_>,
+    ) -> Result<u64, StoreError> {
+        let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        let (sql, key) = match scope {
+            InstanceScope::Vpc(vpc) => (
+                "SELECT COUNT(*) FROM instances WHERE account_id = $1 AND vpc_id = $2",
+                vpc,
+            ),
+            InstanceScope::VSwitch(vswitch) => (
+                "SELECT COUNT(*) FROM instances WHERE account_id = $1 AND vswitch_id = $2",
+                vswitch,
+            ),
+            InstanceScope::SecurityGroup(group) => (
+                "SELECT COUNT(*) FROM instance_security_groups g
+                 JOIN instances i ON i.id = g.instance_id
+                 WHERE i.account_id = $1 AND g.security_group_id = $2",
+                group,
+            ),
+        };
+        count(c, sql, &[&account_id, &key])
+    }
+
+    fn member_counts(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> Result<HashMap<SecurityGroupId, u64>, StoreError> {
+        let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        rows(
+            c,
+            "SELECT g.security_group_id, COUNT(*) FROM instances i
+             JOIN instance_security_groups g ON g.instance_id = i.id
+             WHERE i.account_id = $1 AND i.region_id = $2
+             GROUP BY g.security_group_id",
+            &[&account_id, &region_id],
+        )?
+        .iter()
+        .map(|row| {
+            let group: String = get(row, 0)?;
+            Ok((SecurityGroupId::from(group), to_count(get(row, 1)?)?))
+        })
+        .collect()
+    }
 }
 
 /// The `FROM … WHERE …` of a query and its arguments (numbered from `$1`).
@@ -159,140 +323,4 @@ fn filter<'a>(
         push("i.vswitch_id = ", vswitch, &mut sql);
     }
     (sql, args)
-}
-
-/// Oldest first; with a page, only its window.
-pub(crate) fn list(
-    c: &mut Conn,
-    account_id: &str,
-    region_id: &str,
-    q: &InstanceQuery,
-) -> Result<Vec<Instance>, StoreError> {
-    let (from, mut args) = filter(&account_id, &region_id, q);
-    let window;
-    let mut sql = format!(
-        concat!("SELECT ", instance_columns!(), "{} ORDER BY i.seq"),
-        from
-    );
-    if let Some((offset, limit)) = q.page {
-        window = (
-            i64::try_from(limit).unwrap_or(i64::MAX),
-            i64::try_from(offset).unwrap_or(i64::MAX),
-        );
-        args.push(&window.0);
-        args.push(&window.1);
-        sql.push_str(&format!(
-            " LIMIT ${} OFFSET ${}",
-            args.len() - 1,
-            args.len()
-        ));
-    }
-    rows(c, &sql, &args)?.iter().map(decode).collect()
-}
-
-pub(crate) fn count_matching(
-    c: &mut Conn,
-    account_id: &str,
-    region_id: &str,
-    q: &InstanceQuery,
-) -> Result<u64, StoreError> {
-    let (from, args) = filter(&account_id, &region_id, q);
-    count(c, &format!("SELECT COUNT(*){from}"), &args)
-}
-
-/// The mutable fields and the whole membership set.
-pub(crate) fn update(c: &mut Conn, i: &Instance) -> Result<bool, StoreError> {
-    let n = exec(
-        c,
-        "UPDATE instances
-         SET name = $3, description = $4, host_name = $5, instance_type = $6,
-             image_id = $7, status = $8, status_since = $9, attributes = $10
-         WHERE id = $1 AND account_id = $2",
-        &[
-            &i.id,
-            &i.account_id,
-            &i.name,
-            &i.description,
-            &i.host_name,
-            &i.instance_type,
-            &i.image_id,
-            &i.status.as_str(),
-            &encode_time(i.status_since),
-            &i.attributes,
-        ],
-    )?;
-    if n == 0 {
-        return Ok(false);
-    }
-    delete_memberships(c, &i.id)?;
-    insert_memberships(c, i)?;
-    Ok(true)
-}
-
-/// The instance, its memberships and its tags; its address is free again.
-pub(crate) fn delete(c: &mut Conn, account_id: &str, id: &str) -> Result<bool, StoreError> {
-    if exec(
-        c,
-        "DELETE FROM instances WHERE id = $1 AND account_id = $2",
-        &[&id, &account_id],
-    )? == 0
-    {
-        return Ok(false);
-    }
-    delete_memberships(c, id)?;
-    delete_tags(c, account_id, ResourceType::Instance.as_str(), id)?;
-    Ok(true)
-}
-
-pub(crate) fn used_private_ips(c: &mut Conn, vswitch_id: &str) -> Result<Vec<String>, StoreError> {
-    rows(
-        c,
-        "SELECT private_ip FROM instances WHERE vswitch_id = $1",
-        &[&vswitch_id],
-    )?
-    .iter()
-    .map(|row| get(row, 0))
-    .collect()
-}
-
-pub(crate) fn count_in(
-    c: &mut Conn,
-    account_id: &str,
-    scope: InstanceScope<'_>,
-) -> Result<u64, StoreError> {
-    let (sql, key) = match scope {
-        InstanceScope::Vpc(vpc) => (
-            "SELECT COUNT(*) FROM instances WHERE account_id = $1 AND vpc_id = $2",
-            vpc,
-        ),
-        InstanceScope::VSwitch(vswitch) => (
-            "SELECT COUNT(*) FROM instances WHERE account_id = $1 AND vswitch_id = $2",
-            vswitch,
-        ),
-        InstanceScope::SecurityGroup(group) => (
-            "SELECT COUNT(*) FROM instance_security_groups g
-             JOIN instances i ON i.id = g.instance_id
-             WHERE i.account_id = $1 AND g.security_group_id = $2",
-            group,
-        ),
-    };
-    count(c, sql, &[&account_id, &key])
-}
-
-pub(crate) fn member_counts(
-    c: &mut Conn,
-    account_id: &str,
-    region_id: &str,
-) -> Result<HashMap<String, u64>, StoreError> {
-    rows(
-        c,
-        "SELECT g.security_group_id, COUNT(*) FROM instances i
-         JOIN instance_security_groups g ON g.instance_id = i.id
-         WHERE i.account_id = $1 AND i.region_id = $2
-         GROUP BY g.security_group_id",
-        &[&account_id, &region_id],
-    )?
-    .iter()
-    .map(|row| Ok((get(row, 0)?, to_count(get(row, 1)?)?)))
-    .collect()
 }

@@ -17,15 +17,18 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod client_tokens;
 mod error;
-mod groups;
 mod instances;
 mod migrate;
 mod nis;
 mod prefix_lists;
 mod revision;
+mod rules;
+mod security_groups;
 mod sql;
 mod store;
+mod tags;
 mod tx;
 mod vpcs;
 

@@ -1,11 +1,14 @@
 //! NIS network paths and analysis records. Every query names the account.
 
 use postgres::Row;
+use secgroup_domain::ids::AccountId;
 use secgroup_domain::nis::{AnalysisStatus, NetworkPath, PathSpec, ReachabilityAnalysis};
-use secgroup_domain::{ResourceType, StoreError};
+use secgroup_domain::store::codec::{decode_time, encode_time};
+use secgroup_domain::{NisTx, ResourceType, StoreError};
 
 use crate::error::corrupt;
-use crate::sql::{count, decode_time, delete_tags, encode_time, exec, get, opt, rows, Conn};
+use crate::sql::{count, delete_tags, exec, get, opt, rows, Conn};
+use crate::tx::PgTx;
 
 macro_rules! path_columns {
     () => {
@@ -53,60 +56,150 @@ fn decode_analysis(row: &Row) -> Result<ReachabilityAnalysis, StoreError> {
     })
 }
 
-pub(crate) fn insert_path(c: &mut Conn, p: &NetworkPath) -> Result<(), StoreError> {
-    exec(
-        c,
-        concat!(
-            "INSERT INTO network_paths (",
-            path_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        ),
-        &[
-            &p.id,
-            &p.account_id,
-            &p.region_id,
-            &p.name,
-            &p.description,
-            &p.resource_group_id,
-            &p.spec.to_json(),
-            &encode_time(p.creation_time),
-        ],
-    )?;
-    Ok(())
-}
+impl NisTx for PgTx<'_> {
+    fn insert_network_path(&mut self, p: &NetworkPath) -> Result<(), StoreError> {
+        let c = &mut *self.c;
+        exec(
+            c,
+            concat!(
+                "INSERT INTO network_paths (",
+                path_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            ),
+            &[
+                &p.id,
+                &p.account_id,
+                &p.region_id,
+                &p.name,
+                &p.description,
+                &p.resource_group_id,
+                &p.spec.to_json(),
+                &encode_time(p.creation_time),
+            ],
+        )?;
+        Ok(())
+    }
 
-pub(crate) fn path(
-    c: &mut Conn,
-    account_id: &str,
-    id: &str,
-) -> Result<Option<NetworkPath>, StoreError> {
-    opt(
-        c,
-        concat!(
-            "SELECT ",
-            path_columns!(),
-            " FROM network_paths WHERE id = $1 AND account_id = $2"
-        ),
-        &[&id, &account_id],
-    )?
-    .as_ref()
-    .map(decode_path)
-    .transpose()
-}
+    fn network_path(
+        &mut self,
+        account_id: &AccountId,
+        id: &str,
+    ) -> Result<Option<NetworkPath>, StoreError> {
+        let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        opt(
+            c,
+            concat!(
+                "SELECT ",
+                path_columns!(),
+                " FROM network_paths WHERE id = $1 AND account_id = $2"
+            ),
+            &[&id, &account_id],
+        )?
+        .as_ref()
+        .map(decode_path)
+        .transpose()
+    }
 
-pub(crate) fn paths(c: &mut Conn, account_id: &str) -> Result<Vec<NetworkPath>, StoreError> {
-    rows(
-        c,
-        concat!(
-            "SELECT ",
-            path_columns!(),
-            " FROM network_paths WHERE account_id = $1 ORDER BY seq"
-        ),
-        &[&account_id],
-    )?
-    .iter()
-    .map(decode_path)
-    .collect()
+    fn network_paths(&mut self, account_id: &AccountId) -> Result<Vec<NetworkPath>, StoreError> {
+        let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        rows(
+            c,
+            concat!(
+                "SELECT ",
+                path_columns!(),
+                " FROM network_paths WHERE account_id = $1 ORDER BY seq"
+            ),
+            &[&account_id],
+        )?
+        .iter()
+        .map(decode_path)
+        .collect()
+    }
+
+    fn delete_network_path(
+        &mut self,
+        account_id: &AccountId,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        delete_with_tags(
+            c,
+            "DELETE FROM network_paths WHERE id = $1 AND account_id = $2",
+            ResourceType::NetworkPath,
+            account_id,
+            id,
+        )
+    }
+
+    fn insert_analysis(&mut self, a: &ReachabilityAnalysis) -> Result<(), StoreError> {
+        let c = &mut *self.c;
+        exec(
+            c,
+            concat!(
+                "INSERT INTO network_reachable_analyses (",
+                analysis_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            ),
+            &[
+                &a.id,
+                &a.account_id,
+                &a.region_id,
+                &a.network_path_id,
+                &a.spec.to_json(),
+                &a.status.as_str(),
+                &a.reachable,
+                &a.result,
+                &encode_time(a.creation_time),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn analysis(
+        &mut self,
+        account_id: &AccountId,
+        id: &str,
+    ) -> Result<Option<ReachabilityAnalysis>, StoreError> {
+        let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        opt(
+            c,
+            concat!(
+                "SELECT ",
+                analysis_columns!(),
+                " FROM network_reachable_analyses WHERE id = $1 AND account_id = $2"
+            ),
+            &[&id, &account_id],
+        )?
+        .as_ref()
+        .map(decode_analysis)
+        .transpose()
+    }
+
+    fn count_analyses(&mut self, account_id: &AccountId) -> Result<u64, StoreError> {
+        let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        count(
+            c,
+            "SELECT COUNT(*) FROM network_reachable_analyses WHERE account_id = $1",
+            &[&account_id],
+        )
+    }
+
+    fn delete_analysis(&mut self, account_id: &AccountId, id: &str) -> Result<bool, StoreError> {
+        let c = &mut *self.c;
+        let account_id = account_id.as_str();
+        delete_with_tags(
+            c,
+            "DELETE FROM network_reachable_analyses WHERE id = $1 AND account_id = $2",
+            ResourceType::NetworkReachableAnalysis,
+            account_id,
+            id,
+        )
+    }
 }
 
 /// Deletes one row by `$1` id and `$2` account and, if there was one, its tags.
@@ -122,78 +215,4 @@ fn delete_with_tags(
     }
     delete_tags(c, account_id, resource_type.as_str(), id)?;
     Ok(true)
-}
-
-pub(crate) fn delete_path(c: &mut Conn, account_id: &str, id: &str) -> Result<bool, StoreError> {
-    delete_with_tags(
-        c,
-        "DELETE FROM network_paths WHERE id = $1 AND account_id = $2",
-        ResourceType::NetworkPath,
-        account_id,
-        id,
-    )
-}
-
-pub(crate) fn insert_analysis(c: &mut Conn, a: &ReachabilityAnalysis) -> Result<(), StoreError> {
-    exec(
-        c,
-        concat!(
-            "INSERT INTO network_reachable_analyses (",
-            analysis_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        ),
-        &[
-            &a.id,
-            &a.account_id,
-            &a.region_id,
-            &a.network_path_id,
-            &a.spec.to_json(),
-            &a.status.as_str(),
-            &a.reachable,
-            &a.result,
-            &encode_time(a.creation_time),
-        ],
-    )?;
-    Ok(())
-}
-
-pub(crate) fn analysis(
-    c: &mut Conn,
-    account_id: &str,
-    id: &str,
-) -> Result<Option<ReachabilityAnalysis>, StoreError> {
-    opt(
-        c,
-        concat!(
-            "SELECT ",
-            analysis_columns!(),
-            " FROM network_reachable_analyses WHERE id = $1 AND account_id = $2"
-        ),
-        &[&id, &account_id],
-    )?
-    .as_ref()
-    .map(decode_analysis)
-    .transpose()
-}
-
-pub(crate) fn count_analyses(c: &mut Conn, account_id: &str) -> Result<u64, StoreError> {
-    count(
-        c,
-        "SELECT COUNT(*) FROM network_reachable_analyses WHERE account_id = $1",
-        &[&account_id],
-    )
-}
-
-pub(crate) fn delete_analysis(
-    c: &mut Conn,
-    account_id: &str,
-    id: &str,
-) -> Result<bool, StoreError> {
-    delete_with_tags(
-        c,
-        "DELETE FROM network_reachable_analyses WHERE id = $1 AND account_id = $2",
-        ResourceType::NetworkReachableAnalysis,
-        account_id,
-        id,
-    )
 }

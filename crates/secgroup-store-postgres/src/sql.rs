@@ -1,10 +1,9 @@
-//! A pooled connection with its prepared statements, small query helpers that return the
-//! domain's errors, and the timestamp encoding (RFC 3339 text, as the SQLite backend
-//! stores it).
+//! A pooled connection with its prepared statements, and small query helpers that return
+//! the domain's errors. Timestamps are encoded by the domain's
+//! [`secgroup_domain::store::codec`], as the SQLite backend encodes them.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use postgres::types::{FromSql, ToSql};
 use postgres::{Client, Row, Statement};
 use secgroup_domain::StoreError;
@@ -93,16 +92,6 @@ pub(crate) fn to_count(n: i64) -> Result<u64, StoreError> {
     u64::try_from(n).map_err(|_| corrupt("count", &n.to_string()))
 }
 
-pub(crate) fn encode_time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
-pub(crate) fn decode_time(s: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| corrupt("timestamp", s))
-}
-
 /// Deletes the tags of one resource (when the resource goes).
 pub(crate) fn delete_tags(
     c: &mut Conn,
@@ -116,17 +105,4 @@ pub(crate) fn delete_tags(
         &[&account_id, &resource_type, &id],
     )?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_round_trip_exactly() {
-        let t = DateTime::from_timestamp(1_700_000_000, 123_456_789).expect("valid");
-        assert_eq!(encode_time(t), "2023-11-14T22:13:20.123456789Z");
-        assert_eq!(decode_time(&encode_time(t)).expect("decode"), t);
-        assert!(decode_time("yesterday").is_err());
-    }
 }

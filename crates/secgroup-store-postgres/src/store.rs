@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use postgres::NoTls;
 use r2d2_postgres::PostgresConnectionManager;
+use secgroup_domain::store::backoff::Backoff;
 use secgroup_domain::{Store, StoreError, Tx, TxError};
 
 use crate::error::map_err;
@@ -195,7 +196,7 @@ impl PostgresStore {
                 }
                 conflicts
             };
-            tokio::time::sleep(backoff(n)).await;
+            tokio::time::sleep(BACKOFF.delay(n)).await;
         }
     }
 }
@@ -203,19 +204,11 @@ impl PostgresStore {
 /// 2, 4, 8 … ms up to 128 ms, plus a random part of up to as much again, so that writers
 /// that conflicted with each other (in this process or on another node) do not all come
 /// back at the same moment and conflict again.
-fn backoff(attempt: u32) -> Duration {
-    let base_us = 1000_u64 << attempt.min(7);
-    Duration::from_micros(base_us + random_u64() % base_us)
-}
-
-/// A random number from the standard library's per-instance hash keys (randomly seeded per
-/// thread, then varied for every instance): enough for jitter, no dependency.
-fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish()
-}
+const BACKOFF: Backoff = Backoff {
+    first: Duration::from_millis(2),
+    cap: Duration::from_millis(128),
+    jitter: true,
+};
 
 fn retryable<T, E: TxError>(err: E) -> Outcome<T, E> {
     match err.store_error() {
@@ -308,7 +301,7 @@ impl Store for PostgresStore {
         self.run(Mode::Read, f)
     }
 
-    /// [`Tx::claim_nonce`] in a SERIALIZABLE transaction of its own: the primary key
+    /// [`AccountsTx::claim_nonce`](secgroup_domain::AccountsTx::claim_nonce) in a SERIALIZABLE transaction of its own: the primary key
     /// refuses a replay whichever node claimed first. Not a write closure: no revision.
     fn claim_nonce(
         &self,
@@ -338,10 +331,11 @@ mod tests {
     fn backoff_grows_to_a_cap_and_varies() {
         for attempt in 1..20 {
             let base = Duration::from_millis(1 << attempt.min(7));
-            let d = backoff(attempt);
+            let d = BACKOFF.delay(attempt);
             assert!(d >= base && d < 2 * base, "attempt {attempt}: {d:?}");
         }
-        let waits: std::collections::HashSet<Duration> = (0..16).map(|_| backoff(7)).collect();
+        let waits: std::collections::HashSet<Duration> =
+            (0..16).map(|_| BACKOFF.delay(7)).collect();
         assert!(waits.len() > 1, "the same wait every time: {waits:?}");
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use secgroup_domain::contract::{at, group, instance, vpc, vswitch};
 use secgroup_domain::error::DomainError;
+use secgroup_domain::ids::{AccountId, SecurityGroupId, VSwitchId};
 use secgroup_domain::ops::idempotency::{once, ClientToken};
 use secgroup_domain::rules::{Rule, RuleRow};
 use secgroup_domain::{AccessKeyRecord, Store, StoreError};
@@ -31,7 +32,7 @@ impl Nodes {
         let a = Arc::new(PostgresStore::connect(&url).expect("node a"));
         let b = Arc::new(PostgresStore::connect(&url).expect("node b"));
         a.write(|tx| {
-            tx.insert_account(ACCOUNT, true, at(0, 0))?;
+            tx.insert_account(&AccountId::from(ACCOUNT), true, at(0, 0))?;
             tx.insert_access_key(&AccessKeyRecord {
                 access_key_id: "LTAI1".to_owned(),
                 secret: "s".to_owned(),
@@ -140,7 +141,7 @@ async fn one_client_token_on_both_nodes_has_one_effect() {
     );
     let count = nodes
         .a
-        .read(|tx| tx.count_security_groups(ACCOUNT, REGION))
+        .read(|tx| tx.count_security_groups(&AccountId::from(ACCOUNT), REGION))
         .await
         .expect("count");
     assert_eq!(count, 2, "one group created (besides sg-1)");
@@ -159,10 +160,17 @@ async fn racing_writers_never_exceed_a_quota() {
             tokio::spawn(async move {
                 store
                     .write(move |tx| {
-                        if tx.rules(ACCOUNT, "sg-1")?.len() >= QUOTA {
+                        if tx
+                            .rules(&AccountId::from(ACCOUNT), &SecurityGroupId::from("sg-1"))?
+                            .len()
+                            >= QUOTA
+                        {
                             return Ok(false);
                         }
-                        tx.insert_rule(ACCOUNT, &rule(&format!("sgr-{n}"), 1000 + n))?;
+                        tx.insert_rule(
+                            &AccountId::from(ACCOUNT),
+                            &rule(&format!("sgr-{n}"), 1000 + n),
+                        )?;
                         Ok::<_, StoreError>(true)
                     })
                     .await
@@ -175,7 +183,7 @@ async fn racing_writers_never_exceed_a_quota() {
     }
     let rules = nodes
         .b
-        .read(|tx| tx.rules(ACCOUNT, "sg-1"))
+        .read(|tx| tx.rules(&AccountId::from(ACCOUNT), &SecurityGroupId::from("sg-1")))
         .await
         .expect("rules");
     assert_eq!((added, rules.len()), (QUOTA, QUOTA), "exactly the quota");
@@ -194,8 +202,10 @@ async fn racing_launches_never_share_an_address() {
             tokio::spawn(async move {
                 store
                     .write(move |tx| {
-                        let used: HashSet<String> =
-                            tx.used_private_ips("vsw-1")?.into_iter().collect();
+                        let used: HashSet<String> = tx
+                            .used_private_ips(&VSwitchId::from("vsw-1"))?
+                            .into_iter()
+                            .collect();
                         let Some(ip) = usable.iter().find(|ip| !used.contains(**ip)) else {
                             return Ok(None);
                         };
@@ -236,7 +246,7 @@ async fn racing_launches_never_share_an_address() {
     );
     let used = nodes
         .a
-        .read(|tx| tx.used_private_ips("vsw-1"))
+        .read(|tx| tx.used_private_ips(&VSwitchId::from("vsw-1")))
         .await
         .expect("used");
     assert_eq!(used.len(), usable.len());

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use rusqlite::Connection;
+use secgroup_domain::store::backoff::Backoff;
 use secgroup_domain::{StoreError, TxError};
 
 use crate::error::map_err;
@@ -66,7 +67,7 @@ pub(crate) fn run_batch(conn: &Connection, mut jobs: Vec<Box<dyn Job>>) -> Vec<B
             // Another process holds the write lock (past the busy timeout): wait, then
             // run the whole batch again, as a single write was retried before batching.
             Attempt::Aborted(err) if err.is_conflict() && tries < MAX_ATTEMPTS => {
-                std::thread::sleep(backoff(tries));
+                std::thread::sleep(BACKOFF.delay(tries));
                 tries += 1;
             }
             Attempt::Aborted(err) => {
@@ -83,10 +84,14 @@ pub(crate) fn run_batch(conn: &Connection, mut jobs: Vec<Box<dyn Job>>) -> Vec<B
     again
 }
 
-/// 1, 2, 4 … ms, at most 50 ms: about a quarter of a second over all attempts.
-pub(crate) fn backoff(tries: u32) -> Duration {
-    Duration::from_millis((1u64 << tries.min(6)).min(50))
-}
+/// 2, 4, 8 … ms, at most 50 ms: about a quarter of a second over all attempts. No random
+/// part: within this process the writer thread is the only writer, and the lock it waits
+/// for is another process's, which a jitter would not help it share.
+pub(crate) const BACKOFF: Backoff = Backoff {
+    first: Duration::from_millis(2),
+    cap: Duration::from_millis(50),
+    jitter: false,
+};
 
 fn attempt(conn: &Connection, jobs: &mut [Box<dyn Job>]) -> Attempt {
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
@@ -163,6 +168,7 @@ fn roll_back(conn: &Connection) {
 
 #[cfg(test)]
 mod tests {
+    use secgroup_domain::ids::AccountId;
     use std::path::PathBuf;
 
     use chrono::DateTime;
@@ -188,7 +194,7 @@ mod tests {
 
     fn insert_account(id: &'static str) -> (Box<dyn Job>, Reply) {
         job(Mode::Write, move |tx: &mut dyn Tx| {
-            tx.insert_account(id, false, DateTime::UNIX_EPOCH)
+            tx.insert_account(&AccountId::from(id), false, DateTime::UNIX_EPOCH)
         })
     }
 
@@ -245,8 +251,8 @@ mod tests {
 
     #[test]
     fn backoff_is_short_and_bounded() {
-        let total: Duration = (1..MAX_ATTEMPTS).map(backoff).sum();
+        let total: Duration = (1..MAX_ATTEMPTS).map(|n| BACKOFF.delay(n)).sum();
         assert!(total <= Duration::from_millis(400), "{total:?}");
-        assert!(backoff(100) <= Duration::from_millis(50));
+        assert!(BACKOFF.delay(100) <= Duration::from_millis(50));
     }
 }

@@ -127,6 +127,7 @@ fn run(conn: &Connection, signal: &(Mutex<Signal>, Condvar)) {
 
 #[cfg(test)]
 mod tests {
+    use secgroup_domain::ids::AccountId;
     use std::time::{Duration, Instant};
 
     use rusqlite::{Connection, OpenFlags};
@@ -154,7 +155,7 @@ mod tests {
         let path = dir.path().join("sg.db");
         let store = SqliteStore::open(&path).expect("open");
         store
-            .write(|tx| tx.insert_account("acct-1", false, at(0, 0)))
+            .write(|tx| tx.insert_account(&AccountId::from("acct-1"), false, at(0, 0)))
             .await
             .expect("write");
         let deadline = Instant::now() + Duration::from_secs(10);

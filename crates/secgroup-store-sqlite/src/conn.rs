@@ -12,8 +12,8 @@ use crate::error::map_err;
 /// (which the store then retries as a conflict).
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Enough for every statement of [`crate::tx`] plus the batch's transaction and savepoint
-/// statements, so none is re-prepared in steady state.
+/// Enough for every statement of the topic modules (`accounts.rs` …) plus the batch's
+/// transaction and savepoint statements, so none is re-prepared in steady state.
 const STATEMENT_CACHE: usize = 64;
 
 /// Where a store keeps its data.

@@ -25,10 +25,9 @@ pub(crate) fn map_err(err: rusqlite::Error) -> StoreError {
     StoreError::Other(err.to_string())
 }
 
-/// A stored value this build cannot interpret (a hand-edited or newer database).
-pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
-    StoreError::Other(format!("unreadable {what} in database: {value:?}"))
-}
+/// A stored value this build cannot interpret: the domain's, so that both backends say
+/// it alike.
+pub(crate) use secgroup_domain::store::codec::corrupt;
 
 #[cfg(test)]
 mod tests {

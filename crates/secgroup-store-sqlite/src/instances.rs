@@ -1,15 +1,18 @@
 //! Instances and their security-group memberships. Every query names the account, except
-//! [`used_private_ips`], which asks about a vSwitch (ids are globally unique).
+//! [`used_private_ips`](secgroup_domain::InstancesTx::used_private_ips), which asks about
+//! a vSwitch (ids are globally unique).
 
 use std::collections::HashMap;
 
 use rusqlite::types::ToSql;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use secgroup_domain::ids::{AccountId, InstanceId, SecurityGroupId, VSwitchId};
 use secgroup_domain::network::{Instance, InstanceQuery, InstanceScope, InstanceStatus};
-use secgroup_domain::{ResourceType, StoreError};
+use secgroup_domain::store::codec::{decode_time, encode_time};
+use secgroup_domain::{InstancesTx, ResourceType, StoreError};
 
 use crate::error::{corrupt, map_err};
-use crate::tx::{decode_time, encode_time, to_count};
+use crate::tx::{to_count, SqliteTx};
 
 /// The columns [`Raw::from_row`] reads, in its order; the last is the instance's groups,
 /// comma-separated in join order.
@@ -101,54 +104,248 @@ fn delete_memberships(conn: &Connection, instance_id: &str) -> Result<(), StoreE
     Ok(())
 }
 
-/// A second instance with the same id, interface or (vSwitch, address) is a duplicate.
-pub(crate) fn insert(conn: &Connection, i: &Instance) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO instances (id, account_id, region_id, zone_id, vpc_id, vswitch_id, name,
-             description, host_name, instance_type, image_id, status, status_since,
-             creation_time, network_interface_id, mac_address, private_ip, attributes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-    )
-    .and_then(|mut st| {
-        st.execute(params![
-            i.id,
-            i.account_id,
-            i.region_id,
-            i.zone_id,
-            i.vpc_id,
-            i.vswitch_id,
-            i.name,
-            i.description,
-            i.host_name,
-            i.instance_type,
-            i.image_id,
-            i.status.as_str(),
-            encode_time(i.status_since),
-            encode_time(i.creation_time),
-            i.network_interface_id,
-            i.mac_address,
-            i.private_ip,
-            i.attributes,
-        ])
-    })
-    .map_err(map_err)?;
-    insert_memberships(conn, i)
-}
+impl InstancesTx for SqliteTx<'_> {
+    /// A second instance with the same id, interface or (vSwitch, address) is a duplicate.
+    fn insert_instance(&mut self, i: &Instance) -> Result<(), StoreError> {
+        let conn = self.conn;
+        conn.prepare_cached(
+            "INSERT INTO instances (id, account_id, region_id, zone_id, vpc_id, vswitch_id, name,
+                 description, host_name, instance_type, image_id, status, status_since,
+                 creation_time, network_interface_id, mac_address, private_ip, attributes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                i.id,
+                i.account_id,
+                i.region_id,
+                i.zone_id,
+                i.vpc_id,
+                i.vswitch_id,
+                i.name,
+                i.description,
+                i.host_name,
+                i.instance_type,
+                i.image_id,
+                i.status.as_str(),
+                encode_time(i.status_since),
+                encode_time(i.creation_time),
+                i.network_interface_id,
+                i.mac_address,
+                i.private_ip,
+                i.attributes,
+            ])
+        })
+        .map_err(map_err)?;
+        insert_memberships(conn, i)
+    }
 
-pub(crate) fn get(
-    conn: &Connection,
-    account_id: &str,
-    id: &str,
-) -> Result<Option<Instance>, StoreError> {
-    conn.prepare_cached(concat!(
-        "SELECT ",
-        instance_columns!(),
-        " FROM instances i WHERE i.id = ?1 AND i.account_id = ?2"
-    ))
-    .and_then(|mut st| st.query_row([id, account_id], Raw::from_row).optional())
-    .map_err(map_err)?
-    .map(Raw::decode)
-    .transpose()
+    fn instance(
+        &mut self,
+        account_id: &AccountId,
+        id: &InstanceId,
+    ) -> Result<Option<Instance>, StoreError> {
+        let conn = self.conn;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
+        conn.prepare_cached(concat!(
+            "SELECT ",
+            instance_columns!(),
+            " FROM instances i WHERE i.id = ?1 AND i.account_id = ?2"
+        ))
+        .and_then(|mut st| st.query_row([id, account_id], Raw::from_row).optional())
+        .map_err(map_err)?
+        .map(Raw::decode)
+        .transpose()
+    }
+
+    /// Oldest first (`seq` is the rowid). With a page, only its rows are read in full: the
+    /// window is chosen on `seq` alone, then those rows are fetched.
+    fn instances(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+        q: &InstanceQuery,
+    ) -> Result<Vec<Instance>, StoreError> {
+        let conn = self.conn;
+        let account_id = account_id.as_str();
+        let filter = Filter::new(q);
+        let mut args = filter.args(&account_id, &region_id, q);
+        let (offset, limit);
+        let sql = match q.page {
+            None => format!(
+                concat!("SELECT ", instance_columns!(), "{} ORDER BY i.seq"),
+                filter.sql
+            ),
+            Some((o, l)) => {
+                offset = i64::try_from(o).unwrap_or(i64::MAX);
+                limit = i64::try_from(l).unwrap_or(i64::MAX);
+                args.push(&limit);
+                args.push(&offset);
+                format!(
+                    concat!(
+                        "SELECT ",
+                        instance_columns!(),
+                        " FROM instances i WHERE i.seq IN (SELECT i.seq{} ORDER BY i.seq LIMIT ? OFFSET ?)",
+                        " ORDER BY i.seq"
+                    ),
+                    filter.sql
+                )
+            }
+        };
+        let raws = conn
+            .prepare_cached(&sql)
+            .and_then(|mut st| {
+                st.query_map(params_from_iter(args), Raw::from_row)?
+                    .collect::<rusqlite::Result<Vec<Raw>>>()
+            })
+            .map_err(map_err)?;
+        raws.into_iter().map(Raw::decode).collect()
+    }
+
+    /// How many `list` would return without the page.
+    fn count_matching_instances(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+        q: &InstanceQuery,
+    ) -> Result<u64, StoreError> {
+        let conn = self.conn;
+        let account_id = account_id.as_str();
+        let filter = Filter::new(q);
+        let args = filter.args(&account_id, &region_id, q);
+        let n: i64 = conn
+            .prepare_cached(&format!("SELECT COUNT(*){}", filter.sql))
+            .and_then(|mut st| st.query_row(params_from_iter(args), |row| row.get(0)))
+            .map_err(map_err)?;
+        to_count(n)
+    }
+
+    /// The mutable fields (names, type, image, state, attributes) and the whole membership set.
+    fn update_instance(&mut self, i: &Instance) -> Result<bool, StoreError> {
+        let conn = self.conn;
+        let n = conn
+            .prepare_cached(
+                "UPDATE instances
+                 SET name = ?3, description = ?4, host_name = ?5, instance_type = ?6,
+                     image_id = ?7, status = ?8, status_since = ?9, attributes = ?10
+                 WHERE id = ?1 AND account_id = ?2",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    i.id,
+                    i.account_id,
+                    i.name,
+                    i.description,
+                    i.host_name,
+                    i.instance_type,
+                    i.image_id,
+                    i.status.as_str(),
+                    encode_time(i.status_since),
+                    i.attributes,
+                ])
+            })
+            .map_err(map_err)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        delete_memberships(conn, &i.id)?;
+        insert_memberships(conn, i)?;
+        Ok(true)
+    }
+
+    /// The instance, its memberships and its tags; its address is free again.
+    fn delete_instance(
+        &mut self,
+        account_id: &AccountId,
+        id: &InstanceId,
+    ) -> Result<bool, StoreError> {
+        let conn = self.conn;
+        let account_id = account_id.as_str();
+        let id = id.as_str();
+        let deleted = conn
+            .prepare_cached("DELETE FROM instances WHERE id = ?1 AND account_id = ?2")
+            .and_then(|mut st| st.execute([id, account_id]))
+            .map_err(map_err)?;
+        if deleted == 0 {
+            return Ok(false);
+        }
+        delete_memberships(conn, id)?;
+        conn.prepare_cached(
+            "DELETE FROM tags WHERE account_id = ?1 AND resource_type = ?2 AND resource_id = ?3",
+        )
+        .and_then(|mut st| st.execute([account_id, ResourceType::Instance.as_str(), id]))
+        .map_err(map_err)?;
+        Ok(true)
+    }
+
+    fn used_private_ips(&mut self, vswitch_id: &VSwitchId) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn;
+        let vswitch_id = vswitch_id.as_str();
+        conn.prepare_cached("SELECT private_ip FROM instances WHERE vswitch_id = ?1")
+            .and_then(|mut st| {
+                st.query_map([vswitch_id], |row| row.get(0))?
+                    .collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .map_err(map_err)
+    }
+
+    fn count_instances(
+        &mut self,
+        account_id: &AccountId,
+        scope: InstanceScope<'_>,
+    ) -> Result<u64, StoreError> {
+        let conn = self.conn;
+        let account_id = account_id.as_str();
+        let (sql, key) = match scope {
+            InstanceScope::Vpc(vpc) => (
+                "SELECT COUNT(*) FROM instances WHERE account_id = ?1 AND vpc_id = ?2",
+                vpc,
+            ),
+            InstanceScope::VSwitch(vswitch) => (
+                "SELECT COUNT(*) FROM instances WHERE account_id = ?1 AND vswitch_id = ?2",
+                vswitch,
+            ),
+            InstanceScope::SecurityGroup(group) => (
+                "SELECT COUNT(*) FROM instance_security_groups g
+                 CROSS JOIN instances i ON i.id = g.instance_id
+                 WHERE i.account_id = ?1 AND g.security_group_id = ?2",
+                group,
+            ),
+        };
+        let n: i64 = conn
+            .prepare_cached(sql)
+            .and_then(|mut st| st.query_row([account_id, key], |row| row.get(0)))
+            .map_err(map_err)?;
+        to_count(n)
+    }
+
+    /// Members per group of the account's instances in the region.
+    fn member_counts(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> Result<HashMap<SecurityGroupId, u64>, StoreError> {
+        let conn = self.conn;
+        let account_id = account_id.as_str();
+        let rows = conn
+            .prepare_cached(
+                "SELECT g.security_group_id, COUNT(*) FROM instances i
+                 JOIN instance_security_groups g ON g.instance_id = i.id
+                 WHERE i.account_id = ?1 AND i.region_id = ?2
+                 GROUP BY g.security_group_id",
+            )
+            .and_then(|mut st| {
+                st.query_map([account_id, region_id], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(map_err)?;
+        rows.into_iter()
+            .map(|(group, n)| Ok((SecurityGroupId::from(group), to_count(n)?)))
+            .collect()
+    }
 }
 
 /// The `FROM … WHERE …` of a query, with its arguments. By group it starts from the
@@ -209,64 +406,6 @@ impl Filter {
     }
 }
 
-/// Oldest first (`seq` is the rowid). With a page, only its rows are read in full: the
-/// window is chosen on `seq` alone, then those rows are fetched.
-pub(crate) fn list(
-    conn: &Connection,
-    account_id: &str,
-    region_id: &str,
-    q: &InstanceQuery,
-) -> Result<Vec<Instance>, StoreError> {
-    let filter = Filter::new(q);
-    let mut args = filter.args(&account_id, &region_id, q);
-    let (offset, limit);
-    let sql = match q.page {
-        None => format!(
-            concat!("SELECT ", instance_columns!(), "{} ORDER BY i.seq"),
-            filter.sql
-        ),
-        Some((o, l)) => {
-            offset = i64::try_from(o).unwrap_or(i64::MAX);
-            limit = i64::try_from(l).unwrap_or(i64::MAX);
-            args.push(&limit);
-            args.push(&offset);
-            format!(
-                concat!(
-                    "SELECT ",
-                    instance_columns!(),
-                    " FROM instances i WHERE i.seq IN (SELECT i.seq{} ORDER BY i.seq LIMIT ? OFFSET ?)",
-                    " ORDER BY i.seq"
-                ),
-                filter.sql
-            )
-        }
-    };
-    let raws = conn
-        .prepare_cached(&sql)
-        .and_then(|mut st| {
-            st.query_map(params_from_iter(args), Raw::from_row)?
-                .collect::<rusqlite::Result<Vec<Raw>>>()
-        })
-        .map_err(map_err)?;
-    raws.into_iter().map(Raw::decode).collect()
-}
-
-/// How many `list` would return without the page.
-pub(crate) fn count_matching(
-    conn: &Connection,
-    account_id: &str,
-    region_id: &str,
-    q: &InstanceQuery,
-) -> Result<u64, StoreError> {
-    let filter = Filter::new(q);
-    let args = filter.args(&account_id, &region_id, q);
-    let n: i64 = conn
-        .prepare_cached(&format!("SELECT COUNT(*){}", filter.sql))
-        .and_then(|mut st| st.query_row(params_from_iter(args), |row| row.get(0)))
-        .map_err(map_err)?;
-    to_count(n)
-}
-
 /// A JSON array of strings (ids never need more than quote and backslash escaping, but
 /// every control character is escaped too).
 fn json_array(items: &[String]) -> String {
@@ -288,121 +427,6 @@ fn json_array(items: &[String]) -> String {
     }
     out.push(']');
     out
-}
-
-/// The mutable fields (names, type, image, state, attributes) and the whole membership set.
-pub(crate) fn update(conn: &Connection, i: &Instance) -> Result<bool, StoreError> {
-    let n = conn
-        .prepare_cached(
-            "UPDATE instances
-             SET name = ?3, description = ?4, host_name = ?5, instance_type = ?6,
-                 image_id = ?7, status = ?8, status_since = ?9, attributes = ?10
-             WHERE id = ?1 AND account_id = ?2",
-        )
-        .and_then(|mut st| {
-            st.execute(params![
-                i.id,
-                i.account_id,
-                i.name,
-                i.description,
-                i.host_name,
-                i.instance_type,
-                i.image_id,
-                i.status.as_str(),
-                encode_time(i.status_since),
-                i.attributes,
-            ])
-        })
-        .map_err(map_err)?;
-    if n == 0 {
-        return Ok(false);
-    }
-    delete_memberships(conn, &i.id)?;
-    insert_memberships(conn, i)?;
-    Ok(true)
-}
-
-/// The instance, its memberships and its tags; its address is free again.
-pub(crate) fn delete(conn: &Connection, account_id: &str, id: &str) -> Result<bool, StoreError> {
-    let deleted = conn
-        .prepare_cached("DELETE FROM instances WHERE id = ?1 AND account_id = ?2")
-        .and_then(|mut st| st.execute([id, account_id]))
-        .map_err(map_err)?;
-    if deleted == 0 {
-        return Ok(false);
-    }
-    delete_memberships(conn, id)?;
-    conn.prepare_cached(
-        "DELETE FROM tags WHERE account_id = ?1 AND resource_type = ?2 AND resource_id = ?3",
-    )
-    .and_then(|mut st| st.execute([account_id, ResourceType::Instance.as_str(), id]))
-    .map_err(map_err)?;
-    Ok(true)
-}
-
-pub(crate) fn used_private_ips(
-    conn: &Connection,
-    vswitch_id: &str,
-) -> Result<Vec<String>, StoreError> {
-    conn.prepare_cached("SELECT private_ip FROM instances WHERE vswitch_id = ?1")
-        .and_then(|mut st| {
-            st.query_map([vswitch_id], |row| row.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()
-        })
-        .map_err(map_err)
-}
-
-pub(crate) fn count(
-    conn: &Connection,
-    account_id: &str,
-    scope: InstanceScope<'_>,
-) -> Result<u64, StoreError> {
-    let (sql, key) = match scope {
-        InstanceScope::Vpc(vpc) => (
-            "SELECT COUNT(*) FROM instances WHERE account_id = ?1 AND vpc_id = ?2",
-            vpc,
-        ),
-        InstanceScope::VSwitch(vswitch) => (
-            "SELECT COUNT(*) FROM instances WHERE account_id = ?1 AND vswitch_id = ?2",
-            vswitch,
-        ),
-        InstanceScope::SecurityGroup(group) => (
-            "SELECT COUNT(*) FROM instance_security_groups g
-             CROSS JOIN instances i ON i.id = g.instance_id
-             WHERE i.account_id = ?1 AND g.security_group_id = ?2",
-            group,
-        ),
-    };
-    let n: i64 = conn
-        .prepare_cached(sql)
-        .and_then(|mut st| st.query_row([account_id, key], |row| row.get(0)))
-        .map_err(map_err)?;
-    to_count(n)
-}
-
-/// Members per group of the account's instances in the region.
-pub(crate) fn member_counts(
-    conn: &Connection,
-    account_id: &str,
-    region_id: &str,
-) -> Result<HashMap<String, u64>, StoreError> {
-    let rows = conn
-        .prepare_cached(
-            "SELECT g.security_group_id, COUNT(*) FROM instances i
-             JOIN instance_security_groups g ON g.instance_id = i.id
-             WHERE i.account_id = ?1 AND i.region_id = ?2
-             GROUP BY g.security_group_id",
-        )
-        .and_then(|mut st| {
-            st.query_map([account_id, region_id], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .map_err(map_err)?;
-    rows.into_iter()
-        .map(|(group, n)| Ok((group, to_count(n)?)))
-        .collect()
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@
 //! (AccessKeyId, nonce) under a random key kept in the database (`nonce_key`), so the same
 //! fingerprints are comparable after a restart, and collisions cannot be aimed at without
 //! the file. Rows of the older `nonces` table (written by
-//! [`Tx::claim_nonce`](secgroup_domain::Tx::claim_nonce), or before this format) are
+//! [`Tx::claim_nonce`](secgroup_domain::AccountsTx::claim_nonce), or before this format) are
 //! loaded too.
 //!
 //! The one relaxation, precisely: a nonce claimed in the last milliseconds before the
@@ -31,7 +31,7 @@
 //!
 //! Two caveats follow from answering in memory. Two server processes sharing one database
 //! file do not see each other's recent nonces (they would see them only after a restart).
-//! And a nonce recorded through [`Tx::claim_nonce`](secgroup_domain::Tx::claim_nonce)
+//! And a nonce recorded through [`Tx::claim_nonce`](secgroup_domain::AccountsTx::claim_nonce)
 //! directly is not in memory: nonce checks must go through
 //! [`Store::claim_nonce`](secgroup_domain::Store::claim_nonce), as the server's do.
 //!
@@ -220,7 +220,7 @@ impl NonceCache {
     }
 
     /// Claims `nonce` for `access_key_id` until `expires_at`, as
-    /// [`Tx::claim_nonce`](secgroup_domain::Tx::claim_nonce) would at `now`.
+    /// [`Tx::claim_nonce`](secgroup_domain::AccountsTx::claim_nonce) would at `now`.
     pub(crate) fn claim(
         &self,
         access_key_id: &str,
@@ -519,7 +519,7 @@ mod tests {
         assert!(rows < 500, "{rows} rows");
     }
 
-    /// The store with a durable `claim_nonce`: [`Tx::claim_nonce`] in a write transaction
+    /// The store with a durable `claim_nonce`: [`Tx::claim_nonce`](secgroup_domain::AccountsTx::claim_nonce) in a write transaction
     /// per claim.
     struct Durable(SqliteStore);
 

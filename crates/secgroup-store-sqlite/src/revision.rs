@@ -2,18 +2,21 @@
 //! increases by one, inside the closure's own savepoint.
 
 use rusqlite::Connection;
-use secgroup_domain::StoreError;
+use secgroup_domain::{RevisionTx, StoreError};
 
 use crate::error::map_err;
-use crate::tx::to_count;
+use crate::tx::{to_count, SqliteTx};
 
-/// The revision as this connection's transaction sees it.
-pub(crate) fn revision(conn: &Connection) -> Result<u64, StoreError> {
-    let n: i64 = conn
-        .prepare_cached("SELECT revision FROM revision WHERE id = 1")
-        .and_then(|mut st| st.query_row([], |row| row.get(0)))
-        .map_err(map_err)?;
-    to_count(n)
+impl RevisionTx for SqliteTx<'_> {
+    /// The revision as this connection's transaction sees it.
+    fn revision(&mut self) -> Result<u64, StoreError> {
+        let conn = self.conn;
+        let n: i64 = conn
+            .prepare_cached("SELECT revision FROM revision WHERE id = 1")
+            .and_then(|mut st| st.query_row([], |row| row.get(0)))
+            .map_err(map_err)?;
+        to_count(n)
+    }
 }
 
 /// Increases the revision by one. Only inside a transaction: on a connection that SQLite

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use secgroup_domain::{Store, StoreError, Tx, TxError};
 
-use crate::batch::backoff;
+use crate::batch::BACKOFF;
 use crate::checkpoint::{Checkpointer, WRITER_FALLBACK_PAGES};
 use crate::conn::{open_reader, open_writer, Location, BUSY_TIMEOUT};
 use crate::error::map_err;
@@ -232,7 +232,7 @@ fn with_retries<T, E: TxError>(mut attempt: impl FnMut() -> Result<T, E>) -> Res
     loop {
         match attempt() {
             Err(e) if e.is_conflict() && tries < MAX_ATTEMPTS => {
-                std::thread::sleep(backoff(tries));
+                std::thread::sleep(BACKOFF.delay(tries));
                 tries += 1;
             }
             done => return done,

@@ -1,37 +1,49 @@
 //! The domain's storage contract, run against SQLite files and in-memory databases, and
 //! the properties only a file can have: data outlives the process's handle on it.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use secgroup_domain::contract::{self, at, group, tag};
+use secgroup_domain::contract::{at, group, tag};
+use secgroup_domain::ids::AccountId;
 use secgroup_domain::{ResourceType, Store, StoreError};
 use secgroup_store_sqlite::{SqliteStore, SCHEMA_VERSION};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn contract_on_files() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let n = AtomicUsize::new(0);
-    contract::run_all(|| {
-        // A nested path: open creates the directories.
-        let path = dir
-            .path()
-            .join(format!("case-{}", n.fetch_add(1, Ordering::SeqCst)))
-            .join("secgroup.db");
-        SqliteStore::open(&path).expect("open")
-    })
-    .await;
+/// The shared contract on database files, one test per case, each file in a nested
+/// directory of its own (open creates the directories). Multi-thread runtime: reads take
+/// the reader pool's fast path and its `block_in_place` fallback.
+mod files {
+    use secgroup_store_sqlite::SqliteStore;
+
+    fn fresh(_case: &str) -> Option<(tempfile::TempDir, SqliteStore)> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("case").join("secgroup.db")).expect("open");
+        Some((dir, store))
+    }
+
+    fn reopenable(_case: &str) -> Option<(tempfile::TempDir, impl Fn() -> SqliteStore)> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("secgroup.db");
+        Some((dir, move || SqliteStore::open(&path).expect("open")))
+    }
+
+    secgroup_domain::store_contract! {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        fresh = fresh,
+        reopen = reopenable,
+    }
 }
 
-#[tokio::test]
-async fn contract_in_memory() {
-    contract::run_all(|| SqliteStore::open_url("sqlite::memory:").expect("open")).await;
-}
+/// The shared contract on in-memory databases (which cannot be reopened), on a
+/// current-thread runtime: every read and write goes through the writer thread.
+mod memory {
+    use secgroup_store_sqlite::SqliteStore;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revision_survives_reopening() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("secgroup.db");
-    contract::revision_survives_reopening(|| SqliteStore::open(&path).expect("open")).await;
+    fn fresh(_case: &str) -> Option<((), SqliteStore)> {
+        Some(((), SqliteStore::open_url("sqlite::memory:").expect("open")))
+    }
+
+    secgroup_domain::store_contract! {
+        #[tokio::test]
+        fresh = fresh,
+    }
 }
 
 #[tokio::test]
@@ -43,11 +55,11 @@ async fn data_survives_reopening() {
         let store = SqliteStore::open(&path).expect("open");
         store
             .write(|tx| {
-                tx.insert_account("acct-1", true, at(0, 0))?;
+                tx.insert_account(&AccountId::from("acct-1"), true, at(0, 0))?;
                 tx.insert_security_group(&group("acct-1", "cn-hangzhou", "sg-1", 0))?;
                 tx.insert_security_group(&group("acct-1", "cn-hangzhou", "sg-2", 1))?;
                 tx.set_tags(
-                    "acct-1",
+                    &AccountId::from("acct-1"),
                     ResourceType::SecurityGroup,
                     "sg-2",
                     &[tag("b", "2"), tag("a", "1")],
@@ -62,8 +74,12 @@ async fn data_survives_reopening() {
             .read(|tx| {
                 Ok::<_, StoreError>((
                     tx.default_account()?,
-                    tx.security_groups("acct-1", "cn-hangzhou")?,
-                    tx.tags("acct-1", ResourceType::SecurityGroup, "sg-2")?,
+                    tx.security_groups(&AccountId::from("acct-1"), "cn-hangzhou")?,
+                    tx.tags(
+                        &AccountId::from("acct-1"),
+                        ResourceType::SecurityGroup,
+                        "sg-2",
+                    )?,
                 ))
             })
             .await

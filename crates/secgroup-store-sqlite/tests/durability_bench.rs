@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use secgroup_domain::contract::group;
+use secgroup_domain::ids::{AccountId, SecurityGroupId};
 use secgroup_domain::{Store, StoreError};
 use secgroup_store_sqlite::SqliteStore;
 
@@ -82,7 +83,9 @@ async fn synchronous_full_vs_normal() {
     let start = Instant::now();
     for _ in 0..COMMITS {
         store
-            .read(|tx| tx.security_group("acct-1", "sg-500"))
+            .read(|tx| {
+                tx.security_group(&AccountId::from("acct-1"), &SecurityGroupId::from("sg-500"))
+            })
             .await
             .map_err(|e: StoreError| e)
             .expect("read");

@@ -13,6 +13,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use secgroup_domain::contract::{at, group};
+use secgroup_domain::ids::{AccountId, SecurityGroupId};
 use secgroup_domain::{Store, StoreError, Tx};
 use secgroup_store_sqlite::SqliteStore;
 
@@ -90,7 +91,7 @@ fn file_store() -> (tempfile::TempDir, PathBuf, SqliteStore) {
 async fn visible(store: &SqliteStore, id: &str) -> bool {
     let id = id.to_owned();
     store
-        .read(move |tx| tx.security_group("acct-1", &id))
+        .read(move |tx| tx.security_group(&AccountId::from("acct-1"), &SecurityGroupId::from(&id)))
         .await
         .expect("read")
         .is_some()
@@ -125,7 +126,7 @@ async fn many_concurrent_writers_all_commit() {
         task.await.expect("task");
     }
     let n = store
-        .read(|tx| tx.count_security_groups("acct-1", "cn-hangzhou"))
+        .read(|tx| tx.count_security_groups(&AccountId::from("acct-1"), "cn-hangzhou"))
         .await
         .expect("count");
     assert_eq!(n, 200);
@@ -141,7 +142,9 @@ async fn an_answer_waits_for_the_commit_of_its_whole_batch() {
     let (finish_tx, finish_rx) = mpsc::channel::<()>();
     let raw_path = path.clone();
     let second = queued(&store, move |tx| {
-        let seen_inside = tx.security_group("acct-1", "sg-a")?.is_some();
+        let seen_inside = tx
+            .security_group(&AccountId::from("acct-1"), &SecurityGroupId::from("sg-a"))?
+            .is_some();
         let seen_outside = committed(&raw_path, "sg-a");
         let _ = inside_tx.send((seen_inside, seen_outside));
         let _ = finish_rx.recv_timeout(Duration::from_secs(10));
@@ -188,8 +191,10 @@ async fn a_failing_job_does_not_undo_its_batch() {
         tx.insert_security_group(&group("acct-1", "cn-hangzhou", "sg-c", 0))?;
         // Same transaction as `before`, and the failed job's write is already undone.
         Ok::<_, StoreError>((
-            tx.security_group("acct-1", "sg-a")?.is_some(),
-            tx.security_group("acct-1", "sg-f")?.is_some(),
+            tx.security_group(&AccountId::from("acct-1"), &SecurityGroupId::from("sg-a"))?
+                .is_some(),
+            tx.security_group(&AccountId::from("acct-1"), &SecurityGroupId::from("sg-f"))?
+                .is_some(),
         ))
     })
     .await;
@@ -213,7 +218,10 @@ async fn a_panicking_job_does_not_undo_its_batch() {
     let before = queued_insert(&store, "sg-a").await;
     let panicking = queued(&store, |tx| {
         tx.insert_security_group(&group("acct-1", "cn-hangzhou", "sg-p", 0))?;
-        if tx.security_group("acct-1", "sg-p")?.is_some() {
+        if tx
+            .security_group(&AccountId::from("acct-1"), &SecurityGroupId::from("sg-p"))?
+            .is_some()
+        {
             panic!("test: deliberate panic inside a batched write");
         }
         Ok::<(), StoreError>(())
@@ -251,7 +259,9 @@ async fn a_conflicting_job_runs_again_after_its_batch() {
             return Err(StoreError::Conflict("try again".to_owned()));
         }
         // The second run comes after the rest of the first batch.
-        Ok(tx.security_group("acct-1", "sg-c")?.is_some())
+        Ok(tx
+            .security_group(&AccountId::from("acct-1"), &SecurityGroupId::from("sg-c"))?
+            .is_some())
     })
     .await;
     let after = queued_insert(&store, "sg-c").await;
@@ -281,12 +291,12 @@ async fn dropping_the_store_finishes_queued_writes() {
 async fn in_memory_reads_cannot_write() {
     let store = SqliteStore::open_in_memory().expect("open");
     let attempt = store
-        .read(|tx| tx.insert_account("acct-1", false, at(0, 0)))
+        .read(|tx| tx.insert_account(&AccountId::from("acct-1"), false, at(0, 0)))
         .await;
     assert!(matches!(attempt, Err(StoreError::Other(_))), "{attempt:?}");
     // The connection is writable again afterwards, and the read left nothing.
     store
-        .write(|tx| tx.insert_account("acct-1", true, at(0, 0)))
+        .write(|tx| tx.insert_account(&AccountId::from("acct-1"), true, at(0, 0)))
         .await
         .expect("write");
     let default = store.read(|tx| tx.default_account()).await.expect("read");
@@ -317,7 +327,10 @@ async fn each_kept_job_of_a_batch_bumps_the_revision_once() {
     let duplicate = queued_insert(&store, "sg-a").await;
     let panicking = queued(&store, |tx| {
         tx.insert_security_group(&group("acct-1", "cn-hangzhou", "sg-p", 0))?;
-        if tx.security_group("acct-1", "sg-p")?.is_some() {
+        if tx
+            .security_group(&AccountId::from("acct-1"), &SecurityGroupId::from("sg-p"))?
+            .is_some()
+        {
             panic!("test: deliberate panic inside a batched write");
         }
         Ok::<(), StoreError>(())

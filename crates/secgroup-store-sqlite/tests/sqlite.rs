@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::DateTime;
 use secgroup_domain::contract::{at, group};
+use secgroup_domain::ids::AccountId;
 use secgroup_domain::{AccessKeyRecord, ClientTokenRecord, Store, StoreError};
 use secgroup_store_sqlite::SqliteStore;
 
@@ -35,7 +36,7 @@ async fn nanosecond_timestamps_round_trip() {
     let (k, tk) = (key.clone(), token.clone());
     store
         .write(move |tx| {
-            tx.insert_account("acct-1", false, t)?;
+            tx.insert_account(&AccountId::from("acct-1"), false, t)?;
             tx.insert_access_key(&k)?;
             tx.insert_client_token(&tk)
         })
@@ -43,7 +44,10 @@ async fn nanosecond_timestamps_round_trip() {
         .expect("write");
     let got = store
         .read(|tx| {
-            Ok::<_, StoreError>((tx.access_key("LTAI1")?, tx.client_token("acct-1", "tok")?))
+            Ok::<_, StoreError>((
+                tx.access_key("LTAI1")?,
+                tx.client_token(&AccountId::from("acct-1"), "tok")?,
+            ))
         })
         .await
         .expect("read");
@@ -104,7 +108,7 @@ async fn reads_proceed_while_a_write_is_open() {
         .expect("writer started");
     let seen = tokio::time::timeout(
         Duration::from_secs(5),
-        store.read(|tx| tx.count_security_groups("acct-1", "cn-hangzhou")),
+        store.read(|tx| tx.count_security_groups(&AccountId::from("acct-1"), "cn-hangzhou")),
     )
     .await
     .expect("read was not blocked by the open write")
@@ -113,7 +117,7 @@ async fn reads_proceed_while_a_write_is_open() {
     go_tx.send(()).expect("go");
     writer.await.expect("join").expect("write");
     let seen = store
-        .read(|tx| tx.count_security_groups("acct-1", "cn-hangzhou"))
+        .read(|tx| tx.count_security_groups(&AccountId::from("acct-1"), "cn-hangzhou"))
         .await
         .expect("read");
     assert_eq!(seen, 1);
@@ -125,7 +129,7 @@ async fn a_read_transaction_cannot_write() {
     let path = dir.path().join("sg.db");
     let store = SqliteStore::open(&path).expect("open");
     let attempt = store
-        .read(|tx| tx.insert_account("acct-1", false, at(0, 0)))
+        .read(|tx| tx.insert_account(&AccountId::from("acct-1"), false, at(0, 0)))
         .await;
     assert!(matches!(attempt, Err(StoreError::Other(_))), "{attempt:?}");
     assert_eq!(raw_count(&path, "accounts"), 0);
@@ -144,7 +148,7 @@ async fn waits_for_another_process_lock() {
         other.execute_batch("COMMIT").expect("unlock");
     });
     store
-        .write(|tx| tx.insert_account("acct-1", true, at(0, 0)))
+        .write(|tx| tx.insert_account(&AccountId::from("acct-1"), true, at(0, 0)))
         .await
         .expect("write waited for the lock");
     release.join().expect("join");

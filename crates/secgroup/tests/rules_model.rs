@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use proptest::prelude::*;
+use secgroup_domain::ids::{AccountId, SecurityGroupId};
 use secgroup_domain::ops::rule_draft::RuleDraft;
 use secgroup_domain::ops::rules;
 use secgroup_domain::ops::security_groups::{self, NewSecurityGroup};
@@ -158,7 +159,7 @@ proptest! {
             for step in steps {
                 let (a, g) = (account.clone(), group.clone());
                 let ids: Vec<String> = { let (a, g) = (a.clone(), g.clone());
-                    store.read(move |tx| Ok::<_, DomainError>(tx.rules(&a, &g)?.into_iter().map(|r| r.id).collect())).await.expect("ids") };
+                    store.read(move |tx| Ok::<_, DomainError>(tx.rules(&AccountId::from(&a), &SecurityGroupId::from(&g))?.into_iter().map(|r| r.id).collect())).await.expect("ids") };
                 match step.clone() {
                     Step::Authorize(keys, d) => {
                         let direction = keys[0].direction();
@@ -183,7 +184,7 @@ proptest! {
                         let known = ids.get(i).cloned();
                         let id = known.clone().unwrap_or_else(|| "sgr-doesnotexist00000000".into());
                         let stored: Vec<_> = { let (a, g) = (a.clone(), g.clone());
-                            store.read(move |tx| Ok::<_, DomainError>(tx.rules(&a, &g)?)).await.expect("rules") };
+                            store.read(move |tx| Ok::<_, DomainError>(tx.rules(&AccountId::from(&a), &SecurityGroupId::from(&g))?)).await.expect("rules") };
                         let rule = stored.iter().find(|r| r.id == id).cloned();
                         let direction = rule.as_ref().map_or(Direction::Ingress, |r| r.spec.direction);
                         let id2 = id.clone();
@@ -203,7 +204,7 @@ proptest! {
                     }
                 }
                 let (a, g) = (account.clone(), group.clone());
-                let stored = store.read(move |tx| Ok::<_, DomainError>(tx.rules(&a, &g)?)).await.expect("rules");
+                let stored = store.read(move |tx| Ok::<_, DomainError>(tx.rules(&AccountId::from(&a), &SecurityGroupId::from(&g))?)).await.expect("rules");
                 let actual: Model = stored.iter().map(|r| (key_of(r).expect("rule from the universe"), r.spec.description.clone())).collect();
                 prop_assert_eq!(stored.len(), actual.len(), "a rule is stored twice");
                 prop_assert_eq!(&actual, &model, "after {:?}", step);

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use common::{create_group, create_vpc, TestClient};
+use secgroup_domain::ids::AccountId;
 use secgroup_domain::ops::accounts;
 use secgroup_domain::{Store, StoreError, Tx, TxError};
 use secgroup_store_sqlite::SqliteStore;
@@ -98,7 +99,7 @@ async fn in_flight_requests_finish_after_shutdown_is_asked() {
     // And its effect is stored.
     let account = key.account_id.clone();
     let groups = sqlite
-        .read(move |tx| tx.security_groups(&account, "cn-hangzhou"))
+        .read(move |tx| tx.security_groups(&AccountId::from(&account), "cn-hangzhou"))
         .await
         .expect("read");
     assert_eq!(groups.len(), 1);

@@ -3,13 +3,14 @@
 use chrono::{DateTime, Utc};
 
 use super::{at, key, read, write};
+use crate::ids::AccountId;
 use crate::store::{Store, StoreError};
 
 pub async fn accounts_and_keys<S: Store>(store: S) {
     let k = key("LTAI1", "acct-1", 5);
     let k2 = k.clone();
     write(&store, move |tx| {
-        tx.insert_account("acct-1", false, at(0, 0))?;
+        tx.insert_account(&AccountId::from("acct-1"), false, at(0, 0))?;
         tx.insert_access_key(&k2)
     })
     .await;
@@ -33,7 +34,7 @@ pub async fn accounts_and_keys<S: Store>(store: S) {
         "duplicate key: {again:?}"
     );
     let again = store
-        .write(|tx| tx.insert_account("acct-1", false, at(1, 0)))
+        .write(|tx| tx.insert_account(&AccountId::from("acct-1"), false, at(1, 0)))
         .await;
     assert!(
         matches!(again, Err(StoreError::Duplicate(_))),
@@ -47,19 +48,25 @@ pub async fn accounts_and_keys<S: Store>(store: S) {
 
 pub async fn default_account<S: Store>(store: S) {
     assert_eq!(read(&store, |tx| tx.default_account()).await, None);
-    write(&store, |tx| tx.insert_account("plain", false, at(0, 0))).await;
+    write(&store, |tx| {
+        tx.insert_account(&AccountId::from("plain"), false, at(0, 0))
+    })
+    .await;
     assert_eq!(read(&store, |tx| tx.default_account()).await, None);
-    write(&store, |tx| tx.insert_account("main", true, at(1, 0))).await;
+    write(&store, |tx| {
+        tx.insert_account(&AccountId::from("main"), true, at(1, 0))
+    })
+    .await;
     assert_eq!(
         read(&store, |tx| tx.default_account()).await,
-        Some("main".to_owned())
+        Some(AccountId::from("main"))
     );
 }
 
 pub async fn nonces<S: Store>(store: S) {
     let (k1, k2) = (key("LTAI1", "acct-1", 0), key("LTAI2", "acct-1", 0));
     write(&store, move |tx| {
-        tx.insert_account("acct-1", false, at(0, 0))?;
+        tx.insert_account(&AccountId::from("acct-1"), false, at(0, 0))?;
         tx.insert_access_key(&k1)?;
         tx.insert_access_key(&k2)
     })
@@ -119,7 +126,7 @@ pub async fn nonces<S: Store>(store: S) {
 pub async fn nonce_claims<S: Store>(store: S) {
     let (k1, k2) = (key("LTAI1", "acct-1", 0), key("LTAI2", "acct-1", 0));
     write(&store, move |tx| {
-        tx.insert_account("acct-1", false, at(0, 0))?;
+        tx.insert_account(&AccountId::from("acct-1"), false, at(0, 0))?;
         tx.insert_access_key(&k1)?;
         tx.insert_access_key(&k2)
     })

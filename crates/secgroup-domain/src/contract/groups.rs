@@ -3,6 +3,7 @@
 use super::{
     at, get_group, get_tags, group, insert_group, list_ids, put_tags, read, tag, write, SG,
 };
+use crate::ids::{AccountId, SecurityGroupId};
 use crate::model::{InnerAccessPolicy, SecurityGroup, SecurityGroupType};
 use crate::store::{Store, StoreError};
 
@@ -36,8 +37,8 @@ pub async fn groups_insert_get_list<S: Store>(store: S) {
     assert!(list_ids(&store, "acct-1", "cn-shanghai").await.is_empty());
     let counts = read(&store, |tx| {
         Ok((
-            tx.count_security_groups("acct-1", "cn-hangzhou")?,
-            tx.count_security_groups("acct-1", "cn-shanghai")?,
+            tx.count_security_groups(&AccountId::from("acct-1"), "cn-hangzhou")?,
+            tx.count_security_groups(&AccountId::from("acct-1"), "cn-shanghai")?,
         ))
     })
     .await;
@@ -84,8 +85,20 @@ pub async fn groups_delete_removes_tags<S: Store>(store: S) {
     put_tags(&store, "acct-1", "sg-1", &[tag("env", "prod")]).await;
     put_tags(&store, "acct-1", "sg-2", &[tag("env", "dev")]).await;
 
-    assert!(write(&store, |tx| tx.delete_security_group("acct-1", "sg-1")).await);
-    assert!(!write(&store, |tx| tx.delete_security_group("acct-1", "sg-1")).await);
+    assert!(
+        write(&store, |tx| tx.delete_security_group(
+            &AccountId::from("acct-1"),
+            &SecurityGroupId::from("sg-1")
+        ))
+        .await
+    );
+    assert!(
+        !write(&store, |tx| tx.delete_security_group(
+            &AccountId::from("acct-1"),
+            &SecurityGroupId::from("sg-1")
+        ))
+        .await
+    );
     assert_eq!(get_group(&store, "acct-1", "sg-1").await, None);
     assert!(
         get_tags(&store, "acct-1", "sg-1").await.is_empty(),
@@ -96,7 +109,7 @@ pub async fn groups_delete_removes_tags<S: Store>(store: S) {
         [tag("env", "dev")]
     );
     assert_eq!(list_ids(&store, "acct-1", "cn-hangzhou").await, ["sg-2"]);
-    let all = read(&store, |tx| tx.all_tags("acct-1", SG)).await;
+    let all = read(&store, |tx| tx.all_tags(&AccountId::from("acct-1"), SG)).await;
     assert!(
         all.get("sg-1").cloned().unwrap_or_default().is_empty(),
         "{all:?}"
@@ -122,13 +135,13 @@ pub async fn account_isolation<S: Store>(store: S) {
         "list"
     );
     let count = read(&store, |tx| {
-        tx.count_security_groups("acct-2", "cn-hangzhou")
+        tx.count_security_groups(&AccountId::from("acct-2"), "cn-hangzhou")
     })
     .await;
     assert_eq!(count, 0, "count");
     assert!(get_tags(&store, "acct-2", "sg-1").await.is_empty(), "tags");
     assert!(
-        read(&store, |tx| tx.all_tags("acct-2", SG))
+        read(&store, |tx| tx.all_tags(&AccountId::from("acct-2"), SG))
             .await
             .is_empty(),
         "all_tags"
@@ -142,7 +155,11 @@ pub async fn account_isolation<S: Store>(store: S) {
         .write(move |tx| tx.update_security_group(&hijack))
         .await;
     assert!(
-        !write(&store, |tx| tx.delete_security_group("acct-2", "sg-1")).await,
+        !write(&store, |tx| tx.delete_security_group(
+            &AccountId::from("acct-2"),
+            &SecurityGroupId::from("sg-1")
+        ))
+        .await,
         "delete"
     );
     put_tags(&store, "acct-2", "sg-1", &[tag("owner", "them")]).await;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::{at, get_tags, read, tag, write};
+use crate::ids::{AccountId, InstanceId, SecurityGroupId, VSwitchId};
 use crate::model::ResourceType;
 use crate::network::{Instance, InstanceQuery, InstanceScope, InstanceStatus};
 use crate::store::{Store, StoreError};
@@ -47,12 +48,18 @@ async fn insert<S: Store>(store: &S, i: &Instance) {
 
 async fn get<S: Store>(store: &S, account: &str, id: &str) -> Option<Instance> {
     let (account, id) = (account.to_owned(), id.to_owned());
-    read(store, move |tx| tx.instance(&account, &id)).await
+    read(store, move |tx| {
+        tx.instance(&AccountId::from(&account), &InstanceId::from(&id))
+    })
+    .await
 }
 
 async fn ids<S: Store>(store: &S, account: &str, region: &str, q: InstanceQuery) -> Vec<String> {
     let (account, region) = (account.to_owned(), region.to_owned());
-    let found = read(store, move |tx| tx.instances(&account, &region, &q)).await;
+    let found = read(store, move |tx| {
+        tx.instances(&AccountId::from(&account), &region, &q)
+    })
+    .await;
     found.into_iter().map(|i| i.id).collect()
 }
 
@@ -134,7 +141,10 @@ pub async fn instances_insert_get_list<S: Store>(store: S) {
         paged.page = Some((1, 1));
         let window: Vec<&str> = expected.iter().skip(1).take(1).copied().collect();
         assert_eq!(ids(&store, a, r, paged.clone()).await, window, "{paged:?}");
-        let count = read(&store, move |tx| tx.count_matching_instances(a, r, &paged)).await;
+        let count = read(&store, move |tx| {
+            tx.count_matching_instances(&AccountId::from(a), r, &paged)
+        })
+        .await;
         assert_eq!(
             count,
             expected.len() as u64,
@@ -177,21 +187,36 @@ pub async fn instances_update_delete<S: Store>(store: S) {
 
     let tags = vec![tag("k", "v")];
     write(&store, move |tx| {
-        tx.set_tags(a, ResourceType::Instance, "i-1", &tags)
+        tx.set_tags(&AccountId::from(a), ResourceType::Instance, "i-1", &tags)
     })
     .await;
-    assert!(write(&store, |tx| tx.delete_instance("acct-1", "i-1")).await);
+    assert!(
+        write(&store, |tx| tx.delete_instance(
+            &AccountId::from("acct-1"),
+            &InstanceId::from("i-1")
+        ))
+        .await
+    );
     assert_eq!(get(&store, a, "i-1").await, None);
-    assert!(!write(&store, |tx| tx.delete_instance("acct-1", "i-1")).await);
+    assert!(
+        !write(&store, |tx| tx.delete_instance(
+            &AccountId::from("acct-1"),
+            &InstanceId::from("i-1")
+        ))
+        .await
+    );
     let tags = read(&store, |tx| {
-        tx.tags("acct-1", ResourceType::Instance, "i-1")
+        tx.tags(&AccountId::from("acct-1"), ResourceType::Instance, "i-1")
     })
     .await;
     assert!(tags.is_empty(), "tags go with the instance");
     let counts = read(&store, |tx| {
         Ok((
-            tx.count_instances("acct-1", InstanceScope::SecurityGroup("sg-a"))?,
-            tx.used_private_ips("vsw-a")?,
+            tx.count_instances(
+                &AccountId::from("acct-1"),
+                InstanceScope::SecurityGroup("sg-a"),
+            )?,
+            tx.used_private_ips(&VSwitchId::from("vsw-a"))?,
         ))
     })
     .await;
@@ -241,8 +266,11 @@ pub async fn instance_addresses_are_unique<S: Store>(store: S) {
     .await;
     let (members, used) = read(&store, |tx| {
         Ok((
-            tx.count_instances("acct-1", InstanceScope::SecurityGroup("sg-a"))?,
-            tx.used_private_ips("vsw-a")?,
+            tx.count_instances(
+                &AccountId::from("acct-1"),
+                InstanceScope::SecurityGroup("sg-a"),
+            )?,
+            tx.used_private_ips(&VSwitchId::from("vsw-a"))?,
         ))
     })
     .await;
@@ -263,19 +291,25 @@ pub async fn instance_counts<S: Store>(store: S) {
     let counts = read(&store, |tx| {
         let a = "acct-1";
         Ok([
-            tx.count_instances(a, InstanceScope::Vpc("vpc-vsw-a"))?,
-            tx.count_instances(a, InstanceScope::VSwitch("vsw-b"))?,
-            tx.count_instances(a, InstanceScope::SecurityGroup("sg-a"))?,
-            tx.count_instances(a, InstanceScope::SecurityGroup("sg-b"))?,
-            tx.count_instances(a, InstanceScope::SecurityGroup("sg-none"))?,
-            tx.count_instances("acct-2", InstanceScope::SecurityGroup("sg-a"))?,
-            tx.count_instances("acct-3", InstanceScope::Vpc("vpc-vsw-a"))?,
+            tx.count_instances(&AccountId::from(a), InstanceScope::Vpc("vpc-vsw-a"))?,
+            tx.count_instances(&AccountId::from(a), InstanceScope::VSwitch("vsw-b"))?,
+            tx.count_instances(&AccountId::from(a), InstanceScope::SecurityGroup("sg-a"))?,
+            tx.count_instances(&AccountId::from(a), InstanceScope::SecurityGroup("sg-b"))?,
+            tx.count_instances(&AccountId::from(a), InstanceScope::SecurityGroup("sg-none"))?,
+            tx.count_instances(
+                &AccountId::from("acct-2"),
+                InstanceScope::SecurityGroup("sg-a"),
+            )?,
+            tx.count_instances(&AccountId::from("acct-3"), InstanceScope::Vpc("vpc-vsw-a"))?,
         ])
     })
     .await;
     assert_eq!(counts, [2, 1, 2, 2, 0, 1, 0]);
-    let members = read(&store, |tx| tx.member_counts("acct-1", "cn-hangzhou")).await;
-    let expected: HashMap<String, u64> = [("sg-a".to_string(), 2), ("sg-b".to_string(), 2)].into();
+    let members = read(&store, |tx| {
+        tx.member_counts(&AccountId::from("acct-1"), "cn-hangzhou")
+    })
+    .await;
+    let expected: HashMap<SecurityGroupId, u64> = [("sg-a".into(), 2), ("sg-b".into(), 2)].into();
     assert_eq!(members, expected);
 }
 
@@ -295,6 +329,12 @@ pub async fn instances_account_isolation<S: Store>(store: S) {
     theirs.name = "hijacked".into();
     theirs.security_group_ids = vec!["sg-x".into()];
     assert!(!write(&store, move |tx| tx.update_instance(&theirs)).await);
-    assert!(!write(&store, |tx| tx.delete_instance("acct-2", "i-1")).await);
+    assert!(
+        !write(&store, |tx| tx.delete_instance(
+            &AccountId::from("acct-2"),
+            &InstanceId::from("i-1")
+        ))
+        .await
+    );
     assert_eq!(get(&store, "acct-1", "i-1").await, Some(mine));
 }

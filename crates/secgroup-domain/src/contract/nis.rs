@@ -2,6 +2,7 @@
 //! with equal parameters, deletion (with tags), and account isolation.
 
 use super::{at, read, tag, write};
+use crate::ids::AccountId;
 use crate::model::{ResourceType, Tag};
 use crate::nis::{
     AnalysisStatus, EndpointType, NetworkPath, PathProtocol, PathSpec, ReachabilityAnalysis,
@@ -57,7 +58,7 @@ async fn insert_path<S: Store>(store: &S, p: &NetworkPath) -> Result<(), StoreEr
 async fn path_tags<S: Store>(store: &S, account: &str, id: &str) -> Vec<Tag> {
     let (account, id) = (account.to_owned(), id.to_owned());
     read(store, move |tx| {
-        tx.tags(&account, ResourceType::NetworkPath, &id)
+        tx.tags(&AccountId::from(&account), ResourceType::NetworkPath, &id)
     })
     .await
 }
@@ -67,9 +68,9 @@ pub async fn network_paths_round_trip<S: Store>(store: S) {
     let second = path("a", "np-2", 443, 2);
     insert_path(&store, &first).await.expect("insert np-1");
     insert_path(&store, &second).await.expect("insert np-2");
-    let got = read(&store, |tx| tx.network_path("a", "np-1")).await;
+    let got = read(&store, |tx| tx.network_path(&AccountId::from("a"), "np-1")).await;
     assert_eq!(got, Some(first.clone()));
-    let all = read(&store, |tx| tx.network_paths("a")).await;
+    let all = read(&store, |tx| tx.network_paths(&AccountId::from("a"))).await;
     assert_eq!(all, vec![first.clone(), second.clone()], "oldest first");
 
     // Equal parameters in the same account and region: one path, whatever the name.
@@ -86,17 +87,33 @@ pub async fn network_paths_round_trip<S: Store>(store: S) {
         .expect("other account");
 
     write(&store, |tx| {
-        tx.set_tags("a", ResourceType::NetworkPath, "np-1", &[tag("k", "v")])
+        tx.set_tags(
+            &AccountId::from("a"),
+            ResourceType::NetworkPath,
+            "np-1",
+            &[tag("k", "v")],
+        )
     })
     .await;
     assert_eq!(path_tags(&store, "a", "np-1").await, vec![tag("k", "v")]);
-    assert!(write(&store, |tx| tx.delete_network_path("a", "np-1")).await);
-    assert!(!write(&store, |tx| tx.delete_network_path("a", "np-1")).await);
+    assert!(
+        write(&store, |tx| tx
+            .delete_network_path(&AccountId::from("a"), "np-1"))
+        .await
+    );
+    assert!(
+        !write(&store, |tx| tx
+            .delete_network_path(&AccountId::from("a"), "np-1"))
+        .await
+    );
     assert!(
         path_tags(&store, "a", "np-1").await.is_empty(),
         "tags go with the path"
     );
-    assert_eq!(read(&store, |tx| tx.network_path("a", "np-1")).await, None);
+    assert_eq!(
+        read(&store, |tx| tx.network_path(&AccountId::from("a"), "np-1")).await,
+        None
+    );
     // Deleting frees its parameters.
     insert_path(&store, &path("a", "np-5", 22, 5))
         .await
@@ -114,17 +131,31 @@ pub async fn analyses_round_trip<S: Store>(store: S) {
         write(&store, move |tx| tx.insert_analysis(&a)).await;
     }
     assert_eq!(
-        read(&store, |tx| tx.analysis("a", "nra-1")).await,
+        read(&store, |tx| tx.analysis(&AccountId::from("a"), "nra-1")).await,
         Some(denied)
     );
     assert_eq!(
-        read(&store, |tx| tx.analysis("a", "nra-2")).await,
+        read(&store, |tx| tx.analysis(&AccountId::from("a"), "nra-2")).await,
         Some(allowed)
     );
-    assert_eq!(read(&store, |tx| tx.count_analyses("a")).await, 2);
-    assert!(write(&store, |tx| tx.delete_analysis("a", "nra-1")).await);
-    assert!(!write(&store, |tx| tx.delete_analysis("a", "nra-1")).await);
-    assert_eq!(read(&store, |tx| tx.count_analyses("a")).await, 1);
+    assert_eq!(
+        read(&store, |tx| tx.count_analyses(&AccountId::from("a"))).await,
+        2
+    );
+    assert!(
+        write(&store, |tx| tx
+            .delete_analysis(&AccountId::from("a"), "nra-1"))
+        .await
+    );
+    assert!(
+        !write(&store, |tx| tx
+            .delete_analysis(&AccountId::from("a"), "nra-1"))
+        .await
+    );
+    assert_eq!(
+        read(&store, |tx| tx.count_analyses(&AccountId::from("a"))).await,
+        1
+    );
 }
 
 pub async fn nis_account_isolation<S: Store>(store: S) {
@@ -133,14 +164,39 @@ pub async fn nis_account_isolation<S: Store>(store: S) {
         .expect("insert");
     let a = analysis("a", "nra-1", "np-1", true);
     write(&store, move |tx| tx.insert_analysis(&a)).await;
-    assert_eq!(read(&store, |tx| tx.network_path("b", "np-1")).await, None);
-    assert!(read(&store, |tx| tx.network_paths("b")).await.is_empty());
-    assert_eq!(read(&store, |tx| tx.analysis("b", "nra-1")).await, None);
-    assert_eq!(read(&store, |tx| tx.count_analyses("b")).await, 0);
-    assert!(!write(&store, |tx| tx.delete_network_path("b", "np-1")).await);
-    assert!(!write(&store, |tx| tx.delete_analysis("b", "nra-1")).await);
-    assert!(read(&store, |tx| tx.network_path("a", "np-1"))
+    assert_eq!(
+        read(&store, |tx| tx.network_path(&AccountId::from("b"), "np-1")).await,
+        None
+    );
+    assert!(read(&store, |tx| tx.network_paths(&AccountId::from("b")))
         .await
-        .is_some());
-    assert!(read(&store, |tx| tx.analysis("a", "nra-1")).await.is_some());
+        .is_empty());
+    assert_eq!(
+        read(&store, |tx| tx.analysis(&AccountId::from("b"), "nra-1")).await,
+        None
+    );
+    assert_eq!(
+        read(&store, |tx| tx.count_analyses(&AccountId::from("b"))).await,
+        0
+    );
+    assert!(
+        !write(&store, |tx| tx
+            .delete_network_path(&AccountId::from("b"), "np-1"))
+        .await
+    );
+    assert!(
+        !write(&store, |tx| tx
+            .delete_analysis(&AccountId::from("b"), "nra-1"))
+        .await
+    );
+    assert!(
+        read(&store, |tx| tx.network_path(&AccountId::from("a"), "np-1"))
+            .await
+            .is_some()
+    );
+    assert!(
+        read(&store, |tx| tx.analysis(&AccountId::from("a"), "nra-1"))
+            .await
+            .is_some()
+    );
 }

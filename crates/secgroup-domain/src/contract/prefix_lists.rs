@@ -2,6 +2,7 @@
 //! tags), and that one account never sees or changes another's.
 
 use super::{at, read, tag, write};
+use crate::ids::{AccountId, PrefixListId};
 use crate::model::{AddressFamily, PrefixList, PrefixListEntry, ResourceType, Tag};
 use crate::store::{Store, StoreError};
 
@@ -43,27 +44,42 @@ async fn insert_list<S: Store>(store: &S, l: &PrefixList) {
 
 async fn get_list<S: Store>(store: &S, account: &str, id: &str) -> Option<PrefixList> {
     let (account, id) = (account.to_owned(), id.to_owned());
-    read(store, move |tx| tx.prefix_list(&account, &id)).await
+    read(store, move |tx| {
+        tx.prefix_list(&AccountId::from(&account), &PrefixListId::from(&id))
+    })
+    .await
 }
 
 async fn list_lists<S: Store>(store: &S, account: &str, region: &str) -> Vec<PrefixList> {
     let (account, region) = (account.to_owned(), region.to_owned());
-    read(store, move |tx| tx.prefix_lists(&account, &region)).await
+    read(store, move |tx| {
+        tx.prefix_lists(&AccountId::from(&account), &region)
+    })
+    .await
 }
 
 async fn count_lists<S: Store>(store: &S, account: &str, region: &str) -> u64 {
     let (account, region) = (account.to_owned(), region.to_owned());
-    read(store, move |tx| tx.count_prefix_lists(&account, &region)).await
+    read(store, move |tx| {
+        tx.count_prefix_lists(&AccountId::from(&account), &region)
+    })
+    .await
 }
 
 async fn list_tags<S: Store>(store: &S, account: &str, id: &str) -> Vec<Tag> {
     let (account, id) = (account.to_owned(), id.to_owned());
-    read(store, move |tx| tx.tags(&account, PL, &id)).await
+    read(store, move |tx| {
+        tx.tags(&AccountId::from(&account), PL, &id)
+    })
+    .await
 }
 
 async fn put_list_tags<S: Store>(store: &S, account: &str, id: &str, tags: &[Tag]) {
     let (account, id, tags) = (account.to_owned(), id.to_owned(), tags.to_vec());
-    write(store, move |tx| tx.set_tags(&account, PL, &id, &tags)).await;
+    write(store, move |tx| {
+        tx.set_tags(&AccountId::from(&account), PL, &id, &tags)
+    })
+    .await;
 }
 
 pub async fn prefix_lists_insert_get_list<S: Store>(store: S) {
@@ -256,7 +272,7 @@ pub async fn prefix_lists_delete_removes_entries_and_tags<S: Store>(store: S) {
     // A security group's tags under the same id are another resource's.
     write(&store, |tx| {
         tx.set_tags(
-            "acct-1",
+            &AccountId::from("acct-1"),
             ResourceType::SecurityGroup,
             "pl-1",
             &[tag("sg", "1")],
@@ -264,14 +280,26 @@ pub async fn prefix_lists_delete_removes_entries_and_tags<S: Store>(store: S) {
     })
     .await;
 
-    assert!(write(&store, |tx| tx.delete_prefix_list("acct-1", "pl-1")).await);
-    assert!(!write(&store, |tx| tx.delete_prefix_list("acct-1", "pl-1")).await);
+    assert!(
+        write(&store, |tx| tx.delete_prefix_list(
+            &AccountId::from("acct-1"),
+            &PrefixListId::from("pl-1")
+        ))
+        .await
+    );
+    assert!(
+        !write(&store, |tx| tx.delete_prefix_list(
+            &AccountId::from("acct-1"),
+            &PrefixListId::from("pl-1")
+        ))
+        .await
+    );
     assert_eq!(get_list(&store, "acct-1", "pl-1").await, None);
     assert!(
         list_tags(&store, "acct-1", "pl-1").await.is_empty(),
         "tags deleted"
     );
-    let all = read(&store, |tx| tx.all_tags("acct-1", PL)).await;
+    let all = read(&store, |tx| tx.all_tags(&AccountId::from("acct-1"), PL)).await;
     assert!(
         all.get("pl-1").cloned().unwrap_or_default().is_empty(),
         "{all:?}"
@@ -281,7 +309,11 @@ pub async fn prefix_lists_delete_removes_entries_and_tags<S: Store>(store: S) {
         [tag("env", "dev")]
     );
     let sg_tags = read(&store, |tx| {
-        tx.tags("acct-1", ResourceType::SecurityGroup, "pl-1")
+        tx.tags(
+            &AccountId::from("acct-1"),
+            ResourceType::SecurityGroup,
+            "pl-1",
+        )
     })
     .await;
     assert_eq!(sg_tags, [tag("sg", "1")]);
@@ -342,7 +374,11 @@ pub async fn prefix_lists_account_isolation<S: Store>(store: S) {
         "update"
     );
     assert!(
-        !write(&store, |tx| tx.delete_prefix_list("acct-2", "pl-1")).await,
+        !write(&store, |tx| tx.delete_prefix_list(
+            &AccountId::from("acct-2"),
+            &PrefixListId::from("pl-1")
+        ))
+        .await,
         "delete"
     );
 

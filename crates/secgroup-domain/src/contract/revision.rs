@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::{at, group, read, write};
+use crate::ids::AccountId;
 use crate::store::{Store, StoreError};
 
 /// The latest committed revision; panics if it cannot be read.
@@ -14,7 +15,7 @@ async fn latest<S: Store>(store: &S) -> u64 {
 }
 
 /// Every committed write bumps the revision by one; `revision()` right after the write
-/// has returned includes it, and agrees with [`Tx::revision`](crate::Tx::revision) in a
+/// has returned includes it, and agrees with [`Tx::revision`](crate::RevisionTx::revision) in a
 /// read. Inside a write, `Tx::revision` is the revision it started from. A write that
 /// changes nothing still counts, and so does a write in another account: the revision is
 /// one counter for the whole store.
@@ -22,7 +23,7 @@ pub async fn revision_bumps_on_commit<S: Store>(store: S) {
     let r0 = latest(&store).await;
     assert_eq!(read(&store, |tx| tx.revision()).await, r0, "read agrees");
     let seen = write(&store, |tx| {
-        tx.insert_account("acct-1", true, at(0, 0))?;
+        tx.insert_account(&AccountId::from("acct-1"), true, at(0, 0))?;
         tx.revision()
     })
     .await;
@@ -42,7 +43,10 @@ pub async fn revision_bumps_on_commit<S: Store>(store: S) {
     write(&store, move |tx| tx.insert_security_group(&g)).await;
     assert_eq!(latest(&store).await, r0 + 2);
     // Another account: the same counter.
-    write(&store, |tx| tx.insert_account("acct-2", false, at(0, 0))).await;
+    write(&store, |tx| {
+        tx.insert_account(&AccountId::from("acct-2"), false, at(0, 0))
+    })
+    .await;
     assert_eq!(
         latest(&store).await,
         r0 + 3,
@@ -63,7 +67,10 @@ pub async fn revision_bumps_on_commit<S: Store>(store: S) {
 /// A write that fails, returns a store error of its own, or panics leaves the revision
 /// as it was; one that conflicts and then succeeds bumps it once.
 pub async fn revision_unchanged_on_rollback<S: Store>(store: S) {
-    write(&store, |tx| tx.insert_account("acct-1", true, at(0, 0))).await;
+    write(&store, |tx| {
+        tx.insert_account(&AccountId::from("acct-1"), true, at(0, 0))
+    })
+    .await;
     let r0 = latest(&store).await;
 
     let failed = store
@@ -77,7 +84,7 @@ pub async fn revision_unchanged_on_rollback<S: Store>(store: S) {
 
     // The schema refuses the write: the closure hands the duplicate back.
     let duplicate = store
-        .write(|tx| tx.insert_account("acct-1", false, at(0, 0)))
+        .write(|tx| tx.insert_account(&AccountId::from("acct-1"), false, at(0, 0)))
         .await;
     assert!(
         matches!(duplicate, Err(StoreError::Duplicate(_))),
@@ -123,7 +130,10 @@ pub async fn revision_unchanged_on_rollback<S: Store>(store: S) {
 
 /// Nonce claims, fresh or replayed, are not changes of state: no bump.
 pub async fn revision_ignores_nonce_claims<S: Store>(store: S) {
-    write(&store, |tx| tx.insert_account("acct-1", true, at(0, 0))).await;
+    write(&store, |tx| {
+        tx.insert_account(&AccountId::from("acct-1"), true, at(0, 0))
+    })
+    .await;
     let r0 = latest(&store).await;
     for (nonce, fresh) in [("n-1", true), ("n-2", true), ("n-1", false)] {
         let claimed = store
@@ -138,7 +148,10 @@ pub async fn revision_ignores_nonce_claims<S: Store>(store: S) {
 /// Writers racing each bump the revision once, each starting from a revision of its own:
 /// the writes are serialized, and the revision counts them.
 pub async fn revision_concurrent_writers_each_bump_once<S: Store>(store: S) {
-    write(&store, |tx| tx.insert_account("acct-1", true, at(0, 0))).await;
+    write(&store, |tx| {
+        tx.insert_account(&AccountId::from("acct-1"), true, at(0, 0))
+    })
+    .await;
     let store = Arc::new(store);
     let r0 = latest(&*store).await;
     const WRITERS: u64 = 16;
@@ -174,7 +187,10 @@ pub async fn revision_concurrent_writers_each_bump_once<S: Store>(store: S) {
 /// opens the same database each time it is called.
 pub async fn revision_survives_reopening<S: Store>(open: impl Fn() -> S) {
     let store = open();
-    write(&store, |tx| tx.insert_account("acct-1", true, at(0, 0))).await;
+    write(&store, |tx| {
+        tx.insert_account(&AccountId::from("acct-1"), true, at(0, 0))
+    })
+    .await;
     for i in 0..3 {
         let g = group("acct-1", "cn-hangzhou", &format!("sg-{i}"), i);
         write(&store, move |tx| tx.insert_security_group(&g)).await;
@@ -185,7 +201,10 @@ pub async fn revision_survives_reopening<S: Store>(open: impl Fn() -> S) {
 
     let store = open();
     assert_eq!(latest(&store).await, before, "kept across reopening");
-    write(&store, |tx| tx.insert_account("acct-2", false, at(0, 0))).await;
+    write(&store, |tx| {
+        tx.insert_account(&AccountId::from("acct-2"), false, at(0, 0))
+    })
+    .await;
     assert_eq!(latest(&store).await, before + 1, "and goes on from there");
     drop(store);
 

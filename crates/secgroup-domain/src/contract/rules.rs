@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::{at, group, insert_group, read, write};
+use crate::ids::{AccountId, PrefixListId, RuleId, SecurityGroupId};
 use crate::rules::{Rule, RuleRow};
 use crate::store::Store;
 
@@ -61,7 +62,7 @@ async fn insert_rules<S: Store>(store: &S, account: &str, rows: &[RuleRow]) {
     );
     write(store, move |tx| {
         for r in &rules {
-            tx.insert_rule(&account, r)?;
+            tx.insert_rule(&AccountId::from(&account), r)?;
         }
         Ok(())
     })
@@ -70,32 +71,49 @@ async fn insert_rules<S: Store>(store: &S, account: &str, rows: &[RuleRow]) {
 
 async fn rule_rows<S: Store>(store: &S, account: &str, group_id: &str) -> Vec<RuleRow> {
     let (account, group_id) = (account.to_owned(), group_id.to_owned());
-    let rules = read(store, move |tx| tx.rules(&account, &group_id)).await;
+    let rules = read(store, move |tx| {
+        tx.rules(
+            &AccountId::from(&account),
+            &SecurityGroupId::from(&group_id),
+        )
+    })
+    .await;
     rules.iter().map(Rule::to_row).collect()
 }
 
 async fn counts<S: Store>(store: &S, account: &str, region: &str) -> HashMap<String, (u64, u64)> {
     let (account, region) = (account.to_owned(), region.to_owned());
-    read(store, move |tx| tx.rule_counts(&account, &region)).await
+    read(store, move |tx| {
+        tx.rule_counts(&AccountId::from(&account), &region)
+    })
+    .await
+    .into_iter()
+    .map(|(group, counts)| (group.into_string(), counts))
+    .collect()
 }
 
 /// Sorted, as the trait promises no order.
 async fn referencing_group<S: Store>(store: &S, group_id: &str) -> Vec<(String, String)> {
     let group_id = group_id.to_owned();
-    let mut got = read(store, move |tx| tx.groups_referencing_group(&group_id)).await;
+    let mut got = read(store, move |tx| {
+        tx.groups_referencing_group(&SecurityGroupId::from(&group_id))
+    })
+    .await;
     got.sort();
-    got
+    got.into_iter()
+        .map(|(group, account)| (group.into_string(), account.into_string()))
+        .collect()
 }
 
 /// Sorted, as the trait promises no order.
 async fn referencing_list<S: Store>(store: &S, account: &str, list: &str) -> Vec<String> {
     let (account, list) = (account.to_owned(), list.to_owned());
     let mut got = read(store, move |tx| {
-        tx.groups_referencing_prefix_list(&account, &list)
+        tx.groups_referencing_prefix_list(&AccountId::from(&account), &PrefixListId::from(&list))
     })
     .await;
     got.sort();
-    got
+    got.into_iter().map(SecurityGroupId::into_string).collect()
 }
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -221,7 +239,11 @@ pub async fn rules_update_delete<S: Store>(store: S) {
         ..rows[1].clone()
     };
     let update = rule(changed.clone());
-    assert!(write(&store, move |tx| tx.update_rule("acct-1", &update)).await);
+    assert!(
+        write(&store, move |tx| tx
+            .update_rule(&AccountId::from("acct-1"), &update))
+        .await
+    );
     assert_eq!(
         rule_rows(&store, "acct-1", "sg-1").await,
         [rows[0].clone(), changed.clone(), rows[2].clone()],
@@ -229,7 +251,11 @@ pub async fn rules_update_delete<S: Store>(store: S) {
     );
 
     let missing = rule(rule_row("sgr-none", "sg-1", 5));
-    assert!(!write(&store, move |tx| tx.update_rule("acct-1", &missing)).await);
+    assert!(
+        !write(&store, move |tx| tx
+            .update_rule(&AccountId::from("acct-1"), &missing))
+        .await
+    );
     assert_eq!(
         rule_rows(&store, "acct-1", "sg-1").await.len(),
         3,
@@ -237,17 +263,31 @@ pub async fn rules_update_delete<S: Store>(store: S) {
     );
 
     // sgr-4 is another group's, sgr-none does not exist, sgr-1 is named twice.
-    let ids: Vec<String> = ["sgr-1", "sgr-4", "sgr-none", "sgr-3", "sgr-1"]
-        .map(String::from)
+    let ids: Vec<RuleId> = ["sgr-1", "sgr-4", "sgr-none", "sgr-3", "sgr-1"]
+        .map(RuleId::from)
         .to_vec();
-    let deleted = write(&store, move |tx| tx.delete_rules("acct-1", "sg-1", &ids)).await;
+    let deleted = write(&store, move |tx| {
+        tx.delete_rules(
+            &AccountId::from("acct-1"),
+            &SecurityGroupId::from("sg-1"),
+            &ids,
+        )
+    })
+    .await;
     assert_eq!(deleted, 2);
     assert_eq!(rule_rows(&store, "acct-1", "sg-1").await, [changed]);
     assert_eq!(
         rule_rows(&store, "acct-1", "sg-2").await,
         [rule_row("sgr-4", "sg-2", 4)]
     );
-    let none = write(&store, |tx| tx.delete_rules("acct-1", "sg-1", &[])).await;
+    let none = write(&store, |tx| {
+        tx.delete_rules(
+            &AccountId::from("acct-1"),
+            &SecurityGroupId::from("sg-1"),
+            &[],
+        )
+    })
+    .await;
     assert_eq!(none, 0);
 
     // A deleted rule's id can be used again, and the new rule lists last.
@@ -371,9 +411,14 @@ pub async fn rule_counts_and_references<S: Store>(store: S) {
     assert!(referencing_list(&store, "acct-1", "pl-2").await.is_empty());
 
     // References go with the rules that made them.
-    let ids = vec!["sgr-4".to_owned(), "sgr-5".to_owned()];
+    let ids = vec![RuleId::from("sgr-4"), RuleId::from("sgr-5")];
     assert_eq!(
-        write(&store, move |tx| tx.delete_rules("acct-1", "sg-2", &ids)).await,
+        write(&store, move |tx| tx.delete_rules(
+            &AccountId::from("acct-1"),
+            &SecurityGroupId::from("sg-2"),
+            &ids
+        ))
+        .await,
         2
     );
     assert_eq!(
@@ -409,10 +454,22 @@ pub async fn groups_delete_removes_rules<S: Store>(store: S) {
     .await;
 
     // Another account's delete changes nothing.
-    assert!(!write(&store, |tx| tx.delete_security_group("acct-2", "sg-1")).await);
+    assert!(
+        !write(&store, |tx| tx.delete_security_group(
+            &AccountId::from("acct-2"),
+            &SecurityGroupId::from("sg-1")
+        ))
+        .await
+    );
     assert_eq!(rule_rows(&store, "acct-1", "sg-1").await.len(), 2);
 
-    assert!(write(&store, |tx| tx.delete_security_group("acct-1", "sg-1")).await);
+    assert!(
+        write(&store, |tx| tx.delete_security_group(
+            &AccountId::from("acct-1"),
+            &SecurityGroupId::from("sg-1")
+        ))
+        .await
+    );
     assert!(
         rule_rows(&store, "acct-1", "sg-1").await.is_empty(),
         "rules deleted"
@@ -459,12 +516,19 @@ pub async fn rules_account_isolation<S: Store>(store: S) {
         ..mine[0].clone()
     });
     assert!(
-        !write(&store, move |tx| tx.update_rule("acct-2", &hijack)).await,
+        !write(&store, move |tx| tx
+            .update_rule(&AccountId::from("acct-2"), &hijack))
+        .await,
         "update"
     );
-    let ids = vec!["sgr-1".to_owned(), "sgr-2".to_owned()];
+    let ids = vec![RuleId::from("sgr-1"), RuleId::from("sgr-2")];
     assert_eq!(
-        write(&store, move |tx| tx.delete_rules("acct-2", "sg-1", &ids)).await,
+        write(&store, move |tx| tx.delete_rules(
+            &AccountId::from("acct-2"),
+            &SecurityGroupId::from("sg-1"),
+            &ids
+        ))
+        .await,
         0,
         "delete"
     );

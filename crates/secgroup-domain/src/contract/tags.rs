@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::{at, get_tags, put_tags, read, tag, write, SG};
+use crate::ids::AccountId;
 use crate::model::{ClientTokenRecord, Tag};
 use crate::store::{Store, StoreError};
 
@@ -43,7 +44,7 @@ pub async fn tags_order_and_replace<S: Store>(store: S) {
     );
 
     put_tags(&store, a, "sg-2", &[tag("b", ""), tag("a", "v")]).await;
-    let all = read(&store, move |tx| tx.all_tags(a, SG)).await;
+    let all = read(&store, move |tx| tx.all_tags(&AccountId::from(a), SG)).await;
     let expected: HashMap<String, Vec<Tag>> = [
         ("sg-1".to_owned(), vec![tag("k1", "1"), tag("k3", "y")]),
         ("sg-2".to_owned(), vec![tag("b", ""), tag("a", "v")]),
@@ -53,7 +54,7 @@ pub async fn tags_order_and_replace<S: Store>(store: S) {
 
     put_tags(&store, a, id, &[]).await;
     assert!(get_tags(&store, a, id).await.is_empty(), "cleared");
-    let all = read(&store, move |tx| tx.all_tags(a, SG)).await;
+    let all = read(&store, move |tx| tx.all_tags(&AccountId::from(a), SG)).await;
     assert!(
         all.get(id).cloned().unwrap_or_default().is_empty(),
         "{all:?}"
@@ -72,12 +73,17 @@ pub async fn client_tokens<S: Store>(store: S) {
         created_at: at(7, 123_456),
     };
     assert_eq!(
-        read(&store, |tx| tx.client_token("acct-1", "tok-1")).await,
+        read(&store, |tx| tx
+            .client_token(&AccountId::from("acct-1"), "tok-1"))
+        .await,
         None
     );
     let r = record.clone();
     write(&store, move |tx| tx.insert_client_token(&r)).await;
-    let got = read(&store, |tx| tx.client_token("acct-1", "tok-1")).await;
+    let got = read(&store, |tx| {
+        tx.client_token(&AccountId::from("acct-1"), "tok-1")
+    })
+    .await;
     assert_eq!(got, Some(record.clone()), "round trip");
 
     let mut again = record.clone();
@@ -87,11 +93,16 @@ pub async fn client_tokens<S: Store>(store: S) {
         matches!(dup, Err(StoreError::Duplicate(_))),
         "duplicate token: {dup:?}"
     );
-    let got = read(&store, |tx| tx.client_token("acct-1", "tok-1")).await;
+    let got = read(&store, |tx| {
+        tx.client_token(&AccountId::from("acct-1"), "tok-1")
+    })
+    .await;
     assert_eq!(got, Some(record.clone()), "first record kept");
 
     assert_eq!(
-        read(&store, |tx| tx.client_token("acct-2", "tok-1")).await,
+        read(&store, |tx| tx
+            .client_token(&AccountId::from("acct-2"), "tok-1"))
+        .await,
         None
     );
     let mut theirs = record;
@@ -99,7 +110,9 @@ pub async fn client_tokens<S: Store>(store: S) {
     let r = theirs.clone();
     write(&store, move |tx| tx.insert_client_token(&r)).await;
     assert_eq!(
-        read(&store, |tx| tx.client_token("acct-2", "tok-1")).await,
+        read(&store, |tx| tx
+            .client_token(&AccountId::from("acct-2"), "tok-1"))
+        .await,
         Some(theirs)
     );
 }

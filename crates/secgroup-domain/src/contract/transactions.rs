@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::{at, get_tags, group, key, list_ids, read, tag, write, SG};
+use crate::ids::{AccountId, SecurityGroupId};
 use crate::model::ClientTokenRecord;
 use crate::store::{Store, StoreError, Tx, TxError};
 
@@ -31,11 +32,16 @@ impl TxError for AppError {
 }
 
 fn write_everything(tx: &mut dyn Tx, tag_value: &str) -> Result<(), StoreError> {
-    tx.insert_account("acct-9", true, at(0, 0))?;
+    tx.insert_account(&AccountId::from("acct-9"), true, at(0, 0))?;
     tx.insert_access_key(&key("LTAI9", "acct-9", 0))?;
     tx.claim_nonce("LTAI9", "n", at(100, 0), at(0, 0))?;
     tx.insert_security_group(&group("acct-9", "cn-hangzhou", "sg-9", 0))?;
-    tx.set_tags("acct-9", SG, "sg-9", &[tag("k", tag_value)])?;
+    tx.set_tags(
+        &AccountId::from("acct-9"),
+        SG,
+        "sg-9",
+        &[tag("k", tag_value)],
+    )?;
     tx.insert_client_token(&ClientTokenRecord {
         account_id: "acct-9".to_owned(),
         token: "t".to_owned(),
@@ -50,9 +56,10 @@ async fn assert_nothing_written<S: Store>(store: &S) {
         Ok((
             tx.default_account()?,
             tx.access_key("LTAI9")?.is_some(),
-            tx.security_group("acct-9", "sg-9")?.is_some(),
-            tx.tags("acct-9", SG, "sg-9")?.len(),
-            tx.client_token("acct-9", "t")?.is_some(),
+            tx.security_group(&AccountId::from("acct-9"), &SecurityGroupId::from("sg-9"))?
+                .is_some(),
+            tx.tags(&AccountId::from("acct-9"), SG, "sg-9")?.len(),
+            tx.client_token(&AccountId::from("acct-9"), "t")?.is_some(),
             tx.count_access_keys()?,
         ))
     })
@@ -136,7 +143,7 @@ pub async fn conflicts_are_retried<S: Store>(store: S) {
 pub async fn panics_become_errors<S: Store>(store: S) {
     let failed = store
         .write(|tx| {
-            tx.insert_account("acct-p", false, at(0, 0))?;
+            tx.insert_account(&AccountId::from("acct-p"), false, at(0, 0))?;
             if tx.default_account()?.is_none() {
                 panic!("contract: deliberate panic inside a write closure");
             }
@@ -151,7 +158,10 @@ pub async fn panics_become_errors<S: Store>(store: S) {
         .await;
     assert!(matches!(failed, Err(StoreError::Other(_))), "{failed:?}");
     // The store still works, and the panicked write left nothing.
-    write(&store, |tx| tx.insert_account("acct-p", false, at(0, 0))).await;
+    write(&store, |tx| {
+        tx.insert_account(&AccountId::from("acct-p"), false, at(0, 0))
+    })
+    .await;
 }
 
 pub async fn concurrent_writes<S: Store>(store: S) {
@@ -163,7 +173,7 @@ pub async fn concurrent_writes<S: Store>(store: S) {
             let g = group("acct-1", "cn-hangzhou", &format!("sg-{i:02}"), i);
             write(&*store, move |tx| {
                 tx.insert_security_group(&g)?;
-                tx.set_tags("acct-1", SG, &g.id, &[tag("n", &g.id)])
+                tx.set_tags(&AccountId::from("acct-1"), SG, &g.id, &[tag("n", &g.id)])
             })
             .await;
             list_ids(&*store, "acct-1", "cn-hangzhou").await.len()
@@ -178,7 +188,7 @@ pub async fn concurrent_writes<S: Store>(store: S) {
     }
     let ids = list_ids(&*store, "acct-1", "cn-hangzhou").await;
     assert_eq!(ids.len(), 16);
-    let all = read(&*store, |tx| tx.all_tags("acct-1", SG)).await;
+    let all = read(&*store, |tx| tx.all_tags(&AccountId::from("acct-1"), SG)).await;
     for id in &ids {
         assert_eq!(all.get(id), Some(&vec![tag("n", id)]));
     }

@@ -2,6 +2,7 @@
 //! security-group count of a VPC, and isolation between accounts.
 
 use super::{at, group, insert_group, read, tag, write};
+use crate::ids::{AccountId, SecurityGroupId, VSwitchId, VpcId};
 use crate::model::ResourceType;
 use crate::network::{VSwitch, Vpc};
 use crate::store::{Store, StoreError};
@@ -43,13 +44,19 @@ pub fn vswitch(account: &str, region: &str, vpc_id: &str, id: &str, secs: i64) -
 
 async fn vpc_ids<S: Store>(store: &S, account: &str, region: &str) -> Vec<String> {
     let (account, region) = (account.to_owned(), region.to_owned());
-    let vpcs = read(store, move |tx| tx.vpcs(&account, &region)).await;
+    let vpcs = read(store, move |tx| {
+        tx.vpcs(&AccountId::from(&account), &region)
+    })
+    .await;
     vpcs.into_iter().map(|v| v.id).collect()
 }
 
 async fn vswitch_ids<S: Store>(store: &S, account: &str, region: &str) -> Vec<String> {
     let (account, region) = (account.to_owned(), region.to_owned());
-    let all = read(store, move |tx| tx.vswitches(&account, &region)).await;
+    let all = read(store, move |tx| {
+        tx.vswitches(&AccountId::from(&account), &region)
+    })
+    .await;
     all.into_iter().map(|s| s.id).collect()
 }
 
@@ -67,15 +74,26 @@ pub async fn vpcs_insert_get_list_update<S: Store>(store: S) {
     let insert = full.clone();
     write(&store, move |tx| tx.insert_vpc(&insert)).await;
 
-    let got = read(&store, |tx| tx.vpc("acct-1", "vpc-a")).await;
+    let got = read(&store, |tx| {
+        tx.vpc(&AccountId::from("acct-1"), &VpcId::from("vpc-a"))
+    })
+    .await;
     assert_eq!(
         got,
         Some(vpc("acct-1", "cn-hangzhou", "vpc-a", 1)),
         "round trip"
     );
-    let got = read(&store, |tx| tx.vpc("acct-1", "vpc-z")).await;
+    let got = read(&store, |tx| {
+        tx.vpc(&AccountId::from("acct-1"), &VpcId::from("vpc-z"))
+    })
+    .await;
     assert_eq!(got, Some(full.clone()), "round trip, every field set");
-    assert_eq!(read(&store, |tx| tx.vpc("acct-1", "vpc-none")).await, None);
+    assert_eq!(
+        read(&store, |tx| tx
+            .vpc(&AccountId::from("acct-1"), &VpcId::from("vpc-none")))
+        .await,
+        None
+    );
     assert_eq!(
         vpc_ids(&store, "acct-1", "cn-hangzhou").await,
         ["vpc-c", "vpc-a", "vpc-b"],
@@ -104,7 +122,9 @@ pub async fn vpcs_insert_get_list_update<S: Store>(store: S) {
     update.creation_time = at(99, 0);
     assert!(write(&store, move |tx| tx.update_vpc(&update)).await);
     assert_eq!(
-        read(&store, |tx| tx.vpc("acct-1", "vpc-z")).await,
+        read(&store, |tx| tx
+            .vpc(&AccountId::from("acct-1"), &VpcId::from("vpc-z")))
+        .await,
         Some(changed)
     );
     let missing = vpc("acct-1", "cn-hangzhou", "vpc-none", 0);
@@ -122,13 +142,20 @@ pub async fn vswitches_insert_get_list_update<S: Store>(store: S) {
     let insert = other.clone();
     write(&store, move |tx| tx.insert_vswitch(&insert)).await;
 
-    let got = read(&store, |tx| tx.vswitch("acct-1", "vsw-a")).await;
+    let got = read(&store, |tx| {
+        tx.vswitch(&AccountId::from("acct-1"), &VSwitchId::from("vsw-a"))
+    })
+    .await;
     assert_eq!(
         got,
         Some(vswitch("acct-1", "cn-hangzhou", "vpc-1", "vsw-a", 1))
     );
     assert_eq!(
-        read(&store, |tx| tx.vswitch("acct-1", "vsw-none")).await,
+        read(&store, |tx| tx.vswitch(
+            &AccountId::from("acct-1"),
+            &VSwitchId::from("vsw-none")
+        ))
+        .await,
         None
     );
     assert_eq!(
@@ -147,7 +174,11 @@ pub async fn vswitches_insert_get_list_update<S: Store>(store: S) {
     update.vpc_id = "vpc-other".to_owned();
     assert!(write(&store, move |tx| tx.update_vswitch(&update)).await);
     assert_eq!(
-        read(&store, |tx| tx.vswitch("acct-1", "vsw-z")).await,
+        read(&store, |tx| tx.vswitch(
+            &AccountId::from("acct-1"),
+            &VSwitchId::from("vsw-z")
+        ))
+        .await,
         Some(changed)
     );
 
@@ -162,9 +193,14 @@ pub async fn vpcs_delete_removes_tags<S: Store>(store: S) {
     write(&store, move |tx| {
         tx.insert_vpc(&v)?;
         tx.insert_vswitch(&s)?;
-        tx.set_tags("acct-1", ResourceType::Vpc, "vpc-1", &[tag("env", "prod")])?;
         tx.set_tags(
-            "acct-1",
+            &AccountId::from("acct-1"),
+            ResourceType::Vpc,
+            "vpc-1",
+            &[tag("env", "prod")],
+        )?;
+        tx.set_tags(
+            &AccountId::from("acct-1"),
             ResourceType::VSwitch,
             "vsw-1",
             &[tag("tier", "web")],
@@ -172,14 +208,34 @@ pub async fn vpcs_delete_removes_tags<S: Store>(store: S) {
     })
     .await;
 
-    assert!(write(&store, |tx| tx.delete_vswitch("acct-1", "vsw-1")).await);
-    assert!(!write(&store, |tx| tx.delete_vswitch("acct-1", "vsw-1")).await);
-    assert!(write(&store, |tx| tx.delete_vpc("acct-1", "vpc-1")).await);
-    assert!(!write(&store, |tx| tx.delete_vpc("acct-1", "vpc-1")).await);
+    assert!(
+        write(&store, |tx| tx.delete_vswitch(
+            &AccountId::from("acct-1"),
+            &VSwitchId::from("vsw-1")
+        ))
+        .await
+    );
+    assert!(
+        !write(&store, |tx| tx.delete_vswitch(
+            &AccountId::from("acct-1"),
+            &VSwitchId::from("vsw-1")
+        ))
+        .await
+    );
+    assert!(
+        write(&store, |tx| tx
+            .delete_vpc(&AccountId::from("acct-1"), &VpcId::from("vpc-1")))
+        .await
+    );
+    assert!(
+        !write(&store, |tx| tx
+            .delete_vpc(&AccountId::from("acct-1"), &VpcId::from("vpc-1")))
+        .await
+    );
     let (vpc_tags, vsw_tags) = read(&store, |tx| {
         Ok((
-            tx.tags("acct-1", ResourceType::Vpc, "vpc-1")?,
-            tx.tags("acct-1", ResourceType::VSwitch, "vsw-1")?,
+            tx.tags(&AccountId::from("acct-1"), ResourceType::Vpc, "vpc-1")?,
+            tx.tags(&AccountId::from("acct-1"), ResourceType::VSwitch, "vsw-1")?,
         ))
     })
     .await;
@@ -202,16 +258,22 @@ pub async fn security_groups_in_vpc<S: Store>(store: S) {
     }
     let counts = read(&store, |tx| {
         Ok((
-            tx.count_security_groups_in_vpc("acct-1", "vpc-1")?,
-            tx.count_security_groups_in_vpc("acct-1", "vpc-2")?,
-            tx.count_security_groups_in_vpc("acct-2", "vpc-1")?,
+            tx.count_security_groups_in_vpc(&AccountId::from("acct-1"), &VpcId::from("vpc-1"))?,
+            tx.count_security_groups_in_vpc(&AccountId::from("acct-1"), &VpcId::from("vpc-2"))?,
+            tx.count_security_groups_in_vpc(&AccountId::from("acct-2"), &VpcId::from("vpc-1"))?,
         ))
     })
     .await;
     assert_eq!(counts, (2, 0, 1));
-    assert!(write(&store, |tx| tx.delete_security_group("acct-1", "sg-1")).await);
+    assert!(
+        write(&store, |tx| tx.delete_security_group(
+            &AccountId::from("acct-1"),
+            &SecurityGroupId::from("sg-1")
+        ))
+        .await
+    );
     let left = read(&store, |tx| {
-        tx.count_security_groups_in_vpc("acct-1", "vpc-1")
+        tx.count_security_groups_in_vpc(&AccountId::from("acct-1"), &VpcId::from("vpc-1"))
     })
     .await;
     assert_eq!(left, 1);
@@ -227,8 +289,20 @@ pub async fn vpcs_account_isolation<S: Store>(store: S) {
     })
     .await;
 
-    assert_eq!(read(&store, |tx| tx.vpc("acct-2", "vpc-1")).await, None);
-    assert_eq!(read(&store, |tx| tx.vswitch("acct-2", "vsw-1")).await, None);
+    assert_eq!(
+        read(&store, |tx| tx
+            .vpc(&AccountId::from("acct-2"), &VpcId::from("vpc-1")))
+        .await,
+        None
+    );
+    assert_eq!(
+        read(&store, |tx| tx.vswitch(
+            &AccountId::from("acct-2"),
+            &VSwitchId::from("vsw-1")
+        ))
+        .await,
+        None
+    );
     assert!(vpc_ids(&store, "acct-2", "cn-hangzhou").await.is_empty());
     assert!(vswitch_ids(&store, "acct-2", "cn-hangzhou")
         .await
@@ -242,12 +316,31 @@ pub async fn vpcs_account_isolation<S: Store>(store: S) {
     hijack.account_id = "acct-2".to_owned();
     hijack.name = "stolen".to_owned();
     assert!(!write(&store, move |tx| tx.update_vswitch(&hijack)).await);
-    assert!(!write(&store, |tx| tx.delete_vswitch("acct-2", "vsw-1")).await);
-    assert!(!write(&store, |tx| tx.delete_vpc("acct-2", "vpc-1")).await);
+    assert!(
+        !write(&store, |tx| tx.delete_vswitch(
+            &AccountId::from("acct-2"),
+            &VSwitchId::from("vsw-1")
+        ))
+        .await
+    );
+    assert!(
+        !write(&store, |tx| tx
+            .delete_vpc(&AccountId::from("acct-2"), &VpcId::from("vpc-1")))
+        .await
+    );
 
-    assert_eq!(read(&store, |tx| tx.vpc("acct-1", "vpc-1")).await, Some(v));
     assert_eq!(
-        read(&store, |tx| tx.vswitch("acct-1", "vsw-1")).await,
+        read(&store, |tx| tx
+            .vpc(&AccountId::from("acct-1"), &VpcId::from("vpc-1")))
+        .await,
+        Some(v)
+    );
+    assert_eq!(
+        read(&store, |tx| tx.vswitch(
+            &AccountId::from("acct-1"),
+            &VSwitchId::from("vsw-1")
+        ))
+        .await,
         Some(s)
     );
 }

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::ids;
+use crate::ids::AccountId;
 use crate::model::AccessKeyRecord;
 use crate::store::{StoreError, Tx};
 
@@ -13,7 +14,7 @@ pub fn create_account(
     now: DateTime<Utc>,
 ) -> Result<AccessKeyRecord, StoreError> {
     let account_id = ids::new_account_id();
-    tx.insert_account(&account_id, is_default, now)?;
+    tx.insert_account(&AccountId::from(&account_id), is_default, now)?;
     let key = AccessKeyRecord {
         access_key_id: ids::new_access_key_id(),
         secret: ids::new_access_key_secret(),
@@ -27,10 +28,10 @@ pub fn create_account(
 /// The default account, created on first use.
 pub fn default_account(tx: &mut dyn Tx, now: DateTime<Utc>) -> Result<String, StoreError> {
     if let Some(id) = tx.default_account()? {
-        return Ok(id);
+        return Ok(id.into_string());
     }
     let account_id = ids::new_account_id();
-    tx.insert_account(&account_id, true, now)?;
+    tx.insert_account(&AccountId::from(&account_id), true, now)?;
     Ok(account_id)
 }
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::DomainError;
+use crate::ids::AccountId;
 use crate::model::ClientTokenRecord;
 use crate::store::{StoreError, Tx};
 use crate::validate;
@@ -58,6 +59,7 @@ where
     T: Serialize + DeserializeOwned,
     F: FnOnce(&mut dyn Tx) -> Result<T, DomainError>,
 {
+    let account_id = &AccountId::from(account_id);
     let Some(token) = token else { return op(tx) };
     if let Some(seen) = tx.client_token(account_id, &token.token)? {
         if seen.fingerprint != token.fingerprint {

@@ -25,6 +25,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
+use crate::ids::{AccountId, InstanceId};
 use crate::network::{Instance, InstanceStatus};
 use crate::store::{StoreError, Tx};
 
@@ -194,8 +195,9 @@ pub fn get(
     timings: &InstanceTimings,
     now: DateTime<Utc>,
 ) -> Result<Settled, DomainError> {
+    let account_id = &AccountId::from(account_id);
     let instance = tx
-        .instance(account_id, id)?
+        .instance(account_id, &InstanceId::from(id))?
         .ok_or_else(|| DomainError::InstanceNotFound(id.to_string()))?;
     settle(instance, timings, now)
 }

@@ -1,5 +1,11 @@
 //! The operations, written once against [`crate::Tx`] so every storage backend shares them.
 //! Each runs inside one transaction: it either completes or changes nothing.
+//!
+//! The storage seam takes typed ids ([`crate::ids::AccountId`], [`crate::ids::SecurityGroupId`]
+//! …), but the operations' own signatures still take `&str`, as the products call them: an
+//! operation turns its `account_id` into an [`AccountId`](crate::ids::AccountId) first
+//! thing, and wraps the other ids where it hands them to [`crate::Tx`]. Those conversions go
+//! once the operations take typed ids too.
 
 pub mod accounts;
 pub mod idempotency;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::instances::{observe, InstanceAttributes, InstanceTimings};
 use crate::error::DomainError;
+use crate::ids::{AccountId, SecurityGroupId};
 use crate::network::{InstanceQuery, NetworkState};
 use crate::store::Tx;
 use crate::StoreError;
@@ -15,10 +16,11 @@ pub fn load(
     account_id: &str,
     region_id: &str,
 ) -> Result<NetworkState, StoreError> {
+    let account_id = &AccountId::from(account_id);
     let groups = tx.security_groups(account_id, region_id)?;
     let mut rules = Vec::new();
     for group in &groups {
-        rules.extend(tx.rules(account_id, &group.id)?);
+        rules.extend(tx.rules(account_id, &SecurityGroupId::from(&group.id))?);
     }
     Ok(NetworkState {
         rules,

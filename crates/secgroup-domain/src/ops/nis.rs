@@ -11,6 +11,7 @@ use super::network_state;
 use super::Limits;
 use crate::error::{DomainError, PathInvalid};
 use crate::ids;
+use crate::ids::{AccountId, InstanceId, VSwitchId};
 use crate::model::{ResourceType, Tag};
 use crate::network::{NetworkState, VSwitch};
 use crate::nis::{EndpointType, NetworkPath, PathProtocol, PathSpec, ReachabilityAnalysis};
@@ -140,6 +141,7 @@ fn endpoint(
     kind: EndpointType,
     draft: &EndpointDraft,
 ) -> Result<Option<String>, DomainError> {
+    let account_id = &AccountId::from(account_id);
     let given_ip = draft.ip_address.as_deref().filter(|s| !s.is_empty());
     match kind {
         EndpointType::Ecs => {
@@ -149,7 +151,7 @@ fn endpoint(
                 )));
             }
             let instance = tx
-                .instance(account_id, &draft.id)?
+                .instance(account_id, &InstanceId::from(&draft.id))?
                 .filter(|i| i.region_id == region_id)
                 .ok_or_else(|| end.unknown_id(&draft.id))?;
             // Only the primary interface is modelled: its address is the only one the
@@ -185,7 +187,7 @@ fn endpoint(
                 )));
             }
             let vswitch = tx
-                .vswitch(account_id, &draft.id)?
+                .vswitch(account_id, &VSwitchId::from(&draft.id))?
                 .filter(|v| v.region_id == region_id)
                 .ok_or_else(|| end.unknown_id(&draft.id))?;
             // A vSwitch end is one address in it: without one there is no flow to analyse.
@@ -210,11 +212,12 @@ pub fn region_of(
     account_id: &str,
     draft: &PathDraft,
 ) -> Result<Option<String>, DomainError> {
+    let account_id = &AccountId::from(account_id);
     for end in [&draft.source, &draft.target] {
-        if let Some(i) = tx.instance(account_id, &end.id)? {
+        if let Some(i) = tx.instance(account_id, &InstanceId::from(&end.id))? {
             return Ok(Some(i.region_id));
         }
-        if let Some(v) = tx.vswitch(account_id, &end.id)? {
+        if let Some(v) = tx.vswitch(account_id, &VSwitchId::from(&end.id))? {
             return Ok(Some(v.region_id));
         }
     }
@@ -229,6 +232,7 @@ pub fn resolve(
     region_id: &str,
     draft: &PathDraft,
 ) -> Result<PathSpec, DomainError> {
+    let account_id = &AccountId::from(account_id);
     let source_type = endpoint_type(End::Source, &draft.source.kind)?;
     let target_type = endpoint_type(End::Target, &draft.target.kind)?;
     let protocol = PathProtocol::parse(&draft.protocol)
@@ -291,6 +295,7 @@ pub fn create_path(
     if new.description.chars().count() > 512 || validate::has_control(&new.description) {
         return Err(DomainError::NetworkPathDescriptionMalformed);
     }
+    let account_id = &AccountId::from(account_id);
     validate::tags(&new.tags)?;
     let spec = resolve(tx, account_id, &new.region_id, &new.path)?;
     let existing = tx.network_paths(account_id)?;
@@ -332,6 +337,7 @@ pub fn path(
     region_id: Option<&str>,
     id: &str,
 ) -> Result<NetworkPath, DomainError> {
+    let account_id = &AccountId::from(account_id);
     tx.network_path(account_id, id)?
         .filter(|p| region_id.is_none_or(|r| p.region_id == r))
         .ok_or_else(|| DomainError::NetworkPathNotFound(id.to_string()))
@@ -358,6 +364,7 @@ fn input(
     network_path_id: String,
     spec: PathSpec,
 ) -> Result<AnalysisInput, DomainError> {
+    let account_id = &AccountId::from(account_id);
     Ok(AnalysisInput {
         region_id: region_id.to_string(),
         network_path_id,
@@ -374,6 +381,7 @@ pub fn analysis_input(
     region_id: Option<&str>,
     path_id: &str,
 ) -> Result<AnalysisInput, DomainError> {
+    let account_id = &AccountId::from(account_id);
     let path = path(tx, account_id, region_id, path_id)?;
     input(tx, account_id, &path.region_id, path.id, path.spec)
 }
@@ -385,6 +393,7 @@ pub fn one_off_input(
     region_id: &str,
     draft: &PathDraft,
 ) -> Result<AnalysisInput, DomainError> {
+    let account_id = &AccountId::from(account_id);
     let spec = resolve(tx, account_id, region_id, draft)?;
     input(tx, account_id, region_id, String::new(), spec)
 }
@@ -397,13 +406,13 @@ pub fn record_analysis(
     limits: &Limits,
 ) -> Result<(), DomainError> {
     validate::tags(tags)?;
-    if tx.count_analyses(&analysis.account_id)? >= limits.analyses_per_account {
+    if tx.count_analyses(&AccountId::from(&analysis.account_id))? >= limits.analyses_per_account {
         return Err(DomainError::AnalysisQuotaExceeded);
     }
     tx.insert_analysis(analysis)?;
     if !tags.is_empty() {
         tx.set_tags(
-            &analysis.account_id,
+            &AccountId::from(&analysis.account_id),
             ResourceType::NetworkReachableAnalysis,
             &analysis.id,
             tags,
@@ -419,6 +428,7 @@ pub fn analysis(
     region_id: Option<&str>,
     id: &str,
 ) -> Result<ReachabilityAnalysis, DomainError> {
+    let account_id = &AccountId::from(account_id);
     tx.analysis(account_id, id)?
         .filter(|a| region_id.is_none_or(|r| a.region_id == r))
         .ok_or_else(|| DomainError::AnalysisNotFound(id.to_string()))
@@ -432,6 +442,7 @@ pub fn delete_paths(
     region_id: Option<&str>,
     ids: &[String],
 ) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     for id in ids {
         path(tx, account_id, region_id, id)?;
     }
@@ -448,6 +459,7 @@ pub fn delete_analyses(
     region_id: Option<&str>,
     ids: &[String],
 ) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     for id in ids {
         analysis(tx, account_id, region_id, id)?;
     }

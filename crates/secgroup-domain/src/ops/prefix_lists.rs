@@ -6,6 +6,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
+use crate::ids::{AccountId, PrefixListId, SecurityGroupId};
 use crate::model::{AddressFamily, PrefixList, PrefixListEntry, ResourceType, Tag};
 use crate::store::Tx;
 use crate::validate;
@@ -90,6 +91,7 @@ pub fn create(
     quota: u64,
     now: DateTime<Utc>,
 ) -> Result<Created, DomainError> {
+    let account_id = &AccountId::from(account_id);
     validate::prefix_list_name(&new.name)?;
     if !new.description.is_empty() {
         validate::prefix_list_description(&new.description)?;
@@ -134,7 +136,8 @@ pub fn get(
     region_id: &str,
     id: &str,
 ) -> Result<PrefixList, DomainError> {
-    tx.prefix_list(account_id, id)?
+    let account_id = &AccountId::from(account_id);
+    tx.prefix_list(account_id, &PrefixListId::from(id))?
         .filter(|l| l.region_id == region_id)
         .ok_or_else(|| DomainError::PrefixListNotFound(id.to_string()))
 }
@@ -183,6 +186,7 @@ pub fn list(
     region_id: &str,
     filter: &PrefixListFilter,
 ) -> Result<Vec<PrefixListView>, DomainError> {
+    let account_id = &AccountId::from(account_id);
     if filter.ids.len() > MAX_IDS_PER_DESCRIBE {
         return Err(DomainError::TooManyPrefixListIds(MAX_IDS_PER_DESCRIBE));
     }
@@ -197,7 +201,7 @@ pub fn list(
             continue;
         }
         let association_count = tx
-            .groups_referencing_prefix_list(account_id, &list.id)?
+            .groups_referencing_prefix_list(account_id, &PrefixListId::from(&list.id))?
             .len();
         out.push(PrefixListView {
             list,
@@ -228,6 +232,7 @@ pub fn modify(
     id: &str,
     change: &PrefixListChange,
 ) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     if let Some(name) = &change.name {
         validate::prefix_list_name(name)?;
     }
@@ -281,14 +286,15 @@ pub fn delete(
     region_id: &str,
     id: &str,
 ) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     get(tx, account_id, region_id, id)?;
     if !tx
-        .groups_referencing_prefix_list(account_id, id)?
+        .groups_referencing_prefix_list(account_id, &PrefixListId::from(id))?
         .is_empty()
     {
         return Err(DomainError::PrefixListInUse);
     }
-    tx.delete_prefix_list(account_id, id)?;
+    tx.delete_prefix_list(account_id, &PrefixListId::from(id))?;
     Ok(())
 }
 
@@ -300,11 +306,15 @@ pub fn associations(
     region_id: &str,
     id: &str,
 ) -> Result<Vec<String>, DomainError> {
+    let account_id = &AccountId::from(account_id);
     get(tx, account_id, region_id, id)?;
-    let mut groups = tx.groups_referencing_prefix_list(account_id, id)?;
+    let mut groups = tx.groups_referencing_prefix_list(account_id, &PrefixListId::from(id))?;
     groups.sort_unstable();
     groups.dedup();
-    Ok(groups)
+    Ok(groups
+        .into_iter()
+        .map(SecurityGroupId::into_string)
+        .collect())
 }
 
 #[cfg(test)]

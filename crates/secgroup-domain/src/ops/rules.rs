@@ -7,6 +7,7 @@ use rand::Rng;
 use super::rule_draft::{draft_of, RuleDraft};
 use super::{security_groups, Limits};
 use crate::error::DomainError;
+use crate::ids::{AccountId, PrefixListId, RuleId, SecurityGroupId};
 use crate::model::{SecurityGroup, SecurityGroupType};
 use crate::rules::{Direction, Family, Peer, Rule, RulePolicy, RuleSpec};
 use crate::store::Tx;
@@ -68,6 +69,7 @@ fn check_peer(
     group: &SecurityGroup,
     mut spec: RuleSpec,
 ) -> Result<RuleSpec, DomainError> {
+    let account_id = &AccountId::from(account_id);
     let enterprise = group.group_type == SecurityGroupType::Enterprise;
     if enterprise && (spec.policy == RulePolicy::Drop || matches!(spec.peer, Peer::Group { .. })) {
         return Err(DomainError::EnterpriseRuleDenied);
@@ -87,20 +89,23 @@ fn check_peer(
                 owner_account.as_str()
             };
             let peer = tx
-                .security_group(owner, group_id)?
+                .security_group(
+                    &AccountId::from(owner),
+                    &SecurityGroupId::from(group_id.as_str()),
+                )?
                 .filter(|g| g.region_id == group.region_id)
                 .ok_or_else(|| DomainError::PeerGroupNotFound(spec.direction, group_id.clone()))?;
             if peer.group_type == SecurityGroupType::Enterprise {
                 return Err(DomainError::AuthorizeEnterpriseGroup);
             }
             // VPC ids are per account, so only a same-account reference can be compared.
-            if owner == account_id && peer.vpc_id != group.vpc_id {
+            if owner == account_id.as_str() && peer.vpc_id != group.vpc_id {
                 return Err(DomainError::PeerGroupVpcMismatch(spec.direction));
             }
         }
         Peer::PrefixList(id) => {
             let list = tx
-                .prefix_list(account_id, id)?
+                .prefix_list(account_id, &PrefixListId::from(id.as_str()))?
                 .filter(|l| l.region_id == group.region_id)
                 .ok_or_else(|| DomainError::PrefixListNotFound(id.clone()))?;
             let family = match list.address_family {
@@ -141,7 +146,10 @@ pub fn authorize(
     } = *target;
     let specs = parse_all(drafts, direction)?;
     let group = security_groups::get(tx, account_id, region_id, group_id)?;
-    let existing = tx.rules(account_id, group_id)?;
+    let existing = tx.rules(
+        &AccountId::from(account_id),
+        &SecurityGroupId::from(group_id),
+    )?;
     let mut fresh = Vec::new();
     for spec in specs {
         let spec = check_peer(tx, account_id, &group, spec)?;
@@ -165,7 +173,7 @@ pub fn authorize(
             spec,
             create_time,
         };
-        tx.insert_rule(account_id, &rule)?;
+        tx.insert_rule(&AccountId::from(account_id), &rule)?;
     }
     Ok(())
 }
@@ -191,7 +199,10 @@ pub fn revoke_by_ids(
         }
     }
     security_groups::get(tx, account_id, region_id, group_id)?;
-    let rules = tx.rules(account_id, group_id)?;
+    let rules = tx.rules(
+        &AccountId::from(account_id),
+        &SecurityGroupId::from(group_id),
+    )?;
     for id in ids {
         if !rules
             .iter()
@@ -200,7 +211,11 @@ pub fn revoke_by_ids(
             return Err(DomainError::RuleIdNotFound(direction, id.clone()));
         }
     }
-    tx.delete_rules(account_id, group_id, ids)?;
+    tx.delete_rules(
+        &AccountId::from(account_id),
+        &SecurityGroupId::from(group_id),
+        &ids.iter().map(RuleId::from).collect::<Vec<_>>(),
+    )?;
     Ok(())
 }
 
@@ -219,24 +234,32 @@ pub fn revoke_matching(
     } = *target;
     let specs = parse_all(drafts, direction)?;
     security_groups::get(tx, account_id, region_id, group_id)?;
-    let doomed: Vec<String> = tx
-        .rules(account_id, group_id)?
+    let doomed: Vec<RuleId> = tx
+        .rules(
+            &AccountId::from(account_id),
+            &SecurityGroupId::from(group_id),
+        )?
         .into_iter()
         .filter(|r| {
             specs
                 .iter()
                 .any(|s| normalised(account_id, s).same_rule(&r.spec))
         })
-        .map(|r| r.id)
+        .map(|r| RuleId::from(r.id))
         .collect();
     if !doomed.is_empty() {
-        tx.delete_rules(account_id, group_id, &doomed)?;
+        tx.delete_rules(
+            &AccountId::from(account_id),
+            &SecurityGroupId::from(group_id),
+            &doomed,
+        )?;
     }
     Ok(())
 }
 
 /// A caller naming its own account as a group's owner means the same as naming none.
 fn normalised(account_id: &str, spec: &RuleSpec) -> RuleSpec {
+    let account_id = &AccountId::from(account_id);
     let mut spec = spec.clone();
     if let Peer::Group { owner_account, .. } = &mut spec.peer {
         if owner_account == account_id {
@@ -262,13 +285,16 @@ pub fn modify_matching(
     let spec = normalised(account_id, &draft.parse(direction)?);
     security_groups::get(tx, account_id, region_id, group_id)?;
     let mut rule = tx
-        .rules(account_id, group_id)?
+        .rules(
+            &AccountId::from(account_id),
+            &SecurityGroupId::from(group_id),
+        )?
         .into_iter()
         .find(|r| r.spec.same_rule(&spec))
         .ok_or(DomainError::RuleNotFoundByParams(direction))?;
     if draft.description.is_some() && rule.spec.description != spec.description {
         rule.spec.description = spec.description;
-        tx.update_rule(account_id, &rule)?;
+        tx.update_rule(&AccountId::from(account_id), &rule)?;
     }
     Ok(())
 }
@@ -289,7 +315,10 @@ pub fn modify_by_id(
         direction,
     } = *target;
     let group = security_groups::get(tx, account_id, region_id, group_id)?;
-    let rules = tx.rules(account_id, group_id)?;
+    let rules = tx.rules(
+        &AccountId::from(account_id),
+        &SecurityGroupId::from(group_id),
+    )?;
     let mut rule = rules
         .iter()
         .find(|r| r.id == rule_id && r.spec.direction == direction)
@@ -318,7 +347,7 @@ pub fn modify_by_id(
         return Err(DomainError::RuleDuplicate);
     }
     rule.spec = spec;
-    tx.update_rule(account_id, &rule)?;
+    tx.update_rule(&AccountId::from(account_id), &rule)?;
     Ok(())
 }
 
@@ -376,9 +405,10 @@ pub fn list(
     region_id: &str,
     group_id: &str,
 ) -> Result<(SecurityGroup, Vec<RuleView>), DomainError> {
+    let account_id = &AccountId::from(account_id);
     let group = security_groups::get(tx, account_id, region_id, group_id)?;
     let mut views = Vec::new();
-    for rule in tx.rules(account_id, group_id)? {
+    for rule in tx.rules(account_id, &SecurityGroupId::from(group_id))? {
         let peer_name = match &rule.spec.peer {
             Peer::Cidr(_) => String::new(),
             Peer::Group {
@@ -390,12 +420,12 @@ pub fn list(
                 } else {
                     owner_account.as_str()
                 };
-                tx.security_group(owner, group_id)?
+                tx.security_group(&AccountId::from(owner), &SecurityGroupId::from(group_id))?
                     .map(|g| g.name)
                     .unwrap_or_default()
             }
             Peer::PrefixList(id) => tx
-                .prefix_list(account_id, id)?
+                .prefix_list(account_id, &PrefixListId::from(id))?
                 .map(|l| l.name)
                 .unwrap_or_default(),
         };
@@ -411,6 +441,7 @@ pub fn references(
     region_id: &str,
     group_ids: &[String],
 ) -> Result<Vec<(String, Vec<Referrer>)>, DomainError> {
+    let account_id = &AccountId::from(account_id);
     if group_ids.is_empty() || group_ids.len() > MAX_REFERENCE_QUERIES {
         return Err(DomainError::TooManySecurityGroupIds(MAX_REFERENCE_QUERIES));
     }
@@ -418,12 +449,12 @@ pub fn references(
     for id in group_ids {
         security_groups::get(tx, account_id, region_id, id)?;
         let referrers = tx
-            .groups_referencing_group(id)?
+            .groups_referencing_group(&SecurityGroupId::from(id))?
             .into_iter()
             .filter(|(group, _)| group != id)
             .map(|(group_id, account_id)| Referrer {
-                group_id,
-                account_id,
+                group_id: group_id.into_string(),
+                account_id: account_id.into_string(),
             })
             .collect();
         out.push((id.clone(), referrers));

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::Limits;
 use crate::error::DomainError;
 use crate::ids;
+use crate::ids::{AccountId, SecurityGroupId};
 use crate::model::{InnerAccessPolicy, ResourceType, SecurityGroup, SecurityGroupType, Tag};
 use crate::network::InstanceScope;
 use crate::store::Tx;
@@ -36,6 +37,7 @@ pub fn create(
     limits: &Limits,
     now: DateTime<Utc>,
 ) -> Result<Created, DomainError> {
+    let account_id = &AccountId::from(account_id);
     if !new.name.is_empty() {
         validate::security_group_name(&new.name)?;
     }
@@ -88,8 +90,9 @@ pub fn get(
     region_id: &str,
     id: &str,
 ) -> Result<SecurityGroup, DomainError> {
+    let account_id = &AccountId::from(account_id);
     validate::security_group_id(id)?;
-    tx.security_group(account_id, id)?
+    tx.security_group(account_id, &SecurityGroupId::from(id))?
         .filter(|g| g.region_id == region_id)
         .ok_or_else(|| DomainError::SecurityGroupNotFound(id.to_string()))
 }
@@ -122,9 +125,10 @@ pub fn count_members(
     views: &mut [GroupView],
     limits: &Limits,
 ) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     let counts = tx.member_counts(account_id, region_id)?;
     for view in views {
-        let members = counts.get(&view.group.id).copied().unwrap_or(0);
+        let members = counts.get(view.group.id.as_str()).copied().unwrap_or(0);
         let capacity = super::instances::membership::group_capacity(&view.group, limits);
         view.ecs_count = Some(EcsCount {
             members,
@@ -186,6 +190,7 @@ pub fn list(
     region_id: &str,
     filter: &GroupFilter,
 ) -> Result<Vec<GroupView>, DomainError> {
+    let account_id = &AccountId::from(account_id);
     let mut tags = tx.all_tags(account_id, ResourceType::SecurityGroup)?;
     let counts = tx.rule_counts(account_id, region_id)?;
     Ok(tx
@@ -193,7 +198,8 @@ pub fn list(
         .into_iter()
         .map(|group| {
             let tags = tags.remove(&group.id).unwrap_or_default();
-            let (rule_count, group_rule_count) = counts.get(&group.id).copied().unwrap_or_default();
+            let (rule_count, group_rule_count) =
+                counts.get(group.id.as_str()).copied().unwrap_or_default();
             GroupView {
                 group,
                 tags,
@@ -215,6 +221,7 @@ pub fn modify_attribute(
     name: Option<&str>,
     description: Option<&str>,
 ) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     if let Some(name) = name {
         validate::security_group_name(name)?;
     }
@@ -240,6 +247,7 @@ pub fn modify_inner_access_policy(
     id: &str,
     policy: InnerAccessPolicy,
 ) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     let mut group = get(tx, account_id, region_id, id)?;
     if group.group_type == SecurityGroupType::Enterprise {
         return Err(DomainError::EnterprisePolicyImmutable);
@@ -255,18 +263,19 @@ pub fn delete(
     region_id: &str,
     id: &str,
 ) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     get(tx, account_id, region_id, id)?;
     if tx.count_instances(account_id, InstanceScope::SecurityGroup(id))? > 0 {
         return Err(DomainError::SecurityGroupHasInstances);
     }
     // A group that another group's rule names cannot go; naming itself does not count.
     if tx
-        .groups_referencing_group(id)?
+        .groups_referencing_group(&SecurityGroupId::from(id))?
         .iter()
         .any(|(group, _)| group != id)
     {
         return Err(DomainError::GroupReferenced);
     }
-    tx.delete_security_group(account_id, id)?;
+    tx.delete_security_group(account_id, &SecurityGroupId::from(id))?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `TagResources`, `UntagResources`, `ListTagResources`.
 
 use crate::error::DomainError;
+use crate::ids::{AccountId, InstanceId, PrefixListId, VSwitchId, VpcId};
 use crate::model::{ResourceType, Tag};
 use crate::ops::security_groups;
 use crate::store::Tx;
@@ -16,6 +17,7 @@ fn check_resources(
     resource_type: ResourceType,
     resource_ids: &[String],
 ) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     if resource_ids.len() > MAX_RESOURCES_PER_REQUEST {
         return Err(DomainError::TooManyResources(MAX_RESOURCES_PER_REQUEST));
     }
@@ -33,16 +35,16 @@ fn check_resources(
                 }
             }
             ResourceType::PrefixList => tx
-                .prefix_list(account_id, id)?
+                .prefix_list(account_id, &PrefixListId::from(id))?
                 .is_some_and(|l| l.region_id == region_id),
             ResourceType::Instance => tx
-                .instance(account_id, id)?
+                .instance(account_id, &InstanceId::from(id))?
                 .is_some_and(|i| i.region_id == region_id),
             ResourceType::Vpc => tx
-                .vpc(account_id, id)?
+                .vpc(account_id, &VpcId::from(id))?
                 .is_some_and(|v| v.region_id == region_id),
             ResourceType::VSwitch => tx
-                .vswitch(account_id, id)?
+                .vswitch(account_id, &VSwitchId::from(id))?
                 .is_some_and(|v| v.region_id == region_id),
             ResourceType::NetworkPath => tx
                 .network_path(account_id, id)?
@@ -67,6 +69,7 @@ pub fn tag(
     resource_ids: &[String],
     tags: &[Tag],
 ) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     validate::tags(tags)?;
     check_resources(tx, account_id, region_id, resource_type, resource_ids)?;
     for id in resource_ids {
@@ -100,6 +103,7 @@ pub fn untag(
     resource_ids: &[String],
     which: &Untag,
 ) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     if let Untag::Keys(keys) = which {
         if keys.len() > MAX_TAGS_PER_REQUEST {
             return Err(DomainError::TooManyTags(MAX_TAGS_PER_REQUEST));
@@ -138,6 +142,7 @@ pub fn list(
     resource_ids: &[String],
     filters: &[(String, Option<String>)],
 ) -> Result<Vec<TaggedResource>, DomainError> {
+    let account_id = &AccountId::from(account_id);
     if resource_ids.len() > MAX_RESOURCES_PER_REQUEST {
         return Err(DomainError::TooManyResources(MAX_RESOURCES_PER_REQUEST));
     }

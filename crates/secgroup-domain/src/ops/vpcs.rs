@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::Limits;
 use crate::error::DomainError;
 use crate::ids;
+use crate::ids::{AccountId, VpcId};
 use crate::model::{ResourceType, Tag};
 use crate::network::{InstanceScope, Vpc};
 use crate::ops::Window;
@@ -116,6 +117,7 @@ pub fn create(
     limits: &Limits,
     now: DateTime<Utc>,
 ) -> Result<CreatedVpc, DomainError> {
+    let account_id = &AccountId::from(account_id);
     vpc_name(&new.name)?;
     vpc_description(&new.description)?;
     let block = cidr::vpc_block(new.cidr_block.as_deref().unwrap_or(cidr::DEFAULT_VPC_CIDR))?;
@@ -168,7 +170,8 @@ pub fn get(
     region_id: Option<&str>,
     id: &str,
 ) -> Result<Vpc, DomainError> {
-    tx.vpc(account_id, id)?
+    let account_id = &AccountId::from(account_id);
+    tx.vpc(account_id, &VpcId::from(id))?
         .filter(|v| region_id.is_none_or(|r| r == v.region_id))
         .ok_or_else(|| DomainError::VpcNotFound(id.to_string()))
 }
@@ -189,6 +192,7 @@ pub fn view(
     region_id: Option<&str>,
     id: &str,
 ) -> Result<VpcView, DomainError> {
+    let account_id = &AccountId::from(account_id);
     let vpc = get(tx, account_id, region_id, id)?;
     let tags = tx.tags(account_id, ResourceType::Vpc, &vpc.id)?;
     let vswitch_ids = tx
@@ -244,6 +248,7 @@ pub fn list(
     filter: &VpcFilter,
     window: Window,
 ) -> Result<(usize, Vec<VpcView>), DomainError> {
+    let account_id = &AccountId::from(account_id);
     let mut tags = tx.all_tags(account_id, ResourceType::Vpc)?;
     let mut vswitches: HashMap<String, Vec<String>> = HashMap::new();
     for s in tx.vswitches(account_id, region_id)? {
@@ -279,6 +284,7 @@ pub struct ModifyVpc {
 }
 
 pub fn modify(tx: &mut dyn Tx, account_id: &str, m: &ModifyVpc) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     if let Some(name) = &m.name {
         vpc_name(name)?;
     }
@@ -332,6 +338,7 @@ pub fn delete(
     region_id: Option<&str>,
     id: &str,
 ) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     let vpc = get(tx, account_id, region_id, id)?;
     if tx
         .vswitches(account_id, &vpc.region_id)?
@@ -340,13 +347,13 @@ pub fn delete(
     {
         return Err(DomainError::VpcHasVSwitches);
     }
-    if tx.count_security_groups_in_vpc(account_id, &vpc.id)? > 0 {
+    if tx.count_security_groups_in_vpc(account_id, &VpcId::from(&vpc.id))? > 0 {
         return Err(DomainError::VpcHasSecurityGroups);
     }
     if tx.count_instances(account_id, InstanceScope::Vpc(&vpc.id))? > 0 {
         return Err(DomainError::VpcHasInstances);
     }
-    tx.delete_vpc(account_id, &vpc.id)?;
+    tx.delete_vpc(account_id, &VpcId::from(&vpc.id))?;
     Ok(())
 }
 

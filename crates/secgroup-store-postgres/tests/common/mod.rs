@@ -3,18 +3,41 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The server's URL, or `None` (after a clear message) when the tests should be skipped.
+/// The server's URL, or `None` when the test is to be skipped: that is, when
+/// `SECGROUP_TEST_POSTGRES_URL` is unset outside CI. Under `CI=true` a missing server fails
+/// the test instead: CI must run them.
 pub fn server_url(test: &str) -> Option<String> {
     match std::env::var("SECGROUP_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            eprintln!(
-                "SKIPPED {test}: SECGROUP_TEST_POSTGRES_URL is not set \
-                 (scripts/test starts a throwaway PostgreSQL and sets it)"
+            skip(
+                test,
+                "SECGROUP_TEST_POSTGRES_URL is not set \
+                 (scripts/test starts a throwaway PostgreSQL and sets it)",
             );
             None
         }
     }
+}
+
+/// Reports `test` as skipped, for `why`, where a person running the tests sees it: on
+/// the process's stderr itself, which the test harness does not capture (it captures only
+/// `eprintln!`, whose output of a passing test is never shown). Under `CI=true` it fails
+/// the test instead: a skipped PostgreSQL test must never pass CI silently.
+pub fn skip(test: &str, why: &str) {
+    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        panic!("{test} cannot run under CI=true: {why}");
+    }
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
+/// A fresh database on the server, for one test, and its URL; `None` when skipped (see
+/// [`server_url`]). The databases go when the returned guard drops.
+pub fn fresh_database(test: &str) -> Option<(Databases, String)> {
+    let dbs = Databases::new(server_url(test)?);
+    let url = dbs.create();
+    Some((dbs, url))
 }
 
 /// `url` with its database name replaced by `db` (query parameters kept).

@@ -152,9 +152,10 @@ impl ThrowawayPostgres {
             .status()
             .expect("run postgres-for-tests.sh");
         if !available.success() {
-            eprintln!(
-                "SKIPPED {test}: no PostgreSQL binaries (initdb) found \
-                 (scripts/test installs them when run as root)"
+            databases::skip(
+                test,
+                "no PostgreSQL binaries (initdb) found \
+                 (scripts/test installs them when run as root)",
             );
             return None;
         }

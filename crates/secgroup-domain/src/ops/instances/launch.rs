@@ -16,6 +16,7 @@ use super::membership::{has_room, mixed, no_repeats};
 use super::{addresses, naming, InstanceAttributes};
 use crate::error::DomainError;
 use crate::ids;
+use crate::ids::{AccountId, VSwitchId};
 use crate::model::{ResourceType, Tag};
 use crate::network::{Instance, InstanceStatus, VSwitch};
 use crate::ops::{security_groups, vpcs, Limits};
@@ -124,7 +125,8 @@ fn check_syntax(new: &NewInstances, limits: &Limits) -> Result<(), DomainError> 
 
 /// The vSwitch of the launch, in the request's region.
 fn vswitch(tx: &mut dyn Tx, account_id: &str, new: &NewInstances) -> Result<VSwitch, DomainError> {
-    tx.vswitch(account_id, &new.vswitch_id)?
+    let account_id = &AccountId::from(account_id);
+    tx.vswitch(account_id, &VSwitchId::from(&new.vswitch_id))?
         .filter(|v| v.region_id == new.region_id)
         .ok_or_else(|| DomainError::VSwitchNotFound(new.vswitch_id.clone()))
 }
@@ -176,6 +178,7 @@ pub fn launch(
     limits: &Limits,
     now: DateTime<Utc>,
 ) -> Result<Launched, DomainError> {
+    let account_id = &AccountId::from(account_id);
     check_syntax(new, limits)?;
     let vsw = vswitch(tx, account_id, new)?;
     let mut groups = Vec::with_capacity(new.security_group_ids.len());
@@ -196,7 +199,7 @@ pub fn launch(
     }
 
     let block = addresses::block(&vsw.cidr_block)?;
-    let used = addresses::used_set(&tx.used_private_ips(&vsw.id)?);
+    let used = addresses::used_set(&tx.used_private_ips(&VSwitchId::from(&vsw.id))?);
     let wanted = new.amount as usize;
     let ips = match &new.private_ip {
         Some(ip) => addresses::consecutive(&block, &used, addresses::parse(ip)?, wanted)?,

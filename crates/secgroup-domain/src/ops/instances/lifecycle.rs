@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::{get, membership, naming, InstanceTimings, Settled};
 use crate::error::DomainError;
+use crate::ids::{AccountId, InstanceId};
 use crate::network::InstanceStatus;
 use crate::ops::Limits;
 use crate::store::Tx;
@@ -93,7 +94,7 @@ fn deletable(settled: &Settled, force: bool) -> Result<(), DomainError> {
 pub fn delete(tx: &mut dyn Tx, a: &Actor<'_>, id: &str, force: bool) -> Result<(), DomainError> {
     let settled = get(tx, a.account_id, id, a.timings, a.now)?;
     deletable(&settled, force)?;
-    tx.delete_instance(a.account_id, id)?;
+    tx.delete_instance(&AccountId::from(a.account_id), &InstanceId::from(id))?;
     Ok(())
 }
 
@@ -120,7 +121,7 @@ pub fn delete_many(
         }
     }
     for id in distinct {
-        tx.delete_instance(a.account_id, id)?;
+        tx.delete_instance(&AccountId::from(a.account_id), &InstanceId::from(id))?;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::{get, settle, InstanceTimings, Settled};
 use crate::error::DomainError;
+use crate::ids::{AccountId, SecurityGroupId};
 use crate::model::{SecurityGroup, SecurityGroupType};
 use crate::network::{Instance, InstanceScope, InstanceStatus};
 use crate::ops::{security_groups, Limits};
@@ -40,6 +41,7 @@ pub(super) fn has_room(
     more: u64,
     limits: &Limits,
 ) -> Result<u64, DomainError> {
+    let account_id = &AccountId::from(account_id);
     let members = tx.count_instances(account_id, InstanceScope::SecurityGroup(&group.id))?;
     Ok(group_capacity(group, limits)
         .saturating_sub(members)
@@ -70,6 +72,7 @@ fn resolve(
     timings: &InstanceTimings,
     now: DateTime<Utc>,
 ) -> Result<Settled, DomainError> {
+    let account_id = &AccountId::from(account_id);
     match member {
         Member::Instance(id) => {
             super::validate_id(id)?;
@@ -119,7 +122,10 @@ pub fn join(tx: &mut dyn Tx, c: &Change<'_>, now: DateTime<Utc>) -> Result<(), D
         return Err(DomainError::SecurityGroupVpcMismatch);
     }
     for other in current.clone() {
-        let other = tx.security_group(c.account_id, &other)?;
+        let other = tx.security_group(
+            &AccountId::from(c.account_id),
+            &SecurityGroupId::from(&other),
+        )?;
         if other.is_some_and(|o| o.group_type != group.group_type) {
             return Err(DomainError::SecurityGroupTypesMixed);
         }
@@ -164,6 +170,7 @@ pub fn replace(
     ids: &[String],
     limits: &Limits,
 ) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     no_repeats(ids)?;
     if ids.len() > limits.security_groups_per_instance {
         return Err(DomainError::InstanceSecurityGroupLimitExceeded(

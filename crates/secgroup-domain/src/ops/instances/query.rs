@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::{get, observe, InstanceAttributes, InstanceTimings};
 use crate::error::DomainError;
+use crate::ids::AccountId;
 use crate::model::{ResourceType, Tag};
 use crate::network::{Instance, InstanceQuery, InstanceStatus};
 use crate::store::Tx;
@@ -226,6 +227,7 @@ pub fn list(
     timings: &InstanceTimings,
     now: DateTime<Utc>,
 ) -> Result<(usize, Vec<InstanceView>), DomainError> {
+    let account_id = &AccountId::from(account_id);
     if filter.nothing || filter.ids.as_ref().is_some_and(Vec::is_empty) {
         return Ok((0, Vec::new()));
     }
@@ -262,6 +264,7 @@ fn matching(
     timings: &InstanceTimings,
     now: DateTime<Utc>,
 ) -> Result<Vec<Instance>, DomainError> {
+    let account_id = &AccountId::from(account_id);
     let all_tags: Option<HashMap<String, Vec<Tag>>> = if filter.tags.is_empty() {
         None
     } else {
@@ -299,6 +302,7 @@ pub fn attribute(
     timings: &InstanceTimings,
     now: DateTime<Utc>,
 ) -> Result<InstanceView, DomainError> {
+    let account_id = &AccountId::from(account_id);
     let settled = get(tx, account_id, id, timings, now)?;
     view(settled.instance, Some(settled.attributes), timings, now)
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{cidr, get as get_vpc, tags_match, text_ok, zone};
 use crate::error::DomainError;
 use crate::ids;
+use crate::ids::{AccountId, VSwitchId, VpcId};
 use crate::model::{ResourceType, Tag};
 use crate::network::{InstanceScope, VSwitch, Vpc};
 use crate::ops::Limits;
@@ -112,6 +113,7 @@ pub fn create(
     limits: &Limits,
     now: DateTime<Utc>,
 ) -> Result<CreatedVSwitch, DomainError> {
+    let account_id = &AccountId::from(account_id);
     vswitch_name(&new.name)?;
     vswitch_description(&new.description)?;
     validate::tags(&new.tags)?;
@@ -156,7 +158,8 @@ pub fn get(
     region_id: Option<&str>,
     id: &str,
 ) -> Result<VSwitch, DomainError> {
-    tx.vswitch(account_id, id)?
+    let account_id = &AccountId::from(account_id);
+    tx.vswitch(account_id, &VSwitchId::from(id))?
         .filter(|s| region_id.is_none_or(|r| r == s.region_id))
         .ok_or_else(|| DomainError::VSwitchNotFound(id.to_string()))
 }
@@ -174,7 +177,7 @@ pub struct VSwitchView {
 
 fn available_ips(tx: &mut dyn Tx, vswitch: &VSwitch) -> Result<u64, DomainError> {
     let usable = cidr::usable_addresses(&cidr::parse(&vswitch.cidr_block)?);
-    let used = tx.used_private_ips(&vswitch.id)?.len() as u64;
+    let used = tx.used_private_ips(&VSwitchId::from(&vswitch.id))?.len() as u64;
     Ok(usable.saturating_sub(used))
 }
 
@@ -185,6 +188,7 @@ pub fn view(
     region_id: Option<&str>,
     id: &str,
 ) -> Result<VSwitchView, DomainError> {
+    let account_id = &AccountId::from(account_id);
     let vswitch = get(tx, account_id, region_id, id)?;
     let vpc = get_vpc(tx, account_id, None, &vswitch.vpc_id)?;
     let tags = tx.tags(account_id, ResourceType::VSwitch, &vswitch.id)?;
@@ -244,9 +248,10 @@ pub fn list(
     filter: &VSwitchFilter,
     window: Window,
 ) -> Result<(usize, Vec<VSwitchView>), DomainError> {
+    let account_id = &AccountId::from(account_id);
     let region = match (region_id, &filter.vpc_id) {
         (Some(region), _) => region.to_string(),
-        (None, Some(vpc_id)) => match tx.vpc(account_id, vpc_id)? {
+        (None, Some(vpc_id)) => match tx.vpc(account_id, &VpcId::from(vpc_id))? {
             Some(vpc) => vpc.region_id,
             None => return Ok((0, Vec::new())),
         },
@@ -291,6 +296,7 @@ pub fn modify(
     name: Option<&str>,
     description: Option<&str>,
 ) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     if let Some(name) = name {
         vswitch_name(name)?;
     }
@@ -315,11 +321,12 @@ pub fn delete(
     region_id: Option<&str>,
     id: &str,
 ) -> Result<(), DomainError> {
+    let account_id = &AccountId::from(account_id);
     let vswitch = get(tx, account_id, region_id, id)?;
     if tx.count_instances(account_id, InstanceScope::VSwitch(&vswitch.id))? > 0 {
         return Err(DomainError::VSwitchHasInstances);
     }
-    tx.delete_vswitch(account_id, &vswitch.id)?;
+    tx.delete_vswitch(account_id, &VSwitchId::from(&vswitch.id))?;
     Ok(())
 }
 

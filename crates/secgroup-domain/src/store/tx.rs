@@ -1,13 +1,13 @@
-//! The storage seam. A backend implements [`Tx`] (primitive reads and writes inside one
-//! transaction) and [`Store`] (runs a closure in a transaction, retrying it on conflict).
-//! The operations in [`crate::ops`] are written against `&mut dyn Tx`, so every backend
-//! shares them.
+//! The topic traits that together make [`Tx`]: one per kind of data, each implemented by
+//! a backend's module of that name. Every method is scoped by account where the data
+//! belongs to one: a row of another account is never returned or changed.
 
 use std::collections::HashMap;
-use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
+use super::StoreError;
+use crate::ids::{AccountId, InstanceId, PrefixListId, RuleId, SecurityGroupId, VSwitchId, VpcId};
 use crate::model::{
     AccessKeyRecord, ClientTokenRecord, PrefixList, ResourceType, SecurityGroup, Tag,
 };
@@ -15,32 +15,47 @@ use crate::network::{Instance, InstanceQuery, InstanceScope, VSwitch, Vpc};
 use crate::nis::{NetworkPath, ReachabilityAnalysis};
 use crate::rules::Rule;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    /// The database cannot be reached; the request may be retried later.
-    #[error("storage unavailable: {0}")]
-    Unavailable(String),
-    /// A concurrent transaction conflicted; [`Store`] retries the closure.
-    #[error("transaction conflict: {0}")]
-    Conflict(String),
-    /// A uniqueness rule of the schema was violated.
-    #[error("duplicate: {0}")]
-    Duplicate(String),
-    #[error("storage failure: {0}")]
-    Other(String),
+/// Reads and writes inside one transaction: every topic trait at once, which every type
+/// implementing them all is (a blanket implementation), so `&mut dyn Tx` reaches every
+/// method without importing the topic traits.
+pub trait Tx:
+    AccountsTx
+    + SecurityGroupsTx
+    + RulesTx
+    + PrefixListsTx
+    + VpcsTx
+    + InstancesTx
+    + NisTx
+    + TagsTx
+    + ClientTokensTx
+    + RevisionTx
+{
 }
 
-/// Reads and writes inside one transaction. Every method is scoped by account where the
-/// data belongs to one: a row of another account is never returned or changed.
-pub trait Tx {
-    // ---- accounts and keys ----
+impl<T> Tx for T where
+    T: ?Sized
+        + AccountsTx
+        + SecurityGroupsTx
+        + RulesTx
+        + PrefixListsTx
+        + VpcsTx
+        + InstancesTx
+        + NisTx
+        + TagsTx
+        + ClientTokensTx
+        + RevisionTx
+{
+}
+
+/// Accounts, their AccessKeys, and the nonces of signed requests.
+pub trait AccountsTx {
     fn insert_account(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         is_default: bool,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    fn default_account(&mut self) -> Result<Option<String>, StoreError>;
+    fn default_account(&mut self) -> Result<Option<AccountId>, StoreError>;
     fn insert_access_key(&mut self, key: &AccessKeyRecord) -> Result<(), StoreError>;
     fn access_key(&mut self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
     fn count_access_keys(&mut self) -> Result<u64, StoreError>;
@@ -53,124 +68,168 @@ pub trait Tx {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+}
 
-    // ---- security groups ----
+/// Security groups (their rules: [`RulesTx`]).
+pub trait SecurityGroupsTx {
     fn insert_security_group(&mut self, group: &SecurityGroup) -> Result<(), StoreError>;
     fn security_group(
         &mut self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &SecurityGroupId,
     ) -> Result<Option<SecurityGroup>, StoreError>;
     /// All groups of an account in a region, oldest first (creation order).
     fn security_groups(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
     ) -> Result<Vec<SecurityGroup>, StoreError>;
     /// Overwrites the mutable fields (name, description, policy, resource group) of an existing group.
     fn update_security_group(&mut self, group: &SecurityGroup) -> Result<(), StoreError>;
     /// Deletes the group, its rules and its tags; `false` if there was none.
-    fn delete_security_group(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn delete_security_group(
+        &mut self,
+        account_id: &AccountId,
+        id: &SecurityGroupId,
+    ) -> Result<bool, StoreError>;
     fn count_security_groups(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
     ) -> Result<u64, StoreError>;
+}
 
-    // ---- rules ----
+/// The rules of security groups, and who references whom.
+pub trait RulesTx {
     /// Adds a rule to a group of this account.
-    fn insert_rule(&mut self, account_id: &str, rule: &Rule) -> Result<(), StoreError>;
+    fn insert_rule(&mut self, account_id: &AccountId, rule: &Rule) -> Result<(), StoreError>;
     /// The rules of one group, oldest first (creation order).
-    fn rules(&mut self, account_id: &str, security_group_id: &str)
-        -> Result<Vec<Rule>, StoreError>;
+    fn rules(
+        &mut self,
+        account_id: &AccountId,
+        security_group_id: &SecurityGroupId,
+    ) -> Result<Vec<Rule>, StoreError>;
     /// Overwrites a rule (matched by id within the account); `false` if there is none.
-    fn update_rule(&mut self, account_id: &str, rule: &Rule) -> Result<bool, StoreError>;
+    fn update_rule(&mut self, account_id: &AccountId, rule: &Rule) -> Result<bool, StoreError>;
     /// Deletes these rules of one group; returns how many existed.
     fn delete_rules(
         &mut self,
-        account_id: &str,
-        security_group_id: &str,
-        rule_ids: &[String],
+        account_id: &AccountId,
+        security_group_id: &SecurityGroupId,
+        rule_ids: &[RuleId],
     ) -> Result<usize, StoreError>;
     /// Per group of the account in the region: (all rules, rules whose peer is a group).
     fn rule_counts(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
-    ) -> Result<HashMap<String, (u64, u64)>, StoreError>;
+    ) -> Result<HashMap<SecurityGroupId, (u64, u64)>, StoreError>;
     /// Groups, of any account, with at least one rule whose peer is the group `security_group_id`:
     /// distinct `(group id, account id)` pairs, the group itself included if it names itself.
     fn groups_referencing_group(
         &mut self,
-        security_group_id: &str,
-    ) -> Result<Vec<(String, String)>, StoreError>;
+        security_group_id: &SecurityGroupId,
+    ) -> Result<Vec<(SecurityGroupId, AccountId)>, StoreError>;
     /// Groups of the account with at least one rule whose peer is this prefix list (distinct ids).
     fn groups_referencing_prefix_list(
         &mut self,
-        account_id: &str,
-        prefix_list_id: &str,
-    ) -> Result<Vec<String>, StoreError>;
+        account_id: &AccountId,
+        prefix_list_id: &PrefixListId,
+    ) -> Result<Vec<SecurityGroupId>, StoreError>;
+}
 
-    // ---- prefix lists ----
+/// Prefix lists with their entries.
+pub trait PrefixListsTx {
     /// Inserts a list with its entries.
     fn insert_prefix_list(&mut self, list: &PrefixList) -> Result<(), StoreError>;
     /// A list with its entries (in insertion order).
-    fn prefix_list(&mut self, account_id: &str, id: &str)
-        -> Result<Option<PrefixList>, StoreError>;
+    fn prefix_list(
+        &mut self,
+        account_id: &AccountId,
+        id: &PrefixListId,
+    ) -> Result<Option<PrefixList>, StoreError>;
     /// Every list of the account in the region, oldest first, with entries.
     fn prefix_lists(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
     ) -> Result<Vec<PrefixList>, StoreError>;
     /// Overwrites name, description and the whole entry list (order as given); `false` if none.
     fn update_prefix_list(&mut self, list: &PrefixList) -> Result<bool, StoreError>;
     /// Deletes the list, its entries and its tags; `false` if there was none.
-    fn delete_prefix_list(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
-    fn count_prefix_lists(&mut self, account_id: &str, region_id: &str) -> Result<u64, StoreError>;
+    fn delete_prefix_list(
+        &mut self,
+        account_id: &AccountId,
+        id: &PrefixListId,
+    ) -> Result<bool, StoreError>;
+    fn count_prefix_lists(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> Result<u64, StoreError>;
+}
 
-    // ---- VPCs and vSwitches ----
+/// VPCs and their vSwitches.
+pub trait VpcsTx {
     fn insert_vpc(&mut self, vpc: &Vpc) -> Result<(), StoreError>;
-    fn vpc(&mut self, account_id: &str, id: &str) -> Result<Option<Vpc>, StoreError>;
+    fn vpc(&mut self, account_id: &AccountId, id: &VpcId) -> Result<Option<Vpc>, StoreError>;
     /// Every VPC of the account in the region, oldest first.
-    fn vpcs(&mut self, account_id: &str, region_id: &str) -> Result<Vec<Vpc>, StoreError>;
+    fn vpcs(&mut self, account_id: &AccountId, region_id: &str) -> Result<Vec<Vpc>, StoreError>;
     /// Overwrites the mutable fields (block, name, description, resource group, user
     /// CIDRs, IPv6 and DNS hostname settings); `false` if there is none.
     fn update_vpc(&mut self, vpc: &Vpc) -> Result<bool, StoreError>;
     /// Deletes the VPC and its tags; `false` if there was none.
-    fn delete_vpc(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn delete_vpc(&mut self, account_id: &AccountId, id: &VpcId) -> Result<bool, StoreError>;
     fn insert_vswitch(&mut self, vswitch: &VSwitch) -> Result<(), StoreError>;
-    fn vswitch(&mut self, account_id: &str, id: &str) -> Result<Option<VSwitch>, StoreError>;
+    fn vswitch(
+        &mut self,
+        account_id: &AccountId,
+        id: &VSwitchId,
+    ) -> Result<Option<VSwitch>, StoreError>;
     /// Every vSwitch of the account in the region, oldest first.
-    fn vswitches(&mut self, account_id: &str, region_id: &str) -> Result<Vec<VSwitch>, StoreError>;
+    fn vswitches(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> Result<Vec<VSwitch>, StoreError>;
     /// Overwrites the mutable fields (name, description); `false` if there is none.
     fn update_vswitch(&mut self, vswitch: &VSwitch) -> Result<bool, StoreError>;
     /// Deletes the vSwitch and its tags; `false` if there was none.
-    fn delete_vswitch(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn delete_vswitch(
+        &mut self,
+        account_id: &AccountId,
+        id: &VSwitchId,
+    ) -> Result<bool, StoreError>;
     /// Security groups of the account whose `vpc_id` is this VPC.
     fn count_security_groups_in_vpc(
         &mut self,
-        account_id: &str,
-        vpc_id: &str,
+        account_id: &AccountId,
+        vpc_id: &VpcId,
     ) -> Result<u64, StoreError>;
+}
 
-    // ---- instances ----
+/// Instances, their interface, address and group memberships.
+pub trait InstancesTx {
     /// Inserts an instance with its interface and memberships (in the order given). An id,
     /// interface id or private address (within the vSwitch) already in use is a
     /// [`StoreError::Duplicate`]: the schema enforces it, whatever races the domain loses.
     fn insert_instance(&mut self, instance: &Instance) -> Result<(), StoreError>;
-    fn instance(&mut self, account_id: &str, id: &str) -> Result<Option<Instance>, StoreError>;
+    fn instance(
+        &mut self,
+        account_id: &AccountId,
+        id: &InstanceId,
+    ) -> Result<Option<Instance>, StoreError>;
     /// Instances of the account in the region narrowed by `query`, oldest first.
     fn instances(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
         query: &InstanceQuery,
     ) -> Result<Vec<Instance>, StoreError>;
     /// How many instances `instances` would return without the query's `page`.
     fn count_matching_instances(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
         query: &InstanceQuery,
     ) -> Result<u64, StoreError>;
@@ -179,58 +238,67 @@ pub trait Tx {
     /// interface and address stay. `false` if there is none.
     fn update_instance(&mut self, instance: &Instance) -> Result<bool, StoreError>;
     /// Deletes the instance, its memberships, its address and its tags; `false` if none.
-    fn delete_instance(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn delete_instance(
+        &mut self,
+        account_id: &AccountId,
+        id: &InstanceId,
+    ) -> Result<bool, StoreError>;
     /// Private addresses in use in a vSwitch.
-    fn used_private_ips(&mut self, vswitch_id: &str) -> Result<Vec<String>, StoreError>;
+    fn used_private_ips(&mut self, vswitch_id: &VSwitchId) -> Result<Vec<String>, StoreError>;
     /// Instances of the account in a VPC, a vSwitch or a security group.
     fn count_instances(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         scope: InstanceScope<'_>,
     ) -> Result<u64, StoreError>;
     /// Members per security group of the account in the region (groups without members may be absent).
     fn member_counts(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
-    ) -> Result<HashMap<String, u64>, StoreError>;
+    ) -> Result<HashMap<SecurityGroupId, u64>, StoreError>;
+}
 
-    // ---- NIS network paths and analyses ----
+/// NIS network paths and reachability analyses.
+pub trait NisTx {
     /// Inserts a path; an id, or parameters equal to another path's of the account, already
     /// stored is a [`StoreError::Duplicate`].
     fn insert_network_path(&mut self, path: &NetworkPath) -> Result<(), StoreError>;
     fn network_path(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         id: &str,
     ) -> Result<Option<NetworkPath>, StoreError>;
     /// Every path of the account (all regions), oldest first.
-    fn network_paths(&mut self, account_id: &str) -> Result<Vec<NetworkPath>, StoreError>;
+    fn network_paths(&mut self, account_id: &AccountId) -> Result<Vec<NetworkPath>, StoreError>;
     /// Deletes the path and its tags (its analyses stay readable); `false` if there was none.
-    fn delete_network_path(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn delete_network_path(&mut self, account_id: &AccountId, id: &str)
+        -> Result<bool, StoreError>;
     fn insert_analysis(&mut self, analysis: &ReachabilityAnalysis) -> Result<(), StoreError>;
     fn analysis(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         id: &str,
     ) -> Result<Option<ReachabilityAnalysis>, StoreError>;
     /// Stored analyses of the account (all regions).
-    fn count_analyses(&mut self, account_id: &str) -> Result<u64, StoreError>;
+    fn count_analyses(&mut self, account_id: &AccountId) -> Result<u64, StoreError>;
     /// Deletes the analysis and its tags; `false` if there was none.
-    fn delete_analysis(&mut self, account_id: &str, id: &str) -> Result<bool, StoreError>;
+    fn delete_analysis(&mut self, account_id: &AccountId, id: &str) -> Result<bool, StoreError>;
+}
 
-    // ---- tags ----
+/// Tags of every kind of resource.
+pub trait TagsTx {
     /// Tags of one resource, in the order they were first set.
     fn tags(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         resource_type: ResourceType,
         resource_id: &str,
     ) -> Result<Vec<Tag>, StoreError>;
     /// Replaces all tags of one resource.
     fn set_tags(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         resource_type: ResourceType,
         resource_id: &str,
         tags: &[Tag],
@@ -238,86 +306,27 @@ pub trait Tx {
     /// Tags of every resource of a type in an account, by resource id.
     fn all_tags(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         resource_type: ResourceType,
     ) -> Result<HashMap<String, Vec<Tag>>, StoreError>;
+}
 
-    // ---- idempotence ----
+/// Client tokens: the remembered outcomes of idempotent requests.
+pub trait ClientTokensTx {
     fn client_token(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         token: &str,
     ) -> Result<Option<ClientTokenRecord>, StoreError>;
     /// Fails with [`StoreError::Duplicate`] (or a conflict) if the token is already recorded.
     fn insert_client_token(&mut self, record: &ClientTokenRecord) -> Result<(), StoreError>;
+}
 
-    // ---- the change revision ----
+/// The change revision (see [`Store::revision`](super::Store::revision)).
+pub trait RevisionTx {
     /// The change revision as of this transaction's snapshot: in a read, the revision of
     /// the state it reads; in a write, the revision of the state it started from (its own
-    /// bump happens when it commits, after the closure returns). See [`Store::revision`].
+    /// bump happens when it commits, after the closure returns: if it commits, its state
+    /// is this revision plus one).
     fn revision(&mut self) -> Result<u64, StoreError>;
-}
-
-/// An error a transaction closure may return: it wraps store errors, so the store can tell
-/// a conflict (retry) from a real failure.
-pub trait TxError: From<StoreError> {
-    fn store_error(&self) -> Option<&StoreError>;
-    fn is_conflict(&self) -> bool {
-        matches!(self.store_error(), Some(StoreError::Conflict(_)))
-    }
-}
-
-impl TxError for StoreError {
-    fn store_error(&self) -> Option<&StoreError> {
-        Some(self)
-    }
-}
-
-/// A transactional store. `write` runs the closure in a read-write transaction that commits
-/// only if the closure returns `Ok`; on [`StoreError::Conflict`] the closure runs again.
-/// `read` runs it in a read-only snapshot. Neither makes the async executor wait on the
-/// disk or a lock: a backend may run a read on the caller's thread when it cannot block.
-///
-/// Every write that commits also increases the global change revision by one, in the
-/// same transaction (see [`Store::revision`]).
-pub trait Store: Send + Sync + 'static {
-    fn write<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
-    where
-        T: Send + 'static,
-        E: TxError + Send + 'static,
-        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static;
-
-    fn read<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
-    where
-        T: Send + 'static,
-        E: TxError + Send + 'static,
-        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static;
-
-    /// Records that `nonce` was used with `access_key_id` until `expires_at`; `false` when
-    /// the same (key, nonce) was claimed before and has not expired at `now` (a replay).
-    ///
-    /// A backend may answer from memory as long as a nonce, once claimed, is refused until
-    /// it expires — across restarts too. A claim is not a change of state: it does not
-    /// increase the revision. (So there is no default through [`Store::write`], which
-    /// would.)
-    fn claim_nonce(
-        &self,
-        access_key_id: &str,
-        nonce: &str,
-        expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-
-    /// The latest committed change revision: one global counter (not per account, since a
-    /// rule may name another account's group) that every committed [`Store::write`]
-    /// increases by one in the same transaction as its change. A write that fails or
-    /// panics rolls its increase back with the rest; a nonce claim does not increase it.
-    /// Read after a write's future has resolved, it includes that write; it never goes
-    /// backwards, across restarts too. Equal revisions mean equal state, so whatever is
-    /// derived from the state (a data plane's rule set) can be keyed by it.
-    ///
-    /// The default reads [`Tx::revision`] in a read transaction.
-    fn revision(&self) -> impl Future<Output = Result<u64, StoreError>> + Send {
-        self.read(|tx| tx.revision())
-    }
 }
