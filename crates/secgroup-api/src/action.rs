@@ -13,6 +13,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use secgroup_domain::ids::AccountId;
 use secgroup_domain::ops::idempotency::{self, ClientToken};
 use secgroup_domain::{DomainError, Store, StoreError, Tx, TxError};
 use secgroup_rpc::{CallContext, Node, Params, RpcError};
@@ -82,14 +83,14 @@ pub fn map_error<P: Product, A: Action<P>>(err: DomainError) -> RpcError {
 /// What a transaction closure learns besides the transaction: who calls, the settings,
 /// and the time the attempt started.
 pub struct Scope {
-    account_id: String,
+    account_id: AccountId,
     config: Arc<ProductConfig>,
     now: DateTime<Utc>,
 }
 
 impl Scope {
     /// The calling account.
-    pub fn account(&self) -> &str {
+    pub fn account(&self) -> &AccountId {
         &self.account_id
     }
     pub fn config(&self) -> &ProductConfig {
@@ -106,6 +107,8 @@ impl Scope {
 pub struct Cx<'a, P: Product> {
     product: &'a P,
     call: &'a CallContext,
+    /// `call.account_id`, typed once for every operation the action calls.
+    account: AccountId,
     dry_run: bool,
     client_token: Option<ClientToken>,
     map: fn(DomainError) -> RpcError,
@@ -141,8 +144,8 @@ impl<'a, P: Product> Cx<'a, P> {
         &self.product.base().config
     }
     /// The calling account.
-    pub fn account(&self) -> &'a str {
-        &self.call.account_id
+    pub fn account(&self) -> &AccountId {
+        &self.account
     }
     /// The request id, action and version of the call.
     pub fn call(&self) -> &'a CallContext {
@@ -160,7 +163,7 @@ impl<'a, P: Product> Cx<'a, P> {
 
     fn scope(&self) -> Scope {
         Scope {
-            account_id: self.call.account_id.clone(),
+            account_id: self.account.clone(),
             config: self.product.base().config.clone(),
             now: Utc::now(),
         }
@@ -193,7 +196,7 @@ impl<'a, P: Product> Cx<'a, P> {
     {
         let token = self.client_token.clone();
         let dry_run = self.dry_run;
-        let account = self.call.account_id.clone();
+        let account = self.account.clone();
         let config = self.product.base().config.clone();
         let result: Result<T, Stop> = self
             .product
@@ -238,6 +241,7 @@ pub async fn dispatch<P: Product, A: Action<P>>(
     let cx = Cx {
         product,
         call: &call,
+        account: AccountId::new(call.account_id.as_str()),
         dry_run,
         client_token,
         map,

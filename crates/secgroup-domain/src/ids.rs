@@ -111,14 +111,20 @@ pub fn new_access_key_secret() -> String {
 
 /// Declares an id newtype: a `String` underneath, serialized as exactly that string (the
 /// stored client-token results and every rendered JSON stay byte for byte what they were),
-/// read as `&str` wherever a string is wanted. What it adds is that the storage seam
-/// cannot take one kind of id for another (an account id for a group id, both `&str`
-/// before), nor a region or a name for an id.
+/// read as `&str` wherever a string is wanted. What it adds is that the seam between the
+/// products and the domain cannot take one kind of id for another (an account id for a
+/// group id, both `&str` before), nor a region or a name for an id.
+///
+/// The seam is two layers: the operations (`crate::ops::*`, which take these for the
+/// resources they act on) and the storage traits (`crate::store`). The model structs
+/// (`SecurityGroup`, `Instance`, `Rule`, …) keep `String` id fields: they are what the
+/// stores read and write and the products render, and an id read from one is wrapped where
+/// it is handed back to an operation or a `Tx`.
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident $(, $generate:ident)?) => {
         $(#[$doc])*
         #[derive(
-            Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize,
+            Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize,
             serde::Deserialize,
         )]
         #[serde(transparent)]

@@ -1,6 +1,7 @@
 //! The network that security groups protect: VPCs, vSwitches and instances with their
 //! primary network interface (docs/vpc.md; docs/ecs.md §7; docs/semantics.md §1).
 
+use crate::ids::{SecurityGroupId, VSwitchId, VpcId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -124,9 +125,9 @@ pub struct InstanceQuery {
 /// Where instances are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InstanceScope<'a> {
-    Vpc(&'a str),
-    VSwitch(&'a str),
-    SecurityGroup(&'a str),
+    Vpc(&'a VpcId),
+    VSwitch(&'a VSwitchId),
+    SecurityGroup(&'a SecurityGroupId),
 }
 
 /// Everything one account has in one region that decides which traffic its security groups

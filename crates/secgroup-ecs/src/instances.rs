@@ -17,6 +17,7 @@ pub use lifecycle::{
 pub use membership::{JoinSecurityGroup, LeaveSecurityGroup};
 
 use secgroup_api::Input;
+use secgroup_domain::ids::InstanceId;
 use secgroup_domain::DomainError;
 use secgroup_rpc::RpcError;
 
@@ -24,9 +25,9 @@ use crate::errors::invalid;
 
 /// The required `InstanceId` of the single-instance operations (which carry no `RegionId`;
 /// a legacy SDK's `RegionId` is accepted and ignored).
-fn instance_id(p: &mut Input<'_>) -> Result<String, RpcError> {
+fn instance_id(p: &mut Input<'_>) -> Result<InstanceId, RpcError> {
     p.optional("RegionId");
-    Ok(p.required("InstanceId")?.to_string())
+    Ok(InstanceId::new(p.required("InstanceId")?))
 }
 
 /// An optional non-negative integer parameter.

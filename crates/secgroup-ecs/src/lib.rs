@@ -85,12 +85,13 @@ secgroup_api::actions! {
     }
 }
 
-/// The non-empty values of a `Prefix.N` list, in N order.
-fn strings(p: &mut Input<'_>, prefix: &str) -> Vec<String> {
+/// The non-empty values of a `Prefix.N` list, in N order: strings, or ids
+/// (`Vec<SecurityGroupId>`, ...).
+fn strings<T: for<'s> From<&'s str>>(p: &mut Input<'_>, prefix: &str) -> Vec<T> {
     p.string_list(prefix)
         .into_iter()
         .filter(|s| !s.is_empty())
-        .map(str::to_string)
+        .map(T::from)
         .collect()
 }
 

@@ -5,6 +5,7 @@
 use secgroup_api::paging::Paging;
 use secgroup_api::render::{tags, time};
 use secgroup_api::{Action, Cx, Input};
+use secgroup_domain::ids::PrefixListId;
 use secgroup_domain::ops::prefix_lists::{
     self as ops, NewPrefixList, PrefixListChange, PrefixListFilter, PrefixListView, MAX_ENTRIES,
 };
@@ -161,14 +162,14 @@ fn summary(view: &PrefixListView) -> Node {
 #[derive(Debug)]
 struct Named {
     region_id: String,
-    id: String,
+    id: PrefixListId,
 }
 
 impl Named {
     fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
         Ok(Named {
             region_id: p.region()?,
-            id: p.required("PrefixListId")?.to_string(),
+            id: PrefixListId::new(p.required("PrefixListId")?),
         })
     }
 }

@@ -8,6 +8,7 @@ use std::marker::PhantomData;
 
 use secgroup_api::render::time;
 use secgroup_api::{Action, Cx, Input};
+use secgroup_domain::ids::{AccountId, RuleId, SecurityGroupId};
 use secgroup_domain::ops::rule_draft::RuleDraft;
 use secgroup_domain::ops::rules as ops;
 use secgroup_domain::rules::{Direction, Family, Peer, PortRange, Rule, RuleSpec};
@@ -135,7 +136,7 @@ fn drafts(p: &mut Input<'_>) -> Result<Vec<RuleDraft>, RpcError> {
 #[derive(Debug)]
 struct Group {
     region_id: String,
-    id: String,
+    id: SecurityGroupId,
 }
 
 impl Group {
@@ -145,11 +146,11 @@ impl Group {
         validate::security_group_id(id).map_err(|_| group_id_not_valid())?;
         Ok(Group {
             region_id,
-            id: id.to_string(),
+            id: SecurityGroupId::new(id),
         })
     }
 
-    fn target<'a>(&'a self, account_id: &'a str, direction: Direction) -> ops::Target<'a> {
+    fn target<'a>(&'a self, account_id: &'a AccountId, direction: Direction) -> ops::Target<'a> {
         ops::Target {
             account_id,
             region_id: &self.region_id,
@@ -200,7 +201,7 @@ impl<S: Store, D: RuleDirection> Action<Ecs<S>> for Authorize<D> {
 /// Which rules a revoke names.
 #[derive(Debug)]
 enum Revoked {
-    Ids(Vec<String>),
+    Ids(Vec<RuleId>),
     Matching(Vec<RuleDraft>),
 }
 
@@ -255,7 +256,7 @@ impl<S: Store, D: RuleDirection> Action<Ecs<S>> for Revoke<D> {
 #[derive(Debug)]
 pub struct Modify<D> {
     group: Group,
-    rule_id: Option<String>,
+    rule_id: Option<RuleId>,
     changes: RuleDraft,
     direction: PhantomData<D>,
 }
@@ -265,7 +266,7 @@ impl<S: Store, D: RuleDirection> Action<Ecs<S>> for Modify<D> {
 
     fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
         let group = Group::decode(p)?;
-        let rule_id = p.non_empty("SecurityGroupRuleId").map(str::to_string);
+        let rule_id = p.non_empty("SecurityGroupRuleId").map(RuleId::from);
         let changes = flat_draft(p).unwrap_or_default();
         p.client_token()?;
         Ok(Modify {
@@ -292,7 +293,7 @@ impl<S: Store, D: RuleDirection> Action<Ecs<S>> for Modify<D> {
 #[derive(Debug)]
 pub struct DescribeSecurityGroupReferences {
     region_id: String,
-    ids: Vec<String>,
+    ids: Vec<SecurityGroupId>,
 }
 
 impl<S: Store> Action<Ecs<S>> for DescribeSecurityGroupReferences {

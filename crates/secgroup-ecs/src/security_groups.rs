@@ -5,6 +5,7 @@
 
 use secgroup_api::paging::Paging;
 use secgroup_api::{Action, Cx, Input};
+use secgroup_domain::ids::{SecurityGroupId, VpcId};
 use secgroup_domain::ops::rules as rule_ops;
 use secgroup_domain::ops::security_groups::{self as ops, GroupFilter, NewSecurityGroup};
 use secgroup_domain::ops::Window;
@@ -36,7 +37,7 @@ impl<S: Store> Action<Ecs<S>> for CreateSecurityGroup {
             name: p.optional("SecurityGroupName").unwrap_or("").to_string(),
             description: p.optional("Description").unwrap_or("").to_string(),
             group_type,
-            vpc_id: p.optional("VpcId").unwrap_or("").to_string(),
+            vpc_id: VpcId::new(p.optional("VpcId").unwrap_or("")),
             resource_group_id: p.optional("ResourceGroupId").unwrap_or("").to_string(),
             tags: p.tags()?,
         };
@@ -67,7 +68,7 @@ impl<S: Store> Action<Ecs<S>> for CreateSecurityGroup {
 #[derive(Debug)]
 pub struct DeleteSecurityGroup {
     region_id: String,
-    id: String,
+    id: SecurityGroupId,
 }
 
 impl<S: Store> Action<Ecs<S>> for DeleteSecurityGroup {
@@ -81,7 +82,7 @@ impl<S: Store> Action<Ecs<S>> for DeleteSecurityGroup {
                 "The parameter \"RegionId\" should not be null.",
             )
         })?;
-        let id = p.required("SecurityGroupId")?.to_string();
+        let id = SecurityGroupId::new(p.required("SecurityGroupId")?);
         Ok(DeleteSecurityGroup { region_id, id })
     }
 
@@ -95,7 +96,7 @@ impl<S: Store> Action<Ecs<S>> for DeleteSecurityGroup {
 #[derive(Debug)]
 pub struct ModifySecurityGroupAttribute {
     region_id: String,
-    id: String,
+    id: SecurityGroupId,
     name: Option<String>,
     description: Option<String>,
 }
@@ -106,7 +107,7 @@ impl<S: Store> Action<Ecs<S>> for ModifySecurityGroupAttribute {
     fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
         Ok(ModifySecurityGroupAttribute {
             region_id: p.region()?,
-            id: p.required("SecurityGroupId")?.to_string(),
+            id: SecurityGroupId::new(p.required("SecurityGroupId")?),
             name: p.optional("SecurityGroupName").map(str::to_string),
             description: p.optional("Description").map(str::to_string),
         })
@@ -131,7 +132,7 @@ impl<S: Store> Action<Ecs<S>> for ModifySecurityGroupAttribute {
 #[derive(Debug)]
 pub struct ModifySecurityGroupPolicy {
     region_id: String,
-    id: String,
+    id: SecurityGroupId,
     policy: InnerAccessPolicy,
 }
 
@@ -147,7 +148,7 @@ impl<S: Store> Action<Ecs<S>> for ModifySecurityGroupPolicy {
                 "The RegionId should not be null.",
             )
         })?;
-        let id = p.required("SecurityGroupId")?.to_string();
+        let id = SecurityGroupId::new(p.required("SecurityGroupId")?);
         let policy = p.required("InnerAccessPolicy")?;
         validate::security_group_id(&id).map_err(|e| p.error(e))?;
         let policy = InnerAccessPolicy::parse(policy)
@@ -178,7 +179,7 @@ impl<S: Store> Action<Ecs<S>> for ModifySecurityGroupPolicy {
 #[derive(Debug)]
 pub struct DescribeSecurityGroupAttribute {
     region_id: String,
-    id: String,
+    id: SecurityGroupId,
     /// `None`: both directions.
     direction: Option<Direction>,
     /// Always by token.
@@ -203,7 +204,7 @@ impl<S: Store> Action<Ecs<S>> for DescribeSecurityGroupAttribute {
                 "The parameter RegionId is missing.",
             )
         })?;
-        let id = p.required("SecurityGroupId")?.to_string();
+        let id = SecurityGroupId::new(p.required("SecurityGroupId")?);
         validate::security_group_id(&id).map_err(|_| {
             security_group_id_malformed("The specified parameter \"SecurityGroupId\" is not valid.")
         })?;

@@ -33,6 +33,7 @@ async fn run_analysis<S: Store>(
     tags: Vec<Tag>,
 ) -> Result<ReachabilityAnalysis, RpcError> {
     let account_id = cx.account().to_string();
+    let account = cx.account();
     let request_id = cx.call().request_id.clone();
     let Subject {
         region_id,
@@ -40,39 +41,34 @@ async fn run_analysis<S: Store>(
         spec,
         revision,
     } = subject;
-    let (account, region) = (account_id.clone(), region_id.clone());
+    let region = region_id.clone();
     let analysis = cx
         .product()
         .reachability()
-        .ask_since(
-            &account_id.clone(),
-            &region,
-            revision,
-            move |network, now| {
-                let id = ids::new_analysis_id();
-                let outcome = report::analyze(
-                    network,
-                    now,
-                    &spec,
-                    &Ids {
-                        analysis_id: &id,
-                        request_id: &request_id,
-                        region_id: &region_id,
-                    },
-                );
-                ReachabilityAnalysis {
-                    id,
-                    account_id,
-                    region_id,
-                    network_path_id,
-                    spec,
-                    status: AnalysisStatus::Finish,
-                    reachable: outcome.reachable,
-                    result: outcome.result,
-                    creation_time: now,
-                }
-            },
-        )
+        .ask_since(account, &region, revision, move |network, now| {
+            let id = ids::new_analysis_id();
+            let outcome = report::analyze(
+                network,
+                now,
+                &spec,
+                &Ids {
+                    analysis_id: &id,
+                    request_id: &request_id,
+                    region_id: &region_id,
+                },
+            );
+            ReachabilityAnalysis {
+                id,
+                account_id,
+                region_id,
+                network_path_id,
+                spec,
+                status: AnalysisStatus::Finish,
+                reachable: outcome.reachable,
+                result: outcome.result,
+                creation_time: now,
+            }
+        })
         .await
         .map_err(|e| refused(cx, e))?;
     let record = analysis.clone();
@@ -87,7 +83,7 @@ async fn run_analysis<S: Store>(
     // next analysis need not compile it again.
     cx.product()
         .reachability()
-        .unchanged_by_write(&account, &region, before);
+        .unchanged_by_write(account, &region, before);
     Ok(analysis)
 }
 

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::network::Network;
+use secgroup_domain::ids::AccountId;
 
 /// How much the cache may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,14 +41,14 @@ impl Default for CacheLimits {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Key {
-    pub(crate) account_id: String,
+    pub(crate) account_id: AccountId,
     pub(crate) region_id: String,
 }
 
 impl Key {
-    pub(crate) fn new(account_id: &str, region_id: &str) -> Key {
+    pub(crate) fn new(account_id: &AccountId, region_id: &str) -> Key {
         Key {
-            account_id: account_id.to_string(),
+            account_id: account_id.clone(),
             region_id: region_id.to_string(),
         }
     }
@@ -265,7 +266,7 @@ mod tests {
     }
 
     fn key(account: &str) -> Key {
-        Key::new(account, "cn-hangzhou")
+        Key::new(&AccountId::from(account), "cn-hangzhou")
     }
 
     #[test]
@@ -281,7 +282,9 @@ mod tests {
         );
         assert!(cache.fresh(&key("b"), 0).is_none(), "per account");
         assert!(
-            cache.fresh(&Key::new("a", "cn-beijing"), 0).is_none(),
+            cache
+                .fresh(&Key::new(&AccountId::from("a"), "cn-beijing"), 0)
+                .is_none(),
             "per region"
         );
 

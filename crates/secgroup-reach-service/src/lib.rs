@@ -30,6 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use secgroup_domain::ids::AccountId;
 use secgroup_domain::ops::instances::InstanceTimings;
 use secgroup_domain::ops::network_state;
 use secgroup_domain::{DomainError, Store};
@@ -82,7 +83,7 @@ impl<S: Store> Reachability<S> {
     /// write that returned before this call is in it), at the time the question runs.
     pub async fn ask<T, F>(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
         question: F,
     ) -> Result<T, ReachabilityError>
@@ -99,7 +100,7 @@ impl<S: Store> Reachability<S> {
     /// about): a network compiled at `seen` or later answers.
     pub async fn ask_since<T, F>(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
         seen: u64,
         question: F,
@@ -124,7 +125,7 @@ impl<S: Store> Reachability<S> {
     /// compiled at `before` still answers. Every committed write bumps the revision by
     /// exactly one and writes are serialised, so nothing else happened in between.
     /// Without this call the next question would compile the unchanged network again.
-    pub fn unchanged_by_write(&self, account_id: &str, region_id: &str, before: u64) {
+    pub fn unchanged_by_write(&self, account_id: &AccountId, region_id: &str, before: u64) {
         self.cache
             .advance(&Key::new(account_id, region_id), before, before + 1);
     }
@@ -155,10 +156,7 @@ impl<S: Store> Reachability<S> {
                 // kept under.
                 let read_at = tx.revision()?;
                 let state = network_state::load(tx, &account, &region)?;
-                let vswitches = tx.vswitches(
-                    &secgroup_domain::ids::AccountId::from(account.as_str()),
-                    &region,
-                )?;
+                let vswitches = tx.vswitches(&account, &region)?;
                 Ok::<_, DomainError>((read_at, state, vswitches))
             })
             .await?;

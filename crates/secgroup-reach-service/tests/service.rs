@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use secgroup_domain::ids::{AccountId, SecurityGroupId};
 use secgroup_domain::ops::accounts;
 use secgroup_domain::ops::instances::launch::{self, NewInstances};
 use secgroup_domain::ops::instances::InstanceTimings;
@@ -26,8 +27,8 @@ const REGION: &str = "cn-hangzhou";
 struct Net {
     store: Arc<SqliteStore>,
     _dir: tempfile::TempDir,
-    account: String,
-    group: String,
+    account: AccountId,
+    group: SecurityGroupId,
     a: String,
     b: String,
 }
@@ -39,7 +40,7 @@ async fn net() -> Net {
         .write(|tx| {
             let now = Utc::now();
             let limits = Limits::default();
-            let account = accounts::create_account(tx, false, now)?.account_id;
+            let account = AccountId::from(accounts::create_account(tx, false, now)?.account_id);
             let vpc = vpcs::create(
                 tx,
                 &account,
@@ -57,7 +58,7 @@ async fn net() -> Net {
                 &account,
                 &NewVSwitch {
                     region_id: None,
-                    vpc_id: vpc.clone(),
+                    vpc_id: vpc.clone().into(),
                     zone_id: "cn-hangzhou-b".into(),
                     block: BlockRequest::Cidr("10.0.0.0/24".into()),
                     name: String::new(),
@@ -76,7 +77,7 @@ async fn net() -> Net {
                     name: String::new(),
                     description: String::new(),
                     group_type: SecurityGroupType::Normal,
-                    vpc_id: vpc,
+                    vpc_id: vpc.into(),
                     resource_group_id: String::new(),
                     tags: Vec::new(),
                 },
@@ -84,6 +85,7 @@ async fn net() -> Net {
                 now,
             )?
             .security_group_id;
+            let group = SecurityGroupId::from(group);
             security_groups::modify_inner_access_policy(
                 tx,
                 &account,
@@ -96,7 +98,7 @@ async fn net() -> Net {
                 &account,
                 &NewInstances {
                     region_id: REGION.into(),
-                    vswitch_id: vswitch,
+                    vswitch_id: vswitch.into(),
                     security_group_ids: vec![group.clone()],
                     amount: 2,
                     instance_type: "ecs.g5.large".into(),

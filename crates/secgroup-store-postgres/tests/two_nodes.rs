@@ -120,11 +120,17 @@ async fn one_client_token_on_both_nodes_has_one_effect() {
                 store
                     .write(move |tx| {
                         let token = ClientToken::new("tok-1", [("Action", "CreateSecurityGroup")])?;
-                        once(tx, ACCOUNT, Some(&token), at(0, 0), |tx| {
-                            let id = format!("sg-new-{n}");
-                            tx.insert_security_group(&group(ACCOUNT, REGION, &id, 1))?;
-                            Ok::<_, DomainError>(id)
-                        })
+                        once(
+                            tx,
+                            &AccountId::from(ACCOUNT),
+                            Some(&token),
+                            at(0, 0),
+                            |tx| {
+                                let id = format!("sg-new-{n}");
+                                tx.insert_security_group(&group(ACCOUNT, REGION, &id, 1))?;
+                                Ok::<_, DomainError>(id)
+                            },
+                        )
                     })
                     .await
             })

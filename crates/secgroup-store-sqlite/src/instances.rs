@@ -300,17 +300,17 @@ impl InstancesTx for SqliteTx<'_> {
         let (sql, key) = match scope {
             InstanceScope::Vpc(vpc) => (
                 "SELECT COUNT(*) FROM instances WHERE account_id = ?1 AND vpc_id = ?2",
-                vpc,
+                vpc.as_str(),
             ),
             InstanceScope::VSwitch(vswitch) => (
                 "SELECT COUNT(*) FROM instances WHERE account_id = ?1 AND vswitch_id = ?2",
-                vswitch,
+                vswitch.as_str(),
             ),
             InstanceScope::SecurityGroup(group) => (
                 "SELECT COUNT(*) FROM instance_security_groups g
                  CROSS JOIN instances i ON i.id = g.instance_id
                  WHERE i.account_id = ?1 AND g.security_group_id = ?2",
-                group,
+                group.as_str(),
             ),
         };
         let n: i64 = conn

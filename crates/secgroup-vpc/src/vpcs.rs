@@ -3,6 +3,7 @@
 
 use secgroup_api::paging::Paging;
 use secgroup_api::{Action, Cx, Input};
+use secgroup_domain::ids::VpcId;
 use secgroup_domain::ops::vpcs::{self as ops, ModifyVpc, NewVpc, VpcFilter};
 use secgroup_domain::{validate, DomainError, Store};
 use secgroup_rpc::{Node, RpcError};
@@ -133,7 +134,7 @@ impl<S: Store> Action<Vpc<S>> for DescribeVpcs {
 
 pub struct DescribeVpcAttribute {
     region_id: String,
-    id: String,
+    id: VpcId,
 }
 
 impl<S: Store> Action<Vpc<S>> for DescribeVpcAttribute {
@@ -141,7 +142,7 @@ impl<S: Store> Action<Vpc<S>> for DescribeVpcAttribute {
 
     fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
         let region_id = p.region()?;
-        let id = p.required("VpcId")?.to_string();
+        let id = VpcId::new(p.required("VpcId")?);
         // Every VPC here is a non-default one; the flag narrows nothing.
         p.bool("IsDefault")?;
         p.dry_run()?;
@@ -164,7 +165,7 @@ impl<S: Store> Action<Vpc<S>> for ModifyVpcAttribute {
     fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
         let region_id = p.optional_region()?;
         let change = ModifyVpc {
-            id: p.required("VpcId")?.to_string(),
+            id: VpcId::new(p.required("VpcId")?),
             region_id,
             name: p.optional("VpcName").map(str::to_string),
             description: p.optional("Description").map(str::to_string),
@@ -186,7 +187,7 @@ impl<S: Store> Action<Vpc<S>> for ModifyVpcAttribute {
 
 pub struct DeleteVpc {
     region_id: Option<String>,
-    id: String,
+    id: VpcId,
 }
 
 impl<S: Store> Action<Vpc<S>> for DeleteVpc {
@@ -194,7 +195,7 @@ impl<S: Store> Action<Vpc<S>> for DeleteVpc {
 
     fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
         let region_id = p.optional_region()?;
-        let id = p.required("VpcId")?.to_string();
+        let id = VpcId::new(p.required("VpcId")?);
         // Only gateways and their routes would be force-deleted, and there are none here.
         p.bool("ForceDelete")?;
         p.dry_run()?;

@@ -3,6 +3,7 @@
 
 use secgroup_api::paging::Paging;
 use secgroup_api::{Action, Cx, Input};
+use secgroup_domain::ids::{VSwitchId, VpcId};
 use secgroup_domain::ops::vpcs::vswitches::{self as ops, BlockRequest, NewVSwitch, VSwitchFilter};
 use secgroup_domain::{DomainError, Store};
 use secgroup_rpc::{Node, RpcError};
@@ -31,7 +32,7 @@ impl<S: Store> Action<Vpc<S>> for CreateVSwitch {
 
     fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
         let region_id = p.optional_region()?;
-        let vpc_id = p.required("VpcId")?.to_string();
+        let vpc_id = VpcId::new(p.required("VpcId")?);
         let zone_id = p.required("ZoneId")?.to_string();
         let block = match (p.non_empty("CidrBlock"), p.non_empty("CidrMask")) {
             (Some(cidr), _) => BlockRequest::Cidr(cidr.to_string()),
@@ -131,7 +132,7 @@ impl<S: Store> Action<Vpc<S>> for DescribeVSwitches {
 
 pub struct DescribeVSwitchAttributes {
     region_id: Option<String>,
-    id: String,
+    id: VSwitchId,
 }
 
 impl<S: Store> Action<Vpc<S>> for DescribeVSwitchAttributes {
@@ -139,7 +140,7 @@ impl<S: Store> Action<Vpc<S>> for DescribeVSwitchAttributes {
 
     fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
         let region_id = p.optional_region()?;
-        let id = p.required("VSwitchId")?.to_string();
+        let id = VSwitchId::new(p.required("VSwitchId")?);
         p.dry_run()?;
         Ok(DescribeVSwitchAttributes { region_id, id })
     }
@@ -156,7 +157,7 @@ impl<S: Store> Action<Vpc<S>> for DescribeVSwitchAttributes {
 
 pub struct ModifyVSwitchAttribute {
     region_id: Option<String>,
-    id: String,
+    id: VSwitchId,
     name: Option<String>,
     description: Option<String>,
 }
@@ -166,7 +167,7 @@ impl<S: Store> Action<Vpc<S>> for ModifyVSwitchAttribute {
 
     fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
         let region_id = p.optional_region()?;
-        let id = p.required("VSwitchId")?.to_string();
+        let id = VSwitchId::new(p.required("VSwitchId")?);
         let name = p.optional("VSwitchName").map(str::to_string);
         let description = p.optional("Description").map(str::to_string);
         accept_ipv6_unused(p);
@@ -207,7 +208,7 @@ impl<S: Store> Action<Vpc<S>> for ModifyVSwitchAttribute {
 
 pub struct DeleteVSwitch {
     region_id: Option<String>,
-    id: String,
+    id: VSwitchId,
 }
 
 impl<S: Store> Action<Vpc<S>> for DeleteVSwitch {
@@ -215,7 +216,7 @@ impl<S: Store> Action<Vpc<S>> for DeleteVSwitch {
 
     fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
         let region_id = p.optional_region()?;
-        let id = p.required("VSwitchId")?.to_string();
+        let id = VSwitchId::new(p.required("VSwitchId")?);
         p.dry_run()?;
         Ok(DeleteVSwitch { region_id, id })
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use proptest::prelude::*;
-use secgroup_domain::ids::{AccountId, SecurityGroupId};
+use secgroup_domain::ids::{AccountId, RuleId, SecurityGroupId};
 use secgroup_domain::ops::rule_draft::RuleDraft;
 use secgroup_domain::ops::rules;
 use secgroup_domain::ops::security_groups::{self, NewSecurityGroup};
@@ -102,7 +102,11 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
-fn target<'a>(account_id: &'a str, group_id: &'a str, direction: Direction) -> rules::Target<'a> {
+fn target<'a>(
+    account_id: &'a AccountId,
+    group_id: &'a SecurityGroupId,
+    direction: Direction,
+) -> rules::Target<'a> {
     rules::Target {
         account_id,
         region_id: "cn-hangzhou",
@@ -141,7 +145,7 @@ proptest! {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         runtime.block_on(async move {
             let store = SqliteStore::open_in_memory().expect("store");
-            let account = store.write(|tx| accounts::create_account(tx, false, Utc::now())).await.expect("account").account_id;
+            let account = AccountId::from(store.write(|tx| accounts::create_account(tx, false, Utc::now())).await.expect("account").account_id);
             let (a, limits) = (account.clone(), Limits::default());
             let vpc = NewVpc {
                 region_id: "cn-hangzhou".into(), cidr_block: None, name: String::new(), description: String::new(),
@@ -152,14 +156,14 @@ proptest! {
             let (a, limits) = (account.clone(), Limits::default());
             let new = NewSecurityGroup {
                 region_id: "cn-hangzhou".into(), name: String::new(), description: String::new(),
-                group_type: SecurityGroupType::Normal, vpc_id, resource_group_id: String::new(), tags: vec![],
+                group_type: SecurityGroupType::Normal, vpc_id: vpc_id.into(), resource_group_id: String::new(), tags: vec![],
             };
-            let group = store.write(move |tx| security_groups::create(tx, &a, &new, &limits, Utc::now())).await.expect("group").security_group_id;
+            let group = SecurityGroupId::from(store.write(move |tx| security_groups::create(tx, &a, &new, &limits, Utc::now())).await.expect("group").security_group_id);
             let mut model = Model::new();
             for step in steps {
                 let (a, g) = (account.clone(), group.clone());
                 let ids: Vec<String> = { let (a, g) = (a.clone(), g.clone());
-                    store.read(move |tx| Ok::<_, DomainError>(tx.rules(&AccountId::from(&a), &SecurityGroupId::from(&g))?.into_iter().map(|r| r.id).collect())).await.expect("ids") };
+                    store.read(move |tx| Ok::<_, DomainError>(tx.rules(&a, &g)?.into_iter().map(|r| r.id).collect())).await.expect("ids") };
                 match step.clone() {
                     Step::Authorize(keys, d) => {
                         let direction = keys[0].direction();
@@ -184,10 +188,10 @@ proptest! {
                         let known = ids.get(i).cloned();
                         let id = known.clone().unwrap_or_else(|| "sgr-doesnotexist00000000".into());
                         let stored: Vec<_> = { let (a, g) = (a.clone(), g.clone());
-                            store.read(move |tx| Ok::<_, DomainError>(tx.rules(&AccountId::from(&a), &SecurityGroupId::from(&g))?)).await.expect("rules") };
+                            store.read(move |tx| Ok::<_, DomainError>(tx.rules(&a, &g)?)).await.expect("rules") };
                         let rule = stored.iter().find(|r| r.id == id).cloned();
                         let direction = rule.as_ref().map_or(Direction::Ingress, |r| r.spec.direction);
-                        let id2 = id.clone();
+                        let id2 = RuleId::from(id.clone());
                         let result = store.write(move |tx| rules::revoke_by_ids(tx, &target(&a, &g, direction), std::slice::from_ref(&id2))).await;
                         match rule.and_then(|r| key_of(&r)) {
                             Some(k) => { prop_assert!(result.is_ok()); model.remove(&k); }
@@ -204,7 +208,7 @@ proptest! {
                     }
                 }
                 let (a, g) = (account.clone(), group.clone());
-                let stored = store.read(move |tx| Ok::<_, DomainError>(tx.rules(&AccountId::from(&a), &SecurityGroupId::from(&g))?)).await.expect("rules");
+                let stored = store.read(move |tx| Ok::<_, DomainError>(tx.rules(&a, &g)?)).await.expect("rules");
                 let actual: Model = stored.iter().map(|r| (key_of(r).expect("rule from the universe"), r.spec.description.clone())).collect();
                 prop_assert_eq!(stored.len(), actual.len(), "a rule is stored twice");
                 prop_assert_eq!(&actual, &model, "after {:?}", step);

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::{at, get_tags, read, tag, write};
-use crate::ids::{AccountId, InstanceId, SecurityGroupId, VSwitchId};
+use crate::ids::{AccountId, InstanceId, SecurityGroupId, VSwitchId, VpcId};
 use crate::model::ResourceType;
 use crate::network::{Instance, InstanceQuery, InstanceScope, InstanceStatus};
 use crate::store::{Store, StoreError};
@@ -214,7 +214,7 @@ pub async fn instances_update_delete<S: Store>(store: S) {
         Ok((
             tx.count_instances(
                 &AccountId::from("acct-1"),
-                InstanceScope::SecurityGroup("sg-a"),
+                InstanceScope::SecurityGroup(&SecurityGroupId::from("sg-a")),
             )?,
             tx.used_private_ips(&VSwitchId::from("vsw-a"))?,
         ))
@@ -268,7 +268,7 @@ pub async fn instance_addresses_are_unique<S: Store>(store: S) {
         Ok((
             tx.count_instances(
                 &AccountId::from("acct-1"),
-                InstanceScope::SecurityGroup("sg-a"),
+                InstanceScope::SecurityGroup(&SecurityGroupId::from("sg-a")),
             )?,
             tx.used_private_ips(&VSwitchId::from("vsw-a"))?,
         ))
@@ -291,16 +291,34 @@ pub async fn instance_counts<S: Store>(store: S) {
     let counts = read(&store, |tx| {
         let a = "acct-1";
         Ok([
-            tx.count_instances(&AccountId::from(a), InstanceScope::Vpc("vpc-vsw-a"))?,
-            tx.count_instances(&AccountId::from(a), InstanceScope::VSwitch("vsw-b"))?,
-            tx.count_instances(&AccountId::from(a), InstanceScope::SecurityGroup("sg-a"))?,
-            tx.count_instances(&AccountId::from(a), InstanceScope::SecurityGroup("sg-b"))?,
-            tx.count_instances(&AccountId::from(a), InstanceScope::SecurityGroup("sg-none"))?,
+            tx.count_instances(
+                &AccountId::from(a),
+                InstanceScope::Vpc(&VpcId::from("vpc-vsw-a")),
+            )?,
+            tx.count_instances(
+                &AccountId::from(a),
+                InstanceScope::VSwitch(&VSwitchId::from("vsw-b")),
+            )?,
+            tx.count_instances(
+                &AccountId::from(a),
+                InstanceScope::SecurityGroup(&SecurityGroupId::from("sg-a")),
+            )?,
+            tx.count_instances(
+                &AccountId::from(a),
+                InstanceScope::SecurityGroup(&SecurityGroupId::from("sg-b")),
+            )?,
+            tx.count_instances(
+                &AccountId::from(a),
+                InstanceScope::SecurityGroup(&SecurityGroupId::from("sg-none")),
+            )?,
             tx.count_instances(
                 &AccountId::from("acct-2"),
-                InstanceScope::SecurityGroup("sg-a"),
+                InstanceScope::SecurityGroup(&SecurityGroupId::from("sg-a")),
             )?,
-            tx.count_instances(&AccountId::from("acct-3"), InstanceScope::Vpc("vpc-vsw-a"))?,
+            tx.count_instances(
+                &AccountId::from("acct-3"),
+                InstanceScope::Vpc(&VpcId::from("vpc-vsw-a")),
+            )?,
         ])
     })
     .await;

@@ -13,12 +13,12 @@ pub fn create_account(
     is_default: bool,
     now: DateTime<Utc>,
 ) -> Result<AccessKeyRecord, StoreError> {
-    let account_id = ids::new_account_id();
-    tx.insert_account(&AccountId::from(&account_id), is_default, now)?;
+    let account_id = AccountId::generate();
+    tx.insert_account(&account_id, is_default, now)?;
     let key = AccessKeyRecord {
         access_key_id: ids::new_access_key_id(),
         secret: ids::new_access_key_secret(),
-        account_id,
+        account_id: account_id.into_string(),
         created_at: now,
     };
     tx.insert_access_key(&key)?;
@@ -30,9 +30,9 @@ pub fn default_account(tx: &mut dyn Tx, now: DateTime<Utc>) -> Result<String, St
     if let Some(id) = tx.default_account()? {
         return Ok(id.into_string());
     }
-    let account_id = ids::new_account_id();
-    tx.insert_account(&AccountId::from(&account_id), true, now)?;
-    Ok(account_id)
+    let account_id = AccountId::generate();
+    tx.insert_account(&account_id, true, now)?;
+    Ok(account_id.into_string())
 }
 
 /// What start-up did about keys.

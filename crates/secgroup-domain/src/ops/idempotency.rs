@@ -50,7 +50,7 @@ impl ClientToken {
 /// Runs `op` unless `token` was seen before; records its result with the token.
 pub fn once<T, F>(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     token: Option<&ClientToken>,
     now: DateTime<Utc>,
     op: F,
@@ -59,7 +59,6 @@ where
     T: Serialize + DeserializeOwned,
     F: FnOnce(&mut dyn Tx) -> Result<T, DomainError>,
 {
-    let account_id = &AccountId::from(account_id);
     let Some(token) = token else { return op(tx) };
     if let Some(seen) = tx.client_token(account_id, &token.token)? {
         if seen.fingerprint != token.fingerprint {

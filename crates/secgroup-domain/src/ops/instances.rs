@@ -190,14 +190,13 @@ pub fn validate_id(id: &str) -> Result<(), DomainError> {
 /// `RegionId`), settled to `now`.
 pub fn get(
     tx: &mut dyn Tx,
-    account_id: &str,
-    id: &str,
+    account_id: &AccountId,
+    id: &InstanceId,
     timings: &InstanceTimings,
     now: DateTime<Utc>,
 ) -> Result<Settled, DomainError> {
-    let account_id = &AccountId::from(account_id);
     let instance = tx
-        .instance(account_id, &InstanceId::from(id))?
+        .instance(account_id, id)?
         .ok_or_else(|| DomainError::InstanceNotFound(id.to_string()))?;
     settle(instance, timings, now)
 }

@@ -1,11 +1,12 @@
 //! The operations, written once against [`crate::Tx`] so every storage backend shares them.
 //! Each runs inside one transaction: it either completes or changes nothing.
 //!
-//! The storage seam takes typed ids ([`crate::ids::AccountId`], [`crate::ids::SecurityGroupId`]
-//! …), but the operations' own signatures still take `&str`, as the products call them: an
-//! operation turns its `account_id` into an [`AccountId`](crate::ids::AccountId) first
-//! thing, and wraps the other ids where it hands them to [`crate::Tx`]. Those conversions go
-//! once the operations take typed ids too.
+//! The operations take typed ids ([`crate::ids::AccountId`], [`crate::ids::SecurityGroupId`]
+//! …) for the resource they act on, as the storage seam does: the products make them where
+//! they decode a request (the calling account once, in `secgroup-api`'s `Cx`), and an
+//! operation hands them to [`crate::Tx`] as they are. What an operation still wraps is an id
+//! it read from a model struct (whose id fields are `String`, see [`crate::ids`]), or one
+//! whose kind is known only at run time (the resources of `TagResources`, a NIS endpoint).
 
 pub mod accounts;
 pub mod idempotency;

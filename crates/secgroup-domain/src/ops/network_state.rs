@@ -13,10 +13,9 @@ use crate::StoreError;
 /// all read in the caller's one transaction, so the picture is of one moment.
 pub fn load(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
 ) -> Result<NetworkState, StoreError> {
-    let account_id = &AccountId::from(account_id);
     let groups = tx.security_groups(account_id, region_id)?;
     let mut rules = Vec::new();
     for group in &groups {

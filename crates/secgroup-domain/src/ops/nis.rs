@@ -135,13 +135,12 @@ fn is_internet_address(ip: IpAddr) -> bool {
 /// Checks one end against the account's resources; returns its canonical address, if any.
 fn endpoint(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
     end: End,
     kind: EndpointType,
     draft: &EndpointDraft,
 ) -> Result<Option<String>, DomainError> {
-    let account_id = &AccountId::from(account_id);
     let given_ip = draft.ip_address.as_deref().filter(|s| !s.is_empty());
     match kind {
         EndpointType::Ecs => {
@@ -209,10 +208,9 @@ fn endpoint(
 /// leave `RegionId` out.
 pub fn region_of(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     draft: &PathDraft,
 ) -> Result<Option<String>, DomainError> {
-    let account_id = &AccountId::from(account_id);
     for end in [&draft.source, &draft.target] {
         if let Some(i) = tx.instance(account_id, &InstanceId::from(&end.id))? {
             return Ok(Some(i.region_id));
@@ -228,11 +226,10 @@ pub fn region_of(
 /// region (docs/nis.md §2, §3.1).
 pub fn resolve(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
     draft: &PathDraft,
 ) -> Result<PathSpec, DomainError> {
-    let account_id = &AccountId::from(account_id);
     let source_type = endpoint_type(End::Source, &draft.source.kind)?;
     let target_type = endpoint_type(End::Target, &draft.target.kind)?;
     let protocol = PathProtocol::parse(&draft.protocol)
@@ -282,7 +279,7 @@ pub fn resolve(
 /// quota is used up.
 pub fn create_path(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     new: &NewNetworkPath,
     limits: &Limits,
     now: DateTime<Utc>,
@@ -295,7 +292,6 @@ pub fn create_path(
     if new.description.chars().count() > 512 || validate::has_control(&new.description) {
         return Err(DomainError::NetworkPathDescriptionMalformed);
     }
-    let account_id = &AccountId::from(account_id);
     validate::tags(&new.tags)?;
     let spec = resolve(tx, account_id, &new.region_id, &new.path)?;
     let existing = tx.network_paths(account_id)?;
@@ -333,11 +329,10 @@ pub fn create_path(
 /// absent.
 pub fn path(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: Option<&str>,
     id: &str,
 ) -> Result<NetworkPath, DomainError> {
-    let account_id = &AccountId::from(account_id);
     tx.network_path(account_id, id)?
         .filter(|p| region_id.is_none_or(|r| p.region_id == r))
         .ok_or_else(|| DomainError::NetworkPathNotFound(id.to_string()))
@@ -359,12 +354,11 @@ pub struct AnalysisInput {
 
 fn input(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
     network_path_id: String,
     spec: PathSpec,
 ) -> Result<AnalysisInput, DomainError> {
-    let account_id = &AccountId::from(account_id);
     Ok(AnalysisInput {
         region_id: region_id.to_string(),
         network_path_id,
@@ -377,11 +371,10 @@ fn input(
 /// What an analysis of the stored path `path_id` reads (in the path's region).
 pub fn analysis_input(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: Option<&str>,
     path_id: &str,
 ) -> Result<AnalysisInput, DomainError> {
-    let account_id = &AccountId::from(account_id);
     let path = path(tx, account_id, region_id, path_id)?;
     input(tx, account_id, &path.region_id, path.id, path.spec)
 }
@@ -389,11 +382,10 @@ pub fn analysis_input(
 /// What a one-off analysis (`CreateAndAnalyzeNetworkPath`) reads.
 pub fn one_off_input(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
     draft: &PathDraft,
 ) -> Result<AnalysisInput, DomainError> {
-    let account_id = &AccountId::from(account_id);
     let spec = resolve(tx, account_id, region_id, draft)?;
     input(tx, account_id, region_id, String::new(), spec)
 }
@@ -424,11 +416,10 @@ pub fn record_analysis(
 /// The analysis `id` of this account (in this region, when one is named).
 pub fn analysis(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: Option<&str>,
     id: &str,
 ) -> Result<ReachabilityAnalysis, DomainError> {
-    let account_id = &AccountId::from(account_id);
     tx.analysis(account_id, id)?
         .filter(|a| region_id.is_none_or(|r| a.region_id == r))
         .ok_or_else(|| DomainError::AnalysisNotFound(id.to_string()))
@@ -438,11 +429,10 @@ pub fn analysis(
 /// deleted (the first unknown one is reported). Analyses of the paths stay readable.
 pub fn delete_paths(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: Option<&str>,
     ids: &[String],
 ) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
     for id in ids {
         path(tx, account_id, region_id, id)?;
     }
@@ -455,11 +445,10 @@ pub fn delete_paths(
 /// `DeleteNetworkReachableAnalysis`: all or nothing, like [`delete_paths`].
 pub fn delete_analyses(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: Option<&str>,
     ids: &[String],
 ) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
     for id in ids {
         analysis(tx, account_id, region_id, id)?;
     }

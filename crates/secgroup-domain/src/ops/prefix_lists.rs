@@ -86,12 +86,11 @@ fn canonical_cidr(cidr: &str, family: Option<AddressFamily>) -> Result<String, D
 /// `quota`: lists per account and region (`Limits::prefix_lists_per_region`).
 pub fn create(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     new: &NewPrefixList,
     quota: u64,
     now: DateTime<Utc>,
 ) -> Result<Created, DomainError> {
-    let account_id = &AccountId::from(account_id);
     validate::prefix_list_name(&new.name)?;
     if !new.description.is_empty() {
         validate::prefix_list_description(&new.description)?;
@@ -132,12 +131,11 @@ pub fn create(
 /// answers exactly like one that does not exist.
 pub fn get(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
-    id: &str,
+    id: &PrefixListId,
 ) -> Result<PrefixList, DomainError> {
-    let account_id = &AccountId::from(account_id);
-    tx.prefix_list(account_id, &PrefixListId::from(id))?
+    tx.prefix_list(account_id, id)?
         .filter(|l| l.region_id == region_id)
         .ok_or_else(|| DomainError::PrefixListNotFound(id.to_string()))
 }
@@ -182,11 +180,10 @@ impl PrefixListFilter {
 /// Every matching list of the account in the region, oldest first.
 pub fn list(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
     filter: &PrefixListFilter,
 ) -> Result<Vec<PrefixListView>, DomainError> {
-    let account_id = &AccountId::from(account_id);
     if filter.ids.len() > MAX_IDS_PER_DESCRIBE {
         return Err(DomainError::TooManyPrefixListIds(MAX_IDS_PER_DESCRIBE));
     }
@@ -227,12 +224,11 @@ pub struct PrefixListChange {
 /// accepted (Terraform's way of changing a description); removing an absent block is a no-op.
 pub fn modify(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
-    id: &str,
+    id: &PrefixListId,
     change: &PrefixListChange,
 ) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
     if let Some(name) = &change.name {
         validate::prefix_list_name(name)?;
     }
@@ -282,19 +278,18 @@ pub fn modify(
 /// Deletes the list with its entries and tags; refused while a rule names it.
 pub fn delete(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
-    id: &str,
+    id: &PrefixListId,
 ) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
     get(tx, account_id, region_id, id)?;
     if !tx
-        .groups_referencing_prefix_list(account_id, &PrefixListId::from(id))?
+        .groups_referencing_prefix_list(account_id, id)?
         .is_empty()
     {
         return Err(DomainError::PrefixListInUse);
     }
-    tx.delete_prefix_list(account_id, &PrefixListId::from(id))?;
+    tx.delete_prefix_list(account_id, id)?;
     Ok(())
 }
 
@@ -302,13 +297,12 @@ pub fn delete(
 /// list, one entry per group (docs/ecs.md §6.7), in id order so that pages are stable.
 pub fn associations(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
-    id: &str,
+    id: &PrefixListId,
 ) -> Result<Vec<String>, DomainError> {
-    let account_id = &AccountId::from(account_id);
     get(tx, account_id, region_id, id)?;
-    let mut groups = tx.groups_referencing_prefix_list(account_id, &PrefixListId::from(id))?;
+    let mut groups = tx.groups_referencing_prefix_list(account_id, id)?;
     groups.sort_unstable();
     groups.dedup();
     Ok(groups

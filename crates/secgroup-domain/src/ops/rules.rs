@@ -16,9 +16,9 @@ use crate::AddressFamily;
 /// The group a rule operation works on, and the direction of the rules concerned.
 #[derive(Debug, Clone, Copy)]
 pub struct Target<'a> {
-    pub account_id: &'a str,
+    pub account_id: &'a AccountId,
     pub region_id: &'a str,
-    pub group_id: &'a str,
+    pub group_id: &'a SecurityGroupId,
     pub direction: Direction,
 }
 
@@ -65,11 +65,10 @@ fn parse_all(drafts: &[RuleDraft], direction: Direction) -> Result<Vec<RuleSpec>
 /// group owner equal to the caller's own account written as empty (one spelling, one identity).
 fn check_peer(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     group: &SecurityGroup,
     mut spec: RuleSpec,
 ) -> Result<RuleSpec, DomainError> {
-    let account_id = &AccountId::from(account_id);
     let enterprise = group.group_type == SecurityGroupType::Enterprise;
     if enterprise && (spec.policy == RulePolicy::Drop || matches!(spec.peer, Peer::Group { .. })) {
         return Err(DomainError::EnterpriseRuleDenied);
@@ -84,22 +83,19 @@ fn check_peer(
                 owner_account.clear();
             }
             let owner = if owner_account.is_empty() {
-                account_id
+                account_id.clone()
             } else {
-                owner_account.as_str()
+                AccountId::from(owner_account.as_str())
             };
             let peer = tx
-                .security_group(
-                    &AccountId::from(owner),
-                    &SecurityGroupId::from(group_id.as_str()),
-                )?
+                .security_group(&owner, &SecurityGroupId::from(group_id.as_str()))?
                 .filter(|g| g.region_id == group.region_id)
                 .ok_or_else(|| DomainError::PeerGroupNotFound(spec.direction, group_id.clone()))?;
             if peer.group_type == SecurityGroupType::Enterprise {
                 return Err(DomainError::AuthorizeEnterpriseGroup);
             }
             // VPC ids are per account, so only a same-account reference can be compared.
-            if owner == account_id.as_str() && peer.vpc_id != group.vpc_id {
+            if owner == *account_id && peer.vpc_id != group.vpc_id {
                 return Err(DomainError::PeerGroupVpcMismatch(spec.direction));
             }
         }
@@ -146,10 +142,7 @@ pub fn authorize(
     } = *target;
     let specs = parse_all(drafts, direction)?;
     let group = security_groups::get(tx, account_id, region_id, group_id)?;
-    let existing = tx.rules(
-        &AccountId::from(account_id),
-        &SecurityGroupId::from(group_id),
-    )?;
+    let existing = tx.rules(account_id, group_id)?;
     let mut fresh = Vec::new();
     for spec in specs {
         let spec = check_peer(tx, account_id, &group, spec)?;
@@ -173,7 +166,7 @@ pub fn authorize(
             spec,
             create_time,
         };
-        tx.insert_rule(&AccountId::from(account_id), &rule)?;
+        tx.insert_rule(account_id, &rule)?;
     }
     Ok(())
 }
@@ -182,7 +175,7 @@ pub fn authorize(
 pub fn revoke_by_ids(
     tx: &mut dyn Tx,
     target: &Target<'_>,
-    ids: &[String],
+    ids: &[RuleId],
 ) -> Result<(), DomainError> {
     let Target {
         account_id,
@@ -199,23 +192,16 @@ pub fn revoke_by_ids(
         }
     }
     security_groups::get(tx, account_id, region_id, group_id)?;
-    let rules = tx.rules(
-        &AccountId::from(account_id),
-        &SecurityGroupId::from(group_id),
-    )?;
+    let rules = tx.rules(account_id, group_id)?;
     for id in ids {
         if !rules
             .iter()
             .any(|r| r.id == *id && r.spec.direction == direction)
         {
-            return Err(DomainError::RuleIdNotFound(direction, id.clone()));
+            return Err(DomainError::RuleIdNotFound(direction, id.to_string()));
         }
     }
-    tx.delete_rules(
-        &AccountId::from(account_id),
-        &SecurityGroupId::from(group_id),
-        &ids.iter().map(RuleId::from).collect::<Vec<_>>(),
-    )?;
+    tx.delete_rules(account_id, group_id, ids)?;
     Ok(())
 }
 
@@ -235,10 +221,7 @@ pub fn revoke_matching(
     let specs = parse_all(drafts, direction)?;
     security_groups::get(tx, account_id, region_id, group_id)?;
     let doomed: Vec<RuleId> = tx
-        .rules(
-            &AccountId::from(account_id),
-            &SecurityGroupId::from(group_id),
-        )?
+        .rules(account_id, group_id)?
         .into_iter()
         .filter(|r| {
             specs
@@ -248,18 +231,13 @@ pub fn revoke_matching(
         .map(|r| RuleId::from(r.id))
         .collect();
     if !doomed.is_empty() {
-        tx.delete_rules(
-            &AccountId::from(account_id),
-            &SecurityGroupId::from(group_id),
-            &doomed,
-        )?;
+        tx.delete_rules(account_id, group_id, &doomed)?;
     }
     Ok(())
 }
 
 /// A caller naming its own account as a group's owner means the same as naming none.
-fn normalised(account_id: &str, spec: &RuleSpec) -> RuleSpec {
-    let account_id = &AccountId::from(account_id);
+fn normalised(account_id: &AccountId, spec: &RuleSpec) -> RuleSpec {
     let mut spec = spec.clone();
     if let Peer::Group { owner_account, .. } = &mut spec.peer {
         if owner_account == account_id {
@@ -285,16 +263,13 @@ pub fn modify_matching(
     let spec = normalised(account_id, &draft.parse(direction)?);
     security_groups::get(tx, account_id, region_id, group_id)?;
     let mut rule = tx
-        .rules(
-            &AccountId::from(account_id),
-            &SecurityGroupId::from(group_id),
-        )?
+        .rules(account_id, group_id)?
         .into_iter()
         .find(|r| r.spec.same_rule(&spec))
         .ok_or(DomainError::RuleNotFoundByParams(direction))?;
     if draft.description.is_some() && rule.spec.description != spec.description {
         rule.spec.description = spec.description;
-        tx.update_rule(&AccountId::from(account_id), &rule)?;
+        tx.update_rule(account_id, &rule)?;
     }
     Ok(())
 }
@@ -305,7 +280,7 @@ pub fn modify_matching(
 pub fn modify_by_id(
     tx: &mut dyn Tx,
     target: &Target<'_>,
-    rule_id: &str,
+    rule_id: &RuleId,
     changes: &RuleDraft,
 ) -> Result<(), DomainError> {
     let Target {
@@ -315,13 +290,10 @@ pub fn modify_by_id(
         direction,
     } = *target;
     let group = security_groups::get(tx, account_id, region_id, group_id)?;
-    let rules = tx.rules(
-        &AccountId::from(account_id),
-        &SecurityGroupId::from(group_id),
-    )?;
+    let rules = tx.rules(account_id, group_id)?;
     let mut rule = rules
         .iter()
-        .find(|r| r.id == rule_id && r.spec.direction == direction)
+        .find(|r| r.id == *rule_id && r.spec.direction == direction)
         .cloned()
         .ok_or_else(|| DomainError::RuleIdNotFound(direction, rule_id.to_string()))?;
     if changes
@@ -347,7 +319,7 @@ pub fn modify_by_id(
         return Err(DomainError::RuleDuplicate);
     }
     rule.spec = spec;
-    tx.update_rule(&AccountId::from(account_id), &rule)?;
+    tx.update_rule(account_id, &rule)?;
     Ok(())
 }
 
@@ -401,14 +373,13 @@ pub struct RuleView {
 /// The group and its rules, oldest first, with peer names resolved.
 pub fn list(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
-    group_id: &str,
+    group_id: &SecurityGroupId,
 ) -> Result<(SecurityGroup, Vec<RuleView>), DomainError> {
-    let account_id = &AccountId::from(account_id);
     let group = security_groups::get(tx, account_id, region_id, group_id)?;
     let mut views = Vec::new();
-    for rule in tx.rules(account_id, &SecurityGroupId::from(group_id))? {
+    for rule in tx.rules(account_id, group_id)? {
         let peer_name = match &rule.spec.peer {
             Peer::Cidr(_) => String::new(),
             Peer::Group {
@@ -416,11 +387,11 @@ pub fn list(
                 owner_account,
             } => {
                 let owner = if owner_account.is_empty() {
-                    account_id
+                    account_id.clone()
                 } else {
-                    owner_account.as_str()
+                    AccountId::from(owner_account.as_str())
                 };
-                tx.security_group(&AccountId::from(owner), &SecurityGroupId::from(group_id))?
+                tx.security_group(&owner, &SecurityGroupId::from(group_id))?
                     .map(|g| g.name)
                     .unwrap_or_default()
             }
@@ -437,11 +408,10 @@ pub fn list(
 /// For each group: the other groups (any account) whose rules name it, as (group id, account id).
 pub fn references(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
-    group_ids: &[String],
+    group_ids: &[SecurityGroupId],
 ) -> Result<Vec<(String, Vec<Referrer>)>, DomainError> {
-    let account_id = &AccountId::from(account_id);
     if group_ids.is_empty() || group_ids.len() > MAX_REFERENCE_QUERIES {
         return Err(DomainError::TooManySecurityGroupIds(MAX_REFERENCE_QUERIES));
     }
@@ -449,7 +419,7 @@ pub fn references(
     for id in group_ids {
         security_groups::get(tx, account_id, region_id, id)?;
         let referrers = tx
-            .groups_referencing_group(&SecurityGroupId::from(id))?
+            .groups_referencing_group(id)?
             .into_iter()
             .filter(|(group, _)| group != id)
             .map(|(group_id, account_id)| Referrer {
@@ -457,7 +427,7 @@ pub fn references(
                 account_id: account_id.into_string(),
             })
             .collect();
-        out.push((id.clone(), referrers));
+        out.push((id.to_string(), referrers));
     }
     Ok(out)
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::Limits;
 use crate::error::DomainError;
 use crate::ids;
-use crate::ids::{AccountId, SecurityGroupId};
+use crate::ids::{AccountId, SecurityGroupId, VpcId};
 use crate::model::{InnerAccessPolicy, ResourceType, SecurityGroup, SecurityGroupType, Tag};
 use crate::network::InstanceScope;
 use crate::store::Tx;
@@ -19,7 +19,8 @@ pub struct NewSecurityGroup {
     pub name: String,
     pub description: String,
     pub group_type: SecurityGroupType,
-    pub vpc_id: String,
+    /// Empty when the request names none (refused: only VPC groups exist).
+    pub vpc_id: VpcId,
     pub resource_group_id: String,
     pub tags: Vec<Tag>,
 }
@@ -32,12 +33,11 @@ pub struct Created {
 
 pub fn create(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     new: &NewSecurityGroup,
     limits: &Limits,
     now: DateTime<Utc>,
 ) -> Result<Created, DomainError> {
-    let account_id = &AccountId::from(account_id);
     if !new.name.is_empty() {
         validate::security_group_name(&new.name)?;
     }
@@ -64,7 +64,7 @@ pub fn create(
         description: new.description.clone(),
         group_type: new.group_type,
         inner_access_policy: new.group_type.default_inner_access_policy(),
-        vpc_id: new.vpc_id.clone(),
+        vpc_id: new.vpc_id.to_string(),
         resource_group_id: new.resource_group_id.clone(),
         creation_time: now.trunc_subsecs(0),
     };
@@ -86,13 +86,12 @@ pub fn create(
 /// answers exactly like one that does not exist.
 pub fn get(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
-    id: &str,
+    id: &SecurityGroupId,
 ) -> Result<SecurityGroup, DomainError> {
-    let account_id = &AccountId::from(account_id);
     validate::security_group_id(id)?;
-    tx.security_group(account_id, &SecurityGroupId::from(id))?
+    tx.security_group(account_id, id)?
         .filter(|g| g.region_id == region_id)
         .ok_or_else(|| DomainError::SecurityGroupNotFound(id.to_string()))
 }
@@ -120,12 +119,11 @@ pub struct EcsCount {
 /// Fills [`GroupView::ecs_count`] of every view.
 pub fn count_members(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
     views: &mut [GroupView],
     limits: &Limits,
 ) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
     let counts = tx.member_counts(account_id, region_id)?;
     for view in views {
         let members = counts.get(view.group.id.as_str()).copied().unwrap_or(0);
@@ -186,11 +184,10 @@ impl GroupFilter {
 /// Every matching group of the account in the region, oldest first.
 pub fn list(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
     filter: &GroupFilter,
 ) -> Result<Vec<GroupView>, DomainError> {
-    let account_id = &AccountId::from(account_id);
     let mut tags = tx.all_tags(account_id, ResourceType::SecurityGroup)?;
     let counts = tx.rule_counts(account_id, region_id)?;
     Ok(tx
@@ -215,13 +212,12 @@ pub fn list(
 /// `ModifySecurityGroupAttribute`: absent fields stay; an empty description clears it.
 pub fn modify_attribute(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
-    id: &str,
+    id: &SecurityGroupId,
     name: Option<&str>,
     description: Option<&str>,
 ) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
     if let Some(name) = name {
         validate::security_group_name(name)?;
     }
@@ -242,12 +238,11 @@ pub fn modify_attribute(
 /// `ModifySecurityGroupPolicy`: basic groups switch; advanced groups refuse whatever the value.
 pub fn modify_inner_access_policy(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
-    id: &str,
+    id: &SecurityGroupId,
     policy: InnerAccessPolicy,
 ) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
     let mut group = get(tx, account_id, region_id, id)?;
     if group.group_type == SecurityGroupType::Enterprise {
         return Err(DomainError::EnterprisePolicyImmutable);
@@ -259,23 +254,22 @@ pub fn modify_inner_access_policy(
 
 pub fn delete(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
-    id: &str,
+    id: &SecurityGroupId,
 ) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
     get(tx, account_id, region_id, id)?;
     if tx.count_instances(account_id, InstanceScope::SecurityGroup(id))? > 0 {
         return Err(DomainError::SecurityGroupHasInstances);
     }
     // A group that another group's rule names cannot go; naming itself does not count.
     if tx
-        .groups_referencing_group(&SecurityGroupId::from(id))?
+        .groups_referencing_group(id)?
         .iter()
         .any(|(group, _)| group != id)
     {
         return Err(DomainError::GroupReferenced);
     }
-    tx.delete_security_group(account_id, &SecurityGroupId::from(id))?;
+    tx.delete_security_group(account_id, id)?;
     Ok(())
 }

@@ -1,7 +1,10 @@
 //! `TagResources`, `UntagResources`, `ListTagResources`.
+//!
+//! Resource ids stay strings here: one request names resources of the kind its
+//! `ResourceType` says, so the id's type is known only once that is read.
 
 use crate::error::DomainError;
-use crate::ids::{AccountId, InstanceId, PrefixListId, VSwitchId, VpcId};
+use crate::ids::{AccountId, InstanceId, PrefixListId, SecurityGroupId, VSwitchId, VpcId};
 use crate::model::{ResourceType, Tag};
 use crate::ops::security_groups;
 use crate::store::Tx;
@@ -12,12 +15,11 @@ pub const MAX_RESOURCES_PER_REQUEST: usize = 50;
 /// Fails unless every resource exists for this account in this region.
 fn check_resources(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
     resource_type: ResourceType,
     resource_ids: &[String],
 ) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
     if resource_ids.len() > MAX_RESOURCES_PER_REQUEST {
         return Err(DomainError::TooManyResources(MAX_RESOURCES_PER_REQUEST));
     }
@@ -25,7 +27,7 @@ fn check_resources(
         let exists = match resource_type {
             // Only "no such group" means absent; a storage failure must surface as one.
             ResourceType::SecurityGroup => {
-                match security_groups::get(tx, account_id, region_id, id) {
+                match security_groups::get(tx, account_id, region_id, &SecurityGroupId::from(id)) {
                     Ok(_) => true,
                     Err(
                         DomainError::SecurityGroupNotFound(_)
@@ -63,13 +65,12 @@ fn check_resources(
 /// Adds `tags` to every resource; an existing key takes the new value.
 pub fn tag(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
     resource_type: ResourceType,
     resource_ids: &[String],
     tags: &[Tag],
 ) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
     validate::tags(tags)?;
     check_resources(tx, account_id, region_id, resource_type, resource_ids)?;
     for id in resource_ids {
@@ -97,13 +98,12 @@ pub enum Untag {
 
 pub fn untag(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
     resource_type: ResourceType,
     resource_ids: &[String],
     which: &Untag,
 ) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
     if let Untag::Keys(keys) = which {
         if keys.len() > MAX_TAGS_PER_REQUEST {
             return Err(DomainError::TooManyTags(MAX_TAGS_PER_REQUEST));
@@ -136,13 +136,12 @@ pub struct TaggedResource {
 /// matching resource is listed. Resources outside the region are not listed.
 pub fn list(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
     resource_type: ResourceType,
     resource_ids: &[String],
     filters: &[(String, Option<String>)],
 ) -> Result<Vec<TaggedResource>, DomainError> {
-    let account_id = &AccountId::from(account_id);
     if resource_ids.len() > MAX_RESOURCES_PER_REQUEST {
         return Err(DomainError::TooManyResources(MAX_RESOURCES_PER_REQUEST));
     }

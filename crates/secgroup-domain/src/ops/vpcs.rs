@@ -112,12 +112,11 @@ fn ipv6_block(given: Option<&str>) -> Result<String, DomainError> {
 
 pub fn create(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     new: &NewVpc,
     limits: &Limits,
     now: DateTime<Utc>,
 ) -> Result<CreatedVpc, DomainError> {
-    let account_id = &AccountId::from(account_id);
     vpc_name(&new.name)?;
     vpc_description(&new.description)?;
     let block = cidr::vpc_block(new.cidr_block.as_deref().unwrap_or(cidr::DEFAULT_VPC_CIDR))?;
@@ -166,12 +165,11 @@ pub fn create(
 /// region's VPC answers exactly like one that does not exist.
 pub fn get(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: Option<&str>,
-    id: &str,
+    id: &VpcId,
 ) -> Result<Vpc, DomainError> {
-    let account_id = &AccountId::from(account_id);
-    tx.vpc(account_id, &VpcId::from(id))?
+    tx.vpc(account_id, id)?
         .filter(|v| region_id.is_none_or(|r| r == v.region_id))
         .ok_or_else(|| DomainError::VpcNotFound(id.to_string()))
 }
@@ -188,11 +186,10 @@ pub struct VpcView {
 /// One VPC with its tags and vSwitches.
 pub fn view(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: Option<&str>,
-    id: &str,
+    id: &VpcId,
 ) -> Result<VpcView, DomainError> {
-    let account_id = &AccountId::from(account_id);
     let vpc = get(tx, account_id, region_id, id)?;
     let tags = tx.tags(account_id, ResourceType::Vpc, &vpc.id)?;
     let vswitch_ids = tx
@@ -243,12 +240,11 @@ impl VpcFilter {
 /// The matching VPCs of the account in the region, oldest first: the total and one window.
 pub fn list(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
     filter: &VpcFilter,
     window: Window,
 ) -> Result<(usize, Vec<VpcView>), DomainError> {
-    let account_id = &AccountId::from(account_id);
     let mut tags = tx.all_tags(account_id, ResourceType::Vpc)?;
     let mut vswitches: HashMap<String, Vec<String>> = HashMap::new();
     for s in tx.vswitches(account_id, region_id)? {
@@ -272,7 +268,7 @@ pub fn list(
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModifyVpc {
     pub region_id: Option<String>,
-    pub id: String,
+    pub id: VpcId,
     pub name: Option<String>,
     pub description: Option<String>,
     /// A new primary block that contains, or lies inside, the current one and still holds
@@ -283,8 +279,7 @@ pub struct ModifyVpc {
     pub enable_dns_hostname: Option<bool>,
 }
 
-pub fn modify(tx: &mut dyn Tx, account_id: &str, m: &ModifyVpc) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
+pub fn modify(tx: &mut dyn Tx, account_id: &AccountId, m: &ModifyVpc) -> Result<(), DomainError> {
     if let Some(name) = &m.name {
         vpc_name(name)?;
     }
@@ -334,11 +329,10 @@ pub fn modify(tx: &mut dyn Tx, account_id: &str, m: &ModifyVpc) -> Result<(), Do
 /// groups, instances.
 pub fn delete(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: Option<&str>,
-    id: &str,
+    id: &VpcId,
 ) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
     let vpc = get(tx, account_id, region_id, id)?;
     if tx
         .vswitches(account_id, &vpc.region_id)?
@@ -347,13 +341,13 @@ pub fn delete(
     {
         return Err(DomainError::VpcHasVSwitches);
     }
-    if tx.count_security_groups_in_vpc(account_id, &VpcId::from(&vpc.id))? > 0 {
+    if tx.count_security_groups_in_vpc(account_id, id)? > 0 {
         return Err(DomainError::VpcHasSecurityGroups);
     }
-    if tx.count_instances(account_id, InstanceScope::Vpc(&vpc.id))? > 0 {
+    if tx.count_instances(account_id, InstanceScope::Vpc(id))? > 0 {
         return Err(DomainError::VpcHasInstances);
     }
-    tx.delete_vpc(account_id, &VpcId::from(&vpc.id))?;
+    tx.delete_vpc(account_id, id)?;
     Ok(())
 }
 

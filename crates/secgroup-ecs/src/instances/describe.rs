@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use secgroup_api::paging::Paging;
 use secgroup_api::{Action, Cx, Input};
+use secgroup_domain::ids::InstanceId;
 use secgroup_domain::network::InstanceStatus;
 use secgroup_domain::ops::instances::query::{self as ops, InstanceFilter};
 use secgroup_domain::{validate, Store};
@@ -227,7 +228,7 @@ impl<S: Store> Action<Ecs<S>> for DescribeInstances {
 
 #[derive(Debug)]
 pub struct DescribeInstanceAttribute {
-    id: String,
+    id: InstanceId,
 }
 
 impl<S: Store> Action<Ecs<S>> for DescribeInstanceAttribute {

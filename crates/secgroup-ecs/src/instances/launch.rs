@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use secgroup_api::{Action, Cx, Input};
+use secgroup_domain::ids::{SecurityGroupId, VSwitchId};
 use secgroup_domain::ops::instances::launch::{self as ops, Launched, NewInstances};
 use secgroup_domain::ops::instances::InstanceAttributes;
 use secgroup_domain::{DomainError, Store};
@@ -167,8 +168,12 @@ fn decode_launch(p: &mut Input<'_>, run: bool) -> Result<NewInstances, RpcError>
     let new = NewInstances {
         region_id,
         zone_id: p.non_empty("ZoneId").map(str::to_string),
-        vswitch_id,
-        security_group_ids: net.security_group_ids,
+        vswitch_id: VSwitchId::from(vswitch_id),
+        security_group_ids: net
+            .security_group_ids
+            .into_iter()
+            .map(SecurityGroupId::from)
+            .collect(),
         private_ip: net.private_ip,
         amount,
         min_amount,
@@ -314,7 +319,7 @@ mod tests {
         .expect("top level");
         assert_eq!(
             (new.vswitch_id.as_str(), new.security_group_ids.as_slice()),
-            ("vsw-t", ["sg-t".to_string()].as_slice())
+            ("vsw-t", [SecurityGroupId::from("sg-t")].as_slice())
         );
     }
 

@@ -3,6 +3,7 @@
 //! the framework's: the operation runs and is rolled back.
 
 use secgroup_api::{Action, Cx, Input, Scope};
+use secgroup_domain::ids::InstanceId;
 use secgroup_domain::ops::instances::lifecycle::{self as ops, Actor, ModifyInstance};
 use secgroup_domain::{DomainError, Store, Tx};
 use secgroup_rpc::{Node, RpcError};
@@ -32,7 +33,7 @@ where
 
 #[derive(Debug)]
 pub struct StartInstance {
-    id: String,
+    id: InstanceId,
 }
 
 impl<S: Store> Action<Ecs<S>> for StartInstance {
@@ -52,7 +53,7 @@ impl<S: Store> Action<Ecs<S>> for StartInstance {
 
 #[derive(Debug)]
 pub struct StopInstance {
-    id: String,
+    id: InstanceId,
     stopped_mode: String,
 }
 
@@ -86,7 +87,7 @@ impl<S: Store> Action<Ecs<S>> for StopInstance {
 
 #[derive(Debug)]
 pub struct RebootInstance {
-    id: String,
+    id: InstanceId,
 }
 
 impl<S: Store> Action<Ecs<S>> for RebootInstance {
@@ -114,7 +115,7 @@ fn force(p: &mut Input<'_>) -> Result<bool, RpcError> {
 
 #[derive(Debug)]
 pub struct DeleteInstance {
-    id: String,
+    id: InstanceId,
     force: bool,
 }
 
@@ -136,7 +137,7 @@ impl<S: Store> Action<Ecs<S>> for DeleteInstance {
 #[derive(Debug)]
 pub struct DeleteInstances {
     region_id: String,
-    ids: Vec<String>,
+    ids: Vec<InstanceId>,
     force: bool,
 }
 
@@ -173,7 +174,7 @@ impl<S: Store> Action<Ecs<S>> for DeleteInstances {
 
 #[derive(Debug)]
 pub struct ModifyInstanceAttribute {
-    id: String,
+    id: InstanceId,
     change: ModifyInstance,
 }
 

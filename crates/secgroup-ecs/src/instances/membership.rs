@@ -3,6 +3,7 @@
 //! `NetworkInterfaceId` (which needs `RegionId`).
 
 use secgroup_api::{Action, Cx, Input};
+use secgroup_domain::ids::{InstanceId, SecurityGroupId};
 use secgroup_domain::ops::instances::membership::{self as ops, Change, Member};
 use secgroup_domain::{DomainError, Store};
 use secgroup_rpc::{Node, RpcError};
@@ -13,13 +14,13 @@ use crate::Ecs;
 #[derive(Debug)]
 struct Membership {
     member: Member,
-    group_id: String,
+    group_id: SecurityGroupId,
 }
 
 impl Membership {
     fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
         let region = p.optional_region()?;
-        let group_id = p.required("SecurityGroupId")?.to_string();
+        let group_id = SecurityGroupId::new(p.required("SecurityGroupId")?);
         let member = match (p.non_empty("InstanceId"), p.non_empty("NetworkInterfaceId")) {
             (Some(_), Some(_)) => {
                 return Err(RpcError::new(
@@ -28,7 +29,7 @@ impl Membership {
                     "The parameters InstanceId and NetworkInterfaceId cannot be specified at the same time.",
                 ))
             }
-            (Some(id), None) => Member::Instance(id.to_string()),
+            (Some(id), None) => Member::Instance(InstanceId::new(id)),
             (None, Some(id)) => Member::NetworkInterface {
                 id: id.to_string(),
                 region_id: region.ok_or_else(|| {

@@ -16,7 +16,7 @@ use super::membership::{has_room, mixed, no_repeats};
 use super::{addresses, naming, InstanceAttributes};
 use crate::error::DomainError;
 use crate::ids;
-use crate::ids::{AccountId, VSwitchId};
+use crate::ids::{AccountId, SecurityGroupId, VSwitchId};
 use crate::model::{ResourceType, Tag};
 use crate::network::{Instance, InstanceStatus, VSwitch};
 use crate::ops::{security_groups, vpcs, Limits};
@@ -32,9 +32,9 @@ pub struct NewInstances {
     pub region_id: String,
     /// Must be the vSwitch's zone when given.
     pub zone_id: Option<String>,
-    pub vswitch_id: String,
+    pub vswitch_id: VSwitchId,
     /// The primary interface's groups, in order (1..=N).
-    pub security_group_ids: Vec<String>,
+    pub security_group_ids: Vec<SecurityGroupId>,
     /// The first address; with `amount > 1` the following ones go to the next instances.
     pub private_ip: Option<String>,
     pub amount: u32,
@@ -124,11 +124,14 @@ fn check_syntax(new: &NewInstances, limits: &Limits) -> Result<(), DomainError> 
 }
 
 /// The vSwitch of the launch, in the request's region.
-fn vswitch(tx: &mut dyn Tx, account_id: &str, new: &NewInstances) -> Result<VSwitch, DomainError> {
-    let account_id = &AccountId::from(account_id);
-    tx.vswitch(account_id, &VSwitchId::from(&new.vswitch_id))?
+fn vswitch(
+    tx: &mut dyn Tx,
+    account_id: &AccountId,
+    new: &NewInstances,
+) -> Result<VSwitch, DomainError> {
+    tx.vswitch(account_id, &new.vswitch_id)?
         .filter(|v| v.region_id == new.region_id)
-        .ok_or_else(|| DomainError::VSwitchNotFound(new.vswitch_id.clone()))
+        .ok_or_else(|| DomainError::VSwitchNotFound(new.vswitch_id.to_string()))
 }
 
 /// How many of `wanted` can be made when only `room` fit: all, or (with `MinAmount`) as
@@ -173,12 +176,11 @@ fn serial_number() -> String {
 /// Validates and creates the instances.
 pub fn launch(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     new: &NewInstances,
     limits: &Limits,
     now: DateTime<Utc>,
 ) -> Result<Launched, DomainError> {
-    let account_id = &AccountId::from(account_id);
     check_syntax(new, limits)?;
     let vsw = vswitch(tx, account_id, new)?;
     let mut groups = Vec::with_capacity(new.security_group_ids.len());
@@ -250,7 +252,11 @@ pub fn launch(
             network_interface_id: ids::new_network_interface_id(),
             mac_address: ids::new_mac_address(),
             private_ip: ip.to_string(),
-            security_group_ids: new.security_group_ids.clone(),
+            security_group_ids: new
+                .security_group_ids
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             attributes: attributes.to_json()?,
             id,
         };
@@ -321,7 +327,9 @@ mod tests {
             Err(DomainError::SecurityGroupIdRepeated)
         );
         assert_eq!(
-            bad(&|n| n.security_group_ids = (0..6).map(|i| format!("sg-{i}")).collect()),
+            bad(&|n| n.security_group_ids = (0..6)
+                .map(|i| SecurityGroupId::from(format!("sg-{i}")))
+                .collect()),
             Err(DomainError::InstanceSecurityGroupLimitExceeded(5))
         );
         assert_eq!(

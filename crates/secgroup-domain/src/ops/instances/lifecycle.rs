@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::{get, membership, naming, InstanceTimings, Settled};
 use crate::error::DomainError;
-use crate::ids::{AccountId, InstanceId};
+use crate::ids::{AccountId, InstanceId, SecurityGroupId};
 use crate::network::InstanceStatus;
 use crate::ops::Limits;
 use crate::store::Tx;
@@ -24,7 +24,7 @@ pub const MAX_DELETE_IDS: usize = 100;
 /// Who acts, with which settings, at what time.
 #[derive(Debug, Clone, Copy)]
 pub struct Actor<'a> {
-    pub account_id: &'a str,
+    pub account_id: &'a AccountId,
     pub timings: &'a InstanceTimings,
     pub now: DateTime<Utc>,
 }
@@ -33,7 +33,7 @@ pub struct Actor<'a> {
 fn transition(
     tx: &mut dyn Tx,
     a: &Actor<'_>,
-    id: &str,
+    id: &InstanceId,
     from: InstanceStatus,
     to: InstanceStatus,
     auto_start: bool,
@@ -50,7 +50,7 @@ fn transition(
 }
 
 /// `StartInstance`: `Stopped` → `Starting` → `Running`.
-pub fn start(tx: &mut dyn Tx, a: &Actor<'_>, id: &str) -> Result<(), DomainError> {
+pub fn start(tx: &mut dyn Tx, a: &Actor<'_>, id: &InstanceId) -> Result<(), DomainError> {
     use InstanceStatus as S;
     transition(tx, a, id, S::Stopped, S::Starting, false, |s| {
         s.attributes.stopped_mode.clear();
@@ -61,7 +61,7 @@ pub fn start(tx: &mut dyn Tx, a: &Actor<'_>, id: &str) -> Result<(), DomainError
 pub fn stop(
     tx: &mut dyn Tx,
     a: &Actor<'_>,
-    id: &str,
+    id: &InstanceId,
     stopped_mode: &str,
 ) -> Result<(), DomainError> {
     use InstanceStatus as S;
@@ -71,7 +71,7 @@ pub fn stop(
 }
 
 /// `RebootInstance`: `Running` → `Stopping` → `Starting` → `Running`.
-pub fn reboot(tx: &mut dyn Tx, a: &Actor<'_>, id: &str) -> Result<(), DomainError> {
+pub fn reboot(tx: &mut dyn Tx, a: &Actor<'_>, id: &InstanceId) -> Result<(), DomainError> {
     use InstanceStatus as S;
     transition(tx, a, id, S::Running, S::Stopping, true, |_| {})
 }
@@ -91,10 +91,15 @@ fn deletable(settled: &Settled, force: bool) -> Result<(), DomainError> {
 }
 
 /// `DeleteInstance`: the instance, its interface, address, memberships and tags go.
-pub fn delete(tx: &mut dyn Tx, a: &Actor<'_>, id: &str, force: bool) -> Result<(), DomainError> {
+pub fn delete(
+    tx: &mut dyn Tx,
+    a: &Actor<'_>,
+    id: &InstanceId,
+    force: bool,
+) -> Result<(), DomainError> {
     let settled = get(tx, a.account_id, id, a.timings, a.now)?;
     deletable(&settled, force)?;
-    tx.delete_instance(&AccountId::from(a.account_id), &InstanceId::from(id))?;
+    tx.delete_instance(a.account_id, id)?;
     Ok(())
 }
 
@@ -103,13 +108,13 @@ pub fn delete_many(
     tx: &mut dyn Tx,
     a: &Actor<'_>,
     region_id: &str,
-    ids: &[String],
+    ids: &[InstanceId],
     force: bool,
 ) -> Result<(), DomainError> {
     if ids.len() > MAX_DELETE_IDS {
         return Err(DomainError::TooManyInstanceIds(MAX_DELETE_IDS));
     }
-    let mut distinct: Vec<&String> = Vec::with_capacity(ids.len());
+    let mut distinct: Vec<&InstanceId> = Vec::with_capacity(ids.len());
     for id in ids {
         let settled = get(tx, a.account_id, id, a.timings, a.now)?;
         if settled.instance.region_id != region_id {
@@ -121,7 +126,7 @@ pub fn delete_many(
         }
     }
     for id in distinct {
-        tx.delete_instance(&AccountId::from(a.account_id), &InstanceId::from(id))?;
+        tx.delete_instance(a.account_id, id)?;
     }
     Ok(())
 }
@@ -136,14 +141,14 @@ pub struct ModifyInstance {
     pub deletion_protection: Option<bool>,
     pub credit_specification: Option<String>,
     /// Replaces the whole set.
-    pub security_group_ids: Option<Vec<String>>,
+    pub security_group_ids: Option<Vec<SecurityGroupId>>,
 }
 
 /// `ModifyInstanceAttribute`: validates every given field, then applies them together.
 pub fn modify_attribute(
     tx: &mut dyn Tx,
     a: &Actor<'_>,
-    id: &str,
+    id: &InstanceId,
     m: &ModifyInstance,
     limits: &Limits,
 ) -> Result<(), DomainError> {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::{get, settle, InstanceTimings, Settled};
 use crate::error::DomainError;
-use crate::ids::{AccountId, SecurityGroupId};
+use crate::ids::{AccountId, InstanceId, SecurityGroupId};
 use crate::model::{SecurityGroup, SecurityGroupType};
 use crate::network::{Instance, InstanceScope, InstanceStatus};
 use crate::ops::{security_groups, Limits};
@@ -17,7 +17,7 @@ use crate::store::Tx;
 /// The member a Join/Leave names: an instance, or its primary network interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Member {
-    Instance(String),
+    Instance(InstanceId),
     /// `eni-…`, looked up among the instances of the region.
     NetworkInterface {
         id: String,
@@ -36,20 +36,22 @@ pub fn group_capacity(group: &SecurityGroup, limits: &Limits) -> u64 {
 /// Whether `group` can take `more` instances.
 pub(super) fn has_room(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     group: &SecurityGroup,
     more: u64,
     limits: &Limits,
 ) -> Result<u64, DomainError> {
-    let account_id = &AccountId::from(account_id);
-    let members = tx.count_instances(account_id, InstanceScope::SecurityGroup(&group.id))?;
+    let members = tx.count_instances(
+        account_id,
+        InstanceScope::SecurityGroup(&SecurityGroupId::from(&group.id)),
+    )?;
     Ok(group_capacity(group, limits)
         .saturating_sub(members)
         .min(more))
 }
 
 /// Refuses a repeated id in a requested set.
-pub(super) fn no_repeats(ids: &[String]) -> Result<(), DomainError> {
+pub(super) fn no_repeats<T: PartialEq>(ids: &[T]) -> Result<(), DomainError> {
     for (i, id) in ids.iter().enumerate() {
         if ids[..i].contains(id) {
             return Err(DomainError::SecurityGroupIdRepeated);
@@ -67,12 +69,11 @@ pub(super) fn mixed(groups: &[SecurityGroup]) -> bool {
 
 fn resolve(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     member: &Member,
     timings: &InstanceTimings,
     now: DateTime<Utc>,
 ) -> Result<Settled, DomainError> {
-    let account_id = &AccountId::from(account_id);
     match member {
         Member::Instance(id) => {
             super::validate_id(id)?;
@@ -101,9 +102,9 @@ fn stable(instance: &Instance) -> Result<(), DomainError> {
 /// The request of a Join or Leave: who, which group, and the settings that apply.
 #[derive(Debug, Clone, Copy)]
 pub struct Change<'a> {
-    pub account_id: &'a str,
+    pub account_id: &'a AccountId,
     pub member: &'a Member,
-    pub group_id: &'a str,
+    pub group_id: &'a SecurityGroupId,
     pub limits: &'a Limits,
     pub timings: &'a InstanceTimings,
 }
@@ -122,10 +123,7 @@ pub fn join(tx: &mut dyn Tx, c: &Change<'_>, now: DateTime<Utc>) -> Result<(), D
         return Err(DomainError::SecurityGroupVpcMismatch);
     }
     for other in current.clone() {
-        let other = tx.security_group(
-            &AccountId::from(c.account_id),
-            &SecurityGroupId::from(&other),
-        )?;
+        let other = tx.security_group(c.account_id, &SecurityGroupId::from(&other))?;
         if other.is_some_and(|o| o.group_type != group.group_type) {
             return Err(DomainError::SecurityGroupTypesMixed);
         }
@@ -165,12 +163,11 @@ pub fn leave(tx: &mut dyn Tx, c: &Change<'_>, now: DateTime<Utc>) -> Result<(), 
 /// (in that order). Changes `settled` in place; the caller stores it.
 pub fn replace(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     settled: &mut Settled,
-    ids: &[String],
+    ids: &[SecurityGroupId],
     limits: &Limits,
 ) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
     no_repeats(ids)?;
     if ids.len() > limits.security_groups_per_instance {
         return Err(DomainError::InstanceSecurityGroupLimitExceeded(
@@ -204,6 +201,6 @@ pub fn replace(
             ));
         }
     }
-    settled.instance.security_group_ids = ids.to_vec();
+    settled.instance.security_group_ids = ids.iter().map(|id| id.to_string()).collect();
     Ok(())
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::{get, observe, InstanceAttributes, InstanceTimings};
 use crate::error::DomainError;
-use crate::ids::AccountId;
+use crate::ids::{AccountId, InstanceId};
 use crate::model::{ResourceType, Tag};
 use crate::network::{Instance, InstanceQuery, InstanceStatus};
 use crate::store::Tx;
@@ -220,14 +220,13 @@ impl InstanceFilter {
 /// (and for every candidate when a filter needs them).
 pub fn list(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
     filter: &InstanceFilter,
     (offset, limit): (usize, usize),
     timings: &InstanceTimings,
     now: DateTime<Utc>,
 ) -> Result<(usize, Vec<InstanceView>), DomainError> {
-    let account_id = &AccountId::from(account_id);
     if filter.nothing || filter.ids.as_ref().is_some_and(Vec::is_empty) {
         return Ok((0, Vec::new()));
     }
@@ -257,14 +256,13 @@ pub fn list(
 /// Every instance passing the filters the store does not apply.
 fn matching(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: &str,
     filter: &InstanceFilter,
     query: &InstanceQuery,
     timings: &InstanceTimings,
     now: DateTime<Utc>,
 ) -> Result<Vec<Instance>, DomainError> {
-    let account_id = &AccountId::from(account_id);
     let all_tags: Option<HashMap<String, Vec<Tag>>> = if filter.tags.is_empty() {
         None
     } else {
@@ -297,12 +295,11 @@ fn matching(
 /// `DescribeInstanceAttribute`: one instance of the account, as seen now (no tags).
 pub fn attribute(
     tx: &mut dyn Tx,
-    account_id: &str,
-    id: &str,
+    account_id: &AccountId,
+    id: &InstanceId,
     timings: &InstanceTimings,
     now: DateTime<Utc>,
 ) -> Result<InstanceView, DomainError> {
-    let account_id = &AccountId::from(account_id);
     let settled = get(tx, account_id, id, timings, now)?;
     view(settled.instance, Some(settled.attributes), timings, now)
 }

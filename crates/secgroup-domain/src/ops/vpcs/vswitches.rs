@@ -30,7 +30,7 @@ pub enum BlockRequest {
 pub struct NewVSwitch {
     /// `None`: the VPC's region.
     pub region_id: Option<String>,
-    pub vpc_id: String,
+    pub vpc_id: VpcId,
     pub zone_id: String,
     pub block: BlockRequest,
     pub name: String,
@@ -108,12 +108,11 @@ fn choose_block(
 
 pub fn create(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     new: &NewVSwitch,
     limits: &Limits,
     now: DateTime<Utc>,
 ) -> Result<CreatedVSwitch, DomainError> {
-    let account_id = &AccountId::from(account_id);
     vswitch_name(&new.name)?;
     vswitch_description(&new.description)?;
     validate::tags(&new.tags)?;
@@ -154,12 +153,11 @@ pub fn create(
 /// The vSwitch `id` of this account (in `region_id` when one is given).
 pub fn get(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: Option<&str>,
-    id: &str,
+    id: &VSwitchId,
 ) -> Result<VSwitch, DomainError> {
-    let account_id = &AccountId::from(account_id);
-    tx.vswitch(account_id, &VSwitchId::from(id))?
+    tx.vswitch(account_id, id)?
         .filter(|s| region_id.is_none_or(|r| r == s.region_id))
         .ok_or_else(|| DomainError::VSwitchNotFound(id.to_string()))
 }
@@ -184,13 +182,12 @@ fn available_ips(tx: &mut dyn Tx, vswitch: &VSwitch) -> Result<u64, DomainError>
 /// One vSwitch with its tags, VPC and free addresses.
 pub fn view(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: Option<&str>,
-    id: &str,
+    id: &VSwitchId,
 ) -> Result<VSwitchView, DomainError> {
-    let account_id = &AccountId::from(account_id);
     let vswitch = get(tx, account_id, region_id, id)?;
-    let vpc = get_vpc(tx, account_id, None, &vswitch.vpc_id)?;
+    let vpc = get_vpc(tx, account_id, None, &VpcId::from(&vswitch.vpc_id))?;
     let tags = tx.tags(account_id, ResourceType::VSwitch, &vswitch.id)?;
     let available_ips = available_ips(tx, &vswitch)?;
     Ok(VSwitchView {
@@ -243,12 +240,11 @@ impl VSwitchFilter {
 /// `region_id` the region is that of `filter.vpc_id` (nothing when that VPC is unknown).
 pub fn list(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: Option<&str>,
     filter: &VSwitchFilter,
     window: Window,
 ) -> Result<(usize, Vec<VSwitchView>), DomainError> {
-    let account_id = &AccountId::from(account_id);
     let region = match (region_id, &filter.vpc_id) {
         (Some(region), _) => region.to_string(),
         (None, Some(vpc_id)) => match tx.vpc(account_id, &VpcId::from(vpc_id))? {
@@ -290,13 +286,12 @@ pub fn list(
 /// `ModifyVSwitchAttribute`: absent fields stay; an empty name or description clears it.
 pub fn modify(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: Option<&str>,
-    id: &str,
+    id: &VSwitchId,
     name: Option<&str>,
     description: Option<&str>,
 ) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
     if let Some(name) = name {
         vswitch_name(name)?;
     }
@@ -317,16 +312,15 @@ pub fn modify(
 /// `DeleteVSwitch`: only a vSwitch without instances goes.
 pub fn delete(
     tx: &mut dyn Tx,
-    account_id: &str,
+    account_id: &AccountId,
     region_id: Option<&str>,
-    id: &str,
+    id: &VSwitchId,
 ) -> Result<(), DomainError> {
-    let account_id = &AccountId::from(account_id);
-    let vswitch = get(tx, account_id, region_id, id)?;
-    if tx.count_instances(account_id, InstanceScope::VSwitch(&vswitch.id))? > 0 {
+    get(tx, account_id, region_id, id)?;
+    if tx.count_instances(account_id, InstanceScope::VSwitch(id))? > 0 {
         return Err(DomainError::VSwitchHasInstances);
     }
-    tx.delete_vswitch(account_id, &VSwitchId::from(&vswitch.id))?;
+    tx.delete_vswitch(account_id, id)?;
     Ok(())
 }
 
