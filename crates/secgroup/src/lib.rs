@@ -4,6 +4,8 @@
 pub mod cli;
 mod credentials;
 pub mod database;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 use std::future::Future;
 use std::sync::Arc;
