@@ -67,14 +67,18 @@ mod tests {
     }
 
     /// The hand-written encoder agrees with the `percent_encoding` crate on every byte.
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    use proptest::prelude::*;
+
+    /// RFC 3986's unreserved set as a `percent_encoding` set: everything else is escaped.
+    const UNRESERVED_ONLY: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+
     #[test]
     fn agrees_with_the_percent_encoding_crate() {
-        use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-        const UNRESERVED_ONLY: &AsciiSet = &NON_ALPHANUMERIC
-            .remove(b'-')
-            .remove(b'_')
-            .remove(b'.')
-            .remove(b'~');
         let all_ascii: String = (0u8..128).map(char::from).collect();
         for s in [
             "",
@@ -91,6 +95,29 @@ mod tests {
                 utf8_percent_encode(s, UNRESERVED_ONLY).to_string(),
                 "{s:?}"
             );
+        }
+    }
+
+    /// Arbitrary Unicode: any scalar value, control characters and astral planes included.
+    fn any_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(any::<char>(), 0..48).prop_map(String::from_iter)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+        /// The hand-written encoder agrees with the `percent_encoding` crate on any string.
+        #[test]
+        fn agrees_with_the_percent_encoding_crate_on_any_string(s in any_text()) {
+            prop_assert_eq!(percent_encode(&s), utf8_percent_encode(&s, UNRESERVED_ONLY).to_string());
+        }
+
+        /// Appending encodes exactly what encoding alone does, whatever the buffer held.
+        #[test]
+        fn push_appends_the_encoding(prefix in any_text(), s in any_text()) {
+            let mut out = prefix.clone();
+            push_percent_encoded(&mut out, &s);
+            prop_assert_eq!(out, format!("{prefix}{}", percent_encode(&s)));
         }
     }
 

@@ -358,4 +358,95 @@ mod tests {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DescribeXResponse><RequestId>RID</RequestId><SecurityGroupId>sg-1</SecurityGroupId><Permissions><Permission><Priority>1</Priority><Description>a&lt;b &quot;q&quot; \\ é\n</Description></Permission></Permissions><Tags></Tags><TotalCount>-3</TotalCount><ServiceManaged>false</ServiceManaged></DescribeXResponse>"
         );
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::{escape_xml, Node};
+
+        /// Arbitrary Unicode: any scalar value, control characters and astral planes included.
+        fn any_text() -> impl Strategy<Value = String> {
+            proptest::collection::vec(any::<char>(), 0..48).prop_map(String::from_iter)
+        }
+
+        /// The characters XML 1.0 does not allow in a document (its `Char` production):
+        /// U+0000-U+0008, U+000B, U+000C, U+000E-U+001F, U+FFFE, U+FFFF. (Surrogates cannot
+        /// be in a Rust string.)
+        fn forbidden_in_xml(c: char) -> bool {
+            matches!(
+                c,
+                '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}'
+            )
+        }
+
+        /// The text of `<a>escaped</a>` as a conforming XML parser reads it.
+        fn parsed_text(escaped: &str) -> Result<String, String> {
+            let document = format!("<a>{escaped}</a>");
+            let parsed = roxmltree::Document::parse(&document).map_err(|e| e.to_string())?;
+            Ok(parsed
+                .root_element()
+                .children()
+                .filter_map(|n| n.text())
+                .collect())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+            /// Any string written as a JSON string literal reads back as itself.
+            #[test]
+            fn json_strings_round_trip_through_serde_json(s in any_text()) {
+                let literal = Node::Str(s.clone()).to_json_string();
+                let back: String = serde_json::from_str(&literal)
+                    .map_err(|e| TestCaseError::fail(format!("{literal:?}: {e}")))?;
+                prop_assert_eq!(back, s);
+            }
+
+            /// Escaped text of allowed characters reads back as itself through an XML parser,
+            /// carriage returns aside: written raw today, an XML parser reads one as a line
+            /// feed (XML 1.0 §2.11); [`xml_allowed_characters_round_trip`] covers them once
+            /// the escaping writes them as `&#13;`.
+            #[test]
+            fn xml_text_round_trips_through_a_parser(
+                s in any_text().prop_map(|s| s.replace(|c| forbidden_in_xml(c) || c == '\r', ""))
+            ) {
+                prop_assert_eq!(parsed_text(&escape_xml(&s)), Ok(s));
+            }
+        }
+
+        // The escaping of the fuzz branch (forbidden characters become U+FFFD, `\r` becomes
+        // `&#13;`) holds these two; today's writes both as they are. Written for that
+        // behaviour, ignored until it is merged.
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+            /// Every character XML allows, `\r` included, reads back as itself.
+            #[test]
+            #[ignore = "holds once forbidden characters become U+FFFD and \\r is written as &#13; (the fuzz branch)"]
+            fn xml_allowed_characters_round_trip(
+                s in any_text().prop_map(|s| s.replace(forbidden_in_xml, ""))
+            ) {
+                prop_assert_eq!(parsed_text(&escape_xml(&s)), Ok(s));
+            }
+
+            /// Whatever the string, the output holds no character XML forbids (so the
+            /// document parses), and every allowed character reads back where it was: a
+            /// forbidden one is replaced by one allowed character.
+            #[test]
+            #[ignore = "holds once forbidden characters become U+FFFD and \\r is written as &#13; (the fuzz branch)"]
+            fn xml_output_never_holds_a_forbidden_character(s in any_text()) {
+                let escaped = escape_xml(&s);
+                prop_assert!(!escaped.chars().any(forbidden_in_xml), "{:?}", escaped);
+                let back = parsed_text(&escaped).map_err(TestCaseError::fail)?;
+                prop_assert_eq!(back.chars().count(), s.chars().count(), "{:?}", back);
+                for (given, got) in s.chars().zip(back.chars()) {
+                    if forbidden_in_xml(given) {
+                        prop_assert!(!forbidden_in_xml(got));
+                    } else {
+                        prop_assert_eq!(given, got);
+                    }
+                }
+            }
+        }
+    }
 }
