@@ -278,7 +278,9 @@ pub fn store(err: StoreError) -> RpcError {
             tracing::warn!(%detail, "storage conflict persisted through every retry");
             RpcError::service_unavailable()
         }
-        other => {
+        // No wildcard: a new kind of storage failure gets its answer here, and a row in the
+        // table of the tests below.
+        other @ (StoreError::Duplicate(_) | StoreError::Other(_)) => {
             tracing::error!(error = %other, "storage failure");
             RpcError::internal()
         }
@@ -557,6 +559,24 @@ mod tests {
             let storage = matches!(example, D::Store(_));
             assert_eq!(r.status.is_client_error(), !storage, "{example:?}");
         }
+    }
+
+    /// [`store`] (which products call on a bare [`StoreError`]) answers exactly the table's
+    /// row of the same failure as a [`DomainError::Store`].
+    #[test]
+    fn a_store_error_answers_its_row_either_way() {
+        let mut seen = 0;
+        for (pattern, example, status, code, message) in rows() {
+            let D::Store(e) = example else { continue };
+            let r = store(e.clone());
+            assert_eq!(
+                (r.status.as_u16(), r.code.as_ref(), r.message.as_ref()),
+                (status, code, message.as_str()),
+                "{pattern}"
+            );
+            seen += 1;
+        }
+        assert_eq!(seen, 4, "one row per StoreError variant");
     }
 
     #[test]
