@@ -404,7 +404,7 @@ mod tests {
 
             /// Escaped text of allowed characters reads back as itself through an XML parser,
             /// carriage returns aside: written raw today, an XML parser reads one as a line
-            /// feed (XML 1.0 §2.11); [`xml_allowed_characters_round_trip`] covers them once
+            /// feed (end-of-line handling of XML 1.0); [`xml_allowed_characters_round_trip`] covers them once
             /// the escaping writes them as `&#13;`.
             #[test]
             fn xml_text_round_trips_through_a_parser(
