@@ -10,6 +10,7 @@
 //! error map (action, then product, then the base map of [`crate::errors`]).
 
 use std::future::Future;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -28,12 +29,32 @@ use crate::input::Input;
 pub struct Base<S> {
     pub store: Arc<S>,
     pub config: Arc<ProductConfig>,
+    /// When this product's writes last purged expired client tokens (milliseconds since
+    /// the epoch).
+    last_token_purge: Arc<AtomicI64>,
 }
 
 impl<S> Base<S> {
     pub fn new(store: Arc<S>, config: Arc<ProductConfig>) -> Self {
-        Base { store, config }
+        Base {
+            store,
+            config,
+            last_token_purge: Arc::new(AtomicI64::new(0)),
+        }
     }
+}
+
+/// Whether a write starting at `now` should also purge expired client tokens, claiming the
+/// turn if so: at most once per tenth of the retention (and at least once a minute), so the
+/// table stays bounded while almost no write pays for it.
+fn purge_due(last: &AtomicI64, now: DateTime<Utc>, retention: chrono::Duration) -> bool {
+    let every = (retention.num_milliseconds() / 10).clamp(1, 60_000);
+    let now_ms = now.timestamp_millis();
+    let previous = last.load(Ordering::Relaxed);
+    now_ms - previous >= every
+        && last
+            .compare_exchange(previous, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
 }
 
 /// One API product (ECS 2014-05-26, VPC 2016-04-28, ...): its version, its code in
@@ -198,6 +219,7 @@ impl<'a, P: Product> Cx<'a, P> {
         let dry_run = self.dry_run;
         let account = self.account.clone();
         let config = self.product.base().config.clone();
+        let last_purge = self.product.base().last_token_purge.clone();
         let result: Result<T, Stop> = self
             .product
             .base()
@@ -208,11 +230,17 @@ impl<'a, P: Product> Cx<'a, P> {
                     config: config.clone(),
                     now: Utc::now(),
                 };
+                let retention = scope.config.client_token_retention;
+                if purge_due(&last_purge, scope.now, retention) {
+                    idempotency::purge_expired(tx, scope.now, retention)?;
+                }
                 let done = if dry_run {
                     // A dry run is never answered from, nor recorded under, a token.
                     f(tx, &scope)
                 } else {
-                    idempotency::once(tx, &account, token.as_ref(), scope.now, |tx| f(tx, &scope))
+                    idempotency::once(tx, &account, token.as_ref(), scope.now, retention, |tx| {
+                        f(tx, &scope)
+                    })
                 };
                 match done {
                     Ok(_) if dry_run => Err(Stop::DryRunPassed),

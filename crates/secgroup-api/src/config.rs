@@ -19,6 +19,8 @@ pub struct ProductConfig {
     pub instance_timings: InstanceTimings,
     /// The most instances one reachability matrix covers.
     pub max_matrix_instances: usize,
+    /// How long a `ClientToken` is remembered (docs/ecs.md §2.8).
+    pub client_token_retention: chrono::Duration,
 }
 
 impl Default for ProductConfig {
@@ -28,6 +30,7 @@ impl Default for ProductConfig {
             limits: Limits::default(),
             instance_timings: InstanceTimings::default(),
             max_matrix_instances: DEFAULT_MAX_MATRIX_INSTANCES,
+            client_token_retention: secgroup_domain::ops::idempotency::DEFAULT_RETENTION,
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Client tokens: the remembered outcome of an idempotent request, per account.
 
+use chrono::{DateTime, Utc};
 use secgroup_domain::ids::AccountId;
-use secgroup_domain::store::codec::{decode_time, encode_time};
+use secgroup_domain::store::codec::{decode_time, encode_time, purge_cutoff};
 use secgroup_domain::{ClientTokenRecord, ClientTokensTx, StoreError};
 
-use crate::sql::{exec, get, opt};
+use crate::sql::{count, exec, get, opt};
 use crate::tx::PgTx;
 
 impl ClientTokensTx for PgTx<'_> {
@@ -50,5 +51,33 @@ impl ClientTokensTx for PgTx<'_> {
             ],
         )?;
         Ok(())
+    }
+
+    fn delete_client_token(
+        &mut self,
+        account_id: &AccountId,
+        token: &str,
+    ) -> Result<(), StoreError> {
+        let c = &mut *self.c;
+        exec(
+            c,
+            "DELETE FROM client_tokens WHERE account_id = $1 AND token = $2",
+            &[&account_id.as_str(), &token],
+        )?;
+        Ok(())
+    }
+
+    fn purge_client_tokens(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        let c = &mut *self.c;
+        exec(
+            c,
+            "DELETE FROM client_tokens WHERE created_at < $1",
+            &[&purge_cutoff(cutoff)],
+        )
+    }
+
+    fn count_client_tokens(&mut self) -> Result<u64, StoreError> {
+        let c = &mut *self.c;
+        count(c, "SELECT COUNT(*) FROM client_tokens", &[])
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use secgroup_domain::contract::{at, group, instance, vpc, vswitch};
 use secgroup_domain::error::DomainError;
 use secgroup_domain::ids::{AccountId, SecurityGroupId, VSwitchId};
-use secgroup_domain::ops::idempotency::{once, ClientToken};
+use secgroup_domain::ops::idempotency::{once, ClientToken, DEFAULT_RETENTION};
 use secgroup_domain::rules::{Rule, RuleRow};
 use secgroup_domain::{AccessKeyRecord, Store, StoreError};
 use secgroup_store_postgres::PostgresStore;
@@ -125,6 +125,7 @@ async fn one_client_token_on_both_nodes_has_one_effect() {
                             &AccountId::from(ACCOUNT),
                             Some(&token),
                             at(0, 0),
+                            DEFAULT_RETENTION,
                             |tx| {
                                 let id = format!("sg-new-{n}");
                                 tx.insert_security_group(&group(ACCOUNT, REGION, &id, 1))?;

@@ -1,8 +1,9 @@
 //! Client tokens: the remembered outcome of an idempotent request, per account.
 
+use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use secgroup_domain::ids::AccountId;
-use secgroup_domain::store::codec::{decode_time, encode_time};
+use secgroup_domain::store::codec::{decode_time, encode_time, purge_cutoff};
 use secgroup_domain::{ClientTokenRecord, ClientTokensTx, StoreError};
 
 use crate::error::map_err;
@@ -63,5 +64,35 @@ impl ClientTokensTx for SqliteTx<'_> {
         })
         .map_err(map_err)?;
         Ok(())
+    }
+
+    fn delete_client_token(
+        &mut self,
+        account_id: &AccountId,
+        token: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM client_tokens WHERE account_id = ?1 AND token = ?2")
+            .and_then(|mut st| st.execute([account_id.as_str(), token]))
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    fn purge_client_tokens(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        let deleted = self
+            .conn
+            .prepare_cached("DELETE FROM client_tokens WHERE created_at < ?1")
+            .and_then(|mut st| st.execute([purge_cutoff(cutoff)]))
+            .map_err(map_err)?;
+        Ok(deleted as u64)
+    }
+
+    fn count_client_tokens(&mut self) -> Result<u64, StoreError> {
+        let count: i64 = self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM client_tokens")
+            .and_then(|mut st| st.query_row([], |row| row.get(0)))
+            .map_err(map_err)?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 }

@@ -1,8 +1,10 @@
 //! `ClientToken` (docs/ecs.md §2.8): the same token with the same parameters returns the first
 //! result and has no second effect; with other parameters it is refused. The token is recorded
-//! in the same transaction as the effect, so a crash can never separate them.
+//! in the same transaction as the effect, so a crash can never separate them. A token is
+//! remembered for a retention period; after it, the token is new again, and
+//! [`purge_expired`] forgets old tokens so that their table does not grow without bound.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -47,12 +49,13 @@ impl ClientToken {
     }
 }
 
-/// Runs `op` unless `token` was seen before; records its result with the token.
+/// Runs `op` unless `token` was seen within `retention`; records its result with the token.
 pub fn once<T, F>(
     tx: &mut dyn Tx,
     account_id: &AccountId,
     token: Option<&ClientToken>,
     now: DateTime<Utc>,
+    retention: Duration,
     op: F,
 ) -> Result<T, DomainError>
 where
@@ -61,12 +64,32 @@ where
 {
     let Some(token) = token else { return op(tx) };
     if let Some(seen) = tx.client_token(account_id, &token.token)? {
+        if seen.created_at + retention <= now {
+            // Expired: the token is new again (and its old record makes way for the new).
+            tx.delete_client_token(account_id, &token.token)?;
+            return record(tx, account_id, token, now, op);
+        }
         if seen.fingerprint != token.fingerprint {
             return Err(DomainError::IdempotentParameterMismatch);
         }
         return serde_json::from_str(&seen.result)
             .map_err(|e| StoreError::Other(format!("stored result: {e}")).into());
     }
+    record(tx, account_id, token, now, op)
+}
+
+/// Runs `op` and records its result under `token`.
+fn record<T, F>(
+    tx: &mut dyn Tx,
+    account_id: &AccountId,
+    token: &ClientToken,
+    now: DateTime<Utc>,
+    op: F,
+) -> Result<T, DomainError>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce(&mut dyn Tx) -> Result<T, DomainError>,
+{
     let result = op(tx)?;
     let stored =
         serde_json::to_string(&result).map_err(|e| StoreError::Other(format!("result: {e}")))?;
@@ -78,6 +101,19 @@ where
         created_at: now,
     })?;
     Ok(result)
+}
+
+/// How long a token is remembered unless the operator says otherwise: a day, long past any
+/// client's retries.
+pub const DEFAULT_RETENTION: Duration = Duration::days(1);
+
+/// Forgets every token older than `retention` at `now`; returns how many went.
+pub fn purge_expired(
+    tx: &mut dyn Tx,
+    now: DateTime<Utc>,
+    retention: Duration,
+) -> Result<u64, StoreError> {
+    tx.purge_client_tokens(now - retention)
 }
 
 #[cfg(test)]

@@ -12,6 +12,13 @@ pub fn encode_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+/// The text a purge compares stored instants with: `cutoff` in whole seconds. Stored text
+/// sorts as time does to the second (RFC 3339 in UTC; fractions vary in length), which is
+/// all a retention needs.
+pub fn purge_cutoff(cutoff: DateTime<Utc>) -> String {
+    cutoff.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
 /// Reads what [`encode_time`] wrote (or any RFC 3339 instant, in any offset).
 pub fn decode_time(s: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(s)

@@ -320,6 +320,17 @@ pub trait ClientTokensTx {
     ) -> Result<Option<ClientTokenRecord>, StoreError>;
     /// Fails with [`StoreError::Duplicate`] (or a conflict) if the token is already recorded.
     fn insert_client_token(&mut self, record: &ClientTokenRecord) -> Result<(), StoreError>;
+    /// Forgets one token of the account (an expired one, about to be recorded anew).
+    fn delete_client_token(
+        &mut self,
+        account_id: &AccountId,
+        token: &str,
+    ) -> Result<(), StoreError>;
+    /// Forgets every token recorded before `cutoff` (compared to the second), of every
+    /// account; returns how many went.
+    fn purge_client_tokens(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// How many tokens are recorded, of every account.
+    fn count_client_tokens(&mut self) -> Result<u64, StoreError>;
 }
 
 /// The change revision (see [`Store::revision`](super::Store::revision)).
