@@ -44,7 +44,7 @@ pub use rules::{
     groups_delete_removes_rules, rule_counts_and_references, rules_account_isolation,
     rules_insert_list_round_trip, rules_update_delete,
 };
-pub use tags::{client_tokens, tags_order_and_replace};
+pub use tags::{client_token_retention, client_tokens, tags_order_and_replace};
 pub use transactions::{
     concurrent_writes, conflicts_are_retried, failed_write_leaves_nothing, panics_become_errors,
 };
@@ -111,6 +111,7 @@ macro_rules! store_contract {
             prefix_lists_account_isolation,
             tags_order_and_replace,
             client_tokens,
+            client_token_retention,
             vpcs_insert_get_list_update,
             vswitches_insert_get_list_update,
             vpcs_delete_removes_tags,

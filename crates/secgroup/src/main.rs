@@ -98,6 +98,13 @@ struct ServeArgs {
     /// Most instances one reachability matrix may cover.
     #[arg(long, env = "SECGROUP_MAX_MATRIX_INSTANCES", default_value_t = secgroup_api::config::DEFAULT_MAX_MATRIX_INSTANCES)]
     max_matrix_instances: usize,
+    /// Hours a ClientToken is remembered; after that the same token is a new request.
+    #[arg(
+        long,
+        env = "SECGROUP_CLIENT_TOKEN_RETENTION_HOURS",
+        default_value_t = 24.0
+    )]
+    client_token_retention_hours: f64,
     #[command(flatten)]
     gateway: GatewayArgs,
 }
@@ -157,6 +164,18 @@ fn parse_action_limit(text: &str) -> Result<(String, u32), String> {
 fn seconds(value: f64, flag: &str) -> anyhow::Result<std::time::Duration> {
     std::time::Duration::try_from_secs_f64(value)
         .with_context(|| format!("--{flag} must be a non-negative number of seconds"))
+}
+
+/// `--client-token-retention-hours`: a positive number of hours (a zero retention would
+/// make every retry a new request).
+fn token_retention(hours: f64) -> anyhow::Result<chrono::Duration> {
+    let refused =
+        || anyhow::anyhow!("--client-token-retention-hours must be a positive number of hours");
+    let span = std::time::Duration::try_from_secs_f64(hours * 3600.0).map_err(|_| refused())?;
+    match chrono::Duration::from_std(span) {
+        Ok(retention) if !retention.is_zero() => Ok(retention),
+        _ => Err(refused()),
+    }
 }
 
 #[derive(Subcommand)]
@@ -269,6 +288,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.server.throttle.per_minute = gateway.throttle_per_minute;
     settings.server.throttle.per_action = gateway.throttle_action.iter().cloned().collect();
     settings.products.max_matrix_instances = args.max_matrix_instances;
+    settings.products.client_token_retention = token_retention(args.client_token_retention_hours)?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -366,4 +386,24 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_retention;
+
+    #[test]
+    fn client_token_retention_is_a_positive_number_of_hours() {
+        assert_eq!(
+            token_retention(24.0).ok(),
+            Some(chrono::Duration::hours(24))
+        );
+        assert_eq!(
+            token_retention(0.5).ok(),
+            Some(chrono::Duration::minutes(30))
+        );
+        for refused in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e30] {
+            assert!(token_retention(refused).is_err(), "{refused} refused");
+        }
+    }
 }

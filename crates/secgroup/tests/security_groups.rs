@@ -566,3 +566,57 @@ async fn describe_regions_speaks_three_languages() {
         assert_eq!(hz["Status"], "available");
     }
 }
+
+#[tokio::test]
+async fn an_expired_client_token_is_a_new_request_and_old_tokens_are_purged() {
+    let mut settings = secgroup::Settings::default();
+    settings.products.client_token_retention = chrono::Duration::milliseconds(1500);
+    let server = TestServer::start_with(settings).await;
+    let c = server.new_account().await;
+    let tokens = || {
+        let store = server.store.clone();
+        async move {
+            use secgroup_domain::Store;
+            store
+                .read(|tx| tx.count_client_tokens())
+                .await
+                .expect("count")
+        }
+    };
+    let first = create_group(
+        &c,
+        &[("ClientToken", "t-1"), ("SecurityGroupName", "first")],
+    )
+    .await;
+    let replay = create_group(
+        &c,
+        &[("ClientToken", "t-1"), ("SecurityGroupName", "first")],
+    )
+    .await;
+    assert_eq!(first, replay, "within the retention: the first result");
+    create_group(
+        &c,
+        &[("ClientToken", "t-2"), ("SecurityGroupName", "second")],
+    )
+    .await;
+    assert_eq!(tokens().await, 2);
+
+    tokio::time::sleep(std::time::Duration::from_millis(2600)).await;
+    // Past the retention the same token (even with other parameters) is a new request...
+    let later = create_group(
+        &c,
+        &[("ClientToken", "t-1"), ("SecurityGroupName", "third")],
+    )
+    .await;
+    assert_ne!(later, first, "a new group");
+    let listed = c.call("DescribeSecurityGroups", &[]).await.json();
+    assert_eq!(listed["TotalCount"], 3);
+    // ...and that write purged the expired "t-2": only the new "t-1" is remembered.
+    assert_eq!(tokens().await, 1, "expired tokens purged");
+    let replay = create_group(
+        &c,
+        &[("ClientToken", "t-1"), ("SecurityGroupName", "third")],
+    )
+    .await;
+    assert_eq!(replay, later, "the new record answers replays");
+}

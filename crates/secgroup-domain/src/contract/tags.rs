@@ -116,3 +116,58 @@ pub async fn client_tokens<S: Store>(store: S) {
         Some(theirs)
     );
 }
+
+/// Tokens are forgotten one at a time (an expired one about to be recorded anew) or all those
+/// recorded before a cutoff, across accounts; the count follows.
+pub async fn client_token_retention<S: Store>(store: S) {
+    let token = |account: &str, token: &str, secs: i64| ClientTokenRecord {
+        account_id: account.to_owned(),
+        token: token.to_owned(),
+        fingerprint: "fp".to_owned(),
+        result: "{}".to_owned(),
+        created_at: at(secs, 500_000),
+    };
+    let records = [
+        token("acct-1", "old", 10),
+        token("acct-2", "old", 20),
+        token("acct-1", "new", 30),
+        token("acct-1", "gone", 40),
+    ];
+    write(&store, move |tx| {
+        records.iter().try_for_each(|r| tx.insert_client_token(r))
+    })
+    .await;
+    assert_eq!(read(&store, |tx| tx.count_client_tokens()).await, 4);
+
+    write(&store, |tx| {
+        tx.delete_client_token(&AccountId::from("acct-1"), "gone")
+    })
+    .await;
+    assert_eq!(
+        read(&store, |tx| tx
+            .client_token(&AccountId::from("acct-1"), "gone"))
+        .await,
+        None,
+        "deleted"
+    );
+    // Deleting what is not there is not an error (a purge may have won the race).
+    write(&store, |tx| {
+        tx.delete_client_token(&AccountId::from("acct-2"), "gone")
+    })
+    .await;
+    assert_eq!(read(&store, |tx| tx.count_client_tokens()).await, 3);
+
+    // Cutoff at second 25: both "old" tokens (of two accounts) go, "new" stays.
+    let purged = write(&store, |tx| tx.purge_client_tokens(at(25, 0))).await;
+    assert_eq!(purged, 2);
+    assert_eq!(read(&store, |tx| tx.count_client_tokens()).await, 1);
+    assert!(read(&store, |tx| tx
+        .client_token(&AccountId::from("acct-1"), "new"))
+    .await
+    .is_some());
+    assert_eq!(
+        write(&store, |tx| tx.purge_client_tokens(at(25, 0))).await,
+        0,
+        "nothing left to purge"
+    );
+}
