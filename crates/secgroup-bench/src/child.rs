@@ -114,6 +114,27 @@ impl ServerProcess {
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 
+    /// Asks the process to stop (SIGTERM, through `kill(1)`: no unsafe code) and waits up to
+    /// `timeout` for it to exit; a process that does not is killed.
+    pub async fn terminate(mut self, timeout: Duration) -> Result<std::process::ExitStatus> {
+        let pid = self.child.id().context("the process has already exited")?;
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await
+            .context("running kill")?;
+        if !sent.success() {
+            bail!("kill -TERM {pid} failed");
+        }
+        match tokio::time::timeout(timeout, self.child.wait()).await {
+            Ok(status) => Ok(status?),
+            Err(_) => {
+                let _ = self.child.kill().await;
+                bail!("{} did not exit within {timeout:?} of SIGTERM", self.name)
+            }
+        }
+    }
+
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }

@@ -17,6 +17,7 @@ mod client;
 mod cpu;
 mod hello;
 mod instance_scenarios;
+mod instructions;
 mod load;
 mod reach_scenarios;
 mod report;
@@ -59,6 +60,9 @@ enum Command {
         #[arg(long)]
         listen: SocketAddr,
     },
+    /// Server instructions per request under valgrind's callgrind, this server against a
+    /// baseline binary (repeatable on a busy machine; see BENCHMARKS.md).
+    Instructions(instructions::InstructionArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -107,6 +111,18 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Some(Command::HelloServer { listen }) => hello::serve(listen).await,
+        Some(Command::Instructions(args)) => {
+            let signer = Signer {
+                access_key_id: ACCESS_KEY_ID.into(),
+                access_key_secret: ACCESS_KEY_SECRET.into(),
+                region_id: cli.bench.region_id.clone(),
+            };
+            let serve = instructions::ServeArgs {
+                args: serve_args,
+                envs: SERVE_ENVS.to_vec(),
+            };
+            instructions::run(args, signer, serve).await
+        }
         None => bench(cli.bench).await,
     };
     match outcome {
@@ -116,6 +132,36 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The server's environment: the benchmark's AccessKey.
+const SERVE_ENVS: [(&str, &str); 2] = [
+    ("SECGROUP_ACCESS_KEY_ID", ACCESS_KEY_ID),
+    ("SECGROUP_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET),
+];
+
+/// `secgroup serve` on `addr` over `database`, with the quotas the scenarios need.
+fn serve_args(addr: SocketAddr, database: &str) -> Vec<String> {
+    [
+        "serve",
+        "--listen",
+        &addr.to_string(),
+        "--database",
+        database,
+        // The rule scenarios keep groups of 1,000 rules, above the default quota.
+        "--max-rules-per-group",
+        "5000",
+        // RunInstances with Amount=100 fills groups far past the default 6,000.
+        "--max-instances-per-group",
+        "100000000",
+        "--max-security-groups",
+        "1000",
+        // Every NIS analysis is stored: far more than the default 1,000 per account.
+        "--max-analyses",
+        "100000000",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 fn selected(args: &BenchArgs) -> Result<Vec<Scenario>> {
@@ -208,28 +254,8 @@ async fn bench(args: BenchArgs) -> Result<()> {
         };
         for node in 0..args.nodes {
             let addr = free_loopback_addr()?;
-            let serve_args = [
-                "serve".to_string(),
-                "--listen".into(),
-                addr.to_string(),
-                "--database".into(),
-                database.clone(),
-                // The rule scenarios keep groups of 1,000 rules, above the default quota.
-                "--max-rules-per-group".into(),
-                "5000".into(),
-                // RunInstances with Amount=100 fills groups far past the default 6,000.
-                "--max-instances-per-group".into(),
-                "100000000".into(),
-                "--max-security-groups".into(),
-                "1000".into(),
-                // Every NIS analysis is stored: far more than the default 1,000 per account.
-                "--max-analyses".into(),
-                "100000000".into(),
-            ];
-            let envs = [
-                ("SECGROUP_ACCESS_KEY_ID", ACCESS_KEY_ID),
-                ("SECGROUP_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET),
-            ];
+            let serve_args = serve_args(addr, &database);
+            let envs = SERVE_ENVS;
             // Node 0 keeps the names of a one-node run.
             let (name, log) = match node {
                 0 => ("secgroup".to_string(), "secgroup.log".to_string()),
