@@ -47,6 +47,10 @@ pub struct InstructionArgs {
     /// Also write the figures to this JSON file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Keep the servers' callgrind files (and databases, logs) in this directory, to read
+    /// with `callgrind_annotate` (default: a temporary directory, removed at the end).
+    #[arg(long)]
+    pub keep_in: Option<PathBuf>,
 }
 
 /// One scenario's figures: instructions per request of each binary.
@@ -84,13 +88,23 @@ pub async fn run(args: InstructionArgs, signer: Signer, serve_args: ServeArgs) -
             None => bail!("unknown scenario {name:?}"),
         }
     }
-    let workdir = tempfile::Builder::new()
-        .prefix("secgroup-bench-instructions-")
-        .tempdir()
-        .context("creating the work directory")?;
+    let temporary;
+    let workdir = match &args.keep_in {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            dir.clone()
+        }
+        None => {
+            temporary = tempfile::Builder::new()
+                .prefix("secgroup-bench-instructions-")
+                .tempdir()
+                .context("creating the work directory")?;
+            temporary.path().to_path_buf()
+        }
+    };
     let counter = Counter {
         valgrind,
-        workdir: workdir.path().to_path_buf(),
+        workdir,
         signer: Arc::new(signer),
         serve_args,
         startup,
@@ -133,7 +147,8 @@ pub async fn run(args: InstructionArgs, signer: Signer, serve_args: ServeArgs) -
 
 fn print(rows: &[Counted], args: &InstructionArgs, current: &Path) {
     println!(
-        "server instructions per request (callgrind; {} measured after {} warm-up, one connection)",
+        "server instructions per request (callgrind; {} measured after {} warm-up, one connection; \
+         the SQLite checkpoint thread left out)",
         args.requests, args.warmup_requests
     );
     println!("baseline: {}", args.baseline_bin.display());
@@ -190,7 +205,10 @@ impl Counter {
     /// the scenario's set-up, the warm-up and `measured` requests.
     async fn total(&self, bin: &Path, scenario: &Scenario, measured: u64) -> Result<u64> {
         let addr = free_loopback_addr()?;
-        let run = format!("{}-{}", scenario.name, run_number());
+        let binary = bin
+            .file_name()
+            .map_or("bin".into(), |n| n.to_string_lossy());
+        let run = format!("{}-{binary}-{measured}-{}", scenario.name, run_number());
         let database = format!(
             "sqlite://{}",
             self.workdir.join(format!("{run}.db")).display()
@@ -243,7 +261,9 @@ impl Counter {
         }
         let text = std::fs::read_to_string(&out)
             .with_context(|| format!("reading callgrind's {}", out.display()))?;
-        callgrind_total(&text).with_context(|| format!("no total in {}", out.display()))
+        let total =
+            callgrind_total(&text).with_context(|| format!("no total in {}", out.display()))?;
+        Ok(total.saturating_sub(checkpoint_thread(&out)?))
     }
 }
 
@@ -254,6 +274,43 @@ fn callgrind_total(text: &str) -> Option<u64> {
         .find(|l| l.starts_with("summary:"))
         .or_else(|| text.lines().find(|l| l.starts_with("totals:")))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// What the SQLite store's checkpoint thread ran (the inclusive cost of its loop, read with
+/// `callgrind_annotate`). It checkpoints at most every 100 ms of wall time, whatever the
+/// request rate, so under callgrind (some 50 times slower) it would be charged to each
+/// request some 50 times over, and by how busy the machine is: it is left out.
+fn checkpoint_thread(out: &Path) -> Result<u64> {
+    let annotated = std::process::Command::new("callgrind_annotate")
+        .args(["--inclusive=yes", "--threshold=100"])
+        .arg(out)
+        .output()
+        .context("running callgrind_annotate (Debian package valgrind)")?;
+    if !annotated.status.success() {
+        bail!("callgrind_annotate failed on {}", out.display());
+    }
+    Ok(inclusive_cost(
+        &String::from_utf8_lossy(&annotated.stdout),
+        CHECKPOINT_LOOP,
+    ))
+}
+
+/// The checkpoint thread's function, as callgrind names it.
+const CHECKPOINT_LOOP: &str = "secgroup_store_sqlite::checkpoint::run";
+
+/// The inclusive cost `callgrind_annotate --inclusive=yes` gives `function` (0 if absent):
+/// lines read `  1,234 (12.3%)  file:function [object]`.
+fn inclusive_cost(annotated: &str, function: &str) -> u64 {
+    annotated
+        .lines()
+        .filter(|line| {
+            line.split_once(':')
+                .is_some_and(|(_, f)| f.split(" [").next() == Some(function))
+        })
+        .filter_map(|line| line.split_whitespace().next())
+        .filter_map(|count| count.replace(',', "").parse::<u64>().ok())
+        .max()
+        .unwrap_or(0)
 }
 
 /// A short name unique within one benchmark run.
@@ -281,5 +338,16 @@ mod tests {
         assert_eq!(callgrind_total(text), Some(123456));
         assert_eq!(callgrind_total("events: Ir\ntotals: 42\n"), Some(42));
         assert_eq!(callgrind_total("events: Ir\n"), None);
+    }
+
+    #[test]
+    fn reads_a_functions_inclusive_cost() {
+        let annotated = "\
+   9,876,543 (100.0%)  PROGRAM TOTALS
+   1,234,567 (12.50%)  crates/secgroup-store-sqlite/src/checkpoint.rs:secgroup_store_sqlite::checkpoint::run [/x/secgroup]
+       5,000 ( 0.05%)  crates/secgroup-store-sqlite/src/checkpoint.rs:secgroup_store_sqlite::checkpoint::run_once [/x/secgroup]
+";
+        assert_eq!(inclusive_cost(annotated, CHECKPOINT_LOOP), 1_234_567);
+        assert_eq!(inclusive_cost(annotated, "main"), 0);
     }
 }

@@ -305,7 +305,14 @@ struct HeadGuard<T> {
     /// After a refusal nothing more of the client's is read.
     refused: bool,
     scan: HeadScan,
+    /// Where a head's bytes are read before they are looked at: allocated (and zeroed) once
+    /// per connection, not per read (zeroing 8 KiB on every poll cost Describe ~9 % of its
+    /// instructions).
+    chunk: Box<[u8]>,
 }
+
+/// The most bytes one read of a request head takes.
+const HEAD_READ_CHUNK: usize = 8192;
 
 impl<T> HeadGuard<T> {
     fn new(inner: T, state: Arc<ConnState>, max_line: usize, max_head: usize) -> Self {
@@ -319,6 +326,7 @@ impl<T> HeadGuard<T> {
             ready_at: 0,
             refused: false,
             scan: HeadScan::default(),
+            chunk: vec![0; HEAD_READ_CHUNK].into_boxed_slice(),
         }
     }
 
@@ -431,22 +439,27 @@ impl<T: AsyncRead + Unpin> AsyncRead for HeadGuard<T> {
                 // A body: straight into hyper's buffer.
                 return Pin::new(&mut this.inner).poll_read(cx, buf);
             }
-            let mut chunk = [0u8; 8192];
+            let mut chunk = std::mem::take(&mut this.chunk);
             let mut chunk_buf = ReadBuf::new(&mut chunk);
-            match Pin::new(&mut this.inner).poll_read(cx, &mut chunk_buf) {
-                Poll::Ready(Ok(())) => {
-                    let n = chunk_buf.filled().len();
-                    if n == 0 {
-                        // End of stream: pass on what a half-sent head holds, so hyper
-                        // sees the same truncated request it would have seen unguarded.
-                        if !this.head.is_empty() {
-                            this.ready.append(&mut this.head);
-                            continue;
-                        }
-                        return Poll::Ready(Ok(()));
-                    }
+            let read = Pin::new(&mut this.inner).poll_read(cx, &mut chunk_buf);
+            let n = chunk_buf.filled().len();
+            if let Poll::Ready(Ok(())) = read {
+                if n > 0 {
                     this.take_in(&chunk[..n]);
                 }
+            }
+            this.chunk = chunk;
+            match read {
+                Poll::Ready(Ok(())) if n == 0 => {
+                    // End of stream: pass on what a half-sent head holds, so hyper
+                    // sees the same truncated request it would have seen unguarded.
+                    if !this.head.is_empty() {
+                        this.ready.append(&mut this.head);
+                        continue;
+                    }
+                    return Poll::Ready(Ok(()));
+                }
+                Poll::Ready(Ok(())) => {}
                 other => return other,
             }
         }
