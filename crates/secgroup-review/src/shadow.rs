@@ -476,3 +476,75 @@ fn snapshot(
     };
     Snapshot::build(&state)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secgroup_domain::rules::{RulePolicy, RuleSpec};
+    use secgroup_domain::{InnerAccessPolicy, SecurityGroupType};
+
+    fn rule(id: &str, ports: (i32, i32), peer: Peer, priority: u8) -> Rule {
+        Rule {
+            id: id.into(),
+            security_group_id: "sg-1".into(),
+            spec: RuleSpec {
+                direction: Direction::Ingress,
+                protocol: IpProtocol::Tcp,
+                port_range: PortRange {
+                    from: ports.0,
+                    to: ports.1,
+                },
+                source_port_range: None,
+                policy: RulePolicy::Accept,
+                priority,
+                peer,
+                local_cidr: None,
+                description: String::new(),
+            },
+            create_time: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_wider_earlier_rule_shadows_and_inner_access_decides_among_members() {
+        let group = SecurityGroup {
+            id: "sg-1".into(),
+            account_id: "1".into(),
+            region_id: "cn-hangzhou".into(),
+            name: String::new(),
+            description: String::new(),
+            group_type: SecurityGroupType::Normal,
+            inner_access_policy: InnerAccessPolicy::Accept,
+            vpc_id: "vpc-1".into(),
+            resource_group_id: String::new(),
+            creation_time: DateTime::UNIX_EPOCH,
+        };
+        let cidr = |s: &str| Peer::Cidr(Cidr::parse_v4(s).expect("cidr"));
+        let rules = vec![
+            rule("wide", (22, 22), cidr("0.0.0.0/0"), 5),
+            rule("narrow", (22, 22), cidr("10.0.0.0/8"), 10),
+            rule("web", (80, 443), cidr("0.0.0.0/0"), 1),
+            rule(
+                "self",
+                (8443, 8443),
+                Peer::Group {
+                    group_id: "sg-1".into(),
+                    owner_account: String::new(),
+                },
+                1,
+            ),
+        ];
+        let dead = dead_rules(&group, &rules, &[]);
+        let found: Vec<(&str, DeadReason, Vec<String>)> = dead
+            .iter()
+            .map(|d| (d.rule_id.as_str(), d.reason, d.shadowed_by.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("narrow", DeadReason::Shadowed, vec!["wide".to_string()]),
+                ("self", DeadReason::InnerAccess, vec![]),
+            ]
+        );
+    }
+}

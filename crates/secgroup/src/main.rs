@@ -44,6 +44,8 @@ enum Command {
     Import(review::ImportArgs),
     /// Export an account as the Describe JSON `import` reads.
     Export(review::ExportArgs),
+    /// Review an account: exposure, dead rules, hygiene, reachability differences.
+    Review(review::ReviewArgs),
 }
 
 #[derive(Args)]
@@ -202,6 +204,14 @@ fn main() -> ExitCode {
             },
             Command::Import(args) => review_outcome(review::import(&args).await),
             Command::Export(args) => review_outcome(review::export(&args).await),
+            Command::Review(args) => match review::review(&args).await {
+                Ok(false) => ExitCode::SUCCESS,
+                Ok(true) => ExitCode::from(review::EXIT_FINDINGS),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(review::EXIT_ERROR)
+                }
+            },
         }
     })
 }

@@ -58,12 +58,11 @@ async fn account_of(server: &TestServer, c: &TestClient) -> String {
         .account_id
 }
 
+/// One Describe call: whether it is the VPC API's, the action, the parameters.
+type Call = (bool, String, Vec<(String, String)>);
+
 /// The calls whose answers make the export, and must be answered alike after import.
-fn describe_calls(
-    region: &str,
-    groups: &[String],
-    lists: &[String],
-) -> Vec<(bool, String, Vec<(String, String)>)> {
+fn describe_calls(region: &str, groups: &[String], lists: &[String]) -> Vec<Call> {
     let p = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = pairs
             .iter()
@@ -109,7 +108,7 @@ fn describe_calls(
     calls
 }
 
-async fn answers(c: &TestClient, calls: &[(bool, String, Vec<(String, String)>)]) -> Vec<Value> {
+async fn answers(c: &TestClient, calls: &[Call]) -> Vec<Value> {
     let mut out = Vec::new();
     for (vpc, action, params) in calls {
         let params: Vec<(&str, &str)> = params
@@ -181,7 +180,7 @@ struct Built {
     account: String,
     vpc: String,
     /// Per region: the Describe calls that make its export.
-    calls: Vec<(String, Vec<(bool, String, Vec<(String, String)>)>)>,
+    calls: Vec<(String, Vec<Call>)>,
 }
 
 /// An account with two regions, basic and advanced groups, group, prefix-list, IPv6,
@@ -348,6 +347,27 @@ async fn build(server: &TestServer, c: &TestClient, other: &TestClient) -> Built
                 ("Permissions.1.DestCidrIp", "0.0.0.0/0"),
                 ("Permissions.1.Policy", "drop"),
                 ("Permissions.1.Priority", "100"),
+            ],
+        ),
+        // Dead: the ssh rule accepts all of it first; inner access decides among web's members.
+        (
+            "AuthorizeSecurityGroup",
+            vec![
+                ("SecurityGroupId", &web),
+                ("Permissions.1.IpProtocol", "TCP"),
+                ("Permissions.1.PortRange", "22/22"),
+                ("Permissions.1.SourceCidrIp", "10.0.0.0/8"),
+                ("Permissions.1.Priority", "10"),
+                ("Permissions.1.Description", "shadowed"),
+            ],
+        ),
+        (
+            "AuthorizeSecurityGroup",
+            vec![
+                ("SecurityGroupId", &web),
+                ("Permissions.1.IpProtocol", "TCP"),
+                ("Permissions.1.PortRange", "8443/8443"),
+                ("Permissions.1.SourceGroupId", &web),
             ],
         ),
         (
@@ -581,7 +601,214 @@ async fn an_sdk_export_imports_into_another_database_alike_and_round_trips() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 
+    review_cli(dir.path(), &b, &e1, &built.account);
     bad_exports(dir.path(), &e1, &built.account).await;
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(out)))
+}
+
+/// `secgroup review` over the imported account: its findings, its outputs, `--diff`,
+/// and the exit statuses.
+fn review_cli(dir: &Path, db: &Path, export: &Path, account: &str) {
+    let out = secgroup(&[
+        "review",
+        "--account",
+        account,
+        "--database",
+        &url(db),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report = json_of(&out);
+    assert_eq!(report["format"], 1);
+    let hz = report["regions"]
+        .as_array()
+        .expect("regions")
+        .iter()
+        .find(|r| r["region_id"] == "cn-hangzhou")
+        .expect("hangzhou")
+        .clone();
+    // Exposure, sensitive ports first: SSH on the web members, from 0.0.0.0/0.
+    let first = &hz["exposures"][0];
+    assert_eq!(
+        (
+            first["from"].as_str(),
+            first["protocol"].as_str(),
+            first["port_range"].as_str()
+        ),
+        (Some("0.0.0.0/0"), Some("TCP"), Some("22/22")),
+        "{hz:#}"
+    );
+    assert_eq!(first["sensitive_ports"][0], 22);
+    let exposed: Vec<(String, String)> = hz["exposures"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|e| {
+            (
+                e["instance_name"].as_str().unwrap_or("").to_string(),
+                e["port_range"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        exposed.contains(&("web-1".into(), "80/443".into())),
+        "{exposed:?}"
+    );
+    assert!(
+        !exposed.iter().any(|(n, _)| n == "db-1" || n == "adv-1"),
+        "{exposed:?}"
+    );
+    let dead = hz["dead_rules"].as_array().expect("dead");
+    let reasons: Vec<&str> = dead
+        .iter()
+        .map(|d| d["reason"].as_str().unwrap_or(""))
+        .collect();
+    assert!(
+        reasons.contains(&"shadowed")
+            && reasons.contains(&"inner_access")
+            && reasons.contains(&"matches_nothing"),
+        "{dead:#?}"
+    );
+    let shadowed = dead
+        .iter()
+        .find(|d| d["reason"] == "shadowed")
+        .expect("shadowed");
+    assert_eq!(
+        shadowed["shadowed_by"].as_array().map(Vec::len),
+        Some(1),
+        "{shadowed}"
+    );
+    assert_eq!(
+        hz["hygiene"]["rules_naming_empty_prefix_lists"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        hz["hygiene"]["other_account_references"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let sh = report["regions"]
+        .as_array()
+        .expect("regions")
+        .iter()
+        .find(|r| r["region_id"] == "cn-shanghai")
+        .expect("shanghai")
+        .clone();
+    assert_eq!(
+        sh["hygiene"]["groups_without_members"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert!(hz["matrix"]["allowed_count"].as_u64().unwrap_or(0) > 0);
+
+    let out = secgroup(&["review", "--account", account, "--database", &url(db)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Exposure (sensitive ports first)") && stdout.contains("shadowed by sgr-"),
+        "{stdout}"
+    );
+    let out = secgroup(&[
+        "review",
+        "--account",
+        account,
+        "--database",
+        &url(db),
+        "--output",
+        "html",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        html.starts_with("<!DOCTYPE html>")
+            && html.contains("<svg")
+            && !html.contains("<script")
+            && !html.contains("src="),
+        "one self-contained page"
+    );
+
+    // --diff: the same account exported compares equal; an export where the SSH rule drops
+    // has one exposure fewer: gained now.
+    let out = secgroup(&[
+        "review",
+        "--account",
+        account,
+        "--database",
+        &url(db),
+        "--output",
+        "json",
+        "--diff",
+        export.to_str().expect("path"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let d = json_of(&out)["diff"].clone();
+    assert_eq!(
+        (
+            d["gained"].as_array().map(Vec::len),
+            d["lost"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0)),
+        "{d:#}"
+    );
+    let mut files = tree(export);
+    let (_, attr) = files
+        .iter_mut()
+        .find(|(_, t)| t.contains("\"Description\": \"ssh\""))
+        .expect("ssh rule");
+    let at = attr.find("\"Description\": \"ssh\"").expect("ssh");
+    let policy = attr[..at].rfind("\"Policy\": \"Accept\"").expect("policy");
+    attr.replace_range(
+        policy..policy + "\"Policy\": \"Accept\"".len(),
+        "\"Policy\": \"Drop\"",
+    );
+    let before = dir.join("before");
+    for (rel, t) in &files {
+        let p = before.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, t).expect("write");
+    }
+    let out = secgroup(&[
+        "review",
+        "--account",
+        account,
+        "--database",
+        &url(db),
+        "--output",
+        "json",
+        "--diff",
+        before.to_str().expect("path"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let d = json_of(&out)["diff"].clone();
+    let gained: Vec<&str> = d["gained"]
+        .as_array()
+        .expect("gained")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        !gained.is_empty()
+            && gained
+                .iter()
+                .all(|g| g.starts_with("cn-hangzhou: 0.0.0.0/0 -> i-") && g.ends_with("TCP/22/22")),
+        "{gained:?}"
+    );
+    assert_eq!(d["lost"].as_array().map(Vec::len), Some(0), "{d:#}");
+
+    // Nothing to find: 0; an unusable database: 2.
+    let empty = dir.join("empty.db");
+    let out = secgroup(&["review", "--account", "123", "--database", &url(&empty)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = secgroup(&["review", "--database", "mysql://nowhere/db"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
 
 /// Truncated JSON, a rule naming an unknown group, duplicate ids: a message naming the
