@@ -161,8 +161,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for i in 0..instances {
         let v = i / 250;
         let mut member_of = vec![format!("sg-bench{:012}", i % groups)];
-        if i % 4 == 0 {
-            member_of.push(format!("sg-bench{:012}", (i / groups + 1) % groups));
+        let second = format!("sg-bench{:012}", (i / groups + 1) % groups);
+        if i % 4 == 0 && !member_of.contains(&second) {
+            member_of.push(second);
         }
         image.instances.push(Instance {
             id: format!("i-bench{i:012}"),

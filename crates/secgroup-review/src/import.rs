@@ -806,6 +806,16 @@ impl Collected {
                 )));
             }
             for (n, g) in instance.security_group_ids.iter().enumerate() {
+                if instance.security_group_ids[..n].contains(g) {
+                    return Err(l
+                        .src
+                        .key("SecurityGroupIds.SecurityGroupId")
+                        .index(n)
+                        .error(format!(
+                            "instance {} lists security group {g} twice",
+                            instance.id
+                        )));
+                }
                 if !group_ids.contains(g) {
                     return Err(l
                         .src

@@ -471,8 +471,9 @@ fn sensitive_in(range: &str) -> Vec<u16> {
     let (Ok(a), Ok(b)) = (a.parse::<i32>(), b.parse::<i32>()) else {
         return Vec::new();
     };
+    // `-1/-1`: a protocol without ports (ICMP, GRE); TCP and UDP ranges are real.
     if a < 0 {
-        return SENSITIVE_PORTS.to_vec();
+        return Vec::new();
     }
     SENSITIVE_PORTS
         .iter()
