@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
-use secgroup::cli::{matrix, reach};
+use secgroup::cli::{matrix, reach, review};
 use secgroup::{database, Settings};
 use secgroup_domain::ops::accounts::{self, Bootstrap};
 use secgroup_domain::ops::instances::InstanceTimings;
@@ -40,6 +40,12 @@ enum Command {
     Reach(reach::ReachArgs),
     /// Ask a running server who reaches whom in a VPC or among some groups' members.
     Matrix(matrix::MatrixArgs),
+    /// Import an account's Describe JSON (from the official SDKs or the aliyun CLI).
+    Import(review::ImportArgs),
+    /// Export an account as the Describe JSON `import` reads.
+    Export(review::ExportArgs),
+    /// Review an account: exposure, dead rules, hygiene, reachability differences.
+    Review(review::ReviewArgs),
 }
 
 #[derive(Args)]
@@ -215,6 +221,16 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => client_failure(&e),
             },
+            Command::Import(args) => review_outcome(review::import(&args).await),
+            Command::Export(args) => review_outcome(review::export(&args).await),
+            Command::Review(args) => match review::review(&args).await {
+                Ok(false) => ExitCode::SUCCESS,
+                Ok(true) => ExitCode::from(review::EXIT_FINDINGS),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(review::EXIT_ERROR)
+                }
+            },
         }
     })
 }
@@ -226,6 +242,17 @@ fn operator_outcome(result: anyhow::Result<()>) -> ExitCode {
         Err(e) => {
             eprintln!("Error: {e:?}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `import`, `export`: 0, or 2 with the message.
+fn review_outcome(result: Result<(), review::ReviewCliError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(review::EXIT_ERROR)
         }
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod idempotency;
+pub mod import;
 pub mod instances;
 pub mod network_state;
 pub mod nis;

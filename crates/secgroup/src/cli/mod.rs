@@ -4,6 +4,7 @@
 pub mod client;
 pub mod matrix;
 pub mod reach;
+pub mod review;
 pub mod svg;
 
 use std::path::PathBuf;
