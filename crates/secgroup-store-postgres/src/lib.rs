@@ -18,6 +18,7 @@
 
 mod accounts;
 mod client_tokens;
+mod dataplane;
 mod error;
 mod instances;
 mod migrate;
