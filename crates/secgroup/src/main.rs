@@ -40,6 +40,28 @@ enum Command {
     Reach(reach::ReachArgs),
     /// Ask a running server who reaches whom in a VPC or among some groups' members.
     Matrix(matrix::MatrixArgs),
+    /// Enforce the security groups on real packets: every Running instance becomes a network
+    /// namespace on this machine (Linux, as root; see README "Data plane").
+    Agent(AgentArgs),
+}
+
+#[derive(Args)]
+struct AgentArgs {
+    #[command(flatten)]
+    db: DatabaseArg,
+    /// On SIGTERM/SIGINT leave the namespaces and rules in place; a later agent adopts them.
+    #[arg(long)]
+    keep: bool,
+    /// This agent's id in DescribeDataplaneStatus (default: the host name).
+    #[arg(long, env = "SECGROUP_AGENT_ID")]
+    agent_id: Option<String>,
+    /// Prefix of the agent's own namespaces (routers, outside); another prefix lets two agents
+    /// (or tests) share a machine without touching each other's.
+    #[arg(long, env = "SECGROUP_NAMESPACE_PREFIX", default_value = "secgroup-")]
+    namespace_prefix: String,
+    /// Seconds an instance stays in each transient state: the same as the server's.
+    #[arg(long, env = "SECGROUP_INSTANCE_TRANSITION_SECS", default_value_t = 0.0)]
+    instance_transition_secs: f64,
 }
 
 #[derive(Args)]
@@ -196,6 +218,16 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => client_failure(&e),
             },
+            Command::Agent(args) => {
+                // Before anything is opened or changed.
+                if let Err(refusal) = secgroup_agent::preflight::check(
+                    &secgroup_agent::preflight::Environment::current(),
+                ) {
+                    eprintln!("secgroup agent: {refusal}");
+                    return ExitCode::from(EXIT_CLIENT_ERROR);
+                }
+                operator_outcome(agent(args).await)
+            }
         }
     })
 }
@@ -276,6 +308,37 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(listen = %listener.local_addr()?, database = %database::redact(&args.db.database), "secgroup serving");
     secgroup::serve(listener, store, settings, shutdown_signal()).await?;
     tracing::info!("secgroup stopped");
+    Ok(())
+}
+
+async fn agent(args: AgentArgs) -> anyhow::Result<()> {
+    let _log_guard = init_logging();
+    let timings = InstanceTimings::uniform(
+        std::time::Duration::try_from_secs_f64(args.instance_transition_secs)
+            .context("--instance-transition-secs must be a non-negative number of seconds")?,
+    );
+    let store = database::open(&args.db.database)?;
+    let host = secgroup_agent::host_name();
+    let options = secgroup_agent::AgentOptions {
+        agent_id: args.agent_id.unwrap_or_else(|| host.clone()),
+        host,
+        prefix: args.namespace_prefix,
+        timings,
+        keep: args.keep,
+    };
+    // SQLite: one row read every 50 ms. PostgreSQL: LISTEN/NOTIFY, and a poll every
+    // second in case a notification was missed (a lost connection).
+    let wakeups = if secgroup_store_postgres::is_postgres_url(&args.db.database) {
+        let wakeups = secgroup_agent::Wakeups::polling(std::time::Duration::from_secs(1));
+        let notify = wakeups.notify.clone();
+        secgroup_store_postgres::listen_revisions(&args.db.database, move |_| notify.notify_one());
+        wakeups
+    } else {
+        secgroup_agent::Wakeups::polling(std::time::Duration::from_millis(50))
+    };
+    tracing::info!(database = %database::redact(&args.db.database), agent_id = %options.agent_id, "secgroup agent starting");
+    secgroup_agent::run(store, options, wakeups, shutdown_signal()).await?;
+    tracing::info!("secgroup agent stopped");
     Ok(())
 }
 
