@@ -14,6 +14,18 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::in_netns;
 
+/// Whether this process is root (without reporting anything).
+pub fn can_run_quietly() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
 /// Whether this machine can run real-packet tests: root, with `ip`, `nft` and `conntrack`.
 /// Under CI (`CI=true`) a machine that cannot is a failure, not a skip.
 pub fn can_run(test: &str) -> bool {
@@ -42,7 +54,6 @@ pub fn can_run(test: &str) -> bool {
     eprintln!("{test}: skipped: {why}");
     false
 }
-
 
 /// Every namespace named on the machine now.
 pub fn namespaces() -> Vec<String> {
@@ -317,4 +328,3 @@ pub fn arrives(from: &mut TcpStream, to: &mut TcpStream, data: &[u8], wait: Dura
     }
     got == data.len() && buf == data
 }
-

@@ -312,6 +312,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn agent(args: AgentArgs) -> anyhow::Result<()> {
+    // Registered first: a SIGTERM that arrives while the agent starts still ends it cleanly.
+    let shutdown = registered_shutdown_signal()?;
     let _log_guard = init_logging();
     let timings = InstanceTimings::uniform(
         std::time::Duration::try_from_secs_f64(args.instance_transition_secs)
@@ -337,7 +339,7 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
         secgroup_agent::Wakeups::polling(std::time::Duration::from_millis(50))
     };
     tracing::info!(database = %database::redact(&args.db.database), agent_id = %options.agent_id, "secgroup agent starting");
-    secgroup_agent::run(store, options, wakeups, shutdown_signal()).await?;
+    secgroup_agent::run(store, options, wakeups, shutdown).await?;
     tracing::info!("secgroup agent stopped");
     Ok(())
 }
@@ -406,6 +408,26 @@ async fn bootstrap_key<S: Store>(store: &S) -> anyhow::Result<()> {
         Bootstrap::Configured | Bootstrap::Existing => {}
     }
     Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM, both handled from the moment this returns.
+#[cfg(unix)]
+fn registered_shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("handling SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("handling SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
+        }
+        tracing::info!("shutdown requested");
+    })
+}
+
+#[cfg(not(unix))]
+fn registered_shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(shutdown_signal())
 }
 
 /// Resolves on SIGINT or SIGTERM.
