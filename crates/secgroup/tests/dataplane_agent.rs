@@ -6,6 +6,8 @@
 //! CI=true), like the data plane's own tests.
 
 mod common;
+#[path = "../../secgroup-store-postgres/tests/common/mod.rs"]
+mod databases;
 #[path = "dataplane/harness.rs"]
 mod harness;
 #[path = "reachability/topology.rs"]
@@ -715,4 +717,48 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) % n
     }
+}
+
+/// On PostgreSQL the agent learns of changes by LISTEN/NOTIFY (its poll is only a 1 s
+/// fallback): a change is applied, and the next packet obeys it, well within the poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_postgresql_changes_arrive_by_notify() {
+    if !harness::can_run("on_postgresql_changes_arrive_by_notify") {
+        return;
+    }
+    let Some(url) = databases::server_url("on_postgresql_changes_arrive_by_notify") else {
+        return;
+    };
+    let _serial = harness::lock().await;
+    let dbs = databases::Databases::new(url);
+    let h = Harness::start_on("sgt-e2e5-", dbs.create(), None);
+    let c = &h.client;
+    let t = Topology::build(c).await;
+    h.settled().await;
+    let db_ip = address(c, &t.db).await;
+    let _l = Listeners::start(&t.db);
+    expect(&[("web→db 80 before", &t.web, db_ip, Probe::Tcp(80), false)]).await;
+    let mut waits = Vec::new();
+    for port in ["80/80", "81/81"] {
+        h.ok(
+            "AuthorizeSecurityGroup",
+            &[
+                ("SecurityGroupId", &t.sg_db),
+                ("IpProtocol", "tcp"),
+                ("PortRange", port),
+                ("SourceGroupId", &t.sg_web),
+            ],
+        )
+        .await;
+        let started = std::time::Instant::now();
+        h.settled().await;
+        waits.push(started.elapsed());
+    }
+    expect(&[("web→db 80 after", &t.web, db_ip, Probe::Tcp(80), true)]).await;
+    // Both applied well before a 1 s poll would have noticed (the notification woke it).
+    assert!(
+        waits.iter().any(|w| *w < Duration::from_millis(900)),
+        "applies waited for the poll: {waits:?}"
+    );
+    drop(h);
 }
