@@ -82,6 +82,13 @@ async fn revision_and_agents_as_each_account_sees_them() {
     assert_eq!(agent["InstanceCount"].as_u64(), Some(3), "{body}");
     assert_eq!(agent["LastError"], "secgroup-vpc-x: `nft` failed");
 
+    // No RegionId needed: the answer is global.
+    let r = a
+        .call_version(VERSION, "DescribeDataplaneStatus", &[("RegionId", "")])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["CurrentRevision"].as_u64(), Some(after));
+
     // Another account sees the agent, not a's instances.
     let r = b
         .call_version(VERSION, "DescribeDataplaneStatus", &[])
