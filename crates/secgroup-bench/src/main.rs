@@ -15,6 +15,7 @@
 mod child;
 mod client;
 mod cpu;
+mod dataplane;
 mod hello;
 mod instance_scenarios;
 mod load;
@@ -59,6 +60,9 @@ enum Command {
         #[arg(long)]
         listen: SocketAddr,
     },
+    /// The data plane's figures (root only): `secgroup serve` and `secgroup agent` on one
+    /// SQLite file; see BENCHMARKS.md.
+    Dataplane(dataplane::DataplaneArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -107,6 +111,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Some(Command::HelloServer { listen }) => hello::serve(listen).await,
+        Some(Command::Dataplane(args)) => dataplane::run(args).await,
         None => bench(cli.bench).await,
     };
     match outcome {
