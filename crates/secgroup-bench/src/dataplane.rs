@@ -106,7 +106,7 @@ fn accepting(ns: &str, port: u16) -> Result<()> {
 }
 
 pub async fn run(args: DataplaneArgs) -> Result<()> {
-    if args.instances == 0 || args.instances % 100 != 0 {
+    if args.instances == 0 || !args.instances.is_multiple_of(100) {
         bail!("--instances must be a positive multiple of 100");
     }
     let bin = match &args.secgroup_bin {
