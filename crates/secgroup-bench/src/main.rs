@@ -15,6 +15,7 @@
 mod child;
 mod client;
 mod cpu;
+mod dataplane;
 mod hello;
 mod instance_scenarios;
 mod instructions;
@@ -63,6 +64,9 @@ enum Command {
     /// Server instructions per request under valgrind's callgrind, this server against a
     /// baseline binary (repeatable on a busy machine; see BENCHMARKS.md).
     Instructions(instructions::InstructionArgs),
+    /// The data plane's figures (root only): `secgroup serve` and `secgroup agent` on one
+    /// SQLite file; see BENCHMARKS.md.
+    Dataplane(dataplane::DataplaneArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -123,6 +127,7 @@ async fn main() -> std::process::ExitCode {
             };
             instructions::run(args, signer, serve).await
         }
+        Some(Command::Dataplane(args)) => dataplane::run(args).await,
         None => bench(cli.bench).await,
     };
     match outcome {

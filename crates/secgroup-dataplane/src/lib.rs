@@ -92,6 +92,8 @@ mod judge;
 pub mod model;
 pub mod names;
 mod render;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 mod topology;
 
 pub use dataplane::{

@@ -193,3 +193,46 @@ pub struct PrefixList {
     /// In the order they were added.
     pub entries: Vec<PrefixListEntry>,
 }
+
+/// What one data-plane agent (`secgroup agent`) last reported: which revision it enforces,
+/// since when, how many Running instances of each account it enforces, and its last
+/// failure. Recorded with [`Store::record_agent_status`](crate::Store::record_agent_status),
+/// which is not a change of state: it does not increase the revision (the agent waits on
+/// the revision, and would otherwise wake itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentStatus {
+    /// The agent's own name (one row per agent; a restarted agent keeps its id).
+    pub agent_id: String,
+    /// The machine it runs on.
+    pub host: String,
+    /// The change revision whose state is enforced (0: nothing applied yet).
+    pub applied_revision: u64,
+    /// When that revision was applied; `None` before the first apply.
+    pub last_applied_time: Option<DateTime<Utc>>,
+    /// Running instances enforced, per account id (accounts with none are left out).
+    pub instance_counts: std::collections::BTreeMap<String, u64>,
+    /// Why the last apply failed, or empty when it succeeded.
+    pub last_error: String,
+    /// When this report was recorded.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What an agent records with [`Store::record_agent_status`](crate::Store::record_agent_status).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentReport {
+    /// Its current status, replacing the one before.
+    Status(AgentStatus),
+    /// It stopped and removed what it enforced: its row goes.
+    Stopped { agent_id: String },
+}
+
+impl AgentReport {
+    /// Runs the report in `tx` (what a backend's `record_agent_status` does in its
+    /// revision-free transaction).
+    pub fn apply(&self, tx: &mut dyn crate::Tx) -> Result<(), crate::StoreError> {
+        match self {
+            AgentReport::Status(status) => tx.put_agent_status(status),
+            AgentReport::Stopped { agent_id } => tx.delete_agent_status(agent_id).map(drop),
+        }
+    }
+}

@@ -80,6 +80,33 @@ impl<S: Store> Action<Ext<S>> for DescribeReachabilityMatrix {
     }
 }
 
+/// `DescribeDataplaneStatus`: the change revision, and what each data-plane agent
+/// (`secgroup agent`) enforces. An account sees only its own share of an agent's
+/// instances (`InstanceCount`), never another account's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescribeDataplaneStatus;
+
+impl<S: Store> Action<Ext<S>> for DescribeDataplaneStatus {
+    const NAME: &'static str = "DescribeDataplaneStatus";
+
+    fn decode(_: &mut Input<'_>) -> Result<Self, RpcError> {
+        Ok(DescribeDataplaneStatus)
+    }
+
+    async fn run(self, cx: &Cx<'_, Ext<S>>) -> Result<Node, RpcError> {
+        // One snapshot: the revision read here is at least that of every write whose 200
+        // came before this call, and the agents' reports are of the same moment.
+        let (revision, agents) = cx
+            .read(|tx, _| Ok((tx.revision()?, tx.agent_statuses()?)))
+            .await?;
+        Ok(render::dataplane_status(
+            revision,
+            &agents,
+            cx.account().as_str(),
+        ))
+    }
+}
+
 /// A question the service could not answer, as this action words it: domain failures
 /// through the action's map, the rest as the extension words them.
 fn refused<S: Store>(cx: &Cx<'_, Ext<S>>, err: ReachabilityError) -> RpcError {

@@ -4,7 +4,9 @@
 //! action asks:
 //! - `CheckReachability`: can this source reach that destination, and why;
 //! - `DescribeReachabilityMatrix`: who reaches whom among a VPC's instances, or a set of
-//!   groups' members.
+//!   groups' members;
+//! - `DescribeDataplaneStatus`: the change revision, and which revision each data-plane
+//!   agent enforces (wait on it instead of sleeping).
 //!
 //! Both are typed actions over the shared product base ([`secgroup_api`]) and thin: decode
 //! ([`decode`]), ask the reachability service ([`secgroup_reach_service`], which also
@@ -25,7 +27,7 @@ use secgroup_api::{Base, ProductConfig};
 use secgroup_domain::Store;
 use secgroup_reach_service::Reachability;
 
-pub use actions::{CheckReachability, DescribeReachabilityMatrix};
+pub use actions::{CheckReachability, DescribeDataplaneStatus, DescribeReachabilityMatrix};
 
 pub const VERSION: &str = "x-secgroup-2026-11-01";
 
@@ -65,5 +67,6 @@ secgroup_api::actions! {
     Ext<S: Store> {
         CheckReachability,
         DescribeReachabilityMatrix,
+        DescribeDataplaneStatus,
     }
 }

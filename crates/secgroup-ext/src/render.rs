@@ -159,3 +159,40 @@ fn element(e: &Element) -> Node {
     }
     b.str("Text", e.to_string()).build()
 }
+
+/// The body of `DescribeDataplaneStatus`: `InstanceCount` is the caller's share only.
+pub fn dataplane_status(
+    revision: u64,
+    agents: &[secgroup_domain::AgentStatus],
+    account_id: &str,
+) -> Node {
+    let as_int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    Node::object()
+        .int("CurrentRevision", as_int(revision))
+        .field(
+            "Agents",
+            Node::list(
+                "Agent",
+                agents.iter().map(|a| {
+                    Node::object()
+                        .str("AgentId", &a.agent_id)
+                        .str("Host", &a.host)
+                        .int("AppliedRevision", as_int(a.applied_revision))
+                        .str(
+                            "LastAppliedTime",
+                            a.last_applied_time
+                                .as_ref()
+                                .map(secgroup_api::render::time)
+                                .unwrap_or_default(),
+                        )
+                        .int(
+                            "InstanceCount",
+                            as_int(a.instance_counts.get(account_id).copied().unwrap_or(0)),
+                        )
+                        .str("LastError", &a.last_error)
+                        .build()
+                }),
+            ),
+        )
+        .build()
+}

@@ -18,8 +18,10 @@
 
 mod accounts;
 mod client_tokens;
+mod dataplane;
 mod error;
 mod instances;
+mod listen;
 mod migrate;
 mod nis;
 mod prefix_lists;
@@ -32,6 +34,7 @@ mod tags;
 mod tx;
 mod vpcs;
 
+pub use listen::listen_revisions;
 pub use store::{PostgresStore, REVISION_CHANNEL};
 
 /// The schema version this build creates and expects (the newest migration).

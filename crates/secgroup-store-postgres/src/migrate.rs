@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_nis.sql"),
     include_str!("../migrations/0003_revision.sql"),
+    include_str!("../migrations/0004_dataplane.sql"),
 ];
 
 /// The advisory-lock key that serialises migrations (any constant shared by all nodes).

@@ -94,6 +94,9 @@ enum Mode {
     /// nor bumps the revision. It only touches `nonces`, which the operations' write
     /// closures never do, so it does not fail to serialize against them.
     Nonce,
+    /// An agent's report: like a nonce claim, a write that is no change of state (no
+    /// turn, no bump, no notification). It only touches `dataplane_agents`.
+    Record,
     Read,
 }
 
@@ -156,7 +159,7 @@ impl PostgresStore {
         let pool = self.pool()?;
         let permits = match mode {
             Mode::Write => Some(&self.writers),
-            Mode::Nonce => Some(&self.claims),
+            Mode::Nonce | Mode::Record => Some(&self.claims),
             Mode::Read => None,
         };
         let _permit = match permits {
@@ -229,7 +232,7 @@ where
     };
     let (begin, commit) = match mode {
         Mode::Write => (BEGIN_WRITE, COMMIT_WRITE),
-        Mode::Nonce => ("BEGIN ISOLATION LEVEL SERIALIZABLE", "COMMIT"),
+        Mode::Nonce | Mode::Record => ("BEGIN ISOLATION LEVEL SERIALIZABLE", "COMMIT"),
         Mode::Read => ("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "COMMIT"),
     };
     if let Err(e) = conn.client.batch_execute(begin) {
@@ -314,6 +317,14 @@ impl Store for PostgresStore {
         self.run(Mode::Nonce, move |tx| {
             tx.claim_nonce(&id, &nonce, expires_at, now)
         })
+    }
+
+    /// In a transaction of its own that takes no turn and bumps nothing.
+    fn record_agent_status(
+        &self,
+        report: secgroup_domain::AgentReport,
+    ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send {
+        self.run(Mode::Record, move |tx| report.apply(tx))
     }
 }
 

@@ -18,8 +18,11 @@ pub(crate) const MAX_ATTEMPTS: u32 = 10;
 /// What a job asks of the transaction it runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
-    /// Keeps the closure's writes if it returns `Ok`.
+    /// Keeps the closure's writes if it returns `Ok`, and bumps the revision with them.
     Write,
+    /// Keeps the closure's writes if it returns `Ok`, without bumping the revision: a
+    /// write that is no change of state (an agent's report).
+    Record,
     /// A read of an in-memory database, which only the writer connection can see: its
     /// savepoint is always rolled back, and the connection refuses writes meanwhile.
     Read,

@@ -16,6 +16,7 @@ mod batch;
 mod checkpoint;
 mod client_tokens;
 mod conn;
+mod dataplane;
 mod error;
 mod instances;
 mod job;

@@ -553,6 +553,13 @@ mod tests {
             self.0
                 .write(move |tx| tx.claim_nonce(&id, &nonce, expires_at, now))
         }
+
+        fn record_agent_status(
+            &self,
+            report: secgroup_domain::AgentReport,
+        ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send {
+            self.0.record_agent_status(report)
+        }
     }
 
     /// The in-memory answers agree with the durable ones they replace.

@@ -174,6 +174,20 @@ impl Store for SqliteStore {
         };
         std::future::ready(outcome)
     }
+
+    /// On the writer thread like a write, in the same batches, without the bump.
+    fn record_agent_status(
+        &self,
+        report: secgroup_domain::AgentReport,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let inner = Arc::clone(&self.inner);
+        async move {
+            inner
+                .writer
+                .submit(Mode::Record, move |tx| report.apply(tx))
+                .await
+        }
+    }
 }
 
 /// The patient path of a read (see [`ReaderPool::read_without_waiting`] for the fast one):

@@ -100,6 +100,16 @@ impl Store for AnyStore {
         }
     }
 
+    async fn record_agent_status(
+        &self,
+        report: secgroup_domain::AgentReport,
+    ) -> Result<(), StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.record_agent_status(report).await,
+            AnyStore::Postgres(p) => p.record_agent_status(report).await,
+        }
+    }
+
     async fn revision(&self) -> Result<u64, StoreError> {
         match self {
             AnyStore::Sqlite(s) => s.revision().await,

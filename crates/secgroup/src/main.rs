@@ -46,6 +46,28 @@ enum Command {
     Export(review::ExportArgs),
     /// Review an account: exposure, dead rules, hygiene, reachability differences.
     Review(review::ReviewArgs),
+    /// Enforce the security groups on real packets: every Running instance becomes a network
+    /// namespace on this machine (Linux, as root; see README "Data plane").
+    Agent(AgentArgs),
+}
+
+#[derive(Args)]
+struct AgentArgs {
+    #[command(flatten)]
+    db: DatabaseArg,
+    /// On SIGTERM/SIGINT leave the namespaces and rules in place; a later agent adopts them.
+    #[arg(long)]
+    keep: bool,
+    /// This agent's id in DescribeDataplaneStatus (default: the host name).
+    #[arg(long, env = "SECGROUP_AGENT_ID")]
+    agent_id: Option<String>,
+    /// Prefix of the agent's own namespaces (routers, outside); another prefix lets two agents
+    /// (or tests) share a machine without touching each other's.
+    #[arg(long, env = "SECGROUP_NAMESPACE_PREFIX", default_value = "secgroup-")]
+    namespace_prefix: String,
+    /// Seconds an instance stays in each transient state: the same as the server's.
+    #[arg(long, env = "SECGROUP_INSTANCE_TRANSITION_SECS", default_value_t = 0.0)]
+    instance_transition_secs: f64,
 }
 
 #[derive(Args)]
@@ -231,6 +253,16 @@ fn main() -> ExitCode {
                     ExitCode::from(review::EXIT_ERROR)
                 }
             },
+            Command::Agent(args) => {
+                // Before anything is opened or changed.
+                if let Err(refusal) = secgroup_agent::preflight::check(
+                    &secgroup_agent::preflight::Environment::current(),
+                ) {
+                    eprintln!("secgroup agent: {refusal}");
+                    return ExitCode::from(EXIT_CLIENT_ERROR);
+                }
+                operator_outcome(agent(args).await)
+            }
         }
     })
 }
@@ -326,6 +358,39 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn agent(args: AgentArgs) -> anyhow::Result<()> {
+    // Registered first: a SIGTERM that arrives while the agent starts still ends it cleanly.
+    let shutdown = registered_shutdown_signal()?;
+    let _log_guard = init_logging();
+    let timings = InstanceTimings::uniform(
+        std::time::Duration::try_from_secs_f64(args.instance_transition_secs)
+            .context("--instance-transition-secs must be a non-negative number of seconds")?,
+    );
+    let store = database::open(&args.db.database)?;
+    let host = secgroup_agent::host_name();
+    let options = secgroup_agent::AgentOptions {
+        agent_id: args.agent_id.unwrap_or_else(|| host.clone()),
+        host,
+        prefix: args.namespace_prefix,
+        timings,
+        keep: args.keep,
+    };
+    // SQLite: one row read every 50 ms. PostgreSQL: LISTEN/NOTIFY, and a poll every
+    // second in case a notification was missed (a lost connection).
+    let wakeups = if secgroup_store_postgres::is_postgres_url(&args.db.database) {
+        let wakeups = secgroup_agent::Wakeups::polling(std::time::Duration::from_secs(1));
+        let notify = wakeups.notify.clone();
+        secgroup_store_postgres::listen_revisions(&args.db.database, move |_| notify.notify_one());
+        wakeups
+    } else {
+        secgroup_agent::Wakeups::polling(std::time::Duration::from_millis(50))
+    };
+    tracing::info!(database = %database::redact(&args.db.database), agent_id = %options.agent_id, "secgroup agent starting");
+    secgroup_agent::run(store, options, wakeups, shutdown).await?;
+    tracing::info!("secgroup agent stopped");
+    Ok(())
+}
+
 /// One line per request on stderr, written in batches ([`logging`]), so a request never
 /// waits on the terminal, file or pipe behind stderr, nor wakes a thread. Lines still
 /// pending are written when the returned guard drops.
@@ -390,6 +455,26 @@ async fn bootstrap_key<S: Store>(store: &S) -> anyhow::Result<()> {
         Bootstrap::Configured | Bootstrap::Existing => {}
     }
     Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM, both handled from the moment this returns.
+#[cfg(unix)]
+fn registered_shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("handling SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("handling SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
+        }
+        tracing::info!("shutdown requested");
+    })
+}
+
+#[cfg(not(unix))]
+fn registered_shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(shutdown_signal())
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -49,6 +49,13 @@ impl Store for SlowWrites {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         self.0.claim_nonce(access_key_id, nonce, expires_at, now)
     }
+
+    fn record_agent_status(
+        &self,
+        report: secgroup_domain::AgentReport,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.0.record_agent_status(report)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

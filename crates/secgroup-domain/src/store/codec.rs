@@ -26,6 +26,16 @@ pub fn decode_time(s: &str) -> Result<DateTime<Utc>, StoreError> {
         .map_err(|_| corrupt("timestamp", s))
 }
 
+/// Per-account counts (an agent's enforced instances) as a JSON object.
+pub fn encode_counts(counts: &std::collections::BTreeMap<String, u64>) -> String {
+    serde_json::to_string(counts).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// Reads what [`encode_counts`] wrote.
+pub fn decode_counts(s: &str) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+    serde_json::from_str(s).map_err(|_| corrupt("instance counts", s))
+}
+
 /// A stored value this build cannot interpret (a hand-edited or newer database).
 pub fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Other(format!("unreadable {what} in database: {value:?}"))

@@ -13,8 +13,8 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 pub use tx::{
-    AccountsTx, ClientTokensTx, InstancesTx, NisTx, PrefixListsTx, RevisionTx, RulesTx,
-    SecurityGroupsTx, TagsTx, Tx, VpcsTx,
+    AccountsTx, ClientTokensTx, DataplaneTx, InstancesTx, NisTx, PrefixListsTx, RevisionTx,
+    RulesTx, SecurityGroupsTx, TagsTx, Tx, VpcsTx,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,6 +81,16 @@ pub trait Store: Send + Sync + 'static {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Records a data-plane agent's report ([`DataplaneTx::put_agent_status`], or
+    /// [`DataplaneTx::delete_agent_status`] for one that stopped), in a transaction of its
+    /// own that is not a change of state: it does not increase the revision, since the
+    /// agent that reports waits on the revision (and would otherwise wake itself). No
+    /// default through [`Store::write`], which would.
+    fn record_agent_status(
+        &self,
+        report: crate::model::AgentReport,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The latest committed change revision: one global counter (not per account, since a
     /// rule may name another account's group) that every committed [`Store::write`]

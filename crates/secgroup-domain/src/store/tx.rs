@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::StoreError;
 use crate::ids::{AccountId, InstanceId, PrefixListId, RuleId, SecurityGroupId, VSwitchId, VpcId};
 use crate::model::{
-    AccessKeyRecord, ClientTokenRecord, PrefixList, ResourceType, SecurityGroup, Tag,
+    AccessKeyRecord, AgentStatus, ClientTokenRecord, PrefixList, ResourceType, SecurityGroup, Tag,
 };
 use crate::network::{Instance, InstanceQuery, InstanceScope, VSwitch, Vpc};
 use crate::nis::{NetworkPath, ReachabilityAnalysis};
@@ -29,6 +29,7 @@ pub trait Tx:
     + TagsTx
     + ClientTokensTx
     + RevisionTx
+    + DataplaneTx
 {
 }
 
@@ -44,6 +45,7 @@ impl<T> Tx for T where
         + TagsTx
         + ClientTokensTx
         + RevisionTx
+        + DataplaneTx
 {
 }
 
@@ -340,4 +342,19 @@ pub trait RevisionTx {
     /// bump happens when it commits, after the closure returns: if it commits, its state
     /// is this revision plus one).
     fn revision(&mut self) -> Result<u64, StoreError>;
+}
+
+/// What the data plane reads across accounts, and its agents' reports.
+pub trait DataplaneTx {
+    /// Every (account, region) that holds at least one instance, of every account, sorted.
+    fn instance_regions(&mut self) -> Result<Vec<(AccountId, String)>, StoreError>;
+    /// Records `status`, replacing the agent's earlier report. Called by
+    /// [`Store::record_agent_status`](super::Store::record_agent_status), which does not
+    /// increase the revision; inside a write closure it is an ordinary write.
+    fn put_agent_status(&mut self, status: &AgentStatus) -> Result<(), StoreError>;
+    /// Every agent's last report, by agent id.
+    fn agent_statuses(&mut self) -> Result<Vec<AgentStatus>, StoreError>;
+    /// Forgets an agent's report (it stopped and removed what it enforced); `false` if
+    /// there was none.
+    fn delete_agent_status(&mut self, agent_id: &str) -> Result<bool, StoreError>;
 }

@@ -1,0 +1,329 @@
+//! `secgroup agent`: keeps this machine's data plane ([`secgroup_dataplane`]) at the store's
+//! change revision.
+//!
+//! The loop: read every account's network at one revision in one read transaction
+//! ([`secgroup_domain::ops::dataplane::load_all`]), settle instance statuses at this moment
+//! (as the API would answer them), plan ([`secgroup_dataplane::Topology`]), apply (only
+//! what differs), record the agent's status ([`Store::record_agent_status`], which does not
+//! move the revision), then wait for the next revision. Waiting: the store's revision is
+//! read at most every [`Wakeups::poll`] (50 ms on SQLite), and a PostgreSQL `NOTIFY` on
+//! `secgroup_revision` wakes the loop at once (the poll stays as the fallback), so a change
+//! seen late is never lost: every pass reads the whole picture again. While an instance is
+//! in a transient state the loop also wakes every [`TRANSIENT_RECHECK`], since it becomes
+//! Running (or stops) with time alone, no write behind it.
+//!
+//! A failed apply keeps the last good ruleset (the data plane applies router by router),
+//! is logged, shows in `LastError`, and is retried with back-off ([`RETRY`]). On shutdown
+//! the agent removes everything it made (or, with `keep`, leaves it for a later agent,
+//! which adopts it: every start adopts what it finds).
+#![forbid(unsafe_code)]
+
+pub mod preflight;
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use secgroup_dataplane::{AccountNetwork, Dataplane, DataplaneOptions, PlanOptions, Topology};
+use secgroup_domain::network::InstanceStatus;
+use secgroup_domain::ops::dataplane::{load_all, RegionNetwork};
+use secgroup_domain::ops::instances::InstanceTimings;
+use secgroup_domain::ops::network_state::settle_statuses;
+use secgroup_domain::store::backoff::Backoff;
+use secgroup_domain::{AgentReport, AgentStatus, Store, StoreError};
+use tokio::sync::Notify;
+
+/// Back-off between failed passes (a read or an apply): 100 ms doubling to 5 s.
+pub const RETRY: Backoff = Backoff {
+    first: Duration::from_millis(100),
+    cap: Duration::from_secs(5),
+    jitter: false,
+};
+
+/// How often the picture is planned again while an instance is in a transient state.
+pub const TRANSIENT_RECHECK: Duration = Duration::from_millis(100);
+
+/// How the agent runs.
+#[derive(Debug, Clone)]
+pub struct AgentOptions {
+    /// Its id in `DescribeDataplaneStatus` (one status row per id).
+    pub agent_id: String,
+    pub host: String,
+    /// Prefix of its own namespaces (`secgroup-`).
+    pub prefix: String,
+    /// As the server's (`--instance-transition-secs`), so "Running" means the same.
+    pub timings: InstanceTimings,
+    /// On shutdown, leave everything in place for a later agent.
+    pub keep: bool,
+}
+
+/// What wakes the loop to look at the revision again.
+#[derive(Debug, Clone)]
+pub struct Wakeups {
+    /// Longest wait between two reads of the revision.
+    pub poll: Duration,
+    /// Notified when a change is announced (PostgreSQL `LISTEN`); may never be.
+    pub notify: Arc<Notify>,
+}
+
+impl Wakeups {
+    /// Polling only, every `poll`.
+    pub fn polling(poll: Duration) -> Wakeups {
+        Wakeups {
+            poll,
+            notify: Arc::new(Notify::new()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("namespace prefix {0:?} is not a plain name (letters, digits, '-', '_', '.')")]
+    BadPrefix(String),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("data plane: {0}")]
+    Dataplane(#[from] secgroup_dataplane::Error),
+    #[error("{0}")]
+    Domain(String),
+    #[error("data plane task failed: {0}")]
+    Task(String),
+}
+
+/// One pass's picture: the networks as the planner takes them, and who is Running.
+struct Picture {
+    revision: u64,
+    networks: Vec<AccountNetwork>,
+    /// Running instance id → its account.
+    running: HashMap<String, String>,
+    transient: bool,
+}
+
+fn settle(
+    revision: u64,
+    regions: Vec<RegionNetwork>,
+    timings: &InstanceTimings,
+) -> Result<Picture, AgentError> {
+    let now = Utc::now();
+    let mut running = HashMap::new();
+    let mut transient = false;
+    let mut networks = Vec::with_capacity(regions.len());
+    for mut region in regions {
+        settle_statuses(&mut region.state, timings, now)
+            .map_err(|e| AgentError::Domain(e.to_string()))?;
+        for i in &region.state.instances {
+            match i.status {
+                InstanceStatus::Running => {
+                    running.insert(i.id.clone(), i.account_id.clone());
+                }
+                InstanceStatus::Stopped => {}
+                _ => transient = true,
+            }
+        }
+        networks.push(AccountNetwork {
+            state: region.state,
+            vswitches: region.vswitches,
+        });
+    }
+    Ok(Picture {
+        revision,
+        networks,
+        running,
+        transient,
+    })
+}
+
+/// Runs the agent until `shutdown` resolves, then removes what it made (unless `keep`).
+/// Startup adopts whatever an earlier agent with the same prefix left.
+pub async fn run<S: Store>(
+    store: Arc<S>,
+    options: AgentOptions,
+    wakeups: Wakeups,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), AgentError> {
+    if !secgroup_dataplane::names::is_safe_namespace(&format!("{}outside", options.prefix)) {
+        return Err(AgentError::BadPrefix(options.prefix.clone()));
+    }
+    let dp_options = DataplaneOptions {
+        prefix: options.prefix.clone(),
+        ..DataplaneOptions::default()
+    };
+    let dataplane =
+        blocking(move || Dataplane::adopt(dp_options).map_err(AgentError::from)).await??;
+    tracing::info!(
+        adopted = dataplane.instances().len(),
+        prefix = %options.prefix,
+        "secgroup agent started"
+    );
+    let mut dataplane = Some(dataplane);
+    let mut status = AgentStatus {
+        agent_id: options.agent_id.clone(),
+        host: options.host.clone(),
+        applied_revision: 0,
+        last_applied_time: None,
+        instance_counts: BTreeMap::new(),
+        last_error: String::new(),
+        updated_at: Utc::now(),
+    };
+    tokio::pin!(shutdown);
+    let mut failures: u32 = 0;
+    let result = loop {
+        let pass = one_pass(&store, &options, &mut dataplane, &mut status).await;
+        let (seen, transient) = match pass {
+            Ok((seen, transient)) => {
+                failures = 0;
+                (Some(seen), transient)
+            }
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(error = %e, attempt = failures, "data plane pass failed; retrying");
+                status.last_error = e.to_string();
+                (None, false)
+            }
+        };
+        status.updated_at = Utc::now();
+        if let Err(e) = store
+            .record_agent_status(AgentReport::Status(status.clone()))
+            .await
+        {
+            tracing::warn!(error = %e, "could not record the agent's status");
+        }
+        if dataplane.is_none() {
+            break Err(AgentError::Task("the data plane was lost".into()));
+        }
+        // Wait for a reason to look again.
+        let retry_after = (failures > 0).then(|| RETRY.delay(failures));
+        let stop = wait(
+            &store,
+            &wakeups,
+            seen,
+            transient,
+            retry_after,
+            &mut shutdown,
+        )
+        .await;
+        if stop {
+            break Ok(());
+        }
+    };
+    let Some(mut dataplane) = dataplane else {
+        return result;
+    };
+    if options.keep {
+        tracing::info!("shutting down; --keep: namespaces and rules stay for the next agent");
+        return result;
+    }
+    tracing::info!("shutting down; removing the data plane");
+    let cleaned = blocking(move || dataplane.cleanup()).await?;
+    let forgotten = store
+        .record_agent_status(AgentReport::Stopped {
+            agent_id: options.agent_id.clone(),
+        })
+        .await;
+    cleaned?;
+    forgotten?;
+    result
+}
+
+/// Reads, plans and applies once; `Ok((revision read, any instance transient))` when the
+/// apply succeeded. `status` is updated either way.
+async fn one_pass<S: Store>(
+    store: &Arc<S>,
+    options: &AgentOptions,
+    dataplane: &mut Option<Dataplane>,
+    status: &mut AgentStatus,
+) -> Result<(u64, bool), AgentError> {
+    let (revision, regions) = store.read(load_all).await?;
+    let picture = settle(revision, regions, &options.timings)?;
+    let plan_options = PlanOptions {
+        prefix: options.prefix.clone(),
+    };
+    let Some(mut dp) = dataplane.take() else {
+        return Err(AgentError::Task("the data plane was lost".into()));
+    };
+    let networks = picture.networks;
+    let (dp, applied, issues) = blocking(move || {
+        let desired = Topology::from(&networks).plan(&plan_options);
+        let applied = dp.apply(&desired);
+        (dp, applied, desired.issues)
+    })
+    .await?;
+    // What is in place now counts, whether the apply succeeded or not.
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for (id, _) in dp.instances() {
+        if let Some(account) = picture.running.get(&id) {
+            *counts.entry(account.clone()).or_default() += 1;
+        }
+    }
+    *dataplane = Some(dp);
+    status.instance_counts = counts;
+    for issue in &issues {
+        tracing::warn!(instance = %issue.instance_id, reason = %issue.reason, "instance not planned");
+    }
+    match applied {
+        Ok(report) => {
+            if report != Default::default() && report.duration > Duration::ZERO {
+                tracing::debug!(revision = picture.revision, ?report, "applied");
+            }
+            status.applied_revision = status.applied_revision.max(picture.revision);
+            status.last_applied_time = Some(Utc::now());
+            status.last_error = String::new();
+            Ok((picture.revision, picture.transient))
+        }
+        Err(e) => Err(AgentError::Dataplane(e)),
+    }
+}
+
+/// Waits until the revision differs from `seen` (or `seen` is `None`: look again after
+/// `retry_after`), a transient instance may have settled, or shutdown; `true` on shutdown.
+async fn wait<S: Store>(
+    store: &Arc<S>,
+    wakeups: &Wakeups,
+    seen: Option<u64>,
+    transient: bool,
+    retry_after: Option<Duration>,
+    shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+) -> bool {
+    let deadline = match (retry_after, transient) {
+        (Some(d), _) => Some(tokio::time::Instant::now() + d),
+        (None, true) => Some(tokio::time::Instant::now() + TRANSIENT_RECHECK),
+        (None, false) => None,
+    };
+    loop {
+        let tick = wakeups.poll;
+        tokio::select! {
+            _ = shutdown.as_mut() => return true,
+            _ = wakeups.notify.notified() => {},
+            _ = tokio::time::sleep(tick) => {},
+        }
+        if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+            return false;
+        }
+        if let Some(seen) = seen {
+            match store.revision().await {
+                Ok(now) if now != seen => return false,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not read the revision"),
+            }
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AgentError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AgentError::Task(e.to_string()))
+}
+
+/// This machine's host name (`/proc/sys/kernel/hostname`), or `localhost`.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}

@@ -1,0 +1,764 @@
+//! The data plane end to end: `secgroup serve` and `secgroup agent` as real processes on
+//! one temporary SQLite database, driven through the API with the signing client; every
+//! wait is on `DescribeDataplaneStatus` (AppliedRevision ≥ CurrentRevision), never a
+//! sleep; verdicts are real packets (TCP connect, UDP request and reply, ICMP echo)
+//! between namespaces the agent made. Skipped when not root outside CI (fails under
+//! CI=true), like the data plane's own tests.
+
+mod common;
+#[path = "../../secgroup-store-postgres/tests/common/mod.rs"]
+mod databases;
+#[path = "dataplane/harness.rs"]
+mod harness;
+#[path = "reachability/topology.rs"]
+mod topology;
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use harness::{address, Harness, Listeners, Probe};
+use topology::{ext, rule_id, Topology};
+
+/// Runs probes on the blocking pool (they enter namespaces on threads of their own).
+async fn probes(list: Vec<(String, Ipv4Addr, Probe)>) -> Vec<bool> {
+    tokio::task::spawn_blocking(move || harness::probe_all(&list))
+        .await
+        .expect("probes")
+}
+
+/// Asserts each (from, to, probe) gets `expected`, naming every mismatch.
+async fn expect(cases: &[(&str, &str, Ipv4Addr, Probe, bool)]) {
+    let list = cases
+        .iter()
+        .map(|(_, ns, to, p, _)| (ns.to_string(), *to, *p))
+        .collect();
+    let got = probes(list).await;
+    let wrong: Vec<String> = cases
+        .iter()
+        .zip(&got)
+        .filter(|(c, g)| c.4 != **g)
+        .map(|(c, g)| {
+            format!(
+                "{}: {:?} to {} wanted {}, packets say {g}",
+                c.0, c.3, c.2, c.4
+            )
+        })
+        .collect();
+    assert!(wrong.is_empty(), "mismatches:\n{}", wrong.join("\n"));
+}
+
+fn netns_exists(name: &str) -> bool {
+    std::path::Path::new("/run/netns").join(name).exists()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_kind_of_change_reaches_the_packets() {
+    if !harness::can_run("every_kind_of_change_reaches_the_packets") {
+        return;
+    }
+    let _serial = harness::lock().await;
+    let h = Harness::start("sgt-e2e1-");
+    let c = &h.client;
+    let t = Topology::build(c).await;
+    let agent = h.settled().await;
+    assert_eq!(agent["InstanceCount"].as_u64(), Some(4), "{agent}");
+    assert_eq!(agent["LastError"], "");
+    let (web, app, db, batch) = (&t.web, &t.app, &t.db, &t.batch);
+    let ip = |id: &str| {
+        let id = id.to_owned();
+        async move { address(c, &id).await }
+    };
+    let (web_ip, app_ip, db_ip, batch_ip) =
+        (ip(web).await, ip(app).await, ip(db).await, ip(batch).await);
+    let outside = h.outside();
+    let outside_ip = Ipv4Addr::new(100, 64, 0, 1);
+    let _listeners: Vec<Listeners> = [web, app, db, batch]
+        .iter()
+        .map(|id| Listeners::start(id))
+        .chain(std::iter::once(Listeners::start(&outside)))
+        .collect();
+
+    // The worked example: inner access, a group peer, defaults, egress drop, outside.
+    expect(&[
+        ("web→app inner accept", web, app_ip, Probe::Tcp(80), true),
+        ("web→app icmp inner accept", web, app_ip, Probe::Icmp, true),
+        ("web→db 22 from sg_web", web, db_ip, Probe::Tcp(22), true),
+        ("web→db 80 default deny", web, db_ip, Probe::Tcp(80), false),
+        ("web→db udp default deny", web, db_ip, Probe::Udp(53), false),
+        ("db→batch inner drop", db, batch_ip, Probe::Tcp(22), false),
+        ("db→web no rule", db, web_ip, Probe::Tcp(22), false),
+        (
+            "outside→web default deny",
+            &outside,
+            web_ip,
+            Probe::Tcp(22),
+            false,
+        ),
+        (
+            "db→outside egress allow",
+            db,
+            outside_ip,
+            Probe::Tcp(80),
+            true,
+        ),
+        (
+            "db→outside udp egress allow",
+            db,
+            outside_ip,
+            Probe::Udp(53),
+            true,
+        ),
+    ])
+    .await;
+
+    // Authorize: port 80 from anywhere.
+    h.ok(
+        "AuthorizeSecurityGroup",
+        &[
+            ("SecurityGroupId", &t.sg_db),
+            ("IpProtocol", "tcp"),
+            ("PortRange", "80/80"),
+            ("SourceCidrIp", "0.0.0.0/0"),
+        ],
+    )
+    .await;
+    h.settled().await;
+    expect(&[
+        ("web→db 80 authorized", web, db_ip, Probe::Tcp(80), true),
+        (
+            "outside→db 80 authorized",
+            &outside,
+            db_ip,
+            Probe::Tcp(80),
+            true,
+        ),
+        (
+            "outside→db 22 still denied",
+            &outside,
+            db_ip,
+            Probe::Tcp(22),
+            false,
+        ),
+    ])
+    .await;
+
+    // Modify the rule: 80 becomes 22.
+    let rule = rule_id(c, &t.sg_db, "80/80").await;
+    h.ok(
+        "ModifySecurityGroupRule",
+        &[
+            ("SecurityGroupId", &t.sg_db),
+            ("SecurityGroupRuleId", &rule),
+            ("PortRange", "22/22"),
+        ],
+    )
+    .await;
+    h.settled().await;
+    expect(&[
+        (
+            "outside→db 80 after modify",
+            &outside,
+            db_ip,
+            Probe::Tcp(80),
+            false,
+        ),
+        (
+            "outside→db 22 after modify",
+            &outside,
+            db_ip,
+            Probe::Tcp(22),
+            true,
+        ),
+    ])
+    .await;
+
+    // A revoke cuts an open connection: authorize 8080 from sg_web, connect, revoke.
+    let grant: [(&str, &str); 4] = [
+        ("SecurityGroupId", &t.sg_db),
+        ("IpProtocol", "tcp"),
+        ("PortRange", "8080/8080"),
+        ("SourceGroupId", &t.sg_web),
+    ];
+    h.ok("AuthorizeSecurityGroup", &grant).await;
+    h.settled().await;
+    let (web_ns, db_ns) = (web.clone(), db.clone());
+    let (mut client, mut server, _l) =
+        tokio::task::spawn_blocking(move || harness::connect_pair(&web_ns, &db_ns, db_ip, 8080))
+            .await
+            .expect("connect");
+    assert!(harness::arrives(
+        &mut client,
+        &mut server,
+        b"before",
+        Duration::from_secs(1)
+    ));
+    h.ok("RevokeSecurityGroup", &grant).await;
+    h.settled().await;
+    assert!(
+        !harness::arrives(
+            &mut client,
+            &mut server,
+            b"after",
+            Duration::from_millis(600)
+        ),
+        "the revoked connection still carries data"
+    );
+
+    // Policy change: sg_db's members reach each other.
+    h.ok(
+        "ModifySecurityGroupPolicy",
+        &[
+            ("SecurityGroupId", &t.sg_db),
+            ("InnerAccessPolicy", "Accept"),
+        ],
+    )
+    .await;
+    h.settled().await;
+    expect(&[("db→batch inner accept", db, batch_ip, Probe::Tcp(80), true)]).await;
+
+    // Join and leave: batch joins sg_web (inner accept there), then leaves.
+    h.ok(
+        "JoinSecurityGroup",
+        &[("InstanceId", batch), ("SecurityGroupId", &t.sg_web)],
+    )
+    .await;
+    h.settled().await;
+    expect(&[("batch→web after join", batch, web_ip, Probe::Tcp(80), true)]).await;
+    h.ok(
+        "LeaveSecurityGroup",
+        &[("InstanceId", batch), ("SecurityGroupId", &t.sg_web)],
+    )
+    .await;
+    h.settled().await;
+    expect(&[(
+        "batch→web after leave",
+        batch,
+        web_ip,
+        Probe::Tcp(80),
+        false,
+    )])
+    .await;
+
+    // Prefix-list peers, and edits of the list.
+    let web_cidr = format!("{web_ip}/32");
+    let pl = h
+        .ok(
+            "CreatePrefixList",
+            &[
+                ("AddressFamily", "IPv4"),
+                ("MaxEntries", "5"),
+                ("PrefixListName", "clients"),
+                ("Entry.1.Cidr", &web_cidr),
+            ],
+        )
+        .await["PrefixListId"]
+        .as_str()
+        .expect("pl")
+        .to_owned();
+    h.ok(
+        "AuthorizeSecurityGroup",
+        &[
+            ("SecurityGroupId", &t.sg_db),
+            ("IpProtocol", "udp"),
+            ("PortRange", "53/53"),
+            ("SourcePrefixListId", &pl),
+        ],
+    )
+    .await;
+    h.settled().await;
+    expect(&[
+        (
+            "web→db udp via prefix list",
+            web,
+            db_ip,
+            Probe::Udp(53),
+            true,
+        ),
+        ("app→db udp not in list", app, db_ip, Probe::Udp(53), false),
+    ])
+    .await;
+    let app_cidr = format!("{app_ip}/32");
+    h.ok(
+        "ModifyPrefixList",
+        &[("PrefixListId", &pl), ("AddEntry.1.Cidr", &app_cidr)],
+    )
+    .await;
+    h.settled().await;
+    expect(&[(
+        "app→db udp after list edit",
+        app,
+        db_ip,
+        Probe::Udp(53),
+        true,
+    )])
+    .await;
+
+    // Stop: no namespace, nothing reaches it. Start: back with the same address.
+    drop(_listeners);
+    h.ok("StopInstance", &[("InstanceId", db)]).await;
+    let agent = h.settled().await;
+    assert!(!netns_exists(db), "a stopped instance keeps its namespace");
+    assert_eq!(agent["InstanceCount"].as_u64(), Some(3));
+    expect(&[("web→db stopped", web, db_ip, Probe::Icmp, false)]).await;
+    h.ok("StartInstance", &[("InstanceId", db)]).await;
+    h.settled().await;
+    assert!(netns_exists(db));
+    assert_eq!(address(c, db).await, db_ip);
+    let _back = Listeners::start(db);
+    expect(&[("web→db 22 after start", web, db_ip, Probe::Tcp(22), true)]).await;
+    drop(_back);
+
+    // Delete; and run a new one.
+    h.ok("StopInstance", &[("InstanceId", db)]).await;
+    h.ok("DeleteInstance", &[("InstanceId", db)]).await;
+    h.settled().await;
+    assert!(!netns_exists(db));
+    let body = h
+        .ok(
+            "RunInstances",
+            &[
+                ("ImageId", "aliyun_3_x64_20G_alibase_20240819.vhd"),
+                ("InstanceType", "ecs.g5.large"),
+                ("VSwitchId", &vswitch_of(c, web).await),
+                ("SecurityGroupId", &t.sg_web),
+            ],
+        )
+        .await;
+    let new = body["InstanceIdSets"]["InstanceIdSet"][0]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let agent = h.settled().await;
+    assert!(netns_exists(&new));
+    assert_eq!(agent["InstanceCount"].as_u64(), Some(4));
+    let new_ip = address(c, &new).await;
+    let _l = Listeners::start(&new);
+    expect(&[("web→new inner accept", web, new_ip, Probe::Tcp(80), true)]).await;
+}
+
+async fn vswitch_of(c: &common::TestClient, id: &str) -> String {
+    let filter = format!("[\"{id}\"]");
+    let r = c
+        .call("DescribeInstances", &[("InstanceIds", &filter)])
+        .await;
+    r.json()["Instances"]["Instance"][0]["VpcAttributes"]["VSwitchId"]
+        .as_str()
+        .expect("vswitch")
+        .to_owned()
+}
+
+/// SIGTERM removes everything; `--keep` leaves it and a new agent adopts it without
+/// cutting a connection; kill -9 then a restart reconciles changes made meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stop_keep_adopt_and_kill_dash_nine() {
+    if !harness::can_run("stop_keep_adopt_and_kill_dash_nine") {
+        return;
+    }
+    let _serial = harness::lock().await;
+    let mut h = Harness::start("sgt-e2e2-");
+    let c = &h.client;
+    let t = Topology::build(c).await;
+    h.settled().await;
+    let (web, app, db) = (t.web.clone(), t.app.clone(), t.db.clone());
+    let app_ip = address(c, &app).await;
+    let db_ip = address(c, &db).await;
+    let inode = harness::netns_inode(&web).expect("web's namespace");
+    let (w, a) = (web.clone(), app.clone());
+    let (mut client, mut server, _l) =
+        tokio::task::spawn_blocking(move || harness::connect_pair(&w, &a, app_ip, 9000))
+            .await
+            .expect("connect");
+    assert!(harness::arrives(
+        &mut client,
+        &mut server,
+        b"one",
+        Duration::from_secs(1)
+    ));
+
+    // kill -9: everything stays; a change made meanwhile is applied by the next agent.
+    assert_eq!(h.stop_agent("-KILL"), None);
+    let _listeners = Listeners::start(&db);
+    h.ok(
+        "AuthorizeSecurityGroup",
+        &[
+            ("SecurityGroupId", &t.sg_db),
+            ("IpProtocol", "tcp"),
+            ("PortRange", "80/80"),
+            ("SourceGroupId", &t.sg_web),
+        ],
+    )
+    .await;
+    h.start_agent(&["--keep"]);
+    h.settled().await;
+    expect(&[("web→db 80 after restart", &web, db_ip, Probe::Tcp(80), true)]).await;
+    assert_eq!(
+        harness::netns_inode(&web),
+        Some(inode),
+        "the namespace was made anew"
+    );
+    assert!(harness::arrives(
+        &mut client,
+        &mut server,
+        b"two",
+        Duration::from_secs(1)
+    ));
+
+    // --keep: SIGTERM exits 0 and leaves everything; the next agent adopts it.
+    assert_eq!(h.stop_agent("-TERM"), Some(0));
+    assert!(netns_exists(&web) && netns_exists(&h.outside()));
+    assert!(harness::arrives(
+        &mut client,
+        &mut server,
+        b"three",
+        Duration::from_secs(1)
+    ));
+    h.start_agent(&[]);
+    h.settled().await;
+    assert_eq!(harness::netns_inode(&web), Some(inode));
+    assert!(
+        harness::arrives(&mut client, &mut server, b"four", Duration::from_secs(1)),
+        "adoption cut a connection"
+    );
+
+    // SIGTERM without --keep: exit 0, nothing of ours left, the agent's row gone.
+    drop(_listeners);
+    drop((client, server));
+    assert_eq!(h.stop_agent("-TERM"), Some(0));
+    let ids: Vec<&str> = [&t.web, &t.app, &t.db, &t.batch]
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    let left: Vec<String> = harness::namespaces()
+        .into_iter()
+        .filter(|n| n.starts_with("sgt-e2e2-") || ids.contains(&n.as_str()))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    let status = h.status().await;
+    assert_eq!(status["Agents"]["Agent"], serde_json::json!([]), "{status}");
+}
+
+/// The agent refuses to start, changing nothing, when a tool is missing: one line on
+/// stderr naming the Debian packages, exit 2.
+#[test]
+fn preflight_refuses_without_the_tools() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let out = std::process::Command::new(harness::BIN)
+        .args([
+            "agent",
+            "--database",
+            &db,
+            "--namespace-prefix",
+            "sgt-e2e3-",
+        ])
+        .env("PATH", dir.path())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let root = harness::can_run_quietly();
+    if root {
+        assert!(
+            stderr.contains("apt-get install -y iproute2 nftables conntrack"),
+            "{stderr}"
+        );
+    } else {
+        assert!(stderr.contains("must run as root"), "{stderr}");
+    }
+    assert!(
+        !dir.path().join("db.sqlite").exists(),
+        "the database was opened"
+    );
+    assert!(harness::namespaces()
+        .iter()
+        .all(|n| !n.starts_with("sgt-e2e3-")));
+}
+
+/// The extension's matrix (and CheckReachability from outside) against real packets over
+/// 20 seeded random rule sets on one topology through the API: normal and enterprise
+/// groups, Drop and Accept rules with equal and different priorities, CIDR, group and
+/// prefix-list peers, both inner policies, a stopped instance on odd seeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn differential_truth_tables_through_the_api() {
+    if !harness::can_run("differential_truth_tables_through_the_api") {
+        return;
+    }
+    let _serial = harness::lock().await;
+    let h = Harness::start("sgt-e2e4-");
+    let c = &h.client;
+    let t = Topology::build(c).await;
+    // A fifth instance in an enterprise group.
+    let sg_ent = h
+        .ok(
+            "CreateSecurityGroup",
+            &[("VpcId", &t.vpc), ("SecurityGroupType", "enterprise")],
+        )
+        .await["SecurityGroupId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let vsw = vswitch_of(c, &t.web).await;
+    let ent = h
+        .ok(
+            "RunInstances",
+            &[
+                ("ImageId", "aliyun_3_x64_20G_alibase_20240819.vhd"),
+                ("InstanceType", "ecs.g5.large"),
+                ("VSwitchId", &vsw),
+                ("SecurityGroupId", &sg_ent),
+            ],
+        )
+        .await["InstanceIdSets"]["InstanceIdSet"][0]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let mut ids = t.all();
+    ids.push(ent.clone());
+    let mut ips = Vec::new();
+    for id in &ids {
+        ips.push(address(c, id).await);
+    }
+    let groups = [t.sg_web.clone(), t.sg_db.clone(), sg_ent.clone()];
+    let pl = h
+        .ok(
+            "CreatePrefixList",
+            &[
+                ("AddressFamily", "IPv4"),
+                ("MaxEntries", "5"),
+                ("PrefixListName", "peers"),
+                ("Entry.1.Cidr", &format!("{}/32", ips[0])),
+            ],
+        )
+        .await["PrefixListId"]
+        .as_str()
+        .expect("pl")
+        .to_owned();
+    h.settled().await;
+    let outside = h.outside();
+    let mut listeners: Vec<Listeners> = ids.iter().map(|id| Listeners::start(id)).collect();
+    listeners.push(Listeners::start(&outside));
+    let flows: [(Probe, &str, Option<&str>); 4] = [
+        (Probe::Tcp(22), "tcp", Some("22")),
+        (Probe::Tcp(80), "tcp", Some("80")),
+        (Probe::Udp(53), "udp", Some("53")),
+        (Probe::Icmp, "icmp", None),
+    ];
+    let mut mismatches = Vec::new();
+    for seed in 0..20u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        // Random policies and rules.
+        for g in &groups[..2] {
+            let policy = if rng.below(2) == 0 { "Accept" } else { "Drop" };
+            h.ok(
+                "ModifySecurityGroupPolicy",
+                &[("SecurityGroupId", g), ("InnerAccessPolicy", policy)],
+            )
+            .await;
+        }
+        let mut added: Vec<(String, Vec<(String, String)>)> = Vec::new();
+        for _ in 0..(3 + rng.below(5)) {
+            let g = groups[rng.below(3) as usize].clone();
+            let ingress = rng.below(3) != 0;
+            let (proto, range) = [
+                ("tcp", "22/22"),
+                ("tcp", "80/80"),
+                ("tcp", "1/100"),
+                ("udp", "53/53"),
+                ("icmp", "-1/-1"),
+                ("all", "-1/-1"),
+            ][rng.below(6) as usize];
+            let side = if ingress { "Source" } else { "Dest" };
+            let peer: (String, String) = match rng.below(4) {
+                0 => (
+                    format!("{side}CidrIp"),
+                    ["0.0.0.0/0", "10.0.0.0/8", "100.64.0.0/10"][rng.below(3) as usize].to_owned(),
+                ),
+                1 => (
+                    format!("{side}CidrIp"),
+                    format!("{}/32", ips[rng.below(ips.len() as u64) as usize]),
+                ),
+                2 => (
+                    format!("{side}GroupId"),
+                    groups[rng.below(2) as usize].clone(),
+                ),
+                _ => (format!("{side}PrefixListId"), pl.clone()),
+            };
+            let params: Vec<(String, String)> = vec![
+                ("SecurityGroupId".into(), g.clone()),
+                ("IpProtocol".into(), proto.into()),
+                ("PortRange".into(), range.into()),
+                peer,
+                (
+                    "Policy".into(),
+                    if rng.below(3) == 0 { "drop" } else { "accept" }.into(),
+                ),
+                ("Priority".into(), (1 + rng.below(3)).to_string()),
+            ];
+            let action = if ingress {
+                "AuthorizeSecurityGroup"
+            } else {
+                "AuthorizeSecurityGroupEgress"
+            };
+            let borrowed: Vec<(&str, &str)> = params
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let r = c.call(action, &borrowed).await;
+            if r.status == 200 {
+                added.push((action.replace("Authorize", "Revoke"), params));
+            }
+        }
+        let stopped = (seed % 2 == 1).then(|| ids[(seed as usize / 2) % ids.len()].clone());
+        if let Some(s) = &stopped {
+            h.ok("StopInstance", &[("InstanceId", s)]).await;
+        }
+        h.settled().await;
+
+        for (probe, proto, port) in flows {
+            let mut q = vec![("VpcId", t.vpc.as_str()), ("Protocol", proto)];
+            if let Some(port) = port {
+                q.push(("Port", port));
+            }
+            let m = ext(c, "DescribeReachabilityMatrix", &q).await;
+            assert_eq!(m.status, 200, "{}", m.body);
+            let m = m.json();
+            let order: Vec<String> = m["Instances"]["Instance"]
+                .as_array()
+                .expect("instances")
+                .iter()
+                .map(|i| i["InstanceId"].as_str().expect("id").to_owned())
+                .collect();
+            let rows: Vec<String> = m["Rows"]["Row"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .map(|r| r.as_str().expect("row").to_owned())
+                .collect();
+            let engine = |s: &str, d: &str| -> bool {
+                let i = order.iter().position(|x| x == s).expect("in matrix");
+                let j = order.iter().position(|x| x == d).expect("in matrix");
+                rows[i].as_bytes()[j] == b'1'
+            };
+            let mut cases: Vec<(String, String, Ipv4Addr, bool)> = Vec::new();
+            for (si, s) in ids.iter().enumerate() {
+                for (di, d) in ids.iter().enumerate() {
+                    if si == di {
+                        continue;
+                    }
+                    if stopped.as_deref() == Some(s.as_str()) {
+                        assert!(!engine(s, d), "seed {seed}: a stopped source reaches");
+                        continue;
+                    }
+                    cases.push((format!("{s}→{d}"), s.clone(), ips[di], engine(s, d)));
+                }
+            }
+            for (di, d) in ids.iter().enumerate() {
+                let mut q = vec![
+                    ("SourceIpAddress", "100.64.0.1"),
+                    ("DestinationInstanceId", d.as_str()),
+                    ("Protocol", proto),
+                ];
+                if let Some(port) = port {
+                    q.push(("Port", port));
+                }
+                let r = ext(c, "CheckReachability", &q).await;
+                assert_eq!(r.status, 200, "{}", r.body);
+                let verdict = r.json()["Reachable"].as_bool().expect("verdict");
+                cases.push((format!("outside→{d}"), outside.clone(), ips[di], verdict));
+            }
+            let got = probes(
+                cases
+                    .iter()
+                    .map(|(_, ns, to, _)| (ns.clone(), *to, probe))
+                    .collect(),
+            )
+            .await;
+            for ((pair, _, _, engine), packets) in cases.iter().zip(got) {
+                if *engine != packets {
+                    mismatches.push(format!(
+                        "seed {seed} {pair} {probe:?}: engine {engine}, packets {packets}"
+                    ));
+                }
+            }
+        }
+
+        // Undo for the next seed.
+        for (action, params) in &added {
+            let borrowed: Vec<(&str, &str)> = params
+                .iter()
+                .filter(|(k, _)| k != "Priority")
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            h.ok(action, &borrowed).await;
+        }
+        if let Some(s) = &stopped {
+            h.ok("StartInstance", &[("InstanceId", s)]).await;
+            h.settled().await;
+            let i = ids.iter().position(|x| x == s).expect("id");
+            listeners[i] = Listeners::start(s);
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+/// xorshift64*: small, seeded, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) % n
+    }
+}
+
+/// On PostgreSQL the agent learns of changes by LISTEN/NOTIFY (its poll is only a 1 s
+/// fallback): a change is applied, and the next packet obeys it, well within the poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_postgresql_changes_arrive_by_notify() {
+    if !harness::can_run("on_postgresql_changes_arrive_by_notify") {
+        return;
+    }
+    let Some(url) = databases::server_url("on_postgresql_changes_arrive_by_notify") else {
+        return;
+    };
+    let _serial = harness::lock().await;
+    let dbs = databases::Databases::new(url);
+    let h = Harness::start_on("sgt-e2e5-", dbs.create(), None);
+    let c = &h.client;
+    let t = Topology::build(c).await;
+    h.settled().await;
+    let db_ip = address(c, &t.db).await;
+    let _l = Listeners::start(&t.db);
+    expect(&[("web→db 80 before", &t.web, db_ip, Probe::Tcp(80), false)]).await;
+    let mut waits = Vec::new();
+    for port in ["80/80", "81/81"] {
+        h.ok(
+            "AuthorizeSecurityGroup",
+            &[
+                ("SecurityGroupId", &t.sg_db),
+                ("IpProtocol", "tcp"),
+                ("PortRange", port),
+                ("SourceGroupId", &t.sg_web),
+            ],
+        )
+        .await;
+        let started = std::time::Instant::now();
+        h.settled().await;
+        waits.push(started.elapsed());
+    }
+    expect(&[("web→db 80 after", &t.web, db_ip, Probe::Tcp(80), true)]).await;
+    // Both applied well before a 1 s poll would have noticed (the notification woke it).
+    assert!(
+        waits.iter().any(|w| *w < Duration::from_millis(900)),
+        "applies waited for the poll: {waits:?}"
+    );
+    drop(h);
+}
