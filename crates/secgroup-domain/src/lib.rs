@@ -2,6 +2,7 @@
 //! traits they are kept behind, and the operations. Knows nothing of HTTP or SQL.
 #![forbid(unsafe_code)]
 
+pub mod catalogue;
 pub mod error;
 pub mod ids;
 pub mod model;

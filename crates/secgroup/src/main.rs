@@ -11,6 +11,7 @@ use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
 use secgroup::cli::{matrix, reach};
 use secgroup::{database, Settings};
+use secgroup_domain::catalogue::Catalogue;
 use secgroup_domain::ops::accounts::{self, Bootstrap};
 use secgroup_domain::ops::instances::InstanceTimings;
 use secgroup_domain::ops::Limits;
@@ -98,6 +99,13 @@ struct ServeArgs {
     /// Most instances one reachability matrix may cover.
     #[arg(long, env = "SECGROUP_MAX_MATRIX_INSTANCES", default_value_t = secgroup_api::config::DEFAULT_MAX_MATRIX_INSTANCES)]
     max_matrix_instances: usize,
+    /// A catalogue file (JSON, docs/ecs.md §9.1) merged over the built-in catalogue of zones,
+    /// instance types and images.
+    #[arg(long, env = "SECGROUP_CATALOGUE")]
+    catalogue: Option<std::path::PathBuf>,
+    /// Refuse launches whose image id or instance type the catalogue lacks.
+    #[arg(long, env = "SECGROUP_STRICT_CATALOGUE")]
+    strict_catalogue: bool,
     #[command(flatten)]
     gateway: GatewayArgs,
 }
@@ -269,6 +277,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.server.throttle.per_minute = gateway.throttle_per_minute;
     settings.server.throttle.per_action = gateway.throttle_action.iter().cloned().collect();
     settings.products.max_matrix_instances = args.max_matrix_instances;
+    if let Some(path) = &args.catalogue {
+        settings.products.catalogue = std::sync::Arc::new(load_catalogue(path)?);
+    }
+    settings.products.strict_catalogue = args.strict_catalogue;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -277,6 +289,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     secgroup::serve(listener, store, settings, shutdown_signal()).await?;
     tracing::info!("secgroup stopped");
     Ok(())
+}
+
+/// The built-in catalogue with the file at `path` merged over it.
+fn load_catalogue(path: &std::path::Path) -> anyhow::Result<Catalogue> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the catalogue {}", path.display()))?;
+    Catalogue::parse(&text)
+        .and_then(|file| Catalogue::builtin().merged(file))
+        .with_context(|| format!("the catalogue {}", path.display()))
 }
 
 /// One line per request on stderr, written in batches ([`logging`]), so a request never

@@ -202,6 +202,13 @@ fn decode_launch(p: &mut Input<'_>, run: bool) -> Result<NewInstances, RpcError>
 
 /// Launches in one write (rolled back by a dry run, once per `ClientToken`).
 async fn launch<S: Store>(cx: &Cx<'_, Ecs<S>>, new: NewInstances) -> Result<Launched, RpcError> {
+    let config = cx.config();
+    crate::catalogue::check_launch(
+        &config.catalogue,
+        config.strict_catalogue,
+        &new.image_id,
+        &new.instance_type,
+    )?;
     cx.write(move |tx, scope| {
         ops::launch(
             tx,

@@ -3,6 +3,7 @@
 //! a mismatch).
 
 use secgroup_api::render::{minute_time as minute, tags};
+use secgroup_domain::catalogue::Catalogue;
 use secgroup_domain::ops::instances::query::InstanceView;
 use secgroup_rpc::Node;
 
@@ -35,6 +36,27 @@ pub fn shape(instance_type: &str) -> (String, i64, i64) {
         _ => 4,
     };
     (family, cpu, cpu.saturating_mul(per_cpu_gib * 1024))
+}
+
+/// Family, vCPUs and memory (MiB): the catalogue's when it knows the type, else [`shape`].
+fn type_shape(catalogue: &Catalogue, instance_type: &str) -> (String, i64, i64) {
+    match catalogue.instance_type(instance_type) {
+        Some(t) => (
+            t.family.clone(),
+            i64::from(t.cpu),
+            // Whole MiB of a finite, positive size (the catalogue checks it).
+            (t.memory_gib * 1024.0).round() as i64,
+        ),
+        None => shape(instance_type),
+    }
+}
+
+/// `OSName`, `OSNameEn` and `OSType`: the catalogue's image, else the image id and a guess.
+fn os_of<'a>(catalogue: &'a Catalogue, image_id: &'a str) -> (&'a str, &'a str, &'a str) {
+    match catalogue.image(image_id) {
+        Some(i) => (&i.os_name, &i.os_name_en, &i.os_type),
+        None => (image_id, image_id, os_type(image_id)),
+    }
 }
 
 fn os_type(image_id: &str) -> &'static str {
@@ -106,16 +128,17 @@ fn empty_strings(fields: &[&'static str]) -> Node {
 /// service emits them (docs/ecs.md §7.5: clients such as footmark read them in order and
 /// need `InnerIpAddress` and `EipAddress` before `PublicIpAddress`); the fields the
 /// reference's example leaves out follow at the end.
-pub fn instance(v: &InstanceView) -> Node {
+pub fn instance(v: &InstanceView, catalogue: &Catalogue) -> Node {
     let (i, a) = (&v.instance, &v.attributes);
-    let (family, cpu, memory) = shape(&i.instance_type);
+    let (family, cpu, memory) = type_shape(catalogue, &i.instance_type);
+    let (os_name, os_name_en, os) = os_of(catalogue, &i.image_id);
     let start = v.start_time.as_ref().map(minute).unwrap_or_default();
     Node::object_with_capacity(80)
         .str("ResourceGroupId", &a.resource_group_id)
         .int("Memory", memory)
         .str("InstanceChargeType", &a.instance_charge_type)
         .int("Cpu", cpu)
-        .str("OSName", &i.image_id)
+        .str("OSName", os_name)
         .str("InstanceNetworkType", "vpc")
         .field("InnerIpAddress", ip_list(&[]))
         .str("ExpiredTime", POSTPAID_EXPIRED_TIME)
@@ -177,7 +200,7 @@ pub fn instance(v: &InstanceView) -> Node {
         .str("DeploymentSetId", &a.deployment_set_id)
         .int("InternetMaxBandwidthOut", a.internet_max_bandwidth_out)
         .str("SerialNumber", &a.serial_number)
-        .str("OSType", os_type(&i.image_id))
+        .str("OSType", os)
         .str("CreationTime", minute(&i.creation_time))
         .str("AutoReleaseTime", &a.auto_release_time)
         .str("Description", &i.description)
@@ -196,7 +219,7 @@ pub fn instance(v: &InstanceView) -> Node {
         .bool("DeviceAvailable", true)
         .str("SaleCycle", "")
         .str("InstanceType", &i.instance_type)
-        .str("OSNameEn", &i.image_id)
+        .str("OSNameEn", os_name_en)
         .str("SpotStrategy", &a.spot_strategy)
         .bool("IoOptimized", true)
         .str("ZoneId", &i.zone_id)
@@ -274,9 +297,9 @@ fn eip_address(full: bool) -> Node {
 
 /// The flat object of `DescribeInstanceAttribute` (no tags, no interfaces), its fields in
 /// the relative order of `DescribeInstances` (the attribute-only fields at the end).
-pub fn attribute(v: &InstanceView) -> Node {
+pub fn attribute(v: &InstanceView, catalogue: &Catalogue) -> Node {
     let (i, a) = (&v.instance, &v.attributes);
-    let (_, cpu, memory) = shape(&i.instance_type);
+    let (_, cpu, memory) = type_shape(catalogue, &i.instance_type);
     Node::object_with_capacity(40)
         .int("Memory", memory)
         .str("InstanceChargeType", &a.instance_charge_type)
