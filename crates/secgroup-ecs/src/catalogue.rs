@@ -428,7 +428,7 @@ impl ImageFilter {
 }
 
 /// `*` matches any run of characters (as `DescribeInstances`' `InstanceName`).
-fn wildcard(pattern: &str, s: &str) -> bool {
+pub fn wildcard(pattern: &str, s: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == s,
         Some((head, rest)) => {

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod catalogue;
+mod compute;
 pub mod errors;
 mod instances;
 mod prefix_lists;
@@ -88,6 +89,11 @@ secgroup_api::actions! {
         catalogue::DescribeInstanceTypeFamilies,
         catalogue::DescribeInstanceTypes,
         catalogue::DescribeImages,
+        compute::ImportKeyPair,
+        compute::DescribeKeyPairs,
+        compute::DeleteKeyPairs,
+        compute::DescribeDisks,
+        compute::DescribeUserData,
     }
 }
 

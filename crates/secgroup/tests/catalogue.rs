@@ -397,3 +397,212 @@ async fn every_catalogue_error_row() {
         assert!(message.contains(names), "{action} {params:?}: {message}");
     }
 }
+
+const PUBLIC_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f me@host";
+const FINGERPRINT: &str = "0f:a2:0a:d7:38:3e:65:45:08:6b:63:84:1c:ff:dc:ba";
+const USER_DATA: &str = "IyEvYmluL3NoCmVjaG8gaGkK";
+
+#[tokio::test]
+async fn key_pairs_disks_and_user_data_follow_their_instances() {
+    let server = TestServer::start().await;
+    let c = server.new_account().await;
+    let other = server.new_account().await;
+
+    let imported = ok(
+        &c,
+        "ImportKeyPair",
+        &[("KeyPairName", "deploy"), ("PublicKeyBody", PUBLIC_KEY)],
+    )
+    .await;
+    assert_eq!(imported["KeyPairName"], "deploy");
+    assert_eq!(imported["KeyPairFingerPrint"], FINGERPRINT);
+    ok(
+        &c,
+        "ImportKeyPair",
+        &[("KeyPairName", "spare"), ("PublicKeyBody", PUBLIC_KEY)],
+    )
+    .await;
+    let listed = ok(&c, "DescribeKeyPairs", &[("IncludePublicKey", "true")]).await;
+    assert_eq!(listed["TotalCount"], 2);
+    let pairs = list(&listed, "KeyPairs", "KeyPair");
+    assert_eq!(ids(pairs, "KeyPairName"), ["deploy", "spare"]);
+    assert_eq!(pairs[0]["PublicKey"], PUBLIC_KEY);
+    let by_name = ok(&c, "DescribeKeyPairs", &[("KeyPairName", "dep*")]).await;
+    assert_eq!(by_name["TotalCount"], 1);
+    assert!(list(&by_name, "KeyPairs", "KeyPair")[0]
+        .get("PublicKey")
+        .is_none());
+    assert_eq!(ok(&other, "DescribeKeyPairs", &[]).await["TotalCount"], 0);
+
+    let (vsw, sg) = net(&c).await;
+    let launch = [
+        ("ImageId", ALINUX),
+        ("InstanceType", "ecs.g7.large"),
+        ("VSwitchId", vsw.as_str()),
+        ("SecurityGroupId", sg.as_str()),
+        ("KeyPairName", "deploy"),
+        ("UserData", USER_DATA),
+        ("SystemDisk.Size", "60"),
+        ("DataDisk.1.Size", "100"),
+        ("DataDisk.1.Category", "cloud_essd"),
+        ("DataDisk.1.DiskName", "logs"),
+        ("DataDisk.2.Size", "200"),
+        ("DataDisk.2.DeleteWithInstance", "false"),
+    ];
+    let run = ok(&c, "RunInstances", &launch).await;
+    let id = run["InstanceIdSets"]["InstanceIdSet"][0]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let i = &list(
+        &ok(&c, "DescribeInstances", &[]).await,
+        "Instances",
+        "Instance",
+    )[0]
+    .clone();
+    assert_eq!(i["KeyPairName"], "deploy");
+
+    let data = ok(&c, "DescribeUserData", &[("InstanceId", &id)]).await;
+    assert_eq!(data["UserData"], USER_DATA);
+    assert_eq!(data["InstanceId"], id.as_str());
+    assert_eq!(data["RegionId"], "cn-hangzhou");
+    let r = other.call("DescribeUserData", &[("InstanceId", &id)]).await;
+    assert_eq!(r.code(), "InvalidInstanceId.NotFound");
+
+    let disks = ok(&c, "DescribeDisks", &[("InstanceId", &id)]).await;
+    assert_eq!(disks["TotalCount"], 3);
+    let d = list(&disks, "Disks", "Disk");
+    let kinds: Vec<(&str, i64, &str)> = d
+        .iter()
+        .map(|d| {
+            (
+                d["Type"].as_str().unwrap_or(""),
+                d["Size"].as_i64().unwrap_or(0),
+                d["Device"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("system", 60, "/dev/xvda"),
+            ("data", 100, "/dev/xvdb"),
+            ("data", 200, "/dev/xvdc")
+        ]
+    );
+    assert!(d
+        .iter()
+        .all(|d| d["Status"] == "In_use" && d["ZoneId"] == "cn-hangzhou-b"));
+    assert_eq!(d[1]["DiskName"], "logs");
+    assert_eq!(d[1]["Category"], "cloud_essd");
+    assert_eq!(d[2]["DeleteWithInstance"], false);
+    let system = ok(&c, "DescribeDisks", &[("DiskType", "system")]).await;
+    assert_eq!(system["TotalCount"], 1);
+    let by_id = ok(
+        &c,
+        "DescribeDisks",
+        &[(
+            "DiskIds",
+            &format!("[\"{}\"]", d[1]["DiskId"].as_str().unwrap_or("")),
+        )],
+    )
+    .await;
+    assert_eq!(by_id["TotalCount"], 1);
+    assert_eq!(ok(&other, "DescribeDisks", &[]).await["TotalCount"], 0);
+
+    // Deleting the instance releases its disks: the kept data disk stays, detached.
+    ok(
+        &c,
+        "DeleteInstance",
+        &[("InstanceId", &id), ("Force", "true")],
+    )
+    .await;
+    let left = ok(&c, "DescribeDisks", &[]).await;
+    let left = list(&left, "Disks", "Disk");
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        (left[0]["Size"].as_i64(), left[0]["Status"].as_str()),
+        (Some(200), Some("Available"))
+    );
+    assert_eq!(left[0]["InstanceId"], "");
+
+    ok(
+        &c,
+        "DeleteKeyPairs",
+        &[("KeyPairNames", "[\"deploy\",\"spare\"]")],
+    )
+    .await;
+    assert_eq!(ok(&c, "DescribeKeyPairs", &[]).await["TotalCount"], 0);
+    // A launch naming a key pair that is gone is refused, nothing made.
+    let r = c.call("RunInstances", &launch).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (404, "InvalidKeyPairName.NotFound".to_string()),
+        "{}",
+        r.body
+    );
+    assert_eq!(ok(&c, "DescribeInstances", &[]).await["TotalCount"], 0);
+}
+
+#[rustfmt::skip]
+#[tokio::test]
+async fn every_key_pair_disk_and_user_data_error_row() {
+    let server = TestServer::start().await;
+    let c = server.new_account().await;
+    let (vsw, sg) = net(&c).await;
+    ok(&c, "ImportKeyPair", &[("KeyPairName", "taken"), ("PublicKeyBody", PUBLIC_KEY)]).await;
+    let big = "A".repeat(44_000);
+    let seventeen: Vec<(String, String)> = (1..=17).map(|n| (format!("DataDisk.{n}.Size"), "20".to_string())).collect();
+    let mut too_many: Vec<(&str, &str)> = seventeen.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let base = [("ImageId", ALINUX), ("InstanceType", "ecs.g7.large"), ("VSwitchId", vsw.as_str()), ("SecurityGroupId", sg.as_str())];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut p: Vec<(&str, &str)> = base.to_vec();
+        p.extend_from_slice(extra);
+        p
+    };
+    too_many.extend_from_slice(&base);
+    let big_user_data = { let mut p = base.to_vec(); p.push(("UserData", big.as_str())); p };
+    let rows: Vec<Row> = vec![
+        ("ImportKeyPair", vec![("PublicKeyBody", PUBLIC_KEY)], 400, "MissingKeyPairName", "KeyPairName"),
+        ("ImportKeyPair", vec![("KeyPairName", "k1")], 400, "MissingPublicKeyBody", "PublicKeyBody"),
+        ("ImportKeyPair", vec![("KeyPairName", "k1"), ("PublicKeyBody", "ssh-rsa nope")], 400, "InvalidPublicKeyBody.Malformed", "PublicKeyBody"),
+        ("ImportKeyPair", vec![("KeyPairName", "1bad"), ("PublicKeyBody", PUBLIC_KEY)], 400, "InvalidKeyPairName.Malformed", "Key Pair name"),
+        ("ImportKeyPair", vec![("KeyPairName", "taken"), ("PublicKeyBody", PUBLIC_KEY)], 400, "KeyPair.AlreadyExist", "already exist"),
+        ("DescribeKeyPairs", vec![("PageSize", "51")], 400, "InvalidParameter", "PageSize"),
+        ("DescribeKeyPairs", vec![("RegionId", "")], 400, "MissingRegionId", "RegionId"),
+        ("DeleteKeyPairs", vec![], 400, "MissingKeyPairNames", "KeyPairNames"),
+        ("DeleteKeyPairs", vec![("KeyPairNames", "taken")], 400, "InvalidParameter", "KeyPairNames"),
+        ("DeleteKeyPairs", vec![("KeyPairNames", "[]")], 400, "InvalidParameter", "KeyPairNames"),
+        ("DeleteKeyPairs", vec![("KeyPairNames", "[\"taken\",\"nope\"]")], 404, "InvalidKeyPairName.NotFound", "KeyPairName"),
+        ("DescribeUserData", vec![], 400, "MissingInstanceId", "InstanceId"),
+        ("DescribeUserData", vec![("InstanceId", "i-nope")], 404, "InvalidInstanceId.NotFound", "InstanceId"),
+        ("DescribeDisks", vec![("DiskIds", "d-1")], 400, "InvalidDiskIds.Malformed", "disk Ids"),
+        ("DescribeDisks", vec![("DiskType", "swap")], 400, "InvalidParameter", "DiskType"),
+        ("DescribeDisks", vec![("Category", "floppy")], 400, "InvalidParameter", "Category"),
+        ("DescribeDisks", vec![("Status", "Broken")], 400, "InvalidParameter", "Status"),
+        ("DescribeDisks", vec![("PageSize", "101")], 400, "InvalidParameter", "PageSize"),
+        ("DescribeDisks", vec![("MaxResults", "501")], 400, "InvalidParameter", "MaxResults"),
+        ("DescribeDisks", vec![("DryRun", "true")], 400, "DryRunOperation", ""),
+        ("RunInstances", with(&[("UserData", "not base64!")]), 400, "InvalidUserData.Base64FormatInvalid", "Base64"),
+        ("RunInstances", big_user_data, 400, "InvalidUserData.SizeExceeded", "UserData"),
+        ("RunInstances", with(&[("DataDisk.1.Size", "10")]), 400, "InvalidDataDiskSize.ValueNotSupported", "DataDisk.n.Size"),
+        ("RunInstances", with(&[("DataDisk.1.Category", "cloud_essd")]), 400, "InvalidDataDiskSize.ValueNotSupported", "DataDisk.n.Size"),
+        ("RunInstances", with(&[("DataDisk.1.Size", "20"), ("DataDisk.1.Category", "floppy")]), 400, "InvalidDataDiskCategory.ValueNotSupported", "DataDisk.n.Category"),
+        ("RunInstances", with(&[("DataDisk.1.Size", "20"), ("DataDisk.1.DeleteWithInstance", "maybe")]), 400, "InvalidParameter", "DeleteWithInstance"),
+        ("RunInstances", too_many, 400, "InvalidParameter", "DataDisk"),
+        ("RunInstances", with(&[("SystemDisk.Size", "10")]), 400, "InvalidSystemDiskSize.ValueNotSupported", "SystemDisk.Size"),
+        ("RunInstances", with(&[("SystemDisk.Category", "floppy")]), 400, "InvalidSystemDiskCategory.ValueNotSupported", "SystemDisk.Category"),
+        ("RunInstances", with(&[("KeyPairName", "nope")]), 404, "InvalidKeyPairName.NotFound", "KeyPairName"),
+    ];
+    for (action, params, status, code, names) in rows {
+        let r = c.call(action, &params).await;
+        assert_eq!((r.status, r.code().as_str()), (status, code), "{action} {params:?}: {}", r.body);
+        let message = r.json()["Message"].as_str().unwrap_or("").to_string();
+        assert!(message.contains(names), "{action}: {message}");
+    }
+    // Nothing was made or removed by the refusals.
+    assert_eq!(ok(&c, "DescribeInstances", &[]).await["TotalCount"], 0);
+    assert_eq!(ok(&c, "DescribeDisks", &[]).await["TotalCount"], 0);
+    assert_eq!(ok(&c, "DescribeKeyPairs", &[]).await["TotalCount"], 1);
+}

@@ -194,6 +194,9 @@ fn decode_launch(p: &mut Input<'_>, run: bool) -> Result<NewInstances, RpcError>
         tags: p.tags()?,
         auto_start: run,
         attributes: attributes(p, run)?,
+        system_disk: crate::compute::system_disk(p)?,
+        data_disks: crate::compute::data_disks(p)?,
+        user_data: crate::compute::user_data(p)?,
     };
     p.dry_run()?;
     p.client_token()?;
