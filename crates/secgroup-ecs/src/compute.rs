@@ -128,9 +128,11 @@ pub fn data_disks(p: &mut Input<'_>) -> Result<Vec<DiskSpec>, RpcError> {
         if !size_range(category).contains(&size) {
             return Err(bad_size());
         }
+        // `true`/`false` in any case (the Python Tea SDK sends `True`).
         let delete_with_instance = match get("DeleteWithInstance") {
-            None | Some("true") => true,
-            Some("false") => false,
+            None => true,
+            Some(v) if v.eq_ignore_ascii_case("true") => true,
+            Some(v) if v.eq_ignore_ascii_case("false") => false,
             Some(_) => return Err(invalid("DataDisk.n.DeleteWithInstance")),
         };
         out.push(DiskSpec {

@@ -448,7 +448,7 @@ async fn key_pairs_disks_and_user_data_follow_their_instances() {
         ("DataDisk.1.Category", "cloud_essd"),
         ("DataDisk.1.DiskName", "logs"),
         ("DataDisk.2.Size", "200"),
-        ("DataDisk.2.DeleteWithInstance", "false"),
+        ("DataDisk.2.DeleteWithInstance", "False"),
     ];
     let run = ok(&c, "RunInstances", &launch).await;
     let id = run["InstanceIdSets"]["InstanceIdSet"][0]
