@@ -1,5 +1,8 @@
 //! The operator settings every product reads: one configuration, not one per product.
 
+use std::sync::Arc;
+
+use secgroup_domain::catalogue::Catalogue;
 use secgroup_domain::ops::instances::InstanceTimings;
 use secgroup_domain::ops::Limits;
 use secgroup_domain::regions::RegionCatalog;
@@ -21,6 +24,12 @@ pub struct ProductConfig {
     pub max_matrix_instances: usize,
     /// How long a `ClientToken` is remembered (docs/ecs.md §2.8).
     pub client_token_retention: chrono::Duration,
+    /// Zones, instance types and images (docs/ecs.md §9): the built-in catalogue, or it
+    /// with `serve --catalogue FILE` merged over it.
+    pub catalogue: Arc<Catalogue>,
+    /// Whether launches refuse image ids and instance types the catalogue lacks
+    /// (`serve --strict-catalogue`).
+    pub strict_catalogue: bool,
 }
 
 impl Default for ProductConfig {
@@ -31,6 +40,8 @@ impl Default for ProductConfig {
             instance_timings: InstanceTimings::default(),
             max_matrix_instances: DEFAULT_MAX_MATRIX_INSTANCES,
             client_token_retention: secgroup_domain::ops::idempotency::DEFAULT_RETENTION,
+            catalogue: Arc::new(Catalogue::builtin()),
+            strict_catalogue: false,
         }
     }
 }

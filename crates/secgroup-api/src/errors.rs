@@ -133,6 +133,11 @@ pub fn domain(err: DomainError) -> RpcError {
         D::VSwitchHasInstances => (400, "DependencyViolation", "Specified object has dependent resources.".into()),
         // ---- instances (docs/ecs.md §7, §3.2) ----
         D::InstanceNotFound(_) => (404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist.".into()),
+        // ---- key pairs (docs/ecs.md §9.8) ----
+        D::KeyPairNotFound(_) => (404, "InvalidKeyPairName.NotFound", "The specified KeyPairName does not exist.".into()),
+        D::KeyPairExists(_) => (400, "KeyPair.AlreadyExist", "The key pair already exist.".into()),
+        D::KeyPairNameMalformed => (400, "InvalidKeyPairName.Malformed", "Specified Key Pair name is not valid.".into()),
+        D::PublicKeyMalformed => (400, "InvalidPublicKeyBody.Malformed", "The specified parameter PublicKeyBody is not valid.".into()),
         D::InstanceIdMalformed => (400, "InvalidInstanceId.Malformed", "The specified parameter \"InstanceId\" is not valid.".into()),
         D::NetworkInterfaceNotFound(id) => (404, "InvalidEniId.NotFound", format!("The specified NetworkInterfaceId {id} does not exist.")),
         D::IncorrectInstanceStatus => (403, "IncorrectInstanceStatus", "The current status of the resource does not support this operation.".into()),
@@ -487,6 +492,10 @@ mod tests {
         D::VSwitchHasInstances => D::VSwitchHasInstances, 400, "DependencyViolation", "Specified object has dependent resources.";
         // ---- instances ----
         D::InstanceNotFound(_) => D::InstanceNotFound("i-x".into()), 404, "InvalidInstanceId.NotFound", "The specified InstanceId does not exist.";
+        D::KeyPairNotFound(_) => D::KeyPairNotFound("k".into()), 404, "InvalidKeyPairName.NotFound", "The specified KeyPairName does not exist.";
+        D::KeyPairExists(_) => D::KeyPairExists("k".into()), 400, "KeyPair.AlreadyExist", "The key pair already exist.";
+        D::KeyPairNameMalformed => D::KeyPairNameMalformed, 400, "InvalidKeyPairName.Malformed", "Specified Key Pair name is not valid.";
+        D::PublicKeyMalformed => D::PublicKeyMalformed, 400, "InvalidPublicKeyBody.Malformed", "The specified parameter PublicKeyBody is not valid.";
         D::InstanceIdMalformed => D::InstanceIdMalformed, 400, "InvalidInstanceId.Malformed", "The specified parameter \"InstanceId\" is not valid.";
         D::NetworkInterfaceNotFound(_) => D::NetworkInterfaceNotFound("eni-x".into()), 404, "InvalidEniId.NotFound", "The specified NetworkInterfaceId eni-x does not exist.";
         D::IncorrectInstanceStatus => D::IncorrectInstanceStatus, 403, "IncorrectInstanceStatus", "The current status of the resource does not support this operation.";

@@ -5,6 +5,7 @@
 //! assertions do.
 
 mod accounts;
+mod compute;
 mod dataplane;
 mod groups;
 mod instances;
@@ -25,6 +26,7 @@ use crate::model::{
 use crate::store::{Store, StoreError, Tx};
 
 pub use accounts::{accounts_and_keys, default_account, nonce_claims, nonces};
+pub use compute::{disks_and_user_data_round_trip, key_pairs_round_trip};
 pub use dataplane::{agent_statuses_round_trip, instance_regions_span_accounts};
 pub use groups::{
     account_isolation, groups_delete_removes_tags, groups_insert_get_list, groups_update,
@@ -127,6 +129,8 @@ macro_rules! store_contract {
             network_paths_round_trip,
             analyses_round_trip,
             nis_account_isolation,
+            key_pairs_round_trip,
+            disks_and_user_data_round_trip,
             failed_write_leaves_nothing,
             conflicts_are_retried,
             panics_become_errors,

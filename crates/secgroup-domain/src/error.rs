@@ -319,6 +319,16 @@ pub enum DomainError {
     #[error("reachability analysis {0} does not exist")]
     AnalysisNotFound(String),
 
+    // ---- key pairs ----
+    #[error("key pair {0} does not exist")]
+    KeyPairNotFound(String),
+    #[error("key pair {0} already exists")]
+    KeyPairExists(String),
+    #[error("key pair name is malformed")]
+    KeyPairNameMalformed,
+    #[error("the public key is not an OpenSSH public key")]
+    PublicKeyMalformed,
+
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -62,6 +62,11 @@ pub fn new_route_table_id() -> String {
 }
 
 /// `i-` + 20 lower-case alphanumerics: an ECS instance.
+/// `d-` + 20 lower-case alphanumerics: a disk.
+pub fn new_disk_id() -> String {
+    format!("d-{}", lower_alnum(20))
+}
+
 pub fn new_instance_id() -> String {
     format!("i-{}", lower_alnum(20))
 }

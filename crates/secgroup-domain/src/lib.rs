@@ -2,6 +2,8 @@
 //! traits they are kept behind, and the operations. Knows nothing of HTTP or SQL.
 #![forbid(unsafe_code)]
 
+pub mod catalogue;
+pub mod compute;
 pub mod error;
 pub mod ids;
 pub mod model;
@@ -19,8 +21,9 @@ pub mod contract;
 pub use error::DomainError;
 pub use model::*;
 pub use store::{
-    AccountsTx, ClientTokensTx, DataplaneTx, InstancesTx, NisTx, PrefixListsTx, RevisionTx,
-    RulesTx, SecurityGroupsTx, Store, StoreError, TagsTx, Tx, TxError, VpcsTx,
+    AccountsTx, ClientTokensTx, DataplaneTx, DisksTx, InstancesTx, KeyPairsTx, NisTx,
+    PrefixListsTx, RevisionTx, RulesTx, SecurityGroupsTx, Store, StoreError, TagsTx, Tx, TxError,
+    VpcsTx,
 };
 
 /// [`store_contract!`] lists the contract's cases by hand (a macro cannot find them): this
@@ -33,6 +36,7 @@ mod contract_list {
     const CASE_FILES: &[&str] = &[
         include_str!("contract/accounts.rs"),
         include_str!("contract/dataplane.rs"),
+        include_str!("contract/compute.rs"),
         include_str!("contract/groups.rs"),
         include_str!("contract/instances.rs"),
         include_str!("contract/nis.rs"),

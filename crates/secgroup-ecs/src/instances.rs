@@ -8,7 +8,7 @@ mod lifecycle;
 mod membership;
 mod view;
 
-pub use describe::{DescribeInstanceAttribute, DescribeInstances};
+pub use describe::{DescribeInstanceAttribute, DescribeInstanceStatus, DescribeInstances};
 pub use launch::{CreateInstance, RunInstances};
 pub use lifecycle::{
     DeleteInstance, DeleteInstances, ModifyInstanceAttribute, RebootInstance, StartInstance,

@@ -3,6 +3,8 @@
 //! ([`secgroup_api`]), with ECS's own wording of a few errors ([`errors`]).
 #![forbid(unsafe_code)]
 
+mod catalogue;
+mod compute;
 pub mod errors;
 mod instances;
 mod prefix_lists;
@@ -71,6 +73,7 @@ secgroup_api::actions! {
         instances::CreateInstance,
         instances::DescribeInstances,
         instances::DescribeInstanceAttribute,
+        instances::DescribeInstanceStatus,
         instances::StartInstance,
         instances::StopInstance,
         instances::RebootInstance,
@@ -82,6 +85,15 @@ secgroup_api::actions! {
         tags::TagResources,
         tags::UntagResources,
         tags::ListTagResources,
+        catalogue::DescribeZones,
+        catalogue::DescribeInstanceTypeFamilies,
+        catalogue::DescribeInstanceTypes,
+        catalogue::DescribeImages,
+        compute::ImportKeyPair,
+        compute::DescribeKeyPairs,
+        compute::DeleteKeyPairs,
+        compute::DescribeDisks,
+        compute::DescribeUserData,
     }
 }
 

@@ -31,6 +31,9 @@ pub enum Node {
     /// A constant string (no allocation: enum spellings, fixed values).
     Static(&'static str),
     Int(i64),
+    /// A finite decimal (`MemorySize` in GiB); rendered in the shortest form that reads
+    /// back as the same value (`8`, `0.5`); a non-finite value renders as `0`.
+    Float(f64),
     Bool(bool),
     /// Fields in output order.
     Object(Vec<(&'static str, Node)>),
@@ -70,6 +73,7 @@ impl Node {
             Node::Int(i) => {
                 let _ = write!(out, "{i}");
             }
+            Node::Float(f) => push_float(*f, out),
             Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Node::Object(fields) => write_json_fields(fields.iter().map(|(k, v)| (*k, v)), out),
             Node::List { item, items } => {
@@ -109,6 +113,11 @@ impl Node {
             Node::Int(i) => {
                 push_open(name, out);
                 let _ = write!(out, "{i}");
+                push_close(name, out);
+            }
+            Node::Float(f) => {
+                push_open(name, out);
+                push_float(*f, out);
                 push_close(name, out);
             }
             Node::Bool(b) => {
@@ -229,6 +238,14 @@ fn push_xml_escaped(s: &str, out: &mut String) {
 }
 
 /// Escapes text content for XML.
+fn push_float(f: f64, out: &mut String) {
+    if f.is_finite() {
+        let _ = write!(out, "{f}");
+    } else {
+        out.push('0');
+    }
+}
+
 pub fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     push_xml_escaped(s, &mut out);
@@ -249,6 +266,9 @@ impl ObjectBuilder {
     /// A constant string field (no allocation).
     pub fn static_str(self, key: &'static str, value: &'static str) -> Self {
         self.field(key, Node::Static(value))
+    }
+    pub fn float(self, key: &'static str, value: f64) -> Self {
+        self.field(key, Node::Float(value))
     }
     pub fn int(self, key: &'static str, value: i64) -> Self {
         self.field(key, Node::Int(value))
@@ -296,6 +316,19 @@ pub fn success_body(format: Format, action: &str, request_id: &str, body: &Node)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_render_in_their_shortest_form() {
+        let node = Node::object()
+            .float("A", 8.0)
+            .float("B", 0.5)
+            .float("C", f64::NAN)
+            .build();
+        assert_eq!(node.to_json_string(), r#"{"A":8,"B":0.5,"C":0}"#);
+        let mut xml = String::new();
+        node.write_xml("X", &mut xml);
+        assert_eq!(xml, "<X><A>8</A><B>0.5</B><C>0</C></X>");
+    }
 
     fn sample() -> Node {
         Node::object()

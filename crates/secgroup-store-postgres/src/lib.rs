@@ -18,6 +18,7 @@
 
 mod accounts;
 mod client_tokens;
+mod compute;
 mod dataplane;
 mod error;
 mod instances;
@@ -38,7 +39,12 @@ pub use listen::listen_revisions;
 pub use store::{PostgresStore, REVISION_CHANNEL};
 
 /// The schema version this build creates and expects (the newest migration).
-pub const SCHEMA_VERSION: i64 = migrate::MIGRATIONS.len() as i64;
+pub const SCHEMA_VERSION: i64 = migrate::NEWEST;
+
+/// Every schema version this build knows, in order (not necessarily consecutive).
+pub fn schema_versions() -> Vec<i64> {
+    migrate::MIGRATIONS.iter().map(|(v, _)| *v).collect()
+}
 
 /// Whether `url` names a PostgreSQL database (`postgres://…` or `postgresql://…`).
 pub fn is_postgres_url(url: &str) -> bool {

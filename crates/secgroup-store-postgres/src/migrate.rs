@@ -8,13 +8,21 @@ use secgroup_domain::StoreError;
 use crate::error::map_err;
 use crate::sql::get;
 
-/// Every migration, oldest first; version N is `MIGRATIONS[N - 1]`.
-pub(crate) const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_init.sql"),
-    include_str!("../migrations/0002_nis.sql"),
-    include_str!("../migrations/0003_revision.sql"),
-    include_str!("../migrations/0004_dataplane.sql"),
+/// Every migration ever shipped, by strictly increasing version (not necessarily
+/// consecutive: a version is its file's number). Never edit or renumber a released one.
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_nis.sql")),
+    (3, include_str!("../migrations/0003_revision.sql")),
+    (4, include_str!("../migrations/0004_dataplane.sql")),
+    (6, include_str!("../migrations/0006_catalogue.sql")),
 ];
+
+/// The newest version this build knows.
+pub(crate) const NEWEST: i64 = match MIGRATIONS.last() {
+    Some((version, _)) => *version,
+    None => 0,
+};
 
 /// The advisory-lock key that serialises migrations (any constant shared by all nodes).
 const MIGRATION_LOCK: i64 = 0x5ec9_0a9d_0001;
@@ -47,18 +55,25 @@ fn apply_locked(c: &mut Client) -> Result<(), StoreError> {
         )
         .map_err(map_err)?;
     let current: i64 = get(&row, 0)?;
-    let newest = MIGRATIONS.len() as i64;
-    if current > newest {
+    if current > NEWEST {
         return Err(StoreError::Other(format!(
-            "database schema version {current} is newer than this build's {newest}"
+            "database schema version {current} is newer than this build's {NEWEST}"
         )));
     }
-    for (version, sql) in (1_i64..).zip(MIGRATIONS).skip(current as usize) {
+    let applied: Vec<i64> = c
+        .query("SELECT version FROM schema_migrations", &[])
+        .map_err(map_err)?
+        .iter()
+        .map(|r| get(r, 0))
+        .collect::<Result<_, _>>()?;
+    // Each version is looked up on its own, so one added later below an applied one (a
+    // gap filled) is still applied.
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)) {
         let mut tx = c.transaction().map_err(map_err)?;
         tx.batch_execute(sql).map_err(map_err)?;
         tx.execute(
             "INSERT INTO schema_migrations (version) VALUES ($1)",
-            &[&version],
+            &[version],
         )
         .map_err(map_err)?;
         tx.commit().map_err(map_err)?;

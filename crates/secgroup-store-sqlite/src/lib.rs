@@ -15,6 +15,7 @@ mod accounts;
 mod batch;
 mod checkpoint;
 mod client_tokens;
+mod compute;
 mod conn;
 mod dataplane;
 mod error;
@@ -37,3 +38,8 @@ pub use store::SqliteStore;
 
 /// The schema version this build creates and expects (the newest migration).
 pub const SCHEMA_VERSION: i64 = migrate::SCHEMA_VERSION;
+
+/// Every schema version this build knows, in order (not necessarily consecutive).
+pub fn schema_versions() -> Vec<i64> {
+    migrate::MIGRATIONS.iter().map(|(v, _)| *v).collect()
+}

@@ -11,6 +11,7 @@ use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
 use secgroup::cli::{matrix, reach, review};
 use secgroup::{database, Settings};
+use secgroup_domain::catalogue::Catalogue;
 use secgroup_domain::ops::accounts::{self, Bootstrap};
 use secgroup_domain::ops::instances::InstanceTimings;
 use secgroup_domain::ops::Limits;
@@ -133,6 +134,13 @@ struct ServeArgs {
         default_value_t = 24.0
     )]
     client_token_retention_hours: f64,
+    /// A catalogue file (JSON, docs/ecs.md §9.1) merged over the built-in catalogue of zones,
+    /// instance types and images.
+    #[arg(long, env = "SECGROUP_CATALOGUE")]
+    catalogue: Option<std::path::PathBuf>,
+    /// Refuse launches whose image id or instance type the catalogue lacks.
+    #[arg(long, env = "SECGROUP_STRICT_CATALOGUE")]
+    strict_catalogue: bool,
     #[command(flatten)]
     gateway: GatewayArgs,
 }
@@ -348,6 +356,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.server.throttle.per_action = gateway.throttle_action.iter().cloned().collect();
     settings.products.max_matrix_instances = args.max_matrix_instances;
     settings.products.client_token_retention = token_retention(args.client_token_retention_hours)?;
+    if let Some(path) = &args.catalogue {
+        settings.products.catalogue = std::sync::Arc::new(load_catalogue(path)?);
+    }
+    settings.products.strict_catalogue = args.strict_catalogue;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -389,6 +401,15 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     secgroup_agent::run(store, options, wakeups, shutdown).await?;
     tracing::info!("secgroup agent stopped");
     Ok(())
+}
+
+/// The built-in catalogue with the file at `path` merged over it.
+fn load_catalogue(path: &std::path::Path) -> anyhow::Result<Catalogue> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the catalogue {}", path.display()))?;
+    Catalogue::parse(&text)
+        .and_then(|file| Catalogue::builtin().merged(file))
+        .with_context(|| format!("the catalogue {}", path.display()))
 }
 
 /// One line per request on stderr, written in batches ([`logging`]), so a request never

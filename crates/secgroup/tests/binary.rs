@@ -188,3 +188,66 @@ async fn configured_key_is_idempotent_across_starts() {
         );
     }
 }
+
+#[tokio::test]
+async fn serve_reads_a_catalogue_file_and_refuses_a_bad_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let file = dir.path().join("catalogue.json");
+    std::fs::write(&file, r#"{"zones": {"cn-hangzhou": ["cn-hangzhou-q"]}}"#).expect("write");
+    let addr = free_port();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", &addr.to_string(), "--database", &db])
+        .arg("--catalogue")
+        .arg(&file)
+        .arg("--strict-catalogue")
+        .env("SECGROUP_ACCESS_KEY_ID", "LTAIcatalogue")
+        .env("SECGROUP_ACCESS_KEY_SECRET", "secret")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut server = cmd.spawn().expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let c = TestClient::new(addr, "LTAIcatalogue", "secret");
+    let zones = c.call("DescribeZones", &[]).await.json();
+    assert_eq!(
+        zones["Zones"]["Zone"][0]["ZoneId"], "cn-hangzhou-q",
+        "{zones}"
+    );
+    let r = c
+        .call(
+            "RunInstances",
+            &[
+                ("ImageId", "img"),
+                ("InstanceType", "ecs.g7.large"),
+                ("VSwitchId", "vsw-x"),
+                ("SecurityGroupId", "sg-x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.code(), "InvalidImageId.NotFound", "{}", r.body);
+    signal(&server, "-TERM");
+    server.wait().expect("wait");
+
+    std::fs::write(&file, r#"{"zones": {"cn-hangzhou": ["cn-beijing-a"]}}"#).expect("write");
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &free_port().to_string(),
+            "--database",
+            &db,
+        ])
+        .arg("--catalogue")
+        .arg(&file)
+        .env("SECGROUP_ACCESS_KEY_ID", "LTAIcatalogue")
+        .env("SECGROUP_ACCESS_KEY_SECRET", "secret")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cn-beijing-a"), "{err}");
+}

@@ -9,6 +9,7 @@
 //! whose kind is known only at run time (the resources of `TagResources`, a NIS endpoint).
 
 pub mod accounts;
+pub mod compute;
 pub mod dataplane;
 pub mod idempotency;
 pub mod import;

@@ -13,8 +13,8 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 pub use tx::{
-    AccountsTx, ClientTokensTx, DataplaneTx, InstancesTx, NisTx, PrefixListsTx, RevisionTx,
-    RulesTx, SecurityGroupsTx, TagsTx, Tx, VpcsTx,
+    AccountsTx, ClientTokensTx, DataplaneTx, DisksTx, InstancesTx, KeyPairsTx, NisTx,
+    PrefixListsTx, RevisionTx, RulesTx, SecurityGroupsTx, TagsTx, Tx, VpcsTx,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
+use crate::compute::{Disk, KeyPair};
 use crate::ids::{AccountId, InstanceId, PrefixListId, RuleId, SecurityGroupId, VSwitchId, VpcId};
 use crate::model::{
     AccessKeyRecord, AgentStatus, ClientTokenRecord, PrefixList, ResourceType, SecurityGroup, Tag,
@@ -30,6 +31,8 @@ pub trait Tx:
     + ClientTokensTx
     + RevisionTx
     + DataplaneTx
+    + KeyPairsTx
+    + DisksTx
 {
 }
 
@@ -46,6 +49,8 @@ impl<T> Tx for T where
         + ClientTokensTx
         + RevisionTx
         + DataplaneTx
+        + KeyPairsTx
+        + DisksTx
 {
 }
 
@@ -357,4 +362,51 @@ pub trait DataplaneTx {
     /// Forgets an agent's report (it stopped and removed what it enforced); `false` if
     /// there was none.
     fn delete_agent_status(&mut self, agent_id: &str) -> Result<bool, StoreError>;
+}
+
+/// SSH key pairs (docs/ecs.md §9.8), by (account, region, name).
+pub trait KeyPairsTx {
+    /// A name the account already uses in the region is a [`StoreError::Duplicate`].
+    fn insert_key_pair(&mut self, key_pair: &KeyPair) -> Result<(), StoreError>;
+    /// Every key pair of the account in the region, oldest first.
+    fn key_pairs(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> Result<Vec<KeyPair>, StoreError>;
+    /// `false` if there was none of that name.
+    fn delete_key_pair(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+        name: &str,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Instances' disks and user data (docs/ecs.md §9.6, §9.7).
+pub trait DisksTx {
+    /// A disk id already stored is a [`StoreError::Duplicate`].
+    fn insert_disk(&mut self, disk: &Disk) -> Result<(), StoreError>;
+    /// Every disk of the account in the region, oldest first (a launch's in device order).
+    fn disks(&mut self, account_id: &AccountId, region_id: &str) -> Result<Vec<Disk>, StoreError>;
+    /// The instance is going: its disks marked `delete_with_instance` go, the others are
+    /// detached (their `instance_id` emptied); its user data goes. Returns how many disks
+    /// went.
+    fn release_instance_disks(
+        &mut self,
+        account_id: &AccountId,
+        instance_id: &InstanceId,
+    ) -> Result<u64, StoreError>;
+    /// Sets (replaces) the instance's user data, as given (base64 text).
+    fn set_user_data(
+        &mut self,
+        account_id: &AccountId,
+        instance_id: &InstanceId,
+        user_data: &str,
+    ) -> Result<(), StoreError>;
+    fn user_data(
+        &mut self,
+        account_id: &AccountId,
+        instance_id: &InstanceId,
+    ) -> Result<Option<String>, StoreError>;
 }

@@ -220,7 +220,11 @@ impl<S: Store> Action<Ecs<S>> for DescribeInstances {
             .str("NextToken", self.paging.next_token(total, page.len()))
             .field(
                 "Instances",
-                Node::list("Instance", page.iter().map(view::instance)),
+                Node::list(
+                    "Instance",
+                    page.iter()
+                        .map(|v| view::instance(v, &cx.config().catalogue)),
+                ),
             )
             .build())
     }
@@ -247,7 +251,78 @@ impl<S: Store> Action<Ecs<S>> for DescribeInstanceAttribute {
                 ops::attribute(tx, scope.account(), &self.id, timings, scope.now())
             })
             .await?;
-        Ok(view::attribute(&v))
+        Ok(view::attribute(&v, &cx.config().catalogue))
+    }
+}
+
+/// At most this many `InstanceId.N` in `DescribeInstanceStatus`.
+const MAX_STATUS_IDS: usize = 100;
+
+/// `DescribeInstanceStatus` (docs/ecs.md §7.12): the status of each instance, filtered by
+/// `ZoneId` and `InstanceId.N`, in pages of 1–50 (default 10).
+#[derive(Debug)]
+pub struct DescribeInstanceStatus {
+    region_id: String,
+    filter: InstanceFilter,
+    paging: Paging,
+}
+
+impl<S: Store> Action<Ecs<S>> for DescribeInstanceStatus {
+    const NAME: &'static str = "DescribeInstanceStatus";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let region_id = p.region()?;
+        let ids: Vec<String> = crate::strings(p, "InstanceId");
+        if ids.len() > MAX_STATUS_IDS {
+            return Err(invalid("InstanceId"));
+        }
+        let filter = InstanceFilter {
+            ids: (!ids.is_empty()).then_some(ids),
+            zone_id: p.non_empty("ZoneId").map(str::to_string),
+            // No classic clusters: a ClusterId matches nothing.
+            nothing: p.non_empty("ClusterId").is_some(),
+            ..InstanceFilter::default()
+        };
+        let paging = p.pages(1..=50, 10)?;
+        Ok(DescribeInstanceStatus {
+            region_id,
+            filter,
+            paging,
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
+        let window = self.paging.window();
+        let (region_id, filter) = (self.region_id, self.filter);
+        let (total, page) = cx
+            .read(move |tx, scope| {
+                ops::list(
+                    tx,
+                    scope.account(),
+                    &region_id,
+                    &filter,
+                    (window.offset, window.limit),
+                    &scope.config().instance_timings,
+                    scope.now(),
+                )
+            })
+            .await?;
+        let number = match self.paging {
+            Paging::Pages { number, .. } => number,
+            Paging::Tokens { .. } => 1,
+        };
+        let statuses = page.iter().map(|v| {
+            Node::object()
+                .str("InstanceId", &v.instance.id)
+                .str("Status", v.instance.status.as_str())
+                .build()
+        });
+        Ok(Node::object()
+            .int("TotalCount", i64_of(total))
+            .int("PageNumber", i64_of(number))
+            .int("PageSize", i64_of(window.limit))
+            .field("InstanceStatuses", Node::list("InstanceStatus", statuses))
+            .build())
     }
 }
 

@@ -194,6 +194,9 @@ fn decode_launch(p: &mut Input<'_>, run: bool) -> Result<NewInstances, RpcError>
         tags: p.tags()?,
         auto_start: run,
         attributes: attributes(p, run)?,
+        system_disk: crate::compute::system_disk(p)?,
+        data_disks: crate::compute::data_disks(p)?,
+        user_data: crate::compute::user_data(p)?,
     };
     p.dry_run()?;
     p.client_token()?;
@@ -202,6 +205,13 @@ fn decode_launch(p: &mut Input<'_>, run: bool) -> Result<NewInstances, RpcError>
 
 /// Launches in one write (rolled back by a dry run, once per `ClientToken`).
 async fn launch<S: Store>(cx: &Cx<'_, Ecs<S>>, new: NewInstances) -> Result<Launched, RpcError> {
+    let config = cx.config();
+    crate::catalogue::check_launch(
+        &config.catalogue,
+        config.strict_catalogue,
+        &new.image_id,
+        &new.instance_type,
+    )?;
     cx.write(move |tx, scope| {
         ops::launch(
             tx,

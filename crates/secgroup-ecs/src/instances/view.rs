@@ -3,6 +3,7 @@
 //! a mismatch).
 
 use secgroup_api::render::{minute_time as minute, tags};
+use secgroup_domain::catalogue::Catalogue;
 use secgroup_domain::ops::instances::query::InstanceView;
 use secgroup_rpc::Node;
 
@@ -37,6 +38,27 @@ pub fn shape(instance_type: &str) -> (String, i64, i64) {
     (family, cpu, cpu.saturating_mul(per_cpu_gib * 1024))
 }
 
+/// Family, vCPUs and memory (MiB): the catalogue's when it knows the type, else [`shape`].
+fn type_shape(catalogue: &Catalogue, instance_type: &str) -> (String, i64, i64) {
+    match catalogue.instance_type(instance_type) {
+        Some(t) => (
+            t.family.clone(),
+            i64::from(t.cpu),
+            // Whole MiB of a finite, positive size (the catalogue checks it).
+            (t.memory_gib * 1024.0).round() as i64,
+        ),
+        None => shape(instance_type),
+    }
+}
+
+/// `OSName`, `OSNameEn` and `OSType`: the catalogue's image, else the image id and a guess.
+fn os_of<'a>(catalogue: &'a Catalogue, image_id: &'a str) -> (&'a str, &'a str, &'a str) {
+    match catalogue.image(image_id) {
+        Some(i) => (&i.os_name, &i.os_name_en, &i.os_type),
+        None => (image_id, image_id, os_type(image_id)),
+    }
+}
+
 fn os_type(image_id: &str) -> &'static str {
     if image_id.to_ascii_lowercase().contains("win") {
         "windows"
@@ -62,10 +84,10 @@ fn public_ips(v: &InstanceView) -> Vec<&str> {
 fn vpc_attributes(v: &InstanceView) -> Node {
     let i = &v.instance;
     Node::object()
+        .field("PrivateIpAddress", ip_list(&[&i.private_ip]))
         .str("VpcId", &i.vpc_id)
         .str("VSwitchId", &i.vswitch_id)
         .str("NatIpAddress", "")
-        .field("PrivateIpAddress", ip_list(&[&i.private_ip]))
         .build()
 }
 
@@ -84,10 +106,10 @@ fn primary_interface(v: &InstanceView) -> Node {
         .str("PrivateDnsName", "")
         .build();
     Node::object()
-        .str("NetworkInterfaceId", &i.network_interface_id)
         .str("Type", "Primary")
-        .str("MacAddress", &i.mac_address)
         .str("PrimaryIpAddress", &i.private_ip)
+        .str("NetworkInterfaceId", &i.network_interface_id)
+        .str("MacAddress", &i.mac_address)
         .field("PrivateIpSets", Node::list("PrivateIpSet", [private_ip]))
         .field("Ipv6Sets", Node::list("Ipv6Set", []))
         .field("Ipv4PrefixSets", Node::list("Ipv4PrefixSet", []))
@@ -102,108 +124,109 @@ fn empty_strings(fields: &[&'static str]) -> Node {
         .build()
 }
 
-/// One `Instances.Instance[]` entry of `DescribeInstances`.
-pub fn instance(v: &InstanceView) -> Node {
+/// One `Instances.Instance[]` entry of `DescribeInstances`, its fields in the order the
+/// service emits them (docs/ecs.md §7.5: clients such as footmark read them in order and
+/// need `InnerIpAddress` and `EipAddress` before `PublicIpAddress`); the fields the
+/// reference's example leaves out follow at the end.
+pub fn instance(v: &InstanceView, catalogue: &Catalogue) -> Node {
     let (i, a) = (&v.instance, &v.attributes);
-    let (family, cpu, memory) = shape(&i.instance_type);
+    let (family, cpu, memory) = type_shape(catalogue, &i.instance_type);
+    let (os_name, os_name_en, os) = os_of(catalogue, &i.image_id);
     let start = v.start_time.as_ref().map(minute).unwrap_or_default();
-    let stopped_mode = if a.stopped_mode.is_empty() {
-        "Not-applicable"
-    } else {
-        &a.stopped_mode
-    };
     Node::object_with_capacity(80)
-        .str("InstanceId", &i.id)
-        .str("InstanceName", &i.name)
-        .str("Description", &i.description)
-        .str("HostName", &i.host_name)
-        .str("RegionId", &i.region_id)
-        .str("ZoneId", &i.zone_id)
-        .str("Status", i.status.as_str())
-        .str("InstanceNetworkType", "vpc")
-        .str("InstanceType", &i.instance_type)
-        .str("InstanceTypeFamily", family)
-        .int("Cpu", cpu)
+        .str("ResourceGroupId", &a.resource_group_id)
         .int("Memory", memory)
-        .int("GPUAmount", 0)
-        .str("GPUSpec", "")
-        .int("LocalStorageAmount", 0)
-        .int("LocalStorageCapacity", 0)
-        .str("ImageId", &i.image_id)
-        .str("OSName", &i.image_id)
-        .str("OSNameEn", &i.image_id)
-        .str("OSType", os_type(&i.image_id))
-        .str("CreationTime", minute(&i.creation_time))
-        .str("StartTime", start)
-        .str("ExpiredTime", POSTPAID_EXPIRED_TIME)
-        .str("AutoReleaseTime", &a.auto_release_time)
         .str("InstanceChargeType", &a.instance_charge_type)
-        .str("InternetChargeType", &a.internet_charge_type)
-        .int("InternetMaxBandwidthIn", a.internet_max_bandwidth_in)
-        .int("InternetMaxBandwidthOut", a.internet_max_bandwidth_out)
-        .str("SpotStrategy", &a.spot_strategy)
-        .int("SpotPriceLimit", 0)
-        .int("SpotDuration", 0)
-        .str("SpotInterruptionBehavior", "Terminate")
-        .str("StoppedMode", stopped_mode)
+        .int("Cpu", cpu)
+        .str("OSName", os_name)
+        .str("InstanceNetworkType", "vpc")
+        .field("InnerIpAddress", ip_list(&[]))
+        .str("ExpiredTime", POSTPAID_EXPIRED_TIME)
+        .str("ImageId", &i.image_id)
+        .field("EipAddress", eip_address(true))
+        .field(
+            "ImageOptions",
+            Node::object()
+                .bool("LoginAsNonRoot", false)
+                .bool("CurrentOSNVMeSupported", true)
+                .build(),
+        )
+        .str("VlanId", "")
+        .str("HostName", &i.host_name)
+        .field("Tags", tags(&v.tags))
+        .str("Status", i.status.as_str())
+        .field(
+            "HibernationOptions",
+            Node::object().bool("Configured", false).build(),
+        )
+        .field(
+            "AdditionalInfo",
+            Node::object()
+                .bool("EnableHighDensityMode", false)
+                .str("ManagedHostId", "")
+                .str("NodeSerialNumber", "")
+                .build(),
+        )
+        .field(
+            "MetadataOptions",
+            Node::object()
+                .int("HttpPutResponseHopLimit", 1)
+                .str("HttpTokens", "optional")
+                .str("HttpEndpoint", "enabled")
+                .str("InstanceMetadataTags", "disabled")
+                .build(),
+        )
+        .str("InstanceId", &i.id)
+        .str("StoppedMode", stopped_mode(v))
+        .field(
+            "CpuOptions",
+            Node::object()
+                .str("TopologyType", "")
+                .str("TurboMode", "")
+                .bool("EnableVISST", false)
+                .bool("EnableVRDT", false)
+                .int("ThreadsPerCore", if cpu > 1 { 2 } else { 1 })
+                .str("Numa", "")
+                .int("CoreCount", (cpu / 2).max(1))
+                .str("NestedVirtualization", "")
+                .build(),
+        )
+        .str("StartTime", start)
+        .bool("DeletionProtection", a.deletion_protection)
         .field("SecurityGroupIds", security_group_ids(v))
         .field("VpcAttributes", vpc_attributes(v))
+        .str("InternetChargeType", &a.internet_charge_type)
+        .str("InstanceName", &i.name)
+        .str("DeploymentSetId", &a.deployment_set_id)
+        .int("InternetMaxBandwidthOut", a.internet_max_bandwidth_out)
+        .str("SerialNumber", &a.serial_number)
+        .str("OSType", os)
+        .str("CreationTime", minute(&i.creation_time))
+        .str("AutoReleaseTime", &a.auto_release_time)
+        .str("Description", &i.description)
+        .str("InstanceTypeFamily", family)
+        .field(
+            "DedicatedInstanceAttribute",
+            empty_strings(&["Tenancy", "Affinity"]),
+        )
+        .field("PublicIpAddress", ip_list(&public_ips(v)))
+        .str("GPUSpec", "")
         .field(
             "NetworkInterfaces",
             Node::list("NetworkInterface", [primary_interface(v)]),
         )
-        .field("PublicIpAddress", ip_list(&public_ips(v)))
-        .field("InnerIpAddress", ip_list(&[]))
-        .field("RdmaIpAddress", ip_list(&[]))
-        .field(
-            "EipAddress",
-            Node::object()
-                .str("AllocationId", "")
-                .str("IpAddress", "")
-                .int("Bandwidth", 0)
-                .str("InternetChargeType", "")
-                .bool("IsSupportUnassociate", false)
-                .build(),
-        )
-        .field("Tags", tags(&v.tags))
-        .field("OperationLocks", Node::list("LockReason", []))
-        .str("ResourceGroupId", &a.resource_group_id)
-        .str("KeyPairName", &a.key_pair_name)
-        .str("DeploymentSetId", &a.deployment_set_id)
-        .int("DeploymentSetGroupNo", 0)
-        .str("HpcClusterId", &a.hpc_cluster_id)
-        .str("ClusterId", "")
-        .str("VlanId", "")
-        .str("SerialNumber", &a.serial_number)
-        .str("SaleCycle", "")
-        .str("CreditSpecification", &a.credit_specification)
-        .str("ISP", "")
-        .bool("DeletionProtection", a.deletion_protection)
+        .int("SpotPriceLimit", 0)
         .bool("DeviceAvailable", true)
+        .str("SaleCycle", "")
+        .str("InstanceType", &i.instance_type)
+        .str("OSNameEn", os_name_en)
+        .str("SpotStrategy", &a.spot_strategy)
         .bool("IoOptimized", true)
-        .bool("Recyclable", false)
-        .bool("EnableNVS", false)
+        .str("ZoneId", &i.zone_id)
+        .str("ClusterId", "")
         .field(
-            "MetadataOptions",
-            Node::object()
-                .str("HttpEndpoint", "enabled")
-                .str("HttpTokens", "optional")
-                .int("HttpPutResponseHopLimit", 1)
-                .str("InstanceMetadataTags", "disabled")
-                .build(),
-        )
-        .field(
-            "CpuOptions",
-            Node::object()
-                .int("CoreCount", (cpu / 2).max(1))
-                .int("ThreadsPerCore", if cpu > 1 { 2 } else { 1 })
-                .str("Numa", "")
-                .str("TopologyType", "")
-                .str("TurboMode", "")
-                .str("NestedVirtualization", "")
-                .bool("EnableVISST", false)
-                .bool("EnableVRDT", false)
-                .build(),
+            "EcsCapacityReservationAttr",
+            empty_strings(&["CapacityReservationPreference", "CapacityReservationId"]),
         )
         .field(
             "DedicatedHostAttribute",
@@ -213,28 +236,26 @@ pub fn instance(v: &InstanceView) -> Node {
                 "DedicatedHostClusterId",
             ]),
         )
-        .field(
-            "DedicatedInstanceAttribute",
-            empty_strings(&["Tenancy", "Affinity"]),
-        )
-        .field(
-            "EcsCapacityReservationAttr",
-            empty_strings(&["CapacityReservationId", "CapacityReservationPreference"]),
-        )
-        .field(
-            "HibernationOptions",
-            Node::object().bool("Configured", false).build(),
-        )
+        .int("GPUAmount", 0)
+        .field("OperationLocks", Node::list("LockReason", []))
+        .int("InternetMaxBandwidthIn", a.internet_max_bandwidth_in)
+        .bool("Recyclable", false)
+        .str("RegionId", &i.region_id)
+        .str("CreditSpecification", &a.credit_specification)
+        // Not in the reference's example, in the order of its field table.
+        .int("LocalStorageAmount", 0)
+        .int("LocalStorageCapacity", 0)
+        .int("SpotDuration", 0)
+        .str("SpotInterruptionBehavior", "Terminate")
+        .field("RdmaIpAddress", ip_list(&[]))
+        .str("KeyPairName", &a.key_pair_name)
+        .int("DeploymentSetGroupNo", 0)
+        .str("HpcClusterId", &a.hpc_cluster_id)
+        .str("ISP", "")
+        .bool("EnableNVS", false)
         .field(
             "SecurityOptions",
             Node::object().bool("EnableSecureBoot", false).build(),
-        )
-        .field(
-            "ImageOptions",
-            Node::object()
-                .bool("CurrentOSNVMeSupported", true)
-                .bool("LoginAsNonRoot", false)
-                .build(),
         )
         .field("ClockOptions", Node::object().str("PtpStatus", "").build())
         .field(
@@ -247,69 +268,73 @@ pub fn instance(v: &InstanceView) -> Node {
                 .bool("EnableIpDnsPtrRecord", false)
                 .build(),
         )
-        .field(
-            "AdditionalInfo",
-            Node::object()
-                .bool("EnableHighDensityMode", false)
-                .str("ManagedHostId", "")
-                .str("NodeSerialNumber", "")
-                .build(),
-        )
         .build()
 }
 
-/// The flat object of `DescribeInstanceAttribute` (no tags, no interfaces).
-pub fn attribute(v: &InstanceView) -> Node {
-    let (i, a) = (&v.instance, &v.attributes);
-    let (_, cpu, memory) = shape(&i.instance_type);
-    let stopped_mode = if a.stopped_mode.is_empty() {
+/// `StoppedMode`: `Not-applicable` unless the instance was stopped with a mode.
+fn stopped_mode(v: &InstanceView) -> &str {
+    let mode = v.attributes.stopped_mode.as_str();
+    if mode.is_empty() {
         "Not-applicable"
     } else {
-        &a.stopped_mode
+        mode
+    }
+}
+
+/// The (empty) `EipAddress` object; `DescribeInstances` also carries `Bandwidth` and
+/// `IsSupportUnassociate`.
+fn eip_address(full: bool) -> Node {
+    let node = Node::object();
+    let node = if full { node.int("Bandwidth", 0) } else { node };
+    let node = node.str("AllocationId", "").str("IpAddress", "");
+    let node = if full {
+        node.bool("IsSupportUnassociate", false)
+    } else {
+        node
     };
+    node.str("InternetChargeType", "").build()
+}
+
+/// The flat object of `DescribeInstanceAttribute` (no tags, no interfaces), its fields in
+/// the relative order of `DescribeInstances` (the attribute-only fields at the end).
+pub fn attribute(v: &InstanceView, catalogue: &Catalogue) -> Node {
+    let (i, a) = (&v.instance, &v.attributes);
+    let (_, cpu, memory) = type_shape(catalogue, &i.instance_type);
     Node::object_with_capacity(40)
-        .str("InstanceId", &i.id)
-        .str("InstanceName", &i.name)
-        .str("Description", &i.description)
-        .str("HostName", &i.host_name)
-        .str("RegionId", &i.region_id)
-        .str("ZoneId", &i.zone_id)
-        .str("Status", i.status.as_str())
-        .str("InstanceType", &i.instance_type)
-        .str("InstanceNetworkType", "vpc")
-        .str("ImageId", &i.image_id)
-        .int("Cpu", cpu)
         .int("Memory", memory)
-        .str("CreationTime", minute(&i.creation_time))
-        .str("ExpiredTime", POSTPAID_EXPIRED_TIME)
         .str("InstanceChargeType", &a.instance_charge_type)
-        .str("InternetChargeType", &a.internet_charge_type)
-        .int("InternetMaxBandwidthIn", a.internet_max_bandwidth_in)
-        .int("InternetMaxBandwidthOut", a.internet_max_bandwidth_out)
-        .str("StoppedMode", stopped_mode)
-        .str("SerialNumber", &a.serial_number)
-        .str("CreditSpecification", &a.credit_specification)
-        .str("ClusterId", "")
-        .str("VlanId", "")
-        .str("IoOptimized", "optimized")
-        .field("SecurityGroupIds", security_group_ids(v))
-        .field("PublicIpAddress", ip_list(&public_ips(v)))
+        .int("Cpu", cpu)
+        .str("InstanceNetworkType", "vpc")
         .field("InnerIpAddress", ip_list(&[]))
+        .str("ExpiredTime", POSTPAID_EXPIRED_TIME)
+        .str("ImageId", &i.image_id)
+        .field("EipAddress", eip_address(false))
+        .str("VlanId", "")
+        .str("HostName", &i.host_name)
+        .str("Status", i.status.as_str())
+        .str("InstanceId", &i.id)
+        .str("StoppedMode", stopped_mode(v))
+        .field("SecurityGroupIds", security_group_ids(v))
         .field("VpcAttributes", vpc_attributes(v))
-        .field(
-            "EipAddress",
-            Node::object()
-                .str("AllocationId", "")
-                .str("IpAddress", "")
-                .int("Bandwidth", 0)
-                .str("InternetChargeType", "")
-                .build(),
-        )
+        .str("InternetChargeType", &a.internet_charge_type)
+        .str("InstanceName", &i.name)
+        .int("InternetMaxBandwidthOut", a.internet_max_bandwidth_out)
+        .str("SerialNumber", &a.serial_number)
+        .str("CreationTime", minute(&i.creation_time))
+        .str("Description", &i.description)
+        .field("PublicIpAddress", ip_list(&public_ips(v)))
+        .str("InstanceType", &i.instance_type)
+        .str("IoOptimized", "optimized")
+        .str("ZoneId", &i.zone_id)
+        .str("ClusterId", "")
         .field(
             "DedicatedHostAttribute",
             empty_strings(&["DedicatedHostId", "DedicatedHostName"]),
         )
         .field("OperationLocks", Node::list("LockReason", []))
+        .int("InternetMaxBandwidthIn", a.internet_max_bandwidth_in)
+        .str("RegionId", &i.region_id)
+        .str("CreditSpecification", &a.credit_specification)
         .bool("EnableJumboFrame", false)
         .bool("EnableNetworkEncryption", false)
         .field(

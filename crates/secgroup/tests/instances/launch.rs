@@ -290,3 +290,233 @@ async fn a_primary_network_interface_places_the_instance() {
     assert_eq!(ip_of(&i), "10.1.0.77");
     assert_eq!(i["VpcAttributes"]["VSwitchId"], n.vsw.as_str());
 }
+
+/// The instance fields in the order the service emits them (docs/ecs.md §7.5), as the
+/// reference's example response lists them.
+const INSTANCE_ORDER: &[&str] = &[
+    "ResourceGroupId",
+    "Memory",
+    "InstanceChargeType",
+    "Cpu",
+    "OSName",
+    "InstanceNetworkType",
+    "InnerIpAddress",
+    "ExpiredTime",
+    "ImageId",
+    "EipAddress",
+    "ImageOptions",
+    "VlanId",
+    "HostName",
+    "Tags",
+    "Status",
+    "HibernationOptions",
+    "AdditionalInfo",
+    "MetadataOptions",
+    "InstanceId",
+    "StoppedMode",
+    "CpuOptions",
+    "StartTime",
+    "DeletionProtection",
+    "SecurityGroupIds",
+    "VpcAttributes",
+    "InternetChargeType",
+    "InstanceName",
+    "DeploymentSetId",
+    "InternetMaxBandwidthOut",
+    "SerialNumber",
+    "OSType",
+    "CreationTime",
+    "AutoReleaseTime",
+    "Description",
+    "InstanceTypeFamily",
+    "DedicatedInstanceAttribute",
+    "PublicIpAddress",
+    "GPUSpec",
+    "NetworkInterfaces",
+    "SpotPriceLimit",
+    "DeviceAvailable",
+    "SaleCycle",
+    "InstanceType",
+    "OSNameEn",
+    "SpotStrategy",
+    "IoOptimized",
+    "ZoneId",
+    "ClusterId",
+    "EcsCapacityReservationAttr",
+    "DedicatedHostAttribute",
+    "GPUAmount",
+    "OperationLocks",
+    "InternetMaxBandwidthIn",
+    "Recyclable",
+    "RegionId",
+    "CreditSpecification",
+];
+
+/// The keys of the first JSON object that follows `"{marker}":` (for a list, its first
+/// element), in the order the raw text has them.
+fn json_keys_after(body: &str, marker: &str) -> Vec<String> {
+    let start = body
+        .find(&format!("\"{marker}\":"))
+        .unwrap_or_else(|| panic!("{marker}: {body}"));
+    let rest = &body[start..];
+    let open = rest.find('{').expect("object");
+    let (mut depth, mut keys, mut in_str, mut escaped) = (0usize, Vec::new(), false, false);
+    let mut current = String::new();
+    let bytes: Vec<char> = rest[open..].chars().collect();
+    for (n, ch) in bytes.iter().enumerate() {
+        if in_str {
+            if escaped {
+                escaped = false;
+            } else if *ch == '\\' {
+                escaped = true;
+            } else if *ch == '"' {
+                in_str = false;
+                let next = bytes[n + 1..].iter().find(|c| !c.is_whitespace());
+                if depth == 1 && next == Some(&':') {
+                    keys.push(std::mem::take(&mut current));
+                }
+                current.clear();
+            } else {
+                current.push(*ch);
+            }
+            continue;
+        }
+        match ch {
+            '"' => in_str = true,
+            '{' | '[' => depth += 1,
+            '}' | ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    keys
+}
+
+/// The child element names of the first `<{element}>`, in document order.
+fn xml_children(body: &str, element: &str) -> Vec<String> {
+    let start = body
+        .find(&format!("<{element}>"))
+        .unwrap_or_else(|| panic!("{element}: {body}"));
+    let mut depth = 0usize;
+    let mut children = Vec::new();
+    let mut rest = &body[start..];
+    while let Some(lt) = rest.find('<') {
+        let gt = rest[lt..].find('>').expect("tag end") + lt;
+        let tag = &rest[lt + 1..gt];
+        if let Some(_closing) = tag.strip_prefix('/') {
+            depth -= 1;
+            if depth == 0 {
+                break;
+            }
+        } else if let Some(empty) = tag.strip_suffix('/') {
+            if depth == 1 {
+                children.push(empty.to_string());
+            }
+        } else {
+            if depth == 1 {
+                children.push(tag.to_string());
+            }
+            depth += 1;
+        }
+        rest = &rest[gt + 1..];
+    }
+    children
+}
+
+/// Whether `order` lists `keys`' members of `order` in order, and every member of `order`.
+fn assert_in_order(keys: &[String], what: &str) {
+    let known: Vec<&str> = keys
+        .iter()
+        .map(String::as_str)
+        .filter(|k| INSTANCE_ORDER.contains(k))
+        .collect();
+    assert_eq!(known, INSTANCE_ORDER, "{what}: {keys:?}");
+    let at = |k: &str| keys.iter().position(|x| x == k).expect(k);
+    assert!(at("InnerIpAddress") < at("EipAddress") && at("EipAddress") < at("PublicIpAddress"));
+}
+
+#[tokio::test]
+async fn instance_fields_come_in_the_service_order_in_json_and_xml() {
+    let server = TestServer::start().await;
+    let c = server.new_account().await;
+    let n = net(&c, "10.1.0.0/24").await;
+    let ids = run(&c, &n.vsw, &n.sg, &[("Tag.1.Key", "k")]).await;
+    for format in ["JSON", "XML"] {
+        let r = c
+            .signed(
+                "POST",
+                "DescribeInstances",
+                vec![("RegionId".into(), "cn-hangzhou".into())],
+                &[("Format", format)],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let keys = if format == "JSON" {
+            json_keys_after(&r.body, "Instance")
+        } else {
+            xml_children(&r.body, "Instance")
+        };
+        assert_in_order(&keys, format);
+        // The nested objects too: the address list first in VpcAttributes, the type first
+        // in a network interface.
+        let vpc = if format == "JSON" {
+            json_keys_after(&r.body, "VpcAttributes")
+        } else {
+            xml_children(&r.body, "VpcAttributes")
+        };
+        assert_eq!(
+            vpc,
+            ["PrivateIpAddress", "VpcId", "VSwitchId", "NatIpAddress"]
+        );
+        let eni = if format == "JSON" {
+            json_keys_after(&r.body, "NetworkInterface")
+        } else {
+            xml_children(&r.body, "NetworkInterface")
+        };
+        assert_eq!(
+            &eni[..4],
+            [
+                "Type",
+                "PrimaryIpAddress",
+                "NetworkInterfaceId",
+                "MacAddress"
+            ]
+        );
+
+        // DescribeInstanceAttribute: the same relative order.
+        let r = c
+            .signed(
+                "POST",
+                "DescribeInstanceAttribute",
+                vec![("InstanceId".into(), ids[0].clone())],
+                &[("Format", format)],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let keys = if format == "JSON" {
+            let body = format!("{{\"Attr\":{}}}", r.body);
+            json_keys_after(&body, "Attr")
+        } else {
+            xml_children(&r.body, "DescribeInstanceAttributeResponse")
+        };
+        let known: Vec<&str> = INSTANCE_ORDER
+            .iter()
+            .copied()
+            .filter(|k| keys.iter().any(|x| x == k))
+            .collect();
+        let seen: Vec<&str> = keys
+            .iter()
+            .map(String::as_str)
+            .filter(|k| INSTANCE_ORDER.contains(k))
+            .collect();
+        assert_eq!(seen, known, "{format}: {keys:?}");
+        let at = |k: &str| keys.iter().position(|x| x == k).expect(k);
+        assert!(
+            at("InnerIpAddress") < at("EipAddress") && at("EipAddress") < at("PublicIpAddress")
+        );
+    }
+}

@@ -19,6 +19,7 @@ use crate::ids;
 use crate::ids::{AccountId, SecurityGroupId, VSwitchId};
 use crate::model::{ResourceType, Tag};
 use crate::network::{Instance, InstanceStatus, VSwitch};
+use crate::ops::compute::{self, DiskSpec};
 use crate::ops::{security_groups, vpcs, Limits};
 use crate::store::{StoreError, Tx};
 use crate::validate;
@@ -57,6 +58,11 @@ pub struct NewInstances {
     pub auto_start: bool,
     /// The echoed parameters (charge types, bandwidth, ...).
     pub attributes: InstanceAttributes,
+    /// The system disk (`SystemDisk.*`) and the data disks (`DataDisk.N.*`), in order.
+    pub system_disk: DiskSpec,
+    pub data_disks: Vec<DiskSpec>,
+    /// `UserData`, base64 as given.
+    pub user_data: Option<String>,
 }
 
 /// The ids made by a launch, as remembered for `ClientToken` replays.
@@ -199,6 +205,12 @@ pub fn launch(
     if mixed(&groups) {
         return Err(DomainError::SecurityGroupTypesMixed);
     }
+    compute::check_key_pair(
+        tx,
+        account_id,
+        &new.region_id,
+        &new.attributes.key_pair_name,
+    )?;
 
     let block = addresses::block(&vsw.cidr_block)?;
     let used = addresses::used_set(&tx.used_private_ips(&VSwitchId::from(&vsw.id))?);
@@ -268,6 +280,13 @@ pub fn launch(
         if !new.tags.is_empty() {
             tx.set_tags(account_id, ResourceType::Instance, &instance.id, &new.tags)?;
         }
+        compute::record_launch(
+            tx,
+            &instance,
+            &new.system_disk,
+            &new.data_disks,
+            new.user_data.as_deref(),
+        )?;
         launched.push(instance.id);
     }
     Ok(Launched {

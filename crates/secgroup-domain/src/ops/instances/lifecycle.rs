@@ -99,6 +99,7 @@ pub fn delete(
 ) -> Result<(), DomainError> {
     let settled = get(tx, a.account_id, id, a.timings, a.now)?;
     deletable(&settled, force)?;
+    tx.release_instance_disks(a.account_id, id)?;
     tx.delete_instance(a.account_id, id)?;
     Ok(())
 }
@@ -126,6 +127,7 @@ pub fn delete_many(
         }
     }
     for id in distinct {
+        tx.release_instance_disks(a.account_id, id)?;
         tx.delete_instance(a.account_id, id)?;
     }
     Ok(())
