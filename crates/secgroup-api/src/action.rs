@@ -313,6 +313,9 @@ macro_rules! actions {
             fn has_action(&self, action: &str) -> bool {
                 Self::ACTIONS.contains(&action)
             }
+            fn action_name(&self, action: &str) -> Option<&'static str> {
+                Self::ACTIONS.iter().find(|a| **a == action).copied()
+            }
             fn call(
                 &self,
                 ctx: $crate::rpc::CallContext,
@@ -375,6 +378,7 @@ mod tests {
             access_key_id: "K".into(),
             action: "Open".into(),
             version: "v".into(),
+            source_ip: "192.0.2.1".into(),
         }
     }
 

@@ -174,6 +174,14 @@ impl Store for SqliteStore {
         };
         std::future::ready(outcome)
     }
+
+    /// From memory, where claims are answered.
+    fn count_nonces(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        std::future::ready(Ok(self.inner.nonces.live(now)))
+    }
 }
 
 /// The patient path of a read (see [`ReaderPool::read_without_waiting`] for the fast one):

@@ -100,6 +100,13 @@ impl Store for AnyStore {
         }
     }
 
+    async fn count_nonces(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.count_nonces(now).await,
+            AnyStore::Postgres(p) => p.count_nonces(now).await,
+        }
+    }
+
     async fn revision(&self) -> Result<u64, StoreError> {
         match self {
             AnyStore::Sqlite(s) => s.revision().await,

@@ -5,6 +5,7 @@ mod logging;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
@@ -98,6 +99,9 @@ struct ServeArgs {
     /// Most instances one reachability matrix may cover.
     #[arg(long, env = "SECGROUP_MAX_MATRIX_INSTANCES", default_value_t = secgroup_api::config::DEFAULT_MAX_MATRIX_INSTANCES)]
     max_matrix_instances: usize,
+    /// Address to serve Prometheus metrics on, at /metrics (off unless given).
+    #[arg(long, env = "SECGROUP_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
     #[command(flatten)]
     gateway: GatewayArgs,
 }
@@ -269,6 +273,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.server.throttle.per_minute = gateway.throttle_per_minute;
     settings.server.throttle.per_action = gateway.throttle_action.iter().cloned().collect();
     settings.products.max_matrix_instances = args.max_matrix_instances;
+
+    if let Some(addr) = args.metrics_listen {
+        let metrics = Arc::new(secgroup::metrics::Metrics::new());
+        let metrics_listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the metrics listener {addr}"))?;
+        tracing::info!(metrics_listen = %metrics_listener.local_addr()?, "serving metrics at /metrics");
+        let scraped = store.clone();
+        let served = metrics.clone();
+        tokio::spawn(async move {
+            if let Err(e) = secgroup::serve_metrics(metrics_listener, served, scraped).await {
+                tracing::warn!(error = %e, "the metrics listener stopped");
+            }
+        });
+        settings.metrics = Some(metrics);
+    }
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

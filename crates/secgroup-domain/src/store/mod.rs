@@ -82,6 +82,17 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// How many claimed nonces are still live at `now` (expire after it), of every key:
+    /// the size of the replay guard, for metrics. The default counts what
+    /// [`AccountsTx::count_live_nonces`] sees; a backend that answers claims from memory
+    /// counts there.
+    fn count_nonces(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        self.read(move |tx| tx.count_live_nonces(now))
+    }
+
     /// The latest committed change revision: one global counter (not per account, since a
     /// rule may name another account's group) that every committed [`Store::write`]
     /// increases by one in the same transaction as its change. A write that fails or

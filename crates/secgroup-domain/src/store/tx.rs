@@ -68,6 +68,9 @@ pub trait AccountsTx {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// How many nonces recorded through [`Self::claim_nonce`] are still live at `now`
+    /// (expire after it), of every key.
+    fn count_live_nonces(&mut self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
 /// Security groups (their rules: [`RulesTx`]).
