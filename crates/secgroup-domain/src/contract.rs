@@ -5,6 +5,7 @@
 //! assertions do.
 
 mod accounts;
+mod audit;
 mod groups;
 mod instances;
 mod nis;
@@ -24,6 +25,7 @@ use crate::model::{
 use crate::store::{Store, StoreError, Tx};
 
 pub use accounts::{accounts_and_keys, default_account, nonce_claims, nonces};
+pub use audit::{audit_events, audit_records_leave_the_revision};
 pub use groups::{
     account_isolation, groups_delete_removes_tags, groups_insert_get_list, groups_update,
 };
@@ -132,6 +134,8 @@ macro_rules! store_contract {
             revision_unchanged_on_rollback,
             revision_ignores_nonce_claims,
             revision_concurrent_writers_each_bump_once,
+            audit_events,
+            audit_records_leave_the_revision,
         );
     };
     (@cases #[$test:meta] $fresh:expr; $($case:ident),* $(,)?) => {

@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod audit;
 mod client_tokens;
 mod error;
 mod instances;
@@ -35,7 +36,10 @@ mod vpcs;
 pub use store::{PostgresStore, REVISION_CHANNEL};
 
 /// The schema version this build creates and expects (the newest migration).
-pub const SCHEMA_VERSION: i64 = migrate::MIGRATIONS.len() as i64;
+pub const SCHEMA_VERSION: i64 = match migrate::MIGRATIONS.last() {
+    Some((version, _)) => *version,
+    None => 0,
+};
 
 /// Whether `url` names a PostgreSQL database (`postgres://…` or `postgresql://…`).
 pub fn is_postgres_url(url: &str) -> bool {

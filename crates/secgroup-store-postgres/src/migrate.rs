@@ -8,11 +8,14 @@ use secgroup_domain::StoreError;
 use crate::error::map_err;
 use crate::sql::get;
 
-/// Every migration, oldest first; version N is `MIGRATIONS[N - 1]`.
-pub(crate) const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_init.sql"),
-    include_str!("../migrations/0002_nis.sql"),
-    include_str!("../migrations/0003_revision.sql"),
+/// Every migration ever shipped, by strictly increasing version (not necessarily
+/// consecutive: a version merged later below an applied one is still applied, since each
+/// is looked up on its own). Never edit or renumber a released one.
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_nis.sql")),
+    (3, include_str!("../migrations/0003_revision.sql")),
+    (5, include_str!("../migrations/0005_audit.sql")),
 ];
 
 /// The advisory-lock key that serialises migrations (any constant shared by all nodes).
@@ -46,20 +49,29 @@ fn apply_locked(c: &mut Client) -> Result<(), StoreError> {
         )
         .map_err(map_err)?;
     let current: i64 = get(&row, 0)?;
-    let newest = MIGRATIONS.len() as i64;
+    let newest = MIGRATIONS.last().map_or(0, |(version, _)| *version);
     if current > newest {
         return Err(StoreError::Other(format!(
             "database schema version {current} is newer than this build's {newest}"
         )));
     }
-    for (version, sql) in (1_i64..).zip(MIGRATIONS).skip(current as usize) {
+    for (version, sql) in MIGRATIONS {
         let mut tx = c.transaction().map_err(map_err)?;
-        tx.batch_execute(sql).map_err(map_err)?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version) VALUES ($1)",
-            &[&version],
-        )
-        .map_err(map_err)?;
+        let applied = tx
+            .query_opt(
+                "SELECT 1 FROM schema_migrations WHERE version = $1",
+                &[version],
+            )
+            .map_err(map_err)?
+            .is_some();
+        if !applied {
+            tx.batch_execute(sql).map_err(map_err)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[version],
+            )
+            .map_err(map_err)?;
+        }
         tx.commit().map_err(map_err)?;
     }
     Ok(())

@@ -94,6 +94,11 @@ enum Mode {
     /// nor bumps the revision. It only touches `nonces`, which the operations' write
     /// closures never do, so it does not fail to serialize against them.
     Nonce,
+    /// An appended record that is no change of state (an audit event of a refused call):
+    /// like a nonce claim, it neither takes the writers' turn nor bumps the revision; the
+    /// operations' writes only insert into its table, never read it, so they do not fail
+    /// to serialize against it.
+    Record,
     Read,
 }
 
@@ -156,7 +161,7 @@ impl PostgresStore {
         let pool = self.pool()?;
         let permits = match mode {
             Mode::Write => Some(&self.writers),
-            Mode::Nonce => Some(&self.claims),
+            Mode::Nonce | Mode::Record => Some(&self.claims),
             Mode::Read => None,
         };
         let _permit = match permits {
@@ -229,7 +234,7 @@ where
     };
     let (begin, commit) = match mode {
         Mode::Write => (BEGIN_WRITE, COMMIT_WRITE),
-        Mode::Nonce => ("BEGIN ISOLATION LEVEL SERIALIZABLE", "COMMIT"),
+        Mode::Nonce | Mode::Record => ("BEGIN ISOLATION LEVEL SERIALIZABLE", "COMMIT"),
         Mode::Read => ("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "COMMIT"),
     };
     if let Err(e) = conn.client.batch_execute(begin) {
@@ -290,6 +295,18 @@ impl Store for PostgresStore {
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
         self.run(Mode::Write, f)
+    }
+
+    fn write_unrevised<T, E, F>(
+        &self,
+        f: F,
+    ) -> impl std::future::Future<Output = Result<T, E>> + Send
+    where
+        T: Send + 'static,
+        E: TxError + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        self.run(Mode::Record, f)
     }
 
     fn read<T, E, F>(&self, f: F) -> impl std::future::Future<Output = Result<T, E>> + Send

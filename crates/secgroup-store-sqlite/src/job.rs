@@ -18,8 +18,11 @@ pub(crate) const MAX_ATTEMPTS: u32 = 10;
 /// What a job asks of the transaction it runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
-    /// Keeps the closure's writes if it returns `Ok`.
+    /// Keeps the closure's writes if it returns `Ok`, and bumps the revision with them.
     Write,
+    /// Like `Write`, without the revision's bump: an appended record that is no change of
+    /// state ([`Store::write_unrevised`](secgroup_domain::Store::write_unrevised)).
+    Record,
     /// A read of an in-memory database, which only the writer connection can see: its
     /// savepoint is always rolled back, and the connection refuses writes meanwhile.
     Read,

@@ -15,6 +15,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_nis.sql")),
     (6, include_str!("../migrations/0006_nonce_batches.sql")),
     (7, include_str!("../migrations/0007_revision.sql")),
+    (9, include_str!("../migrations/0009_audit.sql")),
 ];
 
 /// The newest version this build knows.

@@ -71,6 +71,18 @@ impl Store for AnyStore {
         }
     }
 
+    async fn write_unrevised<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: TxError + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        match self {
+            AnyStore::Sqlite(s) => s.write_unrevised(f).await,
+            AnyStore::Postgres(p) => p.write_unrevised(f).await,
+        }
+    }
+
     async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,

@@ -337,6 +337,17 @@ impl<S: Store> Store for ObservedStore<S> {
         self.observed("write", f, |store, f| async move { store.write(f).await })
     }
 
+    fn write_unrevised<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
+    where
+        T: Send + 'static,
+        E: TxError + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        self.observed("write", f, |store, f| async move {
+            store.write_unrevised(f).await
+        })
+    }
+
     fn read<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
     where
         T: Send + 'static,

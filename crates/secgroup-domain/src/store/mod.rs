@@ -13,7 +13,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 pub use tx::{
-    AccountsTx, ClientTokensTx, InstancesTx, NisTx, PrefixListsTx, RevisionTx, RulesTx,
+    AccountsTx, AuditTx, ClientTokensTx, InstancesTx, NisTx, PrefixListsTx, RevisionTx, RulesTx,
     SecurityGroupsTx, TagsTx, Tx, VpcsTx,
 };
 
@@ -66,6 +66,21 @@ pub trait Store: Send + Sync + 'static {
         T: Send + 'static,
         E: TxError + Send + 'static,
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static;
+
+    /// A write that is no change of the network's state, such as the audit record of a
+    /// refused call: like [`Store::write`], except that it does not increase the change
+    /// revision, which tells whatever derives from the state (a data plane) to rebuild.
+    /// The closure must only append records (audit events); it must not change what
+    /// [`Store::revision`] stands for. The default is [`Store::write`] (which bumps),
+    /// for stores that have no cheaper way.
+    fn write_unrevised<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
+    where
+        T: Send + 'static,
+        E: TxError + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        self.write(f)
+    }
 
     /// Records that `nonce` was used with `access_key_id` until `expires_at`; `false` when
     /// the same (key, nonce) was claimed before and has not expired at `now` (a replay).
