@@ -21,6 +21,8 @@ pub struct ProductConfig {
     pub max_matrix_instances: usize,
     /// How long a `ClientToken` is remembered (docs/ecs.md §2.8).
     pub client_token_retention: chrono::Duration,
+    /// How long audit events are kept (docs/actiontrail.md §1).
+    pub audit_retention: chrono::Duration,
 }
 
 impl Default for ProductConfig {
@@ -31,6 +33,7 @@ impl Default for ProductConfig {
             instance_timings: InstanceTimings::default(),
             max_matrix_instances: DEFAULT_MAX_MATRIX_INSTANCES,
             client_token_retention: secgroup_domain::ops::idempotency::DEFAULT_RETENTION,
+            audit_retention: crate::audit::DEFAULT_RETENTION,
         }
     }
 }

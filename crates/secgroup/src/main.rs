@@ -99,6 +99,9 @@ struct ServeArgs {
     /// Most instances one reachability matrix may cover.
     #[arg(long, env = "SECGROUP_MAX_MATRIX_INSTANCES", default_value_t = secgroup_api::config::DEFAULT_MAX_MATRIX_INSTANCES)]
     max_matrix_instances: usize,
+    /// Days audit events are kept; writes purge older ones (docs/actiontrail.md §1.4).
+    #[arg(long, env = "SECGROUP_AUDIT_RETENTION_DAYS", default_value_t = secgroup_api::audit::DEFAULT_RETENTION.num_days() as u32)]
+    audit_retention_days: u32,
     /// Address to serve Prometheus metrics on, at /metrics (off unless given).
     #[arg(long, env = "SECGROUP_METRICS_LISTEN")]
     metrics_listen: Option<SocketAddr>,
@@ -273,6 +276,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.server.throttle.per_minute = gateway.throttle_per_minute;
     settings.server.throttle.per_action = gateway.throttle_action.iter().cloned().collect();
     settings.products.max_matrix_instances = args.max_matrix_instances;
+    settings.products.audit_retention =
+        chrono::Duration::days(i64::from(args.audit_retention_days.max(1)));
 
     if let Some(addr) = args.metrics_listen {
         let metrics = Arc::new(secgroup::metrics::Metrics::new());
