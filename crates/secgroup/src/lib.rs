@@ -12,6 +12,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use secgroup_actiontrail::Actiontrail;
 use secgroup_api::ProductConfig;
 use secgroup_domain::Store;
 use secgroup_ecs::Ecs;
@@ -64,7 +65,12 @@ fn products_app<S: Store>(
             products.clone(),
             reachability.clone(),
         )))
-        .with(Arc::new(Ext::new(store.clone(), products, reachability)));
+        .with(Arc::new(Ext::new(
+            store.clone(),
+            products.clone(),
+            reachability,
+        )))
+        .with(Arc::new(Actiontrail::new(store.clone(), products)));
     secgroup_rpc::server::observed_app(
         router,
         Arc::new(StoreCredentials::new(store)),
