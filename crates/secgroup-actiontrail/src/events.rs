@@ -50,6 +50,8 @@ impl<S: Store> Action<Actiontrail<S>> for LookupEvents {
 
     fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
         p.optional("RegionId");
+        // The order of the answer: accepted, always newest first (docs/actiontrail.md §2.1).
+        p.optional("Direction");
         let start = time(p, "StartTime")?;
         let end = time(p, "EndTime")?;
         if let (Some(s), Some(e)) = (start, end) {
