@@ -41,6 +41,10 @@ pub const SCHEMA_VERSION: i64 = match migrate::MIGRATIONS.last() {
     None => 0,
 };
 
+/// How many migrations this build has (versions may have gaps, so fewer than
+/// [`SCHEMA_VERSION`]).
+pub const MIGRATION_COUNT: usize = migrate::MIGRATIONS.len();
+
 /// Whether `url` names a PostgreSQL database (`postgres://…` or `postgresql://…`).
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
