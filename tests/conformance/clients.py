@@ -56,6 +56,7 @@ VPC_VERSION = "2016-04-28"
 VPC_VARIANTS = ("legacy", "tea", "tea-v1")
 # The NIS API (2021-12-16) likewise: CommonRequest, and alibabacloud-nis20211216 (V3 and V1).
 NIS_VERSION = "2021-12-16"
+ACTIONTRAIL_VERSION = "2020-07-06"
 NIS_VARIANTS = ("legacy", "tea", "tea-v1")
 
 # Each variant works in its own region, so that the groups one variant creates never show up
@@ -318,6 +319,13 @@ class NisTeaClient(TeaClient):
     signs with HMAC-SHA1. Id lists go as Python lists: the SDK sends them as one JSON string."""
 
     package = "alibabacloud_nis20211216"
+
+
+class ActiontrailTeaClient(TeaClient):
+    """alibabacloud-actiontrail20200706 2.6.0 (darabonba generation, on tea-openapi 0.4.6);
+    `tea-v1` signs with HMAC-SHA1. `Events` comes back as a list of free-form dicts."""
+
+    package = "alibabacloud_actiontrail20200706"
 
 
 # --------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from clients import (  # noqa: E402
     LegacyClient,
     NisLegacyClient,
     NisTeaClient,
+    ActiontrailTeaClient,
     NodeClient,
     NodeDriver,
     RawClient,
@@ -250,6 +251,16 @@ class ClientPool:
                 self._clients[key] = NisTeaClient(variant, HOST, port, ak, sk, region)
             else:
                 raise ValueError(variant)
+        return self._clients[key]
+
+    def get_actiontrail(self, variant: str, ak: str = MAIN_AK, region: str | None = None):
+        """A client of the ActionTrail API (2020-07-06) through its official SDK, for
+        `tea` (V3) or `tea-v1` (V1)."""
+        region = region or VARIANT_REGIONS[variant]
+        key = ("actiontrail", variant, ak, region)
+        if key not in self._clients:
+            sk, port = self.secrets[ak], self.server.port
+            self._clients[key] = ActiontrailTeaClient(variant, HOST, port, ak, sk, region)
         return self._clients[key]
 
     def with_secret(self, variant: str, ak: str, sk: str, region: str | None = None):

@@ -10,7 +10,7 @@
 //! error map (action, then product, then the base map of [`crate::errors`]).
 
 use std::future::Future;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -21,6 +21,7 @@ use secgroup_rpc::{CallContext, Node, Params, RpcError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::audit::{self, is_read_action, CallRecord};
 use crate::config::ProductConfig;
 use crate::errors;
 use crate::input::Input;
@@ -32,6 +33,8 @@ pub struct Base<S> {
     /// When this product's writes last purged expired client tokens (milliseconds since
     /// the epoch).
     last_token_purge: Arc<AtomicI64>,
+    /// When this product's writes last purged expired audit events.
+    last_audit_purge: Arc<AtomicI64>,
 }
 
 impl<S> Base<S> {
@@ -40,6 +43,7 @@ impl<S> Base<S> {
             store,
             config,
             last_token_purge: Arc::new(AtomicI64::new(0)),
+            last_audit_purge: Arc::new(AtomicI64::new(0)),
         }
     }
 }
@@ -134,6 +138,10 @@ pub struct Cx<'a, P: Product> {
     client_token: Option<ClientToken>,
     map: fn(DomainError) -> RpcError,
     dry_run_passed: fn() -> RpcError,
+    /// What the audit trail records of this call.
+    record: CallRecord,
+    /// Audit events this call's committed writes recorded (docs/actiontrail.md §1).
+    recorded: Arc<AtomicU32>,
 }
 
 /// Why a transaction closure stopped: the domain refused, or DryRun asked for a rollback.
@@ -217,6 +225,9 @@ impl<'a, P: Product> Cx<'a, P> {
     {
         let token = self.client_token.clone();
         let dry_run = self.dry_run;
+        let record = self.record.clone();
+        let recorded = self.recorded.clone();
+        let last_audit_purge = self.product.base().last_audit_purge.clone();
         let account = self.account.clone();
         let config = self.product.base().config.clone();
         let last_purge = self.product.base().last_token_purge.clone();
@@ -244,11 +255,24 @@ impl<'a, P: Product> Cx<'a, P> {
                 };
                 match done {
                     Ok(_) if dry_run => Err(Stop::DryRunPassed),
-                    Ok(value) => Ok(value),
+                    Ok(value) => {
+                        // The audit event commits with the change, or neither does.
+                        let audit_retention = scope.config.audit_retention;
+                        if purge_due(&last_audit_purge, scope.now, audit_retention) {
+                            audit::purge_expired(tx, scope.now, audit_retention)?;
+                        }
+                        let result = serde_json::to_value(&value).ok();
+                        let n = recorded.load(Ordering::Relaxed) + 1;
+                        tx.insert_audit_event(&record.event(n, scope.now, result.as_ref(), None))?;
+                        Ok(value)
+                    }
                     Err(e) => Err(Stop::Domain(e)),
                 }
             })
             .await;
+        if result.is_ok() {
+            self.recorded.fetch_add(1, Ordering::Relaxed);
+        }
         result.map_err(|stop| match stop {
             Stop::Domain(e) => (self.map)(e),
             Stop::DryRunPassed => (self.dry_run_passed)(),
@@ -262,24 +286,52 @@ pub async fn dispatch<P: Product, A: Action<P>>(
     call: CallContext,
     params: Params,
 ) -> Result<Node, RpcError> {
-    let map = map_error::<P, A>;
-    let mut input = Input::new(&params, &call.action, &product.base().config, map);
-    let action = A::decode(&mut input)?;
-    let (dry_run, client_token) = input.finish(&call)?;
-    let cx = Cx {
-        product,
-        call: &call,
-        account: AccountId::new(call.account_id.as_str()),
-        dry_run,
-        client_token,
-        map,
-        dry_run_passed: A::dry_run_passed,
-    };
-    let node = action.run(&cx).await?;
-    if dry_run {
-        return Err(A::dry_run_passed());
+    let record = CallRecord::new(P::CODE, &call, &params);
+    let recorded = Arc::new(AtomicU32::new(0));
+    let mut dry_run = false;
+    let outcome = async {
+        let map = map_error::<P, A>;
+        let mut input = Input::new(&params, &call.action, &product.base().config, map);
+        let action = A::decode(&mut input)?;
+        let (dry, client_token) = input.finish(&call)?;
+        dry_run = dry;
+        let cx = Cx {
+            product,
+            call: &call,
+            account: AccountId::new(call.account_id.as_str()),
+            dry_run,
+            client_token,
+            map,
+            dry_run_passed: A::dry_run_passed,
+            record: record.clone(),
+            recorded: recorded.clone(),
+        };
+        let node = action.run(&cx).await?;
+        if dry_run {
+            return Err(A::dry_run_passed());
+        }
+        Ok(node)
     }
-    Ok(node)
+    .await;
+    if let Err(err) = &outcome {
+        if !dry_run && !is_read_action(A::NAME) && recorded.load(Ordering::Relaxed) == 0 {
+            record_refusal(product.base().store.as_ref(), &record, err).await;
+        }
+    }
+    outcome
+}
+
+/// Records a refused call after its rollback, in a small write of its own that leaves the
+/// change revision alone. The caller's answer is the refusal whatever happens here; a
+/// failure to record is logged.
+async fn record_refusal<S: Store>(store: &S, record: &CallRecord, err: &RpcError) {
+    let event = record.event(1, Utc::now(), None, Some(err));
+    let written: Result<(), StoreError> = store
+        .write_unrevised(move |tx| tx.insert_audit_event(&event))
+        .await;
+    if let Err(e) = written {
+        tracing::warn!(request_id = %record.request_id, error = %e, "could not record a refused call in the audit trail");
+    }
 }
 
 /// Serves a product's action types through the wire crate: implements
@@ -312,6 +364,9 @@ macro_rules! actions {
             }
             fn has_action(&self, action: &str) -> bool {
                 Self::ACTIONS.contains(&action)
+            }
+            fn action_name(&self, action: &str) -> Option<&'static str> {
+                Self::ACTIONS.iter().find(|a| **a == action).copied()
             }
             fn call(
                 &self,
@@ -375,6 +430,7 @@ mod tests {
             access_key_id: "K".into(),
             action: "Open".into(),
             version: "v".into(),
+            source_ip: "192.0.2.1".into(),
         }
     }
 

@@ -479,6 +479,7 @@ mod tests {
             access_key_id: "K".into(),
             action: "DescribeThings".into(),
             version: "v".into(),
+            source_ip: String::new(),
         };
         let params = Params::from_pairs([("DryRun", "true"), ("ClientToken", "t-1")]);
         let mut input = input_of(&params, &config);

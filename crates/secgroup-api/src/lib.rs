@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod action;
+pub mod audit;
 pub mod config;
 pub mod errors;
 pub mod input;

@@ -5,6 +5,7 @@
 //! assertions do.
 
 mod accounts;
+mod audit;
 mod compute;
 mod dataplane;
 mod groups;
@@ -26,6 +27,7 @@ use crate::model::{
 use crate::store::{Store, StoreError, Tx};
 
 pub use accounts::{accounts_and_keys, default_account, nonce_claims, nonces};
+pub use audit::{audit_events, audit_records_leave_the_revision};
 pub use compute::{disks_and_user_data_round_trip, key_pairs_round_trip};
 pub use dataplane::{agent_statuses_round_trip, instance_regions_span_accounts};
 pub use groups::{
@@ -141,6 +143,8 @@ macro_rules! store_contract {
             revision_concurrent_writers_each_bump_once,
             agent_statuses_round_trip,
             instance_regions_span_accounts,
+            audit_events,
+            audit_records_leave_the_revision,
         );
     };
     (@cases #[$test:meta] $fresh:expr; $($case:ident),* $(,)?) => {

@@ -2,6 +2,7 @@
 //! traits they are kept behind, and the operations. Knows nothing of HTTP or SQL.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod catalogue;
 pub mod compute;
 pub mod error;
@@ -21,7 +22,7 @@ pub mod contract;
 pub use error::DomainError;
 pub use model::*;
 pub use store::{
-    AccountsTx, ClientTokensTx, DataplaneTx, DisksTx, InstancesTx, KeyPairsTx, NisTx,
+    AccountsTx, AuditTx, ClientTokensTx, DataplaneTx, DisksTx, InstancesTx, KeyPairsTx, NisTx,
     PrefixListsTx, RevisionTx, RulesTx, SecurityGroupsTx, Store, StoreError, TagsTx, Tx, TxError,
     VpcsTx,
 };
@@ -37,6 +38,7 @@ mod contract_list {
         include_str!("contract/accounts.rs"),
         include_str!("contract/dataplane.rs"),
         include_str!("contract/compute.rs"),
+        include_str!("contract/audit.rs"),
         include_str!("contract/groups.rs"),
         include_str!("contract/instances.rs"),
         include_str!("contract/nis.rs"),

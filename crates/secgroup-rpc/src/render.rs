@@ -42,6 +42,10 @@ pub enum Node {
         item: &'static str,
         items: Vec<Node>,
     },
+    /// A document whose field names are data, not the API's (ActionTrail's events, with
+    /// the request parameters they record): JSON as it is; in XML objects become elements
+    /// and an array's items repeated elements of the array's name.
+    Json(serde_json::Value),
 }
 
 impl Node {
@@ -88,6 +92,7 @@ impl Node {
                 }
                 out.push_str("]}");
             }
+            Node::Json(value) => out.push_str(&value.to_string()),
         }
     }
 
@@ -125,6 +130,7 @@ impl Node {
                 out.push_str(if *b { "true" } else { "false" });
                 push_close(name, out);
             }
+            Node::Json(value) => write_json_value_xml(name, value, out),
         }
     }
 
@@ -134,6 +140,50 @@ impl Node {
         self.write_json(&mut out);
         out
     }
+}
+
+/// A JSON value as XML under `name` (see [`Node::Json`]).
+fn write_json_value_xml(name: &str, value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                write_json_value_xml(name, item, out);
+            }
+        }
+        Value::Object(map) => {
+            push_open(name, out);
+            for (k, v) in map {
+                write_json_value_xml(&xml_name(k), v, out);
+            }
+            push_close(name, out);
+        }
+        Value::String(s) => push_xml_text(name, s, out),
+        Value::Null => {
+            push_open(name, out);
+            push_close(name, out);
+        }
+        other => push_xml_text(name, &other.to_string(), out),
+    }
+}
+
+/// `key` as an XML element name: letters, digits, `_`, `-` and `.` kept, anything else
+/// (and a leading digit, `-` or `.`) replaced by `_`.
+fn xml_name(key: &str) -> String {
+    let mut name: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        name.insert(0, '_');
+    }
+    name
 }
 
 fn write_json_fields<'a>(fields: impl Iterator<Item = (&'a str, &'a Node)>, out: &mut String) {

@@ -30,6 +30,9 @@ pub struct CallContext {
     pub access_key_id: String,
     pub action: String,
     pub version: String,
+    /// The caller's address (the TCP peer), empty when unknown (a request not served
+    /// through [`crate::serve`]).
+    pub source_ip: String,
 }
 
 impl CallContext {
@@ -72,6 +75,9 @@ macro_rules! product {
             fn has_action(&self, action: &str) -> bool {
                 ACTIONS.contains(&action)
             }
+            fn action_name(&self, action: &str) -> Option<&'static str> {
+                ACTIONS.iter().find(|a| **a == action).copied()
+            }
             fn call(
                 &self,
                 ctx: $crate::CallContext,
@@ -95,6 +101,8 @@ pub trait Product: Send + Sync + 'static {
     /// The product code used in `Recommend` links, e.g. `Ecs`.
     fn code(&self) -> &'static str;
     fn has_action(&self, action: &str) -> bool;
+    /// The action's name as this product's own `'static` string (for bounded labels).
+    fn action_name(&self, action: &str) -> Option<&'static str>;
     /// Runs `ctx.action` with the business parameters (protocol parameters removed).
     fn call(&self, ctx: CallContext, params: Params) -> BoxFuture<'_, Result<Node, RpcError>>;
 }
@@ -164,8 +172,47 @@ impl Default for ServerConfig {
     }
 }
 
+/// Watches every request the gateway answers (metrics, say), without the wire crate
+/// knowing what is done with it. Label values it is handed are bounded: `product` is a
+/// product code or `"unknown"`, `action` an action the product answers or `"other"`.
+pub trait RequestObserver: Send + Sync + 'static {
+    /// A request for a known product and action started running.
+    fn started(&self, product: &'static str, action: &'static str);
+    /// A request that [`Self::started`] finished (called once for each start).
+    fn stopped(&self, product: &'static str, action: &'static str);
+    /// Any request's answer: its status, its Alibaba error code if it failed, and how long
+    /// it took from arrival to the answer being built.
+    fn answered(
+        &self,
+        product: &'static str,
+        action: &'static str,
+        status: u16,
+        code: Option<&str>,
+        elapsed: Duration,
+    );
+}
+
+/// Calls [`RequestObserver::stopped`] when the request ends, however it ends.
+struct Running<'a> {
+    observer: &'a dyn RequestObserver,
+    product: &'static str,
+    action: &'static str,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.observer.stopped(self.product, self.action);
+    }
+}
+
+/// The label a product gives when no product is known.
+pub const UNKNOWN_PRODUCT: &str = "unknown";
+/// The label of every action a product does not answer (and of a request with none).
+pub const OTHER_ACTION: &str = "other";
+
 struct Shared<C> {
     router: Router,
+    observer: Option<Arc<dyn RequestObserver>>,
     credentials: Arc<C>,
     config: ServerConfig,
     in_flight: Semaphore,
@@ -187,8 +234,19 @@ pub fn app<C: CredentialStore>(
     credentials: Arc<C>,
     config: ServerConfig,
 ) -> axum::Router {
+    observed_app(router, credentials, config, None)
+}
+
+/// [`app`], with every request reported to `observer`.
+pub fn observed_app<C: CredentialStore>(
+    router: Router,
+    credentials: Arc<C>,
+    config: ServerConfig,
+    observer: Option<Arc<dyn RequestObserver>>,
+) -> axum::Router {
     let shared = Arc::new(Shared {
         router,
+        observer,
         credentials,
         in_flight: Semaphore::new(config.max_in_flight),
         throttle: Throttle::new(config.throttle.clone()),
@@ -216,6 +274,10 @@ async fn handle<C: CredentialStore>(
     let mut format = choose_format(&early_params, &parts.headers);
     let mut action = action_of(&early_params, &parts.headers);
     let mut product_code = shared.router.default_code();
+    // Bounded labels for the observer: set once the version and action are known.
+    let mut product_label = UNKNOWN_PRODUCT;
+    let mut action_label = OTHER_ACTION;
+    let mut running: Option<Running<'_>> = None;
 
     let refusal = connection.as_ref().and_then(ConnectionInfo::head_refusal);
     if let Some((_, refused_format)) = &refusal {
@@ -267,8 +329,18 @@ async fn handle<C: CredentialStore>(
             .by_version(&version)
             .ok_or_else(RpcError::invalid_version)?;
         product_code = product.code();
-        if !product.has_action(&name) {
+        product_label = product.code();
+        let Some(known) = product.action_name(&name) else {
             return Err(RpcError::action_not_found());
+        };
+        action_label = known;
+        if let Some(observer) = shared.observer.as_deref() {
+            observer.started(product_label, action_label);
+            running = Some(Running {
+                observer,
+                product: product_label,
+                action: action_label,
+            });
         }
         let signed = SignedRequest {
             method: parts.method.as_str(),
@@ -300,6 +372,10 @@ async fn handle<C: CredentialStore>(
             access_key_id: who.access_key_id,
             action: name,
             version,
+            source_ip: connection
+                .as_ref()
+                .map(|c| c.peer.ip().to_string())
+                .unwrap_or_default(),
         };
         product.call(ctx, params.business()).await
     }
@@ -327,6 +403,16 @@ async fn handle<C: CredentialStore>(
         elapsed_us = started.elapsed().as_micros() as u64,
         "request"
     );
+    drop(running);
+    if let Some(observer) = shared.observer.as_deref() {
+        observer.answered(
+            product_label,
+            action_label,
+            status.as_u16(),
+            code.as_deref(),
+            started.elapsed(),
+        );
+    }
     let mut response = Response::new(Body::from(text));
     *response.status_mut() = status;
     response.headers_mut().insert(

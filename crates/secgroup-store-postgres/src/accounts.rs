@@ -84,6 +84,15 @@ impl AccountsTx for PgTx<'_> {
     /// Inserts the nonce, or takes over an expired row for it; a row still live at `now` is a
     /// replay and changes nothing. A concurrent claim of the same nonce on another node waits
     /// on the primary key, then conflicts (and is retried, to find the row) or updates nothing.
+    fn count_live_nonces(&mut self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let c = &mut *self.c;
+        count(
+            c,
+            "SELECT COUNT(*) FROM nonces WHERE expires_at > $1",
+            &[&now.timestamp_micros()],
+        )
+    }
+
     fn claim_nonce(
         &mut self,
         access_key_id: &str,

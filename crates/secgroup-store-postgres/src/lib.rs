@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod audit;
 mod client_tokens;
 mod compute;
 mod dataplane;

@@ -15,6 +15,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_nis.sql")),
     (3, include_str!("../migrations/0003_revision.sql")),
     (4, include_str!("../migrations/0004_dataplane.sql")),
+    (5, include_str!("../migrations/0005_audit.sql")),
     (6, include_str!("../migrations/0006_catalogue.sql")),
 ];
 

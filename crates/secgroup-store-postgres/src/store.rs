@@ -94,8 +94,10 @@ enum Mode {
     /// nor bumps the revision. It only touches `nonces`, which the operations' write
     /// closures never do, so it does not fail to serialize against them.
     Nonce,
-    /// An agent's report: like a nonce claim, a write that is no change of state (no
-    /// turn, no bump, no notification). It only touches `dataplane_agents`.
+    /// An agent's report or an audit event of a refused call: like a nonce claim, a write
+    /// that is no change of state (no turn, no bump, no notification). It touches only
+    /// `dataplane_agents` or appends to the audit table, which the operations' writes only
+    /// insert into, so it does not fail to serialize against them.
     Record,
     Read,
 }
@@ -293,6 +295,18 @@ impl Store for PostgresStore {
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
         self.run(Mode::Write, f)
+    }
+
+    fn write_unrevised<T, E, F>(
+        &self,
+        f: F,
+    ) -> impl std::future::Future<Output = Result<T, E>> + Send
+    where
+        T: Send + 'static,
+        E: TxError + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        self.run(Mode::Record, f)
     }
 
     fn read<T, E, F>(&self, f: F) -> impl std::future::Future<Output = Result<T, E>> + Send

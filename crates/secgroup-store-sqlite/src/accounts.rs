@@ -92,6 +92,15 @@ impl AccountsTx for SqliteTx<'_> {
 
     /// Inserts the nonce, or takes over an expired row for it; a row still live at `now`
     /// (`expires_at > now`) is a replay and changes nothing.
+    fn count_live_nonces(&mut self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let count: i64 = self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM nonces WHERE expires_at > ?1")
+            .and_then(|mut st| st.query_row([now.timestamp_micros()], |row| row.get(0)))
+            .map_err(map_err)?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     fn claim_nonce(
         &mut self,
         access_key_id: &str,

@@ -21,7 +21,8 @@ pub(crate) enum Mode {
     /// Keeps the closure's writes if it returns `Ok`, and bumps the revision with them.
     Write,
     /// Keeps the closure's writes if it returns `Ok`, without bumping the revision: a
-    /// write that is no change of state (an agent's report).
+    /// write that is no change of state (an agent's report, an audit event of a refused
+    /// call: [`Store::write_unrevised`](secgroup_domain::Store::write_unrevised)).
     Record,
     /// A read of an in-memory database, which only the writer connection can see: its
     /// savepoint is always rolled back, and the connection refuses writes meanwhile.

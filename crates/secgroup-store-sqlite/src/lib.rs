@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod audit;
 mod batch;
 mod checkpoint;
 mod client_tokens;

@@ -16,6 +16,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_nonce_batches.sql")),
     (7, include_str!("../migrations/0007_revision.sql")),
     (8, include_str!("../migrations/0008_dataplane.sql")),
+    (9, include_str!("../migrations/0009_audit.sql")),
     (10, include_str!("../migrations/0010_catalogue.sql")),
 ];
 

@@ -219,6 +219,19 @@ impl NonceCache {
         Fingerprint(hash.h1, hash.h2)
     }
 
+    /// How many claimed nonces are live at `now`.
+    pub(crate) fn live(&self, now: DateTime<Utc>) -> u64 {
+        let now_us = now.timestamp_micros();
+        let state = lock(&self.state);
+        let live = state
+            .buckets
+            .range(now_us.div_euclid(BUCKET_MICROS)..)
+            .flat_map(|(_, bucket)| bucket.values())
+            .filter(|&&expires| expires > now_us)
+            .count();
+        live as u64
+    }
+
     /// Claims `nonce` for `access_key_id` until `expires_at`, as
     /// [`Tx::claim_nonce`](secgroup_domain::AccountsTx::claim_nonce) would at `now`.
     pub(crate) fn claim(

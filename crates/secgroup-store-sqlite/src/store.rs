@@ -119,6 +119,17 @@ impl Store for SqliteStore {
         async move { inner.writer.submit(Mode::Write, f).await }
     }
 
+    /// Joins the group commit like [`Store::write`], without bumping the revision.
+    fn write_unrevised<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
+    where
+        T: Send + 'static,
+        E: TxError + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        async move { inner.writer.submit(Mode::Record, f).await }
+    }
+
     /// On a file: first right here, on an idle reader connection that never waits for a
     /// lock (the common case, tens of microseconds); if none is idle or SQLite reports a
     /// lock, on a connection that waits, inside `block_in_place` or on the blocking pool.
@@ -187,6 +198,14 @@ impl Store for SqliteStore {
                 .submit(Mode::Record, move |tx| report.apply(tx))
                 .await
         }
+    }
+
+    /// From memory, where claims are answered.
+    fn count_nonces(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        std::future::ready(Ok(self.inner.nonces.live(now)))
     }
 }
 

@@ -71,6 +71,18 @@ impl Store for AnyStore {
         }
     }
 
+    async fn write_unrevised<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: TxError + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        match self {
+            AnyStore::Sqlite(s) => s.write_unrevised(f).await,
+            AnyStore::Postgres(p) => p.write_unrevised(f).await,
+        }
+    }
+
     async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
@@ -107,6 +119,13 @@ impl Store for AnyStore {
         match self {
             AnyStore::Sqlite(s) => s.record_agent_status(report).await,
             AnyStore::Postgres(p) => p.record_agent_status(report).await,
+        }
+    }
+
+    async fn count_nonces(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        match self {
+            AnyStore::Sqlite(s) => s.count_nonces(now).await,
+            AnyStore::Postgres(p) => p.count_nonces(now).await,
         }
     }
 

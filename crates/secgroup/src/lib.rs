@@ -4,6 +4,7 @@
 pub mod cli;
 mod credentials;
 pub mod database;
+pub mod metrics;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
@@ -11,17 +12,19 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use secgroup_actiontrail::Actiontrail;
 use secgroup_api::ProductConfig;
 use secgroup_domain::Store;
 use secgroup_ecs::Ecs;
 use secgroup_ext::Ext;
 use secgroup_nis::Nis;
 use secgroup_reach_service::Reachability;
-use secgroup_rpc::{Router, ServerConfig};
+use secgroup_rpc::{RequestObserver, Router, ServerConfig};
 use secgroup_vpc::Vpc;
 use tokio::net::TcpListener;
 
 pub use credentials::StoreCredentials;
+use metrics::{Metrics, ObservedStore};
 
 /// Everything `serve` needs besides the listener.
 #[derive(Debug, Clone, Default)]
@@ -29,10 +32,27 @@ pub struct Settings {
     pub server: ServerConfig,
     /// What every product reads: regions, quotas, instance timings, matrix size.
     pub products: ProductConfig,
+    /// Where requests and transactions are measured, when metrics are served.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 /// The HTTP application over `store`.
 pub fn app<S: Store>(store: Arc<S>, settings: Settings) -> axum::Router {
+    match settings.metrics.clone() {
+        Some(metrics) => {
+            let observed = Arc::new(ObservedStore::new(store, metrics.clone()));
+            let observer: Arc<dyn RequestObserver> = metrics;
+            products_app(observed, settings, Some(observer))
+        }
+        None => products_app(store, settings, None),
+    }
+}
+
+fn products_app<S: Store>(
+    store: Arc<S>,
+    settings: Settings,
+    observer: Option<Arc<dyn RequestObserver>>,
+) -> axum::Router {
     let products = Arc::new(settings.products);
     // One service for NIS and the extension: they ask about the same networks, and share
     // what it has compiled.
@@ -45,12 +65,28 @@ pub fn app<S: Store>(store: Arc<S>, settings: Settings) -> axum::Router {
             products.clone(),
             reachability.clone(),
         )))
-        .with(Arc::new(Ext::new(store.clone(), products, reachability)));
-    secgroup_rpc::server::app(
+        .with(Arc::new(Ext::new(
+            store.clone(),
+            products.clone(),
+            reachability,
+        )))
+        .with(Arc::new(Actiontrail::new(store.clone(), products)));
+    secgroup_rpc::server::observed_app(
         router,
         Arc::new(StoreCredentials::new(store)),
         settings.server,
+        observer,
     )
+}
+
+/// Serves `/metrics` on `listener` (the metrics listener, apart from the API's) until the
+/// process ends.
+pub async fn serve_metrics<S: Store>(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    store: Arc<S>,
+) -> std::io::Result<()> {
+    axum::serve(listener, metrics::app(metrics, store)).await
 }
 
 /// How long in-flight requests may take to finish after shutdown is asked for.

@@ -5,6 +5,7 @@ mod logging;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
@@ -141,6 +142,12 @@ struct ServeArgs {
     /// Refuse launches whose image id or instance type the catalogue lacks.
     #[arg(long, env = "SECGROUP_STRICT_CATALOGUE")]
     strict_catalogue: bool,
+    /// Days audit events are kept; writes purge older ones (docs/actiontrail.md §1.4).
+    #[arg(long, env = "SECGROUP_AUDIT_RETENTION_DAYS", default_value_t = secgroup_api::audit::DEFAULT_RETENTION.num_days() as u32)]
+    audit_retention_days: u32,
+    /// Address to serve Prometheus metrics on, at /metrics (off unless given).
+    #[arg(long, env = "SECGROUP_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
     #[command(flatten)]
     gateway: GatewayArgs,
 }
@@ -360,6 +367,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         settings.products.catalogue = std::sync::Arc::new(load_catalogue(path)?);
     }
     settings.products.strict_catalogue = args.strict_catalogue;
+    settings.products.audit_retention =
+        chrono::Duration::days(i64::from(args.audit_retention_days.max(1)));
+
+    if let Some(addr) = args.metrics_listen {
+        let metrics = Arc::new(secgroup::metrics::Metrics::new());
+        let metrics_listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the metrics listener {addr}"))?;
+        tracing::info!(metrics_listen = %metrics_listener.local_addr()?, "serving metrics at /metrics");
+        let scraped = store.clone();
+        let served = metrics.clone();
+        tokio::spawn(async move {
+            if let Err(e) = secgroup::serve_metrics(metrics_listener, served, scraped).await {
+                tracing::warn!(error = %e, "the metrics listener stopped");
+            }
+        });
+        settings.metrics = Some(metrics);
+    }
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -96,6 +96,11 @@ pub async fn nonces<S: Store>(store: S) {
         !claim("LTAI1", "n1", 1000, 301).await,
         "the re-claim set a new expiry"
     );
+    assert_eq!(
+        read(&store, |tx| tx.count_live_nonces(at(301, 0))).await,
+        1,
+        "only the re-claimed nonce is live"
+    );
     assert!(claim("LTAI1", "n1", 2000, 1000).await, "expired again");
     // Many nonces that expire, then claims long after: a backend that purges expired
     // nonces must keep the live ones.
@@ -163,6 +168,12 @@ pub async fn nonce_claims<S: Store>(store: S) {
     );
     // Key and nonce are kept apart, not concatenated.
     assert!(claim("LTAI1n", "1", at(900, 0), at(10, 0)).await);
+    let live = |now: DateTime<Utc>| {
+        let store = &store;
+        async move { store.count_nonces(now).await.expect("count_nonces failed") }
+    };
+    assert_eq!(live(at(10, 0)).await, 4, "four live nonces");
+    assert_eq!(live(at(899, 999_999)).await, 4, "live until they expire");
     assert!(
         claim("LTAI1", "n1", at(1800, 0), at(900, 0)).await,
         "expired at expires_at: reusable"
@@ -170,6 +181,11 @@ pub async fn nonce_claims<S: Store>(store: S) {
     assert!(
         !claim("LTAI1", "n1", at(2700, 0), at(901, 0)).await,
         "the re-claim set a new expiry"
+    );
+    assert_eq!(
+        live(at(901, 0)).await,
+        1,
+        "only the re-claimed nonce is live"
     );
     assert!(
         !claim("LTAI1", "n1", at(10_000, 0), at(1799, 0)).await,

@@ -13,7 +13,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 pub use tx::{
-    AccountsTx, ClientTokensTx, DataplaneTx, DisksTx, InstancesTx, KeyPairsTx, NisTx,
+    AccountsTx, AuditTx, ClientTokensTx, DataplaneTx, DisksTx, InstancesTx, KeyPairsTx, NisTx,
     PrefixListsTx, RevisionTx, RulesTx, SecurityGroupsTx, TagsTx, Tx, VpcsTx,
 };
 
@@ -67,6 +67,21 @@ pub trait Store: Send + Sync + 'static {
         E: TxError + Send + 'static,
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static;
 
+    /// A write that is no change of the network's state, such as the audit record of a
+    /// refused call: like [`Store::write`], except that it does not increase the change
+    /// revision, which tells whatever derives from the state (a data plane) to rebuild.
+    /// The closure must only append records (audit events); it must not change what
+    /// [`Store::revision`] stands for. The default is [`Store::write`] (which bumps),
+    /// for stores that have no cheaper way.
+    fn write_unrevised<T, E, F>(&self, f: F) -> impl Future<Output = Result<T, E>> + Send
+    where
+        T: Send + 'static,
+        E: TxError + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        self.write(f)
+    }
+
     /// Records that `nonce` was used with `access_key_id` until `expires_at`; `false` when
     /// the same (key, nonce) was claimed before and has not expired at `now` (a replay).
     ///
@@ -91,6 +106,16 @@ pub trait Store: Send + Sync + 'static {
         &self,
         report: crate::model::AgentReport,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// How many claimed nonces are still live at `now` (expire after it), of every key:
+    /// the size of the replay guard, for metrics. The default counts what
+    /// [`AccountsTx::count_live_nonces`] sees; a backend that answers claims from memory
+    /// counts there.
+    fn count_nonces(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        self.read(move |tx| tx.count_live_nonces(now))
+    }
 
     /// The latest committed change revision: one global counter (not per account, since a
     /// rule may name another account's group) that every committed [`Store::write`]

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::StoreError;
+use crate::audit::{AuditEvent, AuditQuery};
 use crate::compute::{Disk, KeyPair};
 use crate::ids::{AccountId, InstanceId, PrefixListId, RuleId, SecurityGroupId, VSwitchId, VpcId};
 use crate::model::{
@@ -29,6 +30,7 @@ pub trait Tx:
     + NisTx
     + TagsTx
     + ClientTokensTx
+    + AuditTx
     + RevisionTx
     + DataplaneTx
     + KeyPairsTx
@@ -47,6 +49,7 @@ impl<T> Tx for T where
         + NisTx
         + TagsTx
         + ClientTokensTx
+        + AuditTx
         + RevisionTx
         + DataplaneTx
         + KeyPairsTx
@@ -75,6 +78,9 @@ pub trait AccountsTx {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// How many nonces recorded through [`Self::claim_nonce`] are still live at `now`
+    /// (expire after it), of every key.
+    fn count_live_nonces(&mut self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
 /// Security groups (their rules: [`RulesTx`]).
@@ -338,6 +344,23 @@ pub trait ClientTokensTx {
     fn purge_client_tokens(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
     /// How many tokens are recorded, of every account.
     fn count_client_tokens(&mut self) -> Result<u64, StoreError>;
+}
+
+/// The audit trail (see [`crate::audit`]). Events are appended, read by account, and
+/// purged by age; never changed.
+pub trait AuditTx {
+    /// Records an event (its `seq` is ignored: the store assigns the next one).
+    fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError>;
+    /// The account's events that match `query`, newest (highest `seq`) first.
+    fn audit_events(
+        &mut self,
+        account_id: &AccountId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>, StoreError>;
+    /// Forgets every event of every account older than `cutoff`; returns how many went.
+    fn purge_audit_events(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// How many events are recorded, of every account.
+    fn count_audit_events(&mut self) -> Result<u64, StoreError>;
 }
 
 /// The change revision (see [`Store::revision`](super::Store::revision)).
