@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use http::StatusCode;
 
-use crate::render::{escape_xml, Format};
+use crate::render::{escape_xml, xml_chars_only, Format};
 
 /// An error as the client sees it: HTTP status, `Code` and `Message`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -227,7 +227,8 @@ pub fn error_body(
             escape_xml(host_id),
             escape_xml(&err.code),
             escape_xml(&err.message),
-            recommend.replace("]]>", "]]]]><![CDATA[>"),
+            // CDATA escapes nothing, so no character XML forbids may be in it either.
+            xml_chars_only(&recommend).replace("]]>", "]]]]><![CDATA[>"),
         ),
     }
 }
