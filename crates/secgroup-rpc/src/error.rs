@@ -168,6 +168,14 @@ impl RpcError {
             format!("The request head exceeds the maximum allowed size of {limit} bytes."),
         )
     }
+    /// A request head that is no HTTP/1.x request (docs/protocol.md §1.4).
+    pub fn malformed_request() -> Self {
+        Self::new(
+            400,
+            "MalformedRequest",
+            "The request is not a well-formed HTTP/1.1 request.",
+        )
+    }
     /// A body that did not arrive within the body-read timeout.
     pub fn request_timeout() -> Self {
         Self::new(

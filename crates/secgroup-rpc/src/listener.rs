@@ -63,6 +63,8 @@ impl ConnectionInfo {
 enum HeadRefusal {
     UriTooLong,
     HeaderTooLarge,
+    /// A complete head that is no HTTP/1.x request hyper would take.
+    Malformed,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +80,7 @@ impl Refusal {
         match self.kind {
             HeadRefusal::UriTooLong => RpcError::uri_too_long(self.limit),
             HeadRefusal::HeaderTooLarge => RpcError::header_too_large(self.limit),
+            HeadRefusal::Malformed => RpcError::malformed_request(),
         }
     }
 }
@@ -136,14 +139,7 @@ pub async fn serve(
 ) -> io::Result<()> {
     let slots = Arc::new(Semaphore::new(config.max_connections));
     let graceful = GracefulShutdown::new();
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        // The head guard enforces the real limits on heads first; hyper's own are the
-        // backstop and are never reached (their answers carry no envelope).
-        .max_buf_size(config.max_header_bytes.saturating_mul(2).max(8192))
-        .header_read_timeout(None);
-    let builder = Arc::new(builder);
+    let builder = http1_builder(config);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -164,40 +160,8 @@ pub async fn serve(
             tokio::spawn(refuse_connection(stream));
             continue;
         };
-        let state = Arc::new(ConnState::new());
-        let info = ConnectionInfo {
-            peer,
-            state: Arc::clone(&state),
-        };
-        let io = TokioIo::new(HeadGuard::new(
-            stream,
-            Arc::clone(&state),
-            config.max_request_line_bytes.min(MAX_LINE_BEFORE_HYPER),
-            config.max_header_bytes,
-        ));
-        let app = app.clone();
-        let service_state = Arc::clone(&state);
-        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
-            request.extensions_mut().insert(info.clone());
-            let app = app.clone();
-            let state = Arc::clone(&service_state);
-            async move {
-                state.body_read.store(false, Ordering::Release);
-                let request = request.map(axum::body::Body::new);
-                let mut response = app.oneshot(request).await;
-                if state.body_read.load(Ordering::Acquire) {
-                    // The answer is written next; what comes after it is the next request.
-                    state.enter(IDLE);
-                } else if let Ok(response) = &mut response {
-                    response.headers_mut().insert(
-                        http::header::CONNECTION,
-                        http::HeaderValue::from_static("close"),
-                    );
-                }
-                response
-            }
-        });
-        let conn = graceful.watch(builder.serve_connection(io, service));
+        let (conn, state) = connection(stream, peer, app.clone(), config, &builder);
+        let conn = graceful.watch(conn);
         let limits = (config.idle_timeout, config.header_read_timeout);
         tokio::spawn(async move {
             tokio::select! {
@@ -221,6 +185,98 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// hyper's HTTP/1 settings for [`serve`] and [`serve_connection`].
+fn http1_builder(config: &ServerConfig) -> hyper::server::conn::http1::Builder {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        // The head guard enforces the real limits on heads first; hyper's own are the
+        // backstop and are never reached (their answers carry no envelope).
+        .max_buf_size(config.max_header_bytes.saturating_mul(2).max(8192))
+        .header_read_timeout(None);
+    builder
+}
+
+/// One connection as [`serve`] runs it: the head guard around `io`, the service that hands
+/// each request to `app`, and the shared state its watchdog reads.
+fn connection<T>(
+    io: T,
+    peer: SocketAddr,
+    app: axum::Router,
+    config: &ServerConfig,
+    builder: &hyper::server::conn::http1::Builder,
+) -> (
+    hyper::server::conn::http1::Connection<
+        TokioIo<HeadGuard<T>>,
+        impl hyper::service::Service<
+                hyper::Request<hyper::body::Incoming>,
+                Response = axum::response::Response,
+                Error = std::convert::Infallible,
+                Future = impl Send,
+            > + Send,
+    >,
+    Arc<ConnState>,
+)
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let state = Arc::new(ConnState::new());
+    let info = ConnectionInfo {
+        peer,
+        state: Arc::clone(&state),
+    };
+    let io = TokioIo::new(HeadGuard::new(
+        io,
+        Arc::clone(&state),
+        config.max_request_line_bytes.min(MAX_LINE_BEFORE_HYPER),
+        config.max_header_bytes,
+    ));
+    let service_state = Arc::clone(&state);
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+        request.extensions_mut().insert(info.clone());
+        let app = app.clone();
+        let state = Arc::clone(&service_state);
+        async move {
+            state.body_read.store(false, Ordering::Release);
+            let request = request.map(axum::body::Body::new);
+            let mut response = app.oneshot(request).await;
+            if state.body_read.load(Ordering::Acquire) {
+                // The answer is written next; what comes after it is the next request.
+                state.enter(IDLE);
+            } else if let Ok(response) = &mut response {
+                response.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+            }
+            response
+        }
+    });
+    (builder.serve_connection(io, service), state)
+}
+
+/// Serves one already-accepted connection (any byte stream) exactly as [`serve`] serves
+/// each of its connections — head guard, timeouts, the envelope for refused heads — until
+/// the client is done or a timeout closes it. For in-process callers (the fuzzers) that
+/// have no socket; [`serve`] adds the connection cap and graceful shutdown.
+pub async fn serve_connection<T>(io: T, peer: SocketAddr, app: axum::Router, config: &ServerConfig)
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let builder = http1_builder(config);
+    let (conn, state) = connection(io, peer, app, config, &builder);
+    tokio::select! {
+        result = conn => {
+            if let Err(e) = result {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+        }
+        () = watchdog(state, config.idle_timeout, config.header_read_timeout) => {
+            tracing::debug!(%peer, "connection closed: timed out");
+        }
+    }
 }
 
 /// Resolves when the connection has been idle, or reading one head, for too long.
@@ -356,28 +412,13 @@ impl<T> HeadGuard<T> {
             Some((HeadRefusal::UriTooLong, self.max_line))
         } else if head_len > self.max_head || self.scan.lines > MAX_HEAD_LINES {
             Some((HeadRefusal::HeaderTooLarge, self.max_head))
+        } else if end.is_some_and(|end| !head_is_well_formed(&self.head[..end])) {
+            Some((HeadRefusal::Malformed, 0))
         } else {
             None
         };
         if let Some((kind, limit)) = refusal {
-            let format = if contains_json(&self.head) {
-                Format::Json
-            } else {
-                Format::Xml
-            };
-            *self
-                .state
-                .refusal
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = Some(Refusal {
-                kind,
-                limit,
-                format,
-            });
-            self.head = Vec::new();
-            self.ready.extend_from_slice(STAND_IN_REQUEST);
-            self.refused = true;
-            self.state.enter(IN_REQUEST);
+            self.refuse(kind, limit);
             return;
         }
         if end.is_some() {
@@ -385,6 +426,107 @@ impl<T> HeadGuard<T> {
             self.state.enter(IN_REQUEST);
         }
     }
+
+    /// The client ended its stream with a head half sent. A head that can no longer become
+    /// a request is refused with the envelope; hyper gets the rest, which it drops as an
+    /// incomplete message (the client is gone), or answers when it is whole after all
+    /// (hyper also ends a head at a bare `\n\n`).
+    fn take_eof(&mut self) {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEAD_LINES];
+        match httparse::Request::new(&mut headers).parse(&self.head) {
+            Ok(httparse::Status::Partial) => self.ready.append(&mut self.head),
+            Ok(httparse::Status::Complete(end)) if head_is_well_formed(&self.head[..end]) => {
+                self.ready.append(&mut self.head)
+            }
+            _ => self.refuse(HeadRefusal::Malformed, 0),
+        }
+    }
+
+    /// Replaces the head by the stand-in request and records why.
+    fn refuse(&mut self, kind: HeadRefusal, limit: usize) {
+        let format = if contains_json(&self.head) {
+            Format::Json
+        } else {
+            Format::Xml
+        };
+        *self
+            .state
+            .refusal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Refusal {
+            kind,
+            limit,
+            format,
+        });
+        self.head = Vec::new();
+        self.ready.extend_from_slice(STAND_IN_REQUEST);
+        self.refused = true;
+        self.state.enter(IN_REQUEST);
+    }
+}
+
+/// Whether a complete head (up to and including its empty line) is one that hyper parses
+/// into a request: otherwise hyper would answer a bare 400 (no envelope) itself. The same
+/// checks as hyper's request parser, in its order: the request line and headers as
+/// `httparse` reads them, the target as a URI, `Content-Length` values (digits only, equal
+/// when repeated, unless a `Transfer-Encoding` came first), and `Transfer-Encoding` (HTTP/1.1
+/// only, `chunked` last). docs/protocol.md §1.4.
+fn head_is_well_formed(head: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEAD_LINES];
+    let mut request = httparse::Request::new(&mut headers);
+    let Ok(httparse::Status::Complete(_)) = request.parse(head) else {
+        return false;
+    };
+    let (Some(method), Some(path), Some(version)) = (request.method, request.path, request.version)
+    else {
+        return false;
+    };
+    if http::Method::from_bytes(method.as_bytes()).is_err()
+        || http::Uri::try_from(path.as_bytes()).is_err()
+    {
+        return false;
+    }
+    let (mut transfer_encoding, mut chunked, mut content_length) = (false, false, None::<u64>);
+    for header in request.headers.iter() {
+        if http::HeaderName::from_bytes(header.name.as_bytes()).is_err() {
+            return false;
+        }
+        if header.name.eq_ignore_ascii_case("transfer-encoding") {
+            if version != 1 {
+                return false;
+            }
+            transfer_encoding = true;
+            chunked = std::str::from_utf8(header.value).is_ok_and(|v| {
+                v.rsplit(',')
+                    .next()
+                    .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
+            });
+        } else if header.name.eq_ignore_ascii_case("content-length") && !transfer_encoding {
+            let Some(length) = plain_digits(header.value) else {
+                return false;
+            };
+            if content_length.is_some_and(|seen| seen != length) {
+                return false;
+            }
+            content_length = Some(length);
+        }
+    }
+    !transfer_encoding || chunked
+}
+
+/// A `Content-Length` as hyper reads one: ASCII digits only, at most `u64::MAX - 2`.
+fn plain_digits(value: &[u8]) -> Option<u64> {
+    if value.is_empty() {
+        return None;
+    }
+    let mut n = 0u64;
+    for &b in value {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    (n <= u64::MAX - 2).then_some(n)
 }
 
 /// What the scan of the current head found so far.
@@ -437,10 +579,9 @@ impl<T: AsyncRead + Unpin> AsyncRead for HeadGuard<T> {
                 Poll::Ready(Ok(())) => {
                     let n = chunk_buf.filled().len();
                     if n == 0 {
-                        // End of stream: pass on what a half-sent head holds, so hyper
-                        // sees the same truncated request it would have seen unguarded.
+                        // End of stream with a head half sent.
                         if !this.head.is_empty() {
-                            this.ready.append(&mut this.head);
+                            this.take_eof();
                             continue;
                         }
                         return Poll::Ready(Ok(()));
@@ -525,5 +666,57 @@ mod tests {
         let refusal = g.state.refusal.lock().expect("lock").clone().expect("set");
         assert!(matches!(refusal.kind, HeadRefusal::HeaderTooLarge));
         assert_eq!(refusal.format, Format::Xml);
+    }
+
+    /// Heads hyper would answer with its own bare 400 are refused by the guard instead, so
+    /// the handler answers `MalformedRequest` in the envelope (docs/protocol.md §1.4).
+    #[test]
+    fn malformed_heads_are_refused_with_the_stand_in() {
+        for head in [
+            &b"GET / HTTP/1.1\r\nBad Header\r\n\r\n"[..],
+            b"GET /\x80 HTTP/1.1\r\n\r\n",
+            b"GET / HTTP/2.0\r\n\r\n",
+            b"G(T / HTTP/1.1\r\n\r\n",
+            b"POST /?Format=JSON HTTP/1.1\r\nContent-Length: +1\r\n\r\n",
+            b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            b"POST / HTTP/1.1\r\nContent-Length: 18446744073709551614\r\n\r\n",
+            b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+        ] {
+            let mut g = guard(1000, 1000);
+            g.take_in(head);
+            assert!(g.refused, "{:?}", String::from_utf8_lossy(head));
+            let refusal = g.state.refusal.lock().expect("lock").clone().expect("set");
+            assert!(matches!(refusal.kind, HeadRefusal::Malformed));
+            assert_eq!(g.ready, STAND_IN_REQUEST);
+        }
+        let mut g = guard(1000, 1000);
+        g.take_in(b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assert!(!g.refused);
+        let mut g = guard(1000, 1000);
+        g.take_in(b"GET /?a=%zz HTTP/1.0\r\nContent-Length: 0, 0\r\nx: \xff\r\n\r\n");
+        assert!(g.refused, "a list in Content-Length is hyper's own 400 too");
+        let mut g = guard(1000, 1000);
+        g.take_in(b"GET /?a=%zz HTTP/1.0\r\nx: \xff\r\n\r\n");
+        assert!(!g.refused, "well-formed HTTP, whatever the parameters say");
+    }
+
+    /// A stream that ends inside a head: refused when it can no longer be a request,
+    /// passed on (and dropped by hyper) when it still could.
+    #[test]
+    fn a_head_cut_short_is_refused_only_when_already_malformed() {
+        let mut g = guard(1000, 1000);
+        g.take_in(b"GET / HTTP/1.1\r\nBad Header\r\n");
+        g.take_eof();
+        assert!(g.refused);
+        let mut g = guard(1000, 1000);
+        g.take_in(b"GET / HTTP/1.1\r\nHost: x\r\n");
+        g.take_eof();
+        assert!(!g.refused);
+        assert_eq!(g.ready, b"GET / HTTP/1.1\r\nHost: x\r\n");
+        let mut g = guard(1000, 1000);
+        g.take_in(b"GET / HTTP/1.1\n\n");
+        g.take_eof();
+        assert!(!g.refused);
     }
 }
