@@ -195,12 +195,17 @@ fn http1_builder(config: &ServerConfig) -> hyper::server::conn::http1::Builder {
         // The head guard enforces the real limits on heads first; hyper's own are the
         // backstop and are never reached (their answers carry no envelope).
         .max_buf_size(config.max_header_bytes.saturating_mul(2).max(8192))
-        .header_read_timeout(None);
+        .header_read_timeout(None)
+        // A client that closes its sending side after its request (`shutdown(SHUT_WR)`)
+        // still gets its answer; hyper's default drops the request at that end of stream.
+        .half_close(true);
     builder
 }
 
 /// One connection as [`serve`] runs it: the head guard around `io`, the service that hands
-/// each request to `app`, and the shared state its watchdog reads.
+/// each request to `app`, and the shared state its watchdog reads. (The service's type is
+/// a closure's, so it can only be written as `impl`, in full.)
+#[allow(clippy::type_complexity)]
 fn connection<T>(
     io: T,
     peer: SocketAddr,
