@@ -242,3 +242,32 @@ fn xml_answer(status: u16, body: &str, shown: &dyn Fn() -> String) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `!` inputs really get past the signature: the products answer them.
+    #[test]
+    fn resigned_requests_reach_the_products() {
+        let h = harness();
+        for (query, expect) in [
+            (
+                "Action=DescribeRegions&Version=2014-05-26&Format=JSON",
+                "\"Regions\"",
+            ),
+            (
+                "Action=DescribeVpcs&Version=2016-04-28&RegionId=cn-hangzhou&Format=XML",
+                "<DescribeVpcsResponse>",
+            ),
+        ] {
+            let raw = format!("GET /?{query} HTTP/1.1\r\nHost: x\r\n\r\n");
+            let request = resign(h, raw.as_bytes());
+            let answer = h.runtime.block_on(exchange(h, &request));
+            let text = String::from_utf8_lossy(&answer);
+            assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+            assert!(text.contains(expect), "{text}");
+            check(&request, &answer);
+        }
+    }
+}
