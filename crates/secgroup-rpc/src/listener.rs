@@ -38,9 +38,15 @@ pub struct ConnectionInfo {
 }
 
 impl ConnectionInfo {
-    /// The refusal the head guard decided for this request (414 or 431) instead of
-    /// passing it on, and whether the head asked for JSON.
-    pub(crate) fn head_refusal(&self) -> Option<(RpcError, Format)> {
+    /// The refusal the head guard decided (414, 431 or 400) instead of passing a head on,
+    /// and whether that head asked for JSON — only for the stand-in request that carries
+    /// the connection's secret token (`headers`), never for a request the client sent
+    /// before it (pipelined, still being answered).
+    pub(crate) fn head_refusal(&self, headers: &http::HeaderMap) -> Option<(RpcError, Format)> {
+        let token = headers.get(STAND_IN_TOKEN_HEADER)?;
+        if token.as_bytes() != self.state.token.as_bytes() {
+            return None;
+        }
         let refusal = self
             .state
             .refusal
@@ -105,6 +111,8 @@ struct ConnState {
     body_read: AtomicBool,
     /// Wakes the watchdog when a head starts: its deadline may be sooner than the idle one.
     head_started: Notify,
+    /// Marks the stand-in request as the guard's (random: no client can send it).
+    token: String,
 }
 
 impl ConnState {
@@ -116,6 +124,7 @@ impl ConnState {
             refusal: Mutex::new(None),
             body_read: AtomicBool::new(false),
             head_started: Notify::new(),
+            token: uuid::Uuid::new_v4().simple().to_string(),
         }
     }
     fn now_ms(&self) -> u64 {
@@ -345,10 +354,111 @@ async fn refuse_connection(mut stream: TcpStream) {
     }
 }
 
-/// The request hyper sees in place of a head that broke a limit: small and complete, so
+/// The request hyper sees in place of a head that was refused: small and complete, so
 /// that the handler can answer it with the envelope (it finds the refusal in the
-/// connection's state, which no client can set).
-const STAND_IN_REQUEST: &[u8] = b"GET / HTTP/1.1\r\nhost: refused\r\nconnection: close\r\n\r\n";
+/// connection's state, which no client can set, when the stand-in carries the
+/// connection's token).
+fn stand_in_request(token: &str) -> Vec<u8> {
+    format!(
+        "GET / HTTP/1.1\r\nhost: refused\r\n{STAND_IN_TOKEN_HEADER}: {token}\r\nconnection: close\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+const STAND_IN_TOKEN_HEADER: &str = "x-secgroup-refused";
+
+/// What the guard expects next from the client: where one request ends is what lets it
+/// check the next head too (pipelined requests), instead of leaving it to hyper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Head,
+    /// This many body bytes (`Content-Length`).
+    Body(u64),
+    /// A chunked body, at this point of its framing.
+    Chunked(Chunk),
+    /// A body whose end the guard cannot tell (broken chunked framing): everything goes to
+    /// hyper, which fails the body and closes the connection.
+    Opaque,
+}
+
+/// Where a chunked body is (RFC 9112 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chunk {
+    /// In the hex size (`seen` digits so far, `size` their value).
+    Size {
+        size: u64,
+        seen: bool,
+    },
+    /// After the size, up to the CR (extensions).
+    Extension {
+        size: u64,
+    },
+    /// The LF of the size line.
+    SizeLf {
+        size: u64,
+    },
+    Data {
+        left: u64,
+    },
+    DataCr,
+    DataLf,
+    /// At the start of a trailer line (an empty one ends the body).
+    TrailerStart,
+    TrailerLine,
+    TrailerLf,
+    EndLf,
+}
+
+impl Chunk {
+    /// The state after `b`; `None` when the framing is broken. `Some(None)` ends the body.
+    fn step(self, b: u8) -> Option<Option<Chunk>> {
+        let next = match self {
+            Chunk::Size { size, seen } => match b {
+                b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' => {
+                    let digit = u64::from(char::from(b).to_digit(16)?);
+                    Chunk::Size {
+                        size: size.checked_mul(16)?.checked_add(digit)?,
+                        seen: true,
+                    }
+                }
+                b';' | b' ' | b'\t' if seen => Chunk::Extension { size },
+                b'\r' if seen => Chunk::SizeLf { size },
+                _ => return None,
+            },
+            Chunk::Extension { size } => match b {
+                b'\r' => Chunk::SizeLf { size },
+                b'\n' => return None,
+                _ => Chunk::Extension { size },
+            },
+            Chunk::SizeLf { size } => match (b, size) {
+                (b'\n', 0) => Chunk::TrailerStart,
+                (b'\n', left) => Chunk::Data { left },
+                _ => return None,
+            },
+            Chunk::Data { left } => match left {
+                0 | 1 => Chunk::DataCr,
+                left => Chunk::Data { left: left - 1 },
+            },
+            Chunk::DataCr => (b == b'\r').then_some(Chunk::DataLf)?,
+            Chunk::DataLf => (b == b'\n').then_some(Chunk::Size {
+                size: 0,
+                seen: false,
+            })?,
+            Chunk::TrailerStart => match b {
+                b'\r' => Chunk::EndLf,
+                b'\n' => return None,
+                _ => Chunk::TrailerLine,
+            },
+            Chunk::TrailerLine => match b {
+                b'\r' => Chunk::TrailerLf,
+                _ => Chunk::TrailerLine,
+            },
+            Chunk::TrailerLf => (b == b'\n').then_some(Chunk::TrailerStart)?,
+            Chunk::EndLf => return (b == b'\n').then_some(None),
+        };
+        Some(Some(next))
+    }
+}
 
 /// Wraps a connection's socket and holds each request head back until it is complete
 /// (`\r\n\r\n`), so that its size and its time are checked before hyper parses it.
@@ -366,6 +476,7 @@ struct HeadGuard<T> {
     /// After a refusal nothing more of the client's is read.
     refused: bool,
     scan: HeadScan,
+    expect: Expect,
 }
 
 impl<T> HeadGuard<T> {
@@ -380,20 +491,68 @@ impl<T> HeadGuard<T> {
             ready_at: 0,
             refused: false,
             scan: HeadScan::default(),
+            expect: Expect::Head,
         }
     }
 
     /// Takes in bytes read from the client; bytes may become ready for hyper. Scans only
     /// the new bytes, so a head sent a byte at a time costs linear time.
-    fn take_in(&mut self, bytes: &[u8]) {
-        if self.state.phase.load(Ordering::Acquire) == IN_REQUEST {
-            // A body (or a pipelined request, which hyper's own limits then guard).
-            self.ready.extend_from_slice(bytes);
-            return;
+    fn take_in(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() && !self.refused {
+            bytes = match self.expect {
+                Expect::Head => self.take_head(bytes),
+                Expect::Opaque => {
+                    self.ready.extend_from_slice(bytes);
+                    &[]
+                }
+                Expect::Body(left) => {
+                    let n = usize::try_from(left).unwrap_or(usize::MAX).min(bytes.len());
+                    self.ready.extend_from_slice(&bytes[..n]);
+                    let left = left - n as u64;
+                    self.expect = if left == 0 {
+                        Expect::Head
+                    } else {
+                        Expect::Body(left)
+                    };
+                    &bytes[n..]
+                }
+                Expect::Chunked(mut chunk) => {
+                    let mut used = bytes.len();
+                    let mut expect = Expect::Opaque;
+                    for (i, &b) in bytes.iter().enumerate() {
+                        match chunk.step(b) {
+                            None => {
+                                // Broken framing: hyper fails the body and closes.
+                                expect = Expect::Opaque;
+                                used = i;
+                                break;
+                            }
+                            Some(None) => {
+                                expect = Expect::Head;
+                                used = i + 1;
+                                break;
+                            }
+                            Some(Some(next)) => {
+                                chunk = next;
+                                expect = Expect::Chunked(chunk);
+                            }
+                        }
+                    }
+                    self.ready.extend_from_slice(&bytes[..used]);
+                    self.expect = expect;
+                    &bytes[used..]
+                }
+            };
         }
-        if self.state.phase.load(Ordering::Acquire) == IDLE {
-            self.state.enter(READING_HEAD);
-            self.state.head_started.notify_one();
+    }
+
+    /// Takes in bytes of a head; returns what follows the head once it is complete.
+    fn take_head<'b>(&mut self, bytes: &'b [u8]) -> &'b [u8] {
+        if self.head.is_empty() {
+            if self.state.phase.load(Ordering::Acquire) == IDLE {
+                self.state.enter(READING_HEAD);
+                self.state.head_started.notify_one();
+            }
             self.scan = HeadScan::default();
         }
         let start = self.head.len();
@@ -413,23 +572,30 @@ impl<T> HeadGuard<T> {
         }
         let head_len = end.unwrap_or(self.head.len());
         let line_len = self.scan.line_end.unwrap_or(self.head.len());
+        let framing = end.map(|end| head_framing(&self.head[..end]));
         let refusal = if line_len > self.max_line {
             Some((HeadRefusal::UriTooLong, self.max_line))
         } else if head_len > self.max_head || self.scan.lines > MAX_HEAD_LINES {
             Some((HeadRefusal::HeaderTooLarge, self.max_head))
-        } else if end.is_some_and(|end| !head_is_well_formed(&self.head[..end])) {
+        } else if framing.is_some_and(|f| f.is_none()) {
             Some((HeadRefusal::Malformed, 0))
         } else {
             None
         };
         if let Some((kind, limit)) = refusal {
             self.refuse(kind, limit);
-            return;
+            return &[];
         }
-        if end.is_some() {
-            self.ready.append(&mut self.head);
-            self.state.enter(IN_REQUEST);
-        }
+        let (Some(end), Some(Some(framing))) = (end, framing) else {
+            return &[];
+        };
+        // What came after the head in the same read is the body (and maybe more).
+        let rest_len = self.head.len() - end;
+        self.head.truncate(end);
+        self.ready.append(&mut self.head);
+        self.state.enter(IN_REQUEST);
+        self.expect = framing;
+        &bytes[bytes.len() - rest_len..]
     }
 
     /// The client ended its stream with a head half sent. A head that can no longer become
@@ -440,7 +606,7 @@ impl<T> HeadGuard<T> {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEAD_LINES];
         match httparse::Request::new(&mut headers).parse(&self.head) {
             Ok(httparse::Status::Partial) => self.ready.append(&mut self.head),
-            Ok(httparse::Status::Complete(end)) if head_is_well_formed(&self.head[..end]) => {
+            Ok(httparse::Status::Complete(end)) if head_framing(&self.head[..end]).is_some() => {
                 self.ready.append(&mut self.head)
             }
             _ => self.refuse(HeadRefusal::Malformed, 0),
@@ -464,7 +630,7 @@ impl<T> HeadGuard<T> {
             format,
         });
         self.head = Vec::new();
-        self.ready.extend_from_slice(STAND_IN_REQUEST);
+        self.ready.extend(stand_in_request(&self.state.token));
         self.refused = true;
         self.state.enter(IN_REQUEST);
     }
@@ -476,29 +642,31 @@ impl<T> HeadGuard<T> {
 /// `httparse` reads them, the target as a URI, `Content-Length` values (digits only, equal
 /// when repeated, unless a `Transfer-Encoding` came first), and `Transfer-Encoding` (HTTP/1.1
 /// only, `chunked` last). docs/protocol.md §1.4.
-fn head_is_well_formed(head: &[u8]) -> bool {
+///
+/// A well-formed head gives its body's framing: `Content-Length`, chunked, or none.
+fn head_framing(head: &[u8]) -> Option<Expect> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEAD_LINES];
     let mut request = httparse::Request::new(&mut headers);
     let Ok(httparse::Status::Complete(_)) = request.parse(head) else {
-        return false;
+        return None;
     };
     let (Some(method), Some(path), Some(version)) = (request.method, request.path, request.version)
     else {
-        return false;
+        return None;
     };
     if http::Method::from_bytes(method.as_bytes()).is_err()
         || http::Uri::try_from(path.as_bytes()).is_err()
     {
-        return false;
+        return None;
     }
     let (mut transfer_encoding, mut chunked, mut content_length) = (false, false, None::<u64>);
     for header in request.headers.iter() {
         if http::HeaderName::from_bytes(header.name.as_bytes()).is_err() {
-            return false;
+            return None;
         }
         if header.name.eq_ignore_ascii_case("transfer-encoding") {
             if version != 1 {
-                return false;
+                return None;
             }
             transfer_encoding = true;
             chunked = std::str::from_utf8(header.value).is_ok_and(|v| {
@@ -507,16 +675,22 @@ fn head_is_well_formed(head: &[u8]) -> bool {
                     .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
             });
         } else if header.name.eq_ignore_ascii_case("content-length") && !transfer_encoding {
-            let Some(length) = plain_digits(header.value) else {
-                return false;
-            };
+            let length = plain_digits(header.value)?;
             if content_length.is_some_and(|seen| seen != length) {
-                return false;
+                return None;
             }
             content_length = Some(length);
         }
     }
-    !transfer_encoding || chunked
+    match (transfer_encoding, chunked, content_length) {
+        (true, false, _) => None,
+        (true, true, _) => Some(Expect::Chunked(Chunk::Size {
+            size: 0,
+            seen: false,
+        })),
+        (false, _, Some(n)) if n > 0 => Some(Expect::Body(n)),
+        (false, _, _) => Some(Expect::Head),
+    }
 }
 
 /// A `Content-Length` as hyper reads one: ASCII digits only, at most `u64::MAX - 2`.
@@ -574,10 +748,6 @@ impl<T: AsyncRead + Unpin> AsyncRead for HeadGuard<T> {
                 // The stand-in is answered and the connection closed; read nothing more.
                 return Poll::Pending;
             }
-            if this.state.phase.load(Ordering::Acquire) == IN_REQUEST {
-                // A body: straight into hyper's buffer.
-                return Pin::new(&mut this.inner).poll_read(cx, buf);
-            }
             let mut chunk = [0u8; 8192];
             let mut chunk_buf = ReadBuf::new(&mut chunk);
             match Pin::new(&mut this.inner).poll_read(cx, &mut chunk_buf) {
@@ -585,7 +755,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for HeadGuard<T> {
                     let n = chunk_buf.filled().len();
                     if n == 0 {
                         // End of stream with a head half sent.
-                        if !this.head.is_empty() {
+                        if this.expect == Expect::Head && !this.head.is_empty() {
                             this.take_eof();
                             continue;
                         }
@@ -645,10 +815,17 @@ mod tests {
         assert!(g.ready.is_empty());
         assert_eq!(g.state.phase.load(Ordering::Acquire), READING_HEAD);
         g.take_in(b"\n\r\nbody");
-        assert_eq!(g.ready, b"GET /?a=1 HTTP/1.1\r\nHost: x\r\n\r\nbody");
+        assert_eq!(g.ready, b"GET /?a=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(
+            g.head, b"body",
+            "no body declared: the start of the next head"
+        );
         assert_eq!(g.state.phase.load(Ordering::Acquire), IN_REQUEST);
-        g.take_in(b" more body");
-        assert!(g.ready.ends_with(b" more body"));
+        let mut g = guard(100, 1000);
+        g.take_in(b"POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\nbody");
+        g.take_in(b" more");
+        assert!(g.ready.ends_with(b"\r\n\r\nbody more"));
+        assert_eq!(g.expect, Expect::Head);
     }
 
     #[test]
@@ -656,12 +833,21 @@ mod tests {
         let mut g = guard(20, 1000);
         g.take_in(b"GET /?Format=JSON&aaaaaaaaaaaaaaaaaaaa");
         assert!(g.refused);
-        assert_eq!(g.ready, STAND_IN_REQUEST);
+        assert_eq!(g.ready, stand_in_request(&g.state.token));
         let info = ConnectionInfo {
             peer: "127.0.0.1:1".parse().expect("addr"),
             state: Arc::clone(&g.state),
         };
-        let (err, format) = info.head_refusal().expect("refused");
+        assert!(
+            info.head_refusal(&http::HeaderMap::new()).is_none(),
+            "only the stand-in"
+        );
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            STAND_IN_TOKEN_HEADER,
+            http::HeaderValue::from_str(&g.state.token).expect("token"),
+        );
+        let (err, format) = info.head_refusal(&headers).expect("refused");
         assert_eq!((err.status.as_u16(), format), (414, Format::Json));
 
         let mut g = guard(100, 40);
@@ -693,7 +879,7 @@ mod tests {
             assert!(g.refused, "{:?}", String::from_utf8_lossy(head));
             let refusal = g.state.refusal.lock().expect("lock").clone().expect("set");
             assert!(matches!(refusal.kind, HeadRefusal::Malformed));
-            assert_eq!(g.ready, STAND_IN_REQUEST);
+            assert_eq!(g.ready, stand_in_request(&g.state.token));
         }
         let mut g = guard(1000, 1000);
         g.take_in(b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n");
@@ -722,6 +908,45 @@ mod tests {
         let mut g = guard(1000, 1000);
         g.take_in(b"GET / HTTP/1.1\n\n");
         g.take_eof();
+        assert!(!g.refused);
+    }
+
+    /// Found by the `http` fuzz target: a pipelined head after a complete request went to
+    /// hyper unchecked, which answered a malformed one with its bare 400. The guard now
+    /// follows each request's framing (`Content-Length`, chunked) to the next head.
+    #[test]
+    fn pipelined_heads_are_checked_after_each_body() {
+        let mut g = guard(1000, 1000);
+        g.take_in(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /?Format=JSON HTTP/1.1\rzHost: y\r\n\r\n");
+        assert!(g.refused);
+        assert!(g
+            .ready
+            .starts_with(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nhost: refused"));
+
+        let mut g = guard(1000, 1000);
+        g.take_in(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nA=1&B");
+        g.take_in(b"GET / HTTP/1.1\r\nHost: y\r\n\r\n");
+        assert!(!g.refused);
+        assert!(g.ready.ends_with(b"A=1&BGET / HTTP/1.1\r\nHost: y\r\n\r\n"));
+
+        let chunked = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nA=1\r\nA\r\n&B=2222222\r\n0\r\nTrailer: t\r\n\r\n";
+        let mut g = guard(1000, 1000);
+        let mut all = chunked.to_vec();
+        all.extend_from_slice(b"BAD\r\n\r\n");
+        // Byte by byte, as a slow client sends it.
+        for b in &all {
+            g.take_in(std::slice::from_ref(b));
+        }
+        assert!(g.refused, "the head after the chunked body is checked");
+        assert!(g.ready.starts_with(chunked));
+
+        let mut g = guard(1000, 1000);
+        g.take_in(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nGET");
+        assert_eq!(
+            g.expect,
+            Expect::Opaque,
+            "broken framing is hyper's to refuse"
+        );
         assert!(!g.refused);
     }
 }

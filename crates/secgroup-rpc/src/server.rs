@@ -217,7 +217,9 @@ async fn handle<C: CredentialStore>(
     let mut action = action_of(&early_params, &parts.headers);
     let mut product_code = shared.router.default_code();
 
-    let refusal = connection.as_ref().and_then(ConnectionInfo::head_refusal);
+    let refusal = connection
+        .as_ref()
+        .and_then(|c| c.head_refusal(&parts.headers));
     if let Some((_, refused_format)) = &refusal {
         format = *refused_format;
         action = None;
