@@ -500,7 +500,15 @@ impl<T> HeadGuard<T> {
     fn take_in(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() && !self.refused {
             bytes = match self.expect {
-                Expect::Head => self.take_head(bytes),
+                Expect::Head => {
+                    // The head takes all the bytes in; what follows it comes back (at most
+                    // one recursion per head in this read, each at least a request line).
+                    let rest = self.take_head(bytes);
+                    if !rest.is_empty() {
+                        self.take_in(&rest);
+                    }
+                    return;
+                }
                 Expect::Opaque => {
                     self.ready.extend_from_slice(bytes);
                     &[]
@@ -547,7 +555,7 @@ impl<T> HeadGuard<T> {
     }
 
     /// Takes in bytes of a head; returns what follows the head once it is complete.
-    fn take_head<'b>(&mut self, bytes: &'b [u8]) -> &'b [u8] {
+    fn take_head(&mut self, bytes: &[u8]) -> Vec<u8> {
         if self.head.is_empty() {
             if self.state.phase.load(Ordering::Acquire) == IDLE {
                 self.state.enter(READING_HEAD);
@@ -584,18 +592,19 @@ impl<T> HeadGuard<T> {
         };
         if let Some((kind, limit)) = refusal {
             self.refuse(kind, limit);
-            return &[];
+            return Vec::new();
         }
-        let (Some(end), Some(Some(framing))) = (end, framing) else {
-            return &[];
+        let Some(Some((framing, len))) = framing else {
+            return Vec::new();
         };
-        // What came after the head in the same read is the body (and maybe more).
-        let rest_len = self.head.len() - end;
-        self.head.truncate(end);
+        // The head ends where hyper ends it: at the first empty line, which may be a bare
+        // `\n\n` before the CRLF one the scan found (found by the http fuzz target).
+        // What follows is the body, and maybe more.
+        let rest = self.head.split_off(len);
         self.ready.append(&mut self.head);
         self.state.enter(IN_REQUEST);
         self.expect = framing;
-        &bytes[bytes.len() - rest_len..]
+        rest
     }
 
     /// The client ended its stream with a head half sent. A head that can no longer become
@@ -607,6 +616,7 @@ impl<T> HeadGuard<T> {
         match httparse::Request::new(&mut headers).parse(&self.head) {
             Ok(httparse::Status::Partial) => self.ready.append(&mut self.head),
             Ok(httparse::Status::Complete(end)) if head_framing(&self.head[..end]).is_some() => {
+                // The stream ends here: whatever follows this head is hyper's to drop.
                 self.ready.append(&mut self.head)
             }
             _ => self.refuse(HeadRefusal::Malformed, 0),
@@ -643,11 +653,12 @@ impl<T> HeadGuard<T> {
 /// when repeated, unless a `Transfer-Encoding` came first), and `Transfer-Encoding` (HTTP/1.1
 /// only, `chunked` last). docs/protocol.md §1.4.
 ///
-/// A well-formed head gives its body's framing: `Content-Length`, chunked, or none.
-fn head_framing(head: &[u8]) -> Option<Expect> {
+/// A well-formed head gives its body's framing (`Content-Length`, chunked, or none) and
+/// its length as hyper reads it.
+fn head_framing(head: &[u8]) -> Option<(Expect, usize)> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEAD_LINES];
     let mut request = httparse::Request::new(&mut headers);
-    let Ok(httparse::Status::Complete(_)) = request.parse(head) else {
+    let Ok(httparse::Status::Complete(len)) = request.parse(head) else {
         return None;
     };
     let (Some(method), Some(path), Some(version)) = (request.method, request.path, request.version)
@@ -682,15 +693,16 @@ fn head_framing(head: &[u8]) -> Option<Expect> {
             content_length = Some(length);
         }
     }
-    match (transfer_encoding, chunked, content_length) {
-        (true, false, _) => None,
-        (true, true, _) => Some(Expect::Chunked(Chunk::Size {
+    let framing = match (transfer_encoding, chunked, content_length) {
+        (true, false, _) => return None,
+        (true, true, _) => Expect::Chunked(Chunk::Size {
             size: 0,
             seen: false,
-        })),
-        (false, _, Some(n)) if n > 0 => Some(Expect::Body(n)),
-        (false, _, _) => Some(Expect::Head),
-    }
+        }),
+        (false, _, Some(n)) if n > 0 => Expect::Body(n),
+        (false, _, _) => Expect::Head,
+    };
+    Some((framing, len))
 }
 
 /// A `Content-Length` as hyper reads one: ASCII digits only, at most `u64::MAX - 2`.
@@ -948,5 +960,24 @@ mod tests {
             "broken framing is hyper's to refuse"
         );
         assert!(!g.refused);
+    }
+
+    /// Found by the `http` fuzz target: hyper ends a head at a bare `\n\n`, so the bytes
+    /// after it up to the CRLF the guard waited for are the next request, checked as such.
+    #[test]
+    fn a_head_ends_at_a_bare_blank_line_as_hyper_reads_it() {
+        let mut g = guard(1000, 1000);
+        g.take_in(b"GET / HTTP/1.1\r\nHost: x\n\nestiGET /x HTTP/1.0\r\nC: a\x00b\r\n\r\n");
+        assert!(g.refused, "the rest is a malformed second head");
+        assert!(g
+            .ready
+            .starts_with(b"GET / HTTP/1.1\r\nHost: x\n\nGET / HTTP/1.1\r\nhost: refused"));
+        let mut g = guard(1000, 1000);
+        g.take_in(b"GET / HTTP/1.1\nHost: x\n\nGET /y HTTP/1.1\r\n\r\n");
+        assert!(!g.refused);
+        assert_eq!(
+            g.ready,
+            b"GET / HTTP/1.1\nHost: x\n\nGET /y HTTP/1.1\r\n\r\n"
+        );
     }
 }
