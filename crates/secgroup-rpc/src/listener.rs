@@ -567,13 +567,20 @@ impl<T> HeadGuard<T> {
         self.head.extend_from_slice(bytes);
         let mut end = None;
         for i in start..self.head.len() {
-            if self.head[i] != b'\n' || i == 0 || self.head[i - 1] != b'\r' {
+            if self.head[i] != b'\n' {
                 continue;
             }
-            // A CRLF ends at `i`.
+            // A line ends at `i` (CRLF, or a bare LF, which hyper takes too).
             self.scan.lines += 1;
-            self.scan.line_end.get_or_insert(i - 1);
-            if i >= 3 && self.head[i - 3..i - 1] == *b"\r\n" {
+            let cr = i > 0 && self.head[i - 1] == b'\r';
+            self.scan.line_end.get_or_insert(if cr { i - 1 } else { i });
+            // An empty line ends the head where hyper would end it: `\r\n\r\n`, `\n\r\n`
+            // or `\n\n` (found by the http fuzz target: the guard waited for `\r\n\r\n`
+            // and passed the bytes between on unchecked). Empty lines before the request
+            // line are skipped by the parser: the head is not over yet.
+            let blank = (i >= 1 && self.head[i - 1] == b'\n')
+                || (cr && i >= 2 && self.head[i - 2] == b'\n');
+            if blank && !still_partial(&self.head[..=i]) {
                 end = Some(i + 1);
                 break;
             }
@@ -616,8 +623,9 @@ impl<T> HeadGuard<T> {
         match httparse::Request::new(&mut headers).parse(&self.head) {
             Ok(httparse::Status::Partial) => self.ready.append(&mut self.head),
             Ok(httparse::Status::Complete(end)) if head_framing(&self.head[..end]).is_some() => {
-                // The stream ends here: whatever follows this head is hyper's to drop.
-                self.ready.append(&mut self.head)
+                // Whatever follows the head is checked as its body and the next head.
+                let head = std::mem::take(&mut self.head);
+                self.take_in(&head);
             }
             _ => self.refuse(HeadRefusal::Malformed, 0),
         }
@@ -703,6 +711,15 @@ fn head_framing(head: &[u8]) -> Option<(Expect, usize)> {
         (false, _, _) => Expect::Head,
     };
     Some((framing, len))
+}
+
+/// Whether `head` (ending in an empty line) is still no complete head to the parser.
+fn still_partial(head: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEAD_LINES];
+    matches!(
+        httparse::Request::new(&mut headers).parse(head),
+        Ok(httparse::Status::Partial)
+    )
 }
 
 /// A `Content-Length` as hyper reads one: ASCII digits only, at most `u64::MAX - 2`.
@@ -979,5 +996,27 @@ mod tests {
             g.ready,
             b"GET / HTTP/1.1\nHost: x\n\nGET /y HTTP/1.1\r\n\r\n"
         );
+    }
+
+    /// Found by the `http` fuzz target: `\n\r\n` ends a head for hyper too, and at the end
+    /// of the stream what follows a head is still checked.
+    #[test]
+    fn heads_end_at_any_empty_line_hyper_takes() {
+        let mut g = guard(1000, 1000);
+        g.take_in(b"GET /a HTTP/1.1\n\r\n");
+        assert_eq!(
+            g.ready, b"GET /a HTTP/1.1\n\r\n",
+            "complete without waiting"
+        );
+        let mut g = guard(1000, 1000);
+        g.take_in(b"\r\n\n\nGET /a HTTP/1.1\r\n\r\n");
+        assert!(!g.refused, "leading empty lines are skipped");
+        assert!(g.ready.ends_with(b"GET /a HTTP/1.1\r\n\r\n"));
+        let mut g = guard(1000, 1000);
+        g.take_in(b"GET /a HTTP/1.1\nx: y\n\r\n%2A~\x00 HTTP/1.1\n\r\n");
+        assert!(g.refused);
+        let mut g = guard(1000, 1000);
+        g.take_in(b"GET /a HTTP/1.1\r\nx: y\n\r\n");
+        assert!(!g.refused);
     }
 }
