@@ -381,7 +381,7 @@ enum Expect {
     Opaque,
 }
 
-/// Where a chunked body is (RFC 9112 §7.1).
+/// Where a chunked body is (chunked transfer coding of HTTP/1.1, RFC 9112).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Chunk {
     /// In the hex size (`seen` digits so far, `size` their value).
