@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use http::StatusCode;
 
-use crate::render::{escape_xml, Format};
+use crate::render::{escape_xml, xml_chars_only, Format};
 
 /// An error as the client sees it: HTTP status, `Code` and `Message`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -168,6 +168,14 @@ impl RpcError {
             format!("The request head exceeds the maximum allowed size of {limit} bytes."),
         )
     }
+    /// A request head that is no HTTP/1.x request (docs/protocol.md §1.4).
+    pub fn malformed_request() -> Self {
+        Self::new(
+            400,
+            "MalformedRequest",
+            "The request is not a well-formed HTTP/1.1 request.",
+        )
+    }
     /// A body that did not arrive within the body-read timeout.
     pub fn request_timeout() -> Self {
         Self::new(
@@ -227,7 +235,8 @@ pub fn error_body(
             escape_xml(host_id),
             escape_xml(&err.code),
             escape_xml(&err.message),
-            recommend.replace("]]>", "]]]]><![CDATA[>"),
+            // CDATA escapes nothing, so no character XML forbids may be in it either.
+            xml_chars_only(&recommend).replace("]]>", "]]]]><![CDATA[>"),
         ),
     }
 }

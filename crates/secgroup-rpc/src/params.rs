@@ -199,9 +199,11 @@ impl<'a> ParamCursor<'a> {
             if digits == 0 || (!rest.is_empty() && !rest.starts_with('.')) {
                 continue;
             }
-            let Ok(index) = after[..digits].parse::<u32>() else {
-                // Digits, but too many to be an index: refused by `check_indices`, never
-                // silently dropped (nor wrapped onto another entry).
+            let canonical = digits == 1 || !after.starts_with('0');
+            let (true, Ok(index)) = (canonical, after[..digits].parse::<u32>()) else {
+                // Digits, but too many to be an index, or with a leading zero (`Tag.01.Key`
+                // and `Tag.1.Key` would be one entry, one value silently lost): refused by
+                // `check_indices`, never dropped (nor wrapped onto another entry).
                 self.read.insert(key.clone());
                 self.bad_index.get_or_insert_with(|| key.clone());
                 continue;
@@ -214,7 +216,8 @@ impl<'a> ParamCursor<'a> {
     }
 
     /// Refuses a request whose list parameters named an index that is no `u32` (e.g.
-    /// `Permissions.4294967296.IpProtocol`): `InvalidParameter` naming that parameter.
+    /// `Permissions.4294967296.IpProtocol`) or has a leading zero (`Permissions.01.…`):
+    /// `InvalidParameter` naming that parameter (docs/protocol.md §2.4).
     pub fn check_indices(&self) -> Result<(), RpcError> {
         match &self.bad_index {
             None => Ok(()),
@@ -222,7 +225,7 @@ impl<'a> ParamCursor<'a> {
                 400,
                 "InvalidParameter",
                 format!(
-                    "The specified parameter \"{key}\" is not valid: its index is out of range."
+                    "The specified parameter \"{key}\" is not valid: its index is not a number from 0 to 4294967295 without leading zeros."
                 ),
             )),
         }
@@ -309,5 +312,24 @@ mod tests {
             err.message
         );
         assert!(c.unread().is_empty(), "read, then refused");
+    }
+
+    /// Found by the `params` fuzz target: `Tag.01.Key` and `Tag.1.Key` were one entry, and
+    /// one of the two values was silently dropped.
+    #[test]
+    fn an_index_with_a_leading_zero_is_refused_by_name() {
+        let p = Params::from_pairs([("Tag.1.Key", "a"), ("Tag.01.Key", "b"), ("Tag.0.Key", "z")]);
+        let mut c = p.cursor();
+        let tags = c.object_list("Tag");
+        assert_eq!(tags.len(), 2, "index 0 and 1");
+        let err = c.check_indices().expect_err("refused");
+        assert!(err.message.contains("\"Tag.01.Key\""), "{}", err.message);
+        let p = Params::from_pairs([
+            ("SecurityGroupIds.1", "sg-1"),
+            ("SecurityGroupIds.00", "sg-2"),
+        ]);
+        let mut c = p.cursor();
+        assert_eq!(c.string_list("SecurityGroupIds"), ["sg-1"]);
+        assert!(c.check_indices().is_err());
     }
 }

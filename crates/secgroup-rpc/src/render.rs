@@ -5,6 +5,7 @@
 //! singular name, `"Permissions": {"Permission": [...]}` ↔
 //! `<Permissions><Permission>…</Permission></Permissions>`.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// The response format a client asked for (docs/protocol.md §5.1).
@@ -269,22 +270,65 @@ fn push_close(name: &str, out: &mut String) {
     out.push('>');
 }
 
+/// Escapes XML text content (docs/protocol.md §5.3): the five markup characters as entities,
+/// `\r` as `&#13;` (a raw one would be read back as `\n` by XML 1.0's end-of-line handling),
+/// and every character XML 1.0 forbids in a document (U+0000-U+0008, U+000B, U+000C,
+/// U+000E-U+001F, U+FFFE, U+FFFF) replaced by U+FFFD, whatever is stored: one such
+/// character would make the whole response ill-formed.
 fn push_xml_escaped(s: &str, out: &mut String) {
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&apos;",
-            _ => continue,
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (escape, width) = match b {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            b'\'' => ("&apos;", 1),
+            b'\r' => ("&#13;", 1),
+            b'\t' | b'\n' => {
+                i += 1;
+                continue;
+            }
+            0..=0x1f => ("\u{FFFD}", 1),
+            // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
+            0xEF if matches!(bytes.get(i + 1..i + 3), Some([0xBF, 0xBE | 0xBF])) => ("\u{FFFD}", 3),
+            _ => {
+                i += 1;
+                continue;
+            }
         };
+        // Every escaped sequence starts at an ASCII byte or a lead byte and covers whole
+        // characters, so `start` and `i` are character boundaries.
         out.push_str(&s[start..i]);
         out.push_str(escape);
-        start = i + 1;
+        i += width;
+        start = i;
     }
     out.push_str(&s[start..]);
+}
+
+/// `s` with every character XML 1.0 forbids replaced by U+FFFD and nothing else changed:
+/// for text that is not escaped (CDATA sections).
+pub fn xml_chars_only(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(forbidden_in_xml) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| if forbidden_in_xml(c) { '\u{FFFD}' } else { c })
+            .collect(),
+    )
+}
+
+/// The characters XML 1.0's `Char` production leaves out (surrogates cannot be in a `str`).
+pub fn forbidden_in_xml(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}'
+    )
 }
 
 /// Escapes text content for XML.
@@ -442,6 +486,25 @@ mod tests {
         );
     }
 
+    #[test]
+    fn xml_replaces_forbidden_characters_and_writes_cr_as_a_reference() {
+        assert_eq!(
+            escape_xml("a\u{0}b\u{1b}c\rd\te\nf\u{FFFE}g\u{FFFF}h\u{FFFD}\u{EFBF}"),
+            "a\u{FFFD}b\u{FFFD}c&#13;d\te\nf\u{FFFD}g\u{FFFD}h\u{FFFD}\u{EFBF}"
+        );
+        let body = success_body(
+            Format::Xml,
+            "X",
+            "R",
+            &Node::object().str("Description", "x\u{7}y").build(),
+        );
+        assert!(
+            body.contains("<Description>x\u{FFFD}y</Description>"),
+            "{body}"
+        );
+        assert_eq!(xml_chars_only("a\u{1}]]>\r"), "a\u{FFFD}]]>\r");
+    }
+
     mod properties {
         use proptest::prelude::*;
 
@@ -485,10 +548,8 @@ mod tests {
                 prop_assert_eq!(back, s);
             }
 
-            /// Escaped text of allowed characters reads back as itself through an XML parser,
-            /// carriage returns aside: written raw today, an XML parser reads one as a line
-            /// feed (end-of-line handling of XML 1.0); [`xml_allowed_characters_round_trip`] covers them once
-            /// the escaping writes them as `&#13;`.
+            /// Escaped text of allowed characters other than `\r` reads back as itself
+            /// through an XML parser ([`xml_allowed_characters_round_trip`] adds `\r`).
             #[test]
             fn xml_text_round_trips_through_a_parser(
                 s in any_text().prop_map(|s| s.replace(|c| forbidden_in_xml(c) || c == '\r', ""))
@@ -497,15 +558,13 @@ mod tests {
             }
         }
 
-        // The escaping of the fuzz branch (forbidden characters become U+FFFD, `\r` becomes
-        // `&#13;`) holds these two; today's writes both as they are. Written for that
-        // behaviour, ignored until it is merged.
+        // Forbidden characters become U+FFFD and `\r` is written as `&#13;` (a raw one is
+        // read back as `\n`: XML 1.0's end-of-line handling).
         proptest! {
             #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
 
             /// Every character XML allows, `\r` included, reads back as itself.
             #[test]
-            #[ignore = "holds once forbidden characters become U+FFFD and \\r is written as &#13; (the fuzz branch)"]
             fn xml_allowed_characters_round_trip(
                 s in any_text().prop_map(|s| s.replace(forbidden_in_xml, ""))
             ) {
@@ -516,7 +575,6 @@ mod tests {
             /// document parses), and every allowed character reads back where it was: a
             /// forbidden one is replaced by one allowed character.
             #[test]
-            #[ignore = "holds once forbidden characters become U+FFFD and \\r is written as &#13; (the fuzz branch)"]
             fn xml_output_never_holds_a_forbidden_character(s in any_text()) {
                 let escaped = escape_xml(&s);
                 prop_assert!(!escaped.chars().any(forbidden_in_xml), "{:?}", escaped);
@@ -524,7 +582,7 @@ mod tests {
                 prop_assert_eq!(back.chars().count(), s.chars().count(), "{:?}", back);
                 for (given, got) in s.chars().zip(back.chars()) {
                     if forbidden_in_xml(given) {
-                        prop_assert!(!forbidden_in_xml(got));
+                        prop_assert_eq!(got, '\u{FFFD}');
                     } else {
                         prop_assert_eq!(given, got);
                     }

@@ -279,7 +279,9 @@ async fn handle<C: CredentialStore>(
     let mut action_label = OTHER_ACTION;
     let mut running: Option<Running<'_>> = None;
 
-    let refusal = connection.as_ref().and_then(ConnectionInfo::head_refusal);
+    let refusal = connection
+        .as_ref()
+        .and_then(|c| c.head_refusal(&parts.headers));
     if let Some((_, refused_format)) = &refusal {
         format = *refused_format;
         action = None;

@@ -273,6 +273,52 @@ async fn oversized_request_lines_and_heads_get_414_and_431_in_the_envelope() {
     assert_envelope(&body, "RequestHeaderFieldsTooLarge");
 }
 
+/// A head that is no HTTP/1.1 request gets `MalformedRequest` (400) in the envelope, never
+/// hyper's bare 400 (found by the `http` fuzz target; docs/protocol.md §1.4).
+#[tokio::test]
+async fn malformed_heads_get_400_malformed_request_in_the_envelope() {
+    let server = TestServer::start_with(quick()).await;
+    for request in [
+        "GET /?Format=JSON HTTP/1.1\r\nBad Header\r\n\r\n",
+        "GET /?Format=JSON HTTP/1.1\r\nhost: x\r\ncontent-length: +1\r\n\r\n",
+        "GET /?Format=JSON HTTP/1.1\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n",
+        "POST /?Format=JSON HTTP/1.0\r\ntransfer-encoding: chunked\r\n\r\n",
+        "POST /?Format=JSON HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n",
+        "G@T /?Format=JSON HTTP/1.1\r\n\r\n",
+    ] {
+        let mut s = TcpStream::connect(server.addr).await.expect("connect");
+        s.write_all(request.as_bytes()).await.expect("write");
+        let (status, head, body) = read_response(&mut s).await;
+        assert_eq!(status, 400, "{request:?}: {head}");
+        assert_envelope(&body, "MalformedRequest");
+        assert!(closed_within(&mut s, Duration::from_secs(2)).await);
+    }
+    // In XML when nothing asks for JSON; and a stream that ends inside a malformed head.
+    let mut s = TcpStream::connect(server.addr).await.expect("connect");
+    s.write_all(b"GET / HTTP/1.1\r\nBad Header\r\n")
+        .await
+        .expect("write");
+    s.shutdown().await.expect("half-close");
+    let (status, head, body) = read_response(&mut s).await;
+    assert_eq!(status, 400, "{head}");
+    assert!(head.contains("text/xml"), "{head}");
+    assert!(body.contains("<Code>MalformedRequest</Code>"), "{body}");
+}
+
+/// A client that closes its sending side right after its request still gets the answer.
+#[tokio::test]
+async fn a_client_that_half_closes_after_its_request_is_answered() {
+    let server = TestServer::start_with(quick()).await;
+    let c = server.new_account().await;
+    let mut s = TcpStream::connect(server.addr).await.expect("connect");
+    let head = signed_head(&c, "DescribeRegions", "");
+    s.write_all(head.as_bytes()).await.expect("write");
+    s.shutdown().await.expect("half-close");
+    let (status, _, body) = read_response(&mut s).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(closed_within(&mut s, Duration::from_secs(2)).await);
+}
+
 #[tokio::test]
 async fn throttling_counts_per_account_action_and_region() {
     let mut settings = Settings::default();

@@ -385,6 +385,46 @@ async fn v3_signed_headers_missing_a_required_header_are_incomplete() {
     assert!(!group_exists(&c, &sg).await);
 }
 
+/// `SignedHeaders` entries are bare header names: one with whitespace around it is no
+/// header name (the signature over it used to verify, naming a header that cannot exist),
+/// and one the SDK would write bare is not trimmed into place (docs/protocol.md §3.3).
+#[tokio::test]
+async fn v3_signed_headers_with_whitespace_are_incomplete() {
+    let server = TestServer::start().await;
+    let c = server.new_account().await;
+    let sg = create_group(&c, &[]).await;
+    let query = [
+        ("RegionId", "cn-hangzhou"),
+        ("SecurityGroupId", sg.as_str()),
+    ];
+    let full = V3Request::official("DeleteSecurityGroup", "x", &query).signed;
+    // Inside the list (whitespace around the whole value is the header's own).
+    let mut lists: Vec<Vec<&str>> = vec![
+        full.iter().copied().chain([" accept", "z"]).collect(),
+        full.iter().copied().chain(["accept ", "z"]).collect(),
+    ];
+    for spaced in [" x-acs-date", "x-acs-date\t", " x-acs-action "] {
+        let bare = spaced.trim();
+        lists.push(
+            full.iter()
+                .map(|h| if *h == bare { spaced } else { h })
+                .collect(),
+        );
+    }
+    for list in lists {
+        let mut req = V3Request::official("DeleteSecurityGroup", &nonce("v3-ws"), &query);
+        req.signed = list.clone();
+        let r = req.send(&c).await;
+        assert_eq!(
+            outcome(&r),
+            (400, "IncompleteSignature".into()),
+            "SignedHeaders={list:?}: {}",
+            r.body
+        );
+        assert!(group_exists(&c, &sg).await, "SignedHeaders={list:?}");
+    }
+}
+
 #[tokio::test]
 async fn v3_replay_with_a_fresh_unsigned_nonce_is_refused() {
     let server = TestServer::start().await;

@@ -25,14 +25,18 @@ pub fn parse_authorization(header: &str) -> Option<Authorization> {
         match name.trim() {
             "Credential" => key = Some(value.trim().to_string()),
             "SignedHeaders" => {
-                signed = Some(
-                    value
-                        .trim()
-                        .split(';')
-                        .filter(|h| !h.is_empty())
-                        .map(str::to_ascii_lowercase)
-                        .collect(),
-                )
+                let mut names = Vec::new();
+                for name in value.trim().split(';').filter(|h| !h.is_empty()) {
+                    // Each entry is a header name as the SDKs write it, `;`-joined with
+                    // nothing around: `host; x-acs-date` names no header ` x-acs-date`,
+                    // and trimming it would verify another list than the one signed
+                    // (docs/protocol.md §3.3).
+                    if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                        return None;
+                    }
+                    names.push(name.to_ascii_lowercase());
+                }
+                signed = Some(names);
             }
             "Signature" => signature = Some(value.trim().to_string()),
             _ => {}
@@ -154,5 +158,29 @@ mod tests {
     fn malformed_authorization_is_rejected() {
         assert_eq!(parse_authorization("ACS3-HMAC-SHA256 Credential=a"), None);
         assert_eq!(parse_authorization("Bearer x"), None);
+    }
+
+    /// An entry of `SignedHeaders` with whitespace around it (or any byte no header name
+    /// has) makes the header unparsable: `IncompleteSignature`, never a trimmed list.
+    #[test]
+    fn signed_headers_with_spaces_do_not_parse() {
+        let ok = "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host;X-Acs-Date;,Signature=0";
+        assert_eq!(
+            parse_authorization(ok).map(|a| a.signed_headers),
+            Some(vec!["host".to_string(), "x-acs-date".to_string()])
+        );
+        for header in [
+            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host; x-acs-date,Signature=0",
+            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host ;x-acs-date,Signature=0",
+            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host;x-acs-date\t;x,Signature=0",
+            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host;x:y,Signature=0",
+        ] {
+            assert_eq!(parse_authorization(header), None, "{header:?}");
+        }
+        // Around the whole list, whitespace is the header's own and is ignored.
+        assert!(parse_authorization(
+            "ACS3-HMAC-SHA256 Credential=a, SignedHeaders= host;x-acs-date , Signature=0"
+        )
+        .is_some());
     }
 }
