@@ -71,6 +71,6 @@ mod contract_list {
         assert!(macro_text.contains("$crate::contract::revision_survives_reopening(open)"));
         emitted.insert("revision_survives_reopening");
         assert_eq!(emitted, defined);
-        assert_eq!(defined.len(), 43);
+        assert_eq!(defined.len(), 48);
     }
 }
