@@ -28,6 +28,18 @@ fn secgroup(args: &[&str]) -> Output {
         .expect("run secgroup")
 }
 
+/// `secgroup import|export PATH --account ACCOUNT --database sqlite://DB`.
+fn transfer(command: &str, path: &Path, account: &str, db: &Path) -> Output {
+    secgroup(&[
+        command,
+        path.to_str().expect("path"),
+        "--account",
+        account,
+        "--database",
+        &url(db),
+    ])
+}
+
 fn text(out: &Output) -> String {
     format!(
         "status {:?}\nstdout: {}\nstderr: {}",
@@ -519,25 +531,11 @@ async fn an_sdk_export_imports_into_another_database_alike_and_round_trips() {
     let expected_matrices = matrices(&c, &built.vpc).await;
 
     let b = dir.path().join("b.db");
-    let out = secgroup(&[
-        "import",
-        export.to_str().expect("path"),
-        "--account",
-        &built.account,
-        "--database",
-        &url(&b),
-    ]);
+    let out = transfer("import", &export, &built.account, &b);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let imported = revision(&b).await;
     // Importing the same export again changes nothing, not even the revision.
-    let out = secgroup(&[
-        "import",
-        export.to_str().expect("path"),
-        "--account",
-        &built.account,
-        "--database",
-        &url(&b),
-    ]);
+    let out = transfer("import", &export, &built.account, &b);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains(" 0 inserted, 0 updated"),
@@ -558,47 +556,19 @@ async fn an_sdk_export_imports_into_another_database_alike_and_round_trips() {
 
     // export → import into a fresh database → export: the same files.
     let e1 = dir.path().join("e1");
-    let out = secgroup(&[
-        "export",
-        e1.to_str().expect("path"),
-        "--account",
-        &built.account,
-        "--database",
-        &url(&b),
-    ]);
+    let out = transfer("export", &e1, &built.account, &b);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let c_db = dir.path().join("c.db");
-    let out = secgroup(&[
-        "import",
-        e1.to_str().expect("path"),
-        "--account",
-        &built.account,
-        "--database",
-        &url(&c_db),
-    ]);
+    let out = transfer("import", &e1, &built.account, &c_db);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let e2 = dir.path().join("e2");
-    let out = secgroup(&[
-        "export",
-        e2.to_str().expect("path"),
-        "--account",
-        &built.account,
-        "--database",
-        &url(&c_db),
-    ]);
+    let out = transfer("export", &e2, &built.account, &c_db);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let (t1, t2) = (tree(&e1), tree(&e2));
     assert!(t1.len() >= 14, "{:?}", t1.keys());
     assert_eq!(t1, t2);
     // An export refuses to write over files.
-    let out = secgroup(&[
-        "export",
-        e1.to_str().expect("path"),
-        "--account",
-        &built.account,
-        "--database",
-        &url(&c_db),
-    ]);
+    let out = transfer("export", &e1, &built.account, &c_db);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 
     review_cli(dir.path(), &b, &e1, &built.account);
@@ -877,14 +847,7 @@ async fn bad_exports(dir: &Path, good: &Path, account: &str) {
             std::fs::write(&p, t).expect("write");
         }
         let db = dir.join(format!("bad-{}.db", name.replace(' ', "-")));
-        let out = secgroup(&[
-            "import",
-            root.to_str().expect("path"),
-            "--account",
-            account,
-            "--database",
-            &url(&db),
-        ]);
+        let out = transfer("import", &root, account, &db);
         assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out));
         let stderr = String::from_utf8_lossy(&out.stderr);
         for w in &wanted {
