@@ -6,7 +6,11 @@
 //! "within 5 %" question is answered here. Each (binary, scenario) runs twice on a fresh
 //! server under callgrind: set-up, warm-up and N requests, then the same with 2N; the
 //! difference of the two totals over N is what one request costs, with start-up, set-up
-//! and warm-up cancelled out. Requests go one at a time over one keep-alive connection.
+//! and warm-up cancelled out. Requests go one at a time over one keep-alive connection,
+//! paced (`--pace-ms`): the server's timer-driven work (the writer holding back nonce
+//! records for a few milliseconds to commit them together, the request log's flusher) then
+//! runs the same number of times per request in every run and in both binaries, instead of
+//! as often as the wall time of a request slowed down some 50 times by callgrind allows.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,6 +48,11 @@ pub struct InstructionArgs {
     /// How long a server under valgrind may take to accept connections.
     #[arg(long, default_value_t = 120.0)]
     pub startup_timeout_secs: f64,
+    /// Milliseconds between one answer and the next request (0: none). Longer than the
+    /// writer's hold-back of nonce records (10 ms), so that each request's record commits on
+    /// its own in both binaries.
+    #[arg(long, default_value_t = 30)]
+    pub pace_ms: u64,
     /// Also write the figures to this JSON file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -110,6 +119,7 @@ pub async fn run(args: InstructionArgs, signer: Signer, serve_args: ServeArgs) -
         startup,
         warmup: args.warmup_requests,
         requests: args.requests,
+        pace: Duration::from_millis(args.pace_ms),
     };
     let mut rows = Vec::new();
     for scenario in chosen {
@@ -147,9 +157,9 @@ pub async fn run(args: InstructionArgs, signer: Signer, serve_args: ServeArgs) -
 
 fn print(rows: &[Counted], args: &InstructionArgs, current: &Path) {
     println!(
-        "server instructions per request (callgrind; {} measured after {} warm-up, one connection; \
-         the SQLite checkpoint thread left out)",
-        args.requests, args.warmup_requests
+        "server instructions per request (callgrind; {} measured after {} warm-up, one connection, \
+         {} ms between requests; the SQLite checkpoint thread left out)",
+        args.requests, args.warmup_requests, args.pace_ms
     );
     println!("baseline: {}", args.baseline_bin.display());
     println!("current:  {}", current.display());
@@ -182,6 +192,7 @@ struct Counter {
     startup: Duration,
     warmup: u64,
     requests: u64,
+    pace: Duration,
 }
 
 impl Counter {
@@ -252,6 +263,9 @@ impl Counter {
                     scenario.name,
                     String::from_utf8_lossy(&body)
                 );
+            }
+            if !self.pace.is_zero() {
+                tokio::time::sleep(self.pace).await;
             }
         }
         drop(conn);

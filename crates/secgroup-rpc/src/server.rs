@@ -11,6 +11,7 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use chrono::Utc;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use http_body_util::BodyExt;
 use tokio::sync::Semaphore;
 
 use crate::auth::{authenticate, CredentialStore, Scheme, SignedRequest};
@@ -521,7 +522,45 @@ async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<B
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(RpcError::request_too_large(limit));
     }
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| RpcError::request_too_large(limit))
+    // A body that breaks off or whose chunked framing is broken is malformed, not large:
+    // only the limit itself answers 413.
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(RpcError::request_too_large(limit))
+        }
+        Err(_) => Err(RpcError::malformed_request()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(result: Result<Bytes, RpcError>) -> Result<Bytes, (u16, String)> {
+        result.map_err(|e| (e.status.as_u16(), e.code.to_string()))
+    }
+
+    #[tokio::test]
+    async fn only_a_body_over_the_limit_is_too_large() {
+        let none = HeaderMap::new();
+        let read = |body: Body| read_limited(&none, body, 8);
+        assert_eq!(
+            codes(read(Body::from("12345678")).await),
+            Ok(Bytes::from("12345678"))
+        );
+        assert_eq!(
+            codes(read(Body::from("123456789")).await),
+            Err((413, "RequestEntityTooLarge".into()))
+        );
+        // A body that breaks off (hyper reports a cut or badly chunked body as an error).
+        let broken = Body::from_stream(futures_util::stream::iter(vec![
+            Ok(Bytes::from("12")),
+            Err(std::io::Error::other("cut")),
+        ]));
+        assert_eq!(
+            codes(read(broken).await),
+            Err((400, "MalformedRequest".into()))
+        );
+    }
 }

@@ -305,6 +305,34 @@ async fn malformed_heads_get_400_malformed_request_in_the_envelope() {
     assert!(body.contains("<Code>MalformedRequest</Code>"), "{body}");
 }
 
+/// A body whose framing breaks is malformed, not too large (docs/protocol.md §1.4): a bad
+/// chunk size, and a body that ends before its Content-Length (the 413 branch is a unit test
+/// of `read_limited` in secgroup-rpc).
+#[tokio::test]
+async fn broken_bodies_get_400_malformed_request_and_only_large_ones_413() {
+    let server = TestServer::start_with(quick()).await;
+    let head = "POST /?Format=JSON HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\n";
+    for (framing, body, half_close) in [
+        (
+            "transfer-encoding: chunked\r\n",
+            "zz\r\nAction=x\r\n0\r\n\r\n",
+            false,
+        ),
+        ("content-length: 40\r\n", "Action=DescribeRegions", true),
+    ] {
+        let mut s = TcpStream::connect(server.addr).await.expect("connect");
+        s.write_all(format!("{head}{framing}\r\n{body}").as_bytes())
+            .await
+            .expect("write");
+        if half_close {
+            s.shutdown().await.expect("half-close");
+        }
+        let (status, head, body) = read_response(&mut s).await;
+        assert_eq!(status, 400, "{framing:?}: {head}");
+        assert_envelope(&body, "MalformedRequest");
+    }
+}
+
 /// A client that closes its sending side right after its request still gets the answer.
 #[tokio::test]
 async fn a_client_that_half_closes_after_its_request_is_answered() {
