@@ -138,8 +138,9 @@ pub struct Cx<'a, P: Product> {
     client_token: Option<ClientToken>,
     map: fn(DomainError) -> RpcError,
     dry_run_passed: fn() -> RpcError,
-    /// What the audit trail records of this call.
-    record: CallRecord,
+    /// The call's parameters, which its audit events record (built only when a write
+    /// commits or a change is refused: a read pays nothing for the audit trail).
+    params: &'a Params,
     /// Audit events this call's committed writes recorded (docs/actiontrail.md §1).
     recorded: Arc<AtomicU32>,
 }
@@ -225,7 +226,7 @@ impl<'a, P: Product> Cx<'a, P> {
     {
         let token = self.client_token.clone();
         let dry_run = self.dry_run;
-        let record = self.record.clone();
+        let record = CallRecord::new(P::CODE, self.call, self.params);
         let recorded = self.recorded.clone();
         let last_audit_purge = self.product.base().last_audit_purge.clone();
         let account = self.account.clone();
@@ -286,7 +287,6 @@ pub async fn dispatch<P: Product, A: Action<P>>(
     call: CallContext,
     params: Params,
 ) -> Result<Node, RpcError> {
-    let record = CallRecord::new(P::CODE, &call, &params);
     let recorded = Arc::new(AtomicU32::new(0));
     let mut dry_run = false;
     let outcome = async {
@@ -303,7 +303,7 @@ pub async fn dispatch<P: Product, A: Action<P>>(
             client_token,
             map,
             dry_run_passed: A::dry_run_passed,
-            record: record.clone(),
+            params: &params,
             recorded: recorded.clone(),
         };
         let node = action.run(&cx).await?;
@@ -315,6 +315,7 @@ pub async fn dispatch<P: Product, A: Action<P>>(
     .await;
     if let Err(err) = &outcome {
         if !dry_run && !is_read_action(A::NAME) && recorded.load(Ordering::Relaxed) == 0 {
+            let record = CallRecord::new(P::CODE, &call, &params);
             record_refusal(product.base().store.as_ref(), &record, err).await;
         }
     }
@@ -373,14 +374,16 @@ macro_rules! actions {
                 ctx: $crate::rpc::CallContext,
                 params: $crate::rpc::Params,
             ) -> $crate::rpc::server::BoxFuture<'_, Result<$crate::rpc::Node, $crate::rpc::RpcError>> {
-                Box::pin(async move {
-                    $(
-                        if ctx.action == <$action as $crate::Action<Self>>::NAME {
-                            return $crate::dispatch::<Self, $action>(self, ctx, params).await;
-                        }
-                    )*
-                    Err($crate::rpc::RpcError::action_not_found())
-                })
+                // One box per action, of that action's own future: an async block over
+                // the whole table would be as large as the largest action's future and be
+                // copied whole into its box on every call (some 8,000 instructions per
+                // Describe, BENCHMARKS.md).
+                $(
+                    if ctx.action == <$action as $crate::Action<Self>>::NAME {
+                        return Box::pin($crate::dispatch::<Self, $action>(self, ctx, params));
+                    }
+                )*
+                Box::pin(std::future::ready(Err($crate::rpc::RpcError::action_not_found())))
             }
         }
     };

@@ -574,10 +574,12 @@ impl<T> HeadGuard<T> {
         let start = self.head.len();
         self.head.extend_from_slice(bytes);
         let mut end = None;
-        for i in start..self.head.len() {
-            if self.head[i] != b'\n' {
-                continue;
-            }
+        // Line ends found with memchr: a byte-by-byte loop over the head cost Describe
+        // some 3,500 instructions (BENCHMARKS.md).
+        let mut from = start;
+        while let Some(offset) = memchr::memchr(b'\n', &self.head[from..]) {
+            let i = from + offset;
+            from = i + 1;
             // A line ends at `i` (CRLF, or a bare LF, which hyper takes too).
             self.scan.lines += 1;
             let cr = i > 0 && self.head[i - 1] == b'\r';
