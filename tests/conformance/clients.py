@@ -57,6 +57,7 @@ VPC_VARIANTS = ("legacy", "tea", "tea-v1")
 # The NIS API (2021-12-16) likewise: CommonRequest, and alibabacloud-nis20211216 (V3 and V1).
 NIS_VERSION = "2021-12-16"
 ACTIONTRAIL_VERSION = "2020-07-06"
+EXT_VERSION = "x-secgroup-2026-11-01"  # secgroup's extension (docs/protocol.md)
 NIS_VARIANTS = ("legacy", "tea", "tea-v1")
 
 # Each variant works in its own region, so that the groups one variant creates never show up
@@ -306,6 +307,13 @@ class VpcTeaClient(TeaClient):
     def method_name(self, action: str) -> str:
         # The generator spells `VSwitch` as one word: `create_vswitch`, `describe_vswitches`.
         return snake(action.replace("VSwitch", "Vswitch"))
+
+
+class ExtLegacyClient(LegacyClient):
+    """The legacy core's CommonRequest against secgroup's own API (`CheckReachability`,
+    `DescribeReachabilityMatrix`)."""
+
+    version = EXT_VERSION
 
 
 class NisLegacyClient(LegacyClient):

@@ -106,15 +106,15 @@ class Server:
         self.host = HOST
 
 
-def start_server(name: str, extra_args: list[str] | None = None):
-    """Starts `$SECGROUP_BIN serve` on a free port with a fresh SQLite database (log in
-    .test-work/conformance/<name>.log); returns the Server and a function that stops it."""
+def start_server(name: str, extra_args: list[str] | None = None, db_url: str | None = None):
+    """Starts `$SECGROUP_BIN serve` on a free port with a fresh SQLite database, or on `db_url`
+    (log in .test-work/conformance/<name>.log); returns the Server and a function that stops it."""
     binary = _server_bin()
     if not binary.exists():
         pytest.fail(f"server binary {binary} not found: build it first (cargo build -p secgroup) or set SECGROUP_BIN", pytrace=False)
     WORK.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="secgroup-conformance-"))
-    db_url = f"sqlite://{tmp}/db.sqlite"
+    db_url = db_url or f"sqlite://{tmp}/db.sqlite"
     log = WORK / f"{name}.log"
     port = _free_port()
     logf = open(log, "wb")
@@ -160,11 +160,11 @@ def server():
         stop()
 
 
-@pytest.fixture(scope="session")
-def other_account(server) -> dict:
-    """A second account created with `secgroup account create` against the same database."""
+def create_account(binary: Path, db_url: str) -> dict:
+    """`secgroup account create --database DB_URL`: the new account's AccountId, AccessKeyId
+    and AccessKeySecret."""
     proc = subprocess.run(
-        [str(server.binary), "account", "create", "--database", server.db_url],
+        [str(binary), "account", "create", "--database", db_url],
         capture_output=True,
         text=True,
         timeout=30,
@@ -184,6 +184,12 @@ def other_account(server) -> dict:
         assert acct.get(k), f"account create output lacks {k}: {acct}"
     assert acct["AccessKeyId"] != MAIN_AK
     return acct
+
+
+@pytest.fixture(scope="session")
+def other_account(server) -> dict:
+    """A second account created with `secgroup account create` against the same database."""
+    return create_account(server.binary, server.db_url)
 
 
 class ClientPool:
