@@ -1,4 +1,4 @@
-//! The pages. Each reads with the session's account only (the store's methods are scoped
+//! The pages (docs/console.md §3). Each reads with the session's account only (the store's methods are scoped
 //! by account, and an id of another account is the API's "not found"), in one read
 //! transaction, then renders.
 

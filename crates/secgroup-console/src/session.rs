@@ -1,5 +1,6 @@
-//! Sessions: who signed in, for how long. Kept in this process's memory (a session is
-//! per node: behind a load balancer, sign in again on another node, or make it sticky).
+//! Sessions (docs/console.md §2.2): who signed in, for how long. Kept in this process's
+//! memory (a session is per node: behind a load balancer, sign in again on another node, or
+//! make it sticky).
 //!
 //! The cookie carries a random token of 256 bits from the operating system's generator;
 //! the table is keyed by the token's SHA-256, so that looking one up takes the same time

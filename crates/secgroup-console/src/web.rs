@@ -8,7 +8,7 @@ use http::{HeaderMap, StatusCode};
 
 use crate::ConsoleError;
 
-/// No script at all, styles and images only from the console, no plugin, no framing, forms
+/// docs/console.md §5: no script at all, styles and images only from the console, no plugin, no framing, forms
 /// only to the console.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
 form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -143,7 +143,7 @@ pub fn is_https(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
-/// A form sent from another site is refused: the browser's `Origin` (or, without it, the
+/// A form sent from another site is refused (docs/console.md §2.3): the browser's `Origin` (or, without it, the
 /// `Referer`'s origin) must be this host, and `Sec-Fetch-Site`, when sent, `same-origin`.
 /// A request with neither header is refused too (every browser sends `Origin` with a
 /// form's POST).
