@@ -79,6 +79,26 @@ fn settled(
         .collect()
 }
 
+/// Every instance of the account in the region, settled.
+async fn region_instances<S: Store, C: CredentialStore>(
+    c: &Console<S, C>,
+    s: &Session,
+    region: &str,
+) -> Result<Vec<Instance>, ConsoleError> {
+    let (account, r) = (s.account_id.clone(), region.to_string());
+    let timings = c.config.instance_timings;
+    c.read(move |tx| settled(tx, &account, &r, &InstanceQuery::default(), &timings))
+        .await
+}
+
+/// `TCP/22`, `ICMP`.
+fn traffic_text(protocol: IpProtocol, port: Option<u16>) -> String {
+    match port {
+        Some(port) => format!("{}/{port}", protocol.as_str()),
+        None => protocol.as_str().to_string(),
+    }
+}
+
 // ---- regions ------------------------------------------------------------------------
 
 async fn regions<S: Store, C: CredentialStore>(
@@ -508,11 +528,7 @@ async fn instances<S: Store, C: CredentialStore>(
     s: &Session,
     region: &str,
 ) -> Result<Page, ConsoleError> {
-    let (account, r) = (s.account_id.clone(), region.to_string());
-    let timings = c.config.instance_timings;
-    let list = c
-        .read(move |tx| settled(tx, &account, &r, &InstanceQuery::default(), &timings))
-        .await?;
+    let list = region_instances(c, s, region).await?;
     let rows: Vec<Vec<String>> = list.iter().map(instance_row).collect();
     let body = table(
         &format!("Instances in {region}"),
@@ -583,11 +599,7 @@ async fn reachability<S: Store, C: CredentialStore>(
     region: &str,
     q: &Form,
 ) -> Result<Page, ConsoleError> {
-    let (account, r) = (s.account_id.clone(), region.to_string());
-    let timings = c.config.instance_timings;
-    let list = c
-        .read(move |tx| settled(tx, &account, &r, &InstanceQuery::default(), &timings))
-        .await?;
+    let list = region_instances(c, s, region).await?;
     let (source, destination) = (q.non_empty("source"), q.non_empty("destination"));
     let (protocol, port) = traffic(q)?;
     let select = |name: &str, label: &str, chosen: Option<&str>| {
@@ -653,10 +665,7 @@ fn verdict_section(
     } else {
         ("Denied", "denied")
     };
-    let traffic = match port {
-        Some(port) => format!("{}/{port}", protocol.as_str()),
-        None => protocol.as_str().to_string(),
-    };
+    let traffic = traffic_text(protocol, port);
     let at = |step: &Step| -> Option<String> {
         let end = match step {
             Step::Rule { direction, .. } | Step::Default { direction, .. } => match direction {
@@ -806,10 +815,7 @@ async fn matrix<S: Store, C: CredentialStore>(
             network.matrix(&query, max, now)
         })
         .await??;
-    let traffic = match port {
-        Some(port) => format!("{}/{port}", protocol.as_str()),
-        None => protocol.as_str().to_string(),
-    };
+    let traffic = traffic_text(protocol, port);
     let n = answer.instances.len();
     let view = secgroup_markup::MatrixView {
         title: format!("{traffic} in {}", vpc.id),

@@ -183,19 +183,23 @@ pub fn render_element(view: &MatrixView) -> String {
 mod tests {
     use super::*;
 
+    /// Two instances: `web <1>` (running) reaches itself only; `i-db` is stopped.
     fn sample() -> MatrixView {
-        let label = |id: &str, name: &str, status: &str| InstanceLabel {
-            id: id.into(),
-            name: name.into(),
-            status: status.into(),
-        };
+        let instances = [("i-web", "web <1>", "Running"), ("i-db", "", "Stopped")]
+            .map(|(id, name, status)| InstanceLabel {
+                id: id.into(),
+                name: name.into(),
+                status: status.into(),
+            })
+            .to_vec();
+        let allowed = (0..2)
+            .map(|s| (0..2).map(|d| s + d == 0).collect())
+            .collect();
+        let title = "TCP/22 in vpc-1".into();
         MatrixView {
-            title: "TCP/22 in vpc-1".into(),
-            instances: vec![
-                label("i-web", "web <1>", "Running"),
-                label("i-db", "", "Stopped"),
-            ],
-            allowed: vec![vec![true, false], vec![false, false]],
+            title,
+            instances,
+            allowed,
             allowed_count: 1,
         }
     }

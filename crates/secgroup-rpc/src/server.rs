@@ -335,15 +335,7 @@ async fn handle<C: CredentialStore>(
             return Err(RpcError::service_unavailable());
         }
         if let Some(handler) = mounted {
-            let body = tokio::time::timeout(
-                shared.config.body_read_timeout,
-                read_limited(&parts.headers, body, shared.config.max_body_bytes),
-            )
-            .await
-            .map_err(|_| RpcError::request_timeout())??;
-            if let Some(connection) = &connection {
-                connection.body_read();
-            }
+            let body = read_body(&shared.config, &parts.headers, body, connection.as_ref()).await?;
             let request = MountedRequest {
                 method: parts.method.clone(),
                 uri: parts.uri.clone(),
@@ -359,15 +351,7 @@ async fn handle<C: CredentialStore>(
         if parts.uri.path() != "/" {
             return Err(RpcError::action_not_found());
         }
-        let body = tokio::time::timeout(
-            shared.config.body_read_timeout,
-            read_limited(&parts.headers, body, shared.config.max_body_bytes),
-        )
-        .await
-        .map_err(|_| RpcError::request_timeout())??;
-        if let Some(connection) = &connection {
-            connection.body_read();
-        }
+        let body = read_body(&shared.config, &parts.headers, body, connection.as_ref()).await?;
         let body_is_form = is_form(&parts.headers) && !body.is_empty();
         let params = if body_is_form {
             Params::from_query_and_form(query, Some(&body))
@@ -591,6 +575,26 @@ fn is_form(headers: &HeaderMap) -> bool {
             ct.to_ascii_lowercase()
                 .starts_with("application/x-www-form-urlencoded")
         })
+}
+
+/// The whole body, within the body deadline and the size limit; then the connection knows
+/// that what comes next is the next request.
+async fn read_body(
+    config: &ServerConfig,
+    headers: &HeaderMap,
+    body: Body,
+    connection: Option<&ConnectionInfo>,
+) -> Result<Bytes, RpcError> {
+    let body = tokio::time::timeout(
+        config.body_read_timeout,
+        read_limited(headers, body, config.max_body_bytes),
+    )
+    .await
+    .map_err(|_| RpcError::request_timeout())??;
+    if let Some(connection) = connection {
+        connection.body_read();
+    }
+    Ok(body)
 }
 
 /// Reads at most `limit` bytes; a larger request is refused without reading the rest.

@@ -280,14 +280,20 @@ async fn every_page_reads_the_sessions_account_only() {
     let browser = sign_in(&b).await;
 
     // A's ids are "not found", as the API says it.
-    let group = browser
-        .get(&format!(
-            "/console/regions/cn-hangzhou/security-groups/{}",
-            t.sg_db
-        ))
-        .await;
-    assert_eq!(group.status, 404, "{}", group.body);
-    assert!(group.body.contains("InvalidSecurityGroupId.NotFound"));
+    let not_found = |path: String, code: &'static str| {
+        let browser = &browser;
+        async move {
+            let page = browser.get(&path).await;
+            assert_eq!(page.status, 404, "{path}: {}", page.body);
+            assert!(page.body.contains(code), "{path}: {code} in {}", page.body);
+            page
+        }
+    };
+    let group = not_found(
+        format!("/console/regions/cn-hangzhou/security-groups/{}", t.sg_db),
+        "InvalidSecurityGroupId.NotFound",
+    )
+    .await;
     assert!(!group.body.contains(&t.sg_web));
     let api = b
         .call(
@@ -297,23 +303,19 @@ async fn every_page_reads_the_sessions_account_only() {
         .await;
     assert_eq!(api.status, 404);
     assert_eq!(api.code(), "InvalidSecurityGroupId.NotFound");
-
-    let matrix = browser
-        .get(&format!(
-            "/console/regions/cn-hangzhou/vpcs/{}/matrix",
-            t.vpc
-        ))
-        .await;
-    assert_eq!(matrix.status, 404, "{}", matrix.body);
-    assert!(matrix.body.contains("InvalidVpcId.NotFound"));
-    let reach = browser
-        .get(&format!(
+    not_found(
+        format!("/console/regions/cn-hangzhou/vpcs/{}/matrix", t.vpc),
+        "InvalidVpcId.NotFound",
+    )
+    .await;
+    not_found(
+        format!(
             "/console/regions/cn-hangzhou/reachability?source={}&destination={}&protocol=tcp&port=22",
             t.web, mine.db
-        ))
-        .await;
-    assert_eq!(reach.status, 404, "{}", reach.body);
-    assert!(reach.body.contains("InvalidInstanceId.NotFound"));
+        ),
+        "InvalidInstanceId.NotFound",
+    )
+    .await;
 
     // B's own pages list B's resources and none of A's.
     for path in [
