@@ -425,7 +425,11 @@ async fn handle<C: CredentialStore>(
     .await;
 
     let outcome = match outcome {
-        Ok(Answer::Mounted(response)) => {
+        Ok(Answer::Mounted(mut response)) => {
+            // Every answer of the gateway carries its request id, the mounted ones too.
+            if let Ok(value) = HeaderValue::from_str(&request_id) {
+                response.headers_mut().insert("x-acs-request-id", value);
+            }
             tracing::info!(
                 method = %parts.method,
                 path = parts.uri.path(),
