@@ -589,3 +589,70 @@ async fn pages_carry_the_security_headers_and_the_api_is_unchanged_beside_them()
     let regions = a.call("DescribeRegions", &[]).await;
     assert_eq!(regions.status, 200, "{}", regions.body);
 }
+
+#[tokio::test]
+async fn the_data_plane_page_shows_each_agent_with_this_accounts_share_only() {
+    use secgroup_domain::{AgentReport, AgentStatus};
+    let server = TestServer::start().await;
+    let a = server.new_account().await;
+    let browser = sign_in(&a).await;
+    let empty = browser.get("/console/dataplane").await;
+    assert!(
+        empty.body.contains("no agent has reported"),
+        "{}",
+        empty.body
+    );
+
+    common::create_group(&a, &[]).await;
+    let revision = server.store.revision().await.expect("revision");
+    let mut counts = std::collections::BTreeMap::new();
+    counts.insert(account_of(&server, &a).await, 3u64);
+    counts.insert("another-account".to_string(), 4242u64);
+    let status = AgentStatus {
+        agent_id: "agent-<1>".into(),
+        host: "host-1".into(),
+        applied_revision: revision - 1,
+        last_applied_time: Some(Utc::now()),
+        instance_counts: counts,
+        last_error: "nft failed".into(),
+        updated_at: Utc::now(),
+    };
+    server
+        .store
+        .record_agent_status(AgentReport::Status(status))
+        .await
+        .expect("recorded");
+    let page = browser.get("/console/dataplane").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let body = &page.body;
+    assert!(body.contains(&format!("<dd>{revision}</dd>")), "{body}");
+    assert!(body.contains("agent-&lt;1&gt;"));
+    assert!(body.contains("1 behind"));
+    assert!(body.contains("<td>3</td>"), "the account's own share");
+    assert!(!body.contains("4242"), "never another account's count");
+    assert!(body.contains("nft failed"));
+}
+
+#[tokio::test]
+async fn regions_not_offered_and_groups_of_another_region_are_not_found() {
+    let server = TestServer::start().await;
+    let a = server.new_account().await;
+    let browser = sign_in(&a).await;
+    let group = common::create_group(&a, &[]).await;
+    let elsewhere = browser
+        .get(&format!(
+            "/console/regions/cn-beijing/security-groups/{group}"
+        ))
+        .await;
+    assert_eq!(elsewhere.status, 404, "{}", elsewhere.body);
+    assert!(elsewhere.body.contains("InvalidSecurityGroupId.NotFound"));
+    let nowhere = browser.get("/console/regions/xx-nowhere-1").await;
+    assert_eq!(nowhere.status, 404);
+    assert!(nowhere.body.contains("InvalidRegionId.NotFound"));
+    let at_home = browser
+        .get(&format!(
+            "/console/regions/cn-hangzhou/security-groups/{group}"
+        ))
+        .await;
+    assert_eq!(at_home.status, 200, "{}", at_home.body);
+}
