@@ -143,9 +143,21 @@ impl Page {
     }
 }
 
+/// A menu entry; the one for the page shown (`current`, its path) says so to assistive
+/// technology.
+fn menu_item(href: &str, text: &str, current: &str) -> String {
+    let here = if href == esc(current) {
+        " aria-current=\"page\""
+    } else {
+        ""
+    };
+    format!("<li><a href=\"{href}\"{here}>{}</a></li>", esc(text))
+}
+
 /// The whole document: skip link, header (brand, main menu, who is signed in, sign-out),
-/// breadcrumbs, the region's menu, the page in `<main>`, footer.
-pub fn document(page: &Page, session: Option<&Session>) -> String {
+/// breadcrumbs, the region's menu, the page in `<main>`, footer. `current` is the path of
+/// the page shown.
+pub fn document(page: &Page, session: Option<&Session>, current: &str) -> String {
     let mut o = String::with_capacity(page.body.len() + 2048);
     let _ = write!(
         o,
@@ -162,11 +174,11 @@ pub fn document(page: &Page, session: Option<&Session>) -> String {
     if let Some(session) = session {
         let _ = write!(
             o,
-            "<nav aria-label=\"Main\"><ul><li><a href=\"{}\">Regions</a></li><li><a href=\"{}\">Data plane</a></li></ul></nav>\
+            "<nav aria-label=\"Main\"><ul>{}{}</ul></nav>\
 <form class=\"signout\" method=\"post\" action=\"{}\"><p>Account <span class=\"account\">{}</span> <span class=\"key\">({})</span></p>\
 <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Sign out</button></form>",
-            href(&[]),
-            href(&["dataplane"]),
+            menu_item(&href(&[]), "Regions", current),
+            menu_item(&href(&["dataplane"]), "Data plane", current),
             href(&["signout"]),
             esc(session.account_id.as_str()),
             esc(&session.access_key_id),
@@ -188,14 +200,24 @@ pub fn document(page: &Page, session: Option<&Session>) -> String {
     if let Some(region) = &page.region {
         let _ = write!(
             o,
-            "<nav class=\"region\" aria-label=\"Region {}\"><ul>\
-<li><a href=\"{}\">VPCs</a></li><li><a href=\"{}\">Security groups</a></li>\
-<li><a href=\"{}\">Instances</a></li><li><a href=\"{}\">Reachability</a></li></ul></nav>",
+            "<nav class=\"region\" aria-label=\"Region {}\"><ul>{}{}{}{}</ul></nav>",
             esc(region),
-            href(&["regions", region]),
-            href(&["regions", region, "security-groups"]),
-            href(&["regions", region, "instances"]),
-            href(&["regions", region, "reachability"]),
+            menu_item(&href(&["regions", region]), "VPCs", current),
+            menu_item(
+                &href(&["regions", region, "security-groups"]),
+                "Security groups",
+                current
+            ),
+            menu_item(
+                &href(&["regions", region, "instances"]),
+                "Instances",
+                current
+            ),
+            menu_item(
+                &href(&["regions", region, "reachability"]),
+                "Reachability",
+                current
+            ),
         );
     }
     let _ = writeln!(
@@ -241,9 +263,19 @@ mod tests {
     }
 
     #[test]
+    fn the_menu_marks_the_page_shown() {
+        let page = Page::new("Instances").in_region("cn-hangzhou");
+        let html = document(&page, None, "/console/regions/cn-hangzhou/instances");
+        assert!(html.contains(
+            "<a href=\"/console/regions/cn-hangzhou/instances\" aria-current=\"page\">Instances</a>"
+        ));
+        assert_eq!(html.matches("aria-current=\"page\"").count(), 1);
+    }
+
+    #[test]
     fn the_title_is_escaped_in_the_head_and_the_heading() {
         let page = Page::new("<script>alert(1)</script>");
-        let html = document(&page, None);
+        let html = document(&page, None, "/console/signin");
         assert!(!html.contains("<script>"));
         assert_eq!(html.matches("&lt;script&gt;").count(), 2);
     }

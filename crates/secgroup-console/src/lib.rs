@@ -90,7 +90,11 @@ impl<S: Store, C: CredentialStore> Console<S, C> {
                     esc(&e.text()),
                     html::href(&[])
                 ));
-                Reply::html(e.status(), html::document(&page, session.as_ref())).into_response()
+                Reply::html(
+                    e.status(),
+                    html::document(&page, session.as_ref(), request.uri.path()),
+                )
+                .into_response()
             }
         }
     }
@@ -143,7 +147,7 @@ impl<S: Store, C: CredentialStore> Console<S, C> {
         let page = pages::page(self, session, &segments, &query).await?;
         Ok(Reply::html(
             StatusCode::OK,
-            html::document(&page, Some(session)),
+            html::document(&page, Some(session), path),
         ))
     }
 
@@ -174,7 +178,7 @@ impl<S: Store, C: CredentialStore> Console<S, C> {
             token = esc(&token),
         );
         let page = Page::new("Sign in").body(body);
-        Reply::html(status, html::document(&page, None)).cookie(web::set_cookie(
+        Reply::html(status, html::document(&page, None, PREFIX)).cookie(web::set_cookie(
             SIGNIN_COOKIE,
             &token,
             Some(web::SIGNIN_FORM_SECONDS),
