@@ -11,8 +11,8 @@
 //! Properties: nothing panics; the server closes the connection once the client is done;
 //! every answer is one well-formed HTTP response with a status other than 5xx (503
 //! aside), the Alibaba content type and a body in that format that is the success shape or
-//! the five-field error envelope (docs/protocol.md §4.1, §5); and a complete head gets an
-//! answer.
+//! the five-field error envelope (docs/protocol.md §4.1, §5) — or, for a path under
+//! `/console/`, one of the web console's pages; and a complete head gets an answer.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -196,6 +196,19 @@ fn check(request: &[u8], answer: &[u8]) {
             shown()
         );
         let body = std::str::from_utf8(body).expect("UTF-8 body");
+        if header("content-security-policy").is_some() {
+            // The web console's answer (a path under /console/, docs/console.md §1): a page,
+            // its stylesheet or a redirect, never the envelope.
+            let content_type = header("content-type").unwrap_or_default();
+            assert!(
+                ["text/html;", "text/css;", "text/plain;"]
+                    .iter()
+                    .any(|t| content_type.starts_with(t)),
+                "console content type {content_type:?}: {:?}",
+                shown()
+            );
+            continue;
+        }
         match header("content-type").as_deref() {
             Some("application/json;charset=utf-8") => json_answer(status, body, &shown),
             Some("text/xml;charset=utf-8") => xml_answer(status, body, &shown),

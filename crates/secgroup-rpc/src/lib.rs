@@ -21,4 +21,6 @@ pub use error::RpcError;
 pub use listener::{serve, ConnectionInfo};
 pub use params::{ParamCursor, Params};
 pub use render::{Format, Node};
-pub use server::{CallContext, Product, RequestObserver, Router, ServerConfig};
+pub use server::{
+    CallContext, MountedHandler, MountedRequest, Product, RequestObserver, Router, ServerConfig,
+};

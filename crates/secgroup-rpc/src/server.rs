@@ -108,10 +108,30 @@ pub trait Product: Send + Sync + 'static {
     fn call(&self, ctx: CallContext, params: Params) -> BoxFuture<'_, Result<Node, RpcError>>;
 }
 
-/// Products by version.
+/// A request for a path the application mounted (see [`Router::mount`]): what the gateway
+/// read of it, the body whole.
+#[derive(Debug)]
+pub struct MountedRequest {
+    pub method: Method,
+    pub uri: http::Uri,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// The TCP peer, when served through [`crate::serve`].
+    pub peer: Option<std::net::SocketAddr>,
+}
+
+/// Answers every request under a path prefix that is not the RPC protocol (a web page, say).
+/// The gateway's connection hygiene, load shedding and body limits apply to it as to any
+/// request; what it answers is its own.
+pub trait MountedHandler: Send + Sync + 'static {
+    fn handle(&self, request: MountedRequest) -> BoxFuture<'_, Response>;
+}
+
+/// Products by version, and handlers by path prefix.
 #[derive(Clone, Default)]
 pub struct Router {
     products: Vec<Arc<dyn Product>>,
+    mounts: Vec<(&'static str, Arc<dyn MountedHandler>)>,
 }
 
 impl Router {
@@ -121,6 +141,19 @@ impl Router {
     pub fn with(mut self, product: Arc<dyn Product>) -> Self {
         self.products.push(product);
         self
+    }
+    /// Hands every request whose path is `prefix` (which ends in `/`), or starts with it,
+    /// or is it without the final `/`, to `handler` instead of the RPC protocol. No other
+    /// path changes: the API is only ever served at `/`.
+    pub fn mount(mut self, prefix: &'static str, handler: Arc<dyn MountedHandler>) -> Self {
+        self.mounts.push((prefix, handler));
+        self
+    }
+    fn mounted(&self, path: &str) -> Option<&Arc<dyn MountedHandler>> {
+        self.mounts
+            .iter()
+            .find(|(prefix, _)| path.starts_with(prefix) || Some(path) == prefix.strip_suffix('/'))
+            .map(|(_, handler)| handler)
     }
     fn by_version(&self, version: &str) -> Option<&Arc<dyn Product>> {
         self.products.iter().find(|p| p.version() == version)
@@ -289,13 +322,29 @@ async fn handle<C: CredentialStore>(
     }
     // Shed load at once rather than queue without bound; held until the answer is built.
     let permit = shared.in_flight.try_acquire();
+    // A refused head's stand-in is the gateway's own request, never a mounted one.
+    let mounted = match refusal {
+        None => shared.router.mounted(parts.uri.path()).cloned(),
+        Some(_) => None,
+    };
 
-    let outcome: Result<Node, RpcError> = async {
+    let outcome: Result<Answer, RpcError> = async {
         if let Some((err, _)) = refusal {
             return Err(err);
         }
         if permit.is_err() {
             return Err(RpcError::service_unavailable());
+        }
+        if let Some(handler) = mounted {
+            let body = read_body(&shared.config, &parts.headers, body, connection.as_ref()).await?;
+            let request = MountedRequest {
+                method: parts.method.clone(),
+                uri: parts.uri.clone(),
+                headers: parts.headers.clone(),
+                body,
+                peer: connection.as_ref().map(|c| c.peer),
+            };
+            return Ok(Answer::Mounted(handler.handle(request).await));
         }
         if parts.method != Method::GET && parts.method != Method::POST {
             return Err(RpcError::unsupported_method());
@@ -303,15 +352,7 @@ async fn handle<C: CredentialStore>(
         if parts.uri.path() != "/" {
             return Err(RpcError::action_not_found());
         }
-        let body = tokio::time::timeout(
-            shared.config.body_read_timeout,
-            read_limited(&parts.headers, body, shared.config.max_body_bytes),
-        )
-        .await
-        .map_err(|_| RpcError::request_timeout())??;
-        if let Some(connection) = &connection {
-            connection.body_read();
-        }
+        let body = read_body(&shared.config, &parts.headers, body, connection.as_ref()).await?;
         let body_is_form = is_form(&parts.headers) && !body.is_empty();
         let params = if body_is_form {
             Params::from_query_and_form(query, Some(&body))
@@ -380,10 +421,30 @@ async fn handle<C: CredentialStore>(
                 .map(|c| c.peer.ip().to_string())
                 .unwrap_or_default(),
         };
-        product.call(ctx, params.business()).await
+        product.call(ctx, params.business()).await.map(Answer::Rpc)
     }
     .await;
 
+    let outcome = match outcome {
+        Ok(Answer::Mounted(mut response)) => {
+            // Every answer of the gateway carries its request id, the mounted ones too.
+            if let Ok(value) = HeaderValue::from_str(&request_id) {
+                response.headers_mut().insert("x-acs-request-id", value);
+            }
+            tracing::info!(
+                method = %parts.method,
+                path = parts.uri.path(),
+                status = response.status().as_u16(),
+                request_id = %request_id,
+                elapsed_us = started.elapsed().as_micros() as u64,
+                "request"
+            );
+            drop(permit);
+            return response;
+        }
+        Ok(Answer::Rpc(node)) => Ok(node),
+        Err(err) => Err(err),
+    };
     let action_name = action.as_deref().unwrap_or("");
     let (status, text, code) = match &outcome {
         Ok(node) => (
@@ -427,6 +488,14 @@ async fn handle<C: CredentialStore>(
     }
     drop(permit);
     response
+}
+
+/// What a request that got past the gateway's checks is answered with.
+enum Answer {
+    /// A product's answer, rendered in the RPC envelope.
+    Rpc(Node),
+    /// A mounted handler's response, passed on as it is.
+    Mounted(Response),
 }
 
 /// docs/protocol.md §5.1: `Format` if given; else JSON for V3 or an `Accept` of JSON; else XML.
@@ -513,6 +582,26 @@ fn is_form(headers: &HeaderMap) -> bool {
         })
 }
 
+/// The whole body, within the body deadline and the size limit; then the connection knows
+/// that what comes next is the next request.
+async fn read_body(
+    config: &ServerConfig,
+    headers: &HeaderMap,
+    body: Body,
+    connection: Option<&ConnectionInfo>,
+) -> Result<Bytes, RpcError> {
+    let body = tokio::time::timeout(
+        config.body_read_timeout,
+        read_limited(headers, body, config.max_body_bytes),
+    )
+    .await
+    .map_err(|_| RpcError::request_timeout())??;
+    if let Some(connection) = connection {
+        connection.body_read();
+    }
+    Ok(body)
+}
+
 /// Reads at most `limit` bytes; a larger request is refused without reading the rest.
 async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, RpcError> {
     let declared = headers
@@ -562,5 +651,36 @@ mod tests {
             codes(read(broken).await),
             Err((400, "MalformedRequest".into()))
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Nothing;
+    impl MountedHandler for Nothing {
+        fn handle(&self, _: MountedRequest) -> BoxFuture<'_, Response> {
+            Box::pin(async { Response::new(Body::empty()) })
+        }
+    }
+
+    #[test]
+    fn a_mount_takes_its_prefix_and_nothing_else() {
+        let router = Router::new().mount("/console/", Arc::new(Nothing));
+        for taken in ["/console/", "/console", "/console/a/b", "/console//x"] {
+            assert!(router.mounted(taken).is_some(), "{taken}");
+        }
+        for passed in [
+            "/",
+            "/consolex",
+            "/x/console/",
+            "/Console/",
+            "",
+            "/console.css",
+        ] {
+            assert!(router.mounted(passed).is_none(), "{passed}");
+        }
+        assert!(Router::new().mounted("/console/").is_none());
     }
 }

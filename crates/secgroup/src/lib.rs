@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use secgroup_actiontrail::Actiontrail;
 use secgroup_api::ProductConfig;
+use secgroup_console::Console;
 use secgroup_domain::Store;
 use secgroup_ecs::Ecs;
 use secgroup_ext::Ext;
@@ -57,6 +58,15 @@ fn products_app<S: Store>(
     // One service for NIS and the extension: they ask about the same networks, and share
     // what it has compiled.
     let reachability = Arc::new(Reachability::new(store.clone(), products.instance_timings));
+    let credentials = Arc::new(StoreCredentials::new(store.clone()));
+    // The console signs in against the very credential store the signatures are checked
+    // with, and asks the same reachability service (docs/console.md).
+    let console = Arc::new(Console::new(
+        store.clone(),
+        credentials.clone(),
+        reachability.clone(),
+        products.clone(),
+    ));
     let router = Router::new()
         .with(Arc::new(Ecs::new(store.clone(), products.clone())))
         .with(Arc::new(Vpc::new(store.clone(), products.clone())))
@@ -70,13 +80,9 @@ fn products_app<S: Store>(
             products.clone(),
             reachability,
         )))
-        .with(Arc::new(Actiontrail::new(store.clone(), products)));
-    secgroup_rpc::server::observed_app(
-        router,
-        Arc::new(StoreCredentials::new(store)),
-        settings.server,
-        observer,
-    )
+        .with(Arc::new(Actiontrail::new(store.clone(), products)))
+        .mount(secgroup_console::PREFIX, console);
+    secgroup_rpc::server::observed_app(router, credentials, settings.server, observer)
 }
 
 /// Serves `/metrics` on `listener` (the metrics listener, apart from the API's) until the

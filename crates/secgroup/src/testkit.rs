@@ -84,6 +84,7 @@ pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub body: String,
+    pub headers: hyper::HeaderMap,
 }
 
 impl Reply {
@@ -277,6 +278,7 @@ impl TestClient {
             .await
             .map_err(|e| format!("request: {e}"))?;
         let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
         let content_type = resp
             .headers()
             .get("content-type")
@@ -291,6 +293,7 @@ impl TestClient {
             .to_bytes();
         Ok(Reply {
             status,
+            headers,
             content_type,
             body: String::from_utf8_lossy(&body).into_owned(),
         })

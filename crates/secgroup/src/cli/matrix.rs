@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use super::{pretty, svg, CliError, Client, ClientArgs, Output};
+use secgroup_markup::{self as svg, InstanceLabel, MatrixView};
+
+use super::{pretty, CliError, Client, ClientArgs, Output};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -37,85 +39,49 @@ pub struct MatrixArgs {
     pub output: Output,
 }
 
-/// One instance of the matrix, as labelled on its axes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstanceLabel {
-    pub id: String,
-    pub name: String,
-    pub status: String,
-}
-
-impl InstanceLabel {
-    /// `name (id)`, or the id alone; a state other than Running in brackets.
-    pub fn full(&self) -> String {
-        let mut out = if self.name.is_empty() {
-            self.id.clone()
-        } else {
-            format!("{} ({})", self.name, self.id)
-        };
-        if self.status != "Running" {
-            out.push_str(&format!(" [{}]", self.status));
-        }
-        out
-    }
-}
-
-/// The matrix as the renderers need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MatrixView {
-    /// What was asked, e.g. `TCP/22 in vpc-…`.
-    pub title: String,
-    pub instances: Vec<InstanceLabel>,
-    /// `allowed[source][destination]`.
-    pub allowed: Vec<Vec<bool>>,
-    pub allowed_count: u64,
-}
-
-impl MatrixView {
-    /// Reads the server's answer (`Instances.Instance[]`, `Rows.Row[]` of `1`/`0`).
-    pub fn from_answer(answer: &Value, scope: &str) -> Result<MatrixView, CliError> {
-        let text = |v: &Value, k: &str| v[k].as_str().unwrap_or("").to_string();
-        let instances: Vec<InstanceLabel> = answer["Instances"]["Instance"]
-            .as_array()
-            .ok_or(CliError::Reply("Instances"))?
-            .iter()
-            .map(|i| InstanceLabel {
-                id: text(i, "InstanceId"),
-                name: text(i, "InstanceName"),
-                status: text(i, "Status"),
-            })
-            .collect();
-        let allowed: Vec<Vec<bool>> = answer["Rows"]["Row"]
-            .as_array()
-            .ok_or(CliError::Reply("Rows"))?
-            .iter()
-            .map(|row| {
-                row.as_str()
-                    .unwrap_or("")
-                    .chars()
-                    .map(|c| c == '1')
-                    .collect()
-            })
-            .collect();
-        let square =
-            allowed.len() == instances.len() && allowed.iter().all(|r| r.len() == instances.len());
-        if !square {
-            return Err(CliError::Reply("one row of one cell per instance"));
-        }
-        let mut traffic = text(answer, "Protocol");
-        if let Some(port) = answer["Port"].as_u64() {
-            traffic.push_str(&format!("/{port}"));
-        }
-        if let Some(port) = answer["SourcePort"].as_u64() {
-            traffic.push_str(&format!(" from port {port}"));
-        }
-        Ok(MatrixView {
-            title: format!("{traffic} {scope}"),
-            instances,
-            allowed,
-            allowed_count: answer["AllowedCount"].as_u64().unwrap_or(0),
+/// Reads the server's answer (`Instances.Instance[]`, `Rows.Row[]` of `1`/`0`).
+pub fn view_from_answer(answer: &Value, scope: &str) -> Result<MatrixView, CliError> {
+    let text = |v: &Value, k: &str| v[k].as_str().unwrap_or("").to_string();
+    let instances: Vec<InstanceLabel> = answer["Instances"]["Instance"]
+        .as_array()
+        .ok_or(CliError::Reply("Instances"))?
+        .iter()
+        .map(|i| InstanceLabel {
+            id: text(i, "InstanceId"),
+            name: text(i, "InstanceName"),
+            status: text(i, "Status"),
         })
+        .collect();
+    let allowed: Vec<Vec<bool>> = answer["Rows"]["Row"]
+        .as_array()
+        .ok_or(CliError::Reply("Rows"))?
+        .iter()
+        .map(|row| {
+            row.as_str()
+                .unwrap_or("")
+                .chars()
+                .map(|c| c == '1')
+                .collect()
+        })
+        .collect();
+    let square =
+        allowed.len() == instances.len() && allowed.iter().all(|r| r.len() == instances.len());
+    if !square {
+        return Err(CliError::Reply("one row of one cell per instance"));
     }
+    let mut traffic = text(answer, "Protocol");
+    if let Some(port) = answer["Port"].as_u64() {
+        traffic.push_str(&format!("/{port}"));
+    }
+    if let Some(port) = answer["SourcePort"].as_u64() {
+        traffic.push_str(&format!(" from port {port}"));
+    }
+    Ok(MatrixView {
+        title: format!("{traffic} {scope}"),
+        instances,
+        allowed,
+        allowed_count: answer["AllowedCount"].as_u64().unwrap_or(0),
+    })
 }
 
 /// Asks the server, prints the matrix, and writes the SVG when asked.
@@ -147,7 +113,7 @@ pub async fn run(args: &MatrixArgs) -> Result<(), CliError> {
     let answer = client
         .call(secgroup_ext::VERSION, "DescribeReachabilityMatrix", &params)
         .await?;
-    let view = MatrixView::from_answer(&answer, &scope)?;
+    let view = view_from_answer(&answer, &scope)?;
     match args.output {
         Output::Json => println!("{}", pretty(&answer)),
         Output::Text => print!("{}", table(&view)),
@@ -262,11 +228,11 @@ pub(crate) mod tests {
             ]},
             "Rows": {"Row": ["01", "00"]}
         });
-        let view = MatrixView::from_answer(&answer, "in vpc-1").expect("view");
+        let view = view_from_answer(&answer, "in vpc-1").expect("view");
         assert_eq!(view.title, "TCP/22 in vpc-1");
         assert_eq!(view.allowed, vec![vec![false, true], vec![false, false]]);
         let mut ragged = answer.clone();
         ragged["Rows"]["Row"] = serde_json::json!(["01"]);
-        assert!(MatrixView::from_answer(&ragged, "x").is_err());
+        assert!(view_from_answer(&ragged, "x").is_err());
     }
 }

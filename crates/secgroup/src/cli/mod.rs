@@ -5,7 +5,6 @@ pub mod client;
 pub mod matrix;
 pub mod reach;
 pub mod review;
-pub mod svg;
 
 use std::path::PathBuf;
 

@@ -181,7 +181,7 @@ pub fn html(
     review: &secgroup_review::review::Review,
     diff: Option<&secgroup_review::diff::Diff>,
 ) -> String {
-    use super::svg::escape;
+    use secgroup_markup::escape;
     use std::fmt::Write as _;
     let mut o = String::new();
     let _ = write!(
@@ -225,12 +225,12 @@ pub fn html(
             r.rules
         );
         let m = &r.matrix;
-        let view = super::matrix::MatrixView {
+        let view = secgroup_markup::MatrixView {
             title: m.title.clone(),
             instances: m
                 .instances
                 .iter()
-                .map(|(id, name, status)| super::matrix::InstanceLabel {
+                .map(|(id, name, status)| secgroup_markup::InstanceLabel {
                     id: id.clone(),
                     name: name.clone(),
                     status: status.to_string(),
@@ -241,7 +241,7 @@ pub fn html(
         };
         if !view.instances.is_empty() {
             o.push_str("<div>");
-            o.push_str(&super::svg::render(&view));
+            o.push_str(&secgroup_markup::render_element(&view));
             o.push_str("</div>\n");
             if m.omitted > 0 {
                 let _ = writeln!(o, "<p>{} more instances are not drawn.</p>", m.omitted);

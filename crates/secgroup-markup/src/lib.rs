@@ -1,10 +1,45 @@
-//! The matrix as an SVG picture, written by hand: a grid of cells in two colours, instances
-//! labelled on both axes (sources left, destinations on top), a title and a legend. Text is
-//! escaped; sizes are estimated from a monospace font, so no font metrics are needed.
+//! Markup the renderers share (the CLI, the review's page, the web console): [`escape`] for
+//! any text put in HTML or XML, and the reachability matrix as an SVG picture, written by
+//! hand: a grid of cells in two colours, instances labelled on both axes (sources left,
+//! destinations on top), a title and a legend. Sizes are estimated from a monospace font,
+//! so no font metrics are needed.
+#![forbid(unsafe_code)]
 
 use std::fmt::Write as _;
 
-use super::matrix::MatrixView;
+/// One instance of the matrix, as labelled on its axes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceLabel {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+}
+
+impl InstanceLabel {
+    /// `name (id)`, or the id alone; a state other than Running in brackets.
+    pub fn full(&self) -> String {
+        let mut out = if self.name.is_empty() {
+            self.id.clone()
+        } else {
+            format!("{} ({})", self.name, self.id)
+        };
+        if self.status != "Running" {
+            out.push_str(&format!(" [{}]", self.status));
+        }
+        out
+    }
+}
+
+/// The matrix as the renderers need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatrixView {
+    /// What was asked, e.g. `TCP/22 in vpc-…`.
+    pub title: String,
+    pub instances: Vec<InstanceLabel>,
+    /// `allowed[source][destination]`.
+    pub allowed: Vec<Vec<bool>>,
+    pub allowed_count: u64,
+}
 
 pub const ALLOWED_FILL: &str = "#2f9e44";
 pub const DENIED_FILL: &str = "#f1d4d4";
@@ -35,7 +70,17 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// The picture as a file of its own (`<?xml …?>` first).
 pub fn render(view: &MatrixView) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
+        render_element(view)
+    )
+}
+
+/// The `<svg>` element alone, to be placed inside an HTML page: an image (`role="img"`)
+/// named by its `<title>` (what was asked, and how many pairs are allowed).
+pub fn render_element(view: &MatrixView) -> String {
     let n = view.instances.len();
     let labels: Vec<String> = view.instances.iter().map(|i| i.full()).collect();
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
@@ -61,7 +106,9 @@ pub fn render(view: &MatrixView) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"monospace\" font-size=\"{FONT_SIZE}\">\n"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"monospace\" font-size=\"{FONT_SIZE}\" role=\"img\">\n<title>{}. {}</title>\n",
+        escape(&title),
+        escape(&legend)
     );
     let _ = writeln!(
         out,
@@ -135,7 +182,27 @@ pub fn render(view: &MatrixView) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::matrix::tests::sample;
+
+    /// Two instances: `web <1>` (running) reaches itself only; `i-db` is stopped.
+    fn sample() -> MatrixView {
+        let instances = [("i-web", "web <1>", "Running"), ("i-db", "", "Stopped")]
+            .map(|(id, name, status)| InstanceLabel {
+                id: id.into(),
+                name: name.into(),
+                status: status.into(),
+            })
+            .to_vec();
+        let allowed = (0..2)
+            .map(|s| (0..2).map(|d| s + d == 0).collect())
+            .collect();
+        let title = "TCP/22 in vpc-1".into();
+        MatrixView {
+            title,
+            instances,
+            allowed,
+            allowed_count: 1,
+        }
+    }
 
     #[test]
     fn labels_on_both_axes_escaped_and_cells_in_two_colours() {
