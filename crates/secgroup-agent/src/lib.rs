@@ -20,10 +20,12 @@
 
 pub mod preflight;
 
+pub use secgroup_dataplane::{DataplaneStats, RulesetSize};
+
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use secgroup_dataplane::{AccountNetwork, Dataplane, DataplaneOptions, PlanOptions, Topology};
@@ -57,6 +59,22 @@ pub struct AgentOptions {
     pub timings: InstanceTimings,
     /// On shutdown, leave everything in place for a later agent.
     pub keep: bool,
+}
+
+/// Told what each pass did, for metrics (`agent --metrics-listen`); the agent itself knows
+/// nothing of how they are exposed.
+pub trait AgentObserver: Send + Sync {
+    /// One pass (read, plan, apply) ended after `elapsed`; `ok` when it applied everything.
+    /// `stats` is the data plane's after the pass, `applied_revision` the agent's.
+    fn pass(&self, ok: bool, elapsed: Duration, stats: &DataplaneStats, applied_revision: u64);
+}
+
+/// Observes nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unobserved;
+
+impl AgentObserver for Unobserved {
+    fn pass(&self, _: bool, _: Duration, _: &DataplaneStats, _: u64) {}
 }
 
 /// What wakes the loop to look at the revision again.
@@ -141,6 +159,7 @@ pub async fn run<S: Store>(
     store: Arc<S>,
     options: AgentOptions,
     wakeups: Wakeups,
+    observer: Arc<dyn AgentObserver>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), AgentError> {
     if !secgroup_dataplane::names::is_safe_namespace(&format!("{}outside", options.prefix)) {
@@ -170,7 +189,16 @@ pub async fn run<S: Store>(
     tokio::pin!(shutdown);
     let mut failures: u32 = 0;
     let result = loop {
+        let started = Instant::now();
         let pass = one_pass(&store, &options, &mut dataplane, &mut status).await;
+        if let Some(dp) = &dataplane {
+            observer.pass(
+                pass.is_ok(),
+                started.elapsed(),
+                &dp.stats(),
+                status.applied_revision,
+            );
+        }
         let (seen, transient) = match pass {
             Ok((seen, transient)) => {
                 failures = 0;
