@@ -263,7 +263,9 @@ async fn one_pass<S: Store>(
     dataplane: &mut Option<Dataplane>,
     status: &mut AgentStatus,
 ) -> Result<(u64, bool), AgentError> {
+    let started = Instant::now();
     let (revision, regions) = store.read(load_all).await?;
+    let read = started.elapsed();
     let picture = settle(revision, regions, &options.timings)?;
     let plan_options = PlanOptions {
         prefix: options.prefix.clone(),
@@ -272,10 +274,12 @@ async fn one_pass<S: Store>(
         return Err(AgentError::Task("the data plane was lost".into()));
     };
     let networks = picture.networks;
-    let (dp, applied, issues) = blocking(move || {
+    let (dp, applied, issues, planned) = blocking(move || {
+        let started = Instant::now();
         let desired = Topology::from(&networks).plan(&plan_options);
+        let planned = started.elapsed();
         let applied = dp.apply(&desired);
-        (dp, applied, desired.issues)
+        (dp, applied, desired.issues, planned)
     })
     .await?;
     // What is in place now counts, whether the apply succeeded or not.
@@ -292,9 +296,15 @@ async fn one_pass<S: Store>(
     }
     match applied {
         Ok(report) => {
-            if report != Default::default() && report.duration > Duration::ZERO {
-                tracing::debug!(revision = picture.revision, ?report, "applied");
-            }
+            // Where a pass's time goes (the read, the plan, the apply), for profiling.
+            tracing::debug!(
+                revision = picture.revision,
+                read_ms = read.as_secs_f64() * 1e3,
+                plan_ms = planned.as_secs_f64() * 1e3,
+                apply_ms = report.duration.as_secs_f64() * 1e3,
+                ?report,
+                "applied"
+            );
             status.applied_revision = status.applied_revision.max(picture.revision);
             status.last_applied_time = Some(Utc::now());
             status.last_error = String::new();

@@ -50,6 +50,10 @@ pub struct ApplyReport {
     pub nft_transactions: usize,
     pub conntrack_deleted: usize,
     pub duration: Duration,
+    /// Of `duration`: in `nft` (the verdicts change when it commits), and re-judging and
+    /// deleting tracked connections (after every `nft` transaction and link change).
+    pub nft_duration: Duration,
+    pub sweep_duration: Duration,
 }
 
 /// What the machine holds, as far as this data plane knows (what it applied, or read back
@@ -243,6 +247,7 @@ impl Dataplane {
         // One nft transaction per router, before any link changes: a new NIC's chains and
         // dispatch exist before its veth does, a removed NIC is closed before it goes.
         let mut diffs: BTreeMap<String, TableDiff> = BTreeMap::new();
+        let nft_started = Instant::now();
         for (name, router) in &desired.routers {
             if failed.contains(name) {
                 continue;
@@ -269,6 +274,7 @@ impl Dataplane {
             applied.size = RulesetSize::of(&router.ruleset);
             diffs.insert(name.clone(), diff);
         }
+        report.nft_duration = nft_started.elapsed();
 
         // Links that go: NICs no longer wanted (or changed), gateways no longer used, and
         // everything of routers no longer wanted. Deleted explicitly, so that nothing of an
@@ -410,6 +416,7 @@ impl Dataplane {
         }
 
         // Established flows the new rules no longer allow are cut.
+        let sweep_started = Instant::now();
         for (name, diff) in diffs {
             let pending = self.pending.entry(name).or_default();
             pending.chains.extend(diff.changed_chains);
@@ -443,6 +450,7 @@ impl Dataplane {
             }
         }
 
+        report.sweep_duration = sweep_started.elapsed();
         report.duration = started.elapsed();
         if failures.is_empty() {
             Ok(report)
