@@ -20,10 +20,12 @@
 
 pub mod preflight;
 
+pub use secgroup_dataplane::{DataplaneStats, RulesetSize};
+
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use secgroup_dataplane::{AccountNetwork, Dataplane, DataplaneOptions, PlanOptions, Topology};
@@ -57,6 +59,22 @@ pub struct AgentOptions {
     pub timings: InstanceTimings,
     /// On shutdown, leave everything in place for a later agent.
     pub keep: bool,
+}
+
+/// Told what each pass did, for metrics (`agent --metrics-listen`); the agent itself knows
+/// nothing of how they are exposed.
+pub trait AgentObserver: Send + Sync {
+    /// One pass (read, plan, apply) ended after `elapsed`; `ok` when it applied everything.
+    /// `stats` is the data plane's after the pass, `applied_revision` the agent's.
+    fn pass(&self, ok: bool, elapsed: Duration, stats: &DataplaneStats, applied_revision: u64);
+}
+
+/// Observes nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unobserved;
+
+impl AgentObserver for Unobserved {
+    fn pass(&self, _: bool, _: Duration, _: &DataplaneStats, _: u64) {}
 }
 
 /// What wakes the loop to look at the revision again.
@@ -141,6 +159,7 @@ pub async fn run<S: Store>(
     store: Arc<S>,
     options: AgentOptions,
     wakeups: Wakeups,
+    observer: Arc<dyn AgentObserver>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), AgentError> {
     if !secgroup_dataplane::names::is_safe_namespace(&format!("{}outside", options.prefix)) {
@@ -170,7 +189,16 @@ pub async fn run<S: Store>(
     tokio::pin!(shutdown);
     let mut failures: u32 = 0;
     let result = loop {
+        let started = Instant::now();
         let pass = one_pass(&store, &options, &mut dataplane, &mut status).await;
+        if let Some(dp) = &dataplane {
+            observer.pass(
+                pass.is_ok(),
+                started.elapsed(),
+                &dp.stats(),
+                status.applied_revision,
+            );
+        }
         let (seen, transient) = match pass {
             Ok((seen, transient)) => {
                 failures = 0;
@@ -235,7 +263,9 @@ async fn one_pass<S: Store>(
     dataplane: &mut Option<Dataplane>,
     status: &mut AgentStatus,
 ) -> Result<(u64, bool), AgentError> {
+    let started = Instant::now();
     let (revision, regions) = store.read(load_all).await?;
+    let read = started.elapsed();
     let picture = settle(revision, regions, &options.timings)?;
     let plan_options = PlanOptions {
         prefix: options.prefix.clone(),
@@ -244,10 +274,12 @@ async fn one_pass<S: Store>(
         return Err(AgentError::Task("the data plane was lost".into()));
     };
     let networks = picture.networks;
-    let (dp, applied, issues) = blocking(move || {
+    let (dp, applied, issues, planned) = blocking(move || {
+        let started = Instant::now();
         let desired = Topology::from(&networks).plan(&plan_options);
+        let planned = started.elapsed();
         let applied = dp.apply(&desired);
-        (dp, applied, desired.issues)
+        (dp, applied, desired.issues, planned)
     })
     .await?;
     // What is in place now counts, whether the apply succeeded or not.
@@ -264,9 +296,15 @@ async fn one_pass<S: Store>(
     }
     match applied {
         Ok(report) => {
-            if report != Default::default() && report.duration > Duration::ZERO {
-                tracing::debug!(revision = picture.revision, ?report, "applied");
-            }
+            // Where a pass's time goes (the read, the plan, the apply), for profiling.
+            tracing::debug!(
+                revision = picture.revision,
+                read_ms = read.as_secs_f64() * 1e3,
+                plan_ms = planned.as_secs_f64() * 1e3,
+                apply_ms = report.duration.as_secs_f64() * 1e3,
+                ?report,
+                "applied"
+            );
             status.applied_revision = status.applied_revision.max(picture.revision);
             status.last_applied_time = Some(Utc::now());
             status.last_error = String::new();

@@ -157,7 +157,11 @@ pub async fn run(args: DataplaneArgs) -> Result<()> {
             "--agent-id",
             "bench",
         ])
-        .env("SECGROUP_LOG", "warn")
+        // `SECGROUP_BENCH_AGENT_LOG=secgroup_agent=debug` shows where each pass's time goes.
+        .env(
+            "SECGROUP_LOG",
+            std::env::var("SECGROUP_BENCH_AGENT_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(std::process::Stdio::null())
         .spawn()
         .context("starting secgroup agent")?;

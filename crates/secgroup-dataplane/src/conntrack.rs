@@ -1,5 +1,5 @@
-//! Tracked connections of a router: read from `conntrack -L`, and the `-D` commands that
-//! delete exactly one entry each (by its original tuple).
+//! Tracked connections of a router, read from `conntrack -L` (deleted by their original
+//! tuple over ctnetlink: `crate::ctnetlink`).
 
 use std::net::IpAddr;
 
@@ -13,6 +13,8 @@ pub(crate) struct Entry {
     pub flow: TrackedFlow,
     /// ICMP (type, code, id) of the original direction.
     pub icmp: Option<(u8, u8, u16)>,
+    /// GRE (source key, destination key) of the original direction.
+    pub gre_keys: Option<(u16, u16)>,
 }
 
 /// Parses `conntrack -L` lines: `tcp 6 431999 ESTABLISHED src=… dst=… sport=… dport=… src=…`.
@@ -43,6 +45,9 @@ fn parse_line(line: &str) -> Option<Entry> {
     };
     let source: IpAddr = first("src")?.parse().ok()?;
     let destination: IpAddr = first("dst")?.parse().ok()?;
+    let key = |name: &str| -> Option<u16> {
+        u16::from_str_radix(first(name)?.trim_start_matches("0x"), 16).ok()
+    };
     match protocol {
         // GRE flows have no ports: every entry between two ends is judged alike.
         IpProtocol::Gre => Some(Entry {
@@ -54,6 +59,7 @@ fn parse_line(line: &str) -> Option<Entry> {
                 destination_port: None,
             },
             icmp: None,
+            gre_keys: Some((key("srckey").unwrap_or(0), key("dstkey").unwrap_or(0))),
         }),
         IpProtocol::Icmp => {
             let kind: u8 = first("type")?.parse().ok()?;
@@ -69,6 +75,7 @@ fn parse_line(line: &str) -> Option<Entry> {
                     destination_port: None,
                 },
                 icmp: Some((kind, code, id)),
+                gre_keys: None,
             })
         }
         _ => Some(Entry {
@@ -80,50 +87,9 @@ fn parse_line(line: &str) -> Option<Entry> {
                 destination_port: Some(first("dport")?.parse().ok()?),
             },
             icmp: None,
+            gre_keys: None,
         }),
     }
-}
-
-/// The `conntrack -R` line that deletes this entry and no other.
-pub(crate) fn delete_line(entry: &Entry) -> Vec<String> {
-    let f = &entry.flow;
-    let mut line = vec![
-        "-D".to_string(),
-        "-s".to_string(),
-        f.source.to_string(),
-        "-d".to_string(),
-        f.destination.to_string(),
-    ];
-    match (entry.icmp, f.source_port, f.destination_port) {
-        (Some((kind, code, id)), _, _) => line.extend([
-            "-p".to_string(),
-            "icmp".to_string(),
-            "--icmp-type".to_string(),
-            kind.to_string(),
-            "--icmp-code".to_string(),
-            code.to_string(),
-            "--icmp-id".to_string(),
-            id.to_string(),
-        ]),
-        (None, None, None) if f.protocol == IpProtocol::Gre => {
-            line.extend(["-p".to_string(), "gre".to_string()])
-        }
-        (None, Some(sport), Some(dport)) => line.extend([
-            "-p".to_string(),
-            if f.protocol == IpProtocol::Udp {
-                "udp"
-            } else {
-                "tcp"
-            }
-            .to_string(),
-            "--sport".to_string(),
-            sport.to_string(),
-            "--dport".to_string(),
-            dport.to_string(),
-        ]),
-        _ => {}
-    }
-    line
 }
 
 #[cfg(test)]
@@ -134,28 +100,17 @@ mod tests {
 tcp      6 431999 ESTABLISHED src=10.0.0.5 dst=10.0.0.6 sport=40000 dport=22 src=10.0.0.6 dst=10.0.0.5 sport=22 dport=40000 [ASSURED] mark=0 use=1
 udp      17 29 src=10.0.0.5 dst=10.0.0.6 sport=5000 dport=53 src=10.0.0.6 dst=10.0.0.5 sport=53 dport=5000 mark=0 use=1
 icmp     1 29 src=10.0.0.5 dst=10.0.0.6 type=8 code=0 id=1156 src=10.0.0.6 dst=10.0.0.5 type=0 code=0 id=1156 mark=0 use=1
-gre      47 29 src=10.0.0.5 dst=10.0.0.6 srckey=0x0 dstkey=0x0 src=10.0.0.6 dst=10.0.0.5 srckey=0x0 dstkey=0x0 mark=0 use=1
+gre      47 29 src=10.0.0.5 dst=10.0.0.6 srckey=0x1a dstkey=0x0 src=10.0.0.6 dst=10.0.0.5 srckey=0x0 dstkey=0x1a mark=0 use=1
 ";
 
     #[test]
     fn entries_are_read_in_the_original_direction() {
         let entries = parse(LISTING);
         assert_eq!(entries.len(), 4);
-        assert_eq!(
-            delete_line(&entries[3]).join(" "),
-            "-D -s 10.0.0.5 -d 10.0.0.6 -p gre"
-        );
+        assert_eq!(entries[3].gre_keys, Some((0x1a, 0)));
         assert_eq!(entries[0].flow.destination_port, Some(22));
         assert_eq!(entries[0].flow.source_port, Some(40000));
         assert_eq!(entries[1].flow.protocol, IpProtocol::Udp);
         assert_eq!(entries[2].icmp, Some((8, 0, 1156)));
-        assert_eq!(
-            delete_line(&entries[2]).join(" "),
-            "-D -s 10.0.0.5 -d 10.0.0.6 -p icmp --icmp-type 8 --icmp-code 0 --icmp-id 1156"
-        );
-        assert_eq!(
-            delete_line(&entries[0]).join(" "),
-            "-D -s 10.0.0.5 -d 10.0.0.6 -p tcp --sport 40000 --dport 22"
-        );
     }
 }

@@ -50,6 +50,10 @@ pub struct ApplyReport {
     pub nft_transactions: usize,
     pub conntrack_deleted: usize,
     pub duration: Duration,
+    /// Of `duration`: in `nft` (the verdicts change when it commits), and re-judging and
+    /// deleting tracked connections (after every `nft` transaction and link change).
+    pub nft_duration: Duration,
+    pub sweep_duration: Duration,
 }
 
 /// What the machine holds, as far as this data plane knows (what it applied, or read back
@@ -68,6 +72,39 @@ pub(crate) struct AppliedRouter {
     /// By instance id (links without a readable owner are keyed `?ifname`).
     pub nics: BTreeMap<String, NicSpec>,
     pub table: Option<AppliedTable>,
+    /// The size of `table` as last applied (or found unchanged); zero until then.
+    pub size: RulesetSize,
+}
+
+/// How big a ruleset is: what the agent's metrics show as applied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RulesetSize {
+    /// Regular chains (the fixed base chain not counted).
+    pub chains: u64,
+    /// Rules over those chains.
+    pub rules: u64,
+    /// Elements over all sets (members, prefix-list entries, NIC interfaces).
+    pub set_elements: u64,
+}
+
+impl RulesetSize {
+    fn of(ruleset: &crate::model::Ruleset) -> RulesetSize {
+        RulesetSize {
+            chains: ruleset.chains.len() as u64,
+            rules: ruleset.rule_count() as u64,
+            set_elements: ruleset.element_count() as u64,
+        }
+    }
+}
+
+/// What a data plane has done since it was made, and what it holds now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DataplaneStats {
+    /// `nft` transactions committed, and refused (each keeps the router's last good ruleset).
+    pub nft_transactions: u64,
+    pub nft_failures: u64,
+    /// The rulesets in place, over every router.
+    pub applied: RulesetSize,
 }
 
 /// What decides which tracked connections of a router must be re-judged, gathered over
@@ -88,6 +125,8 @@ pub struct Dataplane {
     options: DataplaneOptions,
     applied: Applied,
     pending: BTreeMap<String, PendingSweep>,
+    nft_transactions: u64,
+    nft_failures: u64,
 }
 
 impl Dataplane {
@@ -98,6 +137,8 @@ impl Dataplane {
             options,
             applied: Applied::default(),
             pending: BTreeMap::new(),
+            nft_transactions: 0,
+            nft_failures: 0,
         }
     }
 
@@ -111,6 +152,8 @@ impl Dataplane {
             options,
             applied,
             pending: BTreeMap::new(),
+            nft_transactions: 0,
+            nft_failures: 0,
         })
     }
 
@@ -127,6 +170,21 @@ impl Dataplane {
             .filter(|n| !n.namespace.is_empty())
             .map(|n| (n.instance_id.clone(), n.address))
             .collect()
+    }
+
+    /// Counters since this data plane was made, and the size of what is applied now.
+    pub fn stats(&self) -> DataplaneStats {
+        let mut applied = RulesetSize::default();
+        for r in self.applied.routers.values() {
+            applied.chains += r.size.chains;
+            applied.rules += r.size.rules;
+            applied.set_elements += r.size.set_elements;
+        }
+        DataplaneStats {
+            nft_transactions: self.nft_transactions,
+            nft_failures: self.nft_failures,
+            applied,
+        }
     }
 
     /// Brings the machine to `desired`. Each router (VPC) is applied on its own: one that
@@ -189,6 +247,7 @@ impl Dataplane {
         // One nft transaction per router, before any link changes: a new NIC's chains and
         // dispatch exist before its veth does, a removed NIC is closed before it goes.
         let mut diffs: BTreeMap<String, TableDiff> = BTreeMap::new();
+        let nft_started = Instant::now();
         for (name, router) in &desired.routers {
             if failed.contains(name) {
                 continue;
@@ -202,15 +261,20 @@ impl Dataplane {
                     Ok(()) => {
                         applied.table = Some(AppliedTable::of(&router.ruleset));
                         report.nft_transactions += 1;
+                        self.nft_transactions += 1;
                     }
                     Err(e) => {
+                        self.nft_failures += 1;
                         fail(&mut failures, &mut failed, name, e);
                         continue;
                     }
                 }
             }
+            // Applied now, or already the same.
+            applied.size = RulesetSize::of(&router.ruleset);
             diffs.insert(name.clone(), diff);
         }
+        report.nft_duration = nft_started.elapsed();
 
         // Links that go: NICs no longer wanted (or changed), gateways no longer used, and
         // everything of routers no longer wanted. Deleted explicitly, so that nothing of an
@@ -272,6 +336,7 @@ impl Dataplane {
                     if let Ok(now) = crate::adopt::read_router(&self.options.tools, name) {
                         *applied = AppliedRouter {
                             table: applied.table.take(),
+                            size: applied.size,
                             ..now
                         };
                     }
@@ -351,6 +416,7 @@ impl Dataplane {
         }
 
         // Established flows the new rules no longer allow are cut.
+        let sweep_started = Instant::now();
         for (name, diff) in diffs {
             let pending = self.pending.entry(name).or_default();
             pending.chains.extend(diff.changed_chains);
@@ -384,6 +450,7 @@ impl Dataplane {
             }
         }
 
+        report.sweep_duration = sweep_started.elapsed();
         report.duration = started.elapsed();
         if failures.is_empty() {
             Ok(report)
@@ -804,7 +871,7 @@ impl Dataplane {
         }
         let tools = &self.options.tools;
         let listing = tools.conntrack_list(&router.namespace)?;
-        let mut lines = Vec::new();
+        let mut doomed = Vec::new();
         for entry in conntrack::parse(&listing) {
             let ends = [entry.flow.source, entry.flow.destination];
             let delete = if ends.iter().any(|a| flush.contains(a)) {
@@ -815,10 +882,9 @@ impl Dataplane {
                 false
             };
             if delete {
-                lines.push(conntrack::delete_line(&entry));
+                doomed.push(entry);
             }
         }
-        tools.conntrack_delete(&router.namespace, &lines)?;
-        Ok(lines.len())
+        tools.conntrack_delete(&router.namespace, &doomed)
     }
 }

@@ -232,25 +232,17 @@ impl Tools {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
-    /// Deletes entries in one run: `conntrack -R -` reads one `-D …` command per line.
-    pub(crate) fn conntrack_delete(&self, netns: &str, lines: &[Vec<String>]) -> Result<()> {
-        if lines.is_empty() {
-            return Ok(());
+    /// Deletes tracked connections of `netns` by their original tuples (ctnetlink, in
+    /// batches); the number deleted (entries already gone are not counted).
+    pub(crate) fn conntrack_delete(
+        &self,
+        netns: &str,
+        entries: &[crate::conntrack::Entry],
+    ) -> Result<usize> {
+        if entries.is_empty() {
+            return Ok(0);
         }
-        let mut script = String::new();
-        for line in lines {
-            for token in line {
-                check_token(token)?;
-            }
-            script.push_str(&line.join(" "));
-            script.push('\n');
-        }
-        let args: Vec<String> = ["-R", "-"].map(String::from).to_vec();
-        let shown = format!("conntrack -R - (in {netns})");
-        in_netns(netns, || {
-            checked(&self.conntrack, &args, Some(script.as_bytes()), &shown)
-        })?
-        .map(|_| ())
+        in_netns(netns, || crate::ctnetlink::delete(netns, entries))?
     }
 
     /// Writes sysctls of the namespace `netns` (never the machine's: the thread that opens

@@ -85,6 +85,7 @@
 
 mod adopt;
 mod conntrack;
+mod ctnetlink;
 mod dataplane;
 mod error;
 pub mod exec;
@@ -97,8 +98,8 @@ pub mod testkit;
 mod topology;
 
 pub use dataplane::{
-    ApplyReport, Dataplane, DataplaneOptions, OUTSIDE_MAC, OUTSIDE_NEXT_HOP, ROUTER_MAC,
-    ROUTER_NEXT_HOP,
+    ApplyReport, Dataplane, DataplaneOptions, DataplaneStats, RulesetSize, OUTSIDE_MAC,
+    OUTSIDE_NEXT_HOP, ROUTER_MAC, ROUTER_NEXT_HOP,
 };
 pub use error::{Error, NamespaceError, Result};
 pub use exec::{in_netns, Tools};

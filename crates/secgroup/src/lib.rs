@@ -85,14 +85,21 @@ fn products_app<S: Store>(
     secgroup_rpc::server::observed_app(router, credentials, settings.server, observer)
 }
 
-/// Serves `/metrics` on `listener` (the metrics listener, apart from the API's) until the
-/// process ends.
-pub async fn serve_metrics<S: Store>(
-    listener: TcpListener,
-    metrics: Arc<Metrics>,
-    store: Arc<S>,
-) -> std::io::Result<()> {
-    axum::serve(listener, metrics::app(metrics, store)).await
+/// Binds `addr` and serves `exposition` at `/metrics` there (a listener apart from the
+/// API's) until the process ends; what `serve` and `agent` do with `--metrics-listen`.
+pub async fn spawn_metrics_listener<E: metrics::Exposition>(
+    addr: std::net::SocketAddr,
+    exposition: Arc<E>,
+) -> std::io::Result<std::net::SocketAddr> {
+    let listener = TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    tracing::info!(metrics_listen = %bound, "serving metrics at /metrics");
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, metrics::app(exposition)).await {
+            tracing::warn!(error = %e, "the metrics listener stopped");
+        }
+    });
+    Ok(bound)
 }
 
 /// How long in-flight requests may take to finish after shutdown is asked for.

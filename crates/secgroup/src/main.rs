@@ -70,6 +70,9 @@ struct AgentArgs {
     /// Seconds an instance stays in each transient state: the same as the server's.
     #[arg(long, env = "SECGROUP_INSTANCE_TRANSITION_SECS", default_value_t = 0.0)]
     instance_transition_secs: f64,
+    /// Address to serve the agent's Prometheus metrics on, at /metrics (off unless given).
+    #[arg(long, env = "SECGROUP_AGENT_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Args)]
@@ -372,17 +375,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     if let Some(addr) = args.metrics_listen {
         let metrics = Arc::new(secgroup::metrics::Metrics::new());
-        let metrics_listener = tokio::net::TcpListener::bind(addr)
+        let exposition = secgroup::metrics::ServerExposition {
+            metrics: metrics.clone(),
+            store: store.clone(),
+        };
+        secgroup::spawn_metrics_listener(addr, Arc::new(exposition))
             .await
             .with_context(|| format!("binding the metrics listener {addr}"))?;
-        tracing::info!(metrics_listen = %metrics_listener.local_addr()?, "serving metrics at /metrics");
-        let scraped = store.clone();
-        let served = metrics.clone();
-        tokio::spawn(async move {
-            if let Err(e) = secgroup::serve_metrics(metrics_listener, served, scraped).await {
-                tracing::warn!(error = %e, "the metrics listener stopped");
-            }
-        });
         settings.metrics = Some(metrics);
     }
 
@@ -422,8 +421,22 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     } else {
         secgroup_agent::Wakeups::polling(std::time::Duration::from_millis(50))
     };
+    let observer: Arc<dyn secgroup_agent::AgentObserver> = match args.metrics_listen {
+        Some(addr) => {
+            let metrics = Arc::new(secgroup::metrics::agent::AgentMetrics::new());
+            let exposition = secgroup::metrics::agent::AgentExposition {
+                metrics: metrics.clone(),
+                store: store.clone(),
+            };
+            secgroup::spawn_metrics_listener(addr, Arc::new(exposition))
+                .await
+                .with_context(|| format!("binding the metrics listener {addr}"))?;
+            metrics
+        }
+        None => Arc::new(secgroup_agent::Unobserved),
+    };
     tracing::info!(database = %database::redact(&args.db.database), agent_id = %options.agent_id, "secgroup agent starting");
-    secgroup_agent::run(store, options, wakeups, shutdown).await?;
+    secgroup_agent::run(store, options, wakeups, observer, shutdown).await?;
     tracing::info!("secgroup agent stopped");
     Ok(())
 }

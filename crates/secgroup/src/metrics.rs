@@ -1,6 +1,8 @@
 //! Prometheus metrics (`serve --metrics-listen ADDR`): the gateway's requests, the store's
 //! transactions, the sizes of the nonce and client-token stores, and the process, in the
 //! OpenMetrics text format of the `prometheus-client` crate (see the README's "Metrics").
+//! The agent's (`agent --metrics-listen ADDR`) are in [`agent`]; both are served by
+//! [`app`], with the process's metrics from one collector.
 //!
 //! Every label value is bounded: products are the product codes, actions the actions a
 //! product answers (anything else is `other`), statuses HTTP statuses, error codes
@@ -26,6 +28,8 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use secgroup_domain::{Store, StoreError, Tx, TxError};
 use secgroup_rpc::RequestObserver;
+
+pub mod agent;
 
 /// OpenTelemetry's explicit bucket boundaries for `http.server.request.duration`, in
 /// seconds (HTTP semantic conventions).
@@ -114,7 +118,7 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Metrics {
-        let mut registry = Registry::default();
+        let mut registry = registry();
         let requests: HistogramFamily<RequestLabels> = Family::new_with_constructor(http_histogram);
         registry.register(
             "http_server_request_duration_seconds",
@@ -163,7 +167,6 @@ impl Metrics {
             "ClientTokens remembered for idempotent requests",
             client_tokens.clone(),
         );
-        registry.register_collector(Box::new(ProcessCollector::new()));
         Metrics {
             registry,
             requests,
@@ -225,10 +228,7 @@ impl Metrics {
         self.client_tokens
             .set(i64::try_from(tokens).unwrap_or(i64::MAX));
         self.nonces.set(i64::try_from(nonces).unwrap_or(i64::MAX));
-        let mut text = String::new();
-        encode(&mut text, &self.registry)
-            .map_err(|e| StoreError::Other(format!("encoding metrics: {e}")))?;
-        Ok(text)
+        encoded(&self.registry)
     }
 }
 
@@ -387,15 +387,47 @@ impl<S: Store> Store for ObservedStore<S> {
     }
 }
 
-/// The `/metrics` application of the metrics listener.
-pub fn app<S: Store>(metrics: Arc<Metrics>, store: Arc<S>) -> axum::Router {
-    axum::Router::new()
-        .route("/metrics", axum::routing::get(scrape::<S>))
-        .with_state((metrics, store))
+/// A registry holding the process's metrics, for the others to be registered in.
+fn registry() -> Registry {
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(ProcessCollector::new()));
+    registry
 }
 
-async fn scrape<S: Store>(State((metrics, store)): State<(Arc<Metrics>, Arc<S>)>) -> Response {
-    match metrics.render(store.as_ref()).await {
+/// The registry's text, as a scrape answers it.
+fn encoded(registry: &Registry) -> Result<String, StoreError> {
+    let mut text = String::new();
+    encode(&mut text, registry).map_err(|e| StoreError::Other(format!("encoding metrics: {e}")))?;
+    Ok(text)
+}
+
+/// What a metrics listener answers at `/metrics`: the server's metrics or the agent's.
+pub trait Exposition: Send + Sync + 'static {
+    /// The exposition, with what a scrape reads (from the store) read now.
+    fn render(&self) -> impl Future<Output = Result<String, StoreError>> + Send;
+}
+
+/// The server's metrics and the store whose sizes each scrape reads.
+pub struct ServerExposition<S> {
+    pub metrics: Arc<Metrics>,
+    pub store: Arc<S>,
+}
+
+impl<S: Store> Exposition for ServerExposition<S> {
+    fn render(&self) -> impl Future<Output = Result<String, StoreError>> + Send {
+        self.metrics.render(self.store.as_ref())
+    }
+}
+
+/// The `/metrics` application of a metrics listener.
+pub fn app<E: Exposition>(exposition: Arc<E>) -> axum::Router {
+    axum::Router::new()
+        .route("/metrics", axum::routing::get(scrape::<E>))
+        .with_state(exposition)
+}
+
+async fn scrape<E: Exposition>(State(exposition): State<Arc<E>>) -> Response {
+    match exposition.render().await {
         Ok(text) => ([(header::CONTENT_TYPE, OPENMETRICS)], text).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "metrics scrape failed");

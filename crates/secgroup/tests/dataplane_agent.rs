@@ -10,6 +10,8 @@ mod common;
 mod databases;
 #[path = "dataplane/harness.rs"]
 mod harness;
+#[path = "metrics/openmetrics.rs"]
+mod openmetrics;
 #[path = "reachability/topology.rs"]
 mod topology;
 
@@ -345,6 +347,103 @@ async fn vswitch_of(c: &common::TestClient, id: &str) -> String {
         .as_str()
         .expect("vswitch")
         .to_owned()
+}
+
+/// `agent --metrics-listen`: the agent's own `/metrics`, read strictly as OpenMetrics text;
+/// its names and types, bounded labels, and values that follow a rule change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn agent_metrics_follow_a_rule_change() {
+    if !harness::can_run("agent_metrics_follow_a_rule_change") {
+        return;
+    }
+    let _serial = harness::lock().await;
+    let metrics = harness::free_port();
+    let h = Harness::start_with("sgt-e2e6-", &["--metrics-listen", &metrics.to_string()]);
+    let c = &h.client;
+    let t = Topology::build(c).await;
+    h.settled().await;
+    let read = move || tokio::task::spawn_blocking(move || openmetrics::scrape(metrics));
+    let (before, types) = read().await.expect("scrape");
+    for (name, kind) in [
+        ("secgroup_agent_sync_duration_seconds", "histogram"),
+        ("secgroup_agent_nft_transactions", "counter"),
+        ("secgroup_agent_nft_transaction_failures", "counter"),
+        ("secgroup_agent_chains", "gauge"),
+        ("secgroup_agent_rules", "gauge"),
+        ("secgroup_agent_set_elements", "gauge"),
+        ("secgroup_agent_revision_lag", "gauge"),
+        ("secgroup_agent_applied_revision", "gauge"),
+        ("process_resident_memory_bytes", "gauge"),
+    ] {
+        assert_eq!(
+            types.get(name).map(String::as_str),
+            Some(kind),
+            "{name}: {types:?}"
+        );
+    }
+    // Only a pass's outcome (and a histogram's bounds) label anything.
+    for (name, labels) in before.keys() {
+        for (key, value) in labels {
+            assert!(
+                (key == "outcome" && ["ok", "error"].contains(&value.as_str())) || key == "le",
+                "{name} has label {key}={value}"
+            );
+        }
+    }
+    let g = |samples: &std::collections::BTreeMap<openmetrics::Key, f64>, name: &str| {
+        openmetrics::get(samples, name, &[])
+    };
+    let passes =
+        |samples| openmetrics::sum(samples, "secgroup_agent_sync_duration_seconds_count", &[]);
+    assert!(g(&before, "secgroup_agent_nft_transactions_total") >= 1.0);
+    assert_eq!(
+        g(&before, "secgroup_agent_nft_transaction_failures_total"),
+        0.0
+    );
+    assert!(g(&before, "secgroup_agent_chains") >= 2.0, "{before:?}");
+    assert!(g(&before, "secgroup_agent_rules") >= 1.0);
+    // sg_web is a peer of sg_db's rules: its members are a set.
+    assert!(
+        g(&before, "secgroup_agent_set_elements") >= 1.0,
+        "{before:?}"
+    );
+    assert_eq!(g(&before, "secgroup_agent_revision_lag"), 0.0);
+    assert!(passes(&before) >= 1.0);
+
+    // One more rule on sg_db: one more nft transaction, one more rule, one more pass, and
+    // the lag back to 0 once applied.
+    h.ok(
+        "AuthorizeSecurityGroup",
+        &[
+            ("SecurityGroupId", &t.sg_db),
+            ("IpProtocol", "tcp"),
+            ("PortRange", "8443/8443"),
+            ("SourceCidrIp", "10.99.0.0/16"),
+        ],
+    )
+    .await;
+    let agent = h.settled().await;
+    let (after, _) = read().await.expect("scrape");
+    assert!(
+        g(&after, "secgroup_agent_nft_transactions_total")
+            > g(&before, "secgroup_agent_nft_transactions_total")
+    );
+    assert!(
+        g(&after, "secgroup_agent_rules") > g(&before, "secgroup_agent_rules"),
+        "rules {} then {}",
+        g(&before, "secgroup_agent_rules"),
+        g(&after, "secgroup_agent_rules")
+    );
+    assert!(passes(&after) > passes(&before));
+    assert_eq!(
+        g(&after, "secgroup_agent_applied_revision"),
+        agent["AppliedRevision"].as_u64().expect("revision") as f64
+    );
+    assert!(
+        g(&after, "secgroup_agent_applied_revision")
+            > g(&before, "secgroup_agent_applied_revision")
+    );
+    assert_eq!(g(&after, "secgroup_agent_revision_lag"), 0.0);
 }
 
 /// SIGTERM removes everything; `--keep` leaves it and a new agent adopts it without

@@ -24,7 +24,7 @@ pub async fn lock() -> tokio::sync::MutexGuard<'static, ()> {
     LOCK.lock().await
 }
 
-fn free_port() -> SocketAddr {
+pub fn free_port() -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr")
 }
@@ -44,12 +44,26 @@ pub struct Harness {
 impl Harness {
     /// On a new SQLite file.
     pub fn start(prefix: &str) -> Harness {
+        Self::start_with(prefix, &[])
+    }
+
+    /// On a new SQLite file, the agent started with `agent_args` besides the usual ones.
+    pub fn start_with(prefix: &str, agent_args: &[&str]) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let database = format!("sqlite://{}", dir.path().join("db.sqlite").display());
-        Self::start_on(prefix, database, Some(dir))
+        Self::start_on_with(prefix, database, Some(dir), agent_args)
     }
 
     pub fn start_on(prefix: &str, database: String, dir: Option<tempfile::TempDir>) -> Harness {
+        Self::start_on_with(prefix, database, dir, &[])
+    }
+
+    fn start_on_with(
+        prefix: &str,
+        database: String,
+        dir: Option<tempfile::TempDir>,
+        agent_args: &[&str],
+    ) -> Harness {
         let addr = free_port();
         let server = Command::new(BIN)
             .args([
@@ -80,7 +94,7 @@ impl Harness {
             agent: None,
             _dir: dir,
         };
-        h.start_agent(&[]);
+        h.start_agent(agent_args);
         h
     }
 
