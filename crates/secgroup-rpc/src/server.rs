@@ -652,11 +652,6 @@ mod tests {
             Err((400, "MalformedRequest".into()))
         );
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     struct Nothing;
     impl MountedHandler for Nothing {
