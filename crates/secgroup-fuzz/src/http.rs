@@ -218,7 +218,13 @@ fn check(request: &[u8], answer: &[u8]) {
             ),
         }
     }
-    if request.windows(4).any(|w| w == b"\r\n\r\n") {
+    // Empty lines before the request line are skipped, as hyper's parser skips them: they
+    // end no head (found by this target: `\n\n\r\n\r\n` alone is no request at all).
+    let from = request
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(request.len());
+    if request[from..].windows(4).any(|w| w == b"\r\n\r\n") {
         assert!(answered, "a complete head got no answer: {:?}", shown());
     }
 }
