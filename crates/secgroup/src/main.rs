@@ -226,8 +226,18 @@ fn token_retention(hours: f64) -> anyhow::Result<chrono::Duration> {
 
 #[derive(Subcommand)]
 enum AccountCommand {
-    /// Create an account with a new AccessKey and print it as JSON.
-    Create(DatabaseArg),
+    /// Create an account with a new AccessKey and print it as JSON; with --account, give
+    /// that account (made when missing, e.g. one `import --account ID` filled) a new key.
+    Create(CreateAccountArgs),
+}
+
+#[derive(Args)]
+struct CreateAccountArgs {
+    /// The account id to make or give a key (default: a new account).
+    #[arg(long)]
+    account: Option<String>,
+    #[command(flatten)]
+    db: DatabaseArg,
 }
 
 /// The client commands' exit statuses beside 0 (see `secgroup reach --help`).
@@ -249,8 +259,8 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => operator_outcome(serve(args).await),
-            Command::Account(AccountCommand::Create(db)) => {
-                operator_outcome(create_account(db).await)
+            Command::Account(AccountCommand::Create(args)) => {
+                operator_outcome(create_account(args).await)
             }
             Command::Reach(args) => match reach::run(&args).await {
                 Ok(true) => ExitCode::SUCCESS,
@@ -312,11 +322,22 @@ fn client_failure(e: &secgroup::cli::CliError) -> ExitCode {
     ExitCode::from(EXIT_CLIENT_ERROR)
 }
 
-async fn create_account(db: DatabaseArg) -> anyhow::Result<()> {
-    let store = database::open(&db.database)?;
-    let key = store
-        .write(|tx| accounts::create_account(tx, false, Utc::now()))
-        .await?;
+async fn create_account(args: CreateAccountArgs) -> anyhow::Result<()> {
+    let store = database::open(&args.db.database)?;
+    let key = match args.account {
+        None => {
+            store
+                .write(|tx| accounts::create_account(tx, false, Utc::now()))
+                .await?
+        }
+        Some(id) => {
+            let account =
+                secgroup_review::store::resolve_account(store.as_ref(), Some(&id), true).await?;
+            store
+                .write(move |tx| accounts::new_access_key(tx, &account, Utc::now()))
+                .await?
+        }
+    };
     let out = serde_json::json!({
         "AccountId": key.account_id,
         "AccessKeyId": key.access_key_id,

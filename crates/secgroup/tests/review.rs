@@ -14,10 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use chrono::Utc;
 use secgroup::testkit::{create_group, create_vpc, TestClient, TestServer};
 use secgroup::Settings;
-use secgroup_domain::model::AccessKeyRecord;
 use secgroup_domain::Store;
 use secgroup_store_sqlite::SqliteStore;
 use serde_json::Value;
@@ -492,19 +490,10 @@ async fn sdk_export(c: &TestClient, built: &Built, export: &Path) -> Vec<Vec<Val
 }
 
 /// A server over the SQLite file `db`, with a key for `account`.
-async fn serve_file(db: &Path, account: &str) -> (TestClient, tokio::sync::oneshot::Sender<()>) {
+/// Serves the database file `db` in-process for the AccessKey `key` (as printed by
+/// `secgroup account create`).
+async fn serve_file(db: &Path, key: &Value) -> (TestClient, tokio::sync::oneshot::Sender<()>) {
     let store = Arc::new(SqliteStore::open(db).expect("open"));
-    let key = AccessKeyRecord {
-        access_key_id: "LTAIreviewtestkey0000".into(),
-        secret: "review-test-secret".into(),
-        account_id: account.into(),
-        created_at: Utc::now(),
-    };
-    let k = key.clone();
-    store
-        .write(move |tx| tx.insert_access_key(&k))
-        .await
-        .expect("key");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -518,7 +507,11 @@ async fn serve_file(db: &Path, account: &str) -> (TestClient, tokio::sync::onesh
             .await
             .expect("serve");
     });
-    (TestClient::new(addr, &key.access_key_id, &key.secret), stop)
+    let field = |name: &str| key[name].as_str().expect("key field").to_string();
+    (
+        TestClient::new(addr, &field("AccessKeyId"), &field("AccessKeySecret")),
+        stop,
+    )
 }
 
 /// The change revision of the database at `database` (a URL): every write moves it.
@@ -556,7 +549,24 @@ async fn an_sdk_export_imports_into_another_database_alike_and_round_trips() {
     );
     assert_eq!(revision(&b).await, imported);
 
-    let (cb, stop) = serve_file(&b_file, &built.account).await;
+    // The imported account gets a key of its own, and another on a second call.
+    let create_key = || {
+        let out = secgroup(&[
+            "account",
+            "create",
+            "--account",
+            &built.account,
+            "--database",
+            &b,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        json_of(&out)
+    };
+    let (key, second) = (create_key(), create_key());
+    assert_eq!(key["AccountId"], built.account.as_str(), "{key}");
+    assert_eq!(second["AccountId"], built.account.as_str(), "{second}");
+    assert_ne!(key["AccessKeyId"], second["AccessKeyId"]);
+    let (cb, stop) = serve_file(&b_file, &key).await;
     for ((_, calls), want) in built.calls.iter().zip(&expected) {
         let got = answers(&cb, calls).await;
         for (((_, action, params), got), want) in calls.iter().zip(&got).zip(want) {

@@ -15,10 +15,19 @@ pub fn create_account(
 ) -> Result<AccessKeyRecord, StoreError> {
     let account_id = AccountId::generate();
     tx.insert_account(&account_id, is_default, now)?;
+    new_access_key(tx, &account_id, now)
+}
+
+/// Gives the existing account `account_id` one more fresh AccessKey.
+pub fn new_access_key(
+    tx: &mut dyn Tx,
+    account_id: &AccountId,
+    now: DateTime<Utc>,
+) -> Result<AccessKeyRecord, StoreError> {
     let key = AccessKeyRecord {
         access_key_id: ids::new_access_key_id(),
         secret: ids::new_access_key_secret(),
-        account_id: account_id.into_string(),
+        account_id: account_id.as_str().to_string(),
         created_at: now,
     };
     tx.insert_access_key(&key)?;
