@@ -43,6 +43,17 @@ fn transfer(command: &str, path: &Path, account: &str, database: &str) -> Output
     ])
 }
 
+/// `secgroup import` that succeeds and whose summary line contains `says`.
+fn import_saying(export: &Path, account: &str, database: &str, says: &str) {
+    let out = transfer("import", export, account, database);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(says),
+        "{says:?}: {}",
+        text(&out)
+    );
+}
+
 fn text(out: &Output) -> String {
     format!(
         "status {:?}\nstdout: {}\nstderr: {}",
@@ -540,13 +551,7 @@ async fn an_sdk_export_imports_into_another_database_alike_and_round_trips() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let imported = revision(&b).await;
     // Importing the same export again changes nothing, not even the revision.
-    let out = transfer("import", &export, &built.account, &b);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains(" 0 inserted, 0 updated"),
-        "{}",
-        text(&out)
-    );
+    import_saying(&export, &built.account, &b, " 0 inserted, 0 updated");
     assert_eq!(revision(&b).await, imported);
 
     // The imported account gets a key of its own, and another on a second call.
@@ -619,22 +624,10 @@ async fn import_export_and_review_on_postgresql() {
     let ok = |out: Output| assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 
     let pg = dbs.create();
-    let out = transfer("import", &export, &built.account, &pg);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains(" 0 updated, 0 unchanged"),
-        "{}",
-        text(&out)
-    );
-    ok(out);
+    import_saying(&export, &built.account, &pg, " 0 updated, 0 unchanged");
     let imported = revision(&pg).await;
     assert!(imported > 0);
-    let out = transfer("import", &export, &built.account, &pg);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains(" 0 inserted, 0 updated"),
-        "{}",
-        text(&out)
-    );
-    ok(out);
+    import_saying(&export, &built.account, &pg, " 0 inserted, 0 updated");
     assert_eq!(
         revision(&pg).await,
         imported,
