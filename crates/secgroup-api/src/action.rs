@@ -226,7 +226,8 @@ impl<'a, P: Product> Cx<'a, P> {
     {
         let token = self.client_token.clone();
         let dry_run = self.dry_run;
-        let record = CallRecord::new(P::CODE, self.call, self.params);
+        // A dry run is never recorded: no record to build.
+        let record = (!dry_run).then(|| CallRecord::new(P::CODE, self.call, self.params));
         let recorded = self.recorded.clone();
         let last_audit_purge = self.product.base().last_audit_purge.clone();
         let account = self.account.clone();
@@ -262,9 +263,12 @@ impl<'a, P: Product> Cx<'a, P> {
                         if purge_due(&last_audit_purge, scope.now, audit_retention) {
                             audit::purge_expired(tx, scope.now, audit_retention)?;
                         }
-                        let result = serde_json::to_value(&value).ok();
-                        let n = recorded.load(Ordering::Relaxed) + 1;
-                        tx.insert_audit_event(&record.event(n, scope.now, result.as_ref(), None))?;
+                        if let Some(record) = &record {
+                            let result = serde_json::to_value(&value).ok();
+                            let n = recorded.load(Ordering::Relaxed) + 1;
+                            let event = record.event(n, scope.now, result.as_ref(), None);
+                            tx.insert_audit_event(&event)?;
+                        }
                         Ok(value)
                     }
                     Err(e) => Err(Stop::Domain(e)),

@@ -29,15 +29,17 @@ fn is_secret(key: &str) -> bool {
     lower.starts_with("signature") || lower.contains("secret") || lower == "accesskeyid"
 }
 
-/// The business parameters as one JSON object, keys sorted, secrets left out.
+/// The business parameters as one JSON object, keys sorted (the map's own order), secrets
+/// left out; written straight from the parameters (a `serde_json::Map` copied every key and
+/// value twice).
 pub fn parameters_json(params: &Params) -> String {
-    let mut map = serde_json::Map::new();
-    let mut pairs: Vec<(&str, &str)> = params.iter().filter(|(k, _)| !is_secret(k)).collect();
-    pairs.sort();
-    for (k, v) in pairs {
-        map.insert(k.to_string(), Value::String(v.to_string()));
+    struct Public<'a>(&'a Params);
+    impl serde::Serialize for Public<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().filter(|(k, _)| !is_secret(k)))
+        }
     }
-    Value::Object(map).to_string()
+    serde_json::to_string(&Public(params)).unwrap_or_else(|_| "{}".to_string())
 }
 
 /// Whether a parameter or field names resources: `...Id`, `...Ids`, or an item of one
@@ -91,6 +93,15 @@ fn from_value(out: &mut Vec<AuditResource>, value: &Value, named: bool) {
 /// The resources a call touched: the ids its parameters name, then those its result names
 /// (what it created).
 pub fn resources(params: &Params, result: Option<&Value>) -> Vec<AuditResource> {
+    let mut out = named_by_params(params);
+    if let Some(result) = result {
+        add_named_by_result(&mut out, result);
+    }
+    out
+}
+
+/// The ids a call's parameters name.
+fn named_by_params(params: &Params) -> Vec<AuditResource> {
     let mut out = Vec::new();
     for (k, v) in params.iter() {
         if !names_ids(k) {
@@ -101,11 +112,12 @@ pub fn resources(params: &Params, result: Option<&Value>) -> Vec<AuditResource> 
             _ => push(&mut out, v),
         }
     }
-    if let Some(result) = result {
-        // A bare id as the whole result names what was made.
-        from_value(&mut out, result, true);
-    }
     out
+}
+
+/// Adds the ids a call's result names (a bare id as the whole result names what was made).
+fn add_named_by_result(out: &mut Vec<AuditResource>, result: &Value) {
+    from_value(out, result, true);
 }
 
 /// What every event of one call shares.
@@ -120,7 +132,8 @@ pub(crate) struct CallRecord {
     pub region_id: String,
     pub request_id: String,
     pub parameters: String,
-    pub params: Params,
+    /// The resources the parameters name (those of the result are added per event).
+    pub named: Vec<AuditResource>,
 }
 
 impl CallRecord {
@@ -135,7 +148,7 @@ impl CallRecord {
             region_id: params.get("RegionId").unwrap_or("").to_string(),
             request_id: call.request_id.clone(),
             parameters: parameters_json(params),
-            params: params.clone(),
+            named: named_by_params(params),
         }
     }
 
@@ -163,7 +176,13 @@ impl CallRecord {
             region_id: self.region_id.clone(),
             request_id: self.request_id.clone(),
             parameters: self.parameters.clone(),
-            resources: resources(&self.params, result),
+            resources: {
+                let mut out = self.named.clone();
+                if let Some(result) = result {
+                    add_named_by_result(&mut out, result);
+                }
+                out
+            },
             error_code: error.map(|e| e.code.to_string()),
             error_message: error.map(|e| e.message.to_string()),
         }

@@ -43,7 +43,7 @@ pub fn fuzz(data: &[u8]) {
         assert_eq!(params.get(k), Some(*v), "{k:?}");
     }
     assert_eq!(params.query_pairs().count(), query_len);
-    for (k, _) in params.business().iter() {
+    for (k, _) in params.clone().into_business().iter() {
         assert!(!secgroup_rpc::params::is_protocol_param(k));
     }
 

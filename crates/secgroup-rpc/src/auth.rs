@@ -253,9 +253,10 @@ fn v3_claim(req: &SignedRequest<'_>) -> Result<SignatureClaim, RpcError> {
         .ok_or_else(|| RpcError::missing_parameter("x-acs-signature-nonce"))?;
     // Hash the body actually received, so a tampered body cannot verify.
     let payload_hash = v3::hex_sha256(req.body);
+    let query: Vec<_> = req.params.query_pairs().collect();
     let canonical = v3::canonical_request(
         req.method,
-        req.params.query_pairs(),
+        query.iter().map(|(k, v)| (k.as_ref(), v.as_ref())),
         |name| req.header(name),
         &auth.signed_headers,
         &payload_hash,

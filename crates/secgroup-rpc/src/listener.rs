@@ -590,14 +590,26 @@ impl<T> HeadGuard<T> {
             // line are skipped by the parser: the head is not over yet.
             let blank = (i >= 1 && self.head[i - 1] == b'\n')
                 || (cr && i >= 2 && self.head[i - 2] == b'\n');
-            if blank && !still_partial(&self.head[..=i]) {
-                end = Some(i + 1);
-                break;
+            if !blank {
+                continue;
+            }
+            // One parse both tells whether the head is over and gives its framing (a
+            // second parse of every head cost Describe some 1,200 instructions).
+            match parse_head(&self.head[..=i]) {
+                HeadParse::Partial => {}
+                HeadParse::Malformed => {
+                    end = Some((i + 1, None));
+                    break;
+                }
+                HeadParse::Complete(expect, len) => {
+                    end = Some((i + 1, Some((expect, len))));
+                    break;
+                }
             }
         }
-        let head_len = end.unwrap_or(self.head.len());
+        let head_len = end.as_ref().map_or(self.head.len(), |(end, _)| *end);
         let line_len = self.scan.line_end.unwrap_or(self.head.len());
-        let framing = end.map(|end| head_framing(&self.head[..end]));
+        let framing = end.map(|(_, framing)| framing);
         let refusal = if line_len > self.max_line {
             Some((HeadRefusal::UriTooLong, self.max_line))
         } else if head_len > self.max_head || self.scan.lines > MAX_HEAD_LINES {
@@ -629,15 +641,14 @@ impl<T> HeadGuard<T> {
     /// incomplete message (the client is gone), or answers when it is whole after all
     /// (hyper also ends a head at a bare `\n\n`).
     fn take_eof(&mut self) {
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEAD_LINES];
-        match httparse::Request::new(&mut headers).parse(&self.head) {
-            Ok(httparse::Status::Partial) => self.ready.append(&mut self.head),
-            Ok(httparse::Status::Complete(end)) if head_framing(&self.head[..end]).is_some() => {
+        match parse_head(&self.head) {
+            HeadParse::Partial => self.ready.append(&mut self.head),
+            HeadParse::Complete(..) => {
                 // Whatever follows the head is checked as its body and the next head.
                 let head = std::mem::take(&mut self.head);
                 self.take_in(&head);
             }
-            _ => self.refuse(HeadRefusal::Malformed, 0),
+            HeadParse::Malformed => self.refuse(HeadRefusal::Malformed, 0),
         }
     }
 
@@ -664,33 +675,48 @@ impl<T> HeadGuard<T> {
     }
 }
 
-/// Whether a complete head (up to and including its empty line) is one that hyper parses
-/// into a request: otherwise hyper would answer a bare 400 (no envelope) itself. The same
-/// checks as hyper's request parser, in its order: the request line and headers as
+/// What hyper's request parser makes of the bytes of a head so far.
+#[derive(Debug)]
+enum HeadParse {
+    /// Not a whole head yet.
+    Partial,
+    /// A head hyper would refuse with its own bare 400 (no envelope).
+    Malformed,
+    /// A head hyper parses into a request: its body's framing (`Content-Length`, chunked, or
+    /// none) and the head's length as hyper reads it.
+    Complete(Expect, usize),
+}
+
+/// The same checks as hyper's request parser, in its order: the request line and headers as
 /// `httparse` reads them, the target as a URI, `Content-Length` values (digits only, equal
 /// when repeated, unless a `Transfer-Encoding` came first), and `Transfer-Encoding` (HTTP/1.1
 /// only, `chunked` last). docs/protocol.md §1.4.
-///
-/// A well-formed head gives its body's framing (`Content-Length`, chunked, or none) and
-/// its length as hyper reads it.
-fn head_framing(head: &[u8]) -> Option<(Expect, usize)> {
+fn parse_head(head: &[u8]) -> HeadParse {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEAD_LINES];
     let mut request = httparse::Request::new(&mut headers);
-    let Ok(httparse::Status::Complete(len)) = request.parse(head) else {
-        return None;
+    let len = match request.parse(head) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return HeadParse::Partial,
+        Err(_) => return HeadParse::Malformed,
     };
+    match framing(&request) {
+        Some(expect) => HeadParse::Complete(expect, len),
+        None => HeadParse::Malformed,
+    }
+}
+
+/// The body's framing of a parsed head, or `None` when hyper would refuse the head.
+fn framing(request: &httparse::Request<'_, '_>) -> Option<Expect> {
     let (Some(method), Some(path), Some(version)) = (request.method, request.path, request.version)
     else {
         return None;
     };
-    if http::Method::from_bytes(method.as_bytes()).is_err()
-        || http::Uri::try_from(path.as_bytes()).is_err()
-    {
+    if http::Method::from_bytes(method.as_bytes()).is_err() || !uri_parses(path.as_bytes()) {
         return None;
     }
     let (mut transfer_encoding, mut chunked, mut content_length) = (false, false, None::<u64>);
     for header in request.headers.iter() {
-        if http::HeaderName::from_bytes(header.name.as_bytes()).is_err() {
+        if !header_name_parses(header.name.as_bytes()) {
             return None;
         }
         if header.name.eq_ignore_ascii_case("transfer-encoding") {
@@ -711,7 +737,7 @@ fn head_framing(head: &[u8]) -> Option<(Expect, usize)> {
             content_length = Some(length);
         }
     }
-    let framing = match (transfer_encoding, chunked, content_length) {
+    Some(match (transfer_encoding, chunked, content_length) {
         (true, false, _) => return None,
         (true, true, _) => Expect::Chunked(Chunk::Size {
             size: 0,
@@ -719,18 +745,41 @@ fn head_framing(head: &[u8]) -> Option<(Expect, usize)> {
         }),
         (false, _, Some(n)) if n > 0 => Expect::Body(n),
         (false, _, _) => Expect::Head,
-    };
-    Some((framing, len))
+    })
 }
 
-/// Whether `head` (ending in an empty line) is still no complete head to the parser.
-fn still_partial(head: &[u8]) -> bool {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEAD_LINES];
-    matches!(
-        httparse::Request::new(&mut headers).parse(head),
-        Ok(httparse::Status::Partial)
-    )
+/// Whether hyper takes `target` as a request URI. Building an `http::Uri` copies the target
+/// into a buffer of its own (2,350 instructions of every Describe), so an origin-form target
+/// of plain bytes, which is what clients send, is judged by its bytes; anything else gets
+/// the real parse. The test `plain_targets_and_names_parse_as_http_does` holds the shortcut
+/// to `http`'s own answer.
+fn uri_parses(target: &[u8]) -> bool {
+    let plain = target.first() == Some(&b'/')
+        && target.len() <= MAX_TARGET
+        && target.iter().all(|&b| plain_target_byte(b));
+    plain || http::Uri::try_from(target).is_ok()
 }
+
+/// `http::Uri`'s longest target.
+const MAX_TARGET: usize = u16::MAX as usize - 1;
+
+/// Bytes that `http::Uri` accepts anywhere in a path and in a query: unreserved, sub-delims,
+/// `:`, `@`, `/`, `?` and `%`.
+fn plain_target_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b)
+}
+
+/// Whether hyper takes `name` as a header name: letters, digits and `-` (every header a
+/// client sends) are judged without building a `HeaderName`.
+fn header_name_parses(name: &[u8]) -> bool {
+    let plain = !name.is_empty()
+        && name.len() <= MAX_HEADER_NAME
+        && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-');
+    plain || http::HeaderName::from_bytes(name).is_ok()
+}
+
+/// `http::HeaderName`'s longest name.
+const MAX_HEADER_NAME: usize = (1 << 16) - 1;
 
 /// A `Content-Length` as hyper reads one: ASCII digits only, at most `u64::MAX - 2`.
 fn plain_digits(value: &[u8]) -> Option<u64> {
@@ -1033,5 +1082,46 @@ mod tests {
         let mut g = guard(1000, 1000);
         g.take_in(b"GET /a HTTP/1.1\r\nx: y\n\r\n");
         assert!(!g.refused);
+    }
+
+    /// The shortcuts of `uri_parses` and `header_name_parses` never accept what `http`
+    /// refuses: every plain byte is valid in a path and in a query (so any string of them
+    /// after a `/` is), up to `http`'s own length limits.
+    #[test]
+    fn plain_targets_and_names_parse_as_http_does() {
+        for b in (0..=u8::MAX).filter(|&b| plain_target_byte(b)) {
+            let c = char::from(b);
+            for target in [
+                format!("/{c}"),
+                format!("/a{c}b?x{c}y"),
+                format!("/?{c}{c}"),
+            ] {
+                assert!(http::Uri::try_from(target.as_str()).is_ok(), "{target:?}");
+                assert!(uri_parses(target.as_bytes()));
+            }
+        }
+        for b in (0..=u8::MAX).filter(|b| b.is_ascii_alphanumeric() || *b == b'-') {
+            assert!(http::HeaderName::from_bytes(&[b, b, b]).is_ok(), "{b}");
+        }
+        let longest = format!("/{}", "a".repeat(MAX_TARGET - 1));
+        assert!(http::Uri::try_from(longest.as_str()).is_ok() && uri_parses(longest.as_bytes()));
+        let too_long = format!("/{}", "a".repeat(MAX_TARGET));
+        assert!(
+            http::Uri::try_from(too_long.as_str()).is_err() && !uri_parses(too_long.as_bytes())
+        );
+        let name = vec![b'a'; MAX_HEADER_NAME];
+        assert!(http::HeaderName::from_bytes(&name).is_ok() && header_name_parses(&name));
+        let name = vec![b'a'; MAX_HEADER_NAME + 1];
+        assert!(http::HeaderName::from_bytes(&name).is_err() && !header_name_parses(&name));
+        // What the shortcut leaves to `http` still gets its answer.
+        for target in ["/a b", "/a\"b", "http://h/x", "*", "/#f", "/a|b"] {
+            assert_eq!(
+                uri_parses(target.as_bytes()),
+                http::Uri::try_from(target).is_ok(),
+                "{target:?}"
+            );
+        }
+        assert!(!header_name_parses(b""));
+        assert!(!header_name_parses(b"a b") && header_name_parses(b"x_y"));
     }
 }

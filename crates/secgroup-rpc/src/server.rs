@@ -421,7 +421,10 @@ async fn handle<C: CredentialStore>(
                 .map(|c| c.peer.ip().to_string())
                 .unwrap_or_default(),
         };
-        product.call(ctx, params.business()).await.map(Answer::Rpc)
+        product
+            .call(ctx, params.into_business())
+            .await
+            .map(Answer::Rpc)
     }
     .await;
 

@@ -133,18 +133,29 @@ impl AuditTx for SqliteTx<'_> {
     }
 
     fn purge_audit_events(&mut self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
-        let cutoff = cutoff.timestamp_micros();
-        self.conn
+        // Events are appended in time order (migration 0011): everything below the oldest
+        // event to keep goes, found by walking `seq` from the start, so the purge costs
+        // what it removes and no index by time is written on every call.
+        let keep_from: Option<i64> = self
+            .conn
             .prepare_cached(
-                "DELETE FROM audit_event_resources WHERE seq IN
-                     (SELECT seq FROM audit_events WHERE event_time_us < ?1)",
+                "SELECT COALESCE(
+                     (SELECT seq FROM audit_events WHERE event_time_us >= ?1 ORDER BY seq LIMIT 1),
+                     (SELECT MAX(seq) + 1 FROM audit_events))",
             )
-            .and_then(|mut st| st.execute([cutoff]))
+            .and_then(|mut st| st.query_row([cutoff.timestamp_micros()], |row| row.get(0)))
+            .map_err(map_err)?;
+        let Some(keep_from) = keep_from else {
+            return Ok(0);
+        };
+        self.conn
+            .prepare_cached("DELETE FROM audit_event_resources WHERE seq < ?1")
+            .and_then(|mut st| st.execute([keep_from]))
             .map_err(map_err)?;
         let deleted = self
             .conn
-            .prepare_cached("DELETE FROM audit_events WHERE event_time_us < ?1")
-            .and_then(|mut st| st.execute([cutoff]))
+            .prepare_cached("DELETE FROM audit_events WHERE seq < ?1")
+            .and_then(|mut st| st.execute([keep_from]))
             .map_err(map_err)?;
         Ok(deleted as u64)
     }

@@ -18,6 +18,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_dataplane.sql")),
     (9, include_str!("../migrations/0009_audit.sql")),
     (10, include_str!("../migrations/0010_catalogue.sql")),
+    (11, include_str!("../migrations/0011_audit_lean.sql")),
 ];
 
 /// The newest version this build knows.
@@ -131,6 +132,52 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0))
             .expect("count");
         assert_eq!(rows, MIGRATIONS.len() as i64);
+    }
+
+    /// Migration 11 rebuilds the audit tables: the events and their resources recorded
+    /// before it stay, with their `seq`, and new events continue after them.
+    #[test]
+    fn the_lean_audit_tables_keep_what_was_recorded() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY,
+                 applied_at TEXT NOT NULL DEFAULT '')",
+        )
+        .expect("versions table");
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v < 11) {
+            conn.execute_batch(sql).expect("older migration");
+            conn.execute(
+                "INSERT INTO schema_migrations (version) VALUES (?1)",
+                [version],
+            )
+            .expect("record");
+        }
+        conn.execute_batch(
+            "INSERT INTO audit_events VALUES
+                 (7, 'ev-1', 'acct', 10, 'LTAI', '127.0.0.1', 'Ecs', 'v', 'DeleteVpc', 'r',
+                  'req', '{}', '[]', NULL, NULL);
+             INSERT INTO audit_event_resources VALUES (7, 'acct', 'vpc-1', 'ACS::VPC::VPC');",
+        )
+        .expect("an event before 11");
+        migrate(&mut conn).expect("migrate");
+        let kept: (i64, String) = conn
+            .query_row(
+                "SELECT e.seq, r.resource_id FROM audit_events e
+                 JOIN audit_event_resources r ON r.seq = e.seq",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .expect("kept");
+        assert_eq!(kept, (7, "vpc-1".to_string()));
+        conn.execute(
+            "INSERT INTO audit_events (event_id, account_id, event_time_us, access_key_id,
+                 source_ip, product, version, action, region_id, request_id, parameters,
+                 resources) VALUES ('ev-2', 'acct', 11, 'LTAI', '', 'Ecs', 'v', 'a', 'r', 'q',
+                 '{}', '[]')",
+            [],
+        )
+        .expect("a new event");
+        assert_eq!(conn.last_insert_rowid(), 8);
     }
 
     #[test]
