@@ -801,8 +801,11 @@ async fn every_create_key_pair_error_row() {
     assert_eq!(list(&left, "KeyPairs", "KeyPair")[0]["PublicKey"], PUBLIC_KEY);
 }
 
+/// `(Type, [Value])`: one `AvailableResource`.
+type Resource = (String, Vec<String>);
+
 /// `(ZoneId, [(Type, [Value])])` of a `DescribeAvailableResource` answer.
-fn available(v: &Value) -> Vec<(String, Vec<(String, Vec<String>)>)> {
+fn available(v: &Value) -> Vec<(String, Vec<Resource>)> {
     list(v, "AvailableZones", "AvailableZone")
         .iter()
         .map(|z| {

@@ -120,7 +120,7 @@ fn ssh_field(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 /// An SSH mpint of a non-negative number: big-endian, with a leading zero byte when the
-/// top bit is set (RFC 4251 §5).
+/// top bit is set (RFC 4251, section 5).
 fn ssh_mpint(out: &mut Vec<u8>, be: &[u8]) {
     let trimmed: &[u8] = match be.iter().position(|&b| b != 0) {
         Some(i) => &be[i..],
@@ -145,7 +145,7 @@ pub fn generate_rsa_key() -> Result<GeneratedKey, DomainError> {
     let pem = private
         .to_pkcs1_pem(LineEnding::LF)
         .map_err(|e| DomainError::KeyGenerationFailed(e.to_string()))?;
-    // The OpenSSH public key blob (RFC 4253 §6.6): "ssh-rsa", e, n.
+    // The OpenSSH public key blob (RFC 4253, section 6.6): "ssh-rsa", e, n.
     let mut blob = Vec::new();
     ssh_field(&mut blob, b"ssh-rsa");
     ssh_mpint(&mut blob, &private.e().to_bytes_be());
