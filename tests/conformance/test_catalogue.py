@@ -1,6 +1,7 @@
 """The catalogue (docs/ecs.md §9) through every client variant: DescribeZones,
 DescribeInstanceTypeFamilies, DescribeInstanceTypes, DescribeImages, DescribeInstanceStatus,
-ImportKeyPair / DescribeKeyPairs / DeleteKeyPairs, DescribeDisks and DescribeUserData (with
+CreateKeyPair / ImportKeyPair / DescribeKeyPairs / DeleteKeyPairs, DescribeAvailableResource,
+DescribeDisks and DescribeUserData (with
 the launch parameters that feed them), the instance field order real clients read — parsed
 results, raw JSON/XML shapes and error codes with their statuses.
 """
@@ -227,3 +228,126 @@ def test_catalogue_xml_shapes(raw):
     assert gone.status == 200 and gone.xml().tag == "DeleteKeyPairsResponse", gone.text
     missing = raw.request("DescribeUserData", {"RegionId": region, "InstanceId": "i-" + "0" * 20}, fmt="XML")
     assert missing.status == 404 and missing.xml().findtext("Code") == "InvalidInstanceId.NotFound", missing.text
+
+
+def openssh_public_of(pem: str) -> str:
+    """The `ssh-rsa` line of a PEM private key's public half, as `ssh-keygen -y` prints it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey) and key.key_size == 2048, key
+    return key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+
+
+CREATE_KEY_PAIR_FIELDS = ["RequestId", "PrivateKeyBody", "KeyPairName", "KeyPairId", "KeyPairFingerPrint"]
+
+
+def test_create_key_pair(client):
+    name = "made-" + rand()
+    r = client.call("CreateKeyPair", {"RegionId": client.region, "KeyPairName": name, "Tag": [{"Key": "env", "Value": "conf"}]})
+    made = ok(r)
+    try:
+        pem = made["PrivateKeyBody"]
+        assert pem.startswith("-----BEGIN RSA PRIVATE KEY-----\n") and pem.rstrip().endswith("-----END RSA PRIVATE KEY-----"), made
+        assert made["KeyPairName"] == name and made["KeyPairId"].startswith("ssh-"), made
+        if client.variant == "legacy":
+            assert list(json.loads(r.raw)) == CREATE_KEY_PAIR_FIELDS, r.raw
+        else:
+            assert set(made) == set(CREATE_KEY_PAIR_FIELDS), made
+
+        listed = ok(client.call("DescribeKeyPairs", {"RegionId": client.region, "KeyPairName": name, "IncludePublicKey": True}))
+        [k] = items(listed, "KeyPairs", "KeyPair")
+        # The private key really is the stored public key's.
+        assert k["PublicKey"] == openssh_public_of(pem), (k, pem)
+        blob = base64.b64decode(k["PublicKey"].split()[1])
+        fingerprint = ":".join(f"{b:02x}" for b in hashlib.md5(blob).digest())
+        assert made["KeyPairFingerPrint"] == k["KeyPairFingerPrint"] == fingerprint, (made, k)
+
+        expect_error(client.call("CreateKeyPair", {"RegionId": client.region, "KeyPairName": name}), "KeyPair.AlreadyExist", 400)
+    finally:
+        ok(client.call("DeleteKeyPairs", {"RegionId": client.region, "KeyPairNames": json.dumps([name])}))
+    expect_error(client.call("CreateKeyPair", {"RegionId": client.region, "KeyPairName": "1bad"}), "InvalidKeyPairName.Malformed", 400)
+    expect_missing(client.call("CreateKeyPair", {"RegionId": client.region}), "KeyPairName")
+
+
+def supported_values(zone: dict, kind: str) -> list[dict]:
+    [resource] = items(zone, "AvailableResources", "AvailableResource")
+    assert resource["Type"] == kind, zone
+    return items(resource, "SupportedResources", "SupportedResource")
+
+
+def test_available_resource(client):
+    zone_ids = [z["ZoneId"] for z in items(ok(client.call("DescribeZones", {"RegionId": client.region, "Verbose": False})), "Zones", "Zone")]
+    # What Terraform's alicloud_zones asks.
+    r = client.call("DescribeAvailableResource", {"RegionId": client.region, "DestinationResource": "Zone", "IoOptimized": "optimized",
+                                                  "InstanceChargeType": "PostPaid", "SpotStrategy": "NoSpot"})
+    zones = items(ok(r), "AvailableZones", "AvailableZone")
+    assert [z["ZoneId"] for z in zones] == zone_ids, zones
+    for z in zones:
+        assert (z["RegionId"], z["Status"], z["StatusCategory"]) == (client.region, "Available", "WithStock"), z
+        assert supported_values(z, "Zone") == [{"Status": "Available", "Value": z["ZoneId"], "StatusCategory": "WithStock"}], z
+    if client.variant == "legacy":
+        raw_zone = json.loads(r.raw)["AvailableZones"]["AvailableZone"][0]
+        assert list(raw_zone) == ["Status", "RegionId", "AvailableResources", "ZoneId", "StatusCategory"], raw_zone
+        assert list(raw_zone["AvailableResources"]["AvailableResource"][0]) == ["Type", "SupportedResources"], raw_zone
+
+    # What alicloud_instance_types asks: types by vCPUs and memory.
+    shaped = ok(client.call("DescribeAvailableResource", {"RegionId": client.region, "DestinationResource": "InstanceType",
+                                                          "IoOptimized": "optimized", "Cores": 2, "Memory": 8.0, "ZoneId": zone_ids[0]}))
+    [z] = items(shaped, "AvailableZones", "AvailableZone")
+    values = [v["Value"] for v in supported_values(z, "InstanceType")]
+    assert z["ZoneId"] == zone_ids[0] and "ecs.g7.large" in values and "ecs.g7.xlarge" not in values, values
+    types = items(ok(client.call("DescribeInstanceTypes", {"InstanceTypes": values[:10]})), "InstanceTypes", "InstanceType")
+    assert {(t["CpuCoreCount"], t["MemorySize"]) for t in types} == {(2, 8)}, types
+
+    disks = ok(client.call("DescribeAvailableResource", {"RegionId": client.region, "DestinationResource": "SystemDisk",
+                                                         "InstanceType": "ecs.g7.large", "ZoneId": zone_ids[0]}))
+    [z] = items(disks, "AvailableZones", "AvailableZone")
+    essd = [d for d in supported_values(z, "SystemDisk") if d["Value"] == "cloud_essd"]
+    assert [(d["Min"], d["Max"], d["Unit"]) for d in essd] == [(20, 2048, "GiB")], z
+    none = ok(client.call("DescribeAvailableResource", {"RegionId": client.region, "DestinationResource": "InstanceType",
+                                                        "InstanceType": "ecs.nope.large"}))
+    assert items(none, "AvailableZones", "AvailableZone") == [], none
+
+
+def test_available_resource_errors(client):
+    expect_missing(client.call("DescribeAvailableResource", {"RegionId": client.region}), "DestinationResource")
+    expect_error(client.call("DescribeAvailableResource", {"RegionId": client.region, "DestinationResource": "Disk"}),
+                 "Invalid.DestinationResource", 404)
+    expect_error(client.call("DescribeAvailableResource", {"RegionId": client.region, "DestinationResource": "InstanceType",
+                                                           "InstanceType": "ecs.g7.large", "Cores": 2}),
+                 "InvalidParam.TypeAndCpuMem.Conflict", 403)
+    expect_error(client.call("DescribeAvailableResource", {"RegionId": client.region, "DestinationResource": "Zone", "IoOptimized": "yes"}),
+                 "Invalid.IoOptimized", 404)
+    expect_error(client.call("DescribeAvailableResource", {"RegionId": client.region, "DestinationResource": "SystemDisk"}),
+                 "MissingInstanceType", 400)
+
+
+@pytest.mark.raw
+def test_create_key_pair_and_available_resource_raw_shapes(raw):
+    region = "cn-zhangjiakou"
+    name = "raw-" + rand()
+    j = raw.request("CreateKeyPair", {"RegionId": region, "KeyPairName": name})
+    assert j.status == 200, j.describe()
+    assert list(j.json()) == CREATE_KEY_PAIR_FIELDS, j.text
+    x = raw.request("CreateKeyPair", {"RegionId": region, "KeyPairName": name + "-xml"}, fmt="XML")
+    assert x.status == 200, x.describe()
+    root = x.xml()
+    assert root.tag == "CreateKeyPairResponse" and [e.tag for e in root] == CREATE_KEY_PAIR_FIELDS, x.text
+    pem = root.findtext("PrivateKeyBody")
+    listed = raw.request("DescribeKeyPairs", {"RegionId": region, "KeyPairName": name + "-xml", "IncludePublicKey": True}, fmt="XML")
+    assert listed.xml().findtext("KeyPairs/KeyPair/PublicKey") == openssh_public_of(pem), listed.text
+    ok_delete = raw.request("DeleteKeyPairs", {"RegionId": region, "KeyPairNames": json.dumps([name, name + "-xml"])})
+    assert ok_delete.status == 200, ok_delete.describe()
+
+    a = raw.request("DescribeAvailableResource", {"RegionId": region, "DestinationResource": "DataDisk", "InstanceType": "ecs.g7.large",
+                                                  "SystemDiskCategory": "cloud_essd", "DataDiskCategory": "cloud_essd"}, fmt="XML")
+    assert a.status == 200, a.describe()
+    zones = a.xml().findall("AvailableZones/AvailableZone")
+    assert zones and [e.tag for e in zones[0]] == ["Status", "RegionId", "AvailableResources", "ZoneId", "StatusCategory"], a.text
+    [d] = zones[0].findall("AvailableResources/AvailableResource/SupportedResources/SupportedResource")
+    assert [(e.tag, e.text) for e in d] == [("Status", "Available"), ("Value", "cloud_essd"), ("StatusCategory", "WithStock"),
+                                           ("Min", "20"), ("Max", "32768"), ("Unit", "GiB")], a.text
+    bad = raw.request("DescribeAvailableResource", {"RegionId": region, "DestinationResource": "Nowhere"}, fmt="XML")
+    assert bad.status == 404 and bad.xml().findtext("Code") == "Invalid.DestinationResource", bad.text

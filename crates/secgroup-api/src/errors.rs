@@ -138,6 +138,7 @@ pub fn domain(err: DomainError) -> RpcError {
         D::KeyPairExists(_) => (400, "KeyPair.AlreadyExist", "The key pair already exist.".into()),
         D::KeyPairNameMalformed => (400, "InvalidKeyPairName.Malformed", "Specified Key Pair name is not valid.".into()),
         D::PublicKeyMalformed => (400, "InvalidPublicKeyBody.Malformed", "The specified parameter PublicKeyBody is not valid.".into()),
+        D::KeyGenerationFailed(_) => (500, "InternalError", "The request processing has failed due to some unknown error.".into()),
         D::InstanceIdMalformed => (400, "InvalidInstanceId.Malformed", "The specified parameter \"InstanceId\" is not valid.".into()),
         D::NetworkInterfaceNotFound(id) => (404, "InvalidEniId.NotFound", format!("The specified NetworkInterfaceId {id} does not exist.")),
         D::IncorrectInstanceStatus => (403, "IncorrectInstanceStatus", "The current status of the resource does not support this operation.".into()),
@@ -496,6 +497,7 @@ mod tests {
         D::KeyPairExists(_) => D::KeyPairExists("k".into()), 400, "KeyPair.AlreadyExist", "The key pair already exist.";
         D::KeyPairNameMalformed => D::KeyPairNameMalformed, 400, "InvalidKeyPairName.Malformed", "Specified Key Pair name is not valid.";
         D::PublicKeyMalformed => D::PublicKeyMalformed, 400, "InvalidPublicKeyBody.Malformed", "The specified parameter PublicKeyBody is not valid.";
+        D::KeyGenerationFailed(_) => D::KeyGenerationFailed("rng".into()), 500, "InternalError", "The request processing has failed due to some unknown error.";
         D::InstanceIdMalformed => D::InstanceIdMalformed, 400, "InvalidInstanceId.Malformed", "The specified parameter \"InstanceId\" is not valid.";
         D::NetworkInterfaceNotFound(_) => D::NetworkInterfaceNotFound("eni-x".into()), 404, "InvalidEniId.NotFound", "The specified NetworkInterfaceId eni-x does not exist.";
         D::IncorrectInstanceStatus => D::IncorrectInstanceStatus, 403, "IncorrectInstanceStatus", "The current status of the resource does not support this operation.";
@@ -553,7 +555,8 @@ mod tests {
     }
 
     /// The exact base wording of every fact: each row's example is its own arm's, and the
-    /// base map answers exactly the row. Every refusal is a 4xx, every storage failure a 5xx.
+    /// base map answers exactly the row. Every refusal is a 4xx, every storage failure (and a
+    /// failed key generation, docs/ecs.md §9.8) a 5xx.
     #[test]
     fn every_domain_error_has_a_client_status() {
         let rows = rows();
@@ -565,8 +568,8 @@ mod tests {
                 (status, code, message.as_str()),
                 "{example:?}"
             );
-            let storage = matches!(example, D::Store(_));
-            assert_eq!(r.status.is_client_error(), !storage, "{example:?}");
+            let server_side = matches!(example, D::Store(_) | D::KeyGenerationFailed(_));
+            assert_eq!(r.status.is_client_error(), !server_side, "{example:?}");
         }
     }
 

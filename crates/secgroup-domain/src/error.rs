@@ -328,6 +328,8 @@ pub enum DomainError {
     KeyPairNameMalformed,
     #[error("the public key is not an OpenSSH public key")]
     PublicKeyMalformed,
+    #[error("generating a key pair failed: {0}")]
+    KeyGenerationFailed(String),
 
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -1,6 +1,7 @@
 //! The catalogue lookups (docs/ecs.md §9): `DescribeZones`, `DescribeInstanceTypeFamilies`,
-//! `DescribeInstanceTypes` and `DescribeImages`, typed actions over the configured catalogue
-//! (no transaction), and the `--strict-catalogue` check of the launches.
+//! `DescribeInstanceTypes`, `DescribeImages` and `DescribeAvailableResource`, typed actions
+//! over the configured catalogue (no transaction), and the `--strict-catalogue` check of the
+//! launches.
 
 use secgroup_api::paging::Paging;
 use secgroup_api::{Action, Cx, Input};
@@ -597,6 +598,301 @@ fn image(i: &Image) -> Node {
         )
         .field("Tags", Node::list("Tag", []))
         .build()
+}
+
+/// What `DescribeAvailableResource` is asked for (`DestinationResource`, docs/ecs.md §9.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Destination {
+    Zone,
+    IoOptimized,
+    InstanceType,
+    Network,
+    DedicatedHost,
+    SystemDisk,
+    DataDisk,
+}
+
+impl Destination {
+    fn parse(v: &str) -> Option<Self> {
+        Some(match v {
+            "Zone" => Self::Zone,
+            "IoOptimized" => Self::IoOptimized,
+            "InstanceType" => Self::InstanceType,
+            "Network" => Self::Network,
+            "ddh" => Self::DedicatedHost,
+            "SystemDisk" => Self::SystemDisk,
+            "DataDisk" => Self::DataDisk,
+            _ => return None,
+        })
+    }
+
+    /// The `Type` of its `AvailableResource`.
+    fn type_name(self) -> &'static str {
+        match self {
+            Self::Zone => "Zone",
+            Self::IoOptimized => "IoOptimized",
+            Self::InstanceType => "InstanceType",
+            Self::Network => "Network",
+            Self::DedicatedHost => "DedicatedHost",
+            Self::SystemDisk => "SystemDisk",
+            Self::DataDisk => "DataDisk",
+        }
+    }
+}
+
+/// Every disk category `DescribeAvailableResource` takes as a filter (its model's list).
+const KNOWN_DISK_CATEGORIES: &[&str] = &[
+    "cloud",
+    "cloud_efficiency",
+    "cloud_ssd",
+    "ephemeral_ssd",
+    "cloud_essd",
+    "cloud_auto",
+    "cloud_essd_entry",
+];
+
+/// A `DescribeAvailableResource` refusal: ECS's own code and wording (docs/ecs.md §9.9).
+fn unavailable(status: u16, code: &'static str, message: &'static str) -> RpcError {
+    RpcError::new(status, code, message)
+}
+
+/// `name` when absent, or one of `allowed` (exactly); `err` otherwise.
+fn one_of(
+    p: &mut Input<'_>,
+    name: &str,
+    allowed: &[&str],
+    err: impl FnOnce() -> RpcError,
+) -> Result<Option<String>, RpcError> {
+    match p.non_empty(name) {
+        None => Ok(None),
+        Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
+        Some(_) => Err(err()),
+    }
+}
+
+#[derive(Debug)]
+pub struct DescribeAvailableResource {
+    region_id: String,
+    destination: Destination,
+    zone_id: Option<String>,
+    io_optimized: Option<String>,
+    network: Option<String>,
+    instance_type: Option<String>,
+    cores: Option<i64>,
+    memory: Option<f64>,
+    system_disk: Option<String>,
+    data_disk: Option<String>,
+}
+
+impl<S: Store> Action<Ecs<S>> for DescribeAvailableResource {
+    const NAME: &'static str = "DescribeAvailableResource";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let region_id = p.region()?;
+        let destination =
+            Destination::parse(p.required("DestinationResource")?).ok_or_else(|| {
+                unavailable(
+                    404,
+                    "Invalid.DestinationResource",
+                    "The specified DestinationResource is not valid.",
+                )
+            })?;
+        one_of(p, "InstanceChargeType", &["PrePaid", "PostPaid"], || {
+            unavailable(
+                400,
+                "Invalid.InstanceChargeType",
+                "The specified InstanceChargeType is not valid.",
+            )
+        })?;
+        one_of(
+            p,
+            "SpotStrategy",
+            &["NoSpot", "SpotWithPriceLimit", "SpotAsPriceGo"],
+            || {
+                unavailable(
+                    404,
+                    "Invalid.SpotStrategy",
+                    "The specified SpotStrategy is not valid.",
+                )
+            },
+        )?;
+        let io_optimized = one_of(p, "IoOptimized", &["none", "optimized"], || {
+            unavailable(
+                404,
+                "Invalid.IoOptimized",
+                "The specified IoOptimized is not valid.",
+            )
+        })?;
+        let network = one_of(p, "NetworkCategory", &["vpc", "classic"], || {
+            unavailable(
+                404,
+                "Invalid.NetworkCategory",
+                "The specified NetworkCategory is not valid.",
+            )
+        })?;
+        // The reference spells the values in lower case and its own example `Instance`.
+        if let Some(t) = p.non_empty("ResourceType") {
+            let known = ["instance", "disk", "reservedinstance", "ddh"];
+            if !known.iter().any(|k| k.eq_ignore_ascii_case(t)) {
+                return Err(unavailable(
+                    404,
+                    "Invalid.ResourceType",
+                    "The ResourceType provided does not exist in our records.",
+                ));
+            }
+        }
+        one_of(p, "Scope", &["Region", "Zone"], || invalid("Scope"))?;
+        p.int_in("SpotDuration", 0..=6, || invalid("SpotDuration"))?;
+        let system_disk = one_of(p, "SystemDiskCategory", KNOWN_DISK_CATEGORIES, || {
+            invalid("SystemDiskCategory")
+        })?;
+        let data_disk = one_of(p, "DataDiskCategory", KNOWN_DISK_CATEGORIES, || {
+            invalid("DataDiskCategory")
+        })?;
+        let instance_type = p.non_empty("InstanceType").map(str::to_string);
+        let cores = p.int_in("Cores", 1..=i64::from(u32::MAX), || invalid("Cores"))?;
+        let memory = decimal(p, "Memory")?;
+        if instance_type.is_some() && (cores.is_some() || memory.is_some()) {
+            return Err(unavailable(
+                403,
+                "InvalidParam.TypeAndCpuMem.Conflict",
+                "The specified 'InstanceType' and 'Cores','Memory' are not blank at the same time.",
+            ));
+        }
+        // Cores and Memory narrow instance types only.
+        if destination != Destination::InstanceType {
+            if cores.is_some() {
+                return Err(unavailable(
+                    403,
+                    "InvalidParam.Cores",
+                    "The specified parameter 'Cores' should be empty",
+                ));
+            }
+            if memory.is_some() {
+                return Err(unavailable(
+                    403,
+                    "InvalidParam.Memory",
+                    "The specified parameter 'Memory' should be empty",
+                ));
+            }
+        }
+        // Disks depend on the instance type they go with.
+        if matches!(destination, Destination::SystemDisk | Destination::DataDisk)
+            && instance_type.is_none()
+        {
+            return Err(RpcError::missing("InstanceType"));
+        }
+        // The server has no dedicated hosts.
+        if p.non_empty("DedicatedHostId").is_some() {
+            return Err(unavailable(
+                403,
+                "InvalidDedicatedHostId.NotFound",
+                "The specified DedicatedHostId does not exist.",
+            ));
+        }
+        Ok(DescribeAvailableResource {
+            region_id,
+            destination,
+            zone_id: p.non_empty("ZoneId").map(str::to_string),
+            io_optimized,
+            network,
+            instance_type,
+            cores,
+            memory,
+            system_disk,
+            data_disk,
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
+        let catalogue: &Catalogue = &cx.config().catalogue;
+        let offered = |asked: &Option<String>, have: &[&str]| {
+            asked.as_ref().is_none_or(|a| have.contains(&a.as_str()))
+        };
+        // What every zone offers (docs/ecs.md §9.2: every zone every catalogue type): the
+        // conditions asked for must hold before anything is listed.
+        let types: Vec<&InstanceType> = catalogue
+            .instance_types()
+            .iter()
+            .filter(|t| self.instance_type.as_ref().is_none_or(|i| *i == t.id))
+            .filter(|t| self.cores.is_none_or(|c| c == i64::from(t.cpu)))
+            .filter(|t| self.memory.is_none_or(|m| m == t.memory_gib))
+            .collect();
+        let conditions = offered(&self.io_optimized, &["optimized"])
+            && offered(&self.network, &["vpc"])
+            && offered(&self.system_disk, DISK_CATEGORIES)
+            && offered(&self.data_disk, DISK_CATEGORIES)
+            && (self.instance_type.is_none() || !types.is_empty());
+        let disks = |asked: &Option<String>, max: i64| -> Vec<Node> {
+            DISK_CATEGORIES
+                .iter()
+                .filter(|c| asked.as_ref().is_none_or(|a| a == *c))
+                .map(|c| supported(c, Some((20, max))))
+                .collect()
+        };
+        let zones = catalogue
+            .zones(&self.region_id)
+            .iter()
+            .filter(|z| self.zone_id.as_ref().is_none_or(|want| want == *z))
+            .filter_map(|zone| {
+                if !conditions {
+                    return None;
+                }
+                let resources: Vec<Node> = match self.destination {
+                    Destination::Zone => vec![supported(zone, None)],
+                    Destination::IoOptimized => vec![supported("optimized", None)],
+                    Destination::Network => vec![supported("vpc", None)],
+                    Destination::InstanceType => {
+                        types.iter().map(|t| supported(&t.id, None)).collect()
+                    }
+                    Destination::DedicatedHost => Vec::new(),
+                    // Sizes as launches take them (docs/ecs.md §9.6).
+                    Destination::SystemDisk => disks(&self.system_disk, 2048),
+                    Destination::DataDisk => disks(&self.data_disk, 32768),
+                };
+                if resources.is_empty() {
+                    return None;
+                }
+                let available = Node::object()
+                    .str("Type", self.destination.type_name())
+                    .field(
+                        "SupportedResources",
+                        Node::list("SupportedResource", resources),
+                    )
+                    .build();
+                // The real service's order: Status, RegionId, AvailableResources, ZoneId,
+                // StatusCategory.
+                Some(
+                    Node::object()
+                        .str("Status", "Available")
+                        .str("RegionId", &self.region_id)
+                        .field(
+                            "AvailableResources",
+                            Node::list("AvailableResource", [available]),
+                        )
+                        .str("ZoneId", zone)
+                        .str("StatusCategory", "WithStock")
+                        .build(),
+                )
+            })
+            .collect::<Vec<_>>();
+        Ok(Node::object()
+            .field("AvailableZones", Node::list("AvailableZone", zones))
+            .build())
+    }
+}
+
+/// One `SupportedResource`: in stock; disks also carry their size range in GiB.
+fn supported(value: &str, range: Option<(i64, i64)>) -> Node {
+    let node = Node::object()
+        .str("Status", "Available")
+        .str("Value", value)
+        .str("StatusCategory", "WithStock");
+    match range {
+        Some((min, max)) => node.int("Min", min).int("Max", max).str("Unit", "GiB"),
+        None => node,
+    }
+    .build()
 }
 
 /// Under `--strict-catalogue`, a launch's image and instance type must be the catalogue's

@@ -1,4 +1,4 @@
-//! Key pairs, disks and user data (docs/ecs.md §9.6–§9.8): `ImportKeyPair`,
+//! Key pairs, disks and user data (docs/ecs.md §9.6–§9.8): `CreateKeyPair`, `ImportKeyPair`,
 //! `DescribeKeyPairs`, `DeleteKeyPairs`, `DescribeDisks`, `DescribeUserData`, typed actions,
 //! and the launch parameters that feed them (`UserData`, `SystemDisk.*`, `DataDisk.N.*`).
 
@@ -9,7 +9,7 @@ use secgroup_api::{Action, Cx, Input};
 use secgroup_domain::compute::Disk;
 use secgroup_domain::ids::InstanceId;
 use secgroup_domain::ops::compute::{self as ops, DiskSpec};
-use secgroup_domain::Store;
+use secgroup_domain::{DomainError, Store};
 use secgroup_rpc::{Node, RpcError};
 
 use crate::errors::invalid;
@@ -147,6 +147,80 @@ pub fn data_disks(p: &mut Input<'_>) -> Result<Vec<DiskSpec>, RpcError> {
         });
     }
     Ok(out)
+}
+
+#[derive(Debug)]
+pub struct CreateKeyPair {
+    region_id: String,
+    name: String,
+    resource_group_id: String,
+}
+
+impl<S: Store> Action<Ecs<S>> for CreateKeyPair {
+    const NAME: &'static str = "CreateKeyPair";
+
+    fn decode(p: &mut Input<'_>) -> Result<Self, RpcError> {
+        let region_id = p.region()?;
+        let name = p.required("KeyPairName")?.to_string();
+        // Refused before a key is generated (docs/ecs.md §9.8).
+        if !ops::valid_key_pair_name(&name) {
+            return Err(p.error(DomainError::KeyPairNameMalformed));
+        }
+        let resource_group_id = p.non_empty("ResourceGroupId").unwrap_or("").to_string();
+        // Validated as everywhere; key pairs keep no tags (docs/ecs.md §9.8).
+        p.tags()?;
+        Ok(CreateKeyPair {
+            region_id,
+            name,
+            resource_group_id,
+        })
+    }
+
+    async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
+        // A name taken is refused without paying for a key; the insert below still decides
+        // a race between two creates.
+        let (region_id, name) = (self.region_id.clone(), self.name.clone());
+        cx.read(move |tx, scope| {
+            let taken = tx
+                .key_pairs(scope.account(), &region_id)?
+                .iter()
+                .any(|k| k.name == name);
+            if taken {
+                Err(DomainError::KeyPairExists(name.clone()))
+            } else {
+                Ok(())
+            }
+        })
+        .await?;
+        // Generating a 2048-bit key takes long enough to stall an async worker: it runs on
+        // the blocking pool.
+        let generated = tokio::task::spawn_blocking(ops::generate_rsa_key)
+            .await
+            .map_err(|e| cx.error(DomainError::KeyGenerationFailed(e.to_string())))?
+            .map_err(|e| cx.error(e))?;
+        let public_key = generated.public_key.clone();
+        // Only the public half goes into the transaction (whose result the audit trail
+        // records); the private half is answered once and never stored.
+        let k = cx
+            .write(move |tx, scope| {
+                ops::import_key_pair(
+                    tx,
+                    scope.account(),
+                    &self.region_id,
+                    &self.name,
+                    &public_key,
+                    &self.resource_group_id,
+                    scope.now(),
+                )
+            })
+            .await?;
+        Ok(Node::object()
+            .str("PrivateKeyBody", generated.private_key_pem.as_str())
+            .str("KeyPairName", &k.name)
+            .str("KeyPairId", ops::key_pair_id(&k))
+            .str("KeyPairFingerPrint", &k.fingerprint)
+            .build())
+    }
 }
 
 #[derive(Debug)]

@@ -89,6 +89,8 @@ secgroup_api::actions! {
         catalogue::DescribeInstanceTypeFamilies,
         catalogue::DescribeInstanceTypes,
         catalogue::DescribeImages,
+        catalogue::DescribeAvailableResource,
+        compute::CreateKeyPair,
         compute::ImportKeyPair,
         compute::DescribeKeyPairs,
         compute::DeleteKeyPairs,

@@ -1,6 +1,7 @@
 //! The catalogue end to end (docs/ecs.md §9): zones, instance type families and types,
-//! images, instance statuses; an operator's catalogue merged over the built-in one;
-//! `--strict-catalogue` launches; the table of refusals.
+//! images, instance statuses, available resources; an operator's catalogue merged over the
+//! built-in one; `--strict-catalogue` launches; key pairs made by the server; the tables of
+//! refusals.
 
 mod common;
 
@@ -605,4 +606,506 @@ async fn every_key_pair_disk_and_user_data_error_row() {
     assert_eq!(ok(&c, "DescribeInstances", &[]).await["TotalCount"], 0);
     assert_eq!(ok(&c, "DescribeDisks", &[]).await["TotalCount"], 0);
     assert_eq!(ok(&c, "DescribeKeyPairs", &[]).await["TotalCount"], 1);
+}
+
+/// The OpenSSH `ssh-rsa` line of the public half of a PKCS#1 PEM private key.
+fn public_line_of(pem: &str) -> String {
+    use base64::Engine;
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::traits::PublicKeyParts;
+    let key = rsa::RsaPrivateKey::from_pkcs1_pem(pem).expect("a PKCS#1 RSA private key");
+    assert_eq!(key.size(), 256, "2048 bits");
+    let mut blob = Vec::new();
+    let mut put = |bytes: &[u8]| {
+        blob.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        blob.extend_from_slice(bytes);
+    };
+    put(b"ssh-rsa");
+    for n in [key.e().to_bytes_be(), key.n().to_bytes_be()] {
+        // mpint: a leading zero keeps a number with its top bit set positive.
+        if n[0] & 0x80 != 0 {
+            put(&[&[0u8][..], &n].concat());
+        } else {
+            put(&n);
+        }
+    }
+    format!(
+        "ssh-rsa {}",
+        base64::engine::general_purpose::STANDARD.encode(blob)
+    )
+}
+
+#[tokio::test]
+async fn created_key_pairs_return_their_private_half_once_and_keep_the_public_one() {
+    let server = TestServer::start().await;
+    let c = server.new_account().await;
+    let other = server.new_account().await;
+
+    let started = std::time::Instant::now();
+    let r = c
+        .call(
+            "CreateKeyPair",
+            &[
+                ("KeyPairName", "made"),
+                ("ResourceGroupId", "rg-1"),
+                ("Tag.1.Key", "env"),
+                ("Tag.1.Value", "test"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let made = r.json();
+    // The real service's fields, in its order (docs/ecs.md §9.8).
+    let keys: Vec<&str> = made
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "RequestId",
+            "PrivateKeyBody",
+            "KeyPairName",
+            "KeyPairId",
+            "KeyPairFingerPrint"
+        ]
+    );
+    let pem = made["PrivateKeyBody"].as_str().expect("pem").to_string();
+    assert!(
+        pem.starts_with("-----BEGIN RSA PRIVATE KEY-----\n"),
+        "{pem}"
+    );
+    assert!(pem.trim_end().ends_with("-----END RSA PRIVATE KEY-----"));
+    assert_eq!(made["KeyPairName"], "made");
+    let id = made["KeyPairId"].as_str().expect("id");
+    assert!(id.starts_with("ssh-") && id.len() == 24, "{id}");
+    // Generation stays quick in a debug build (rsa is optimised in dev, Cargo.toml).
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+
+    let listed = ok(&c, "DescribeKeyPairs", &[("IncludePublicKey", "true")]).await;
+    let [k] = &list(&listed, "KeyPairs", "KeyPair")[..] else {
+        panic!("one pair: {listed}")
+    };
+    assert_eq!(k["KeyPairName"], "made");
+    assert_eq!(k["ResourceGroupId"], "rg-1");
+    assert_eq!(k["KeyPairFingerPrint"], made["KeyPairFingerPrint"]);
+    let public = k["PublicKey"].as_str().expect("public key");
+    // The stored public half is the returned private key's, fingerprinted as ImportKeyPair.
+    assert_eq!(public, public_line_of(&pem));
+    assert_eq!(
+        secgroup_domain::ops::compute::fingerprint(public).as_deref(),
+        made["KeyPairFingerPrint"].as_str()
+    );
+    // The fingerprint names it, and another account does not see it.
+    let fp = made["KeyPairFingerPrint"].as_str().expect("fp");
+    let by_fp = ok(&c, "DescribeKeyPairs", &[("KeyPairFingerPrint", fp)]).await;
+    assert_eq!(by_fp["TotalCount"], 1);
+    assert_eq!(ok(&other, "DescribeKeyPairs", &[]).await["TotalCount"], 0);
+
+    // Each call makes another key.
+    let second = ok(&c, "CreateKeyPair", &[("KeyPairName", "second")]).await;
+    assert_ne!(second["KeyPairFingerPrint"], made["KeyPairFingerPrint"]);
+    assert_ne!(second["PrivateKeyBody"], made["PrivateKeyBody"]);
+    assert_ne!(second["KeyPairId"], made["KeyPairId"]);
+    // The same name in another region is another pair.
+    ok(
+        &c,
+        "CreateKeyPair",
+        &[("KeyPairName", "made"), ("RegionId", "cn-beijing")],
+    )
+    .await;
+
+    // A launch takes it.
+    let (vsw, sg) = net(&c).await;
+    ok(
+        &c,
+        "RunInstances",
+        &[
+            ("ImageId", ALINUX),
+            ("InstanceType", "ecs.g7.large"),
+            ("VSwitchId", &vsw),
+            ("SecurityGroupId", &sg),
+            ("KeyPairName", "made"),
+        ],
+    )
+    .await;
+
+    // The private half is nowhere in what the server keeps: not in the audit trail.
+    let body = pem.lines().nth(1).expect("a base64 line").to_string();
+    let events = c
+        .call_version("2020-07-06", "LookupEvents", &[("MaxResults", "50")])
+        .await;
+    assert_eq!(events.status, 200, "{}", events.body);
+    assert!(events.body.contains("CreateKeyPair"), "{}", events.body);
+    assert!(!events.body.contains(&body) && !events.body.contains("PRIVATE KEY"));
+
+    // XML carries the same PEM, lines and all.
+    let r = c
+        .signed(
+            "POST",
+            "CreateKeyPair",
+            vec![
+                ("KeyPairName".into(), "xml".into()),
+                ("RegionId".into(), "cn-hangzhou".into()),
+            ],
+            &[("Format", "XML")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let start = r.body.find("<PrivateKeyBody>").expect("PrivateKeyBody");
+    let order = [
+        "<RequestId>",
+        "<PrivateKeyBody>-----BEGIN RSA PRIVATE KEY-----\n",
+        "<KeyPairName>xml</KeyPairName>",
+        "<KeyPairId>ssh-",
+        "<KeyPairFingerPrint>",
+    ];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|s| r.body.find(s).unwrap_or_else(|| panic!("{s}: {}", r.body)))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{}", r.body);
+    assert!(start > 0);
+}
+
+#[rustfmt::skip]
+#[tokio::test]
+async fn every_create_key_pair_error_row() {
+    let server = TestServer::start().await;
+    let c = server.new_account().await;
+    ok(&c, "ImportKeyPair", &[("KeyPairName", "taken"), ("PublicKeyBody", PUBLIC_KEY)]).await;
+    let long = format!("k{}", "x".repeat(128));
+    let rows: Vec<Row> = vec![
+        ("CreateKeyPair", vec![], 400, "MissingKeyPairName", "KeyPairName"),
+        ("CreateKeyPair", vec![("KeyPairName", "k1"), ("RegionId", "")], 400, "MissingRegionId", "RegionId"),
+        ("CreateKeyPair", vec![("KeyPairName", "k1"), ("RegionId", "xx-nowhere-1")], 404, "InvalidRegionId.NotFound", ""),
+        ("CreateKeyPair", vec![("KeyPairName", "1bad")], 400, "InvalidKeyPairName.Malformed", "Key Pair name"),
+        ("CreateKeyPair", vec![("KeyPairName", "a")], 400, "InvalidKeyPairName.Malformed", "Key Pair name"),
+        ("CreateKeyPair", vec![("KeyPairName", &long)], 400, "InvalidKeyPairName.Malformed", "Key Pair name"),
+        ("CreateKeyPair", vec![("KeyPairName", "https://x")], 400, "InvalidKeyPairName.Malformed", "Key Pair name"),
+        ("CreateKeyPair", vec![("KeyPairName", "with space")], 400, "InvalidKeyPairName.Malformed", "Key Pair name"),
+        ("CreateKeyPair", vec![("KeyPairName", "taken")], 400, "KeyPair.AlreadyExist", "already exist"),
+        ("CreateKeyPair", vec![("KeyPairName", "k1"), ("Tag.1.Value", "v")], 400, "InvalidTagKey.Malformed", "Tag"),
+    ];
+    for (action, params, status, code, names) in rows {
+        let r = c.call(action, &params).await;
+        assert_eq!((r.status, r.code().as_str()), (status, code), "{action} {params:?}: {}", r.body);
+        let message = r.json()["Message"].as_str().unwrap_or("").to_string();
+        assert!(message.contains(names), "{action} {params:?}: {message}");
+    }
+    // Nothing was made by the refusals; the taken pair keeps its public key.
+    let left = ok(&c, "DescribeKeyPairs", &[("IncludePublicKey", "true")]).await;
+    assert_eq!(left["TotalCount"], 1);
+    assert_eq!(list(&left, "KeyPairs", "KeyPair")[0]["PublicKey"], PUBLIC_KEY);
+}
+
+/// `(Type, [Value])`: one `AvailableResource`.
+type Resource = (String, Vec<String>);
+
+/// `(ZoneId, [(Type, [Value])])` of a `DescribeAvailableResource` answer.
+fn available(v: &Value) -> Vec<(String, Vec<Resource>)> {
+    list(v, "AvailableZones", "AvailableZone")
+        .iter()
+        .map(|z| {
+            let resources = list(z, "AvailableResources", "AvailableResource")
+                .iter()
+                .map(|r| {
+                    let values = ids(list(r, "SupportedResources", "SupportedResource"), "Value");
+                    (r["Type"].as_str().expect("Type").to_string(), values)
+                })
+                .collect();
+            (z["ZoneId"].as_str().expect("ZoneId").to_string(), resources)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn available_resources_come_from_the_catalogue() {
+    let server = TestServer::start().await;
+    let c = server.new_account().await;
+    let catalogue = Catalogue::builtin();
+    let zones = catalogue.zones("cn-hangzhou").to_vec();
+    assert!(zones.len() > 1);
+
+    // Zones, as the Terraform provider's alicloud_zones asks.
+    let r = c
+        .call(
+            "DescribeAvailableResource",
+            &[
+                ("DestinationResource", "Zone"),
+                ("IoOptimized", "optimized"),
+                ("InstanceChargeType", "PostPaid"),
+                ("SpotStrategy", "NoSpot"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    let got = available(&v);
+    assert_eq!(
+        got,
+        zones
+            .iter()
+            .map(|z| (z.clone(), vec![("Zone".to_string(), vec![z.clone()])]))
+            .collect::<Vec<_>>()
+    );
+    // Each zone and each resource in the real service's field order.
+    let zone = &list(&v, "AvailableZones", "AvailableZone")[0];
+    let keys: Vec<&String> = zone.as_object().expect("zone").keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "Status",
+            "RegionId",
+            "AvailableResources",
+            "ZoneId",
+            "StatusCategory"
+        ]
+    );
+    assert_eq!(
+        (&zone["Status"], &zone["RegionId"], &zone["StatusCategory"]),
+        (
+            &Value::from("Available"),
+            &Value::from("cn-hangzhou"),
+            &Value::from("WithStock")
+        )
+    );
+    let res = &list(
+        &list(zone, "AvailableResources", "AvailableResource")[0],
+        "SupportedResources",
+        "SupportedResource",
+    )[0];
+    let keys: Vec<&String> = res.as_object().expect("resource").keys().collect();
+    assert_eq!(keys, ["Status", "Value", "StatusCategory"]);
+
+    // Instance types by vCPUs and memory, as alicloud_instance_types asks.
+    let want: Vec<String> = catalogue
+        .instance_types()
+        .iter()
+        .filter(|t| t.cpu == 2 && t.memory_gib == 8.0)
+        .map(|t| t.id.clone())
+        .collect();
+    assert!(want.contains(&"ecs.g7.large".to_string()), "{want:?}");
+    let by_shape = ok(
+        &c,
+        "DescribeAvailableResource",
+        &[
+            ("DestinationResource", "InstanceType"),
+            ("IoOptimized", "optimized"),
+            ("Cores", "2"),
+            ("Memory", "8.0"),
+            ("ZoneId", &zones[1]),
+        ],
+    )
+    .await;
+    assert_eq!(
+        available(&by_shape),
+        [(zones[1].clone(), vec![("InstanceType".to_string(), want)])]
+    );
+    let all_types = ok(
+        &c,
+        "DescribeAvailableResource",
+        &[("DestinationResource", "InstanceType")],
+    )
+    .await;
+    let all_types = available(&all_types);
+    assert_eq!(all_types.len(), zones.len());
+    assert_eq!(all_types[0].1[0].1.len(), catalogue.instance_types().len());
+
+    // The zones of one type; a type the catalogue lacks is nowhere.
+    let g7 = ok(
+        &c,
+        "DescribeAvailableResource",
+        &[
+            ("DestinationResource", "Zone"),
+            ("InstanceType", "ecs.g7.large"),
+        ],
+    )
+    .await;
+    assert_eq!(available(&g7).len(), zones.len());
+    for params in [
+        vec![
+            ("DestinationResource", "Zone"),
+            ("InstanceType", "ecs.nope.large"),
+        ],
+        vec![("DestinationResource", "Zone"), ("IoOptimized", "none")],
+        vec![
+            ("DestinationResource", "InstanceType"),
+            ("NetworkCategory", "classic"),
+        ],
+        vec![("DestinationResource", "InstanceType"), ("Cores", "3")],
+        vec![
+            ("DestinationResource", "Zone"),
+            ("ZoneId", "cn-hangzhou-zz"),
+        ],
+        vec![
+            ("DestinationResource", "Zone"),
+            ("SystemDiskCategory", "ephemeral_ssd"),
+        ],
+        vec![("DestinationResource", "ddh")],
+    ] {
+        let none = ok(&c, "DescribeAvailableResource", &params).await;
+        assert_eq!(available(&none), [], "{params:?}");
+    }
+
+    // Other destinations.
+    let io = ok(
+        &c,
+        "DescribeAvailableResource",
+        &[
+            ("DestinationResource", "IoOptimized"),
+            ("ZoneId", &zones[0]),
+        ],
+    )
+    .await;
+    assert_eq!(
+        available(&io),
+        [(
+            zones[0].clone(),
+            vec![("IoOptimized".to_string(), vec!["optimized".to_string()])]
+        )]
+    );
+    let network = ok(
+        &c,
+        "DescribeAvailableResource",
+        &[
+            ("DestinationResource", "Network"),
+            ("ZoneId", &zones[0]),
+            ("InstanceType", "ecs.g7.large"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        available(&network)[0].1,
+        [("Network".to_string(), vec!["vpc".to_string()])]
+    );
+    let system = ok(
+        &c,
+        "DescribeAvailableResource",
+        &[
+            ("DestinationResource", "SystemDisk"),
+            ("InstanceType", "ecs.g7.large"),
+            ("ZoneId", &zones[0]),
+        ],
+    )
+    .await;
+    let disks = &list(
+        &list(
+            &list(&system, "AvailableZones", "AvailableZone")[0],
+            "AvailableResources",
+            "AvailableResource",
+        )[0],
+        "SupportedResources",
+        "SupportedResource",
+    )
+    .clone();
+    let categories = ids(disks, "Value");
+    assert!(
+        categories.contains(&"cloud_essd".to_string()),
+        "{categories:?}"
+    );
+    let essd = &disks[categories
+        .iter()
+        .position(|c| c == "cloud_essd")
+        .unwrap_or(0)];
+    assert_eq!(
+        (&essd["Min"], &essd["Max"], &essd["Unit"]),
+        (&Value::from(20), &Value::from(2048), &Value::from("GiB"))
+    );
+    let keys: Vec<&String> = essd.as_object().expect("disk").keys().collect();
+    assert_eq!(
+        keys,
+        ["Status", "Value", "StatusCategory", "Min", "Max", "Unit"]
+    );
+    let data = ok(
+        &c,
+        "DescribeAvailableResource",
+        &[
+            ("DestinationResource", "DataDisk"),
+            ("InstanceType", "ecs.g7.large"),
+            ("SystemDiskCategory", "cloud_essd"),
+            ("DataDiskCategory", "cloud_auto"),
+        ],
+    )
+    .await;
+    let data = list(&data, "AvailableZones", "AvailableZone");
+    assert_eq!(data.len(), zones.len());
+    let one = &list(
+        &list(&data[0], "AvailableResources", "AvailableResource")[0],
+        "SupportedResources",
+        "SupportedResource",
+    )[0];
+    assert_eq!(
+        (&one["Value"], &one["Max"]),
+        (&Value::from("cloud_auto"), &Value::from(32768))
+    );
+
+    // XML: the same elements, singular names inside the lists.
+    let r = c
+        .signed(
+            "POST",
+            "DescribeAvailableResource",
+            vec![
+                ("RegionId".into(), "cn-hangzhou".into()),
+                ("DestinationResource".into(), "InstanceType".into()),
+                ("InstanceType".into(), "ecs.g7.large".into()),
+                ("ZoneId".into(), zones[0].clone()),
+            ],
+            &[("Format", "XML")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let want = format!(
+        "<AvailableZones><AvailableZone><Status>Available</Status><RegionId>cn-hangzhou</RegionId>\
+         <AvailableResources><AvailableResource><Type>InstanceType</Type><SupportedResources>\
+         <SupportedResource><Status>Available</Status><Value>ecs.g7.large</Value>\
+         <StatusCategory>WithStock</StatusCategory></SupportedResource></SupportedResources>\
+         </AvailableResource></AvailableResources><ZoneId>{}</ZoneId>\
+         <StatusCategory>WithStock</StatusCategory></AvailableZone></AvailableZones>",
+        zones[0]
+    );
+    assert!(r.body.contains(&want), "{}", r.body);
+}
+
+#[rustfmt::skip]
+#[tokio::test]
+async fn every_available_resource_error_row() {
+    let server = TestServer::start().await;
+    let c = server.new_account().await;
+    let d = ("DestinationResource", "InstanceType");
+    let rows: Vec<Row> = vec![
+        ("DescribeAvailableResource", vec![d, ("RegionId", "")], 400, "MissingRegionId", "RegionId"),
+        ("DescribeAvailableResource", vec![d, ("RegionId", "xx-nowhere-1")], 404, "InvalidRegionId.NotFound", ""),
+        ("DescribeAvailableResource", vec![], 400, "MissingDestinationResource", "DestinationResource"),
+        ("DescribeAvailableResource", vec![("DestinationResource", "Disk")], 404, "Invalid.DestinationResource", "DestinationResource"),
+        ("DescribeAvailableResource", vec![("DestinationResource", "zone")], 404, "Invalid.DestinationResource", "DestinationResource"),
+        ("DescribeAvailableResource", vec![d, ("InstanceChargeType", "Free")], 400, "Invalid.InstanceChargeType", "InstanceChargeType"),
+        ("DescribeAvailableResource", vec![d, ("SpotStrategy", "Cheap")], 404, "Invalid.SpotStrategy", "SpotStrategy"),
+        ("DescribeAvailableResource", vec![d, ("IoOptimized", "yes")], 404, "Invalid.IoOptimized", "IoOptimized"),
+        ("DescribeAvailableResource", vec![d, ("NetworkCategory", "lan")], 404, "Invalid.NetworkCategory", "NetworkCategory"),
+        ("DescribeAvailableResource", vec![d, ("ResourceType", "vm")], 404, "Invalid.ResourceType", "ResourceType"),
+        ("DescribeAvailableResource", vec![d, ("InstanceType", "ecs.g7.large"), ("Cores", "2")], 403, "InvalidParam.TypeAndCpuMem.Conflict", "'InstanceType'"),
+        ("DescribeAvailableResource", vec![d, ("InstanceType", "ecs.g7.large"), ("Memory", "8")], 403, "InvalidParam.TypeAndCpuMem.Conflict", "'Memory'"),
+        ("DescribeAvailableResource", vec![("DestinationResource", "Zone"), ("Cores", "2")], 403, "InvalidParam.Cores", "'Cores'"),
+        ("DescribeAvailableResource", vec![("DestinationResource", "Zone"), ("Memory", "8")], 403, "InvalidParam.Memory", "'Memory'"),
+        ("DescribeAvailableResource", vec![d, ("Cores", "two")], 400, "InvalidParameter", "Cores"),
+        ("DescribeAvailableResource", vec![d, ("Cores", "0")], 400, "InvalidParameter", "Cores"),
+        ("DescribeAvailableResource", vec![d, ("Memory", "-1")], 400, "InvalidParameter", "Memory"),
+        ("DescribeAvailableResource", vec![("DestinationResource", "SystemDisk")], 400, "MissingInstanceType", "InstanceType"),
+        ("DescribeAvailableResource", vec![("DestinationResource", "DataDisk"), ("SystemDiskCategory", "cloud_essd")], 400, "MissingInstanceType", "InstanceType"),
+        ("DescribeAvailableResource", vec![d, ("SystemDiskCategory", "floppy")], 400, "InvalidParameter", "SystemDiskCategory"),
+        ("DescribeAvailableResource", vec![d, ("DataDiskCategory", "floppy")], 400, "InvalidParameter", "DataDiskCategory"),
+        ("DescribeAvailableResource", vec![d, ("Scope", "Planet")], 400, "InvalidParameter", "Scope"),
+        ("DescribeAvailableResource", vec![d, ("DedicatedHostId", "dh-1")], 403, "InvalidDedicatedHostId.NotFound", "DedicatedHostId"),
+    ];
+    for (action, params, status, code, names) in rows {
+        let r = c.call(action, &params).await;
+        assert_eq!((r.status, r.code().as_str()), (status, code), "{action} {params:?}: {}", r.body);
+        let message = r.json()["Message"].as_str().unwrap_or("").to_string();
+        assert!(message.contains(names), "{action} {params:?}: {message}");
+    }
+    // The reference's own spelling of ResourceType is taken.
+    ok(&c, "DescribeAvailableResource", &[d, ("ResourceType", "Instance")]).await;
 }

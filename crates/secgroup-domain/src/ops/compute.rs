@@ -1,9 +1,14 @@
-//! Key pairs, disks and user data (docs/ecs.md §9.6–§9.8): importing, listing and deleting
-//! key pairs; the disks and user data a launch records and a delete releases.
+//! Key pairs, disks and user data (docs/ecs.md §9.6–§9.8): generating, importing, listing
+//! and deleting key pairs; the disks and user data a launch records and a delete releases.
 
 use base64::Engine;
 use chrono::{DateTime, SubsecRound, Utc};
 use md5::{Digest, Md5};
+use rand::rngs::OsRng;
+use rsa::pkcs1::{EncodeRsaPrivateKey, LineEnding};
+use rsa::traits::PublicKeyParts;
+use rsa::RsaPrivateKey;
+use sha2::Sha256;
 
 use crate::compute::{Disk, KeyPair};
 use crate::error::DomainError;
@@ -85,6 +90,92 @@ pub fn import_key_pair(
         other => other.into(),
     })?;
     Ok(key_pair)
+}
+
+/// The size of the RSA keys `CreateKeyPair` generates, as Alibaba's.
+const GENERATED_KEY_BITS: usize = 2048;
+
+/// A key pair `CreateKeyPair` generated: the public half as an OpenSSH line, the private
+/// half as PEM. The private half is only ever returned to the caller, never stored.
+pub struct GeneratedKey {
+    /// `ssh-rsa <base64 blob>`.
+    pub public_key: String,
+    /// PKCS#1 (`-----BEGIN RSA PRIVATE KEY-----`), wiped when dropped.
+    pub private_key_pem: rsa::pkcs1::der::zeroize::Zeroizing<String>,
+}
+
+impl std::fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The private half stays out of logs and panics.
+        f.debug_struct("GeneratedKey")
+            .field("public_key", &self.public_key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An SSH wire string or mpint: a big-endian u32 length, then the bytes.
+fn ssh_field(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// An SSH mpint of a non-negative number: big-endian, with a leading zero byte when the
+/// top bit is set (RFC 4251, section 5).
+fn ssh_mpint(out: &mut Vec<u8>, be: &[u8]) {
+    let trimmed: &[u8] = match be.iter().position(|&b| b != 0) {
+        Some(i) => &be[i..],
+        None => &[],
+    };
+    if trimmed.first().is_some_and(|b| b & 0x80 != 0) {
+        let mut padded = Vec::with_capacity(trimmed.len() + 1);
+        padded.push(0);
+        padded.extend_from_slice(trimmed);
+        ssh_field(out, &padded);
+    } else {
+        ssh_field(out, trimmed);
+    }
+}
+
+/// A new 2048-bit RSA key from the operating system's random source (docs/ecs.md §9.8).
+/// Slow (tens of milliseconds optimised, far more in debug code): callers run it off the
+/// async workers.
+pub fn generate_rsa_key() -> Result<GeneratedKey, DomainError> {
+    let private = RsaPrivateKey::new(&mut OsRng, GENERATED_KEY_BITS)
+        .map_err(|e| DomainError::KeyGenerationFailed(e.to_string()))?;
+    let pem = private
+        .to_pkcs1_pem(LineEnding::LF)
+        .map_err(|e| DomainError::KeyGenerationFailed(e.to_string()))?;
+    // The OpenSSH public key blob (RFC 4253, section 6.6): "ssh-rsa", e, n.
+    let mut blob = Vec::new();
+    ssh_field(&mut blob, b"ssh-rsa");
+    ssh_mpint(&mut blob, &private.e().to_bytes_be());
+    ssh_mpint(&mut blob, &private.n().to_bytes_be());
+    let public_key = format!(
+        "ssh-rsa {}",
+        base64::engine::general_purpose::STANDARD.encode(&blob)
+    );
+    Ok(GeneratedKey {
+        public_key,
+        private_key_pem: pem,
+    })
+}
+
+/// `CreateKeyPair`'s `KeyPairId`: `ssh-` + 20 lower-case hex digits derived from the pair's
+/// account, region, name and creation time (docs/ecs.md §9.8: no operation takes the id, so it
+/// is not stored; a pair deleted and made again under its name gets another).
+pub fn key_pair_id(k: &KeyPair) -> String {
+    let mut input = Vec::new();
+    for part in [
+        k.account_id.as_str(),
+        k.region_id.as_str(),
+        k.name.as_str(),
+        &k.creation_time.to_rfc3339(),
+    ] {
+        input.extend_from_slice(part.as_bytes());
+        input.push(0);
+    }
+    let digest = <Sha256 as sha2::Digest>::digest(&input);
+    format!("ssh-{}", &hex::encode(digest)[..20])
 }
 
 /// `DeleteKeyPairs`: all the named pairs, or (one of them unknown) none.
@@ -212,6 +303,75 @@ mod tests {
         assert_eq!(fingerprint("ssh-ed25519 not-base64!"), None);
         assert_eq!(fingerprint("ssh-ed25519"), None);
         assert_eq!(fingerprint(""), None);
+    }
+
+    #[test]
+    fn generated_keys_are_openssh_rsa_lines_with_a_pkcs1_private_half() {
+        let k = generate_rsa_key().expect("generates");
+        assert!(
+            k.private_key_pem
+                .starts_with("-----BEGIN RSA PRIVATE KEY-----\n"),
+            "PKCS#1 PEM"
+        );
+        assert!(k
+            .private_key_pem
+            .trim_end()
+            .ends_with("-----END RSA PRIVATE KEY-----"));
+        assert!(
+            k.public_key.starts_with("ssh-rsa AAAAB3NzaC1yc2E"),
+            "{}",
+            k.public_key
+        );
+        // The line is one ImportKeyPair takes, so its fingerprint is computed the same way.
+        assert!(fingerprint(&k.public_key).is_some());
+        // The public half is the private key's: e and n from the PEM match the blob.
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        let private = RsaPrivateKey::from_pkcs1_pem(&k.private_key_pem).expect("parses");
+        assert_eq!(private.size() * 8, GENERATED_KEY_BITS);
+        let mut blob = Vec::new();
+        ssh_field(&mut blob, b"ssh-rsa");
+        ssh_mpint(&mut blob, &private.e().to_bytes_be());
+        ssh_mpint(&mut blob, &private.n().to_bytes_be());
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&blob);
+        assert_eq!(k.public_key, format!("ssh-rsa {b64}"));
+        // Two keys differ.
+        let other = generate_rsa_key().expect("generates");
+        assert_ne!(other.public_key, k.public_key);
+        assert!(!format!("{k:?}").contains("PRIVATE"));
+    }
+
+    #[test]
+    fn mpints_are_minimal_and_positive() {
+        let enc = |be: &[u8]| {
+            let mut out = Vec::new();
+            ssh_mpint(&mut out, be);
+            out
+        };
+        assert_eq!(enc(&[0x01, 0x00, 0x01]), [0, 0, 0, 3, 1, 0, 1]);
+        assert_eq!(enc(&[0x00, 0x80]), [0, 0, 0, 2, 0, 0x80]);
+        assert_eq!(enc(&[0x00, 0x7f]), [0, 0, 0, 1, 0x7f]);
+        assert_eq!(enc(&[]), [0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn key_pair_ids_follow_the_pair() {
+        let k = KeyPair {
+            account_id: "1".into(),
+            region_id: "cn-hangzhou".into(),
+            name: "a".into(),
+            fingerprint: String::new(),
+            public_key: String::new(),
+            resource_group_id: String::new(),
+            creation_time: DateTime::<Utc>::from_timestamp(0, 0).unwrap_or_default(),
+        };
+        let id = key_pair_id(&k);
+        assert!(id.starts_with("ssh-") && id.len() == 24, "{id}");
+        assert_eq!(id, key_pair_id(&k.clone()));
+        let renamed = KeyPair {
+            name: "b".into(),
+            ..k.clone()
+        };
+        assert_ne!(key_pair_id(&renamed), id);
     }
 
     #[test]
