@@ -8,12 +8,16 @@
 mod common;
 #[path = "../../secgroup-store-postgres/tests/common/mod.rs"]
 mod databases;
+#[path = "dataplane/failed_apply.rs"]
+mod failed_apply;
 #[path = "dataplane/harness.rs"]
 mod harness;
 #[path = "metrics/openmetrics.rs"]
 mod openmetrics;
 #[path = "reachability/topology.rs"]
 mod topology;
+#[path = "dataplane/worked_examples.rs"]
+mod worked_examples;
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
