@@ -1,7 +1,8 @@
-//! A failed apply, seen from outside the agent (issue 16, "A failed apply keeps the last
-//! good ruleset, is retried with back-off, is logged, and shows in `LastError`"): the agent
-//! runs with a `PATH` whose `nft` is a wrapper that fails while a flag file exists (and
-//! otherwise runs the real `nft`), and writes the time of each failed call to a file.
+//! A failed apply, seen from outside the agent (README, "Data plane": a failed apply keeps
+//! that router's last good ruleset, is logged, shows in `LastError`, and is retried with
+//! back-off): the agent runs with a `PATH` whose `nft` is a wrapper that fails while a flag
+//! file exists (and otherwise runs the real `nft`), and writes the time of each failed call
+//! to a file.
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
