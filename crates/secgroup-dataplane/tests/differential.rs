@@ -2,7 +2,8 @@
 //! block, two vSwitches each, normal and enterprise groups, several groups per NIC, every
 //! rule kind, Drop rules and equal priorities, group and prefix-list peers, both
 //! InnerAccessPolicy values, stopped instances): every ordered pair of distinct Running
-//! instances and outside → instance, on tcp/22, tcp/80, udp/53 and icmp. The seeds are
+//! instances and outside → instance, on tcp/22, tcp/80, udp/53 and icmp, and every Running
+//! instance and outside → each stopped instance (denied). The seeds are
 //! applied one after another to one data plane, so each is reached incrementally from the
 //! last. `SECGROUP_DIFF_SEEDS=N` runs N seeds (default 24).
 
@@ -121,6 +122,25 @@ fn real_packets_agree_with_the_engine_on_random_topologies() {
                     .allowed;
                 probes.push((outside_ns.clone(), d_ip, what));
                 wants.push(("outside".into(), d.id.clone(), want));
+            }
+        }
+        // A stopped instance is reached by nothing, whatever its groups say (docs/semantics.md
+        // §4; the engine decides only the groups): its address is probed from every Running
+        // instance and from outside, and must not answer.
+        for d in t
+            .input
+            .instances
+            .iter()
+            .filter(|i| i.status != InstanceStatus::Running)
+        {
+            let d_ip: Ipv4Addr = d.private_ip.parse().expect("address");
+            for what in PROBES {
+                for s in &running {
+                    probes.push((s.id.clone(), d_ip, what));
+                    wants.push((s.id.clone(), format!("{} (stopped)", d.id), false));
+                }
+                probes.push((outside_ns.clone(), d_ip, what));
+                wants.push(("outside".into(), format!("{} (stopped)", d.id), false));
             }
         }
         let results = probe_all(&probes);

@@ -8,12 +8,16 @@
 mod common;
 #[path = "../../secgroup-store-postgres/tests/common/mod.rs"]
 mod databases;
+#[path = "dataplane/failed_apply.rs"]
+mod failed_apply;
 #[path = "dataplane/harness.rs"]
 mod harness;
 #[path = "metrics/openmetrics.rs"]
 mod openmetrics;
 #[path = "reachability/topology.rs"]
 mod topology;
+#[path = "dataplane/worked_examples.rs"]
+mod worked_examples;
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -575,50 +579,105 @@ fn preflight_refuses_without_the_tools() {
 }
 
 /// The extension's matrix (and CheckReachability from outside) against real packets over
-/// 20 seeded random rule sets on one topology through the API: normal and enterprise
-/// groups, Drop and Accept rules with equal and different priorities, CIDR, group and
-/// prefix-list peers, both inner policies, a stopped instance on odd seeds.
+/// 20 seeded random rule sets through the API, on two VPCs with the same block (10.0.0.0/8):
+/// VPC 1 with two vSwitches (four basic instances on one, an instance in two enterprise
+/// groups on the other), VPC 2 with two basic instances. Each seed draws both inner
+/// policies of the basic groups, rules of every kind (tcp and udp ports and ranges, icmp,
+/// gre, all) on every group, Accept and Drop with equal and different priorities, CIDR
+/// (blocks and instances' /32), group and prefix-list peers, maybe a second basic group for
+/// one instance (JoinSecurityGroup), and a stopped instance on odd seeds; then every ordered
+/// pair of distinct instances (across VPCs too) and outside → instance is probed on tcp/22,
+/// tcp/80, udp/53 and icmp. A mismatch names the seed, the pair, the flow and both verdicts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn differential_truth_tables_through_the_api() {
     if !harness::can_run("differential_truth_tables_through_the_api") {
         return;
     }
     let _serial = harness::lock().await;
-    let h = Harness::start("sgt-e2e4-");
+    let harness = Harness::start("sgt-e2e4-");
+    // A reference, so that the helpers below can capture it.
+    let h = &harness;
     let c = &h.client;
     let t = Topology::build(c).await;
-    // A fifth instance in an enterprise group.
-    let sg_ent = h
-        .ok(
+    let group = |vpc: String, kind: &'static str| async move {
+        h.ok(
             "CreateSecurityGroup",
-            &[("VpcId", &t.vpc), ("SecurityGroupType", "enterprise")],
+            &[("VpcId", &vpc), ("SecurityGroupType", kind)],
         )
         .await["SecurityGroupId"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let vsw = vswitch_of(c, &t.web).await;
-    let ent = h
-        .ok(
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let vswitch = |vpc: String, block: &'static str| async move {
+        let r = c
+            .call_vpc(
+                "CreateVSwitch",
+                &[
+                    ("VpcId", &vpc),
+                    ("ZoneId", "cn-hangzhou-b"),
+                    ("CidrBlock", block),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()["VSwitchId"].as_str().expect("id").to_owned()
+    };
+    let run = |vsw: String, sg: String| async move {
+        h.ok(
             "RunInstances",
             &[
                 ("ImageId", "aliyun_3_x64_20G_alibase_20240819.vhd"),
                 ("InstanceType", "ecs.g5.large"),
                 ("VSwitchId", &vsw),
-                ("SecurityGroupId", &sg_ent),
+                ("SecurityGroupId", &sg),
             ],
         )
         .await["InstanceIdSets"]["InstanceIdSet"][0]
-        .as_str()
-        .expect("id")
-        .to_owned();
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    // VPC 1's second vSwitch: an instance in two enterprise groups.
+    let sg_ent = group(t.vpc.clone(), "enterprise").await;
+    let sg_ent2 = group(t.vpc.clone(), "enterprise").await;
+    let ent = run(vswitch(t.vpc.clone(), "10.3.0.0/24").await, sg_ent.clone()).await;
+    h.ok(
+        "JoinSecurityGroup",
+        &[("InstanceId", &ent), ("SecurityGroupId", &sg_ent2)],
+    )
+    .await;
+    // VPC 2, the same block, addresses no VPC 1 instance holds (so that a probe that
+    // crossed VPCs would be answered).
+    let r = c
+        .call_vpc("CreateVpc", &[("CidrBlock", "10.0.0.0/8")])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let vpc2 = r.json()["VpcId"].as_str().expect("VpcId").to_owned();
+    let sg_far = group(vpc2.clone(), "normal").await;
+    let vsw2 = vswitch(vpc2.clone(), "10.2.0.0/24").await;
+    let far1 = run(vsw2.clone(), sg_far.clone()).await;
+    let far2 = run(vsw2, sg_far.clone()).await;
+
     let mut ids = t.all();
-    ids.push(ent.clone());
+    ids.extend([ent.clone(), far1, far2]);
     let mut ips = Vec::new();
     for id in &ids {
         ips.push(address(c, id).await);
     }
-    let groups = [t.sg_web.clone(), t.sg_db.clone(), sg_ent.clone()];
+    // Groups with their VPC (1 or 2) and whether they are enterprise groups. Only what the
+    // API accepts is drawn (docs/semantics.md): enterprise rules are accept rules with CIDR
+    // or prefix-list peers; a basic group's group peer is a basic group of its own VPC.
+    let groups: [(&str, u8, bool); 5] = [
+        (&t.sg_web, 1, false),
+        (&t.sg_db, 1, false),
+        (&sg_ent, 1, true),
+        (&sg_ent2, 1, true),
+        (&sg_far, 2, false),
+    ];
+    let basic = [t.sg_web.as_str(), t.sg_db.as_str(), sg_far.as_str()];
+    let all_groups =
+        serde_json::to_string(&groups.iter().map(|g| g.0).collect::<Vec<_>>()).expect("json");
     let pl = h
         .ok(
             "CreatePrefixList",
@@ -627,6 +686,7 @@ async fn differential_truth_tables_through_the_api() {
                 ("MaxEntries", "5"),
                 ("PrefixListName", "peers"),
                 ("Entry.1.Cidr", &format!("{}/32", ips[0])),
+                ("Entry.2.Cidr", &format!("{}/32", ips[5])),
             ],
         )
         .await["PrefixListId"]
@@ -644,10 +704,14 @@ async fn differential_truth_tables_through_the_api() {
         (Probe::Icmp, "icmp", None),
     ];
     let mut mismatches = Vec::new();
+    let mut probed = 0usize;
+    let mut allowed = 0usize;
+    let mut cross_vpc = 0usize;
+    let mut rules = 0usize;
     for seed in 0..20u64 {
         let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
         // Random policies and rules.
-        for g in &groups[..2] {
+        for g in basic {
             let policy = if rng.below(2) == 0 { "Accept" } else { "Drop" };
             h.ok(
                 "ModifySecurityGroupPolicy",
@@ -656,57 +720,89 @@ async fn differential_truth_tables_through_the_api() {
             .await;
         }
         let mut added: Vec<(String, Vec<(String, String)>)> = Vec::new();
-        for _ in 0..(3 + rng.below(5)) {
-            let g = groups[rng.below(3) as usize].clone();
+        for _ in 0..(4 + rng.below(6)) {
+            let (g, vpc, enterprise) = groups[rng.below(groups.len() as u64) as usize];
             let ingress = rng.below(3) != 0;
             let (proto, range) = [
                 ("tcp", "22/22"),
                 ("tcp", "80/80"),
                 ("tcp", "1/100"),
                 ("udp", "53/53"),
+                ("udp", "50/60"),
                 ("icmp", "-1/-1"),
+                ("gre", "-1/-1"),
                 ("all", "-1/-1"),
-            ][rng.below(6) as usize];
+            ][rng.below(8) as usize];
             let side = if ingress { "Source" } else { "Dest" };
-            let peer: (String, String) = match rng.below(4) {
+            let kind = match rng.below(4) {
+                2 if enterprise => 3,
+                k => k,
+            };
+            let peer: (String, String) = match kind {
                 0 => (
                     format!("{side}CidrIp"),
-                    ["0.0.0.0/0", "10.0.0.0/8", "100.64.0.0/10"][rng.below(3) as usize].to_owned(),
+                    ["0.0.0.0/0", "10.0.0.0/8", "10.1.0.0/24", "100.64.0.0/10"]
+                        [rng.below(4) as usize]
+                        .to_owned(),
                 ),
                 1 => (
                     format!("{side}CidrIp"),
                     format!("{}/32", ips[rng.below(ips.len() as u64) as usize]),
                 ),
-                2 => (
-                    format!("{side}GroupId"),
-                    groups[rng.below(2) as usize].clone(),
-                ),
+                2 => {
+                    let same: Vec<&str> = groups
+                        .iter()
+                        .filter(|(_, v, e)| *v == vpc && !*e)
+                        .map(|(g, _, _)| *g)
+                        .collect();
+                    (
+                        format!("{side}GroupId"),
+                        same[rng.below(same.len() as u64) as usize].to_owned(),
+                    )
+                }
                 _ => (format!("{side}PrefixListId"), pl.clone()),
             };
-            let params: Vec<(String, String)> = vec![
-                ("SecurityGroupId".into(), g.clone()),
+            let mut params: Vec<(String, String)> = vec![
+                ("SecurityGroupId".into(), g.to_owned()),
                 ("IpProtocol".into(), proto.into()),
                 ("PortRange".into(), range.into()),
                 peer,
-                (
-                    "Policy".into(),
-                    if rng.below(3) == 0 { "drop" } else { "accept" }.into(),
-                ),
-                ("Priority".into(), (1 + rng.below(3)).to_string()),
             ];
+            let policy = if rng.below(3) == 0 { "drop" } else { "accept" };
+            if !enterprise {
+                params.push(("Policy".into(), policy.into()));
+            }
             let action = if ingress {
                 "AuthorizeSecurityGroup"
             } else {
                 "AuthorizeSecurityGroupEgress"
             };
+            let revoke = (action.replace("Authorize", "Revoke"), params.clone());
+            // The same rule drawn twice (whatever its priority) is one rule.
+            if added.contains(&revoke) {
+                continue;
+            }
+            params.push(("Priority".into(), (1 + rng.below(3)).to_string()));
             let borrowed: Vec<(&str, &str)> = params
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
-            let r = c.call(action, &borrowed).await;
-            if r.status == 200 {
-                added.push((action.replace("Authorize", "Revoke"), params));
-            }
+            h.ok(action, &borrowed).await;
+            added.push(revoke);
+            rules += 1;
+        }
+        // Half the seeds: one of VPC 1's basic instances also in the other basic group.
+        let joined = (rng.below(2) == 0).then(|| {
+            let i = rng.below(4) as usize;
+            let other = if i < 2 { &t.sg_db } else { &t.sg_web };
+            (ids[i].clone(), other.clone())
+        });
+        if let Some((id, sg)) = &joined {
+            h.ok(
+                "JoinSecurityGroup",
+                &[("InstanceId", id), ("SecurityGroupId", sg)],
+            )
+            .await;
         }
         let stopped = (seed % 2 == 1).then(|| ids[(seed as usize / 2) % ids.len()].clone());
         if let Some(s) = &stopped {
@@ -714,8 +810,12 @@ async fn differential_truth_tables_through_the_api() {
         }
         h.settled().await;
 
+        let mut cases: Vec<(String, String, Ipv4Addr, Probe, bool)> = Vec::new();
         for (probe, proto, port) in flows {
-            let mut q = vec![("VpcId", t.vpc.as_str()), ("Protocol", proto)];
+            let mut q = vec![
+                ("SecurityGroupIds", all_groups.as_str()),
+                ("Protocol", proto),
+            ];
             if let Some(port) = port {
                 q.push(("Port", port));
             }
@@ -739,7 +839,6 @@ async fn differential_truth_tables_through_the_api() {
                 let j = order.iter().position(|x| x == d).expect("in matrix");
                 rows[i].as_bytes()[j] == b'1'
             };
-            let mut cases: Vec<(String, String, Ipv4Addr, bool)> = Vec::new();
             for (si, s) in ids.iter().enumerate() {
                 for (di, d) in ids.iter().enumerate() {
                     if si == di {
@@ -749,7 +848,10 @@ async fn differential_truth_tables_through_the_api() {
                         assert!(!engine(s, d), "seed {seed}: a stopped source reaches");
                         continue;
                     }
-                    cases.push((format!("{s}→{d}"), s.clone(), ips[di], engine(s, d)));
+                    if (si < 5) != (di < 5) {
+                        cross_vpc += 1;
+                    }
+                    cases.push((format!("{s}→{d}"), s.clone(), ips[di], probe, engine(s, d)));
                 }
             }
             for (di, d) in ids.iter().enumerate() {
@@ -764,21 +866,30 @@ async fn differential_truth_tables_through_the_api() {
                 let r = ext(c, "CheckReachability", &q).await;
                 assert_eq!(r.status, 200, "{}", r.body);
                 let verdict = r.json()["Reachable"].as_bool().expect("verdict");
-                cases.push((format!("outside→{d}"), outside.clone(), ips[di], verdict));
+                cases.push((
+                    format!("outside→{d}"),
+                    outside.clone(),
+                    ips[di],
+                    probe,
+                    verdict,
+                ));
             }
-            let got = probes(
-                cases
-                    .iter()
-                    .map(|(_, ns, to, _)| (ns.clone(), *to, probe))
-                    .collect(),
-            )
-            .await;
-            for ((pair, _, _, engine), packets) in cases.iter().zip(got) {
-                if *engine != packets {
-                    mismatches.push(format!(
-                        "seed {seed} {pair} {probe:?}: engine {engine}, packets {packets}"
-                    ));
-                }
+        }
+        // Every flow of the seed at once (they are independent).
+        let got = probes(
+            cases
+                .iter()
+                .map(|(_, ns, to, probe, _)| (ns.clone(), *to, *probe))
+                .collect(),
+        )
+        .await;
+        probed += got.len();
+        allowed += got.iter().filter(|g| **g).count();
+        for ((pair, _, _, probe, engine), packets) in cases.iter().zip(got) {
+            if *engine != packets {
+                mismatches.push(format!(
+                    "seed {seed} {pair} {probe:?}: engine {engine}, packets {packets}"
+                ));
             }
         }
 
@@ -786,10 +897,16 @@ async fn differential_truth_tables_through_the_api() {
         for (action, params) in &added {
             let borrowed: Vec<(&str, &str)> = params
                 .iter()
-                .filter(|(k, _)| k != "Priority")
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
             h.ok(action, &borrowed).await;
+        }
+        if let Some((id, sg)) = &joined {
+            h.ok(
+                "LeaveSecurityGroup",
+                &[("InstanceId", id), ("SecurityGroupId", sg)],
+            )
+            .await;
         }
         if let Some(s) = &stopped {
             h.ok("StartInstance", &[("InstanceId", s)]).await;
@@ -798,11 +915,21 @@ async fn differential_truth_tables_through_the_api() {
             listeners[i] = Listeners::start(s);
         }
     }
+    eprintln!(
+        "differential through the API: 20 seeds, {rules} rules, {probed} probes \
+         ({allowed} allowed, {cross_vpc} across VPCs), {} mismatches",
+        mismatches.len()
+    );
     assert!(
         mismatches.is_empty(),
         "{} mismatches:\n{}",
         mismatches.len(),
         mismatches.join("\n")
+    );
+    // The tables decide something: both verdicts occur, and pairs across VPCs were probed.
+    assert!(
+        allowed > 0 && allowed < probed && cross_vpc > 0,
+        "{allowed} of {probed} probes allowed, {cross_vpc} across VPCs"
     );
 }
 

@@ -49,13 +49,23 @@ impl Harness {
 
     /// On a new SQLite file, the agent started with `agent_args` besides the usual ones.
     pub fn start_with(prefix: &str, agent_args: &[&str]) -> Harness {
+        Self::start_with_env(prefix, agent_args, &[])
+    }
+
+    /// On a new SQLite file, the agent started with `agent_args` and these environment
+    /// variables besides the usual ones (a `PATH` with a wrapped `nft`, say).
+    pub fn start_with_env(
+        prefix: &str,
+        agent_args: &[&str],
+        agent_env: &[(&str, &str)],
+    ) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let database = format!("sqlite://{}", dir.path().join("db.sqlite").display());
-        Self::start_on_with(prefix, database, Some(dir), agent_args)
+        Self::start_on_with(prefix, database, Some(dir), agent_args, agent_env)
     }
 
     pub fn start_on(prefix: &str, database: String, dir: Option<tempfile::TempDir>) -> Harness {
-        Self::start_on_with(prefix, database, dir, &[])
+        Self::start_on_with(prefix, database, dir, &[], &[])
     }
 
     fn start_on_with(
@@ -63,6 +73,7 @@ impl Harness {
         database: String,
         dir: Option<tempfile::TempDir>,
         agent_args: &[&str],
+        agent_env: &[(&str, &str)],
     ) -> Harness {
         let addr = free_port();
         let server = Command::new(BIN)
@@ -94,11 +105,15 @@ impl Harness {
             agent: None,
             _dir: dir,
         };
-        h.start_agent(agent_args);
+        h.start_agent_with_env(agent_args, agent_env);
         h
     }
 
     pub fn start_agent(&mut self, extra: &[&str]) {
+        self.start_agent_with_env(extra, &[]);
+    }
+
+    pub fn start_agent_with_env(&mut self, extra: &[&str], env: &[(&str, &str)]) {
         self.forget_report();
         let mut args = vec![
             "agent",
@@ -116,6 +131,7 @@ impl Harness {
                 "SECGROUP_LOG",
                 std::env::var("SECGROUP_E2E_AGENT_LOG").unwrap_or_else(|_| "warn".into()),
             )
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -154,24 +170,36 @@ impl Harness {
         r.json()
     }
 
-    /// Waits until our agent's AppliedRevision ≥ CurrentRevision (read now); the status.
+    /// `CurrentRevision` now, and our agent's row (`Null` while it has reported nothing).
+    pub async fn agent_row(&self) -> (u64, Value) {
+        let status = self.status().await;
+        let current = status["CurrentRevision"].as_u64().expect("revision");
+        let agent = status["Agents"]["Agent"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["AgentId"] == self.agent_id.as_str()))
+            .cloned()
+            .unwrap_or(Value::Null);
+        (current, agent)
+    }
+
+    /// Waits until our agent's AppliedRevision ≥ CurrentRevision (read now); its row.
     pub async fn settled(&self) -> Value {
+        let (current, _) = self.agent_row().await;
+        self.applied(current).await
+    }
+
+    /// Waits until our agent's AppliedRevision ≥ `revision` (a write's, read after its 200);
+    /// its row.
+    pub async fn applied(&self, revision: u64) -> Value {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let status = self.status().await;
-            let current = status["CurrentRevision"].as_u64().expect("revision");
-            let agent = status["Agents"]["Agent"]
-                .as_array()
-                .and_then(|a| a.iter().find(|a| a["AgentId"] == self.agent_id.as_str()))
-                .cloned();
-            if let Some(agent) = agent {
-                if agent["AppliedRevision"].as_u64().unwrap_or(0) >= current {
-                    return agent;
-                }
+            let (_, agent) = self.agent_row().await;
+            if agent["AppliedRevision"].as_u64().unwrap_or(0) >= revision {
+                return agent;
             }
             assert!(
                 Instant::now() < deadline,
-                "the agent did not apply revision {current}: {status}"
+                "the agent did not apply revision {revision}: {agent}"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
