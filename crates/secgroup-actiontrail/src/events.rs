@@ -121,7 +121,11 @@ impl<S: Store> Action<Actiontrail<S>> for LookupEvents {
             end,
         } = self;
         let now = Utc::now();
-        let start = start.unwrap_or(now - cx.config().audit_retention);
+        let retention = cx
+            .config()
+            .audit_retention
+            .unwrap_or(secgroup_api::audit::DEFAULT_RETENTION);
+        let start = start.unwrap_or(now - retention);
         let end = end.unwrap_or(now);
         let limit = query.limit as usize;
         let events = if reads_only {

@@ -226,8 +226,10 @@ impl<'a, P: Product> Cx<'a, P> {
     {
         let token = self.client_token.clone();
         let dry_run = self.dry_run;
-        // A dry run is never recorded: no record to build.
-        let record = (!dry_run).then(|| CallRecord::new(P::CODE, self.call, self.params));
+        // A dry run is never recorded, nor anything without an audit trail: no record to build.
+        let audit_retention = self.product.base().config.audit_retention;
+        let record = (!dry_run && audit_retention.is_some())
+            .then(|| CallRecord::new(P::CODE, self.call, self.params));
         let recorded = self.recorded.clone();
         let last_audit_purge = self.product.base().last_audit_purge.clone();
         let account = self.account.clone();
@@ -259,11 +261,10 @@ impl<'a, P: Product> Cx<'a, P> {
                     Ok(_) if dry_run => Err(Stop::DryRunPassed),
                     Ok(value) => {
                         // The audit event commits with the change, or neither does.
-                        let audit_retention = scope.config.audit_retention;
-                        if purge_due(&last_audit_purge, scope.now, audit_retention) {
-                            audit::purge_expired(tx, scope.now, audit_retention)?;
-                        }
-                        if let Some(record) = &record {
+                        if let (Some(record), Some(retention)) = (&record, audit_retention) {
+                            if purge_due(&last_audit_purge, scope.now, retention) {
+                                audit::purge_expired(tx, scope.now, retention)?;
+                            }
                             let result = serde_json::to_value(&value).ok();
                             let n = recorded.load(Ordering::Relaxed) + 1;
                             let event = record.event(n, scope.now, result.as_ref(), None);
@@ -318,7 +319,9 @@ pub async fn dispatch<P: Product, A: Action<P>>(
     }
     .await;
     if let Err(err) = &outcome {
-        if !dry_run && !is_read_action(A::NAME) && recorded.load(Ordering::Relaxed) == 0 {
+        let audited = product.base().config.audit_retention.is_some();
+        if audited && !dry_run && !is_read_action(A::NAME) && recorded.load(Ordering::Relaxed) == 0
+        {
             let record = CallRecord::new(P::CODE, &call, &params);
             record_refusal(product.base().store.as_ref(), &record, err).await;
         }

@@ -30,8 +30,9 @@ pub struct ProductConfig {
     /// Whether launches refuse image ids and instance types the catalogue lacks
     /// (`serve --strict-catalogue`).
     pub strict_catalogue: bool,
-    /// How long audit events are kept (docs/actiontrail.md §1).
-    pub audit_retention: chrono::Duration,
+    /// How long audit events are kept (docs/actiontrail.md §1.4); `None`: no audit trail
+    /// is written (`serve --audit-retention-days 0`).
+    pub audit_retention: Option<chrono::Duration>,
 }
 
 impl Default for ProductConfig {
@@ -44,7 +45,7 @@ impl Default for ProductConfig {
             client_token_retention: secgroup_domain::ops::idempotency::DEFAULT_RETENTION,
             catalogue: Arc::new(Catalogue::builtin()),
             strict_catalogue: false,
-            audit_retention: crate::audit::DEFAULT_RETENTION,
+            audit_retention: Some(crate::audit::DEFAULT_RETENTION),
         }
     }
 }

@@ -145,7 +145,8 @@ struct ServeArgs {
     /// Refuse launches whose image id or instance type the catalogue lacks.
     #[arg(long, env = "SECGROUP_STRICT_CATALOGUE")]
     strict_catalogue: bool,
-    /// Days audit events are kept; writes purge older ones (docs/actiontrail.md §1.4).
+    /// Days audit events are kept; writes purge older ones; 0: no audit trail is written
+    /// (docs/actiontrail.md §1.4).
     #[arg(long, env = "SECGROUP_AUDIT_RETENTION_DAYS", default_value_t = secgroup_api::audit::DEFAULT_RETENTION.num_days() as u32)]
     audit_retention_days: u32,
     /// Address to serve Prometheus metrics on, at /metrics (off unless given).
@@ -391,8 +392,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         settings.products.catalogue = std::sync::Arc::new(load_catalogue(path)?);
     }
     settings.products.strict_catalogue = args.strict_catalogue;
-    settings.products.audit_retention =
-        chrono::Duration::days(i64::from(args.audit_retention_days.max(1)));
+    settings.products.audit_retention = (args.audit_retention_days > 0)
+        .then(|| chrono::Duration::days(i64::from(args.audit_retention_days)));
 
     if let Some(addr) = args.metrics_listen {
         let metrics = Arc::new(secgroup::metrics::Metrics::new());

@@ -118,3 +118,37 @@ async fn changes_and_refusals_are_recorded_reads_are_not() {
 
     assert!(events(&server, &other).await.is_empty(), "accounts apart");
 }
+
+/// `serve --audit-retention-days 0`: no audit trail at all, neither of changes nor of
+/// refusals, and the writes themselves work as ever.
+#[tokio::test]
+async fn retention_zero_writes_no_trail() {
+    let mut settings = secgroup::Settings::default();
+    settings.products.audit_retention = None;
+    let server = TestServer::start_with(settings).await;
+    let c = server.new_account().await;
+    let sg_id = common::create_group(&c, &[]).await;
+    let policy = c
+        .call(
+            "ModifySecurityGroupPolicy",
+            &[("SecurityGroupId", &sg_id), ("InnerAccessPolicy", "Drop")],
+        )
+        .await;
+    assert_eq!(policy.status, 200, "{}", policy.body);
+    let bad = c
+        .call(
+            "AuthorizeSecurityGroup",
+            &[("SecurityGroupId", &sg_id), ("IpProtocol", "nonsense")],
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(events(&server, &c).await.is_empty());
+    assert_eq!(
+        server
+            .store
+            .read(|tx| Ok::<_, DomainError>(tx.count_audit_events()?))
+            .await
+            .expect("count"),
+        0
+    );
+}
