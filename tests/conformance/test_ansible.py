@@ -1,8 +1,8 @@
 """Ansible's alicloud modules against the server: `ansible-playbook` (ansible-core 2.19.14,
 ansible-alicloud 1.20.0 and its library footmark 1.26.0, which sends every call through
 aliyun-python-sdk-core 2.16.1) runs `ansible/instance.yml` — ali_vpc, ali_vswitch,
-ali_security_group, then ali_instance create, ali_instance_info, stop, start and delete, each
-checked inside the playbook — and `ansible/teardown.yml`; the test checks the registered
+ali_security_group, then ali_instance create, each module again (which must change nothing),
+ali_instance_info, stop, start and delete, each checked inside the playbook — and `ansible/teardown.yml`; the test checks the registered
 results again and the server's state through the SDK after each playbook.
 
 How Ansible reaches the server (README, "Clients"): footmark gives no endpoint option (its
@@ -152,6 +152,10 @@ def test_ali_instance_lifecycle(pool, server, ansible_venv, tmp_path):
         [disk] = inst["block_device_mappings"]  # DescribeDisks InstanceId
         assert disk["volume_id"].startswith("d-") and disk["status"] == "in_use" and disk["delete_on_termination"] is True
         assert inst["user_data"] == "#!/bin/sh\necho hello"  # DescribeUserData, base64 decoded by footmark
+        # The second run of each module found what the first made and changed nothing.
+        assert not any(res[k]["changed"] for k in ("vpc_again", "vswitch_again", "group_again", "created_again"))
+        assert (res["vpc_again"]["vpc"]["id"], res["vswitch_again"]["vswitch"]["id"], res["group_again"]["group"]["id"]) == (vpc_id, vsw_id, sg_id)
+        assert [i["id"] for i in res["created_again"]["instances"]] == [iid]
         assert res["info_running"]["ids"] == [iid]
         assert [i["status"] for i in res["info_stopped"]["instances"]] == ["stopped"]
         assert [i["status"] for i in res["info_started"]["instances"]] == ["running"]
