@@ -52,7 +52,7 @@ def test_get_and_post(raw):
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_absolute_form_target_is_its_path_and_query(raw, method):
-    """What a client sends through an HTTP proxy (RFC 9112 §3.2.2), as aliyun-python-sdk-core
+    """What a client sends through an HTTP proxy (RFC 9112, section 3.2.2), as aliyun-python-sdk-core
     does with HTTP_PROXY set: Ansible's footmark reaches the server only this way
     (docs/protocol.md §1.1, test_ansible.py)."""
     regions_ok(raw.request("DescribeRegions", method=method, path="http://ecs.cn-zhangjiakou.aliyuncs.com/"))
