@@ -2,13 +2,15 @@
 ansible-alicloud 1.20.0 and its library footmark 1.26.0, which sends every call through
 aliyun-python-sdk-core 2.16.1) runs `ansible/instance.yml` — ali_vpc, ali_vswitch,
 ali_security_group, then ali_instance create, each module again (which must change nothing),
-ali_instance_info, stop, start and delete, each checked inside the playbook — and `ansible/teardown.yml`; the test checks the registered
-results again and the server's state through the SDK after each playbook.
+a move to a second group, ali_instance_info, stop, start and delete, each checked inside the
+playbook — and `ansible/teardown.yml`; the test checks the registered results again and the
+server's state through the SDK (ActionTrail included) after each playbook.
 
-How Ansible reaches the server (README, "Clients"): footmark gives no endpoint option (its
+How Ansible reaches the server (README "Ansible", docs/clients.md §2): footmark gives no
+endpoint option (its
 `AcsClient` is built from the region alone, and the SDK resolves `ecs.<region>.aliyuncs.com`
 from its bundled table), but the SDK sends every request through `HTTP_PROXY` when it is set,
-as `GET http://ecs.<region>.aliyuncs.com/?…` to the proxy; the server answers such
+as `POST http://ecs.<region>.aliyuncs.com/?…` to the proxy; the server answers such
 absolute-form requests itself. So the playbook runs with `HTTP_PROXY` (and `HTTPS_PROXY`)
 naming the server on loopback and `NO_PROXY` empty: nothing leaves loopback.
 
@@ -56,7 +58,8 @@ def ansible_venv() -> Path:
             "tests/conformance/ansible/requirements.txt (its output says why pip could not)"
         )
     check = "import importlib.metadata as md, json; print(json.dumps({n: md.version(n) for n in %r}))" % list(PINS)
-    got = json.loads(subprocess.run([str(venv / "bin" / "python"), "-c", check], capture_output=True, text=True, check=True).stdout)
+    out = subprocess.run([str(venv / "bin" / "python"), "-c", check], capture_output=True, text=True, check=True)
+    got = json.loads(out.stdout)
     assert got == PINS, f"the Ansible venv is not the pinned one: {got}"
     return venv
 
@@ -65,7 +68,8 @@ def _module_dir(venv: Path) -> str:
     """Where ansible-alicloud put its modules: inside ansible-core's package, which
     ansible-core does not search by itself (hence ANSIBLE_LIBRARY)."""
     code = "import ansible.modules.cloud.alicloud as m, os; print(os.path.dirname(m.__file__))"
-    return subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
 
 
 def _env(venv: Path, server, work: Path) -> dict:
@@ -103,7 +107,8 @@ def _play(venv: Path, env: dict, work: Path, playbook: str, **extra) -> dict:
     results = work / f"{playbook}.json"
     extra["results_file"] = str(results)
     proc = subprocess.run(
-        [str(venv / "bin" / "ansible-playbook"), "-i", "localhost,", str(PLAYBOOKS / playbook), "-e", json.dumps(extra)],
+        [str(venv / "bin" / "ansible-playbook"), "-i", "localhost,", str(PLAYBOOKS / playbook),
+         "-e", json.dumps(extra)],
         env=env,
         cwd=str(work),
         capture_output=True,
@@ -119,8 +124,10 @@ def _cleanup(ecs, vpc, name: str) -> None:
     """What a failed playbook may have left, found by its run name."""
     for i in ok(ecs.call("DescribeInstances", {"RegionId": REGION, "InstanceName": name}))["Instances"]["Instance"]:
         ecs.call("DeleteInstance", {"InstanceId": i["InstanceId"], "Force": "true"})
-    for g in ok(ecs.call("DescribeSecurityGroups", {"RegionId": REGION, "SecurityGroupName": name}))["SecurityGroups"]["SecurityGroup"]:
-        ecs.call("DeleteSecurityGroup", {"RegionId": REGION, "SecurityGroupId": g["SecurityGroupId"]})
+    for group_name in (name, name + "-b"):
+        found = ok(ecs.call("DescribeSecurityGroups", {"RegionId": REGION, "SecurityGroupName": group_name}))
+        for g in found["SecurityGroups"]["SecurityGroup"]:
+            ecs.call("DeleteSecurityGroup", {"RegionId": REGION, "SecurityGroupId": g["SecurityGroupId"]})
     for v in ok(vpc.call("DescribeVpcs", {"RegionId": REGION, "VpcName": name}))["Vpcs"]["Vpc"]:
         for s in ok(vpc.call("DescribeVSwitches", {"RegionId": REGION, "VpcId": v["VpcId"]}))["VSwitches"]["VSwitch"]:
             vpc.call("DeleteVSwitch", {"RegionId": REGION, "VSwitchId": s["VSwitchId"]})
@@ -145,17 +152,25 @@ def test_ali_instance_lifecycle(pool, server, ansible_venv, tmp_path):
         [inst] = res["created"]["instances"]
         iid = inst["id"]
         assert I_ID.match(iid), inst
-        assert (inst["status"], inst["availability_zone"], inst["vpc_id"], inst["vswitch_id"]) == ("running", ZONE, vpc_id, vsw_id)
+        assert (inst["status"], inst["availability_zone"]) == ("running", ZONE)
+        assert (inst["vpc_id"], inst["vswitch_id"]) == (vpc_id, vsw_id)
         assert (inst["image_id"], inst["instance_type"], inst["instance_name"]) == (IMAGE, INSTANCE_TYPE, name)
         assert inst["tags"] == {"app": name, "env": "test"}
         assert inst["cpu"] == 2 and inst["memory"] == 8192, "ecs.g7.large from the catalogue"
         [disk] = inst["block_device_mappings"]  # DescribeDisks InstanceId
-        assert disk["volume_id"].startswith("d-") and disk["status"] == "in_use" and disk["delete_on_termination"] is True
+        assert disk["volume_id"].startswith("d-"), disk
+        assert (disk["status"], disk["delete_on_termination"]) == ("in_use", True)
         assert inst["user_data"] == "#!/bin/sh\necho hello"  # DescribeUserData, base64 decoded by footmark
         # The second run of each module found what the first made and changed nothing.
         assert not any(res[k]["changed"] for k in ("vpc_again", "vswitch_again", "group_again", "created_again"))
-        assert (res["vpc_again"]["vpc"]["id"], res["vswitch_again"]["vswitch"]["id"], res["group_again"]["group"]["id"]) == (vpc_id, vsw_id, sg_id)
+        assert res["vpc_again"]["vpc"]["id"] == vpc_id
+        assert res["vswitch_again"]["vswitch"]["id"] == vsw_id
+        assert res["group_again"]["group"]["id"] == sg_id
         assert [i["id"] for i in res["created_again"]["instances"]] == [iid]
+        sg2_id = res["group2"]["group"]["id"]
+        [moved] = res["moved"]["instances"]
+        assert (moved["id"], moved["description"]) == (iid, "web server, moved")
+        assert moved["tags"] == {"app": name, "env": "test", "tier": "web"}
         assert res["info_running"]["ids"] == [iid]
         assert [i["status"] for i in res["info_stopped"]["instances"]] == ["stopped"]
         assert [i["status"] for i in res["info_started"]["instances"]] == ["running"]
@@ -164,7 +179,8 @@ def test_ali_instance_lifecycle(pool, server, ansible_venv, tmp_path):
 
         # The server's state through the SDK: the network as the modules made it...
         [v] = ok(vpc.call("DescribeVpcs", {"RegionId": REGION, "VpcId": vpc_id}))["Vpcs"]["Vpc"]
-        assert (v["VpcName"], v["CidrBlock"], v["Description"]) == (name, "172.16.0.0/16", "created by ansible-playbook")
+        assert (v["VpcName"], v["CidrBlock"]) == (name, "172.16.0.0/16")
+        assert v["Description"] == "created by ansible-playbook"
         [s] = ok(vpc.call("DescribeVSwitches", {"RegionId": REGION, "VSwitchId": vsw_id}))["VSwitches"]["VSwitch"]
         assert (s["VSwitchName"], s["VpcId"], s["ZoneId"], s["CidrBlock"]) == (name, vpc_id, ZONE, "172.16.1.0/24")
         g = ok(ecs.call("DescribeSecurityGroupAttribute", {"RegionId": REGION, "SecurityGroupId": sg_id}))
@@ -174,21 +190,35 @@ def test_ali_instance_lifecycle(pool, server, ansible_venv, tmp_path):
             ("TCP", "22/22", "10.0.0.0/8", "1", "Accept")
         ], ingress
         # ...the instance and its system disk gone...
-        assert ok(ecs.call("DescribeInstances", {"RegionId": REGION, "InstanceIds": json.dumps([iid])}))["TotalCount"] == 0
-        assert ok(ecs.call("DescribeDisks", {"RegionId": REGION, "DiskIds": json.dumps([disk["volume_id"]])}))["TotalCount"] == 0
+        gone = ok(ecs.call("DescribeInstances", {"RegionId": REGION, "InstanceIds": json.dumps([iid])}))
+        assert gone["TotalCount"] == 0, gone
+        disks = ok(ecs.call("DescribeDisks", {"RegionId": REGION, "DiskIds": json.dumps([disk["volume_id"]])}))
+        assert disks["TotalCount"] == 0, disks
         # ...after exactly the writes the playbook asked for, recorded as this account's.
         events = ok(trail.call("LookupEvents", {"LookupAttribute": [{"Key": "ResourceName", "Value": iid}]}))["Events"]
-        assert [e["eventName"] for e in events] == ["DeleteInstance", "StartInstance", "StopInstance", "RunInstances"], events
+        assert [e["eventName"] for e in events] == [
+            "DeleteInstance", "StartInstance", "StopInstance",
+            "TagResources", "ModifyInstanceAttribute", "LeaveSecurityGroup", "JoinSecurityGroup",
+            "RunInstances",
+        ], [e["eventName"] for e in events]
+        # The move: the second group joined in one run, the first left in the next.
+        join = next(e for e in events if e["eventName"] == "JoinSecurityGroup")
+        leave = next(e for e in events if e["eventName"] == "LeaveSecurityGroup")
+        assert join["requestParameters"]["SecurityGroupId"] == sg2_id
+        assert leave["requestParameters"]["SecurityGroupId"] == sg_id
         assert {e["userIdentity"]["accessKeyId"] for e in events} == {"testid"}
 
         down = _play(
             ansible_venv, env, tmp_path, "teardown.yml",
-            region=REGION, run_name=name, vpc_id=vpc_id, vswitch_id=vsw_id, group_id=sg_id,
+            region=REGION, run_name=name, vpc_id=vpc_id, vswitch_id=vsw_id,
+            group_id=sg_id, group2_id=sg2_id,
         )
-        assert all(down[k]["changed"] for k in ("group", "vswitch", "vpc")), down
+        assert all(down[k]["changed"] for k in ("group", "group2", "vswitch", "vpc")), down
         assert ok(vpc.call("DescribeVpcs", {"RegionId": REGION, "VpcId": vpc_id}))["Vpcs"]["Vpc"] == []
         assert ok(vpc.call("DescribeVSwitches", {"RegionId": REGION, "VpcId": vpc_id}))["VSwitches"]["VSwitch"] == []
-        assert ok(ecs.call("DescribeSecurityGroups", {"RegionId": REGION, "SecurityGroupName": name}))["SecurityGroups"]["SecurityGroup"] == []
+        for group_name in (name, name + "-b"):
+            found = ok(ecs.call("DescribeSecurityGroups", {"RegionId": REGION, "SecurityGroupName": group_name}))
+            assert found["SecurityGroups"]["SecurityGroup"] == [], found
     finally:
         _cleanup(ecs, vpc, name)
 
