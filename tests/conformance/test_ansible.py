@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 from pathlib import Path
 
@@ -106,18 +107,31 @@ def _play(venv: Path, env: dict, work: Path, playbook: str, **extra) -> dict:
     """Runs one playbook; returns what its last task wrote (every registered result)."""
     results = work / f"{playbook}.json"
     extra["results_file"] = str(results)
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [str(venv / "bin" / "ansible-playbook"), "-i", "localhost,", str(PLAYBOOKS / playbook),
          "-e", json.dumps(extra)],
         env=env,
         cwd=str(work),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
         text=True,
-        timeout=TIMEOUT,
+        # Its own process group: on a timeout the module processes it forked (footmark retries
+        # an unreachable endpoint for 200 s) go with it.
+        start_new_session=True,
     )
-    tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
-    assert proc.returncode == 0, f"ansible-playbook {playbook} exited {proc.returncode}:\n{tail}"
+    try:
+        out, _ = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        pytest.fail(f"ansible-playbook {playbook} ran past {TIMEOUT} s:\n{_tail(out)}", pytrace=False)
+    assert proc.returncode == 0, f"ansible-playbook {playbook} exited {proc.returncode}:\n{_tail(out)}"
     return json.loads(results.read_text())
+
+
+def _tail(out: str, n: int = 60) -> str:
+    return "\n".join(out.splitlines()[-n:])
 
 
 def _cleanup(ecs, vpc, name: str) -> None:
