@@ -6,7 +6,11 @@
 # 1. creates (once) a Python venv at .test-work/venv with the pinned official Python SDKs and
 #    pytest (tests/conformance/requirements.txt, transitive versions in constraints.txt);
 # 2. installs (once) the pinned npm SDK into tests/conformance/node/node_modules with `npm ci`;
-# 3. runs `pytest tests/conformance -q` with the venv's python against $SECGROUP_BIN
+# 3. creates (once) a second venv at .test-work/venv-ansible with ansible-core, ansible-alicloud
+#    and footmark (tests/conformance/ansible/requirements.txt, every package pinned, --no-deps)
+#    for test_ansible.py; when pip cannot install it that test skips and says so (under CI the
+#    script fails instead);
+# 4. runs `pytest tests/conformance -q` with the venv's python against $SECGROUP_BIN
 #    (default target/debug/secgroup). The script does not build the server.
 # Exit code = pytest's.
 set -euo pipefail
@@ -64,6 +68,29 @@ if [[ ! -d "$NODE_DIR/node_modules/@alicloud/ecs20140526" ]] || [[ "$(cat "$NODE
 else
   log "npm SDK already installed ($NODE_DIR/node_modules)"
 fi
+
+# ---- Ansible --------------------------------------------------------------------------------
+# Its own venv: ansible-alicloud installs its modules into ansible-core's package tree
+# (ansible/modules/cloud/alicloud), which the SDK venv has no business carrying.
+ANS_VENV=".test-work/venv-ansible"
+ANS_STAMP="$ANS_VENV/.conformance-stamp"
+ans_want="$(hash_of "$CONF/ansible/requirements.txt")-$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+if [[ ! -x "$ANS_VENV/bin/ansible-playbook" ]] || [[ "$(cat "$ANS_STAMP" 2>/dev/null)" != "$ans_want" ]]; then
+  log "installing ansible-core, ansible-alicloud and footmark into $ANS_VENV"
+  rm -rf "$ANS_VENV"
+  if "$PYTHON" -m venv "$ANS_VENV" \
+    && "$ANS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+      -r "$CONF/ansible/requirements.txt"; then
+    echo "$ans_want" >"$ANS_STAMP"
+  else
+    log "could not install the Ansible venv: test_ansible.py will skip"
+    rm -rf "$ANS_VENV"
+    [[ "${CI:-}" != "true" ]] || exit 1
+  fi
+else
+  log "Ansible already installed ($ANS_VENV)"
+fi
+export SECGROUP_ANSIBLE_VENV="$ROOT/$ANS_VENV"
 
 # ---- Run -----------------------------------------------------------------------------------
 export SECGROUP_BIN="${SECGROUP_BIN:-target/debug/secgroup}"

@@ -50,6 +50,15 @@ def test_get_and_post(raw):
     regions_ok(raw.request("DescribeRegions", method="POST"))
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_absolute_form_target_is_its_path_and_query(raw, method):
+    """What a client sends through an HTTP proxy (RFC 9112, section 3.2.2), as aliyun-python-sdk-core
+    does with HTTP_PROXY set: Ansible's footmark reaches the server only this way
+    (docs/protocol.md §1.1, test_ansible.py)."""
+    regions_ok(raw.request("DescribeRegions", method=method, path="http://ecs.cn-zhangjiakou.aliyuncs.com/"))
+    error_of(raw.request("DescribeRegions", path="http://ecs.cn-zhangjiakou.aliyuncs.com/other"), "InvalidAction.NotFound", 404)
+
+
 @pytest.mark.parametrize("placement", ["form", "split"])
 def test_form_body(raw, placement):
     regions_ok(raw.request("DescribeRegions", {"AcceptLanguage": "en-US"}, placement=placement))
