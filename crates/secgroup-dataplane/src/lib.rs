@@ -90,6 +90,7 @@ mod dataplane;
 mod error;
 pub mod exec;
 mod judge;
+mod layout;
 pub mod model;
 pub mod names;
 mod render;

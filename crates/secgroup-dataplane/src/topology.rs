@@ -17,7 +17,7 @@ use crate::model::{
     DesiredState, IpFamily, Match, NftChain, NftRule, NftSet, NicSpec, OutsideSpec, PlanIssue,
     RouterSpec, RuleVerdict, Ruleset, SetElement, Side, L4,
 };
-use crate::names;
+use crate::{layout, names};
 
 /// The address of the outside namespace. Every VPC block and user CIDR must stay clear of
 /// 100.64.0.0/10 (`ops/vpcs/cidr.rs`), and vSwitches lie inside those, so no instance can
@@ -380,12 +380,15 @@ fn ruleset(index: &Index<'_>, nics: &[&PlannedNic<'_>]) -> Ruleset {
     for nic in nics {
         let (egress, ingress) = names::chain_names(&nic.groups);
         if !out.chains.contains_key(&egress) {
-            out.chains
-                .insert(egress.clone(), chain(index, &nic.groups, Direction::Egress));
-            out.chains.insert(
-                ingress.clone(),
-                chain(index, &nic.groups, Direction::Ingress),
-            );
+            // The peer is the destination of egress traffic and the source of ingress.
+            for (name, direction, peer) in [
+                (&egress, Direction::Egress, Side::Destination),
+                (&ingress, Direction::Ingress, Side::Source),
+            ] {
+                let mut c = chain(index, &nic.groups, direction);
+                layout::lay_out(name, &mut c, peer, &mut out.maps);
+                out.chains.insert(name.clone(), c);
+            }
         }
         out.egress.insert(nic.spec.ifname.clone(), egress);
         out.ingress.insert(nic.spec.ifname.clone(), ingress);
@@ -560,7 +563,11 @@ fn chain(index: &Index<'_>, groups: &[String], direction: Direction) -> NftChain
         },
         comment: "default".into(),
     });
-    NftChain { rules }
+    NftChain {
+        rules,
+        steps: Vec::new(),
+        map_digest: String::new(),
+    }
 }
 
 /// A port range as it constrains packets: `Ok(None)` for any port, `Err(())` for a range
