@@ -12,7 +12,9 @@
 //! lookup answers exactly what the rules in order would. Boxes are disjoint across a run's
 //! maps too, so their order does not matter.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
 
 use crate::model::{
     IpFamily, MapElement, MapVerdict, Match, NftChain, NftMap, NftRule, RuleVerdict, Side, Step, L4,
@@ -35,6 +37,84 @@ const PROTOCOL: usize = 1;
 const DPORT: usize = 2;
 const SPORT: usize = 3;
 const ANY_PORT: (u128, u128) = (0, 65535);
+
+/// Layouts of the chains of the last plans, so that an agent's pass does not cut the
+/// same runs into boxes again when their rules did not change (the cutting is quadratic in
+/// a run's rules). Entries not used by a plan are dropped by the plan after it.
+#[derive(Debug, Default)]
+pub struct LayoutCache {
+    current: HashMap<u64, Vec<Laid>>,
+    previous: HashMap<u64, Vec<Laid>>,
+}
+
+#[derive(Debug, Clone)]
+struct Laid {
+    name: String,
+    peer: Side,
+    rules: Vec<NftRule>,
+    steps: Vec<Step>,
+    map_digest: String,
+    maps: Vec<(String, NftMap)>,
+}
+
+impl LayoutCache {
+    /// Called after each plan: what this plan did not use goes.
+    pub(crate) fn end_plan(&mut self) {
+        self.previous = std::mem::take(&mut self.current);
+    }
+
+    /// `lay_out`, from the cache when the same chain had the same rules.
+    pub(crate) fn lay_out(
+        &mut self,
+        chain_name: &str,
+        chain: &mut NftChain,
+        peer: Side,
+        maps: &mut BTreeMap<String, NftMap>,
+    ) {
+        let mut hasher = DefaultHasher::new();
+        (chain_name, peer, &chain.rules).hash(&mut hasher);
+        let key = hasher.finish();
+        let same = |l: &Laid, rules: &[NftRule]| {
+            l.name == chain_name && l.peer == peer && l.rules == rules
+        };
+        if let Some(laid) = self
+            .current
+            .get(&key)
+            .and_then(|v| v.iter().find(|l| same(l, &chain.rules)))
+        {
+            // The same chain twice in one plan (not expected: chains are per group set).
+            chain.steps = laid.steps.clone();
+            chain.map_digest = laid.map_digest.clone();
+            maps.extend(laid.maps.iter().cloned());
+            return;
+        }
+        let earlier = self.previous.get_mut(&key).and_then(|v| {
+            let i = v.iter().position(|l| same(l, &chain.rules))?;
+            Some(v.swap_remove(i))
+        });
+        let laid = match earlier {
+            Some(laid) => {
+                chain.steps = laid.steps.clone();
+                chain.map_digest = laid.map_digest.clone();
+                laid
+            }
+            None => {
+                let mut own = BTreeMap::new();
+                lay_out(chain_name, chain, peer, &mut own);
+                Laid {
+                    name: chain_name.to_string(),
+                    peer,
+                    rules: chain.rules.clone(),
+                    steps: chain.steps.clone(),
+                    map_digest: chain.map_digest.clone(),
+                    maps: own.into_iter().collect(),
+                }
+            }
+        };
+        maps.extend(laid.maps.iter().cloned());
+        self.current.entry(key).or_default().push(laid);
+    }
+}
 
 /// Fills `chain.steps` and adds the maps it looks up (named after `chain_name`) to `maps`.
 /// `peer` is the side of the packet that is the peer's address in this chain's direction.
@@ -117,7 +197,11 @@ fn run_maps(
             for b in boxes {
                 let mut parts = vec![*b];
                 for (earlier, _) in &placed {
-                    let mut rest = Vec::with_capacity(parts.len());
+                    // Most boxes meet no earlier one: no allocation for those.
+                    if !parts.iter().any(|p| meets(p, earlier)) {
+                        continue;
+                    }
+                    let mut rest = Vec::with_capacity(parts.len() + 2);
                     for p in parts {
                         subtract(p, earlier, &mut rest);
                     }
@@ -183,9 +267,13 @@ fn narrow<T: TryFrom<u128>>(value: u128) -> Option<T> {
     T::try_from(value).ok()
 }
 
+fn meets(b: &Bounds, a: &Bounds) -> bool {
+    (0..4).all(|d| b[d].0 <= a[d].1 && a[d].0 <= b[d].1)
+}
+
 /// The parts of `b` outside `a`, pushed onto `out` (disjoint, and disjoint from `a`).
 fn subtract(b: Bounds, a: &Bounds, out: &mut Vec<Bounds>) {
-    if (0..4).any(|d| b[d].1 < a[d].0 || a[d].1 < b[d].0) {
+    if !meets(&b, a) {
         out.push(b);
         return;
     }
@@ -525,6 +613,59 @@ mod tests {
                 "seed {seed}"
             );
         }
+    }
+
+    #[test]
+    fn the_cache_gives_what_a_fresh_layout_gives_and_forgets_unused_chains() {
+        let tcp = |n: u32, verdict| {
+            rule(
+                vec![
+                    Match::Protocol(L4::Tcp),
+                    Match::DestinationPorts(22, 22),
+                    net(&format!("10.0.0.{n}/32")),
+                ],
+                verdict,
+                &format!("r{n}"),
+            )
+        };
+        let fresh = |rules: &[NftRule]| {
+            let mut chain = NftChain {
+                rules: rules.to_vec(),
+                steps: vec![],
+                map_digest: String::new(),
+            };
+            let mut maps = BTreeMap::new();
+            lay_out("in-x", &mut chain, Side::Source, &mut maps);
+            (chain, maps)
+        };
+        let cached = |cache: &mut LayoutCache, rules: &[NftRule]| {
+            let mut chain = NftChain {
+                rules: rules.to_vec(),
+                steps: vec![],
+                map_digest: String::new(),
+            };
+            let mut maps = BTreeMap::new();
+            cache.lay_out("in-x", &mut chain, Side::Source, &mut maps);
+            cache.end_plan();
+            (chain, maps)
+        };
+        let mut cache = LayoutCache::default();
+        let first = vec![tcp(1, RuleVerdict::Return), tcp(2, RuleVerdict::Return)];
+        assert_eq!(cached(&mut cache, &first), fresh(&first));
+        assert_eq!(cached(&mut cache, &first), fresh(&first), "from the cache");
+        let second = vec![
+            tcp(1, RuleVerdict::Drop),
+            tcp(2, RuleVerdict::Return),
+            tcp(3, RuleVerdict::Return),
+        ];
+        let (chain, maps) = cached(&mut cache, &second);
+        assert_eq!((&chain, &maps), (&fresh(&second).0, &fresh(&second).1));
+        assert_ne!(chain.map_digest, fresh(&first).0.map_digest);
+        assert_eq!(
+            cache.previous.len(),
+            1,
+            "only what the last plan used is kept"
+        );
     }
 
     #[test]

@@ -13,11 +13,12 @@ use secgroup_domain::{
 use secgroup_reach::Snapshot;
 
 use crate::judge::Judge;
+use crate::layout::LayoutCache;
 use crate::model::{
     DesiredState, IpFamily, Match, NftChain, NftRule, NftSet, NicSpec, OutsideSpec, PlanIssue,
     RouterSpec, RuleVerdict, Ruleset, SetElement, Side, L4,
 };
-use crate::{layout, names};
+use crate::names;
 
 /// The address of the outside namespace. Every VPC block and user CIDR must stay clear of
 /// 100.64.0.0/10 (`ops/vpcs/cidr.rs`), and vSwitches lie inside those, so no instance can
@@ -95,6 +96,12 @@ impl<'a> Topology<'a> {
     }
 
     pub fn plan(&self, options: &PlanOptions) -> DesiredState {
+        self.plan_with(options, &mut LayoutCache::default())
+    }
+
+    /// [`Topology::plan`], reusing the layouts of chains an earlier plan with `cache` laid
+    /// out when their rules are the same (an agent keeps one cache across its passes).
+    pub fn plan_with(&self, options: &PlanOptions, cache: &mut LayoutCache) -> DesiredState {
         let index = self.index();
         let mut issues = Vec::new();
         let nics = self.planned_nics(&index, options, &mut issues);
@@ -118,7 +125,7 @@ impl<'a> Topology<'a> {
                         .iter()
                         .map(|n| (n.instance.id.clone(), n.spec.clone()))
                         .collect(),
-                    ruleset: ruleset(&index, members),
+                    ruleset: ruleset(&index, members, cache),
                 },
             );
         }
@@ -142,6 +149,7 @@ impl<'a> Topology<'a> {
                 .collect(),
         };
 
+        cache.end_plan();
         DesiredState {
             prefix: options.prefix.clone(),
             outside,
@@ -375,7 +383,7 @@ fn parse_mac(text: &str) -> Option<String> {
 
 /// One router's table: a pair of chains per distinct set of groups, the sets they look up,
 /// and the dispatch of every NIC interface to its pair.
-fn ruleset(index: &Index<'_>, nics: &[&PlannedNic<'_>]) -> Ruleset {
+fn ruleset(index: &Index<'_>, nics: &[&PlannedNic<'_>], cache: &mut LayoutCache) -> Ruleset {
     let mut out = Ruleset::default();
     for nic in nics {
         let (egress, ingress) = names::chain_names(&nic.groups);
@@ -386,7 +394,7 @@ fn ruleset(index: &Index<'_>, nics: &[&PlannedNic<'_>]) -> Ruleset {
                 (&ingress, Direction::Ingress, Side::Source),
             ] {
                 let mut c = chain(index, &nic.groups, direction);
-                layout::lay_out(name, &mut c, peer, &mut out.maps);
+                cache.lay_out(name, &mut c, peer, &mut out.maps);
                 out.chains.insert(name.clone(), c);
             }
         }
