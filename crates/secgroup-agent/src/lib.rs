@@ -28,7 +28,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use secgroup_dataplane::{AccountNetwork, Dataplane, DataplaneOptions, PlanOptions, Topology};
+use secgroup_dataplane::{
+    AccountNetwork, Dataplane, DataplaneOptions, LayoutCache, PlanOptions, Topology,
+};
 use secgroup_domain::network::InstanceStatus;
 use secgroup_domain::ops::dataplane::{load_all, RegionNetwork};
 use secgroup_domain::ops::instances::InstanceTimings;
@@ -177,6 +179,8 @@ pub async fn run<S: Store>(
         "secgroup agent started"
     );
     let mut dataplane = Some(dataplane);
+    // Chain layouts of the last pass: a pass lays out again only chains whose rules changed.
+    let mut layouts = LayoutCache::default();
     let mut status = AgentStatus {
         agent_id: options.agent_id.clone(),
         host: options.host.clone(),
@@ -190,7 +194,7 @@ pub async fn run<S: Store>(
     let mut failures: u32 = 0;
     let result = loop {
         let started = Instant::now();
-        let pass = one_pass(&store, &options, &mut dataplane, &mut status).await;
+        let pass = one_pass(&store, &options, &mut dataplane, &mut layouts, &mut status).await;
         if let Some(dp) = &dataplane {
             observer.pass(
                 pass.is_ok(),
@@ -261,6 +265,7 @@ async fn one_pass<S: Store>(
     store: &Arc<S>,
     options: &AgentOptions,
     dataplane: &mut Option<Dataplane>,
+    layouts: &mut LayoutCache,
     status: &mut AgentStatus,
 ) -> Result<(u64, bool), AgentError> {
     let started = Instant::now();
@@ -274,14 +279,16 @@ async fn one_pass<S: Store>(
         return Err(AgentError::Task("the data plane was lost".into()));
     };
     let networks = picture.networks;
-    let (dp, applied, issues, planned) = blocking(move || {
+    let mut cache = std::mem::take(layouts);
+    let (dp, cache, applied, issues, planned) = blocking(move || {
         let started = Instant::now();
-        let desired = Topology::from(&networks).plan(&plan_options);
+        let desired = Topology::from(&networks).plan_with(&plan_options, &mut cache);
         let planned = started.elapsed();
         let applied = dp.apply(&desired);
-        (dp, applied, desired.issues, planned)
+        (dp, cache, applied, desired.issues, planned)
     })
     .await?;
+    *layouts = cache;
     // What is in place now counts, whether the apply succeeded or not.
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     for (id, _) in dp.instances() {

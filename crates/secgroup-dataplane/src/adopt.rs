@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::exec::{list_netns, netns_exists, Tools};
 use crate::model::{IpFamily, NicSpec, SetElement};
 use crate::names::{self, INSTANCE_IFNAME, NIC_IFNAME_PREFIX, UPLINK_IFNAME};
-use crate::render::{fingerprint_in, AppliedSet, AppliedTable};
+use crate::render::{fingerprint_in, AppliedMap, AppliedSet, AppliedTable};
 
 /// Everything with our prefix.
 pub(crate) fn read_all(tools: &Tools, prefix: &str) -> Result<Applied> {
@@ -206,7 +206,31 @@ pub(crate) fn parse_table(listing: &Value) -> AppliedTable {
             let target = match str_field(map, "name") {
                 Some(n) if n == names::EGRESS_MAP => &mut table.egress,
                 Some(n) if n == names::INGRESS_MAP => &mut table.ingress,
-                _ => continue,
+                Some(n) => {
+                    // A rule run's map: its elements are not read back (they are refilled
+                    // whole on the next apply), only what its declaration needs.
+                    let types: Vec<&str> = map
+                        .get("type")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    table.maps.insert(
+                        n.to_string(),
+                        AppliedMap {
+                            family: if types.first() == Some(&"ipv6_addr") {
+                                IpFamily::V6
+                            } else {
+                                IpFamily::V4
+                            },
+                            ported: types.len() == 4,
+                            elements: None,
+                        },
+                    );
+                    continue;
+                }
+                None => continue,
             };
             for pair in map
                 .get("elem")

@@ -83,7 +83,8 @@ pub struct RulesetSize {
     pub chains: u64,
     /// Rules over those chains.
     pub rules: u64,
-    /// Elements over all sets (members, prefix-list entries, NIC interfaces).
+    /// Elements over all sets and rule-run maps (members, prefix-list entries, boxes of
+    /// CIDR rules).
     pub set_elements: u64,
 }
 
@@ -92,7 +93,12 @@ impl RulesetSize {
         RulesetSize {
             chains: ruleset.chains.len() as u64,
             rules: ruleset.rule_count() as u64,
-            set_elements: ruleset.element_count() as u64,
+            set_elements: (ruleset.element_count()
+                + ruleset
+                    .maps
+                    .values()
+                    .map(|m| m.elements.len())
+                    .sum::<usize>()) as u64,
         }
     }
 }

@@ -55,6 +55,11 @@
 //! those groups (the quintuple's own-address side is a packet match, `ip daddr` on ingress,
 //! `ip saddr` on egress, so chains do not depend on the NIC); group members and prefix-list
 //! entries are named sets: the ruleset grows with rules + members, never their product.
+//! Runs of plain CIDR rules (peer block, protocol, ports; no set, no local CIDR) are one
+//! lookup each in an interval verdict map of disjoint boxes keyed on `ip saddr . meta
+//! l4proto . th dport . th sport` (`daddr` on egress, `ip6` for IPv6; no ports for the
+//! parts of other protocols), each box with the verdict of the first rule covering it, so
+//! a new flow's cost hardly grows with the rules (module `layout`).
 //! Inner access (a shared normal group with `Accept`) is a final accept at the top of both
 //! chains. From outside only the destination's ingress applies, to outside only the source's
 //! egress (the uplink is in neither map). A NIC interface (`nic*`) not in the set `nics`
@@ -90,6 +95,7 @@ mod dataplane;
 mod error;
 pub mod exec;
 mod judge;
+mod layout;
 pub mod model;
 pub mod names;
 mod render;
@@ -104,6 +110,7 @@ pub use dataplane::{
 pub use error::{Error, NamespaceError, Result};
 pub use exec::{in_netns, Tools};
 pub use judge::TrackedFlow;
+pub use layout::LayoutCache;
 pub use model::{DesiredState, NicSpec, OutsideSpec, PlanIssue, RouterSpec, Ruleset};
 pub use topology::{gateway_of, AccountNetwork, PlanOptions, Topology, OUTSIDE_ADDRESS};
 

@@ -97,6 +97,8 @@ pub struct Ruleset {
     pub sets: BTreeMap<String, NftSet>,
     /// Regular chains (one egress and one ingress chain per distinct set of groups).
     pub chains: BTreeMap<String, NftChain>,
+    /// Verdict maps that chains look runs of plain CIDR rules up in ([`Step::Lookup`]).
+    pub maps: BTreeMap<String, NftMap>,
     /// NIC interface → egress chain (packets the NIC sends).
     pub egress: BTreeMap<String, String>,
     /// NIC interface → ingress chain (packets sent to the NIC).
@@ -140,7 +142,58 @@ pub enum SetElement {
 /// A regular chain: rules in order, the first that decides wins.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct NftChain {
+    /// Every rule, in the order that decides (what the chain means).
     pub rules: Vec<NftRule>,
+    /// How the chain is rendered: each rule as itself, or runs of plain CIDR rules as one
+    /// lookup in a verdict map. Empty: every rule as itself.
+    pub steps: Vec<Step>,
+    /// A digest of the elements of the maps the steps look up: part of the fingerprint, so
+    /// that a chain whose fingerprint an adopted table carries has exactly these maps too.
+    pub map_digest: String,
+}
+
+/// One rule of a rendered chain.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub enum Step {
+    /// `NftChain::rules[i]` as itself.
+    Rule(usize),
+    /// `<key> vmap @map`, for a run of `rules` rules; a packet no element holds goes on to
+    /// the next step.
+    Lookup { map: String, rules: usize },
+}
+
+/// A verdict map for one run of plain rules of one chain and one family: disjoint boxes of
+/// (peer address, protocol, destination port, source port), each with the verdict of the
+/// first rule of the run that covers it (docs/semantics.md §3.4: the first match decides).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NftMap {
+    /// The chain that looks it up.
+    pub chain: String,
+    pub family: IpFamily,
+    /// Which address of the packet is the peer's.
+    pub side: Side,
+    /// Keyed on ports too (every element is TCP or UDP): `ip saddr . meta l4proto . th dport
+    /// . th sport`; otherwise `ip saddr . meta l4proto`.
+    pub ported: bool,
+    pub elements: BTreeSet<MapElement>,
+}
+
+/// One box of a verdict map; every bound is inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct MapElement {
+    pub peer: (IpAddr, IpAddr),
+    pub protocol: (u8, u8),
+    /// Unused (the whole range) in a map that is not `ported`.
+    pub dport: (u16, u16),
+    pub sport: (u16, u16),
+    pub verdict: MapVerdict,
+}
+
+/// What a direction's rule decides (see [`RuleVerdict`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum MapVerdict {
+    Return,
+    Drop,
 }
 
 impl NftChain {
@@ -150,6 +203,13 @@ impl NftChain {
     pub fn fingerprint(&self) -> String {
         let text = serde_json::to_string(self).unwrap_or_default();
         crate::names::short_hash(&text, 16)
+    }
+    /// The maps the chain looks up.
+    pub fn maps(&self) -> impl Iterator<Item = &str> {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Lookup { map, .. } => Some(map.as_str()),
+            Step::Rule(_) => None,
+        })
     }
     /// The sets the chain's rules look up.
     pub fn sets(&self) -> impl Iterator<Item = &str> {
@@ -182,7 +242,7 @@ pub enum RuleVerdict {
 }
 
 /// Which address of the packet a match reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Side {
     Source,
     Destination,

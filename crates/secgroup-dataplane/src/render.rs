@@ -18,7 +18,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::model::{
-    IpFamily, Match, NftChain, NftRule, RuleVerdict, Ruleset, SetElement, Side, L4,
+    IpFamily, MapElement, MapVerdict, Match, NftChain, NftMap, NftRule, RuleVerdict, Ruleset,
+    SetElement, Side, Step, L4,
 };
 use crate::names::{self, BASE_CHAIN, EGRESS_MAP, INGRESS_MAP, NIC_SET, TABLE};
 
@@ -33,6 +34,8 @@ const MAX_COMMENT: usize = 120;
 pub(crate) struct AppliedTable {
     pub base: String,
     pub sets: BTreeMap<String, AppliedSet>,
+    /// The verdict maps of rule runs (not `egress`/`ingress`).
+    pub maps: BTreeMap<String, AppliedMap>,
     pub chains: BTreeMap<String, String>,
     pub egress: BTreeMap<String, String>,
     pub ingress: BTreeMap<String, String>,
@@ -46,6 +49,14 @@ pub(crate) struct AppliedSet {
     pub interval: bool,
     /// `None` when what the kernel has could not be read (adopted): refilled whole.
     pub elements: Option<BTreeSet<SetElement>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AppliedMap {
+    pub family: IpFamily,
+    pub ported: bool,
+    /// `None` when what the kernel has could not be read (adopted): refilled whole.
+    pub elements: Option<BTreeSet<MapElement>>,
 }
 
 impl AppliedTable {
@@ -63,6 +74,20 @@ impl AppliedTable {
                             family: set.family,
                             interval: set.interval,
                             elements: Some(set.elements.clone()),
+                        },
+                    )
+                })
+                .collect(),
+            maps: ruleset
+                .maps
+                .iter()
+                .map(|(name, map)| {
+                    (
+                        name.clone(),
+                        AppliedMap {
+                            family: map.family,
+                            ported: map.ported,
+                            elements: Some(map.elements.clone()),
                         },
                     )
                 })
@@ -122,19 +147,52 @@ impl TableDiff {
 /// The named verdict map declaration: the `nftables` crate's `Map` cannot say `verdict` as
 /// the value type, so this typed stand-in serializes the same JSON object.
 #[derive(Serialize)]
-struct VerdictMapDeclaration {
+struct VerdictMapDeclaration<'a> {
     family: NfFamily,
     table: &'static str,
-    name: &'static str,
+    name: &'a str,
     #[serde(rename = "type")]
-    key_type: &'static str,
+    key_type: KeyType,
     map: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flags: Option<[&'static str; 1]>,
+}
+
+/// One key type, or the types of a concatenation (as `nft -j` writes them).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum KeyType {
+    Single(&'static str),
+    Concat(Vec<&'static str>),
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "lowercase")]
-enum MapCommand {
-    Add { map: VerdictMapDeclaration },
+enum MapCommand<'a> {
+    Add { map: VerdictMapDeclaration<'a> },
+    Flush { map: VerdictMapDeclaration<'a> },
+    Delete { map: VerdictMapDeclaration<'a> },
+}
+
+/// The declaration of a rule run's map: interval, keyed on the peer address and protocol,
+/// and the ports when `ported`.
+fn run_map_declaration(name: &str, family: IpFamily, ported: bool) -> VerdictMapDeclaration<'_> {
+    let address = match family {
+        IpFamily::V4 => "ipv4_addr",
+        IpFamily::V6 => "ipv6_addr",
+    };
+    let mut types = vec![address, "inet_proto"];
+    if ported {
+        types.extend(["inet_service", "inet_service"]);
+    }
+    VerdictMapDeclaration {
+        family: NfFamily::INet,
+        table: TABLE,
+        name,
+        key_type: KeyType::Concat(types),
+        map: "verdict",
+        flags: Some(["interval"]),
+    }
 }
 
 struct Tx {
@@ -159,15 +217,23 @@ impl Tx {
         self.push(NfObject::CmdObject(NfCmd::Flush(object)));
     }
     fn add_map(&mut self, name: &'static str) {
-        let command = MapCommand::Add {
+        self.map_command(MapCommand::Add {
             map: VerdictMapDeclaration {
                 family: NfFamily::INet,
                 table: TABLE,
                 name,
-                key_type: "ifname",
+                key_type: KeyType::Single("ifname"),
                 map: "verdict",
+                flags: None,
             },
-        };
+        });
+    }
+    fn map_elements(&mut self, command: ElementCommand<'_>) {
+        if let Ok(value) = serde_json::to_value(command) {
+            self.commands.push(value);
+        }
+    }
+    fn map_command(&mut self, command: MapCommand<'_>) {
         if let Ok(value) = serde_json::to_value(command) {
             self.commands.push(value);
         }
@@ -250,6 +316,16 @@ pub(crate) fn diff(applied: Option<&AppliedTable>, desired: &Ruleset) -> TableDi
             }
         }
     }
+    for (name, map) in &desired.maps {
+        if let Some(have) = old.maps.get(name).and_then(|m| m.elements.as_ref()) {
+            let removed: Vec<&MapElement> = have.difference(&map.elements).collect();
+            if !removed.is_empty() {
+                tx.map_elements(ElementCommand::Delete {
+                    element: map_elements(name, map, removed),
+                });
+            }
+        }
+    }
     // Sets before chains: chains refer to them.
     for (name, set) in &desired.sets {
         let known = old.sets.get(name);
@@ -277,6 +353,49 @@ pub(crate) fn diff(applied: Option<&AppliedTable>, desired: &Ruleset) -> TableDi
         }
     }
 
+    let mut map_changed_chains = BTreeSet::new();
+    for (name, map) in &desired.maps {
+        let known = old.maps.get(name);
+        if known.is_none() {
+            tx.map_command(MapCommand::Add {
+                map: run_map_declaration(name, map.family, map.ported),
+            });
+        }
+        // An adopted map's elements are not read back: when the chain that looks it up
+        // carries the fingerprint of the desired chain, whose map digest covers them, they
+        // are the desired ones; otherwise it is refilled.
+        let vouched = known.is_some_and(|m| m.elements.is_none())
+            && desired
+                .chains
+                .get(&map.chain)
+                .is_some_and(|c| old.chains.get(&map.chain) == Some(&c.fingerprint()));
+        let current = if vouched {
+            Some(&map.elements)
+        } else {
+            known.and_then(|m| m.elements.as_ref())
+        };
+        if known.is_some() && current.is_none() {
+            tx.map_command(MapCommand::Flush {
+                map: run_map_declaration(name, map.family, map.ported),
+            });
+        }
+        let added: Vec<&MapElement> = match current {
+            Some(have) => map.elements.difference(have).collect(),
+            None => map.elements.iter().collect(),
+        };
+        if !added.is_empty() {
+            tx.map_elements(ElementCommand::Add {
+                element: map_elements(name, map, added),
+            });
+        }
+        if known.is_none() || current != Some(&map.elements) {
+            // The verdicts of the chain that looks it up changed: its NICs' flows are
+            // judged again after the apply.
+            map_changed_chains.insert(map.chain.clone());
+        }
+    }
+    out.changed_chains.extend(map_changed_chains);
+
     for (name, chain) in &desired.chains {
         let fingerprint = chain.fingerprint();
         match old.chains.get(name) {
@@ -284,7 +403,7 @@ pub(crate) fn diff(applied: Option<&AppliedTable>, desired: &Ruleset) -> TableDi
             Some(_) => tx.flush(nftables::schema::FlushObject::Chain(regular_chain(name))),
             None => tx.add(NfListObject::Chain(regular_chain(name))),
         }
-        for rule in chain_rules(name, chain, &fingerprint) {
+        for rule in chain_rules(name, chain, &desired.maps, &fingerprint) {
             tx.add(NfListObject::Rule(rule));
         }
         out.changed_chains.insert(name.clone());
@@ -354,6 +473,13 @@ pub(crate) fn diff(applied: Option<&AppliedTable>, desired: &Ruleset) -> TableDi
         if !desired.chains.contains_key(name) {
             tx.delete(NfListObject::Chain(regular_chain(name)));
             out.changed_chains.insert(name.clone());
+        }
+    }
+    for (name, map) in &old.maps {
+        if !desired.maps.contains_key(name) {
+            tx.map_command(MapCommand::Delete {
+                map: run_map_declaration(name, map.family, map.ported),
+            });
         }
     }
     for (name, set) in &old.sets {
@@ -454,22 +580,126 @@ fn rule(chain: &str, expr: Vec<Statement<'static>>, comment: Option<String>) -> 
     }
 }
 
-/// A chain's rules; the last carries the fingerprint of the whole chain.
-pub(crate) fn chain_rules(name: &str, chain: &NftChain, fingerprint: &str) -> Vec<Rule<'static>> {
-    let last = chain.rules.len().saturating_sub(1);
-    chain
-        .rules
+/// A chain's rules as its steps say (every rule as itself when it has none); the last
+/// carries the fingerprint of the whole chain.
+pub(crate) fn chain_rules(
+    name: &str,
+    chain: &NftChain,
+    maps: &BTreeMap<String, NftMap>,
+    fingerprint: &str,
+) -> Vec<Rule<'static>> {
+    let all: Vec<Step> = (0..chain.rules.len()).map(Step::Rule).collect();
+    let steps = if chain.steps.is_empty() {
+        &all
+    } else {
+        &chain.steps
+    };
+    let rendered: Vec<(Vec<Statement<'static>>, String)> = steps
         .iter()
+        .filter_map(|step| match step {
+            Step::Rule(i) => chain
+                .rules
+                .get(*i)
+                .map(|r| (statements(r), r.comment.clone())),
+            Step::Lookup { map, rules } => maps.get(map).map(|m| {
+                (
+                    vec![Statement::VerdictMap(VerdictMap {
+                        key: map_key(m),
+                        data: Expression::String(Cow::Owned(format!("@{map}"))),
+                    })],
+                    format!("{rules} rules"),
+                )
+            }),
+        })
+        .collect();
+    let last = rendered.len().saturating_sub(1);
+    rendered
+        .into_iter()
         .enumerate()
-        .map(|(i, r)| {
+        .map(|(i, (statements, comment))| {
             let comment = if i == last {
-                format!("{FINGERPRINT_TAG}{fingerprint} {}", r.comment)
+                format!("{FINGERPRINT_TAG}{fingerprint} {comment}")
             } else {
-                r.comment.clone()
+                comment
             };
-            rule(name, statements(r), Some(comment))
+            rule(name, statements, Some(comment))
         })
         .collect()
+}
+
+/// `ip saddr . meta l4proto . th dport . th sport` (or `ip6`, `daddr`; no ports when the
+/// map is not `ported`): the concatenation a run's map is keyed on.
+fn map_key(map: &NftMap) -> Expression<'static> {
+    let mut parts = vec![address_field(map.side, map.family), meta(MetaKey::L4proto)];
+    if map.ported {
+        parts.push(payload("th", "dport"));
+        parts.push(payload("th", "sport"));
+    }
+    Expression::Named(NamedExpression::Concat(parts))
+}
+
+/// Elements of a run's map: the crate's `Element` holds expressions only, and its
+/// `Verdict::Return` serializes as the bare string `"return"`, which nft refuses as map
+/// data; this typed stand-in writes `[key, {"return": null}]` as `nft -j` does.
+#[derive(Serialize)]
+struct RunMapElements<'a> {
+    family: NfFamily,
+    table: &'static str,
+    name: &'a str,
+    elem: Vec<(Expression<'static>, VerdictValue)>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "lowercase")]
+enum VerdictValue {
+    Return(()),
+    Drop(()),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "lowercase")]
+enum ElementCommand<'a> {
+    Add { element: RunMapElements<'a> },
+    Delete { element: RunMapElements<'a> },
+}
+
+fn map_elements<'a>(name: &'a str, map: &NftMap, elements: Vec<&MapElement>) -> RunMapElements<'a> {
+    RunMapElements {
+        family: NfFamily::INet,
+        table: TABLE,
+        name,
+        elem: elements.into_iter().map(|e| map_element(map, e)).collect(),
+    }
+}
+
+/// `(key, verdict)` of one element of a run's map.
+fn map_element(map: &NftMap, e: &MapElement) -> (Expression<'static>, VerdictValue) {
+    let bound = |a: Expression<'static>, b: Expression<'static>, same: bool| {
+        if same {
+            a
+        } else {
+            Expression::Range(Box::new(Range { range: [a, b] }))
+        }
+    };
+    let mut key = vec![
+        bound(address(e.peer.0), address(e.peer.1), e.peer.0 == e.peer.1),
+        bound(
+            Expression::Number(u32::from(e.protocol.0)),
+            Expression::Number(u32::from(e.protocol.1)),
+            e.protocol.0 == e.protocol.1,
+        ),
+    ];
+    if map.ported {
+        key.push(ports(e.dport.0, e.dport.1));
+        key.push(ports(e.sport.0, e.sport.1));
+    }
+    (
+        Expression::Named(NamedExpression::Concat(key)),
+        match e.verdict {
+            MapVerdict::Return => VerdictValue::Return(()),
+            MapVerdict::Drop => VerdictValue::Drop(()),
+        },
+    )
 }
 
 pub(crate) fn statements(rule: &NftRule) -> Vec<Statement<'static>> {

@@ -13,6 +13,7 @@ use secgroup_domain::{
 use secgroup_reach::Snapshot;
 
 use crate::judge::Judge;
+use crate::layout::LayoutCache;
 use crate::model::{
     DesiredState, IpFamily, Match, NftChain, NftRule, NftSet, NicSpec, OutsideSpec, PlanIssue,
     RouterSpec, RuleVerdict, Ruleset, SetElement, Side, L4,
@@ -95,6 +96,12 @@ impl<'a> Topology<'a> {
     }
 
     pub fn plan(&self, options: &PlanOptions) -> DesiredState {
+        self.plan_with(options, &mut LayoutCache::default())
+    }
+
+    /// [`Topology::plan`], reusing the layouts of chains an earlier plan with `cache` laid
+    /// out when their rules are the same (an agent keeps one cache across its passes).
+    pub fn plan_with(&self, options: &PlanOptions, cache: &mut LayoutCache) -> DesiredState {
         let index = self.index();
         let mut issues = Vec::new();
         let nics = self.planned_nics(&index, options, &mut issues);
@@ -118,7 +125,7 @@ impl<'a> Topology<'a> {
                         .iter()
                         .map(|n| (n.instance.id.clone(), n.spec.clone()))
                         .collect(),
-                    ruleset: ruleset(&index, members),
+                    ruleset: ruleset(&index, members, cache),
                 },
             );
         }
@@ -142,6 +149,7 @@ impl<'a> Topology<'a> {
                 .collect(),
         };
 
+        cache.end_plan();
         DesiredState {
             prefix: options.prefix.clone(),
             outside,
@@ -375,17 +383,20 @@ fn parse_mac(text: &str) -> Option<String> {
 
 /// One router's table: a pair of chains per distinct set of groups, the sets they look up,
 /// and the dispatch of every NIC interface to its pair.
-fn ruleset(index: &Index<'_>, nics: &[&PlannedNic<'_>]) -> Ruleset {
+fn ruleset(index: &Index<'_>, nics: &[&PlannedNic<'_>], cache: &mut LayoutCache) -> Ruleset {
     let mut out = Ruleset::default();
     for nic in nics {
         let (egress, ingress) = names::chain_names(&nic.groups);
         if !out.chains.contains_key(&egress) {
-            out.chains
-                .insert(egress.clone(), chain(index, &nic.groups, Direction::Egress));
-            out.chains.insert(
-                ingress.clone(),
-                chain(index, &nic.groups, Direction::Ingress),
-            );
+            // The peer is the destination of egress traffic and the source of ingress.
+            for (name, direction, peer) in [
+                (&egress, Direction::Egress, Side::Destination),
+                (&ingress, Direction::Ingress, Side::Source),
+            ] {
+                let mut c = chain(index, &nic.groups, direction);
+                cache.lay_out(name, &mut c, peer, &mut out.maps);
+                out.chains.insert(name.clone(), c);
+            }
         }
         out.egress.insert(nic.spec.ifname.clone(), egress);
         out.ingress.insert(nic.spec.ifname.clone(), ingress);
@@ -560,7 +571,11 @@ fn chain(index: &Index<'_>, groups: &[String], direction: Direction) -> NftChain
         },
         comment: "default".into(),
     });
-    NftChain { rules }
+    NftChain {
+        rules,
+        steps: Vec::new(),
+        map_digest: String::new(),
+    }
 }
 
 /// A port range as it constrains packets: `Ok(None)` for any port, `Err(())` for a range

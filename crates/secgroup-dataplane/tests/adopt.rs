@@ -40,6 +40,28 @@ fn state(extra_rule: bool) -> Vec<AccountNetwork> {
             5,
             secgroup_domain::rules::Peer::PrefixList("pl-ad".into()),
         ),
+        // Two plain CIDR rules in a row: one lookup in a verdict map, whose elements an
+        // adopting agent does not read back (the chain's fingerprint vouches for them).
+        rule(
+            "sgr-v1",
+            "sg-ad",
+            Direction::Ingress,
+            IpProtocol::Tcp,
+            (8000, 8100),
+            RulePolicy::Accept,
+            10,
+            cidr("10.50.0.0/16"),
+        ),
+        rule(
+            "sgr-v2",
+            "sg-ad",
+            Direction::Ingress,
+            IpProtocol::Udp,
+            (9000, 9000),
+            RulePolicy::Accept,
+            10,
+            cidr("192.0.2.0/24"),
+        ),
     ];
     if extra_rule {
         rules.push(rule(
@@ -89,7 +111,12 @@ fn a_new_agent_adopts_what_the_old_one_left_and_changes_nothing_unchanged() {
     }
     let _guard = lock();
     let mut first = dataplane(PREFIX);
-    first.apply(&plan(PREFIX, &state(false))).expect("apply");
+    let planned = plan(PREFIX, &state(false));
+    assert!(
+        planned.routers.values().any(|r| !r.ruleset.maps.is_empty()),
+        "the state has a run of plain rules"
+    );
+    first.apply(&planned).expect("apply");
     let wait = Duration::from_millis(700);
     let (mut client, mut server, _listener) = connect_pair(A, B, B_IP, 22);
     assert!(arrives(&mut client, &mut server, b"one", wait));
