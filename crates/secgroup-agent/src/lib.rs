@@ -6,7 +6,7 @@
 //! (as the API would answer them), plan ([`secgroup_dataplane::Topology`]), apply (only
 //! what differs), record the agent's status ([`Store::record_agent_status`], which does not
 //! move the revision), then wait for the next revision. Waiting: the store's revision is
-//! read at most every [`Wakeups::poll`] (50 ms on SQLite), and a PostgreSQL `NOTIFY` on
+//! read at most every [`Wakeups::poll`] (10 ms on SQLite), and a PostgreSQL `NOTIFY` on
 //! `secgroup_revision` wakes the loop at once (the poll stays as the fallback), so a change
 //! seen late is never lost: every pass reads the whole picture again. While an instance is
 //! in a transient state the loop also wakes every [`TRANSIENT_RECHECK`], since it becomes
