@@ -141,6 +141,30 @@ pub fn domain(err: DomainError) -> RpcError {
         D::KeyGenerationFailed(_) => (500, "InternalError", "The request processing has failed due to some unknown error.".into()),
         D::InstanceIdMalformed => (400, "InvalidInstanceId.Malformed", "The specified parameter \"InstanceId\" is not valid.".into()),
         D::NetworkInterfaceNotFound(id) => (404, "InvalidEniId.NotFound", format!("The specified NetworkInterfaceId {id} does not exist.")),
+        D::NetworkInterfaceStateInvalid => (403, "InvalidOperation.InvalidEniState", "The operation is not allowed in the current ENI state.".into()),
+        D::PrimaryNetworkInterface => (403, "InvalidOperation.DetachPrimaryEniNotAllowed", "Detaching or deleting the primary ENI of an instance is not allowed.".into()),
+        D::NetworkInterfaceInstanceMismatch => (
+            403,
+            "InvalidOperation.InvalidEniInstanceMismatch",
+            "The specified ENI and instance are not in the same VPC and zone.".into(),
+        ),
+        D::NetworkInterfaceLimitExceeded(max) => (
+            403,
+            "InvalidOperation.EniCountExceeded",
+            format!("The maximum number of ENIs on the instance is exceeded, the limit of its instance type is {max}."),
+        ),
+        D::PrivateIpLimitExceeded(max) => (
+            403,
+            "InvalidOperation.Ipv4CountExceeded",
+            format!("The maximum number of private IPv4 addresses on the ENI is exceeded, the limit is {max}."),
+        ),
+        D::PrivateIpNotAssigned(ip) => (403, "InvalidIp.IpUnassigned", format!("The specified IP {ip} is not assigned on this ENI.")),
+        D::PrivateIpAssignmentAmbiguous => (
+            400,
+            "InvalidParam.IpAssign",
+            "Specify either PrivateIpAddress.N or SecondaryPrivateIpAddressCount.".into(),
+        ),
+        D::NetworkInterfaceNameMalformed => (400, "InvalidNetworkInterfaceName.Malformed", "The specified parameter NetworkInterfaceName is not valid.".into()),
         D::IncorrectInstanceStatus => (403, "IncorrectInstanceStatus", "The current status of the resource does not support this operation.".into()),
         D::InstanceInitializing => (
             403,
@@ -500,6 +524,14 @@ mod tests {
         D::KeyGenerationFailed(_) => D::KeyGenerationFailed("rng".into()), 500, "InternalError", "The request processing has failed due to some unknown error.";
         D::InstanceIdMalformed => D::InstanceIdMalformed, 400, "InvalidInstanceId.Malformed", "The specified parameter \"InstanceId\" is not valid.";
         D::NetworkInterfaceNotFound(_) => D::NetworkInterfaceNotFound("eni-x".into()), 404, "InvalidEniId.NotFound", "The specified NetworkInterfaceId eni-x does not exist.";
+        D::NetworkInterfaceStateInvalid => D::NetworkInterfaceStateInvalid, 403, "InvalidOperation.InvalidEniState", "The operation is not allowed in the current ENI state.";
+        D::PrimaryNetworkInterface => D::PrimaryNetworkInterface, 403, "InvalidOperation.DetachPrimaryEniNotAllowed", "Detaching or deleting the primary ENI of an instance is not allowed.";
+        D::NetworkInterfaceInstanceMismatch => D::NetworkInterfaceInstanceMismatch, 403, "InvalidOperation.InvalidEniInstanceMismatch", "The specified ENI and instance are not in the same VPC and zone.";
+        D::NetworkInterfaceLimitExceeded(_) => D::NetworkInterfaceLimitExceeded(2), 403, "InvalidOperation.EniCountExceeded", "The maximum number of ENIs on the instance is exceeded, the limit of its instance type is 2.";
+        D::PrivateIpLimitExceeded(_) => D::PrivateIpLimitExceeded(6), 403, "InvalidOperation.Ipv4CountExceeded", "The maximum number of private IPv4 addresses on the ENI is exceeded, the limit is 6.";
+        D::PrivateIpNotAssigned(_) => D::PrivateIpNotAssigned("10.0.0.9".into()), 403, "InvalidIp.IpUnassigned", "The specified IP 10.0.0.9 is not assigned on this ENI.";
+        D::PrivateIpAssignmentAmbiguous => D::PrivateIpAssignmentAmbiguous, 400, "InvalidParam.IpAssign", "Specify either PrivateIpAddress.N or SecondaryPrivateIpAddressCount.";
+        D::NetworkInterfaceNameMalformed => D::NetworkInterfaceNameMalformed, 400, "InvalidNetworkInterfaceName.Malformed", "The specified parameter NetworkInterfaceName is not valid.";
         D::IncorrectInstanceStatus => D::IncorrectInstanceStatus, 403, "IncorrectInstanceStatus", "The current status of the resource does not support this operation.";
         D::InstanceInitializing => D::InstanceInitializing, 403, "IncorrectInstanceStatus.Initializing", "The specified instance status does not support this operation.";
         D::InstanceDeletionProtected => D::InstanceDeletionProtected, 403, "InvalidOperation.DeletionProtection", "The operation is not allowed due to deletion protection.";

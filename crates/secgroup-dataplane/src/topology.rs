@@ -269,6 +269,12 @@ impl<'a> Topology<'a> {
                     .filter(|i| planned.contains(i.id.as_str()))
                     .cloned()
                     .collect(),
+                interfaces: state
+                    .interfaces
+                    .iter()
+                    .filter(|e| planned.contains(e.instance_id.as_str()))
+                    .cloned()
+                    .collect(),
                 prefix_lists: state.prefix_lists.clone(),
                 vpcs: state.vpcs.clone(),
             };

@@ -83,6 +83,7 @@ fn state(extra_rule: bool) -> Vec<AccountNetwork> {
     b.mac_address = "00:16:3e:00:50:06".into();
     vec![network(
         NetworkState {
+            interfaces: Vec::new(),
             groups: vec![group(
                 "sg-ad",
                 "vpc-ad",

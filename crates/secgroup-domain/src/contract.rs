@@ -10,6 +10,7 @@ mod compute;
 mod dataplane;
 mod groups;
 mod instances;
+mod network_interfaces;
 mod nis;
 mod prefix_lists;
 mod revision;
@@ -36,6 +37,9 @@ pub use groups::{
 pub use instances::{
     instance, instance_addresses_are_unique, instance_counts, instances_account_isolation,
     instances_insert_get_list, instances_update_delete,
+};
+pub use network_interfaces::{
+    interface_addresses_are_unique, interface_counts_and_isolation, network_interfaces_round_trip,
 };
 pub use nis::{analyses_round_trip, network_paths_round_trip, nis_account_isolation};
 pub use prefix_lists::{
@@ -128,6 +132,9 @@ macro_rules! store_contract {
             instance_addresses_are_unique,
             instance_counts,
             instances_account_isolation,
+            network_interfaces_round_trip,
+            interface_addresses_are_unique,
+            interface_counts_and_isolation,
             network_paths_round_trip,
             analyses_round_trip,
             nis_account_isolation,

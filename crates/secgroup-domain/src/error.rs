@@ -239,6 +239,31 @@ pub enum DomainError {
     InstanceIdMalformed,
     #[error("network interface {0} does not exist")]
     NetworkInterfaceNotFound(String),
+    /// Deleting or attaching an interface that is attached, detaching one that is not
+    /// attached to the named instance.
+    #[error("the network interface's state does not allow this operation")]
+    NetworkInterfaceStateInvalid,
+    /// Detaching or deleting an instance's primary interface.
+    #[error("a primary network interface stays with its instance")]
+    PrimaryNetworkInterface,
+    /// An interface and an instance in different VPCs or zones.
+    #[error("the network interface and the instance are not in the same VPC and zone")]
+    NetworkInterfaceInstanceMismatch,
+    /// More interfaces than the instance type takes (the primary one included).
+    #[error("the instance takes at most {0} network interfaces")]
+    NetworkInterfaceLimitExceeded(u32),
+    /// More private addresses on one interface than its instance type allows.
+    #[error("a network interface takes at most {0} private IP addresses")]
+    PrivateIpLimitExceeded(u32),
+    /// `UnassignPrivateIpAddresses` of an address that is not a secondary address of the
+    /// interface.
+    #[error("private IP address {0} is not a secondary address of the interface")]
+    PrivateIpNotAssigned(String),
+    /// Both `PrivateIpAddress.N` and `SecondaryPrivateIpAddressCount`, or neither.
+    #[error("give either addresses or a count")]
+    PrivateIpAssignmentAmbiguous,
+    #[error("network interface name is malformed")]
+    NetworkInterfaceNameMalformed,
     /// The state table of docs/ecs.md §7.1 refuses the operation.
     #[error("the instance's status does not allow this operation")]
     IncorrectInstanceStatus,

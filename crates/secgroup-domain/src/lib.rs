@@ -22,9 +22,9 @@ pub mod contract;
 pub use error::DomainError;
 pub use model::*;
 pub use store::{
-    AccountsTx, AuditTx, ClientTokensTx, DataplaneTx, DisksTx, InstancesTx, KeyPairsTx, NisTx,
-    PrefixListsTx, RevisionTx, RulesTx, SecurityGroupsTx, Store, StoreError, TagsTx, Tx, TxError,
-    VpcsTx,
+    AccountsTx, AuditTx, ClientTokensTx, DataplaneTx, DisksTx, InstancesTx, KeyPairsTx,
+    NetworkInterfacesTx, NisTx, PrefixListsTx, RevisionTx, RulesTx, SecurityGroupsTx, Store,
+    StoreError, TagsTx, Tx, TxError, VpcsTx,
 };
 
 /// [`store_contract!`] lists the contract's cases by hand (a macro cannot find them): this

@@ -72,6 +72,8 @@ pub enum ResourceType {
     SecurityGroup,
     PrefixList,
     Instance,
+    /// An elastic network interface.
+    Eni,
     Vpc,
     VSwitch,
     NetworkPath,
@@ -84,6 +86,7 @@ impl ResourceType {
             ResourceType::SecurityGroup => "securitygroup",
             ResourceType::PrefixList => "prefixlist",
             ResourceType::Instance => "instance",
+            ResourceType::Eni => "eni",
             ResourceType::Vpc => "VPC",
             ResourceType::VSwitch => "VSWITCH",
             ResourceType::NetworkPath => "NetworkPath",
@@ -96,6 +99,7 @@ impl ResourceType {
             "securitygroup" => Some(ResourceType::SecurityGroup),
             "prefixlist" => Some(ResourceType::PrefixList),
             "instance" => Some(ResourceType::Instance),
+            "eni" => Some(ResourceType::Eni),
             _ => None,
         }
     }

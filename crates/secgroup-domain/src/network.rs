@@ -111,6 +111,72 @@ pub struct Instance {
     pub attributes: String,
 }
 
+/// An elastic network interface's kind: the one created with its instance, or one
+/// created on its own and attached later (docs/ecs.md §10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum InterfaceKind {
+    Primary,
+    Secondary,
+}
+
+impl InterfaceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InterfaceKind::Primary => "Primary",
+            InterfaceKind::Secondary => "Secondary",
+        }
+    }
+}
+
+/// An elastic network interface. A secondary one is stored on its own; the primary one is
+/// the interface fields of its [`Instance`] plus its secondary addresses
+/// ([`crate::ops::network_state::interfaces`] shows both kinds alike). Security groups
+/// belong to interfaces: each one is a member of its own groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkInterface {
+    /// `eni-…`
+    pub id: String,
+    pub account_id: String,
+    pub region_id: String,
+    pub zone_id: String,
+    pub vpc_id: String,
+    pub vswitch_id: String,
+    pub kind: InterfaceKind,
+    pub name: String,
+    pub description: String,
+    pub resource_group_id: String,
+    /// The instance it is attached to; empty while `Available`.
+    pub instance_id: String,
+    /// Its slot on the instance (`eth{device_index}`; the primary one is 0).
+    pub device_index: u32,
+    /// `00:16:3e:xx:xx:xx`
+    pub mac_address: String,
+    /// The primary private IPv4 address, unique within the vSwitch.
+    pub primary_ip: String,
+    /// Secondary private IPv4 addresses, in the order they were assigned.
+    pub secondary_ips: Vec<String>,
+    /// Its groups, in the order they were joined (1..=5).
+    pub security_group_ids: Vec<String>,
+    pub creation_time: DateTime<Utc>,
+}
+
+impl NetworkInterface {
+    /// `InUse` when attached, `Available` otherwise (docs/ecs.md §10.1).
+    pub fn status(&self) -> &'static str {
+        if self.instance_id.is_empty() {
+            "Available"
+        } else {
+            "InUse"
+        }
+    }
+
+    /// Every private address, the primary one first.
+    pub fn addresses(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.primary_ip.as_str())
+            .chain(self.secondary_ips.iter().map(String::as_str))
+    }
+}
+
 /// What an instance listing may be narrowed to by the store (all given ones must match).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InstanceQuery {
@@ -138,6 +204,10 @@ pub struct NetworkState {
     pub groups: Vec<crate::SecurityGroup>,
     pub rules: Vec<crate::rules::Rule>,
     pub instances: Vec<Instance>,
+    /// Every network interface of the account in the region, primary ones included
+    /// (empty when only the instances are known: then each instance is its primary
+    /// interface with its one address).
+    pub interfaces: Vec<NetworkInterface>,
     pub prefix_lists: Vec<crate::PrefixList>,
     pub vpcs: Vec<Vpc>,
 }

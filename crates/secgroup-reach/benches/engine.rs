@@ -280,6 +280,7 @@ fn fleet_input(instances: usize, pinpoint: bool) -> SnapshotInput {
         }
     }
     SnapshotInput {
+        interfaces: Vec::new(),
         groups,
         rules,
         instances: nics,

@@ -453,6 +453,7 @@ fn snapshot(
         instances.push(probe_instance(REMOTE, remote, vec![peer.to_string()]));
     }
     let state = NetworkState {
+        interfaces: Vec::new(),
         groups: vec![group.clone()],
         rules: own.iter().map(|r| (*r).clone()).collect(),
         instances,

@@ -163,6 +163,7 @@ fn brute_force_live(group: &SecurityGroup, rules: &[Rule]) -> std::collections::
         let mut instances = vec![instance("i-member", "10.9.9.9", &[GROUP])];
         instances.extend(extra);
         let snapshot = Snapshot::build(&NetworkState {
+            interfaces: Vec::new(),
             groups: vec![group.clone()],
             rules: rules.to_vec(),
             instances,

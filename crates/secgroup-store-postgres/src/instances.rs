@@ -109,7 +109,14 @@ impl InstancesTx for PgTx<'_> {
                 &i.attributes,
             ],
         )?;
-        insert_memberships(c, i)
+        insert_memberships(c, i)?;
+        let owner = crate::network_interfaces::AddressOwner {
+            account_id: &i.account_id,
+            region_id: &i.region_id,
+            vswitch_id: &i.vswitch_id,
+            interface_id: &i.network_interface_id,
+        };
+        crate::network_interfaces::insert_address(c, &owner, &i.private_ip, true, 0)
     }
 
     fn instance(
@@ -215,16 +222,20 @@ impl InstancesTx for PgTx<'_> {
         let c = &mut *self.c;
         let account_id = account_id.as_str();
         let id = id.as_str();
-        if exec(
+        let Some(row) = opt(
             c,
-            "DELETE FROM instances WHERE id = $1 AND account_id = $2",
+            "DELETE FROM instances WHERE id = $1 AND account_id = $2
+             RETURNING network_interface_id",
             &[&id, &account_id],
-        )? == 0
-        {
+        )?
+        else {
             return Ok(false);
-        }
+        };
+        let interface: String = get(&row, 0)?;
         delete_memberships(c, id)?;
+        crate::network_interfaces::delete_addresses(c, &interface)?;
         delete_tags(c, account_id, ResourceType::Instance.as_str(), id)?;
+        delete_tags(c, account_id, ResourceType::Eni.as_str(), &interface)?;
         Ok(true)
     }
 
@@ -233,7 +244,7 @@ impl InstancesTx for PgTx<'_> {
         let vswitch_id = vswitch_id.as_str();
         rows(
             c,
-            "SELECT private_ip FROM instances WHERE vswitch_id = $1",
+            "SELECT private_ip FROM private_ip_addresses WHERE vswitch_id = $1",
             &[&vswitch_id],
         )?
         .iter()

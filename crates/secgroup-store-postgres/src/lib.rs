@@ -25,6 +25,7 @@ mod error;
 mod instances;
 mod listen;
 mod migrate;
+mod network_interfaces;
 mod nis;
 mod prefix_lists;
 mod revision;

@@ -17,6 +17,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_dataplane.sql")),
     (5, include_str!("../migrations/0005_audit.sql")),
     (6, include_str!("../migrations/0006_catalogue.sql")),
+    (7, include_str!("../migrations/0007_network_interfaces.sql")),
 ];
 
 /// The newest version this build knows.

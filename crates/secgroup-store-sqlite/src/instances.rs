@@ -137,7 +137,17 @@ impl InstancesTx for SqliteTx<'_> {
             ])
         })
         .map_err(map_err)?;
-        insert_memberships(conn, i)
+        insert_memberships(conn, i)?;
+        crate::network_interfaces::insert_address(
+            conn,
+            &i.account_id,
+            &i.region_id,
+            &i.vswitch_id,
+            &i.network_interface_id,
+            &i.private_ip,
+            true,
+            0,
+        )
     }
 
     fn instance(
@@ -263,26 +273,34 @@ impl InstancesTx for SqliteTx<'_> {
         let conn = self.conn;
         let account_id = account_id.as_str();
         let id = id.as_str();
-        let deleted = conn
-            .prepare_cached("DELETE FROM instances WHERE id = ?1 AND account_id = ?2")
-            .and_then(|mut st| st.execute([id, account_id]))
+        let interface: Option<String> = conn
+            .prepare_cached(
+                "DELETE FROM instances WHERE id = ?1 AND account_id = ?2
+                 RETURNING network_interface_id",
+            )
+            .and_then(|mut st| st.query_row([id, account_id], |row| row.get(0)).optional())
             .map_err(map_err)?;
-        if deleted == 0 {
+        let Some(interface) = interface else {
             return Ok(false);
-        }
+        };
         delete_memberships(conn, id)?;
-        conn.prepare_cached(
-            "DELETE FROM tags WHERE account_id = ?1 AND resource_type = ?2 AND resource_id = ?3",
-        )
-        .and_then(|mut st| st.execute([account_id, ResourceType::Instance.as_str(), id]))
-        .map_err(map_err)?;
+        crate::network_interfaces::delete_addresses(conn, &interface)?;
+        let mut tags = conn
+            .prepare_cached(
+                "DELETE FROM tags WHERE account_id = ?1 AND resource_type = ?2 AND resource_id = ?3",
+            )
+            .map_err(map_err)?;
+        tags.execute([account_id, ResourceType::Instance.as_str(), id])
+            .map_err(map_err)?;
+        tags.execute([account_id, ResourceType::Eni.as_str(), &interface])
+            .map_err(map_err)?;
         Ok(true)
     }
 
     fn used_private_ips(&mut self, vswitch_id: &VSwitchId) -> Result<Vec<String>, StoreError> {
         let conn = self.conn;
         let vswitch_id = vswitch_id.as_str();
-        conn.prepare_cached("SELECT private_ip FROM instances WHERE vswitch_id = ?1")
+        conn.prepare_cached("SELECT private_ip FROM private_ip_addresses WHERE vswitch_id = ?1")
             .and_then(|mut st| {
                 st.query_map([vswitch_id], |row| row.get(0))?
                     .collect::<rusqlite::Result<Vec<String>>>()

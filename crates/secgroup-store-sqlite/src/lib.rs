@@ -23,6 +23,7 @@ mod error;
 mod instances;
 mod job;
 mod migrate;
+mod network_interfaces;
 mod nis;
 mod nonces;
 mod prefix_lists;

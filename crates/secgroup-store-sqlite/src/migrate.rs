@@ -19,6 +19,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_audit.sql")),
     (10, include_str!("../migrations/0010_catalogue.sql")),
     (11, include_str!("../migrations/0011_audit_lean.sql")),
+    (
+        12,
+        include_str!("../migrations/0012_network_interfaces.sql"),
+    ),
 ];
 
 /// The newest version this build knows.

@@ -14,6 +14,7 @@ pub mod dataplane;
 pub mod idempotency;
 pub mod import;
 pub mod instances;
+pub mod network_interfaces;
 pub mod network_state;
 pub mod nis;
 pub mod prefix_lists;

@@ -21,9 +21,16 @@ pub fn load(
     for group in &groups {
         rules.extend(tx.rules(account_id, &SecurityGroupId::from(&group.id))?);
     }
+    let instances = tx.instances(account_id, region_id, &InstanceQuery::default())?;
+    let interfaces = super::network_interfaces::compose(
+        &instances,
+        tx.network_interfaces(account_id, region_id)?,
+        tx.secondary_private_ips(account_id, region_id)?,
+    );
     Ok(NetworkState {
         rules,
-        instances: tx.instances(account_id, region_id, &InstanceQuery::default())?,
+        instances,
+        interfaces,
         prefix_lists: tx.prefix_lists(account_id, region_id)?,
         vpcs: tx.vpcs(account_id, region_id)?,
         groups,

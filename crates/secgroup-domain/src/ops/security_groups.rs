@@ -259,7 +259,7 @@ pub fn delete(
     id: &SecurityGroupId,
 ) -> Result<(), DomainError> {
     get(tx, account_id, region_id, id)?;
-    if tx.count_instances(account_id, InstanceScope::SecurityGroup(id))? > 0 {
+    if super::network_interfaces::members(tx, account_id, InstanceScope::SecurityGroup(id))? > 0 {
         return Err(DomainError::SecurityGroupHasInstances);
     }
     // A group that another group's rule names cannot go; naming itself does not count.

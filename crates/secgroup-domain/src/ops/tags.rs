@@ -42,6 +42,13 @@ fn check_resources(
             ResourceType::Instance => tx
                 .instance(account_id, &InstanceId::from(id))?
                 .is_some_and(|i| i.region_id == region_id),
+            ResourceType::Eni => {
+                match super::network_interfaces::get(tx, account_id, region_id, id) {
+                    Ok(_) => true,
+                    Err(DomainError::NetworkInterfaceNotFound(_)) => false,
+                    Err(other) => return Err(other),
+                }
+            }
             ResourceType::Vpc => tx
                 .vpc(account_id, &VpcId::from(id))?
                 .is_some_and(|v| v.region_id == region_id),
@@ -160,6 +167,10 @@ pub fn list(
             .instances(account_id, region_id, &Default::default())?
             .into_iter()
             .map(|i| i.id)
+            .collect(),
+        ResourceType::Eni => super::network_interfaces::all(tx, account_id, region_id)?
+            .into_iter()
+            .map(|e| e.id)
             .collect(),
         ResourceType::Vpc => tx
             .vpcs(account_id, region_id)?

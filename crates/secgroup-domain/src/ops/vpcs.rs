@@ -344,7 +344,7 @@ pub fn delete(
     if tx.count_security_groups_in_vpc(account_id, id)? > 0 {
         return Err(DomainError::VpcHasSecurityGroups);
     }
-    if tx.count_instances(account_id, InstanceScope::Vpc(id))? > 0 {
+    if super::network_interfaces::members(tx, account_id, InstanceScope::Vpc(id))? > 0 {
         return Err(DomainError::VpcHasInstances);
     }
     tx.delete_vpc(account_id, id)?;

@@ -13,8 +13,9 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 pub use tx::{
-    AccountsTx, AuditTx, ClientTokensTx, DataplaneTx, DisksTx, InstancesTx, KeyPairsTx, NisTx,
-    PrefixListsTx, RevisionTx, RulesTx, SecurityGroupsTx, TagsTx, Tx, VpcsTx,
+    AccountsTx, AuditTx, ClientTokensTx, DataplaneTx, DisksTx, InstancesTx, KeyPairsTx,
+    NetworkInterfacesTx, NisTx, PrefixListsTx, RevisionTx, RulesTx, SecurityGroupsTx, TagsTx, Tx,
+    VpcsTx,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -13,7 +13,7 @@ use crate::ids::{AccountId, InstanceId, PrefixListId, RuleId, SecurityGroupId, V
 use crate::model::{
     AccessKeyRecord, AgentStatus, ClientTokenRecord, PrefixList, ResourceType, SecurityGroup, Tag,
 };
-use crate::network::{Instance, InstanceQuery, InstanceScope, VSwitch, Vpc};
+use crate::network::{Instance, InstanceQuery, InstanceScope, NetworkInterface, VSwitch, Vpc};
 use crate::nis::{NetworkPath, ReachabilityAnalysis};
 use crate::rules::Rule;
 
@@ -27,6 +27,7 @@ pub trait Tx:
     + PrefixListsTx
     + VpcsTx
     + InstancesTx
+    + NetworkInterfacesTx
     + NisTx
     + TagsTx
     + ClientTokensTx
@@ -46,6 +47,8 @@ impl<T> Tx for T where
         + PrefixListsTx
         + VpcsTx
         + InstancesTx
+        + NetworkInterfacesTx
+        + NetworkInterfacesTx
         + NisTx
         + TagsTx
         + ClientTokensTx
@@ -223,8 +226,9 @@ pub trait VpcsTx {
 
 /// Instances, their interface, address and group memberships.
 pub trait InstancesTx {
-    /// Inserts an instance with its interface and memberships (in the order given). An id,
-    /// interface id or private address (within the vSwitch) already in use is a
+    /// Inserts an instance with its interface, its primary address and memberships (in the
+    /// order given). An id, interface id or private address (within the vSwitch, of any
+    /// interface) already in use is a
     /// [`StoreError::Duplicate`]: the schema enforces it, whatever races the domain loses.
     fn insert_instance(&mut self, instance: &Instance) -> Result<(), StoreError>;
     fn instance(
@@ -250,13 +254,15 @@ pub trait InstancesTx {
     /// status time, attributes) and replaces the group memberships; identity, placement,
     /// interface and address stay. `false` if there is none.
     fn update_instance(&mut self, instance: &Instance) -> Result<bool, StoreError>;
-    /// Deletes the instance, its memberships, its address and its tags; `false` if none.
+    /// Deletes the instance, its memberships, its primary interface's addresses (secondary
+    /// ones included) and its tags; `false` if none.
     fn delete_instance(
         &mut self,
         account_id: &AccountId,
         id: &InstanceId,
     ) -> Result<bool, StoreError>;
-    /// Private addresses in use in a vSwitch.
+    /// Private addresses in use in a vSwitch, by any interface (primary and secondary
+    /// addresses, of primary and secondary interfaces).
     fn used_private_ips(&mut self, vswitch_id: &VSwitchId) -> Result<Vec<String>, StoreError>;
     /// Instances of the account in a VPC, a vSwitch or a security group.
     fn count_instances(
@@ -270,6 +276,68 @@ pub trait InstancesTx {
         account_id: &AccountId,
         region_id: &str,
     ) -> Result<HashMap<SecurityGroupId, u64>, StoreError>;
+}
+
+/// Secondary network interfaces (created on their own), their memberships, and the
+/// private addresses of every interface: one table of addresses per vSwitch, primary
+/// interfaces' included, so that no address is handed out twice whatever races the
+/// domain loses.
+pub trait NetworkInterfacesTx {
+    /// Inserts a secondary interface with its memberships (in order) and its addresses. An
+    /// id or an address (within the vSwitch) already in use is a [`StoreError::Duplicate`].
+    fn insert_network_interface(&mut self, eni: &NetworkInterface) -> Result<(), StoreError>;
+    /// A secondary interface with its secondary addresses and groups.
+    fn network_interface(
+        &mut self,
+        account_id: &AccountId,
+        id: &str,
+    ) -> Result<Option<NetworkInterface>, StoreError>;
+    /// Every secondary interface of the account in the region, oldest first.
+    fn network_interfaces(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> Result<Vec<NetworkInterface>, StoreError>;
+    /// Overwrites name, description, attachment (instance, device index) and replaces the
+    /// memberships; identity, placement and addresses stay. `false` if there is none.
+    fn update_network_interface(&mut self, eni: &NetworkInterface) -> Result<bool, StoreError>;
+    /// Deletes the interface, its memberships, its addresses and its tags; `false` if none.
+    fn delete_network_interface(
+        &mut self,
+        account_id: &AccountId,
+        id: &str,
+    ) -> Result<bool, StoreError>;
+    /// Adds secondary addresses to an interface (primary or secondary) in `vswitch_id`, in
+    /// order; one already in use in the vSwitch is a [`StoreError::Duplicate`].
+    fn add_private_ips(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+        vswitch_id: &VSwitchId,
+        interface_id: &str,
+        ips: &[String],
+    ) -> Result<(), StoreError>;
+    /// Removes these secondary addresses of the interface (never its primary one); returns
+    /// how many it had.
+    fn remove_private_ips(
+        &mut self,
+        account_id: &AccountId,
+        interface_id: &str,
+        ips: &[String],
+    ) -> Result<usize, StoreError>;
+    /// The secondary addresses of every interface of the account in the region that has
+    /// any, in assignment order.
+    fn secondary_private_ips(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> Result<HashMap<String, Vec<String>>, StoreError>;
+    /// Secondary interfaces of the account in a VPC, a vSwitch or a security group.
+    fn count_network_interfaces(
+        &mut self,
+        account_id: &AccountId,
+        scope: InstanceScope<'_>,
+    ) -> Result<u64, StoreError>;
 }
 
 /// NIS network paths and reachability analyses.

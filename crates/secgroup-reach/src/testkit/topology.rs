@@ -337,6 +337,7 @@ fn build(
     let instance_ids = instances.iter().map(|i| i.id.clone()).collect();
     Topology {
         input: SnapshotInput {
+            interfaces: Vec::new(),
             groups,
             rules,
             instances,

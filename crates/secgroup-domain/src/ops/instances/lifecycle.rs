@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use super::{get, membership, naming, InstanceTimings, Settled};
 use crate::error::DomainError;
 use crate::ids::{AccountId, InstanceId, SecurityGroupId};
-use crate::network::InstanceStatus;
+use crate::network::{Instance, InstanceStatus};
 use crate::ops::Limits;
 use crate::store::Tx;
 
@@ -99,8 +99,20 @@ pub fn delete(
 ) -> Result<(), DomainError> {
     let settled = get(tx, a.account_id, id, a.timings, a.now)?;
     deletable(&settled, force)?;
-    tx.release_instance_disks(a.account_id, id)?;
-    tx.delete_instance(a.account_id, id)?;
+    release(tx, a.account_id, &settled.instance)
+}
+
+/// Releases an instance: its disks, its secondary interfaces (detached, they stay), then
+/// the instance with its primary interface.
+fn release(
+    tx: &mut dyn Tx,
+    account_id: &AccountId,
+    instance: &Instance,
+) -> Result<(), DomainError> {
+    let id = InstanceId::from(&instance.id);
+    tx.release_instance_disks(account_id, &id)?;
+    crate::ops::network_interfaces::detach_all(tx, account_id, instance)?;
+    tx.delete_instance(account_id, &id)?;
     Ok(())
 }
 
@@ -115,20 +127,19 @@ pub fn delete_many(
     if ids.len() > MAX_DELETE_IDS {
         return Err(DomainError::TooManyInstanceIds(MAX_DELETE_IDS));
     }
-    let mut distinct: Vec<&InstanceId> = Vec::with_capacity(ids.len());
+    let mut distinct: Vec<Instance> = Vec::with_capacity(ids.len());
     for id in ids {
         let settled = get(tx, a.account_id, id, a.timings, a.now)?;
         if settled.instance.region_id != region_id {
             return Err(DomainError::InstancesCrossRegion);
         }
         deletable(&settled, force)?;
-        if !distinct.contains(&id) {
-            distinct.push(id);
+        if !distinct.iter().any(|i| i.id == settled.instance.id) {
+            distinct.push(settled.instance);
         }
     }
-    for id in distinct {
-        tx.release_instance_disks(a.account_id, id)?;
-        tx.delete_instance(a.account_id, id)?;
+    for instance in &distinct {
+        release(tx, a.account_id, instance)?;
     }
     Ok(())
 }

@@ -10,22 +10,24 @@ use super::{get, settle, InstanceTimings, Settled};
 use crate::error::DomainError;
 use crate::ids::{AccountId, InstanceId, SecurityGroupId};
 use crate::model::{SecurityGroup, SecurityGroupType};
-use crate::network::{Instance, InstanceScope, InstanceStatus};
+use crate::network::{Instance, InstanceScope, InstanceStatus, NetworkInterface};
 use crate::ops::{security_groups, Limits};
 use crate::store::Tx;
 
-/// The member a Join/Leave names: an instance, or its primary network interface.
+/// The member a Join/Leave names: an instance, or a network interface (an instance's
+/// primary one, or a secondary one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Member {
     Instance(InstanceId),
-    /// `eni-…`, looked up among the instances of the region.
+    /// `eni-…`, looked up among the region's secondary interfaces, then among its
+    /// instances' primary ones.
     NetworkInterface {
         id: String,
         region_id: String,
     },
 }
 
-/// How many instances a group may hold.
+/// How many members (instances and secondary interfaces) a group may hold.
 pub fn group_capacity(group: &SecurityGroup, limits: &Limits) -> u64 {
     match group.group_type {
         SecurityGroupType::Normal => limits.instances_per_group,
@@ -33,15 +35,16 @@ pub fn group_capacity(group: &SecurityGroup, limits: &Limits) -> u64 {
     }
 }
 
-/// Whether `group` can take `more` instances.
-pub(super) fn has_room(
+/// How many of `more` new members `group` can take.
+pub(crate) fn has_room(
     tx: &mut dyn Tx,
     account_id: &AccountId,
     group: &SecurityGroup,
     more: u64,
     limits: &Limits,
 ) -> Result<u64, DomainError> {
-    let members = tx.count_instances(
+    let members = crate::ops::network_interfaces::members(
+        tx,
         account_id,
         InstanceScope::SecurityGroup(&SecurityGroupId::from(&group.id)),
     )?;
@@ -51,7 +54,7 @@ pub(super) fn has_room(
 }
 
 /// Refuses a repeated id in a requested set.
-pub(super) fn no_repeats<T: PartialEq>(ids: &[T]) -> Result<(), DomainError> {
+pub(crate) fn no_repeats<T: PartialEq>(ids: &[T]) -> Result<(), DomainError> {
     for (i, id) in ids.iter().enumerate() {
         if ids[..i].contains(id) {
             return Err(DomainError::SecurityGroupIdRepeated);
@@ -61,10 +64,56 @@ pub(super) fn no_repeats<T: PartialEq>(ids: &[T]) -> Result<(), DomainError> {
 }
 
 /// Whether basic and advanced groups are mixed.
-pub(super) fn mixed(groups: &[SecurityGroup]) -> bool {
+pub(crate) fn mixed(groups: &[SecurityGroup]) -> bool {
     groups
         .windows(2)
         .any(|w| w[0].group_type != w[1].group_type)
+}
+
+/// What a Join/Leave changes: an instance (its primary interface) or a secondary interface.
+enum Target {
+    Instance(Settled),
+    Interface(NetworkInterface),
+}
+
+impl Target {
+    fn groups(&self) -> &[String] {
+        match self {
+            Target::Instance(s) => &s.instance.security_group_ids,
+            Target::Interface(e) => &e.security_group_ids,
+        }
+    }
+
+    fn groups_mut(&mut self) -> &mut Vec<String> {
+        match self {
+            Target::Instance(s) => &mut s.instance.security_group_ids,
+            Target::Interface(e) => &mut e.security_group_ids,
+        }
+    }
+
+    fn region_and_vpc(&self) -> (String, String) {
+        match self {
+            Target::Instance(s) => (s.instance.region_id.clone(), s.instance.vpc_id.clone()),
+            Target::Interface(e) => (e.region_id.clone(), e.vpc_id.clone()),
+        }
+    }
+
+    /// Instances must be `Running` or `Stopped` (docs/ecs.md §7.1); a secondary interface
+    /// changes in any state.
+    fn stable(&self) -> Result<(), DomainError> {
+        match self {
+            Target::Instance(s) => stable(&s.instance),
+            Target::Interface(_) => Ok(()),
+        }
+    }
+
+    fn store(self, tx: &mut dyn Tx) -> Result<(), DomainError> {
+        match self {
+            Target::Instance(s) => tx.update_instance(&s.into_instance()?)?,
+            Target::Interface(e) => tx.update_network_interface(&e)?,
+        };
+        Ok(())
+    }
 }
 
 fn resolve(
@@ -73,20 +122,26 @@ fn resolve(
     member: &Member,
     timings: &InstanceTimings,
     now: DateTime<Utc>,
-) -> Result<Settled, DomainError> {
+) -> Result<Target, DomainError> {
     match member {
         Member::Instance(id) => {
             super::validate_id(id)?;
-            get(tx, account_id, id, timings, now)
+            get(tx, account_id, id, timings, now).map(Target::Instance)
         }
         Member::NetworkInterface { id, region_id } => {
+            if let Some(eni) = tx
+                .network_interface(account_id, id)?
+                .filter(|e| e.region_id == *region_id)
+            {
+                return Ok(Target::Interface(eni));
+            }
             let found: Option<Instance> = tx
                 .instances(account_id, region_id, &Default::default())?
                 .into_iter()
                 .find(|i| i.network_interface_id == *id);
             let instance =
                 found.ok_or_else(|| DomainError::NetworkInterfaceNotFound(id.clone()))?;
-            settle(instance, timings, now)
+            settle(instance, timings, now).map(Target::Instance)
         }
     }
 }
@@ -109,21 +164,21 @@ pub struct Change<'a> {
     pub timings: &'a InstanceTimings,
 }
 
-/// `JoinSecurityGroup`: adds one group to the instance's set.
+/// `JoinSecurityGroup`: adds one group to the member's set.
 pub fn join(tx: &mut dyn Tx, c: &Change<'_>, now: DateTime<Utc>) -> Result<(), DomainError> {
-    let mut settled = resolve(tx, c.account_id, c.member, c.timings, now)?;
-    let region = settled.instance.region_id.clone();
+    let mut target = resolve(tx, c.account_id, c.member, c.timings, now)?;
+    let (region, vpc) = target.region_and_vpc();
     let group = security_groups::get(tx, c.account_id, &region, c.group_id)?;
-    stable(&settled.instance)?;
-    let current = &settled.instance.security_group_ids;
+    target.stable()?;
+    let current = target.groups().to_vec();
     if current.contains(&group.id) {
         return Err(DomainError::InstanceAlreadyInSecurityGroup);
     }
-    if group.vpc_id.is_empty() || group.vpc_id != settled.instance.vpc_id {
+    if group.vpc_id.is_empty() || group.vpc_id != vpc {
         return Err(DomainError::SecurityGroupVpcMismatch);
     }
-    for other in current.clone() {
-        let other = tx.security_group(c.account_id, &SecurityGroupId::from(&other))?;
+    for other in current.iter() {
+        let other = tx.security_group(c.account_id, &SecurityGroupId::from(other))?;
         if other.is_some_and(|o| o.group_type != group.group_type) {
             return Err(DomainError::SecurityGroupTypesMixed);
         }
@@ -136,18 +191,17 @@ pub fn join(tx: &mut dyn Tx, c: &Change<'_>, now: DateTime<Utc>) -> Result<(), D
     if has_room(tx, c.account_id, &group, 1, c.limits)? == 0 {
         return Err(DomainError::SecurityGroupInstanceLimitExceeded(group.id));
     }
-    settled.instance.security_group_ids.push(group.id);
-    tx.update_instance(&settled.into_instance()?)?;
-    Ok(())
+    target.groups_mut().push(group.id);
+    target.store(tx)
 }
 
 /// `LeaveSecurityGroup`: removes one group; the last one cannot be left.
 pub fn leave(tx: &mut dyn Tx, c: &Change<'_>, now: DateTime<Utc>) -> Result<(), DomainError> {
-    let mut settled = resolve(tx, c.account_id, c.member, c.timings, now)?;
-    let region = settled.instance.region_id.clone();
+    let mut target = resolve(tx, c.account_id, c.member, c.timings, now)?;
+    let (region, _) = target.region_and_vpc();
     let group = security_groups::get(tx, c.account_id, &region, c.group_id)?;
-    stable(&settled.instance)?;
-    let current = &mut settled.instance.security_group_ids;
+    target.stable()?;
+    let current = target.groups_mut();
     if !current.contains(&group.id) {
         return Err(DomainError::InstanceNotInSecurityGroup);
     }
@@ -155,8 +209,7 @@ pub fn leave(tx: &mut dyn Tx, c: &Change<'_>, now: DateTime<Utc>) -> Result<(), 
         return Err(DomainError::InstanceLastSecurityGroup);
     }
     current.retain(|g| *g != group.id);
-    tx.update_instance(&settled.into_instance()?)?;
-    Ok(())
+    target.store(tx)
 }
 
 /// `ModifyInstanceAttribute` `SecurityGroupIds.N`: the instance's set becomes exactly `ids`

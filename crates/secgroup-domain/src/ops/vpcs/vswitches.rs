@@ -317,7 +317,7 @@ pub fn delete(
     id: &VSwitchId,
 ) -> Result<(), DomainError> {
     get(tx, account_id, region_id, id)?;
-    if tx.count_instances(account_id, InstanceScope::VSwitch(id))? > 0 {
+    if crate::ops::network_interfaces::members(tx, account_id, InstanceScope::VSwitch(id))? > 0 {
         return Err(DomainError::VSwitchHasInstances);
     }
     tx.delete_vswitch(account_id, id)?;
