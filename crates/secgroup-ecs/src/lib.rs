@@ -1,5 +1,5 @@
 //! The ECS product (API version 2014-05-26, docs/ecs.md §1.1): security groups, rules, prefix
-//! lists, instances, tags and regions, as typed actions over the shared product base
+//! lists, instances, network interfaces, tags and regions, as typed actions over the shared product base
 //! ([`secgroup_api`]), with ECS's own wording of a few errors ([`errors`]).
 #![forbid(unsafe_code)]
 
@@ -7,6 +7,7 @@ mod catalogue;
 mod compute;
 pub mod errors;
 mod instances;
+mod network_interfaces;
 mod prefix_lists;
 mod regions;
 mod render;
@@ -82,6 +83,14 @@ secgroup_api::actions! {
         instances::ModifyInstanceAttribute,
         instances::JoinSecurityGroup,
         instances::LeaveSecurityGroup,
+        network_interfaces::CreateNetworkInterface,
+        network_interfaces::DeleteNetworkInterface,
+        network_interfaces::DescribeNetworkInterfaces,
+        network_interfaces::AttachNetworkInterface,
+        network_interfaces::DetachNetworkInterface,
+        network_interfaces::ModifyNetworkInterfaceAttribute,
+        network_interfaces::AssignPrivateIpAddresses,
+        network_interfaces::UnassignPrivateIpAddresses,
         tags::TagResources,
         tags::UntagResources,
         tags::ListTagResources,

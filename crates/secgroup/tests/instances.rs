@@ -2,8 +2,9 @@
 //! §3.2). Here the shared helpers; by topic: launching and the
 //! response shape (`instances/launch.rs`), filters, paging and isolation
 //! (`instances/describe.rs`), the status machine (`instances/lifecycle.rs`), membership
-//! (`instances/membership.rs`), the table-driven error rows (`instances/errors.rs`) and the
-//! parallel-request properties (`instances/concurrency.rs`).
+//! (`instances/membership.rs`), elastic network interfaces (`instances/network_interfaces.rs`),
+//! the table-driven error rows (`instances/errors.rs`) and the parallel-request properties
+//! (`instances/concurrency.rs`).
 
 mod common;
 #[path = "instances/concurrency.rs"]
@@ -18,6 +19,8 @@ mod launch;
 mod lifecycle;
 #[path = "instances/membership.rs"]
 mod membership;
+#[path = "instances/network_interfaces.rs"]
+mod network_interfaces;
 
 use common::{create_group, TestClient};
 use serde_json::Value;

@@ -98,23 +98,47 @@ fn security_group_ids(v: &InstanceView) -> Node {
     )
 }
 
-fn primary_interface(v: &InstanceView) -> Node {
-    let i = &v.instance;
-    let private_ip = Node::object()
-        .str("PrivateIpAddress", &i.private_ip)
-        .bool("Primary", true)
-        .str("PrivateDnsName", "")
-        .build();
+/// One entry of `NetworkInterfaces`: its addresses, the primary one first.
+fn interface_node(kind: &str, id: &str, mac: &str, addresses: &[&str]) -> Node {
+    let private_ips = addresses.iter().enumerate().map(|(n, ip)| {
+        Node::object()
+            .str("PrivateIpAddress", *ip)
+            .bool("Primary", n == 0)
+            .str("PrivateDnsName", "")
+            .build()
+    });
     Node::object()
-        .str("Type", "Primary")
-        .str("PrimaryIpAddress", &i.private_ip)
-        .str("NetworkInterfaceId", &i.network_interface_id)
-        .str("MacAddress", &i.mac_address)
-        .field("PrivateIpSets", Node::list("PrivateIpSet", [private_ip]))
+        .str("Type", kind)
+        .str("PrimaryIpAddress", addresses.first().copied().unwrap_or(""))
+        .str("NetworkInterfaceId", id)
+        .str("MacAddress", mac)
+        .field("PrivateIpSets", Node::list("PrivateIpSet", private_ips))
         .field("Ipv6Sets", Node::list("Ipv6Set", []))
         .field("Ipv4PrefixSets", Node::list("Ipv4PrefixSet", []))
         .field("Ipv6PrefixSets", Node::list("Ipv6PrefixSet", []))
         .build()
+}
+
+/// The instance's interfaces: the primary one, then the secondary ones attached
+/// (docs/ecs.md §10.4).
+fn network_interfaces(v: &InstanceView) -> Node {
+    if v.interfaces.is_empty() {
+        let i = &v.instance;
+        let only = interface_node(
+            "Primary",
+            &i.network_interface_id,
+            &i.mac_address,
+            &[&i.private_ip],
+        );
+        return Node::list("NetworkInterface", [only]);
+    }
+    Node::list(
+        "NetworkInterface",
+        v.interfaces.iter().map(|e| {
+            let addresses: Vec<&str> = e.addresses().collect();
+            interface_node(e.kind.as_str(), &e.id, &e.mac_address, &addresses)
+        }),
+    )
 }
 
 fn empty_strings(fields: &[&'static str]) -> Node {
@@ -211,10 +235,7 @@ pub fn instance(v: &InstanceView, catalogue: &Catalogue) -> Node {
         )
         .field("PublicIpAddress", ip_list(&public_ips(v)))
         .str("GPUSpec", "")
-        .field(
-            "NetworkInterfaces",
-            Node::list("NetworkInterface", [primary_interface(v)]),
-        )
+        .field("NetworkInterfaces", network_interfaces(v))
         .int("SpotPriceLimit", 0)
         .bool("DeviceAvailable", true)
         .str("SaleCycle", "")

@@ -9,7 +9,7 @@ use super::{get, observe, InstanceAttributes, InstanceTimings};
 use crate::error::DomainError;
 use crate::ids::{AccountId, InstanceId};
 use crate::model::{ResourceType, Tag};
-use crate::network::{Instance, InstanceQuery, InstanceStatus};
+use crate::network::{Instance, InstanceQuery, InstanceStatus, NetworkInterface};
 use crate::store::Tx;
 
 /// The filters of `DescribeInstances`; every given one must match (AND).
@@ -53,6 +53,9 @@ pub struct InstanceView {
     /// When it last became `Running`, if it ever did.
     pub start_time: Option<DateTime<Utc>>,
     pub tags: Vec<Tag>,
+    /// Its network interfaces, the primary one first, then the secondary ones by device
+    /// index (filled by [`list`]; empty elsewhere).
+    pub interfaces: Vec<NetworkInterface>,
 }
 
 /// `*` wildcards; otherwise an exact match.
@@ -104,6 +107,7 @@ fn view(
         attributes,
         start_time,
         tags: Vec::new(),
+        interfaces: Vec::new(),
     })
 }
 
@@ -244,13 +248,41 @@ pub fn list(
             matched.into_iter().skip(offset).take(limit).collect(),
         )
     };
+    let mut interfaces = interfaces_by_instance(tx, account_id, region_id, &candidates)?;
     let mut page = Vec::with_capacity(candidates.len());
     for instance in candidates {
         let mut v = view(instance, None, timings, now)?;
         v.tags = tx.tags(account_id, ResourceType::Instance, &v.instance.id)?;
+        v.interfaces = interfaces.remove(&v.instance.id).unwrap_or_default();
         page.push(v);
     }
     Ok((total, page))
+}
+
+/// The interfaces of `instances` by instance id: the primary one, then the secondary ones
+/// attached, by device index.
+fn interfaces_by_instance(
+    tx: &mut dyn Tx,
+    account_id: &AccountId,
+    region_id: &str,
+    instances: &[Instance],
+) -> Result<HashMap<String, Vec<NetworkInterface>>, DomainError> {
+    let mut secondary: Vec<NetworkInterface> = tx
+        .network_interfaces(account_id, region_id)?
+        .into_iter()
+        .filter(|e| !e.instance_id.is_empty())
+        .collect();
+    secondary.sort_by_key(|e| e.device_index);
+    let all = crate::ops::network_interfaces::compose(
+        instances,
+        secondary,
+        tx.secondary_private_ips(account_id, region_id)?,
+    );
+    let mut out: HashMap<String, Vec<NetworkInterface>> = HashMap::new();
+    for eni in all {
+        out.entry(eni.instance_id.clone()).or_default().push(eni);
+    }
+    Ok(out)
 }
 
 /// Every instance passing the filters the store does not apply.
