@@ -106,6 +106,8 @@ pub fn compose(
 }
 
 /// Where an interface is: stored on its own, or the primary one of an instance.
+// One short-lived value per request: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Found {
     Secondary(NetworkInterface),
     Primary(Settled),

@@ -94,7 +94,7 @@ async fn an_interface_is_created_attached_readdressed_regrouped_detached_and_del
     assert_eq!(created["PrivateIpAddress"], "10.1.0.50");
     assert_eq!(
         strings(&created["SecurityGroupIds"]["SecurityGroupId"]),
-        [sg2.clone()]
+        [sg2.as_str()]
     );
     let secondary = addresses(&created);
     assert_eq!(secondary.len(), 2, "{created}");
@@ -154,7 +154,7 @@ async fn an_interface_is_created_attached_readdressed_regrouped_detached_and_del
     // The instance's own groups are its primary interface's; the secondary keeps its own.
     assert_eq!(
         strings(&instance["SecurityGroupIds"]["SecurityGroupId"]),
-        [n.sg.clone()]
+        [n.sg.as_str()]
     );
 
     // Addresses on the primary interface show in DescribeInstances too.
@@ -247,7 +247,7 @@ async fn an_interface_is_created_attached_readdressed_regrouped_detached_and_del
     );
     assert_eq!(
         strings(&describe_one(&c, &i).await["SecurityGroupIds"]["SecurityGroupId"]),
-        [n.sg.clone()],
+        [n.sg.as_str()],
         "the instance's groups did not move"
     );
     // ModifyNetworkInterfaceAttribute on the primary interface is the instance's membership.
@@ -262,7 +262,7 @@ async fn an_interface_is_created_attached_readdressed_regrouped_detached_and_del
     .await;
     assert_eq!(
         strings(&describe_one(&c, &i).await["SecurityGroupIds"]["SecurityGroupId"]),
-        [sg2.clone()]
+        [sg2.as_str()]
     );
 
     // A member interface keeps its group alive.

@@ -71,6 +71,8 @@ pub(crate) fn mixed(groups: &[SecurityGroup]) -> bool {
 }
 
 /// What a Join/Leave changes: an instance (its primary interface) or a secondary interface.
+// One short-lived value per request: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Target {
     Instance(Settled),
     Interface(NetworkInterface),
