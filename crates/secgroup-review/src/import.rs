@@ -1149,6 +1149,9 @@ fn instance(o: &Obj<'_>, region: String, account_id: &str) -> Result<Instance, I
         hpc_cluster_id: o.str("HpcClusterId")?,
         system_disk_category: String::new(),
         serial_number: o.str("SerialNumber")?,
+        // An exported instance lists no interface names (DescribeInstances has none).
+        primary_interface_name: String::new(),
+        primary_interface_description: String::new(),
     };
     let attributes = attributes
         .to_json()

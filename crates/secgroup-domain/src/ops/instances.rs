@@ -78,6 +78,10 @@ pub struct InstanceAttributes {
     pub system_disk_category: String,
     /// A lowercase UUID, fixed at launch.
     pub serial_number: String,
+    /// The primary interface's `NetworkInterfaceName` and `Description`
+    /// (`ModifyNetworkInterfaceAttribute`, docs/ecs.md §10.4).
+    pub primary_interface_name: String,
+    pub primary_interface_description: String,
 }
 
 impl InstanceAttributes {

@@ -16,7 +16,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use super::instances::addresses;
 use super::instances::membership::{has_room, mixed, no_repeats};
 use super::instances::naming;
-use super::instances::{get as get_instance, settle, InstanceTimings, Settled};
+use super::instances::{get as get_instance, settle, InstanceAttributes, InstanceTimings, Settled};
 use super::vpcs::vswitches;
 use super::{security_groups, Limits};
 use crate::catalogue::Catalogue;
@@ -45,7 +45,7 @@ pub fn quota(catalogue: &Catalogue, instance_type: &str) -> (u32, u32) {
 pub fn primary(
     instance: &Instance,
     secondary_ips: Vec<String>,
-    resource_group_id: &str,
+    attributes: &InstanceAttributes,
 ) -> NetworkInterface {
     NetworkInterface {
         id: instance.network_interface_id.clone(),
@@ -55,9 +55,9 @@ pub fn primary(
         vpc_id: instance.vpc_id.clone(),
         vswitch_id: instance.vswitch_id.clone(),
         kind: InterfaceKind::Primary,
-        name: String::new(),
-        description: String::new(),
-        resource_group_id: resource_group_id.to_string(),
+        name: attributes.primary_interface_name.clone(),
+        description: attributes.primary_interface_description.clone(),
+        resource_group_id: attributes.resource_group_id.clone(),
         instance_id: instance.id.clone(),
         device_index: 0,
         mac_address: instance.mac_address.clone(),
@@ -96,10 +96,9 @@ pub fn compose(
         let ips = secondary_ips
             .remove(&instance.network_interface_id)
             .unwrap_or_default();
-        let group = super::instances::InstanceAttributes::parse(&instance.attributes)
-            .map(|a| a.resource_group_id)
-            .unwrap_or_default();
-        out.push(primary(instance, ips, &group));
+        // Unreadable attributes are reported by every read of the instance itself.
+        let attributes = InstanceAttributes::parse(&instance.attributes).unwrap_or_default();
+        out.push(primary(instance, ips, &attributes));
     }
     out.extend(secondary);
     out
@@ -155,11 +154,7 @@ pub fn get(
         Found::Secondary(eni) => Ok(eni),
         Found::Primary(settled) => {
             let ips = secondary_ips_of(tx, account_id, region_id, id)?;
-            Ok(primary(
-                &settled.instance,
-                ips,
-                &settled.attributes.resource_group_id,
-            ))
+            Ok(primary(&settled.instance, ips, &settled.attributes))
         }
     }
 }
@@ -486,8 +481,8 @@ pub struct ModifyInterface {
 }
 
 /// `ModifyNetworkInterfaceAttribute`. On a primary interface the groups are the
-/// instance's (the same membership `ModifyInstanceAttribute` changes); a name or
-/// description is kept only by secondary interfaces.
+/// instance's (the same membership `ModifyInstanceAttribute` changes), and its name and
+/// description are kept with the instance's attributes.
 pub fn modify(
     tx: &mut dyn Tx,
     s: &Scope<'_>,
@@ -531,8 +526,14 @@ pub fn modify(
                     ids,
                     s.limits,
                 )?;
-                tx.update_instance(&settled.into_instance()?)?;
             }
+            if let Some(name) = &m.name {
+                settled.attributes.primary_interface_name = name.clone();
+            }
+            if let Some(description) = &m.description {
+                settled.attributes.primary_interface_description = description.clone();
+            }
+            tx.update_instance(&settled.into_instance()?)?;
         }
     }
     Ok(())
