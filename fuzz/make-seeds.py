@@ -84,6 +84,9 @@ seeds = {
         "resign-create-vpc": resign("POST", "CreateVpc", VPC, {"RegionId": "cn-hangzhou", "CidrBlock": "192.168.0.0/16", "VpcName": "v"}),
         "resign-nis-create-path": resign("GET", "CreateNetworkPath", NIS, {"RegionId": "cn-hangzhou", "SourceId": "i-1", "SourceType": "ecs", "TargetId": "i-2", "TargetType": "ecs", "Protocol": "tcp", "TargetPort": "22"}),
         "resign-ext-check-reachability": resign("POST", "CheckReachability", EXT, {"RegionId": "cn-hangzhou", "SourceInstanceId": "i-1", "TargetInstanceId": "i-2", "Protocol": "TCP", "Port": "22"}),
+        "resign-create-network-interface": resign("POST", "CreateNetworkInterface", ECS, {"RegionId": "cn-hangzhou", "VSwitchId": "vsw-1", "SecurityGroupIds.1": "sg-1", "PrivateIpAddress.1": "10.0.0.9", "SecondaryPrivateIpAddressCount": "2", "Tag.1.Key": "k"}),
+        "resign-assign-private-ips": resign("POST", "AssignPrivateIpAddresses", ECS, {"RegionId": "cn-hangzhou", "NetworkInterfaceId": "eni-1", "PrivateIpAddress.1": "10.0.0.9", "PrivateIpAddress.2": "10.0.0.300"}),
+        "resign-describe-network-interfaces": resign("GET", "DescribeNetworkInterfaces", ECS, {"RegionId": "cn-hangzhou", "NetworkInterfaceId.1": "eni-1", "Type": "Secondary", "MaxResults": "10"}, fmt="XML"),
         "resign-delete-network-paths": resign("POST", "DeleteNetworkPath", NIS, {"RegionId": "cn-hangzhou", **{f"NetworkPathIds.{i}": f"np-{i:020x}" for i in range(1, 6)}}),
     },
     "params": {
