@@ -3,7 +3,8 @@ ansible-alicloud 1.20.0 and its library footmark 1.26.0, which sends every call 
 aliyun-python-sdk-core 2.16.1) runs `ansible/instance.yml` — ali_vpc, ali_vswitch,
 ali_security_group, then ali_instance create, each module again (which must change nothing),
 a move to a second group, ali_instance_info, stop, start and delete, each checked inside the
-playbook — and `ansible/teardown.yml`; the test checks the registered results again and the
+playbook — then `ansible/eni.yml` (ali_eni create, again by id, modify, attach, ali_eni_info,
+detach, delete) — and `ansible/teardown.yml` after each; the test checks the registered results again and the
 server's state through the SDK (ActionTrail included) after each playbook.
 
 How Ansible reaches the server (README "Ansible", docs/clients.md §2): footmark gives no
@@ -236,3 +237,52 @@ def test_ali_instance_lifecycle(pool, server, ansible_venv, tmp_path):
     finally:
         _cleanup(ecs, vpc, name)
 
+
+
+def test_ali_eni_lifecycle(pool, server, ansible_venv, tmp_path):
+    """ansible/eni.yml: ali_eni create (twice: the second run changes nothing), modify,
+    attach, ali_eni_info, detach, delete; then the server's record of it."""
+    name = "ansible-eni-" + rand(8)
+    env = _env(ansible_venv, server, tmp_path)
+    ecs = pool.get("legacy", region=REGION)
+    vpc = pool.get_vpc("legacy", region=REGION)
+    trail = pool.get_actiontrail("tea", region=REGION)
+    try:
+        res = _play(
+            ansible_venv, env, tmp_path, "eni.yml",
+            region=REGION, zone=ZONE, image=IMAGE, instance_type=INSTANCE_TYPE, run_name=name,
+        )
+        eni = res["created"]["interface"]["id"]
+        iid = res["instance"]["instances"][0]["id"]
+        sg_id, sg2_id = res["group"]["group"]["id"], res["group2"]["group"]["id"]
+        assert res["created"]["interface"]["private_ip_addresses"] == [
+            {"private_ip_address": "172.16.1.20", "primary_address": True}
+        ], res["created"]["interface"]
+        assert res["modified"]["interface"]["security_groups"] == [sg_id, sg2_id]
+        assert res["info_attached"]["interfaces"][0]["state"] == "inuse"
+        # The server's state: the interface is gone, its address free again.
+        gone = ok(ecs.call("DescribeNetworkInterfaces", {"RegionId": REGION, "NetworkInterfaceId": [eni]}))
+        assert gone["NetworkInterfaceSets"]["NetworkInterfaceSet"] == [], gone
+        # Exactly the writes the playbook asked for, the second create run writing nothing.
+        events = ok(trail.call("LookupEvents", {"LookupAttribute": [{"Key": "ResourceName", "Value": eni}]}))["Events"]
+        assert [e["eventName"] for e in events] == [
+            "DeleteNetworkInterface", "DetachNetworkInterface", "AttachNetworkInterface",
+            "ModifyNetworkInterfaceAttribute", "CreateNetworkInterface",
+        ], [e["eventName"] for e in events]
+        attach = next(e for e in events if e["eventName"] == "AttachNetworkInterface")
+        assert attach["requestParameters"]["InstanceId"] == iid
+
+        down = _play(
+            ansible_venv, env, tmp_path, "teardown.yml",
+            region=REGION, run_name=name, vpc_id=res["vpc"]["vpc"]["id"], vswitch_id=res["vswitch"]["vswitch"]["id"],
+            group_id=sg_id, group2_id=sg2_id,
+        )
+        assert all(down[k]["changed"] for k in ("group", "group2", "vswitch", "vpc")), down
+    finally:
+        for found in ok(ecs.call("DescribeNetworkInterfaces", {"RegionId": REGION, "NetworkInterfaceName": name}))[
+                "NetworkInterfaceSets"]["NetworkInterfaceSet"]:
+            if found.get("InstanceId"):
+                ecs.call("DetachNetworkInterface", {"RegionId": REGION, "NetworkInterfaceId": found["NetworkInterfaceId"],
+                                                    "InstanceId": found["InstanceId"]})
+            ecs.call("DeleteNetworkInterface", {"RegionId": REGION, "NetworkInterfaceId": found["NetworkInterfaceId"]})
+        _cleanup(ecs, vpc, name)
