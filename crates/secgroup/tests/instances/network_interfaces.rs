@@ -150,6 +150,30 @@ async fn an_interface_is_created_attached_readdressed_regrouped_detached_and_del
     assert_eq!(nics[1]["Type"], "Secondary");
     assert_eq!(nics[1]["NetworkInterfaceId"], eni.as_str());
     assert_eq!(nics[1]["PrimaryIpAddress"], "10.1.0.50");
+    let filter = format!("[\"{i}\"]");
+    let xml = c
+        .signed(
+            "POST",
+            "DescribeInstances",
+            vec![
+                ("RegionId".into(), "cn-hangzhou".into()),
+                ("InstanceIds".into(), filter),
+            ],
+            &[("Format", "XML")],
+        )
+        .await;
+    assert_eq!(xml.status, 200, "{}", xml.body);
+    let secondary = format!(
+        "<NetworkInterface><Type>Secondary</Type><PrimaryIpAddress>10.1.0.50</PrimaryIpAddress>\
+         <NetworkInterfaceId>{eni}</NetworkInterfaceId>"
+    );
+    assert!(xml.body.contains(&secondary), "{}", xml.body);
+    assert_eq!(
+        xml.body.matches("<NetworkInterface>").count(),
+        2,
+        "{}",
+        xml.body
+    );
     assert_eq!(addresses(&nics[1]).len(), 2);
     // The instance's own groups are its primary interface's; the secondary keeps its own.
     assert_eq!(
