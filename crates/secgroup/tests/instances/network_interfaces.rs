@@ -787,3 +787,53 @@ async fn every_error_row_of_the_interface_operations() {
     );
     assert_eq!(after, before, "a refused request changed something");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_interfaces_and_launches_never_share_an_address() {
+    let server = TestServer::start().await;
+    let c = server.new_account().await;
+    let n = net(&c, "10.1.0.0/24").await;
+    // A /28 has 12 usable addresses (.1 to .12): interfaces with a secondary address each
+    // and instances race for them.
+    let small = create_vswitch(&c, &n.vpc, "cn-hangzhou-b", "10.9.0.0/28").await;
+    let mut tasks = Vec::new();
+    for k in 0..16 {
+        let (c, vsw, sg) = (c.clone(), small.clone(), n.sg.clone());
+        tasks.push(tokio::spawn(async move {
+            if k % 2 == 0 {
+                let r = c
+                    .call(
+                        "CreateNetworkInterface",
+                        &[
+                            ("VSwitchId", &vsw),
+                            ("SecurityGroupId", &sg),
+                            ("SecondaryPrivateIpAddressCount", "1"),
+                        ],
+                    )
+                    .await;
+                (r.status, r.code())
+            } else {
+                let params = super::run_params(&vsw, &sg, &[]);
+                let r = c.call("RunInstances", &params).await;
+                (r.status, r.code())
+            }
+        }));
+    }
+    for task in tasks {
+        let (status, code) = task.await.expect("task");
+        assert!(
+            status == 200 || (status, code.as_str()) == (400, "QuotaExceeded.PrivateIpAddress"),
+            "{status} {code}"
+        );
+    }
+    let mut taken: Vec<String> = interfaces(&c, &[("VSwitchId", &small)])
+        .await
+        .iter()
+        .flat_map(|e| addresses(e).into_iter().map(|(ip, _)| ip))
+        .collect();
+    let all = taken.len();
+    taken.sort();
+    taken.dedup();
+    assert_eq!(taken.len(), all, "an address handed out twice: {taken:?}");
+    assert!(all >= 11, "only {all} of 12 addresses used");
+}
