@@ -1,6 +1,6 @@
 //! Two real `secgroup serve` processes on one PostgreSQL database, driven at once over
 //! signed HTTP: rule writes, the rule quota, ClientToken, signature nonces and private
-//! addresses hold across nodes (README "Running several nodes"). Every scenario checks the
+//! addresses (of instances and of network interfaces) hold across nodes (README "Running several nodes"). Every scenario checks the
 //! state it leaves by reading it back. Skipped, with a message, unless
 //! `SECGROUP_TEST_POSTGRES_URL` names a server (`scripts/test` starts one); each test makes
 //! a fresh database there.
@@ -455,5 +455,109 @@ async fn racing_launches_on_both_nodes_never_share_an_address() {
             .expect("octet");
         assert!((1..=12).contains(&last), "reserved address {ip} handed out");
     }
+    cluster.assert_running();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_interface_addresses_on_both_nodes_never_share_an_address() {
+    let Some(mut cluster) = Cluster::start(
+        "racing_interface_addresses_on_both_nodes_never_share_an_address",
+        &[],
+    )
+    .await
+    else {
+        return;
+    };
+    let c = cluster.a.client();
+    let vpc = create_vpc(&c, &[("CidrBlock", "10.0.0.0/8")]).await;
+    let r = c
+        .call_vpc(
+            "CreateVSwitch",
+            &[
+                ("VpcId", &vpc),
+                ("ZoneId", "cn-hangzhou-b"),
+                ("CidrBlock", "10.9.0.0/28"),
+            ],
+        )
+        .await;
+    let vsw = ok(&r, "CreateVSwitch")["VSwitchId"]
+        .as_str()
+        .expect("VSwitchId")
+        .to_owned();
+    let sg = new_group(&c, &vpc).await;
+    let eni = ok(
+        &c.call(
+            "CreateNetworkInterface",
+            &[
+                ("VSwitchId", vsw.as_str()),
+                ("SecurityGroupId", sg.as_str()),
+            ],
+        )
+        .await,
+        "CreateNetworkInterface",
+    )["NetworkInterfaceId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // 11 addresses left; each node adds secondary addresses to the one interface and
+    // creates interfaces at once, asking for up to 20.
+    let replies = all_at_once(16, |i| {
+        let (c, vsw, sg, eni) = (cluster.client(i), vsw.clone(), sg.clone(), eni.clone());
+        async move {
+            if i % 2 == 0 {
+                let params = [
+                    ("NetworkInterfaceId", eni.as_str()),
+                    ("SecondaryPrivateIpAddressCount", "1"),
+                ];
+                c.call("AssignPrivateIpAddresses", &params).await
+            } else {
+                let params = [
+                    ("VSwitchId", vsw.as_str()),
+                    ("SecurityGroupId", sg.as_str()),
+                ];
+                c.call("CreateNetworkInterface", &params).await
+            }
+        }
+    })
+    .await;
+    for r in &replies {
+        if r.status != 200 {
+            assert!(
+                matches!(
+                    (r.status, r.code().as_str()),
+                    (400, "QuotaExceeded.PrivateIpAddress")
+                        | (403, "InvalidOperation.Ipv4CountExceeded")
+                ),
+                "{}",
+                r.body
+            );
+        }
+    }
+    let filter = [("VSwitchId", vsw.as_str()), ("PageSize", "100")];
+    let r = cluster
+        .b
+        .client()
+        .call("DescribeNetworkInterfaces", &filter)
+        .await;
+    let listed = ok(&r, "DescribeNetworkInterfaces")["NetworkInterfaceSets"]["NetworkInterfaceSet"]
+        .as_array()
+        .expect("NetworkInterfaceSets")
+        .clone();
+    let ips: Vec<&str> = listed
+        .iter()
+        .flat_map(|e| {
+            e["PrivateIpSets"]["PrivateIpSet"]
+                .as_array()
+                .expect("PrivateIpSet")
+                .iter()
+                .map(|p| p["PrivateIpAddress"].as_str().expect("ip"))
+        })
+        .collect();
+    let distinct: HashSet<&str> = ips.iter().copied().collect();
+    assert_eq!(distinct.len(), ips.len(), "an address twice: {listed:?}");
+    assert!(
+        ips.len() <= 12,
+        "more addresses than the vSwitch has: {ips:?}"
+    );
     cluster.assert_running();
 }
