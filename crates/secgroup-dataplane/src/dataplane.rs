@@ -702,7 +702,7 @@ impl Dataplane {
         let new: Vec<&NicSpec> = router
             .nics
             .values()
-            .filter(|n| !applied.nics.contains_key(&n.instance_id))
+            .filter(|n| !applied.nics.contains_key(n.key()))
             .collect();
         for nic in &new {
             lines.push(ip_line!(
