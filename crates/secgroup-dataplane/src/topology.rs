@@ -330,45 +330,46 @@ impl<'a> Topology<'a> {
     }
 
     /// The engine over what is planned: Running, plannable instances only (the others have
-    /// no namespace, so they are neither source nor destination of anything).
+    /// no namespace, so they are neither source nor destination of anything). Every
+    /// address of every planned interface is shown to the engine as a NIC of its own, with
+    /// its interface's groups (docs/semantics.md: an interface's secondary addresses are
+    /// its own, and a group peer matches every address of every member interface); the
+    /// instance's primary address keeps its instance's id. What the engine then decides
+    /// for a tracked connection is what the interface's chains decide for its packets.
     fn judge(&self, nics: &[PlannedNic<'_>]) -> Judge {
-        let planned: HashSet<&str> = nics.iter().map(|n| n.instance.id.as_str()).collect();
         let mut snapshots = HashMap::new();
+        let mut routers: HashMap<String, (usize, HashMap<IpAddr, String>)> = HashMap::new();
         for (n, network) in self.networks.iter().enumerate() {
             let state = &network.state;
-            let filtered = NetworkState {
+            let mut instances = Vec::new();
+            for nic in nics.iter().filter(|p| p.network == n) {
+                let by_address = &mut routers
+                    .entry(nic.router.clone())
+                    .or_insert_with(|| (n, HashMap::new()))
+                    .1;
+                for (k, address) in nic.spec.addresses().enumerate() {
+                    let id = if nic.spec.is_primary() && k == 0 {
+                        nic.instance.id.clone()
+                    } else {
+                        format!("{}#{address}", nic.spec.key())
+                    };
+                    let mut shown = nic.instance.clone();
+                    shown.id = id.clone();
+                    shown.private_ip = address.to_string();
+                    shown.security_group_ids = nic.groups.clone();
+                    instances.push(shown);
+                    by_address.insert(IpAddr::V4(address), id);
+                }
+            }
+            let shown = NetworkState {
                 groups: state.groups.clone(),
                 rules: state.rules.clone(),
-                instances: state
-                    .instances
-                    .iter()
-                    .filter(|i| planned.contains(i.id.as_str()))
-                    .cloned()
-                    .collect(),
-                interfaces: state
-                    .interfaces
-                    .iter()
-                    .filter(|e| planned.contains(e.instance_id.as_str()))
-                    .cloned()
-                    .collect(),
+                instances,
+                interfaces: Vec::new(),
                 prefix_lists: state.prefix_lists.clone(),
                 vpcs: state.vpcs.clone(),
             };
-            snapshots.insert(n, Snapshot::build(&filtered));
-        }
-        let mut routers: HashMap<String, (usize, HashMap<IpAddr, String>)> = HashMap::new();
-        for nic in nics {
-            let entry = routers
-                .entry(nic.router.clone())
-                .or_insert_with(|| (nic.network, HashMap::new()));
-            // The engine judges an instance as its primary interface's address: a secondary
-            // interface's (or secondary) address is left to it as an outside address until
-            // it judges interfaces on their own.
-            if nic.spec.is_primary() {
-                entry
-                    .1
-                    .insert(IpAddr::V4(nic.spec.address), nic.instance.id.clone());
-            }
+            snapshots.insert(n, Snapshot::build(&shown));
         }
         Judge::new(snapshots, routers)
     }

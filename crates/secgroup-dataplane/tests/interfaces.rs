@@ -124,6 +124,11 @@ fn host(id: &str, ip: Ipv4Addr, groups: &[&str], primary: &NetworkInterface) -> 
 /// The state; `extra_secondary` gives eth1 of M a second secondary address, `c1_attached`
 /// says whether C's eth1 is attached.
 fn state(extra_secondary: bool, c1_attached: bool) -> Vec<AccountNetwork> {
+    state_with(extra_secondary, c1_attached, true)
+}
+
+/// [`state`], with or without sg-db's tcp/22 rule (from sg-client).
+fn state_with(extra_secondary: bool, c1_attached: bool, db22: bool) -> Vec<AccountNetwork> {
     let m0 = interface(
         "eni-enim0",
         M,
@@ -181,7 +186,10 @@ fn state(extra_secondary: bool, c1_attached: bool) -> Vec<AccountNetwork> {
                 .into_iter()
                 .map(normal)
                 .collect(),
-            rules: rules(),
+            rules: rules()
+                .into_iter()
+                .filter(|r| db22 || r.id != "sgr-db22")
+                .collect(),
             instances,
             interfaces: vec![m0, m1, c0, c1, o0],
             ..NetworkState::default()
@@ -667,7 +675,51 @@ fn packets_follow_each_interfaces_own_groups() {
     ];
     wrong.extend(mismatches(&after, "eth1 of C detached"));
 
+    // An interface cannot send with another interface's address: M sends from eth1's
+    // address (an sg-db member) out of eth0, and the router's strict reverse-path filter
+    // drops it before O's sg-db rule could admit it.
+    let spoof = [
+        "rule",
+        "add",
+        "from",
+        "10.0.2.10",
+        "to",
+        "10.0.1.30",
+        "lookup",
+        "main",
+        "pref",
+        "50",
+    ];
+    ip_in(M, &spoof);
+    let spoofed = probe_bound(M, M1_IP, O_IP, Tcp(22));
+    ip_in(M, &["rule", "del", "pref", "50"]);
+    assert!(!spoofed, "eth1's address sent out of eth0 got through");
+    assert!(
+        probe_bound(M, M1_IP, O_IP, Tcp(22)),
+        "from eth1 itself it does"
+    );
     drop(listeners);
+
+    // A revoke on eth1's groups cuts eth1's established flows, and only those.
+    let _ = dp.apply(&plan(PREFIX, &state(true, true))).expect("apply");
+    let wait = std::time::Duration::from_millis(700);
+    let (mut c1_client, mut m1_server, _l22) = connect_bound(C, C1_IP, M, M1_IP, 22);
+    let (mut c0_client, mut m0_server, _l80) = connect_bound(C, C0_IP, M, M0_IP, 80);
+    assert!(arrives(&mut c1_client, &mut m1_server, b"one", wait));
+    assert!(arrives(&mut c0_client, &mut m0_server, b"one", wait));
+    let report = dp
+        .apply(&plan(PREFIX, &state_with(true, true, false)))
+        .expect("apply revoke");
+    assert!(report.conntrack_deleted >= 1, "{report:?}");
+    assert!(
+        !arrives(&mut c1_client, &mut m1_server, b"two", wait),
+        "the revoked flow to eth1 lives on"
+    );
+    assert!(
+        arrives(&mut c0_client, &mut m0_server, b"two", wait),
+        "the flow to eth0 was cut"
+    );
+
     dp.cleanup().expect("cleanup");
     assert_clean(PREFIX, &[M, C, O]);
     assert!(
@@ -727,4 +779,53 @@ fn the_engine_agrees_with_the_truth_table_of_several_interfaces() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+fn ip_in(namespace: &str, args: &[&str]) {
+    let status = std::process::Command::new("ip")
+        .args(["-n", namespace])
+        .args(args)
+        .status()
+        .expect("ip");
+    assert!(status.success(), "ip -n {namespace} {args:?}");
+}
+
+/// An established TCP connection from `client_ns`, sourced from `from`, to `to`:`port` in
+/// `server_ns` (client stream, accepted stream, listener).
+fn connect_bound(
+    client_ns: &str,
+    from: Ipv4Addr,
+    server_ns: &str,
+    to: Ipv4Addr,
+    port: u16,
+) -> (
+    std::net::TcpStream,
+    std::net::TcpStream,
+    std::net::TcpListener,
+) {
+    use std::net::{SocketAddr, TcpListener};
+    let listener =
+        secgroup_dataplane::in_netns(server_ns, || TcpListener::bind((to, port)).expect("listen"))
+            .expect("enter namespace");
+    let client = secgroup_dataplane::in_netns(client_ns, || {
+        let socket = socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )
+        .expect("socket");
+        socket
+            .bind(&SocketAddr::new(IpAddr::V4(from), 0).into())
+            .expect("bind");
+        socket
+            .connect_timeout(
+                &SocketAddr::new(IpAddr::V4(to), port).into(),
+                std::time::Duration::from_secs(2),
+            )
+            .expect("connect");
+        std::net::TcpStream::from(socket)
+    })
+    .expect("enter namespace");
+    let (server, _) = listener.accept().expect("accept");
+    (client, server, listener)
 }
