@@ -83,37 +83,52 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_millis(400);
 pub struct Listeners {
     _tcp: Vec<TcpListener>,
     stop: Arc<AtomicBool>,
-    udp: Option<std::thread::JoinHandle<()>>,
+    udp: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Listeners {
     pub fn start(namespace: &str) -> Listeners {
+        Listeners::start_on(namespace, &[Ipv4Addr::UNSPECIFIED])
+    }
+
+    /// Like [`Listeners::start`], with one UDP echo per address: an instance with several
+    /// interfaces answers from the address it was asked at (an echo bound to 0.0.0.0
+    /// would answer from whichever address its route to the asker prefers).
+    pub fn start_on(namespace: &str, udp_addresses: &[Ipv4Addr]) -> Listeners {
         let (tcp, udp) = in_netns(namespace, || {
             // A port a test already listens on keeps its own listener.
             let tcp: Vec<TcpListener> = [22u16, 80]
                 .iter()
                 .filter_map(|p| TcpListener::bind(("0.0.0.0", *p)).ok())
                 .collect();
-            let udp = UdpSocket::bind(("0.0.0.0", 53)).expect("udp listener");
+            let udp: Vec<UdpSocket> = udp_addresses
+                .iter()
+                .map(|a| UdpSocket::bind((*a, 53)).expect("udp listener"))
+                .collect();
             (tcp, udp)
         })
         .expect("enter namespace");
-        udp.set_read_timeout(Some(Duration::from_millis(50)))
-            .expect("timeout");
         let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let handle = std::thread::spawn(move || {
-            let mut buf = [0u8; 512];
-            while !flag.load(Ordering::Relaxed) {
-                if let Ok((n, from)) = udp.recv_from(&mut buf) {
-                    let _ = udp.send_to(&buf[..n], from);
-                }
-            }
-        });
+        let handles = udp
+            .into_iter()
+            .map(|udp| {
+                udp.set_read_timeout(Some(Duration::from_millis(50)))
+                    .expect("timeout");
+                let flag = stop.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 512];
+                    while !flag.load(Ordering::Relaxed) {
+                        if let Ok((n, from)) = udp.recv_from(&mut buf) {
+                            let _ = udp.send_to(&buf[..n], from);
+                        }
+                    }
+                })
+            })
+            .collect();
         Listeners {
             _tcp: tcp,
             stop,
-            udp: Some(handle),
+            udp: handles,
         }
     }
 }
@@ -121,7 +136,7 @@ impl Listeners {
 impl Drop for Listeners {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(h) = self.udp.take() {
+        for h in self.udp.drain(..) {
             let _ = h.join();
         }
     }

@@ -161,3 +161,55 @@ pub fn interface(
         creation_time: Utc.timestamp_opt(0, 0).single().unwrap_or_default(),
     }
 }
+
+/// The state as today's engine (one address per NIC) can judge instances with several
+/// interfaces: every address of every attached interface of a Running instance becomes an
+/// instance of its own with its interface's groups (docs/semantics.md: secondary addresses
+/// are their interface's; a group peer matches every address of every member interface).
+/// The instance's primary address keeps the instance's id, every other one is
+/// `instance@address`. Returns the state and the engine id of each address.
+pub fn one_nic_per_address(
+    state: &NetworkState,
+) -> (NetworkState, std::collections::BTreeMap<String, String>) {
+    let mut ids = std::collections::BTreeMap::new();
+    let mut instances = Vec::new();
+    for i in &state.instances {
+        let attached: Vec<&NetworkInterface> = state
+            .interfaces
+            .iter()
+            .filter(|e| e.instance_id == i.id)
+            .collect();
+        let mut shown = |address: &str, groups: &[String], first: bool| {
+            let mut s = i.clone();
+            s.id = if first {
+                i.id.clone()
+            } else {
+                format!("{}@{address}", i.id)
+            };
+            s.private_ip = address.to_string();
+            s.security_group_ids = groups.to_vec();
+            ids.insert(address.to_string(), s.id.clone());
+            instances.push(s);
+        };
+        if attached.is_empty() {
+            shown(&i.private_ip, &i.security_group_ids, true);
+        }
+        for e in attached {
+            for (k, address) in e.addresses().enumerate() {
+                shown(
+                    address,
+                    &e.security_group_ids,
+                    e.kind == InterfaceKind::Primary && k == 0,
+                );
+            }
+        }
+    }
+    (
+        NetworkState {
+            instances,
+            interfaces: Vec::new(),
+            ..state.clone()
+        },
+        ids,
+    )
+}
