@@ -301,9 +301,11 @@ impl Dataplane {
             let mut lines: Vec<IpLine> = Vec::new();
             let mut gone: Vec<String> = Vec::new();
             for (id, nic) in &applied.nics {
-                // A changed interface (a secondary address came or went, say) is made
-                // again; the instance's other interfaces stay as they are.
-                if wanted.and_then(|w| w.nics.get(id)) != Some(nic) {
+                // A changed interface is made again (the instance's other interfaces stay
+                // as they are), unless only its secondary addresses changed: those are
+                // added and removed in place (`add_links`), and its flows live on.
+                let want = wanted.and_then(|w| w.nics.get(id));
+                if want != Some(nic) && !want.is_some_and(|w| only_secondaries_differ(nic, w)) {
                     lines.push(ip_line!("link", "del", "dev", nic.ifname));
                     gone.push(id.clone());
                 }
@@ -699,6 +701,129 @@ impl Dataplane {
         for g in &new_gateways {
             lines.push(ip_line!("addr", "replace", format!("{g}/32"), "dev", "lo"));
         }
+        // Interfaces whose secondary addresses changed, and nothing else.
+        let readdressed: Vec<(NicSpec, &NicSpec)> = router
+            .nics
+            .values()
+            .filter_map(|n| {
+                let have = applied.nics.get(n.key())?;
+                only_secondaries_differ(have, n).then(|| (have.clone(), n))
+            })
+            .collect();
+        for (have, want) in &readdressed {
+            let removed: Vec<Ipv4Addr> = have
+                .secondary
+                .iter()
+                .filter(|a| !want.secondary.contains(a))
+                .copied()
+                .collect();
+            let added: Vec<Ipv4Addr> = want
+                .secondary
+                .iter()
+                .filter(|a| !have.secondary.contains(a))
+                .copied()
+                .collect();
+            let device = want.device();
+            let table = want.table().to_string();
+            let mut router_removals: Vec<IpLine> = Vec::new();
+            let mut router_additions: Vec<IpLine> = Vec::new();
+            let mut instance_lines: Vec<IpLine> = Vec::new();
+            let mut instance_forced: Vec<IpLine> = Vec::new();
+            for a in &removed {
+                // Closed in the router first: no packet of it is routed to the veth.
+                router_removals.push(ip_line!(
+                    "route",
+                    "del",
+                    format!("{a}/32"),
+                    "dev",
+                    want.ifname
+                ));
+                router_removals.push(ip_line!("neigh", "del", a, "dev", want.ifname));
+                instance_forced.push(ip_line!(
+                    "addr",
+                    "del",
+                    format!("{a}/{}", want.prefix_len),
+                    "dev",
+                    device
+                ));
+                if !want.is_primary() {
+                    instance_forced.push(ip_line!(
+                        "rule",
+                        "del",
+                        "from",
+                        format!("{a}/32"),
+                        "table",
+                        table,
+                        "pref",
+                        table
+                    ));
+                }
+            }
+            for a in &added {
+                let cidr = format!("{a}/{}", want.prefix_len);
+                if want.is_primary() {
+                    instance_lines.push(ip_line!("addr", "replace", cidr, "dev", device));
+                } else {
+                    instance_lines.push(ip_line!(
+                        "addr",
+                        "replace",
+                        cidr,
+                        "dev",
+                        device,
+                        "noprefixroute"
+                    ));
+                    instance_forced.push(ip_line!(
+                        "rule",
+                        "del",
+                        "from",
+                        format!("{a}/32"),
+                        "table",
+                        table,
+                        "pref",
+                        table
+                    ));
+                    instance_lines.push(ip_line!(
+                        "rule",
+                        "add",
+                        "from",
+                        format!("{a}/32"),
+                        "table",
+                        table,
+                        "pref",
+                        table
+                    ));
+                }
+                router_additions.push(ip_line!(
+                    "neigh",
+                    "replace",
+                    a,
+                    "lladdr",
+                    want.mac,
+                    "dev",
+                    want.ifname,
+                    "nud",
+                    "permanent"
+                ));
+                router_additions.push(ip_line!(
+                    "route",
+                    "replace",
+                    format!("{a}/32"),
+                    "dev",
+                    want.ifname
+                ));
+            }
+            // Deletions of what may already be gone (an earlier attempt that failed half-way
+            // is tried again whole), and of rules about to be added.
+            let _ = tools.ip_batch_forced(Some(name), &router_removals);
+            let _ = tools.ip_batch_forced(Some(&want.namespace), &instance_forced);
+            tools.ip_batch(Some(&want.namespace), &instance_lines)?;
+            tools.ip_batch(Some(name), &router_additions)?;
+            applied.nics.insert(want.key().to_string(), (*want).clone());
+            flushed
+                .entry(name.clone())
+                .or_default()
+                .extend(removed.iter().chain(&added).copied());
+        }
         let new: Vec<&NicSpec> = router
             .nics
             .values()
@@ -1004,4 +1129,13 @@ fn rule_deletions(nic: &NicSpec) -> Vec<IpLine> {
             )
         })
         .collect()
+}
+
+/// Whether `have` and `want` are the same link but for their secondary addresses.
+fn only_secondaries_differ(have: &NicSpec, want: &NicSpec) -> bool {
+    have.secondary != want.secondary
+        && NicSpec {
+            secondary: want.secondary.clone(),
+            ..have.clone()
+        } == *want
 }

@@ -70,6 +70,17 @@ fn rules() -> Vec<Rule> {
             1,
             group_peer("sg-client"),
         ),
+        // For a long-lived connection to eth1 that the probes' listeners do not hold.
+        rule(
+            "sgr-db8022",
+            "sg-db",
+            Ingress,
+            Tcp,
+            (8022, 8022),
+            Accept,
+            1,
+            group_peer("sg-client"),
+        ),
         rule(
             "sgr-dbicmp",
             "sg-db",
@@ -584,9 +595,12 @@ fn packets_follow_each_interfaces_own_groups() {
     assert!(rules.contains("from 10.0.2.10 lookup 101"), "{rules}");
     assert!(rules.contains("from 10.0.2.11 lookup 101"), "{rules}");
 
-    // A secondary address is added: only eth1 of M is made again.
+    // A secondary address is added: in place, eth1 of M stays (and its flows live on).
     let inode = netns_inode(M);
-    let eth0 = ifindex(M, "eth0");
+    let (eth0, eth1) = (ifindex(M, "eth0"), ifindex(M, "eth1"));
+    let wait = std::time::Duration::from_millis(700);
+    let (mut client, mut server, _l) = connect_bound(C, C1_IP, M, M1_IP2, 8022);
+    assert!(arrives(&mut client, &mut server, b"one", wait));
     let report = dp.apply(&plan(PREFIX, &state(true, true))).expect("apply");
     assert_eq!(
         (
@@ -594,11 +608,19 @@ fn packets_follow_each_interfaces_own_groups() {
             report.links_created,
             report.namespaces_created
         ),
-        (1, 1, 0),
+        (0, 0, 0),
         "{report:?}"
     );
     assert_eq!(netns_inode(M), inode);
-    assert_eq!(ifindex(M, "eth0"), eth0, "eth0 is untouched");
+    assert_eq!(
+        (ifindex(M, "eth0"), ifindex(M, "eth1")),
+        (eth0, eth1),
+        "untouched"
+    );
+    assert!(
+        arrives(&mut client, &mut server, b"two", wait),
+        "a flow of eth1 died when an address was added"
+    );
     let added = [
         row(
             "new secondary: sg-client -> tcp/22",
@@ -640,10 +662,55 @@ fn packets_follow_each_interfaces_own_groups() {
     );
     assert_eq!(report.nft_transactions, 0, "{report:?}");
 
+    // The secondary address is removed again, in place: it answers no more.
+    let report = dp.apply(&plan(PREFIX, &state(false, true))).expect("apply");
+    assert_eq!(
+        (report.links_deleted, report.links_created),
+        (0, 0),
+        "{report:?}"
+    );
+    assert_eq!(
+        (ifindex(M, "eth0"), ifindex(M, "eth1")),
+        (eth0, eth1),
+        "untouched"
+    );
+    let removed = [
+        row(
+            "removed secondary is gone",
+            C,
+            C1_IP,
+            M1_IP3,
+            Tcp(22),
+            false,
+        ),
+        row(
+            "removed secondary is no sg-db member",
+            M,
+            M1_IP,
+            O_IP,
+            Tcp(22),
+            true,
+        ),
+    ];
+    wrong.extend(mismatches(&removed, "secondary removed"));
+    wrong.extend(mismatches(&truth_table(), "secondary removed"));
+    assert!(
+        !policy_rules(M).contains("from 10.0.2.12 "),
+        "{}",
+        policy_rules(M)
+    );
+    assert!(
+        arrives(&mut client, &mut server, b"three", wait),
+        "a flow of eth1 died when an address was removed"
+    );
+    drop((client, server));
+
     // C's eth1 is detached: it goes (with its policy rules), C keeps its namespace and eth0,
     // and sg-client has no member left.
     let inode = netns_inode(C);
-    let report = dp.apply(&plan(PREFIX, &state(true, false))).expect("apply");
+    let report = dp
+        .apply(&plan(PREFIX, &state(false, false)))
+        .expect("apply");
     assert_eq!(
         (report.links_deleted, report.links_created),
         (1, 0),
