@@ -84,7 +84,8 @@ pub(crate) fn read_router(tools: &Tools, name: &str) -> Result<AppliedRouter> {
             (Some(device), Some(id), None) => device
                 .strip_prefix("eth")
                 .and_then(|n| n.parse::<u32>().ok())
-                .filter(|n| *n > 0 && names::is_safe_namespace(id))
+                .filter(|n| *n > 0 && *n <= names::MAX_DEVICE_INDEX)
+                .filter(|_| names::is_safe_namespace(id))
                 .map(|n| (n, id.to_string())),
             _ => None,
         };

@@ -25,6 +25,11 @@ pub const UPLINK_IFNAME: &str = "to-outside";
 /// interface is `eth{device index}`).
 pub const INSTANCE_IFNAME: &str = "eth0";
 
+/// The highest device index planned (`eth1023`): a secondary interface's routing table in
+/// its instance's namespace is `100 + index`, and policy rules must stay below the main
+/// table's (32766).
+pub const MAX_DEVICE_INDEX: u32 = 1023;
+
 /// 16 hex digits of SHA-256: stable across versions and machines (names and fingerprints
 /// must not change when the agent is rebuilt, or adopt would recreate everything).
 pub fn short_hash(text: &str, digits: usize) -> String {

@@ -283,6 +283,13 @@ impl<'a> Topology<'a> {
                     if !first && attachment.device_index == 0 {
                         return Err("a secondary interface cannot have device index 0".into());
                     }
+                    if attachment.device_index > names::MAX_DEVICE_INDEX {
+                        return Err(format!(
+                            "device index {} is above {}",
+                            attachment.device_index,
+                            names::MAX_DEVICE_INDEX
+                        ));
+                    }
                     if devices.contains(&attachment.device_index) {
                         return Err(format!("device eth{} is taken", attachment.device_index));
                     }
@@ -355,6 +362,7 @@ impl<'a> Topology<'a> {
                     };
                     let mut shown = nic.instance.clone();
                     shown.id = id.clone();
+                    shown.network_interface_id = id.clone();
                     shown.private_ip = address.to_string();
                     shown.security_group_ids = nic.groups.clone();
                     instances.push(shown);

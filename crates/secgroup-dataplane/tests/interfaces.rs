@@ -326,6 +326,11 @@ fn a_secondary_interface_that_cannot_be_planned_is_left_out_alone() {
             Box::new(|e| e.mac_address = "01:00:5e:00:00:01".into()),
             "MAC",
         ),
+        (
+            "device too high",
+            Box::new(|e| e.device_index = u32::MAX),
+            "above",
+        ),
     ];
     for (name, change, reason) in cases {
         let mut networks = state(false, true);

@@ -186,6 +186,7 @@ pub fn one_nic_per_address(
             } else {
                 format!("{}@{address}", i.id)
             };
+            s.network_interface_id = s.id.clone();
             s.private_ip = address.to_string();
             s.security_group_ids = groups.to_vec();
             ids.insert(address.to_string(), s.id.clone());
