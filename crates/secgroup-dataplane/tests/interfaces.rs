@@ -804,28 +804,31 @@ fn packets_follow_each_interfaces_own_groups() {
 
 use Probe::Tcp;
 
-/// The engine's endpoint for an address of the truth table. The per-interface engine
-/// (branch enireach) decides how an interface is named in a [`Flow`]: adjust here when
-/// enabling the test below.
+/// The engine's endpoint for an address of the truth table: the interface holding it, at
+/// that address. On this branch the engine has no interface endpoint (the test below is
+/// ignored); with the per-interface engine (branch enireach), the last line becomes
+/// `Some((id, address)) => Endpoint::Interface { id: id.to_string(), address: Some(IpAddr::V4(address)) },`.
 fn engine_endpoint(address: Ipv4Addr) -> Endpoint {
     let by_address = [
-        (M0_IP, M),
-        (C0_IP, C),
-        (O_IP, O),
+        (M0_IP, "eni-enim0"),
+        (C0_IP, "eni-enic0"),
+        (O_IP, "eni-enio0"),
         (M1_IP, M1),
         (M1_IP2, M1),
+        (M1_IP3, M1),
         (C1_IP, C1),
         (C1_IP2, C1),
     ];
     match by_address.iter().find(|(a, _)| *a == address) {
-        Some((_, id)) => Endpoint::Nic(id.to_string()),
         None => Endpoint::Outside(IpAddr::V4(address)),
+        Some((id, _)) => Endpoint::Nic(id.to_string()),
     }
 }
 
 #[test]
 #[ignore = "needs the per-interface engine (branch enireach)"]
 fn the_engine_agrees_with_the_truth_table_of_several_interfaces() {
+    // The state as the agent reads it: instances with their interface list.
     let networks = state(false, true);
     let engine = Snapshot::build(&networks[0].state);
     let mut wrong = Vec::new();
