@@ -807,7 +807,7 @@ use Probe::Tcp;
 /// The engine's endpoint for an address of the truth table: the interface holding it, at
 /// that address. On this branch the engine has no interface endpoint (the test below is
 /// ignored); with the per-interface engine (branch enireach), the last line becomes
-/// `Some((id, address)) => Endpoint::Interface { id: id.to_string(), address: Some(IpAddr::V4(address)) },`.
+/// `Some((_, id)) => Endpoint::Interface { id: id.to_string(), address: Some(IpAddr::V4(address)) },`.
 fn engine_endpoint(address: Ipv4Addr) -> Endpoint {
     let by_address = [
         (M0_IP, "eni-enim0"),
@@ -821,7 +821,7 @@ fn engine_endpoint(address: Ipv4Addr) -> Endpoint {
     ];
     match by_address.iter().find(|(a, _)| *a == address) {
         None => Endpoint::Outside(IpAddr::V4(address)),
-        Some((id, _)) => Endpoint::Nic(id.to_string()),
+        Some((_, id)) => Endpoint::Nic(id.to_string()),
     }
 }
 
