@@ -20,7 +20,9 @@ pub struct DesiredState {
     /// One router per VPC that has a Running instance, by namespace name.
     pub routers: BTreeMap<String, RouterSpec>,
     /// Running instances that could not be planned (bad address, unknown vSwitch, ...),
-    /// each with the reason: they get no namespace.
+    /// each with the reason: they get no namespace. A secondary interface that cannot be
+    /// planned is listed under its instance (the reason names it) and left out alone: the
+    /// instance keeps its other interfaces.
     pub issues: Vec<PlanIssue>,
     /// The engine's verdicts for this state: which established flows survive an apply.
     pub(crate) judge: Judge,
