@@ -11,7 +11,7 @@ use crate::dataplane::{Applied, AppliedRouter};
 use crate::error::Result;
 use crate::exec::{list_netns, netns_exists, Tools};
 use crate::model::{IpFamily, NicSpec, SetElement};
-use crate::names::{self, INSTANCE_IFNAME, NIC_IFNAME_PREFIX, UPLINK_IFNAME};
+use crate::names::{self, NIC_IFNAME_PREFIX, UPLINK_IFNAME};
 use crate::render::{fingerprint_in, AppliedMap, AppliedSet, AppliedTable};
 
 /// Everything with our prefix.
@@ -74,16 +74,35 @@ pub(crate) fn read_router(tools: &Tools, name: &str) -> Result<AppliedRouter> {
         if !ifname.starts_with(NIC_IFNAME_PREFIX) {
             continue;
         }
-        let owner = str_field(link, "ifalias").unwrap_or_default();
-        let nic = if names::is_safe_namespace(owner) && netns_exists(owner) {
-            read_instance(tools, owner, ifname)
-        } else {
-            None
+        // The alias is the instance id (a primary interface) or `instance/ethN/interface`
+        // (a secondary one, see `NicSpec::alias`).
+        let alias = str_field(link, "ifalias").unwrap_or_default();
+        let mut parts = alias.split('/');
+        let owner = parts.next().unwrap_or_default();
+        let secondary = match (parts.next(), parts.next(), parts.next()) {
+            (None, _, _) => Some((0, String::new())),
+            (Some(device), Some(id), None) => device
+                .strip_prefix("eth")
+                .and_then(|n| n.parse::<u32>().ok())
+                .filter(|n| *n > 0 && *n <= names::MAX_DEVICE_INDEX)
+                .filter(|_| names::is_safe_namespace(id))
+                .map(|n| (n, id.to_string())),
+            _ => None,
+        };
+        let nic = match secondary {
+            Some((device_index, interface_id))
+                if names::is_safe_namespace(owner) && netns_exists(owner) =>
+            {
+                read_instance(tools, owner, ifname, device_index, interface_id)
+            }
+            _ => None,
         };
         // An interface whose instance cannot be read is kept under a key no instance has,
         // with no namespace: the next apply deletes it and makes a fresh one.
         let nic = nic.unwrap_or_else(|| NicSpec {
             instance_id: format!("?{ifname}"),
+            interface_id: String::new(),
+            device_index: 0,
             namespace: if names::is_safe_namespace(owner) {
                 owner.to_string()
             } else {
@@ -92,10 +111,11 @@ pub(crate) fn read_router(tools: &Tools, name: &str) -> Result<AppliedRouter> {
             ifname: ifname.to_string(),
             mac: String::new(),
             address: Ipv4Addr::UNSPECIFIED,
+            secondary: Vec::new(),
             prefix_len: 0,
             gateway: Ipv4Addr::UNSPECIFIED,
         });
-        router.nics.insert(nic.instance_id.clone(), nic);
+        router.nics.insert(nic.key().to_string(), nic);
     }
     let lo = tools.ip_json(Some(name), &["addr", "show", "dev", "lo"])?;
     for link in lo.as_array().into_iter().flatten() {
@@ -118,36 +138,55 @@ pub(crate) fn read_router(tools: &Tools, name: &str) -> Result<AppliedRouter> {
     Ok(router)
 }
 
-/// The instance end: eth0's MAC and address, and the default route's gateway.
-fn read_instance(tools: &Tools, namespace: &str, ifname: &str) -> Option<NicSpec> {
+/// The instance end: `ethN`'s MAC and addresses (the first is the interface's primary
+/// address), and the gateway of its default route (the main table's for eth0, its own
+/// table's for a secondary interface).
+fn read_instance(
+    tools: &Tools,
+    namespace: &str,
+    ifname: &str,
+    device_index: u32,
+    interface_id: String,
+) -> Option<NicSpec> {
+    let device = format!("eth{device_index}");
     let addrs = tools
-        .ip_json(Some(namespace), &["addr", "show", "dev", INSTANCE_IFNAME])
+        .ip_json(Some(namespace), &["addr", "show", "dev", &device])
         .ok()?;
     let link = addrs.as_array()?.first()?;
     let mac = str_field(link, "address")?.to_string();
-    let (address, prefix_len) = link
+    let found: Vec<(Ipv4Addr, u8)> = link
         .get("addr_info")?
         .as_array()?
         .iter()
         .filter(|i| str_field(i, "family") == Some("inet"))
-        .find_map(|i| {
+        .filter_map(|i| {
             let a: Ipv4Addr = str_field(i, "local")?.parse().ok()?;
             let len = u8::try_from(i.get("prefixlen")?.as_u64()?).ok()?;
             Some((a, len))
-        })?;
-    let routes = tools
-        .ip_json(Some(namespace), &["route", "show", "default"])
-        .ok()?;
+        })
+        .collect();
+    let (&(address, prefix_len), rest) = found.split_first()?;
+    let mut secondary: Vec<Ipv4Addr> = rest.iter().map(|(a, _)| *a).collect();
+    secondary.sort_unstable();
+    let table = (100 + device_index).to_string();
+    let mut route_args = vec!["route", "show", "default"];
+    if device_index > 0 {
+        route_args.extend(["table", table.as_str()]);
+    }
+    let routes = tools.ip_json(Some(namespace), &route_args).ok()?;
     let gateway: Ipv4Addr = routes
         .as_array()?
         .iter()
         .find_map(|r| str_field(r, "gateway")?.parse().ok())?;
     Some(NicSpec {
         instance_id: namespace.to_string(),
+        interface_id,
+        device_index,
         namespace: namespace.to_string(),
         ifname: ifname.to_string(),
         mac,
         address,
+        secondary,
         prefix_len,
         gateway,
     })

@@ -8,7 +8,7 @@ use crate::conntrack;
 use crate::error::{Error, NamespaceError, Result};
 use crate::exec::{ip_line, netns_exists, IpLine, Tools};
 use crate::model::{DesiredState, NicSpec, OutsideSpec, RouterSpec};
-use crate::names::{self, INSTANCE_IFNAME, UPLINK_IFNAME};
+use crate::names::{self, UPLINK_IFNAME};
 use crate::render::{self, AppliedTable, TableDiff};
 
 /// Every router-side interface has this MAC (as Calico's host-side veths do): instances'
@@ -69,7 +69,7 @@ pub(crate) struct Applied {
 pub(crate) struct AppliedRouter {
     pub uplink: bool,
     pub gateways: BTreeSet<Ipv4Addr>,
-    /// By instance id (links without a readable owner are keyed `?ifname`).
+    /// By [`NicSpec::key`] (links without a readable owner are keyed `?ifname`).
     pub nics: BTreeMap<String, NicSpec>,
     pub table: Option<AppliedTable>,
     /// The size of `table` as last applied (or found unchanged); zero until then.
@@ -167,13 +167,13 @@ impl Dataplane {
         &self.options
     }
 
-    /// The instances whose namespace this data plane holds, with their addresses.
+    /// The instances whose namespace this data plane holds, with their primary addresses.
     pub fn instances(&self) -> Vec<(String, Ipv4Addr)> {
         self.applied
             .routers
             .values()
             .flat_map(|r| r.nics.values())
-            .filter(|n| !n.namespace.is_empty())
+            .filter(|n| !n.namespace.is_empty() && n.is_primary())
             .map(|n| (n.instance_id.clone(), n.address))
             .collect()
     }
@@ -288,6 +288,7 @@ impl Dataplane {
         let mut flushed: BTreeMap<String, BTreeSet<Ipv4Addr>> = BTreeMap::new();
         let mut doomed_instances: BTreeSet<String> = BTreeSet::new();
         let mut doomed_routers: Vec<String> = Vec::new();
+        let mut gone_secondaries: Vec<NicSpec> = Vec::new();
         let router_names: Vec<String> = self.applied.routers.keys().cloned().collect();
         for name in &router_names {
             if failed.contains(name) {
@@ -300,7 +301,11 @@ impl Dataplane {
             let mut lines: Vec<IpLine> = Vec::new();
             let mut gone: Vec<String> = Vec::new();
             for (id, nic) in &applied.nics {
-                if wanted.and_then(|w| w.nics.get(id)) != Some(nic) {
+                // A changed interface is made again (the instance's other interfaces stay
+                // as they are), unless only its secondary addresses changed: those are
+                // added and removed in place (`add_links`), and its flows live on.
+                let want = wanted.and_then(|w| w.nics.get(id));
+                if want != Some(nic) && !want.is_some_and(|w| only_secondaries_differ(nic, w)) {
                     lines.push(ip_line!("link", "del", "dev", nic.ifname));
                     gone.push(id.clone());
                 }
@@ -323,8 +328,14 @@ impl Dataplane {
                     for id in gone {
                         if let Some(nic) = applied.nics.remove(&id) {
                             report.links_deleted += 1;
-                            flushed.entry(name.clone()).or_default().insert(nic.address);
+                            flushed
+                                .entry(name.clone())
+                                .or_default()
+                                .extend(nic.addresses());
                             if names::is_safe_namespace(&nic.namespace) {
+                                if !nic.is_primary() {
+                                    gone_secondaries.push(nic.clone());
+                                }
                                 doomed_instances.insert(nic.namespace);
                             }
                         }
@@ -368,8 +379,8 @@ impl Dataplane {
                 root.push(ip_line!("netns", "del", ns));
             }
         }
-        let mut fresh_namespaces: Vec<String> = Vec::new();
-        let mut reused_namespaces: Vec<String> = Vec::new();
+        let mut fresh_namespaces: BTreeSet<String> = BTreeSet::new();
+        let mut reused_namespaces: Vec<(String, String)> = Vec::new();
         for (router, nic) in desired.instances() {
             if failed.contains(&router.namespace) {
                 continue;
@@ -378,15 +389,18 @@ impl Dataplane {
                 .applied
                 .routers
                 .get(&router.namespace)
-                .and_then(|r| r.nics.get(&nic.instance_id));
+                .and_then(|r| r.nics.get(nic.key()));
             if have.is_some() {
                 continue;
             }
+            if fresh_namespaces.contains(&nic.namespace) {
+                continue;
+            }
             if netns_exists(&nic.namespace) {
-                reused_namespaces.push(nic.namespace.clone());
+                reused_namespaces.push((nic.namespace.clone(), nic.device()));
             } else {
                 root.push(ip_line!("netns", "add", nic.namespace));
-                fresh_namespaces.push(nic.namespace.clone());
+                fresh_namespaces.insert(nic.namespace.clone());
             }
         }
         if let Err(e) = self.options.tools.ip_batch(None, &root) {
@@ -398,12 +412,22 @@ impl Dataplane {
         for name in &doomed_routers {
             self.applied.routers.remove(name);
         }
-        for ns in &reused_namespaces {
-            // A leftover interface would stop the veth's peer from being named eth0.
+        for (ns, device) in &reused_namespaces {
+            // A leftover interface would stop the veth's peer from being named ethN.
             let _ = self
                 .options
                 .tools
-                .ip_batch(Some(ns), &[ip_line!("link", "del", "dev", INSTANCE_IFNAME)]);
+                .ip_batch(Some(ns), &[ip_line!("link", "del", "dev", device)]);
+        }
+        // A secondary interface that went from a namespace that stays leaves its policy
+        // rules behind (rules are not tied to a link): they go too.
+        for nic in &gone_secondaries {
+            if wanted_namespaces.contains(nic.namespace.as_str()) && netns_exists(&nic.namespace) {
+                let _ = self
+                    .options
+                    .tools
+                    .ip_batch_forced(Some(&nic.namespace), &rule_deletions(nic));
+            }
         }
 
         // Links that come.
@@ -677,10 +701,133 @@ impl Dataplane {
         for g in &new_gateways {
             lines.push(ip_line!("addr", "replace", format!("{g}/32"), "dev", "lo"));
         }
+        // Interfaces whose secondary addresses changed, and nothing else.
+        let readdressed: Vec<(NicSpec, &NicSpec)> = router
+            .nics
+            .values()
+            .filter_map(|n| {
+                let have = applied.nics.get(n.key())?;
+                only_secondaries_differ(have, n).then(|| (have.clone(), n))
+            })
+            .collect();
+        for (have, want) in &readdressed {
+            let removed: Vec<Ipv4Addr> = have
+                .secondary
+                .iter()
+                .filter(|a| !want.secondary.contains(a))
+                .copied()
+                .collect();
+            let added: Vec<Ipv4Addr> = want
+                .secondary
+                .iter()
+                .filter(|a| !have.secondary.contains(a))
+                .copied()
+                .collect();
+            let device = want.device();
+            let table = want.table().to_string();
+            let mut router_removals: Vec<IpLine> = Vec::new();
+            let mut router_additions: Vec<IpLine> = Vec::new();
+            let mut instance_lines: Vec<IpLine> = Vec::new();
+            let mut instance_forced: Vec<IpLine> = Vec::new();
+            for a in &removed {
+                // Closed in the router first: no packet of it is routed to the veth.
+                router_removals.push(ip_line!(
+                    "route",
+                    "del",
+                    format!("{a}/32"),
+                    "dev",
+                    want.ifname
+                ));
+                router_removals.push(ip_line!("neigh", "del", a, "dev", want.ifname));
+                instance_forced.push(ip_line!(
+                    "addr",
+                    "del",
+                    format!("{a}/{}", want.prefix_len),
+                    "dev",
+                    device
+                ));
+                if !want.is_primary() {
+                    instance_forced.push(ip_line!(
+                        "rule",
+                        "del",
+                        "from",
+                        format!("{a}/32"),
+                        "table",
+                        table,
+                        "pref",
+                        table
+                    ));
+                }
+            }
+            for a in &added {
+                let cidr = format!("{a}/{}", want.prefix_len);
+                if want.is_primary() {
+                    instance_lines.push(ip_line!("addr", "replace", cidr, "dev", device));
+                } else {
+                    instance_lines.push(ip_line!(
+                        "addr",
+                        "replace",
+                        cidr,
+                        "dev",
+                        device,
+                        "noprefixroute"
+                    ));
+                    instance_forced.push(ip_line!(
+                        "rule",
+                        "del",
+                        "from",
+                        format!("{a}/32"),
+                        "table",
+                        table,
+                        "pref",
+                        table
+                    ));
+                    instance_lines.push(ip_line!(
+                        "rule",
+                        "add",
+                        "from",
+                        format!("{a}/32"),
+                        "table",
+                        table,
+                        "pref",
+                        table
+                    ));
+                }
+                router_additions.push(ip_line!(
+                    "neigh",
+                    "replace",
+                    a,
+                    "lladdr",
+                    want.mac,
+                    "dev",
+                    want.ifname,
+                    "nud",
+                    "permanent"
+                ));
+                router_additions.push(ip_line!(
+                    "route",
+                    "replace",
+                    format!("{a}/32"),
+                    "dev",
+                    want.ifname
+                ));
+            }
+            // Deletions of what may already be gone (an earlier attempt that failed half-way
+            // is tried again whole), and of rules about to be added.
+            let _ = tools.ip_batch_forced(Some(name), &router_removals);
+            let _ = tools.ip_batch_forced(Some(&want.namespace), &instance_forced);
+            tools.ip_batch(Some(&want.namespace), &instance_lines)?;
+            tools.ip_batch(Some(name), &router_additions)?;
+            applied.nics.insert(want.key().to_string(), (*want).clone());
+            flushed
+                .entry(name.clone())
+                .or_default()
+                .extend(removed.iter().chain(&added).copied());
+        }
         let new: Vec<&NicSpec> = router
             .nics
             .values()
-            .filter(|n| !applied.nics.contains_key(&n.instance_id))
+            .filter(|n| !applied.nics.contains_key(n.key()))
             .collect();
         for nic in &new {
             lines.push(ip_line!(
@@ -693,7 +840,7 @@ impl Dataplane {
                 "veth",
                 "peer",
                 "name",
-                INSTANCE_IFNAME,
+                nic.device(),
                 "address",
                 nic.mac,
                 "netns",
@@ -706,7 +853,7 @@ impl Dataplane {
                 "dev",
                 nic.ifname,
                 "alias",
-                nic.instance_id
+                nic.alias()
             ));
             lines.push(ip_line!("link", "set", "dev", nic.ifname, "up"));
             // Proxy ARP answers after a random delay of up to `proxy_delay` (0.8 s by
@@ -721,67 +868,46 @@ impl Dataplane {
                 "proxy_delay",
                 "0"
             ));
-            lines.push(ip_line!(
-                "neigh",
-                "replace",
-                nic.address,
-                "lladdr",
-                nic.mac,
-                "dev",
-                nic.ifname,
-                "nud",
-                "permanent"
-            ));
-            lines.push(ip_line!(
-                "route",
-                "replace",
-                format!("{}/32", nic.address),
-                "dev",
-                nic.ifname
-            ));
+            // Every address of the interface is routed to its veth, and to no other: strict
+            // reverse-path filtering then drops what an interface sends with an address
+            // that is not its own (another interface's of the same instance included).
+            for address in nic.addresses() {
+                lines.push(ip_line!(
+                    "neigh",
+                    "replace",
+                    address,
+                    "lladdr",
+                    nic.mac,
+                    "dev",
+                    nic.ifname,
+                    "nud",
+                    "permanent"
+                ));
+                lines.push(ip_line!(
+                    "route",
+                    "replace",
+                    format!("{address}/32"),
+                    "dev",
+                    nic.ifname
+                ));
+            }
         }
         tools.ip_batch(Some(name), &lines)?;
         applied.gateways.extend(new_gateways);
         for nic in new {
             // The router end exists: a failure below still leaves a link to delete later.
-            applied.nics.insert(nic.instance_id.clone(), nic.clone());
+            applied.nics.insert(nic.key().to_string(), nic.clone());
             report.links_created += 1;
-            flushed.entry(name.clone()).or_default().insert(nic.address);
-            tools.ip_batch(
-                Some(&nic.namespace),
-                &[
-                    ip_line!("link", "set", "dev", "lo", "up"),
-                    ip_line!(
-                        "addr",
-                        "replace",
-                        format!("{}/{}", nic.address, nic.prefix_len),
-                        "dev",
-                        INSTANCE_IFNAME
-                    ),
-                    ip_line!("link", "set", "dev", INSTANCE_IFNAME, "up"),
-                    // The gateway's MAC is known in advance: no ARP before the first packet.
-                    ip_line!(
-                        "neigh",
-                        "replace",
-                        nic.gateway,
-                        "lladdr",
-                        ROUTER_MAC,
-                        "dev",
-                        INSTANCE_IFNAME,
-                        "nud",
-                        "permanent"
-                    ),
-                    ip_line!(
-                        "route",
-                        "replace",
-                        "default",
-                        "via",
-                        nic.gateway,
-                        "dev",
-                        INSTANCE_IFNAME
-                    ),
-                ],
-            )?;
+            flushed
+                .entry(name.clone())
+                .or_default()
+                .extend(nic.addresses());
+            if !nic.is_primary() {
+                // Rules an earlier link of the interface left (a namespace kept by a
+                // process, an agent that stopped half-way) would be added twice.
+                let _ = tools.ip_batch_forced(Some(&nic.namespace), &rule_deletions(nic));
+            }
+            tools.ip_batch(Some(&nic.namespace), &instance_lines(nic))?;
         }
         Ok(())
     }
@@ -796,11 +922,12 @@ impl Dataplane {
         for (address, router) in &outside.routes {
             // A router that failed keeps its old routes; one whose NIC is not there yet
             // (its link failed) gets none.
-            let present = self
-                .applied
-                .routers
-                .get(router)
-                .is_some_and(|r| r.uplink && r.nics.values().any(|n| n.address == *address));
+            let present = self.applied.routers.get(router).is_some_and(|r| {
+                r.uplink
+                    && r.nics
+                        .values()
+                        .any(|n| n.addresses().any(|a| a == *address))
+            });
             if present && !failed.contains(router) {
                 wanted.insert(*address, router.clone());
             } else if let Some(old) = applied.get(address) {
@@ -868,7 +995,7 @@ impl Dataplane {
                             .is_some_and(|chain| chain.sets().any(|s| pending.sets.contains(s)))
                 });
             if affected {
-                judged.insert(IpAddr::V4(nic.address));
+                judged.extend(nic.addresses().map(IpAddr::V4));
             }
         }
         let flush: HashSet<IpAddr> = pending.flush.iter().map(|a| IpAddr::V4(*a)).collect();
@@ -893,4 +1020,122 @@ impl Dataplane {
         }
         tools.conntrack_delete(&router.namespace, &doomed)
     }
+}
+
+/// The instance side of one interface: its addresses on `ethN`, its gateway's permanent
+/// neighbour entry and its routes. The primary interface (`eth0`) has the main table's
+/// default route. A secondary one has its own table ([`NicSpec::table`]) with its subnet
+/// and a default route through its own vSwitch's gateway, chosen by a policy rule per
+/// address (`from ADDR lookup table`): a packet sourced from one of its addresses leaves by
+/// it, whatever its destination. Its addresses carry no prefix route in the main table, so
+/// that an unbound socket still leaves by eth0 with eth0's address.
+fn instance_lines(nic: &NicSpec) -> Vec<IpLine> {
+    let device = nic.device();
+    let mut lines = vec![ip_line!("link", "set", "dev", "lo", "up")];
+    for address in nic.addresses() {
+        let cidr = format!("{address}/{}", nic.prefix_len);
+        if nic.is_primary() {
+            lines.push(ip_line!("addr", "replace", cidr, "dev", device));
+        } else {
+            lines.push(ip_line!(
+                "addr",
+                "replace",
+                cidr,
+                "dev",
+                device,
+                "noprefixroute"
+            ));
+        }
+    }
+    lines.push(ip_line!("link", "set", "dev", device, "up"));
+    // The gateway's MAC is known in advance: no ARP before the first packet.
+    lines.push(ip_line!(
+        "neigh",
+        "replace",
+        nic.gateway,
+        "lladdr",
+        ROUTER_MAC,
+        "dev",
+        device,
+        "nud",
+        "permanent"
+    ));
+    if nic.is_primary() {
+        lines.push(ip_line!(
+            "route",
+            "replace",
+            "default",
+            "via",
+            nic.gateway,
+            "dev",
+            device
+        ));
+        return lines;
+    }
+    let table = nic.table().to_string();
+    let subnet = ipnet::Ipv4Net::new(nic.address, nic.prefix_len)
+        .map(|n| n.trunc().to_string())
+        .unwrap_or_else(|_| format!("{}/32", nic.gateway));
+    lines.push(ip_line!(
+        "route",
+        "replace",
+        subnet,
+        "dev",
+        device,
+        "src",
+        nic.address,
+        "table",
+        table
+    ));
+    lines.push(ip_line!(
+        "route",
+        "replace",
+        "default",
+        "via",
+        nic.gateway,
+        "dev",
+        device,
+        "table",
+        table
+    ));
+    for address in nic.addresses() {
+        lines.push(ip_line!(
+            "rule",
+            "add",
+            "from",
+            format!("{address}/32"),
+            "table",
+            table,
+            "pref",
+            table
+        ));
+    }
+    lines
+}
+
+/// The policy rules of a secondary interface (see [`instance_lines`]), to delete.
+fn rule_deletions(nic: &NicSpec) -> Vec<IpLine> {
+    nic.addresses()
+        .map(|address| {
+            ip_line!(
+                "rule",
+                "del",
+                "from",
+                format!("{address}/32"),
+                "table",
+                nic.table().to_string(),
+                "pref",
+                nic.table().to_string()
+            )
+        })
+        .collect()
+}
+
+/// Whether `have` and `want` are the same link but for their secondary addresses.
+fn only_secondaries_differ(have: &NicSpec, want: &NicSpec) -> bool {
+    have.secondary != want.secondary
+        && NicSpec {
+            secondary: want.secondary.clone(),
+            ..have.clone()
+        } == *want
 }

@@ -22,8 +22,14 @@
 //!
 //! # Design
 //! **Namespaces.** Each Running instance has a namespace named by its id, holding `lo` and
-//! `eth0` (its address with the vSwitch's prefix length, its MAC, a default route through
-//! the vSwitch's `.253`). Each VPC has a router namespace, `secgroup-<vpc id>`: one routing
+//! one `ethN` per attached interface (N its device index; `eth0` the primary one; a state
+//! without an interface list plans each instance as its primary interface alone): its MAC,
+//! its primary and secondary addresses with its vSwitch's prefix length, a permanent
+//! neighbour for its own vSwitch's `.253`. `eth0` has the main table's default route. A
+//! secondary interface's addresses carry no prefix route in the main table; its table
+//! `100+N` has its subnet and a default route through its gateway, and a policy rule per
+//! address (`from ADDR lookup 100+N`) sends what is sourced from it out of it (an unbound
+//! socket still leaves by eth0). Each VPC has a router namespace, `secgroup-<vpc id>`: one routing
 //! domain per VPC, so VPCs with the same block never meet. A router namespace rather than a
 //! VRF in one namespace because conntrack is per namespace: two VPCs with the same
 //! addresses would otherwise share (and confuse) connection-tracking entries unless every
@@ -32,29 +38,35 @@
 //! and user CIDRs must stay out of 100.64.0.0/10, so no instance can have it) and links to
 //! every router; it does not forward, so it is no path between VPCs.
 //!
-//! **Links.** One veth per instance: `eth0` in the instance, `nic<hash>` in its router (the
-//! 22-byte id does not fit the 15-byte interface name limit; the alias keeps it). Both ends
+//! **Links.** One veth per attached interface: `ethN` in the instance, `nic<hash>` in its
+//! router, hashed from the instance id for the primary interface (the name it had when
+//! instances had one NIC, so an upgraded agent keeps every namespace) and from the
+//! interface id for a secondary one (the 22-byte ids do not fit the 15-byte interface name
+//! limit; the alias keeps the owner: `i-…`, or `i-…/ethN/eni-…`). Both ends
 //! are created directly in their namespaces (`ip -n ROUTER link add … peer … netns I`), so
 //! the machine's own namespace never holds one. The router has a /32 route and a permanent
-//! neighbour entry per instance, the gateways on its loopback, and proxy ARP with
+//! neighbour entry per address of each interface, towards that interface's veth, the
+//! gateways on its loopback, and proxy ARP with
 //! `proxy_delay 0` on every NIC interface (same-subnet peers are reached through the
 //! router, and the first packet must not wait the default 0.8 s). Instances have a
 //! permanent neighbour entry for their gateway (every router-side MAC is
 //! [`ROUTER_MAC`]). Uplinks use `onlink` next hops with permanent neighbours: no ARP at all.
 //! The only sysctls written are `ip_forward`, `proxy_arp` and `rp_filter` (strict: an
-//! instance cannot send with another's address and pass for it in a member set), in router
-//! namespaces.
+//! interface cannot send with another's address, its own instance's other interfaces'
+//! included, and pass for it in a member set), in router namespaces.
 //!
 //! **Rules.** Enforcement is in the router (an instance cannot change it), in the `inet`
 //! table `secgroup`, forward hook: replies of allowed flows pass first
 //! (`ct state established,related accept`); then the source NIC's egress chain and the
 //! destination NIC's ingress chain, each reached through a verdict map keyed by interface
-//! (`iifname vmap @egress`, `oifname vmap @ingress`). In a direction chain an accept is a
+//! (`iifname vmap @egress`, `oifname vmap @ingress`); every attached interface is a NIC
+//! with its own groups (docs/semantics.md). In a direction chain an accept is a
 //! `return` (on to the next check) and a drop is final, so an egress accept never skips the
 //! destination's ingress. Chains are per distinct set of groups, shared by every NIC with
 //! those groups (the quintuple's own-address side is a packet match, `ip daddr` on ingress,
-//! `ip saddr` on egress, so chains do not depend on the NIC); group members and prefix-list
-//! entries are named sets: the ruleset grows with rules + members, never their product.
+//! `ip saddr` on egress, so chains do not depend on the NIC, nor on how many addresses it
+//! has: rp_filter and the routes say which veth an address is on); group members (every
+//! address of every member interface) and prefix-list entries are named sets: the ruleset grows with rules + members, never their product.
 //! Runs of plain CIDR rules (peer block, protocol, ports; no set, no local CIDR) are one
 //! lookup each in an interval verdict map of disjoint boxes keyed on `ip saddr . meta
 //! l4proto . th dport . th sport` (`daddr` on egress, `ip6` for IPv6; no ports for the
@@ -74,7 +86,10 @@
 //! rides in its last rule's comment, so that [`Dataplane::adopt`] knows what it holds
 //! without reading rules back. After an apply, the tracked connections of affected NICs
 //! that the engine (`secgroup_reach`) now denies are deleted, so a revoke cuts established
-//! TCP, UDP, ICMP and GRE flows.
+//! TCP, UDP, ICMP and GRE flows (the engine is shown every address of every interface as a
+//! NIC of its own with its interface's groups). A changed interface is made again alone;
+//! one whose secondary addresses alone changed is changed in place (routes, neighbours,
+//! addresses and policy rules), and its flows live on.
 //!
 //! **Limits.** An address that two VPCs' Running instances both hold is not routed from the
 //! outside namespace (it could only reach one of them), so it is neither reachable from

@@ -20,22 +20,45 @@ pub struct DesiredState {
     /// One router per VPC that has a Running instance, by namespace name.
     pub routers: BTreeMap<String, RouterSpec>,
     /// Running instances that could not be planned (bad address, unknown vSwitch, ...),
-    /// each with the reason: they get no namespace.
+    /// each with the reason: they get no namespace. A secondary interface that cannot be
+    /// planned is listed under its instance (the reason names it) and left out alone: the
+    /// instance keeps its other interfaces.
     pub issues: Vec<PlanIssue>,
     /// The engine's verdicts for this state: which established flows survive an apply.
     pub(crate) judge: Judge,
 }
 
 impl DesiredState {
-    /// Every planned instance namespace with its router.
+    /// Every planned NIC (one per attached interface of a planned instance) with its
+    /// router; an instance's primary NIC ([`NicSpec::is_primary`]) stands for its namespace.
     pub fn instances(&self) -> impl Iterator<Item = (&RouterSpec, &NicSpec)> {
         self.routers
             .values()
             .flat_map(|r| r.nics.values().map(move |n| (r, n)))
     }
-    /// The planned NIC of an instance.
+    /// The planned primary NIC (`eth0`) of an instance.
     pub fn nic(&self, instance_id: &str) -> Option<&NicSpec> {
         self.routers.values().find_map(|r| r.nics.get(instance_id))
+    }
+    /// Every planned NIC of an instance, by device index (`eth0` first).
+    pub fn nics_of(&self, instance_id: &str) -> Vec<&NicSpec> {
+        let mut out: Vec<&NicSpec> = self
+            .routers
+            .values()
+            .flat_map(|r| r.nics.values())
+            .filter(|n| n.instance_id == instance_id)
+            .collect();
+        out.sort_by_key(|n| n.device_index);
+        out
+    }
+    /// The planned NIC of a secondary interface, by its id (`eni-…`); the primary one is
+    /// found by its instance ([`DesiredState::nic`]).
+    pub fn interface(&self, interface_id: &str) -> Option<&NicSpec> {
+        self.routers.values().find_map(|r| {
+            r.nics
+                .get(interface_id)
+                .filter(|n| n.interface_id == interface_id)
+        })
     }
 }
 
@@ -69,25 +92,78 @@ pub struct RouterSpec {
     /// The gateway address of each vSwitch that has a Running instance (its `.253`),
     /// held on the router's loopback so that instances' ARP for it is answered at once.
     pub gateways: BTreeSet<Ipv4Addr>,
+    /// Every NIC, keyed by [`NicSpec::key`]: the instance id for its primary interface
+    /// (as before instances had several), the interface id for a secondary one.
     pub nics: BTreeMap<String, NicSpec>,
     pub ruleset: Ruleset,
 }
 
-/// One instance's primary interface and the veth that carries it.
+/// One attached interface of an instance and the veth that carries it: `eth{device_index}`
+/// in the instance's namespace, [`NicSpec::ifname`] in the router.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct NicSpec {
     pub instance_id: String,
+    /// The id of a secondary interface (`eni-…`); empty for the primary one, which is named
+    /// by its instance (so that what an earlier agent made for it is still the same link).
+    pub interface_id: String,
+    /// Its slot: 0 for the primary interface (`eth0`), 1.. for secondary ones.
+    pub device_index: u32,
     /// The instance's namespace: its id.
     pub namespace: String,
     /// The router's end of the veth.
     pub ifname: String,
     /// Lower case, `00:16:3e:…`.
     pub mac: String,
+    /// The interface's primary private address.
     pub address: Ipv4Addr,
-    /// The vSwitch's prefix length.
+    /// Its secondary private addresses, sorted: they are its own as much as `address` is
+    /// (docs/semantics.md).
+    pub secondary: Vec<Ipv4Addr>,
+    /// The prefix length of the interface's vSwitch.
     pub prefix_len: u8,
-    /// The vSwitch's `.253`.
+    /// The `.253` of the interface's vSwitch.
     pub gateway: Ipv4Addr,
+}
+
+impl NicSpec {
+    /// Its key in [`RouterSpec::nics`].
+    pub fn key(&self) -> &str {
+        if self.interface_id.is_empty() {
+            &self.instance_id
+        } else {
+            &self.interface_id
+        }
+    }
+    pub fn is_primary(&self) -> bool {
+        self.device_index == 0
+    }
+    /// The interface inside the instance's namespace: `eth0`, `eth1`, ...
+    pub fn device(&self) -> String {
+        format!("eth{}", self.device_index)
+    }
+    /// Every address of the interface, the primary one first.
+    pub fn addresses(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        std::iter::once(self.address).chain(self.secondary.iter().copied())
+    }
+    /// The routing table inside the instance's namespace that packets from a secondary
+    /// interface's addresses use (its own default route); the primary one uses `main`.
+    pub fn table(&self) -> u32 {
+        100 + self.device_index
+    }
+    /// What the router-side interface's alias says, so that adopt can tell whose it is:
+    /// the instance id for a primary interface, `instance/ethN/interface` for a secondary.
+    pub fn alias(&self) -> String {
+        if self.is_primary() {
+            self.instance_id.clone()
+        } else {
+            format!(
+                "{}/{}/{}",
+                self.instance_id,
+                self.device(),
+                self.interface_id
+            )
+        }
+    }
 }
 
 /// The `inet secgroup` table of one router, less what never changes (the base chain, in

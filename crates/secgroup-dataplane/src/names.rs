@@ -21,8 +21,14 @@ pub const NIC_SET: &str = "nics";
 pub const NIC_IFNAME_PREFIX: &str = "nic";
 /// The router's end of its link to the outside namespace.
 pub const UPLINK_IFNAME: &str = "to-outside";
-/// The instance's end of its veth, inside its namespace.
+/// The instance's end of its primary interface's veth, inside its namespace (a secondary
+/// interface is `eth{device index}`).
 pub const INSTANCE_IFNAME: &str = "eth0";
+
+/// The highest device index planned (`eth1023`): a secondary interface's routing table in
+/// its instance's namespace is `100 + index`, and policy rules must stay below the main
+/// table's (32766).
+pub const MAX_DEVICE_INDEX: u32 = 1023;
 
 /// 16 hex digits of SHA-256: stable across versions and machines (names and fingerprints
 /// must not change when the agent is rebuilt, or adopt would recreate everything).
@@ -33,10 +39,17 @@ pub fn short_hash(text: &str, digits: usize) -> String {
     out
 }
 
-/// Router-side interface of an instance's veth: interface names are limited to 15 bytes
-/// and instance ids are 22, so the id is hashed (and kept in the interface's alias).
+/// Router-side interface of an instance's primary veth: interface names are limited to 15
+/// bytes and instance ids are 22, so the id is hashed (and kept in the interface's alias).
 pub fn nic_ifname(instance_id: &str) -> String {
     format!("{NIC_IFNAME_PREFIX}{}", short_hash(instance_id, 12))
+}
+
+/// Router-side interface of a secondary interface's veth: the same scheme over the
+/// interface's id (`eni-…`), which is unique across accounts as instance ids are, so names
+/// stay unique and stable (and a primary veth's name never changes).
+pub fn interface_ifname(interface_id: &str) -> String {
+    nic_ifname(interface_id)
 }
 
 /// The outside namespace's end of the link to one VPC's router.

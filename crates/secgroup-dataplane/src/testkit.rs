@@ -83,37 +83,52 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_millis(400);
 pub struct Listeners {
     _tcp: Vec<TcpListener>,
     stop: Arc<AtomicBool>,
-    udp: Option<std::thread::JoinHandle<()>>,
+    udp: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Listeners {
     pub fn start(namespace: &str) -> Listeners {
+        Listeners::start_on(namespace, &[Ipv4Addr::UNSPECIFIED])
+    }
+
+    /// Like [`Listeners::start`], with one UDP echo per address: an instance with several
+    /// interfaces answers from the address it was asked at (an echo bound to 0.0.0.0
+    /// would answer from whichever address its route to the asker prefers).
+    pub fn start_on(namespace: &str, udp_addresses: &[Ipv4Addr]) -> Listeners {
         let (tcp, udp) = in_netns(namespace, || {
             // A port a test already listens on keeps its own listener.
             let tcp: Vec<TcpListener> = [22u16, 80]
                 .iter()
                 .filter_map(|p| TcpListener::bind(("0.0.0.0", *p)).ok())
                 .collect();
-            let udp = UdpSocket::bind(("0.0.0.0", 53)).expect("udp listener");
+            let udp: Vec<UdpSocket> = udp_addresses
+                .iter()
+                .map(|a| UdpSocket::bind((*a, 53)).expect("udp listener"))
+                .collect();
             (tcp, udp)
         })
         .expect("enter namespace");
-        udp.set_read_timeout(Some(Duration::from_millis(50)))
-            .expect("timeout");
         let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let handle = std::thread::spawn(move || {
-            let mut buf = [0u8; 512];
-            while !flag.load(Ordering::Relaxed) {
-                if let Ok((n, from)) = udp.recv_from(&mut buf) {
-                    let _ = udp.send_to(&buf[..n], from);
-                }
-            }
-        });
+        let handles = udp
+            .into_iter()
+            .map(|udp| {
+                udp.set_read_timeout(Some(Duration::from_millis(50)))
+                    .expect("timeout");
+                let flag = stop.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 512];
+                    while !flag.load(Ordering::Relaxed) {
+                        if let Ok((n, from)) = udp.recv_from(&mut buf) {
+                            let _ = udp.send_to(&buf[..n], from);
+                        }
+                    }
+                })
+            })
+            .collect();
         Listeners {
             _tcp: tcp,
             stop,
-            udp: Some(handle),
+            udp: handles,
         }
     }
 }
@@ -121,7 +136,7 @@ impl Listeners {
 impl Drop for Listeners {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(h) = self.udp.take() {
+        for h in self.udp.drain(..) {
             let _ = h.join();
         }
     }
@@ -208,6 +223,64 @@ fn once(to: Ipv4Addr, what: Probe, source_port: Option<u16>) -> bool {
     }
 }
 
+/// Like [`probe`], sent from the address `source` of the namespace (bound before
+/// connecting): an instance with several interfaces sends from a chosen one.
+pub fn probe_bound(namespace: &str, source: Ipv4Addr, to: Ipv4Addr, what: Probe) -> bool {
+    for _ in 0..2 {
+        let ok = in_netns(namespace, || once_bound(source, to, what)).expect("enter namespace");
+        if ok {
+            return true;
+        }
+    }
+    false
+}
+
+fn once_bound(source: Ipv4Addr, to: Ipv4Addr, what: Probe) -> bool {
+    let local: SockAddr = SocketAddr::new(IpAddr::V4(source), 0).into();
+    match what {
+        Probe::Tcp(port) => {
+            let socket =
+                Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).expect("test setup");
+            if socket.bind(&local).is_err() {
+                return false;
+            }
+            let target: SockAddr = SocketAddr::new(IpAddr::V4(to), port).into();
+            let ok = socket.connect_timeout(&target, PROBE_TIMEOUT).is_ok();
+            let _ = socket.set_linger(Some(Duration::ZERO));
+            ok
+        }
+        Probe::Udp(port) => {
+            let Ok(socket) = UdpSocket::bind((source, 0)) else {
+                return false;
+            };
+            socket
+                .set_read_timeout(Some(PROBE_TIMEOUT))
+                .expect("test setup");
+            let nonce = rand_nonce();
+            if socket.send_to(&nonce, (to, port)).is_err() {
+                return false;
+            }
+            let mut buf = [0u8; 64];
+            let deadline = Instant::now() + PROBE_TIMEOUT;
+            while Instant::now() < deadline {
+                match socket.recv_from(&mut buf) {
+                    Ok((n, from)) if from.ip() == IpAddr::V4(to) && buf[..n] == nonce => {
+                        return true
+                    }
+                    Ok(_) => continue,
+                    Err(_) => return false,
+                }
+            }
+            false
+        }
+        Probe::Icmp => {
+            let id = (u32::from_be_bytes(rand_nonce()[..4].try_into().expect("test setup"))
+                & 0xffff) as u16;
+            icmp_echo_from(Some(source), to, id, 1)
+        }
+    }
+}
+
 fn rand_nonce() -> [u8; 8] {
     use std::sync::atomic::AtomicU64;
     static COUNTER: AtomicU64 = AtomicU64::new(1);
@@ -235,7 +308,19 @@ pub fn icmp_echo(to: Ipv4Addr, id: u16) -> bool {
 }
 
 pub fn icmp_echo_seq(to: Ipv4Addr, id: u16, seq: u16) -> bool {
+    icmp_echo_from(None, to, id, seq)
+}
+
+fn icmp_echo_from(source: Option<Ipv4Addr>, to: Ipv4Addr, id: u16, seq: u16) -> bool {
     let socket = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4)).expect("test setup");
+    if let Some(source) = source {
+        if socket
+            .bind(&SocketAddr::new(IpAddr::V4(source), 0).into())
+            .is_err()
+        {
+            return false;
+        }
+    }
     socket
         .set_read_timeout(Some(PROBE_TIMEOUT))
         .expect("test setup");
@@ -270,6 +355,20 @@ pub fn icmp_echo_seq(to: Ipv4Addr, id: u16, seq: u16) -> bool {
         }
     }
     false
+}
+
+/// [`probe_bound`]s in parallel, results in order: (namespace, source, destination, what).
+pub fn probe_all_bound(probes: &[(String, Ipv4Addr, Ipv4Addr, Probe)]) -> Vec<bool> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = probes
+            .iter()
+            .map(|(ns, from, to, what)| scope.spawn(move || probe_bound(ns, *from, *to, *what)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(false))
+            .collect()
+    })
 }
 
 /// Runs probes in parallel (each on its own thread) and returns their results in order.

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::{IpNet, Ipv4Net};
-use secgroup_domain::network::{Instance, InstanceStatus, NetworkState, VSwitch};
+use secgroup_domain::network::{
+    Instance, InstanceStatus, InterfaceKind, NetworkInterface, NetworkState, VSwitch,
+};
 use secgroup_domain::rules::{Direction, IpProtocol, Peer, PortRange, Rule, RulePolicy};
 use secgroup_domain::{
     AddressFamily, InnerAccessPolicy, PrefixList, SecurityGroup, SecurityGroupType,
@@ -123,7 +125,7 @@ impl<'a> Topology<'a> {
                     gateways: members.iter().map(|n| n.spec.gateway).collect(),
                     nics: members
                         .iter()
-                        .map(|n| (n.instance.id.clone(), n.spec.clone()))
+                        .map(|n| (n.spec.key().to_string(), n.spec.clone()))
                         .collect(),
                     ruleset: ruleset(&index, members, cache),
                 },
@@ -134,10 +136,9 @@ impl<'a> Topology<'a> {
         // the one outside namespace: neither gets an outside route.
         let mut holders: HashMap<Ipv4Addr, Vec<&str>> = HashMap::new();
         for nic in &nics {
-            holders
-                .entry(nic.spec.address)
-                .or_default()
-                .push(&nic.router);
+            for address in nic.spec.addresses() {
+                holders.entry(address).or_default().push(&nic.router);
+            }
         }
         let outside = OutsideSpec {
             namespace: names::outside_namespace(&options.prefix),
@@ -203,6 +204,18 @@ impl<'a> Topology<'a> {
         // Sorted, so that which of two clashing instances is refused does not depend on the
         // order the store returned them in.
         running.sort_by(|a, b| a.1.id.cmp(&b.1.id));
+        // Attached interfaces by instance, per network.
+        let mut attached: HashMap<(usize, &str), Vec<&'a NetworkInterface>> = HashMap::new();
+        for (n, network) in self.networks.iter().enumerate() {
+            for e in &network.state.interfaces {
+                if !e.instance_id.is_empty() {
+                    attached
+                        .entry((n, e.instance_id.as_str()))
+                        .or_default()
+                        .push(e);
+                }
+            }
+        }
         let mut seen_ids = HashSet::new();
         let mut seen_addresses: HashSet<(String, Ipv4Addr)> = HashSet::new();
         let mut seen_ifnames: HashSet<(String, String)> = HashSet::new();
@@ -218,85 +231,190 @@ impl<'a> Topology<'a> {
                 refuse(issues, "instance id listed twice".into());
                 continue;
             }
-            match nic_spec(index, options, instance) {
-                Err(reason) => refuse(issues, reason),
-                Ok(spec) => {
-                    if !seen_addresses.insert((instance.vpc_id.clone(), spec.address)) {
+            let mut interfaces = attached
+                .remove(&(network, instance.id.as_str()))
+                .unwrap_or_default();
+            interfaces.sort_by(|a, b| (a.device_index, &a.id).cmp(&(b.device_index, &b.id)));
+            // The primary interface from the list when it is there (with its secondary
+            // addresses), else the instance's own fields: a state without interfaces (older
+            // callers) plans each instance as its primary interface alone.
+            let primary = interfaces
+                .iter()
+                .find(|e| e.kind == InterfaceKind::Primary)
+                .map(|e| Attachment::of(e, true))
+                .unwrap_or_else(|| Attachment {
+                    interface_id: "",
+                    device_index: 0,
+                    vswitch_id: &instance.vswitch_id,
+                    mac: &instance.mac_address,
+                    addresses: vec![instance.private_ip.as_str()],
+                    groups: &instance.security_group_ids,
+                });
+            let secondaries = interfaces
+                .iter()
+                .filter(|e| e.kind != InterfaceKind::Primary)
+                .map(|e| Attachment::of(e, false));
+            let mut devices: HashSet<u32> = HashSet::new();
+            for (n, attachment) in std::iter::once(primary).chain(secondaries).enumerate() {
+                let first = n == 0;
+                // A secondary interface that cannot be planned is left out alone; without
+                // its primary one the instance has no namespace at all.
+                let refuse_one = |issues: &mut Vec<PlanIssue>, reason: String| {
+                    if first {
+                        refuse(issues, reason);
+                    } else {
                         refuse(
                             issues,
-                            format!(
-                                "address {} is already held in {}",
-                                spec.address, instance.vpc_id
-                            ),
+                            format!("interface {}: {reason}", attachment.interface_id),
                         );
+                    }
+                };
+                let spec = match nic_spec(index, options, instance, &attachment) {
+                    Err(reason) => {
+                        refuse_one(issues, reason);
+                        if first {
+                            break;
+                        }
                         continue;
+                    }
+                    Ok(spec) => spec,
+                };
+                let check = || -> Result<(), String> {
+                    if !first && attachment.device_index == 0 {
+                        return Err("a secondary interface cannot have device index 0".into());
+                    }
+                    if attachment.device_index > names::MAX_DEVICE_INDEX {
+                        return Err(format!(
+                            "device index {} is above {}",
+                            attachment.device_index,
+                            names::MAX_DEVICE_INDEX
+                        ));
+                    }
+                    if devices.contains(&attachment.device_index) {
+                        return Err(format!("device eth{} is taken", attachment.device_index));
+                    }
+                    if let Some(a) = spec
+                        .addresses()
+                        .find(|a| seen_addresses.contains(&(instance.vpc_id.clone(), *a)))
+                    {
+                        return Err(format!(
+                            "address {a} is already held in {}",
+                            instance.vpc_id
+                        ));
                     }
                     // Interface names are a hash of the id: two ids of one VPC hashing alike
                     // (48 bits) would collide in its router, so the later one waits.
-                    if !seen_ifnames.insert((instance.vpc_id.clone(), spec.ifname.clone())) {
-                        refuse(issues, format!("interface name {} is taken", spec.ifname));
-                        continue;
+                    if seen_ifnames.contains(&(instance.vpc_id.clone(), spec.ifname.clone())) {
+                        return Err(format!("interface name {} is taken", spec.ifname));
                     }
-                    let mut groups = instance.security_group_ids.clone();
-                    groups.sort_unstable();
-                    groups.dedup();
-                    out.push(PlannedNic {
-                        network,
-                        instance,
-                        router: names::router_namespace(&options.prefix, &instance.vpc_id),
-                        spec,
-                        groups,
-                    });
+                    Ok(())
+                };
+                if let Err(reason) = check() {
+                    refuse_one(issues, reason);
+                    if first {
+                        break;
+                    }
+                    continue;
                 }
+                devices.insert(attachment.device_index);
+                for a in spec.addresses() {
+                    seen_addresses.insert((instance.vpc_id.clone(), a));
+                }
+                seen_ifnames.insert((instance.vpc_id.clone(), spec.ifname.clone()));
+                let mut groups = attachment.groups.to_vec();
+                groups.sort_unstable();
+                groups.dedup();
+                out.push(PlannedNic {
+                    network,
+                    instance,
+                    router: names::router_namespace(&options.prefix, &instance.vpc_id),
+                    spec,
+                    groups,
+                });
             }
         }
         out
     }
 
     /// The engine over what is planned: Running, plannable instances only (the others have
-    /// no namespace, so they are neither source nor destination of anything).
+    /// no namespace, so they are neither source nor destination of anything). Every
+    /// address of every planned interface is shown to the engine as a NIC of its own, with
+    /// its interface's groups (docs/semantics.md: an interface's secondary addresses are
+    /// its own, and a group peer matches every address of every member interface); the
+    /// instance's primary address keeps its instance's id. What the engine then decides
+    /// for a tracked connection is what the interface's chains decide for its packets.
     fn judge(&self, nics: &[PlannedNic<'_>]) -> Judge {
-        let planned: HashSet<&str> = nics.iter().map(|n| n.instance.id.as_str()).collect();
         let mut snapshots = HashMap::new();
+        let mut routers: HashMap<String, (usize, HashMap<IpAddr, String>)> = HashMap::new();
         for (n, network) in self.networks.iter().enumerate() {
             let state = &network.state;
-            let filtered = NetworkState {
+            let mut instances = Vec::new();
+            for nic in nics.iter().filter(|p| p.network == n) {
+                let by_address = &mut routers
+                    .entry(nic.router.clone())
+                    .or_insert_with(|| (n, HashMap::new()))
+                    .1;
+                for (k, address) in nic.spec.addresses().enumerate() {
+                    let id = if nic.spec.is_primary() && k == 0 {
+                        nic.instance.id.clone()
+                    } else {
+                        format!("{}#{address}", nic.spec.key())
+                    };
+                    let mut shown = nic.instance.clone();
+                    shown.id = id.clone();
+                    shown.network_interface_id = id.clone();
+                    shown.private_ip = address.to_string();
+                    shown.security_group_ids = nic.groups.clone();
+                    instances.push(shown);
+                    by_address.insert(IpAddr::V4(address), id);
+                }
+            }
+            let shown = NetworkState {
                 groups: state.groups.clone(),
                 rules: state.rules.clone(),
-                instances: state
-                    .instances
-                    .iter()
-                    .filter(|i| planned.contains(i.id.as_str()))
-                    .cloned()
-                    .collect(),
-                interfaces: state
-                    .interfaces
-                    .iter()
-                    .filter(|e| planned.contains(e.instance_id.as_str()))
-                    .cloned()
-                    .collect(),
+                instances,
+                interfaces: Vec::new(),
                 prefix_lists: state.prefix_lists.clone(),
                 vpcs: state.vpcs.clone(),
             };
-            snapshots.insert(n, Snapshot::build(&filtered));
-        }
-        let mut routers: HashMap<String, (usize, HashMap<IpAddr, String>)> = HashMap::new();
-        for nic in nics {
-            routers
-                .entry(nic.router.clone())
-                .or_insert_with(|| (nic.network, HashMap::new()))
-                .1
-                .insert(IpAddr::V4(nic.spec.address), nic.instance.id.clone());
+            snapshots.insert(n, Snapshot::build(&shown));
         }
         Judge::new(snapshots, routers)
     }
 }
 
-/// The interface of a Running instance, or why it cannot have one.
+/// One attached interface as planning reads it: a [`NetworkInterface`] of the state's list,
+/// or the instance's own fields when the list has none for it.
+struct Attachment<'a> {
+    /// Empty for the primary interface.
+    interface_id: &'a str,
+    device_index: u32,
+    vswitch_id: &'a str,
+    mac: &'a str,
+    /// The primary one first.
+    addresses: Vec<&'a str>,
+    groups: &'a [String],
+}
+
+impl<'a> Attachment<'a> {
+    fn of(e: &'a NetworkInterface, primary: bool) -> Attachment<'a> {
+        Attachment {
+            interface_id: if primary { "" } else { &e.id },
+            device_index: if primary { 0 } else { e.device_index },
+            vswitch_id: &e.vswitch_id,
+            mac: &e.mac_address,
+            addresses: e.addresses().collect(),
+            groups: &e.security_group_ids,
+        }
+    }
+}
+
+/// One interface of a Running instance, or why it cannot have one.
 fn nic_spec(
     index: &Index<'_>,
     options: &PlanOptions,
     instance: &Instance,
+    attachment: &Attachment<'_>,
 ) -> Result<NicSpec, String> {
     if !names::is_safe_namespace(&instance.id) || instance.id.starts_with(&options.prefix) {
         return Err(format!(
@@ -310,10 +428,17 @@ fn nic_spec(
             instance.vpc_id
         ));
     }
+    let primary = attachment.interface_id.is_empty();
+    if !primary && !names::is_safe_namespace(attachment.interface_id) {
+        return Err(format!(
+            "interface id {:?} cannot name an interface",
+            attachment.interface_id
+        ));
+    }
     let vswitch = index
         .vswitches
-        .get(instance.vswitch_id.as_str())
-        .ok_or_else(|| format!("unknown vSwitch {}", instance.vswitch_id))?;
+        .get(attachment.vswitch_id)
+        .ok_or_else(|| format!("unknown vSwitch {}", attachment.vswitch_id))?;
     if vswitch.vpc_id != instance.vpc_id {
         return Err(format!(
             "vSwitch {} is in {}, the instance in {}",
@@ -325,31 +450,49 @@ fn nic_spec(
         .parse()
         .map_err(|_| format!("vSwitch {} has no IPv4 block", vswitch.id))?;
     let block = block.trunc();
-    let address: Ipv4Addr = instance
-        .private_ip
-        .trim()
-        .parse()
-        .map_err(|_| format!("private address {:?} is not IPv4", instance.private_ip))?;
     let gateway = gateway_of(&block)
         .ok_or_else(|| format!("vSwitch block {block} is too small for a gateway"))?;
-    if !block.contains(&address)
-        || address == block.network()
-        || address == block.broadcast()
-        || address == gateway
-    {
-        return Err(format!(
-            "address {address} is not a usable address of vSwitch {} ({block})",
-            vswitch.id
-        ));
+    let mut addresses = Vec::new();
+    for text in &attachment.addresses {
+        let address: Ipv4Addr = text
+            .trim()
+            .parse()
+            .map_err(|_| format!("private address {text:?} is not IPv4"))?;
+        if !block.contains(&address)
+            || address == block.network()
+            || address == block.broadcast()
+            || address == gateway
+        {
+            return Err(format!(
+                "address {address} is not a usable address of vSwitch {} ({block})",
+                vswitch.id
+            ));
+        }
+        if addresses.contains(&address) {
+            return Err(format!("address {address} is listed twice"));
+        }
+        addresses.push(address);
     }
-    let mac = parse_mac(&instance.mac_address)
-        .ok_or_else(|| format!("MAC address {:?} is not unicast", instance.mac_address))?;
+    let Some((&address, secondary)) = addresses.split_first() else {
+        return Err("no private address".into());
+    };
+    let mut secondary = secondary.to_vec();
+    secondary.sort_unstable();
+    let mac = parse_mac(attachment.mac)
+        .ok_or_else(|| format!("MAC address {:?} is not unicast", attachment.mac))?;
     Ok(NicSpec {
         instance_id: instance.id.clone(),
+        interface_id: attachment.interface_id.to_string(),
+        device_index: attachment.device_index,
         namespace: instance.id.clone(),
-        ifname: names::nic_ifname(&instance.id),
+        ifname: if primary {
+            names::nic_ifname(&instance.id)
+        } else {
+            names::interface_ifname(attachment.interface_id)
+        },
         mac,
         address,
+        secondary,
         prefix_len: block.prefix_len(),
         gateway,
     })
@@ -414,13 +557,16 @@ fn ruleset(index: &Index<'_>, nics: &[&PlannedNic<'_>], cache: &mut LayoutCache)
         .collect();
     // Group members in this VPC: a member elsewhere is in another routing domain (and
     // another VPC's address may equal one of ours), so it could never be the peer here.
+    // Every address of every member interface (docs/semantics.md: secondary addresses are
+    // their interface's).
     let mut members: HashMap<String, BTreeSet<SetElement>> = HashMap::new();
     for nic in nics {
         for g in &nic.groups {
-            members
-                .entry(names::group_set(g))
-                .or_default()
-                .insert(SetElement::Address(IpAddr::V4(nic.spec.address)));
+            members.entry(names::group_set(g)).or_default().extend(
+                nic.spec
+                    .addresses()
+                    .map(|a| SetElement::Address(IpAddr::V4(a))),
+            );
         }
     }
     let lists: HashMap<String, (&PrefixList, bool)> = index

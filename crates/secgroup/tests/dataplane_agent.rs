@@ -988,3 +988,258 @@ async fn on_postgresql_changes_arrive_by_notify() {
     );
     drop(h);
 }
+
+/// Probes sent from a chosen source address: (label, namespace, source, destination,
+/// probe, expected).
+async fn expect_from(cases: &[(&str, &str, Ipv4Addr, Ipv4Addr, Probe, bool)]) {
+    let list: Vec<(String, Ipv4Addr, Ipv4Addr, Probe)> = cases
+        .iter()
+        .map(|(_, ns, from, to, p, _)| (ns.to_string(), *from, *to, *p))
+        .collect();
+    let got = tokio::task::spawn_blocking(move || harness::probe_all_bound(&list))
+        .await
+        .expect("probes");
+    let wrong: Vec<String> = cases
+        .iter()
+        .zip(&got)
+        .filter(|(c, g)| c.5 != **g)
+        .map(|(c, g)| {
+            format!(
+                "{}: {:?} {} -> {} wanted {}, packets say {g}",
+                c.0, c.4, c.2, c.3, c.5
+            )
+        })
+        .collect();
+    assert!(wrong.is_empty(), "mismatches:\n{}", wrong.join("\n"));
+}
+
+/// A secondary interface through the API: created in another vSwitch with a group of its
+/// own, attached, given a secondary address (and the primary interface one too), enforced
+/// by its own groups in both directions, then detached, with the instance's namespace kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_secondary_interface_is_enforced_by_its_own_groups() {
+    if !harness::can_run("a_secondary_interface_is_enforced_by_its_own_groups") {
+        return;
+    }
+    let _serial = harness::lock().await;
+    let h = Harness::start("sgt-e2eni-");
+    let c = &h.client;
+    let t = Topology::build(c).await;
+    // db's group also admits tcp/80 from its own members (SourceGroupId = eth1's group).
+    h.ok(
+        "AuthorizeSecurityGroup",
+        &[
+            ("SecurityGroupId", &t.sg_db),
+            ("IpProtocol", "tcp"),
+            ("PortRange", "80/80"),
+            ("SourceGroupId", &t.sg_db),
+        ],
+    )
+    .await;
+    let r = c
+        .call_vpc(
+            "CreateVSwitch",
+            &[
+                ("VpcId", &t.vpc),
+                ("ZoneId", "cn-hangzhou-b"),
+                ("CidrBlock", "10.2.0.0/24"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let vsw2 = r.json()["VSwitchId"]
+        .as_str()
+        .expect("VSwitchId")
+        .to_string();
+    let eni = h
+        .ok(
+            "CreateNetworkInterface",
+            &[
+                ("VSwitchId", &vsw2),
+                ("SecurityGroupId", &t.sg_db),
+                ("PrimaryIpAddress", "10.2.0.50"),
+            ],
+        )
+        .await["NetworkInterfaceId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    h.ok(
+        "AttachNetworkInterface",
+        &[("NetworkInterfaceId", &eni), ("InstanceId", &t.web)],
+    )
+    .await;
+    h.ok(
+        "AssignPrivateIpAddresses",
+        &[
+            ("NetworkInterfaceId", &eni),
+            ("PrivateIpAddress.1", "10.2.0.51"),
+        ],
+    )
+    .await;
+    let filter = format!("[\"{}\"]", t.web);
+    let web = h.ok("DescribeInstances", &[("InstanceIds", &filter)]).await["Instances"]["Instance"]
+        [0]
+    .clone();
+    let primary_eni = web["NetworkInterfaces"]["NetworkInterface"]
+        .as_array()
+        .expect("NetworkInterfaces")
+        .iter()
+        .find(|n| n["Type"] == "Primary")
+        .and_then(|n| n["NetworkInterfaceId"].as_str())
+        .expect("primary interface")
+        .to_string();
+    h.ok(
+        "AssignPrivateIpAddresses",
+        &[
+            ("NetworkInterfaceId", &primary_eni),
+            ("PrivateIpAddress.1", "10.1.0.77"),
+        ],
+    )
+    .await;
+    let agent = h.settled().await;
+    assert_eq!(agent["LastError"], "", "{agent}");
+    let (web, app, db) = (&t.web, &t.app, &t.db);
+    let web0 = address(c, web).await;
+    let db_ip = address(c, db).await;
+    let web0b: Ipv4Addr = "10.1.0.77".parse().expect("ip");
+    let (web1, web1b): (Ipv4Addr, Ipv4Addr) = (
+        "10.2.0.50".parse().expect("ip"),
+        "10.2.0.51".parse().expect("ip"),
+    );
+    let app_ip = address(c, app).await;
+    let inode = harness::netns_inode(web);
+    let _listeners: Vec<Listeners> = [web, app, db]
+        .iter()
+        .map(|id| Listeners::start(id))
+        .collect();
+    expect_from(&[
+        // To eth1: sg_db's rules (tcp/22 from sg_web, tcp/80 from sg_db), not eth0's.
+        (
+            "app→web eth1 22 from sg_web",
+            app,
+            app_ip,
+            web1,
+            Probe::Tcp(22),
+            true,
+        ),
+        (
+            "app→web eth1 secondary 22",
+            app,
+            app_ip,
+            web1b,
+            Probe::Tcp(22),
+            true,
+        ),
+        (
+            "db→web eth1 22: db is no sg_web member",
+            db,
+            db_ip,
+            web1,
+            Probe::Tcp(22),
+            false,
+        ),
+        (
+            "db→web eth1 80 from sg_db",
+            db,
+            db_ip,
+            web1,
+            Probe::Tcp(80),
+            true,
+        ),
+        (
+            "db→web eth0 80: sg_web admits only its own",
+            db,
+            db_ip,
+            web0,
+            Probe::Tcp(80),
+            false,
+        ),
+        // eth0's secondary address is eth0's (sg_web, inner accept).
+        (
+            "app→web eth0 secondary 80 inner accept",
+            app,
+            app_ip,
+            web0b,
+            Probe::Tcp(80),
+            true,
+        ),
+        (
+            "db→web eth0 secondary 22",
+            db,
+            db_ip,
+            web0b,
+            Probe::Tcp(22),
+            false,
+        ),
+        // From eth1: a member of sg_db; from eth0: not.
+        (
+            "web eth1→db 80 (sg_db member)",
+            web,
+            web1,
+            db_ip,
+            Probe::Tcp(80),
+            true,
+        ),
+        (
+            "web eth1 secondary→db 80",
+            web,
+            web1b,
+            db_ip,
+            Probe::Tcp(80),
+            true,
+        ),
+        (
+            "web eth0→db 80 (not a member)",
+            web,
+            web0,
+            db_ip,
+            Probe::Tcp(80),
+            false,
+        ),
+        (
+            "web eth0 secondary→db 80",
+            web,
+            web0b,
+            db_ip,
+            Probe::Tcp(80),
+            false,
+        ),
+    ])
+    .await;
+
+    h.ok(
+        "DetachNetworkInterface",
+        &[("NetworkInterfaceId", &eni), ("InstanceId", web)],
+    )
+    .await;
+    h.settled().await;
+    assert_eq!(harness::netns_inode(web), inode, "the namespace stays");
+    expect_from(&[
+        (
+            "app→detached eth1 22",
+            app,
+            app_ip,
+            web1,
+            Probe::Tcp(22),
+            false,
+        ),
+        (
+            "app→web eth0 80 still",
+            app,
+            app_ip,
+            web0,
+            Probe::Tcp(80),
+            true,
+        ),
+        (
+            "web eth0→db 80 still denied",
+            web,
+            web0,
+            db_ip,
+            Probe::Tcp(80),
+            false,
+        ),
+    ])
+    .await;
+}

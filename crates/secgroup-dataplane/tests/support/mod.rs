@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 use secgroup_dataplane::{
     AccountNetwork, Dataplane, DataplaneOptions, DesiredState, PlanOptions, Topology,
 };
-use secgroup_domain::network::{NetworkState, VSwitch, Vpc};
+use secgroup_domain::network::{InterfaceKind, NetworkInterface, NetworkState, VSwitch, Vpc};
 
 #[allow(unused_imports)]
 pub use secgroup_dataplane::testkit::*;
@@ -118,4 +118,99 @@ pub fn assert_clean(prefix: &str, instance_ids: &[&str]) {
         .output()
         .expect("nft list tables");
     assert!(!String::from_utf8_lossy(&root.stdout).contains("secgroup"));
+}
+
+/// An interface attached to `instance` (`device` 0 is its primary one) in `vswitch`, with
+/// `addresses` (the primary one first) and `groups`; its MAC is derived from its id.
+pub fn interface(
+    id: &str,
+    instance: &str,
+    vpc: &str,
+    vswitch: &str,
+    device: u32,
+    addresses: &[&str],
+    groups: &[&str],
+) -> NetworkInterface {
+    let digest = secgroup_dataplane::names::short_hash(id, 6);
+    NetworkInterface {
+        id: id.into(),
+        account_id: "1".into(),
+        region_id: "cn-hangzhou".into(),
+        zone_id: "cn-hangzhou-a".into(),
+        vpc_id: vpc.into(),
+        vswitch_id: vswitch.into(),
+        kind: if device == 0 {
+            InterfaceKind::Primary
+        } else {
+            InterfaceKind::Secondary
+        },
+        name: String::new(),
+        description: String::new(),
+        resource_group_id: String::new(),
+        instance_id: instance.into(),
+        device_index: device,
+        mac_address: format!(
+            "00:16:3e:{}:{}:{}",
+            &digest[0..2],
+            &digest[2..4],
+            &digest[4..6]
+        ),
+        primary_ip: addresses[0].into(),
+        secondary_ips: addresses[1..].iter().map(|a| a.to_string()).collect(),
+        security_group_ids: groups.iter().map(|g| g.to_string()).collect(),
+        creation_time: Utc.timestamp_opt(0, 0).single().unwrap_or_default(),
+    }
+}
+
+/// The state as today's engine (one address per NIC) can judge instances with several
+/// interfaces: every address of every attached interface of a Running instance becomes an
+/// instance of its own with its interface's groups (docs/semantics.md: secondary addresses
+/// are their interface's; a group peer matches every address of every member interface).
+/// The instance's primary address keeps the instance's id, every other one is
+/// `instance@address`. Returns the state and the engine id of each address.
+pub fn one_nic_per_address(
+    state: &NetworkState,
+) -> (NetworkState, std::collections::BTreeMap<String, String>) {
+    let mut ids = std::collections::BTreeMap::new();
+    let mut instances = Vec::new();
+    for i in &state.instances {
+        let attached: Vec<&NetworkInterface> = state
+            .interfaces
+            .iter()
+            .filter(|e| e.instance_id == i.id)
+            .collect();
+        let mut shown = |address: &str, groups: &[String], first: bool| {
+            let mut s = i.clone();
+            s.id = if first {
+                i.id.clone()
+            } else {
+                format!("{}@{address}", i.id)
+            };
+            s.network_interface_id = s.id.clone();
+            s.private_ip = address.to_string();
+            s.security_group_ids = groups.to_vec();
+            ids.insert(address.to_string(), s.id.clone());
+            instances.push(s);
+        };
+        if attached.is_empty() {
+            shown(&i.private_ip, &i.security_group_ids, true);
+        }
+        for e in attached {
+            for (k, address) in e.addresses().enumerate() {
+                shown(
+                    address,
+                    &e.security_group_ids,
+                    e.kind == InterfaceKind::Primary && k == 0,
+                );
+            }
+        }
+    }
+    (
+        NetworkState {
+            instances,
+            interfaces: Vec::new(),
+            ..state.clone()
+        },
+        ids,
+    )
 }
