@@ -34,6 +34,31 @@ const BLOCKS: &[&str] = &[
     // The data plane's outside address is in here.
     "100.64.0.0/10",
 ];
+/// [`BLOCKS`] and blocks that cover some interface addresses (10.0.x.101 and up) and not
+/// others, nor the instances' primary addresses: drawn only when there are interfaces (the
+/// data plane's topologies keep [`BLOCKS`]).
+const INTERFACE_BLOCKS: &[&str] = &[
+    "0.0.0.0/0",
+    "10.0.0.0/8",
+    "10.0.0.0/24",
+    "10.0.1.0/24",
+    "10.0.0.3/32",
+    "10.0.1.4/32",
+    "192.168.0.0/16",
+    "::/0",
+    "100.64.0.0/10",
+    "10.0.0.128/25",
+    "10.0.1.96/27",
+    "10.0.0.104/30",
+];
+
+fn blocks(records: bool) -> &'static [&'static str] {
+    if records {
+        INTERFACE_BLOCKS
+    } else {
+        BLOCKS
+    }
+}
 const PORT_RANGES: &[(i32, i32)] = &[(-1, -1), (22, 22), (1, 65535), (80, 443), (20, 30)];
 const PORTS: &[Option<u16>] = &[None, Some(22), Some(80), Some(443), Some(25), Some(1500)];
 const SOURCE_PORTS: &[Option<u16>] = &[None, Some(1500), Some(3000)];
@@ -138,7 +163,9 @@ fn group_strategy() -> impl Strategy<Value = (usize, bool, bool)> {
 }
 
 #[allow(clippy::type_complexity)]
-fn rule_strategy() -> impl Strategy<
+fn rule_strategy(
+    blocks: usize,
+) -> impl Strategy<
     Value = (
         usize,
         bool,
@@ -160,7 +187,7 @@ fn rule_strategy() -> impl Strategy<
         1..=4u8,                 // priority: small, so that ties happen
         (0..3usize, 0..12usize), // peer kind, peer choice
         0..8usize,               // source port range: mostly none; any, 1000-2000, 3000-4000
-        0..(BLOCKS.len() * 3),   // local CIDR (mostly none)
+        0..(blocks * 3),         // local CIDR (mostly none)
     )
 }
 
@@ -205,8 +232,8 @@ pub fn topology_with(shape: Shape) -> impl Strategy<Value = Topology> {
                 ),
                 shape.nics.clone(),
             ),
-            prop::collection::vec(rule_strategy(), shape.rules),
-            prop::collection::vec(prop::collection::vec(0..BLOCKS.len(), 0..3), 2),
+            prop::collection::vec(rule_strategy(blocks(records).len()), shape.rules),
+            prop::collection::vec(prop::collection::vec(0..blocks(records).len(), 0..3), 2),
         ),
         prop::collection::vec(
             (
@@ -406,13 +433,14 @@ fn build(
             creation_time: t,
         })
         .collect();
+    let blocks = blocks(extras.records);
     let prefix_lists = lists
         .iter()
         .enumerate()
         .map(|(i, picks)| {
             let blocks: Vec<&str> = picks
                 .iter()
-                .map(|&p| BLOCKS[p])
+                .filter_map(|&p| blocks.get(p).copied())
                 .filter(|b| !b.contains(':'))
                 .collect();
             prefix_list(&format!("pl-{i}"), &blocks)
@@ -433,7 +461,7 @@ fn build(
                     (-1, -1)
                 };
                 let peer = match peer_kind {
-                    0 => super::cidr(BLOCKS[peer_pick % BLOCKS.len()]),
+                    0 => super::cidr(blocks[peer_pick % blocks.len()]),
                     1 if peer_pick % 7 == 6 => group_peer("sg-other-account"),
                     1 => group_peer(&format!("sg-{}", peer_pick % groups.len())),
                     _ => secgroup_domain::rules::Peer::PrefixList(format!("pl-{}", peer_pick % 3)),
@@ -470,7 +498,7 @@ fn build(
                     }),
                     _ => None,
                 };
-                r.spec.local_cidr = BLOCKS.get(local).and_then(|b| Cidr::parse_any(b));
+                r.spec.local_cidr = blocks.get(local).and_then(|b| Cidr::parse_any(b));
                 r
             },
         )
