@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use secgroup_domain::network::{InterfaceKind, NetworkInterface};
 use secgroup_domain::rules::{Cidr, Direction, IpProtocol, PortRange, RulePolicy};
@@ -134,8 +135,9 @@ pub struct Snapshot {
     pub(crate) primaries: usize,
     /// Instance id → its primary NIC.
     pub(crate) nic_by_instance: HashMap<String, u32>,
-    /// Interface id (`eni-…`) → its NIC, primary or secondary.
-    pub(crate) nic_by_interface: HashMap<String, u32>,
+    /// Interface id (`eni-…`) → its NIC, primary or secondary: built on the first question
+    /// that names an interface (most name instances only).
+    pub(crate) nic_by_interface: OnceLock<HashMap<String, u32>>,
     /// Every address of every NIC, primary and secondary ones.
     pub(crate) nic_by_address: HashMap<IpAddr, u32>,
     pub(crate) vpc_ids: Vec<String>,
@@ -209,9 +211,13 @@ impl Snapshot {
         let mut nics = Vec::with_capacity(input.instances.len().max(input.interfaces.len()));
         for inst in &input.instances {
             // The instance's groups are the primary interface's (its record agrees).
-            let secondary = records
-                .get(inst.network_interface_id.as_str())
-                .map_or_else(Vec::new, |e| parsed(&e.secondary_ips));
+            let secondary = if records.is_empty() {
+                Vec::new()
+            } else {
+                records
+                    .get(inst.network_interface_id.as_str())
+                    .map_or_else(Vec::new, |e| parsed(&e.secondary_ips))
+            };
             nics.push(Nic {
                 instance_id: inst.id.clone(),
                 interface_id: inst.network_interface_id.clone(),
@@ -298,7 +304,6 @@ impl Snapshot {
         }
         let mut members = vec![BTreeSet::new(); group_count];
         let mut nic_by_instance = HashMap::with_capacity(primaries);
-        let mut nic_by_interface = HashMap::with_capacity(nics.len());
         let mut nic_by_address = HashMap::with_capacity(nics.len());
         for (i, nic) in nics.iter().enumerate() {
             let n = i as u32;
@@ -308,7 +313,6 @@ impl Snapshot {
             if i < primaries {
                 nic_by_instance.insert(nic.instance_id.clone(), n);
             }
-            nic_by_interface.insert(nic.interface_id.clone(), n);
             for &a in nic.address.iter().chain(&nic.secondary) {
                 nic_by_address.insert(a, n);
             }
@@ -327,7 +331,7 @@ impl Snapshot {
             nics,
             primaries,
             nic_by_instance,
-            nic_by_interface,
+            nic_by_interface: OnceLock::new(),
             nic_by_address,
             vpc_ids: vpc_ids.names,
             rules,
@@ -380,9 +384,8 @@ impl Snapshot {
 
     /// The instance an interface (primary or secondary) is attached to, when it is a NIC.
     pub fn instance_of_interface(&self, interface_id: &str) -> Option<&str> {
-        self.nic_by_interface
-            .get(interface_id)
-            .map(|&n| self.nics[n as usize].instance_id.as_str())
+        self.interface_index(interface_id)
+            .map(|n| self.nics[n as usize].instance_id.as_str())
     }
 
     /// The primary NIC of an instance.
@@ -392,7 +395,16 @@ impl Snapshot {
 
     /// The NIC of an interface, primary or secondary.
     pub(crate) fn interface_index(&self, interface_id: &str) -> Option<u32> {
-        self.nic_by_interface.get(interface_id).copied()
+        self.nic_by_interface
+            .get_or_init(|| {
+                self.nics
+                    .iter()
+                    .enumerate()
+                    .map(|(n, nic)| (nic.interface_id.clone(), n as u32))
+                    .collect()
+            })
+            .get(interface_id)
+            .copied()
     }
 }
 
