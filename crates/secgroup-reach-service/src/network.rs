@@ -75,7 +75,7 @@ pub struct Network {
 impl Network {
     /// Compiles `state` (and the region's `vswitches`, for topologies). CPU work that grows
     /// with the network: callers run it on the blocking pool.
-    pub(crate) fn compile(
+    pub fn compile(
         mut state: NetworkState,
         vswitches: Vec<VSwitch>,
         timings: InstanceTimings,
