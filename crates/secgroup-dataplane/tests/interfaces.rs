@@ -805,9 +805,7 @@ fn packets_follow_each_interfaces_own_groups() {
 use Probe::Tcp;
 
 /// The engine's endpoint for an address of the truth table: the interface holding it, at
-/// that address. On this branch the engine has no interface endpoint (the test below is
-/// ignored); with the per-interface engine (branch enireach), the last line becomes
-/// `Some((_, id)) => Endpoint::Interface { id: id.to_string(), address: Some(IpAddr::V4(address)) },`.
+/// that address.
 fn engine_endpoint(address: Ipv4Addr) -> Endpoint {
     let by_address = [
         (M0_IP, "eni-enim0"),
@@ -821,12 +819,14 @@ fn engine_endpoint(address: Ipv4Addr) -> Endpoint {
     ];
     match by_address.iter().find(|(a, _)| *a == address) {
         None => Endpoint::Outside(IpAddr::V4(address)),
-        Some((_, id)) => Endpoint::Nic(id.to_string()),
+        Some((_, id)) => Endpoint::Interface {
+            id: id.to_string(),
+            address: Some(IpAddr::V4(address)),
+        },
     }
 }
 
 #[test]
-#[ignore = "needs the per-interface engine (branch enireach)"]
 fn the_engine_agrees_with_the_truth_table_of_several_interfaces() {
     // The state as the agent reads it: instances with their interface list.
     let networks = state(false, true);

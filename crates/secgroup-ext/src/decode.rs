@@ -42,10 +42,21 @@ pub fn matrix_query(p: &mut Input<'_>) -> Result<MatrixQuery, RpcError> {
     })
 }
 
-/// `<Side>InstanceId` or `<Side>IpAddress`, exactly one.
+/// `<Side>InstanceId`, `<Side>NetworkInterfaceId` or `<Side>IpAddress`, exactly one.
 fn endpoint(p: &mut Input<'_>, side: &str) -> Result<EndpointQuery, RpcError> {
     let id_name = format!("{side}InstanceId");
     let address_name = format!("{side}IpAddress");
+    let interface_name = format!("{side}NetworkInterfaceId");
+    if let Some(interface) = p.non_empty(&interface_name) {
+        // An unknown (or malformed) id is refused when the flow is resolved:
+        // `InvalidEniId.NotFound`, as ECS says it.
+        let interface = interface.to_string();
+        return match (p.non_empty(&id_name), p.non_empty(&address_name)) {
+            (Some(_), _) => Err(conflict(&interface_name, &id_name)),
+            (None, Some(_)) => Err(conflict(&interface_name, &address_name)),
+            (None, None) => Ok(EndpointQuery::Interface(interface)),
+        };
+    }
     match (p.non_empty(&id_name), p.non_empty(&address_name)) {
         (Some(_), Some(_)) => Err(conflict(&id_name, &address_name)),
         (None, None) => Err(missing_one_of(side, &id_name, &address_name)),
@@ -147,6 +158,42 @@ mod tests {
 
     fn code(r: Result<FlowQuery, RpcError>) -> String {
         r.err().map(|e| e.code.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn an_end_may_be_an_interface_but_not_with_another_name() {
+        let ok = flow(&[
+            ("SourceNetworkInterfaceId", "eni-a1"),
+            ("DestinationInstanceId", "i-b"),
+            ("Protocol", "tcp"),
+            ("Port", "5432"),
+        ])
+        .expect("valid");
+        assert_eq!(ok.source, EndpointQuery::Interface("eni-a1".into()));
+        let cases: [(&[(&str, &str)], &str); 3] = [
+            (
+                &[("SourceNetworkInterfaceId", "eni-a1"), ("SourceInstanceId", "i-a")],
+                "The parameters SourceNetworkInterfaceId and SourceInstanceId cannot be specified together.",
+            ),
+            (
+                &[("SourceNetworkInterfaceId", "eni-a1"), ("SourceIpAddress", "10.0.0.9")],
+                "The parameters SourceNetworkInterfaceId and SourceIpAddress cannot be specified together.",
+            ),
+            (
+                &[("SourceNetworkInterfaceId", ""), ("SourceInstanceId", "i-a")],
+                "",
+            ),
+        ];
+        for (source, message) in cases {
+            let mut all = source.to_vec();
+            all.extend_from_slice(&[("DestinationInstanceId", "i-b"), ("Protocol", "icmp")]);
+            let got = flow(&all)
+                .err()
+                .map(|e| (e.code.to_string(), e.message.to_string()));
+            let want = (!message.is_empty())
+                .then(|| ("InvalidParameter.Conflict".to_string(), message.to_string()));
+            assert_eq!(got, want, "{source:?}");
+        }
     }
 
     #[test]

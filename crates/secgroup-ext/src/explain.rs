@@ -12,9 +12,14 @@ use crate::reachability::{EndpointFacts, InstanceFacts};
 /// One element of an explanation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Element {
-    /// An engine step; `at` is the instance whose groups were consulted (none for the
-    /// steps about both ends: different VPCs, inner access).
-    Step { step: Step, at: Option<String> },
+    /// An engine step; `at` is the instance whose interface's groups were consulted, and
+    /// `interface` that interface (none for the steps about both ends: different VPCs,
+    /// inner access).
+    Step {
+        step: Step,
+        at: Option<String>,
+        interface: Option<String>,
+    },
     /// An end that is not `Running`.
     NotRunning {
         instance_id: String,
@@ -40,8 +45,10 @@ impl Element {
 impl fmt::Display for Element {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Element::Step { step, at: Some(at) } => write!(f, "{at}: {step}"),
-            Element::Step { step, at: None } => write!(f, "{step}"),
+            Element::Step {
+                step, at: Some(at), ..
+            } => write!(f, "{at}: {step}"),
+            Element::Step { step, at: None, .. } => write!(f, "{step}"),
             Element::NotRunning {
                 instance_id,
                 status,
@@ -75,41 +82,36 @@ pub fn deciding(verdict: &Verdict) -> Vec<Element> {
                 o.steps.iter().map(|s| Element::Step {
                     step: s.clone(),
                     at: Some(o.instance_id.clone()),
+                    interface: Some(o.interface_id.clone()),
                 })
             })
             .collect();
     }
-    let at = direction_of(&verdict.decided_by).and_then(|d| {
-        outcomes
-            .iter()
-            .find(|o| o.direction == d)
-            .map(|o| o.instance_id.clone())
-    });
+    let outcome =
+        direction_of(&verdict.decided_by).and_then(|d| outcomes.iter().find(|o| o.direction == d));
     vec![Element::Step {
         step: verdict.decided_by.clone(),
-        at,
+        at: outcome.map(|o| o.instance_id.clone()),
+        interface: outcome.map(|o| o.interface_id.clone()),
     }]
 }
 
-/// Every element the engine names as blocking, placed at its instance (egress at the
-/// source, ingress at the destination).
-pub fn blocking(
-    verdict: &Verdict,
-    source: Option<&str>,
-    destination: Option<&str>,
-) -> Vec<Element> {
+/// Every element the engine names as blocking, placed at its instance and interface
+/// (egress at the source, ingress at the destination).
+pub fn blocking(verdict: &Verdict) -> Vec<Element> {
     verdict
         .blocking
         .iter()
         .map(|step| {
-            let at = match direction_of(step) {
-                Some(Direction::Egress) => source,
-                Some(Direction::Ingress) => destination,
+            let outcome = match direction_of(step) {
+                Some(Direction::Egress) => verdict.egress.as_ref(),
+                Some(Direction::Ingress) => verdict.ingress.as_ref(),
                 None => None,
             };
             Element::Step {
                 step: step.clone(),
-                at: at.map(str::to_string),
+                at: outcome.map(|o| o.instance_id.clone()),
+                interface: outcome.map(|o| o.interface_id.clone()),
             }
         })
         .collect()
@@ -195,6 +197,8 @@ mod tests {
             private_ip: "10.0.0.1".into(),
             vpc_id: "vpc-1".into(),
             status,
+            network_interface_id: format!("eni-{id}"),
+            address: "10.0.0.1".into(),
         }
     }
 
@@ -208,6 +212,7 @@ mod tests {
                 policy: RulePolicy::Drop,
             },
             at: Some("i-b".into()),
+            interface: Some("eni-i-b".into()),
         }
     }
 
@@ -223,6 +228,7 @@ mod tests {
                 group_type: SecurityGroupType::Enterprise,
             },
             at: Some("i-a".into()),
+            interface: Some("eni-i-a".into()),
         };
         let blocking = [drop_rule(), default];
         let line = summary(&SummaryInput {

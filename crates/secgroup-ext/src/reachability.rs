@@ -56,8 +56,6 @@ fn explained(query: &FlowQuery, check: FlowCheck) -> FlowAnswer {
         not_running,
         verdict,
     } = check;
-    let source_id = source.instance().map(|i| i.id.as_str());
-    let destination_id = destination.instance().map(|i| i.id.as_str());
     let deciding = explain::deciding(&verdict);
     let mut blocking: Vec<Element> = not_running
         .iter()
@@ -66,7 +64,7 @@ fn explained(query: &FlowQuery, check: FlowCheck) -> FlowAnswer {
             status: i.status,
         })
         .collect();
-    blocking.extend(explain::blocking(&verdict, source_id, destination_id));
+    blocking.extend(explain::blocking(&verdict));
     let summary = explain::summary(&explain::SummaryInput {
         source: &source,
         destination: &destination,

@@ -89,12 +89,15 @@ pub fn matrix_answer(query: &MatrixQuery, answer: &MatrixAnswer) -> Node {
     .build()
 }
 
+/// An instance at one of its interfaces: `NetworkInterfaceId` is the interface whose groups
+/// decide there (docs/semantics.md §1).
 fn instance_fields(b: ObjectBuilder, i: &InstanceFacts) -> ObjectBuilder {
     b.str("InstanceId", &i.id)
         .str("InstanceName", &i.name)
         .str("PrivateIpAddress", &i.private_ip)
         .str("VpcId", &i.vpc_id)
         .static_str("Status", i.status.as_str())
+        .str("NetworkInterfaceId", &i.network_interface_id)
 }
 
 fn instance(i: &InstanceFacts) -> Node {
@@ -103,8 +106,12 @@ fn instance(i: &InstanceFacts) -> Node {
 
 fn endpoint(e: &EndpointFacts) -> Node {
     match e {
+        // `IpAddress`: the address the flow uses there (a secondary one, or one of another
+        // interface, when that was asked).
         EndpointFacts::Instance(i) => {
-            instance_fields(Node::object().static_str("Type", "Instance"), i).build()
+            instance_fields(Node::object().static_str("Type", "Instance"), i)
+                .str("IpAddress", &i.address)
+                .build()
         }
         EndpointFacts::Outside(address) => Node::object()
             .static_str("Type", "IpAddress")
@@ -124,9 +131,16 @@ fn element(e: &Element) -> Node {
                 .str("InstanceId", instance_id)
                 .static_str("Status", status.as_str());
         }
-        Element::Step { step, at } => {
+        Element::Step {
+            step,
+            at,
+            interface,
+        } => {
             if let Some(at) = at {
                 b = b.str("InstanceId", at);
+            }
+            if let Some(interface) = interface {
+                b = b.str("NetworkInterfaceId", interface);
             }
             b = match step {
                 Step::DifferentVpc {

@@ -18,7 +18,7 @@ use secgroup_domain::network::Instance;
 use secgroup_domain::nis::{EndpointType, PathProtocol, PathSpec};
 use secgroup_domain::rules::{Direction, IpProtocol, Peer, Rule, RulePolicy};
 use secgroup_reach::{DirectionOutcome, Step, Verdict};
-use secgroup_reach_service::{EndpointFacts, EndpointQuery, Network};
+use secgroup_reach_service::{EndpointFacts, EndpointQuery, Network, Nic};
 use serde_json::{json, Map, Value};
 
 /// What an analysis concluded.
@@ -36,9 +36,15 @@ pub struct Ids<'a> {
     pub region_id: &'a str,
 }
 
-/// An end of the path, resolved against the network.
+/// An end of the path, resolved against the network: an instance at one of its
+/// interfaces (the one whose groups decide there, docs/semantics.md §1) and the address
+/// the flow uses on it.
 enum End<'a> {
-    Instance(&'a Instance),
+    Instance {
+        instance: &'a Instance,
+        nic: &'a Nic,
+        address: String,
+    },
     Address(IpAddr),
 }
 
@@ -106,7 +112,26 @@ fn resolve<'a>(
         EndRole::Target => (&spec.target_id, spec.target_type, &spec.target_ip_address),
     };
     let query = match kind {
-        EndpointType::Ecs => EndpointQuery::Instance(id.clone()),
+        EndpointType::Ecs => {
+            // An address given with the instance picks the interface of that instance which
+            // holds it (a secondary address, or one of a secondary interface).
+            let address: Option<IpAddr> = ip.as_deref().and_then(|s| s.trim().parse().ok());
+            let holder = address.and_then(|a| {
+                let n = network.instance_index(id)?;
+                network
+                    .holders(a)
+                    .iter()
+                    .find(|h| h.exact && network.nics()[h.nic].instance == n)
+                    .map(|h| (h.nic, a))
+            });
+            match holder {
+                Some((k, address)) => EndpointQuery::AddressIn {
+                    vswitch_id: network.nics()[k].vswitch_id.clone(),
+                    address,
+                },
+                None => EndpointQuery::Instance(id.clone()),
+            }
+        }
         _ => {
             let address: Option<IpAddr> = ip.as_deref().or(Some(id)).and_then(|s| s.parse().ok());
             let Some(address) = address else {
@@ -131,10 +156,23 @@ fn resolve<'a>(
         EndpointFacts::Instance(i) if !i.is_running() => {
             Err(Unanalysable::InstanceNotRunning(i.id.clone()))
         }
-        EndpointFacts::Instance(i) => match network.instance(&i.id) {
-            Some(instance) => Ok((End::Instance(instance), facts)),
-            None => Err(Unanalysable::InstanceNotFound(id.clone())),
-        },
+        EndpointFacts::Instance(i) => {
+            let instance = network.instance(&i.id);
+            let nic = network
+                .nic_index(&i.network_interface_id)
+                .map(|k| &network.nics()[k]);
+            match (instance, nic) {
+                (Some(instance), Some(nic)) => Ok((
+                    End::Instance {
+                        instance,
+                        nic,
+                        address: i.address.clone(),
+                    },
+                    facts,
+                )),
+                _ => Err(Unanalysable::InstanceNotFound(id.clone())),
+            }
+        }
         EndpointFacts::Outside(a) => Ok((End::Address(*a), facts)),
     }
 }
@@ -205,9 +243,9 @@ impl Context<'_> {
         let mut items = Vec::new();
         if let Step::InnerAccess { group_id } = &verdict.decided_by {
             for end in [source, target] {
-                if let End::Instance(i) = end {
+                if let End::Instance { nic, .. } = end {
                     items.push(item(
-                        i,
+                        nic,
                         group_id,
                         "accept",
                         "inner_access_accept",
@@ -217,8 +255,8 @@ impl Context<'_> {
             }
         }
         for (outcome, end) in [(&verdict.egress, source), (&verdict.ingress, target)] {
-            if let (Some(outcome), End::Instance(instance)) = (outcome, end) {
-                self.direction_items(instance, outcome, &mut items);
+            if let (Some(outcome), End::Instance { nic, .. }) = (outcome, end) {
+                self.direction_items(nic, outcome, &mut items);
             }
         }
         json!({
@@ -239,12 +277,7 @@ impl Context<'_> {
     }
 
     /// One item per winning rule, or per group of the ENI when the default decided.
-    fn direction_items(
-        &self,
-        instance: &Instance,
-        outcome: &DirectionOutcome,
-        out: &mut Vec<Value>,
-    ) {
+    fn direction_items(&self, nic: &Nic, outcome: &DirectionOutcome, out: &mut Vec<Value>) {
         for step in &outcome.steps {
             match step {
                 Step::Rule {
@@ -261,13 +294,13 @@ impl Context<'_> {
                         .network
                         .rule(rule_id)
                         .map_or_else(empty_rule, matched_rule);
-                    out.push(item(instance, group_id, word, description, matched));
+                    out.push(item(nic, group_id, word, description, matched));
                 }
                 Step::Default { .. } => {
                     let word = if outcome.allows { "accept" } else { "drop" };
-                    for group_id in &instance.security_group_ids {
+                    for group_id in &nic.security_group_ids {
                         out.push(item(
-                            instance,
+                            nic,
                             group_id,
                             word,
                             "default_sg_access_rule",
@@ -291,24 +324,32 @@ impl Context<'_> {
             nodes.push(node);
         };
         match source {
-            End::Instance(i) => {
-                push(self.vm_node(i, 1), &mut nodes);
-                push(eni_node(i, self.ids.region_id), &mut nodes);
-                push(self.vsw_node(i, 2), &mut nodes);
+            End::Instance {
+                instance,
+                nic,
+                address,
+            } => {
+                push(self.vm_node(instance, 1), &mut nodes);
+                push(eni_node(nic, address, self.ids.region_id), &mut nodes);
+                push(self.vsw_node(instance, nic, 2), &mut nodes);
             }
             End::Address(a) => push(address_node(*a, 1), &mut nodes),
         }
         match target {
-            End::Instance(i) => {
-                if let End::Instance(s) = source {
-                    if s.vswitch_id != i.vswitch_id {
-                        push(self.vsw_node(i, 2), &mut nodes);
-                    }
-                } else {
-                    push(self.vsw_node(i, 2), &mut nodes);
+            End::Instance {
+                instance,
+                nic,
+                address,
+            } => {
+                let same_vswitch = matches!(
+                    source,
+                    End::Instance { nic: s, .. } if s.vswitch_id == nic.vswitch_id
+                );
+                if !same_vswitch {
+                    push(self.vsw_node(instance, nic, 2), &mut nodes);
                 }
-                push(eni_node(i, self.ids.region_id), &mut nodes);
-                push(self.vm_node(i, 3), &mut nodes);
+                push(eni_node(nic, address, self.ids.region_id), &mut nodes);
+                push(self.vm_node(instance, 3), &mut nodes);
             }
             End::Address(a) => push(address_node(*a, 3), &mut nodes),
         }
@@ -330,23 +371,25 @@ impl Context<'_> {
         })
     }
 
-    fn vsw_node(&self, i: &Instance, level: u32) -> Value {
+    /// The vSwitch of the interface (a secondary one may sit in another of the zone).
+    fn vsw_node(&self, i: &Instance, nic: &Nic, level: u32) -> Value {
         let cidr = self
             .network
-            .vswitch(&i.vswitch_id)
+            .vswitch(&nic.vswitch_id)
             .map_or("", |v| v.cidr_block.as_str());
         json!({
-            "id": i.vswitch_id, "bizInsId": i.vswitch_id, "nodeType": "VSW", "level": level,
+            "id": nic.vswitch_id, "bizInsId": nic.vswitch_id, "nodeType": "VSW", "level": level,
             "cidr": cidr, "aZone": i.zone_id, "regionNo": self.ids.region_id,
             "regionNoAlias": self.ids.region_id, "matchedRoute": {"nextHopSet": []}, "trafficLogs": [],
         })
     }
 }
 
-fn eni_node(i: &Instance, region_id: &str) -> Value {
+/// The interface evaluated, at the address the flow uses on it.
+fn eni_node(nic: &Nic, address: &str, region_id: &str) -> Value {
     json!({
-        "id": i.network_interface_id, "bizInsId": i.network_interface_id, "nodeType": "ENI",
-        "ip": i.private_ip, "mac": i.mac_address, "status": "InUse", "regionNo": region_id,
+        "id": nic.interface_id, "bizInsId": nic.interface_id, "nodeType": "ENI",
+        "ip": address, "mac": nic.mac_address, "status": "InUse", "regionNo": region_id,
         "regionNoAlias": region_id, "matchedRoute": {"nextHopSet": []}, "trafficLogs": [],
     })
 }
@@ -379,17 +422,11 @@ fn reverse_node(node: &Value) -> Value {
     Value::Object(out)
 }
 
-fn item(
-    instance: &Instance,
-    group_id: &str,
-    policy: &str,
-    description: &str,
-    rule: Value,
-) -> Value {
+fn item(nic: &Nic, group_id: &str, policy: &str, description: &str, rule: Value) -> Value {
     json!({
         "description": description,
         "policy": policy,
-        "resourceId": instance.network_interface_id,
+        "resourceId": nic.interface_id,
         "securityGroupId": group_id,
         "matchedRule": rule,
     })
@@ -456,6 +493,7 @@ fn explanation(verdict: &Verdict) -> Value {
             json!({
                 "direction": o.direction.as_str(),
                 "instanceId": o.instance_id,
+                "networkInterfaceId": o.interface_id,
                 "allows": o.allows,
                 "steps": o.steps.iter().map(ToString::to_string).collect::<Vec<_>>(),
             })
@@ -469,4 +507,146 @@ fn explanation(verdict: &Verdict) -> Value {
         "ingress": direction(&verdict.ingress),
         "scopeNote": verdict.scope_note,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use secgroup_domain::network::{NetworkState, VSwitch};
+    use secgroup_domain::ops::instances::InstanceTimings;
+    use secgroup_domain::rules::{Direction, RulePolicy};
+    use secgroup_domain::{InnerAccessPolicy, SecurityGroupType};
+    use secgroup_reach::testkit::{
+        group, group_peer, instance, primary_interface, rule, secondary_interface,
+    };
+
+    use super::*;
+
+    fn vswitch(id: &str, cidr: &str) -> VSwitch {
+        VSwitch {
+            id: id.into(),
+            account_id: "1".into(),
+            region_id: "cn-hangzhou".into(),
+            vpc_id: "vpc-1".into(),
+            zone_id: "cn-hangzhou-a".into(),
+            cidr_block: cidr.into(),
+            name: String::new(),
+            description: String::new(),
+            creation_time: Utc::now(),
+        }
+    }
+
+    /// `i-a` eth0 10.0.0.10 in sg-front; eth1 `eni-a1` in vsw-2, 10.0.1.20 (+ .21), in
+    /// sg-back; `i-b` 10.0.0.30 in sg-db, admitting tcp/5432 from sg-back only.
+    fn network() -> Network {
+        let a = instance("i-a", "vpc-1", "10.0.0.10", &["sg-front"]);
+        let b = instance("i-b", "vpc-1", "10.0.0.30", &["sg-db"]);
+        let mut eth1 =
+            secondary_interface("eni-a1", &a, 1, &["10.0.1.20", "10.0.1.21"], &["sg-back"]);
+        eth1.vswitch_id = "vsw-2".into();
+        eth1.mac_address = "00:16:3e:00:00:a1".into();
+        let basic = |id: &str| {
+            group(
+                id,
+                "vpc-1",
+                SecurityGroupType::Normal,
+                InnerAccessPolicy::Drop,
+            )
+        };
+        let state = NetworkState {
+            groups: vec![basic("sg-front"), basic("sg-back"), basic("sg-db")],
+            rules: vec![rule(
+                "sgr-db",
+                "sg-db",
+                Direction::Ingress,
+                IpProtocol::Tcp,
+                (5432, 5432),
+                RulePolicy::Accept,
+                1,
+                group_peer("sg-back"),
+            )],
+            interfaces: vec![primary_interface(&a, &[]), primary_interface(&b, &[]), eth1],
+            instances: vec![a, b],
+            ..NetworkState::default()
+        };
+        let vswitches = vec![
+            vswitch("vsw-1", "10.0.0.0/24"),
+            vswitch("vsw-2", "10.0.1.0/24"),
+        ];
+        Network::compile(state, vswitches, InstanceTimings::default()).expect("compiles")
+    }
+
+    fn analyze_from(source: (&str, EndpointType, Option<&str>)) -> (bool, Value) {
+        let spec = PathSpec {
+            source_id: source.0.into(),
+            source_type: source.1,
+            source_ip_address: source.2.map(str::to_string),
+            source_port: None,
+            target_id: "i-b".into(),
+            target_type: EndpointType::Ecs,
+            target_ip_address: None,
+            target_port: Some(5432),
+            protocol: PathProtocol::Tcp,
+        };
+        let ids = Ids {
+            analysis_id: "nra-1",
+            request_id: "r",
+            region_id: "cn-hangzhou",
+        };
+        let outcome = analyze(&network(), Utc::now(), &spec, &ids);
+        let doc: Value = serde_json::from_str(&outcome.result).expect("JSON");
+        (outcome.reachable, doc)
+    }
+
+    fn resource_ids(doc: &Value) -> Vec<&str> {
+        doc["securityGroupData"]["securityGroupItems"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i["resourceId"].as_str())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_items_and_the_topology_name_the_interface_evaluated() {
+        // From a secondary interface's secondary address (a vSwitch end holding it).
+        let (reachable, doc) = analyze_from(("vsw-2", EndpointType::Vsw, Some("10.0.1.21")));
+        assert!(reachable, "{doc}");
+        assert_eq!(resource_ids(&doc), ["eni-a1", "eni-i-b"]);
+        let nodes = doc["topologyData"]["positive"]["nodeList"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let kinds: Vec<(&str, &str)> = nodes
+            .iter()
+            .filter_map(|n| Some((n["nodeType"].as_str()?, n["id"].as_str()?)))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("VM", "i-a"),
+                ("ENI", "eni-a1"),
+                ("VSW", "vsw-2"),
+                ("VSW", "vsw-1"),
+                ("ENI", "eni-i-b"),
+                ("VM", "i-b"),
+            ]
+        );
+        assert_eq!(nodes[1]["ip"], "10.0.1.21");
+        assert_eq!(nodes[1]["mac"], "00:16:3e:00:00:a1");
+        assert_eq!(doc["explanation"]["egress"]["networkInterfaceId"], "eni-a1");
+        // The instance itself is its primary interface, in sg-front: the database refuses.
+        let (reachable, doc) = analyze_from(("i-a", EndpointType::Ecs, None));
+        assert!(!reachable);
+        assert_eq!(doc["errorCode"], "SECURITY_GROUP_DENY");
+        assert!(resource_ids(&doc).iter().all(|&r| r != "eni-a1"), "{doc}");
+        assert!(resource_ids(&doc).contains(&"eni-i-b"));
+        // An instance end with the address of its secondary interface is that interface.
+        let (reachable, doc) = analyze_from(("i-a", EndpointType::Ecs, Some("10.0.1.20")));
+        assert!(reachable, "{doc}");
+        assert_eq!(resource_ids(&doc)[0], "eni-a1");
+    }
 }

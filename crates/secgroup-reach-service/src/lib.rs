@@ -40,7 +40,7 @@ pub use flow::{
     EndpointFacts, EndpointQuery, FlowCheck, FlowQuery, InstanceFacts, ReachabilityError,
 };
 pub use matrix::{MatrixAnswer, MatrixQuery, MatrixScope};
-pub use network::Network;
+pub use network::{Holder, Network, Nic};
 
 use cache::{Cache, Key};
 

@@ -1,4 +1,5 @@
-//! Every ordered pair of a scope's instances (a VPC, or the members of some groups), decided
+//! Every ordered pair of a scope's NICs (a VPC's, or the members of some groups: each
+//! attached interface with its own groups, docs/semantics.md §1), decided
 //! at once by [`secgroup_reach::Snapshot::matrix_with_source_port`]. As for one flow, an
 //! instance that is not `Running` reaches nothing and is reached by nothing
 //! (docs/semantics.md §4).
@@ -6,18 +7,19 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
+use secgroup_domain::network::InterfaceKind;
 use secgroup_domain::rules::IpProtocol;
 use secgroup_domain::DomainError;
 
 use crate::flow::{InstanceFacts, ReachabilityError};
 use crate::network::Network;
 
-/// Which instances the matrix covers.
+/// Which NICs the matrix covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MatrixScope {
-    /// Every instance of the VPC.
+    /// Every attached interface of the VPC's instances.
     Vpc(String),
-    /// Every member of any of these groups.
+    /// Every interface that is a member of any of these groups.
     SecurityGroups(Vec<String>),
 }
 
@@ -29,10 +31,12 @@ pub struct MatrixQuery {
     pub source_port: Option<u16>,
 }
 
-/// Who reaches whom among the scope's instances (sources and destinations alike, in the
-/// store's order: oldest first).
+/// Who reaches whom among the scope's NICs (sources and destinations alike, in the
+/// store's order: instances oldest first, each one's primary interface and then its
+/// secondary ones; an instance with no secondary interface is one entry, as before).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MatrixAnswer {
+    /// Each entry's `network_interface_id` says which of its instance's interfaces it is.
     pub instances: Vec<InstanceFacts>,
     /// Row-major, one bit per pair: bit `source * n + destination` (a million pairs are
     /// 125 KB here, not 1 MB).
@@ -68,15 +72,15 @@ impl Network {
                 if !self.has_vpc(vpc_id) {
                     return Err(DomainError::VpcNotFound(vpc_id.clone()).into());
                 }
-                self.select(|i| &i.vpc_id == vpc_id)
+                self.select(|i, _| &i.vpc_id == vpc_id)
             }
             MatrixScope::SecurityGroups(ids) => {
                 if let Some(unknown) = ids.iter().find(|id| !self.has_group(id)) {
                     return Err(DomainError::SecurityGroupNotFound(unknown.clone()).into());
                 }
                 let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-                self.select(|i| {
-                    i.security_group_ids
+                self.select(|_, nic| {
+                    nic.security_group_ids
                         .iter()
                         .any(|g| wanted.contains(g.as_str()))
                 })
@@ -88,8 +92,20 @@ impl Network {
                 max: max_instances,
             });
         }
-        let instances: Vec<InstanceFacts> = scoped.iter().map(|&n| self.facts(n, now)).collect();
-        let ids: Vec<&str> = instances.iter().map(|i| i.id.as_str()).collect();
+        let instances: Vec<InstanceFacts> = scoped
+            .iter()
+            .map(|&k| self.nic_facts(k, None, now))
+            .collect();
+        // A primary interface is named by its instance, a secondary one by its own id; the
+        // engine decides each at its primary address.
+        let ids: Vec<&str> = scoped
+            .iter()
+            .zip(&instances)
+            .map(|(&k, facts)| match self.nics()[k].kind {
+                InterfaceKind::Primary => facts.id.as_str(),
+                InterfaceKind::Secondary => facts.network_interface_id.as_str(),
+            })
+            .collect();
         let decided = self.snapshot().matrix_with_source_port(
             &ids,
             &ids,
@@ -119,13 +135,17 @@ impl Network {
         })
     }
 
-    /// The indexes of the instances `keep` accepts, oldest first.
-    fn select(&self, keep: impl Fn(&secgroup_domain::network::Instance) -> bool) -> Vec<usize> {
-        self.instances()
+    /// The indexes (into [`Network::nics`]) of the NICs `keep` accepts, given each with its
+    /// instance, in order.
+    fn select(
+        &self,
+        keep: impl Fn(&secgroup_domain::network::Instance, &crate::network::Nic) -> bool,
+    ) -> Vec<usize> {
+        self.nics()
             .iter()
             .enumerate()
-            .filter(|(_, i)| keep(i))
-            .map(|(n, _)| n)
+            .filter(|(_, nic)| keep(&self.instances()[nic.instance], nic))
+            .map(|(k, _)| k)
             .collect()
     }
 }

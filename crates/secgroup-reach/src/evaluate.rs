@@ -13,7 +13,8 @@ use crate::verdict::{
 /// An endpoint after lookup.
 #[derive(Debug, Clone, Copy)]
 enum Resolved {
-    Nic(u32),
+    /// A NIC, at the address the flow uses there.
+    Nic(u32, Option<IpAddr>),
     Outside(IpAddr),
 }
 
@@ -46,10 +47,10 @@ impl Snapshot {
         let destination = self.resolve(&flow.destination)?;
         let scope_note = match (source, destination) {
             (Resolved::Outside(_), Resolved::Outside(_)) => return Err(ReachError::NoNic),
-            (Resolved::Nic(_), Resolved::Nic(_)) => None,
+            (Resolved::Nic(..), Resolved::Nic(..)) => None,
             _ => Some(OUTSIDE_SCOPE_NOTE),
         };
-        if let (Resolved::Nic(s), Resolved::Nic(d)) = (source, destination) {
+        if let (Resolved::Nic(s, _), Resolved::Nic(d, _)) = (source, destination) {
             if let Some(step) = self.cross_vpc_or_inner_access(s, d) {
                 let allowed = step.kind() == crate::StepKind::InnerAccess;
                 return Ok(Verdict {
@@ -68,8 +69,9 @@ impl Snapshot {
         }
         // Both checks always run, so that a denied answer names every blocking element.
         let egress = match source {
-            Resolved::Nic(s) => Some(self.direction_outcome(
+            Resolved::Nic(s, at) => Some(self.direction_outcome(
                 s,
+                at,
                 Direction::Egress,
                 self.peer_view(destination),
                 flow,
@@ -77,9 +79,13 @@ impl Snapshot {
             Resolved::Outside(_) => None,
         };
         let ingress = match destination {
-            Resolved::Nic(d) => {
-                Some(self.direction_outcome(d, Direction::Ingress, self.peer_view(source), flow))
-            }
+            Resolved::Nic(d, at) => Some(self.direction_outcome(
+                d,
+                at,
+                Direction::Ingress,
+                self.peer_view(source),
+                flow,
+            )),
             Resolved::Outside(_) => None,
         };
         let blocking: Vec<Step> = [&egress, &ingress]
@@ -117,8 +123,19 @@ impl Snapshot {
         match endpoint {
             Endpoint::Nic(id) => self
                 .nic_index(id)
-                .map(Resolved::Nic)
+                .map(|n| Resolved::Nic(n, self.nics[n as usize].address))
                 .ok_or_else(|| ReachError::UnknownInstance(id.clone())),
+            Endpoint::Interface { id, address } => {
+                let n = self
+                    .interface_index(id)
+                    .ok_or_else(|| ReachError::UnknownInstance(id.clone()))?;
+                let nic = &self.nics[n as usize];
+                match address {
+                    None => Ok(Resolved::Nic(n, nic.address)),
+                    Some(a) if nic.holds(*a) => Ok(Resolved::Nic(n, Some(*a))),
+                    Some(a) => Err(ReachError::UnknownInstance(format!("{id} at {a}"))),
+                }
+            }
             Endpoint::Outside(address) => match self.nic_by_address.get(address) {
                 Some(&n) => Err(ReachError::AddressIsNic {
                     address: *address,
@@ -131,13 +148,10 @@ impl Snapshot {
 
     fn peer_view(&self, endpoint: Resolved) -> PeerView<'_> {
         match endpoint {
-            Resolved::Nic(n) => {
-                let nic = &self.nics[n as usize];
-                PeerView {
-                    address: nic.address,
-                    groups: &nic.groups,
-                }
-            }
+            Resolved::Nic(n, address) => PeerView {
+                address,
+                groups: &self.nics[n as usize].groups,
+            },
             Resolved::Outside(address) => PeerView {
                 address: Some(address),
                 groups: &[],
@@ -166,10 +180,12 @@ impl Snapshot {
             })
     }
 
-    /// Step 4: one direction at one NIC, over the rules of all its groups.
+    /// Step 4: one direction at one NIC, over the rules of all its groups; `at` is the
+    /// NIC's address the flow uses (what a quintuple rule's own-side block must contain).
     fn direction_outcome(
         &self,
         nic: u32,
+        at: Option<IpAddr>,
         direction: Direction,
         peer: PeerView<'_>,
         flow: &Flow,
@@ -188,7 +204,7 @@ impl Snapshot {
                 }
                 let matches =
                     rule.matches_protocol_and_ports(flow.protocol, flow.port, flow.source_port)
-                        && rule.matches_local(local.address)
+                        && rule.matches_local(at)
                         && peer_matches(rule, peer);
                 if matches {
                     if rule.priority < best_priority {
@@ -210,6 +226,8 @@ impl Snapshot {
             return DirectionOutcome {
                 direction,
                 instance_id: local.instance_id.clone(),
+                interface_id: local.interface_id.clone(),
+                address: at,
                 allows: default_allows(direction, local.group_type),
                 steps: vec![Step::Default {
                     direction,
@@ -226,6 +244,8 @@ impl Snapshot {
         DirectionOutcome {
             direction,
             instance_id: local.instance_id.clone(),
+            interface_id: local.interface_id.clone(),
+            address: at,
             allows,
             steps: if allows {
                 winners.iter().map(|r| step_of(r)).collect()

@@ -78,9 +78,11 @@ impl Matrix {
 }
 
 impl Snapshot {
-    /// Decides every `sources × destinations` pair of NICs (instance ids) for one protocol and
-    /// destination port, with no source port (quintuple rules with a real source port range
-    /// do not match, as in [`Snapshot::evaluate`] with `source_port: None`).
+    /// Decides every `sources × destinations` pair of NICs for one protocol and destination
+    /// port, each NIC at its primary address and named by its instance's id (its primary
+    /// interface) or by its interface's (`eni-…`), with no source port (quintuple rules with
+    /// a real source port range do not match, as in [`Snapshot::evaluate`] with
+    /// `source_port: None`).
     pub fn matrix<S: AsRef<str>>(
         &self,
         sources: &[S],
@@ -182,11 +184,14 @@ impl Snapshot {
         })
     }
 
+    /// Instance ids stand for their primary NICs; interface ids (`eni-…`) for theirs.
     fn resolve_nics<S: AsRef<str>>(&self, ids: &[S]) -> Result<Vec<u32>, ReachError> {
         ids.iter()
             .map(|id| {
-                self.nic_index(id.as_ref())
-                    .ok_or_else(|| ReachError::UnknownInstance(id.as_ref().to_string()))
+                let id = id.as_ref();
+                self.nic_index(id)
+                    .or_else(|| self.interface_index(id))
+                    .ok_or_else(|| ReachError::UnknownInstance(id.to_string()))
             })
             .collect()
     }

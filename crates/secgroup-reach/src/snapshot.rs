@@ -2,9 +2,11 @@
 //! sets (a group peer is never expanded into per-member rules), rules per (group, direction)
 //! sorted by priority.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
+use secgroup_domain::network::{InterfaceKind, NetworkInterface};
 use secgroup_domain::rules::{Cidr, Direction, IpProtocol, PortRange, RulePolicy};
 use secgroup_domain::{InnerAccessPolicy, SecurityGroupType};
 
@@ -95,13 +97,19 @@ impl GroupEntry {
     }
 }
 
-/// A NIC: an instance's primary interface.
+/// A NIC: an attached network interface of an instance (docs/semantics.md §1) — its
+/// primary one, or a secondary one with groups and addresses of its own.
 #[derive(Debug, Clone)]
 pub(crate) struct Nic {
     pub(crate) instance_id: String,
+    /// `eni-…`
+    pub(crate) interface_id: String,
     pub(crate) vpc: u32,
-    /// `None` when the stored address does not parse: no address rule can match it.
+    /// The primary private address; `None` when the stored address does not parse: no
+    /// address rule can match it.
     pub(crate) address: Option<IpAddr>,
+    /// Its secondary private addresses (those that parse), in the order they were assigned.
+    pub(crate) secondary: Vec<IpAddr>,
     /// Interned group ids, sorted and distinct.
     pub(crate) groups: Vec<u32>,
     /// All of a NIC's groups share one type; a NIC whose groups are all unknown counts as
@@ -109,13 +117,28 @@ pub(crate) struct Nic {
     pub(crate) group_type: SecurityGroupType,
 }
 
+impl Nic {
+    /// Whether `address` is one of this NIC's own addresses.
+    pub(crate) fn holds(&self, address: IpAddr) -> bool {
+        self.address == Some(address) || self.secondary.contains(&address)
+    }
+}
+
 /// One account's groups, rules and NICs, indexed for evaluation. Immutable: rebuild it to
 /// see changes.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub(crate) groups: Vec<GroupEntry>,
+    /// Each instance's primary NIC first, in input order (so the first `primaries` are one
+    /// per instance), then the secondary interfaces attached to those instances.
     pub(crate) nics: Vec<Nic>,
+    pub(crate) primaries: usize,
+    /// Instance id → its primary NIC.
     pub(crate) nic_by_instance: HashMap<String, u32>,
+    /// Interface id (`eni-…`) → its NIC, primary or secondary: built on the first question
+    /// that names an interface (most name instances only).
+    pub(crate) nic_by_interface: OnceLock<HashMap<String, u32>>,
+    /// Every address of every NIC, primary and secondary ones.
     pub(crate) nic_by_address: HashMap<IpAddr, u32>,
     pub(crate) vpc_ids: Vec<String>,
     pub(crate) rules: Vec<CompiledRule>,
@@ -176,29 +199,65 @@ impl Snapshot {
             })
             .collect();
 
-        let mut nics = Vec::with_capacity(input.instances.len());
+        // Interface records by id: the primary ones add their secondary addresses to their
+        // instance's NIC; the secondary ones attached to a known instance are NICs of their
+        // own (docs/semantics.md §1). Without records, each instance is its primary
+        // interface with its one address.
+        let records: HashMap<&str, &NetworkInterface> = input
+            .interfaces
+            .iter()
+            .map(|e| (e.id.as_str(), e))
+            .collect();
+        let mut nics = Vec::with_capacity(input.instances.len().max(input.interfaces.len()));
         for inst in &input.instances {
-            let mut groups: Vec<u32> = inst
-                .security_group_ids
-                .iter()
-                .map(|g| group_ids.intern(g))
-                .collect();
-            groups.sort_unstable();
-            groups.dedup();
-            let enterprise = groups
-                .iter()
-                .any(|g| matches!(kinds.get(g), Some((SecurityGroupType::Enterprise, _))));
+            // The instance's groups are the primary interface's (its record agrees).
+            let secondary = if records.is_empty() {
+                Vec::new()
+            } else {
+                records
+                    .get(inst.network_interface_id.as_str())
+                    .map_or_else(Vec::new, |e| parsed(&e.secondary_ips))
+            };
             nics.push(Nic {
                 instance_id: inst.id.clone(),
+                interface_id: inst.network_interface_id.clone(),
                 vpc: vpc_ids.intern(&inst.vpc_id),
                 address: inst.private_ip.trim().parse().ok(),
-                groups,
-                group_type: if enterprise {
-                    SecurityGroupType::Enterprise
-                } else {
-                    SecurityGroupType::Normal
-                },
+                secondary,
+                groups: interned(&mut group_ids, &inst.security_group_ids),
+                group_type: SecurityGroupType::Normal,
             });
+        }
+        let primaries = nics.len();
+        let owners: HashSet<&str> = if input.interfaces.is_empty() {
+            HashSet::new()
+        } else {
+            input.instances.iter().map(|i| i.id.as_str()).collect()
+        };
+        for eni in &input.interfaces {
+            let attached =
+                eni.kind == InterfaceKind::Secondary && owners.contains(eni.instance_id.as_str());
+            if !attached {
+                continue;
+            }
+            nics.push(Nic {
+                instance_id: eni.instance_id.clone(),
+                interface_id: eni.id.clone(),
+                vpc: vpc_ids.intern(&eni.vpc_id),
+                address: eni.primary_ip.trim().parse().ok(),
+                secondary: parsed(&eni.secondary_ips),
+                groups: interned(&mut group_ids, &eni.security_group_ids),
+                group_type: SecurityGroupType::Normal,
+            });
+        }
+        for nic in &mut nics {
+            let enterprise = nic
+                .groups
+                .iter()
+                .any(|g| matches!(kinds.get(g), Some((SecurityGroupType::Enterprise, _))));
+            if enterprise {
+                nic.group_type = SecurityGroupType::Enterprise;
+            }
         }
 
         let rules: Vec<CompiledRule> = input
@@ -244,16 +303,18 @@ impl Snapshot {
             }
         }
         let mut members = vec![BTreeSet::new(); group_count];
-        let mut nic_by_instance = HashMap::with_capacity(nics.len());
+        let mut nic_by_instance = HashMap::with_capacity(primaries);
         let mut nic_by_address = HashMap::with_capacity(nics.len());
         for (i, nic) in nics.iter().enumerate() {
-            let i = i as u32;
+            let n = i as u32;
             for &g in &nic.groups {
-                members[g as usize].insert(i);
+                members[g as usize].insert(n);
             }
-            nic_by_instance.insert(nic.instance_id.clone(), i);
-            if let Some(a) = nic.address {
-                nic_by_address.insert(a, i);
+            if i < primaries {
+                nic_by_instance.insert(nic.instance_id.clone(), n);
+            }
+            for &a in nic.address.iter().chain(&nic.secondary) {
+                nic_by_address.insert(a, n);
             }
         }
         let groups = group_ids
@@ -268,7 +329,9 @@ impl Snapshot {
         Snapshot {
             groups,
             nics,
+            primaries,
             nic_by_instance,
+            nic_by_interface: OnceLock::new(),
             nic_by_address,
             vpc_ids: vpc_ids.names,
             rules,
@@ -277,24 +340,86 @@ impl Snapshot {
         }
     }
 
-    /// The instances that are members of a group now (none for an unknown id).
+    /// The instances with at least one interface that is a member of a group now, each
+    /// once (none for an unknown id).
     pub fn members_of(&self, group_id: &str) -> Vec<&str> {
+        let Some(g) = self.groups.iter().position(|e| e.id == group_id) else {
+            return Vec::new();
+        };
+        let mut out: Vec<&str> = Vec::new();
+        for &n in &self.members[g] {
+            let id = self.nics[n as usize].instance_id.as_str();
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        out
+    }
+
+    /// The interfaces (`eni-…`) that are members of a group now (none for an unknown id).
+    pub fn interface_members_of(&self, group_id: &str) -> Vec<&str> {
         let Some(g) = self.groups.iter().position(|e| e.id == group_id) else {
             return Vec::new();
         };
         self.members[g]
             .iter()
-            .map(|&n| self.nics[n as usize].instance_id.as_str())
+            .map(|&n| self.nics[n as usize].interface_id.as_str())
             .collect()
     }
 
-    /// The instance ids of every NIC, in input order (the order [`Snapshot::matrix`] indexes use
-    /// when given [`Snapshot::instance_ids`]).
+    /// The instance ids, one per instance, in input order (the order [`Snapshot::matrix`]
+    /// indexes use when given [`Snapshot::instance_ids`]).
     pub fn instance_ids(&self) -> Vec<&str> {
-        self.nics.iter().map(|n| n.instance_id.as_str()).collect()
+        self.nics[..self.primaries]
+            .iter()
+            .map(|n| n.instance_id.as_str())
+            .collect()
     }
 
+    /// The interface id of every NIC: each instance's primary one in input order, then the
+    /// attached secondary ones.
+    pub fn interface_ids(&self) -> Vec<&str> {
+        self.nics.iter().map(|n| n.interface_id.as_str()).collect()
+    }
+
+    /// The instance an interface (primary or secondary) is attached to, when it is a NIC.
+    pub fn instance_of_interface(&self, interface_id: &str) -> Option<&str> {
+        self.interface_index(interface_id)
+            .map(|n| self.nics[n as usize].instance_id.as_str())
+    }
+
+    /// The primary NIC of an instance.
     pub(crate) fn nic_index(&self, instance_id: &str) -> Option<u32> {
         self.nic_by_instance.get(instance_id).copied()
     }
+
+    /// The NIC of an interface, primary or secondary.
+    pub(crate) fn interface_index(&self, interface_id: &str) -> Option<u32> {
+        self.nic_by_interface
+            .get_or_init(|| {
+                self.nics
+                    .iter()
+                    .enumerate()
+                    .map(|(n, nic)| (nic.interface_id.clone(), n as u32))
+                    .collect()
+            })
+            .get(interface_id)
+            .copied()
+    }
+}
+
+/// Addresses that parse, in order.
+fn parsed(addresses: &[String]) -> Vec<IpAddr> {
+    addresses
+        .iter()
+        .filter_map(|a| a.trim().parse().ok())
+        .collect()
+}
+
+/// Interned group ids, sorted and distinct.
+fn interned(group_ids: &mut Interner, ids: &[String]) -> Vec<u32> {
+    let mut groups: Vec<u32> = ids.iter().map(|g| group_ids.intern(g)).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    groups
 }

@@ -10,8 +10,12 @@ use secgroup_domain::SecurityGroupType;
 /// One end of a flow.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Endpoint {
-    /// The primary NIC of this instance (`i-…`).
+    /// The primary NIC of this instance (`i-…`), at its primary address.
     Nic(String),
+    /// The NIC of this interface (`eni-…`, primary or secondary), at `address` — one of its
+    /// own addresses — or at its primary address when `None`. A flow from a secondary
+    /// address is decided by its interface's egress, one to it by its interface's ingress.
+    Interface { id: String, address: Option<IpAddr> },
     /// An address that no NIC of the snapshot has (the Internet, an IDC, another account).
     Outside(IpAddr),
 }
@@ -126,8 +130,12 @@ impl fmt::Display for Step {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectionOutcome {
     pub direction: Direction,
-    /// The instance whose groups were consulted.
+    /// The instance whose interface's groups were consulted.
     pub instance_id: String,
+    /// That interface (`eni-…`).
+    pub interface_id: String,
+    /// The address of the flow at that interface (`None` when it does not parse).
+    pub address: Option<IpAddr>,
     pub allows: bool,
     /// The default, or every winning rule: when the direction denies, every `Drop` rule at
     /// the winning priority; when it allows, every `Accept` rule at that priority.
@@ -161,9 +169,12 @@ addresses and network ACLs on the path to or from the outside address are not mo
 /// A question the snapshot cannot answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReachError {
-    /// No NIC of the snapshot belongs to this instance.
+    /// No NIC of the snapshot belongs to this instance, or is this interface; for an
+    /// [`Endpoint::Interface`] with an address the interface does not hold, the text says
+    /// `<interface> at <address>`.
     UnknownInstance(String),
-    /// The "outside" address is a NIC's address; ask with the instance instead.
+    /// The "outside" address is a NIC's address (primary or secondary); ask with the
+    /// instance or the interface instead.
     AddressIsNic {
         address: IpAddr,
         instance_id: String,

@@ -1,9 +1,22 @@
-//! The all-pairs matrix equals pairwise evaluation, on random topologies.
+//! The all-pairs matrix equals pairwise evaluation, on random topologies, its NICs named by
+//! instance (the primary interface) or by interface (secondary ones too).
 
 mod support;
 
 use proptest::prelude::*;
 use secgroup_reach::{Endpoint, Flow, Snapshot};
+
+/// What a matrix name stands for in one flow: an instance's primary NIC, or an interface's.
+fn end(name: &str) -> Endpoint {
+    if name.starts_with("eni-") {
+        Endpoint::Interface {
+            id: name.to_string(),
+            address: None,
+        }
+    } else {
+        Endpoint::Nic(name.to_string())
+    }
+}
 use support::topology::{ports, protocols, source_ports, topology};
 
 proptest! {
@@ -19,15 +32,17 @@ proptest! {
         let snapshot = Snapshot::build(&t.input);
         let (protocol, port) = (protocols()[protocol], ports()[port]);
         // Sources and destinations overlap but differ, to exercise both index spaces.
-        let sources: Vec<&str> = t.instance_ids.iter().map(String::as_str).collect();
-        let destinations: Vec<&str> = t.instance_ids.iter().skip(split % t.instance_ids.len()).map(String::as_str).collect();
+        let mut names: Vec<&str> = t.instance_ids.iter().map(String::as_str).collect();
+        names.extend(snapshot.interface_ids().into_iter().skip(t.instance_ids.len()));
+        let sources: Vec<&str> = names.clone();
+        let destinations: Vec<&str> = names.iter().skip(split % names.len()).copied().collect();
         let matrix = snapshot.matrix(&sources, &destinations, protocol, port).expect("known NICs");
         let mut allowed = 0u64;
         for (i, s) in sources.iter().enumerate() {
             for (j, d) in destinations.iter().enumerate() {
                 let flow = Flow {
-                    source: Endpoint::Nic(s.to_string()),
-                    destination: Endpoint::Nic(d.to_string()),
+                    source: end(s),
+                    destination: end(d),
                     protocol,
                     port,
                     source_port: None,
@@ -51,15 +66,15 @@ proptest! {
         let snapshot = Snapshot::build(&t.input);
         let (protocol, port, source_port) =
             (protocols()[protocol], ports()[port], source_ports()[source_port]);
-        let ids: Vec<&str> = t.instance_ids.iter().map(String::as_str).collect();
+        let ids: Vec<&str> = snapshot.interface_ids();
         let matrix = snapshot
             .matrix_with_source_port(&ids, &ids, protocol, port, source_port)
             .expect("known NICs");
         for (i, s) in ids.iter().enumerate() {
             for (j, d) in ids.iter().enumerate() {
                 let flow = Flow {
-                    source: Endpoint::Nic(s.to_string()),
-                    destination: Endpoint::Nic(d.to_string()),
+                    source: end(s),
+                    destination: end(d),
                     protocol,
                     port,
                     source_port,

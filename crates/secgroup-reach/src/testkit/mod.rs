@@ -6,7 +6,7 @@
 pub mod topology;
 
 use chrono::{TimeZone, Utc};
-use secgroup_domain::network::{Instance, InstanceStatus};
+use secgroup_domain::network::{Instance, InstanceStatus, InterfaceKind, NetworkInterface};
 use secgroup_domain::rules::{
     Cidr, Direction, IpProtocol, Peer, PortRange, Rule, RulePolicy, RuleSpec,
 };
@@ -58,6 +58,46 @@ pub fn instance(id: &str, vpc: &str, ip: &str, groups: &[&str]) -> Instance {
         private_ip: ip.into(),
         security_group_ids: groups.iter().map(|g| g.to_string()).collect(),
         attributes: "{}".into(),
+    }
+}
+
+/// `instance`'s primary interface as the store shows it, with `secondary_ips`.
+pub fn primary_interface(instance: &Instance, secondary_ips: &[&str]) -> NetworkInterface {
+    secgroup_domain::ops::network_interfaces::primary(
+        instance,
+        secondary_ips.iter().map(|a| a.to_string()).collect(),
+        &secgroup_domain::ops::instances::InstanceAttributes::default(),
+    )
+}
+
+/// A secondary interface in `instance`'s VPC, vSwitch and zone, attached to it at
+/// `device_index` (detach it by emptying `instance_id`).
+pub fn secondary_interface(
+    id: &str,
+    instance: &Instance,
+    device_index: u32,
+    ips: &[&str],
+    groups: &[&str],
+) -> NetworkInterface {
+    let t = Utc.timestamp_opt(0, 0).single().unwrap_or_default();
+    NetworkInterface {
+        id: id.into(),
+        account_id: instance.account_id.clone(),
+        region_id: instance.region_id.clone(),
+        zone_id: instance.zone_id.clone(),
+        vpc_id: instance.vpc_id.clone(),
+        vswitch_id: instance.vswitch_id.clone(),
+        kind: InterfaceKind::Secondary,
+        name: String::new(),
+        description: String::new(),
+        resource_group_id: String::new(),
+        instance_id: instance.id.clone(),
+        device_index,
+        mac_address: format!("00:16:3e:00:02:{device_index:02x}"),
+        primary_ip: ips.first().map(|a| a.to_string()).unwrap_or_default(),
+        secondary_ips: ips.iter().skip(1).map(|a| a.to_string()).collect(),
+        security_group_ids: groups.iter().map(|g| g.to_string()).collect(),
+        creation_time: t,
     }
 }
 

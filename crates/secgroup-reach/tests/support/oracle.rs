@@ -1,10 +1,9 @@
 //! A naive, literal transcription of docs/semantics.md §3, written
 //! against the domain values with no code shared with the engine: the engine is checked
-//! against it.
+//! against it. A NIC is one network interface of an instance, at one of its addresses.
 
 use std::net::IpAddr;
 
-use secgroup_domain::network::Instance;
 use secgroup_domain::rules::{Cidr, Direction, IpProtocol, Peer, PortRange, Rule, RulePolicy};
 use secgroup_domain::{InnerAccessPolicy, SecurityGroupType};
 use secgroup_reach::SnapshotInput;
@@ -17,8 +16,17 @@ pub enum Reason {
     Default,
 }
 
+/// An interface, as the question sees it: its VPC, its groups, and the address of the flow.
+#[derive(Debug, Clone, Copy)]
+pub struct Interface<'a> {
+    pub vpc_id: &'a str,
+    pub security_group_ids: &'a [String],
+    /// `None` when the address does not parse.
+    pub address: Option<IpAddr>,
+}
+
 pub enum End<'a> {
-    Nic(&'a Instance),
+    Nic(Interface<'a>),
     Outside(IpAddr),
 }
 
@@ -32,7 +40,7 @@ pub struct Question<'a> {
 
 fn address_of(end: &End<'_>) -> Option<IpAddr> {
     match end {
-        End::Nic(i) => i.private_ip.parse().ok(),
+        End::Nic(i) => i.address,
         End::Outside(a) => Some(*a),
     }
 }
@@ -57,7 +65,7 @@ fn in_block(text: &str, address: Option<IpAddr>) -> bool {
 fn rule_matches(
     input: &SnapshotInput,
     rule: &Rule,
-    local: &Instance,
+    local: &Interface<'_>,
     peer: &End<'_>,
     q: &Question<'_>,
 ) -> bool {
@@ -83,12 +91,12 @@ fn rule_matches(
     };
     let local_ok = match &s.local_cidr {
         None => true,
-        Some(c) => local.private_ip.parse().ok().is_some_and(|a| c.contains(a)),
+        Some(c) => local.address.is_some_and(|a| c.contains(a)),
     };
     protocol_ok && port_ok && peer_ok && source_port_ok && local_ok
 }
 
-fn group_type_of(input: &SnapshotInput, nic: &Instance) -> SecurityGroupType {
+fn group_type_of(input: &SnapshotInput, nic: &Interface<'_>) -> SecurityGroupType {
     let enterprise = input.groups.iter().any(|g| {
         nic.security_group_ids.contains(&g.id) && g.group_type == SecurityGroupType::Enterprise
     });
@@ -102,7 +110,7 @@ fn group_type_of(input: &SnapshotInput, nic: &Instance) -> SecurityGroupType {
 /// Step 4 for one direction at one NIC: (allows, reason).
 fn one_direction(
     input: &SnapshotInput,
-    nic: &Instance,
+    nic: &Interface<'_>,
     direction: Direction,
     peer: &End<'_>,
     q: &Question<'_>,
