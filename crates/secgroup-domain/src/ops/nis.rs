@@ -153,13 +153,22 @@ fn endpoint(
                 .instance(account_id, &InstanceId::from(&draft.id))?
                 .filter(|i| i.region_id == region_id)
                 .ok_or_else(|| end.unknown_id(&draft.id))?;
-            // Only the primary interface is modelled: its address is the only one the
-            // instance has.
+            // The address must be one of the instance's interfaces' (primary or secondary
+            // addresses, of its primary or attached secondary interfaces): it picks the
+            // interface evaluated.
             match given_ip {
-                Some(ip) if ip.parse::<IpAddr>().ok() != instance.private_ip.parse().ok() => {
-                    Err(end.invalid_ip(ip))
+                Some(ip) => {
+                    let wanted = ip.parse::<IpAddr>().ok();
+                    let held = super::network_interfaces::all(tx, account_id, region_id)?
+                        .iter()
+                        .filter(|e| e.instance_id == instance.id)
+                        .any(|e| e.addresses().any(|a| a.parse::<IpAddr>().ok() == wanted));
+                    if wanted.is_none() || !held {
+                        return Err(end.invalid_ip(ip));
+                    }
+                    Ok(Some(ip.to_string()))
                 }
-                _ => Ok(given_ip.map(str::to_string)),
+                None => Ok(None),
             }
         }
         EndpointType::InternetIp => {

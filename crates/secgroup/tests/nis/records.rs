@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::common::TestServer;
-use super::{nis, ok, Analysis, Lab};
+use super::{ecs_ok, nis, ok, Analysis, Lab};
 
 #[tokio::test]
 async fn create_and_analyze_echoes_the_path_with_string_ports_and_is_readable() {
@@ -349,4 +349,93 @@ async fn a_vswitch_address_held_by_an_instance_is_that_instance() {
         stranger.result["topologyData"]["positive"]["nodeList"][0]["nodeType"],
         "IP"
     );
+}
+
+#[tokio::test]
+async fn an_ecs_end_at_a_secondary_interface_address_is_that_interface() {
+    let server = TestServer::start().await;
+    let lab = Lab::new(&server).await;
+    // a's primary interface is in `open` (accepts tcp/22 from the VPC); b's primary one too,
+    // b's secondary interface is in `closed` (Drop, no rules).
+    let open = lab.group("normal", "Drop").await;
+    lab.rule(
+        &open,
+        "ingress",
+        &[
+            ("IpProtocol", "tcp"),
+            ("PortRange", "22/22"),
+            ("SourceCidrIp", "10.0.0.0/8"),
+        ],
+    )
+    .await;
+    let closed = lab.group("normal", "Drop").await;
+    let a = lab.instance(&[&open], Some("10.0.0.10")).await;
+    let b = lab.instance(&[&open], Some("10.0.0.20")).await;
+    let created = ecs_ok(
+        &lab.c,
+        "CreateNetworkInterface",
+        &[
+            ("VSwitchId", lab.vsw.as_str()),
+            ("SecurityGroupId", closed.as_str()),
+            ("PrimaryIpAddress", "10.0.0.30"),
+            ("PrivateIpAddress.1", "10.0.0.31"),
+        ],
+    )
+    .await;
+    let eni = created["NetworkInterfaceId"]
+        .as_str()
+        .expect("eni")
+        .to_string();
+    ecs_ok(
+        &lab.c,
+        "AttachNetworkInterface",
+        &[("NetworkInterfaceId", &eni), ("InstanceId", &b)],
+    )
+    .await;
+
+    let to_primary = lab.tcp(&a, &b, "22").await;
+    assert!(to_primary.reachable, "{:?}", to_primary.result);
+    for address in ["10.0.0.30", "10.0.0.31"] {
+        let got = lab
+            .analyse(&[
+                ("SourceId", &a),
+                ("SourceType", "ecs"),
+                ("TargetId", &b),
+                ("TargetType", "ecs"),
+                ("TargetIpAddress", address),
+                ("Protocol", "tcp"),
+                ("TargetPort", "22"),
+            ])
+            .await;
+        assert!(!got.reachable, "{address}: {:?}", got.result);
+        assert_eq!(got.error_code(), "SECURITY_GROUP_DENY");
+        let target_items: Vec<Value> = got
+            .items()
+            .into_iter()
+            .filter(|i| i["securityGroupId"] == closed.as_str())
+            .collect();
+        assert!(!target_items.is_empty(), "{:?}", got.items());
+        assert!(
+            target_items.iter().all(|i| i["resourceId"] == eni.as_str()),
+            "{:?}",
+            target_items
+        );
+    }
+    // An address none of b's interfaces holds is refused as the end's address.
+    let r = nis(
+        &lab.c,
+        "CreateNetworkPath",
+        &[
+            ("NetworkPathName", "wrong address"),
+            ("SourceId", &a),
+            ("SourceType", "ecs"),
+            ("TargetId", &b),
+            ("TargetType", "ecs"),
+            ("TargetIpAddress", "10.0.0.99"),
+            ("Protocol", "tcp"),
+            ("TargetPort", "22"),
+        ],
+    )
+    .await;
+    assert_eq!(r.code(), "IllegalParam.TargetIp", "{}", r.body);
 }
