@@ -1,6 +1,7 @@
 //! The extension API (`Version=x-secgroup-2026-11-01`) end to end: a topology built through
 //! the ECS and VPC APIs, then `CheckReachability` verdicts and their deciding rules, the
-//! matrix against pairwise checks, a stopped instance, scope and parameter errors, XML.
+//! matrix against pairwise checks, a stopped instance, a secondary interface, scope and
+//! parameter errors, XML.
 
 mod common;
 #[path = "reachability/topology.rs"]
@@ -498,4 +499,137 @@ async fn answers_render_as_xml_too_and_unknown_actions_are_refused() {
 
     let r = ext(&c, "DescribeSecurityGroups", &[]).await;
     assert_eq!((r.status, r.code()), (404, "InvalidAction.NotFound".into()));
+}
+
+#[tokio::test]
+async fn a_secondary_interface_is_decided_by_its_own_groups() {
+    let server = TestServer::start().await;
+    let c = server.new_account().await;
+    let t = Topology::build(&c).await;
+    // batch's primary interface is in the db group (Drop, 22 from web only); its secondary
+    // interface is in the web group (Accept between members).
+    let vsw = {
+        let filter = format!("[\"{}\"]", t.batch);
+        let r = c
+            .call("DescribeInstances", &[("InstanceIds", &filter)])
+            .await;
+        r.json()["Instances"]["Instance"][0]["VpcAttributes"]["VSwitchId"]
+            .as_str()
+            .expect("vsw")
+            .to_string()
+    };
+    let r = c
+        .call(
+            "CreateNetworkInterface",
+            &[
+                ("VSwitchId", &vsw),
+                ("SecurityGroupId", &t.sg_web),
+                ("SecondaryPrivateIpAddressCount", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let eni = r.json()["NetworkInterfaceId"]
+        .as_str()
+        .expect("eni")
+        .to_string();
+    let secondary_ip = r.json()["PrivateIpSets"]["PrivateIpSet"][1]["PrivateIpAddress"]
+        .as_str()
+        .expect("ip")
+        .to_string();
+    let r = c
+        .call(
+            "AttachNetworkInterface",
+            &[("NetworkInterfaceId", &eni), ("InstanceId", &t.batch)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let to = |dest: (&'static str, String)| {
+        let c = c.clone();
+        let app = t.app.clone();
+        async move {
+            check(
+                &c,
+                &[
+                    ("SourceInstanceId", app.as_str()),
+                    (dest.0, dest.1.as_str()),
+                    ("Protocol", "TCP"),
+                    ("Port", "80"),
+                ],
+            )
+            .await
+        }
+    };
+    // app → batch on 80: the primary interface's db group drops it; the secondary
+    // interface, at either of its addresses, is a web member.
+    let primary = to(("DestinationInstanceId", t.batch.clone())).await;
+    assert_eq!(primary["Reachable"], false, "{primary}");
+    let by_id = to(("DestinationNetworkInterfaceId", eni.clone())).await;
+    assert_eq!(by_id["Reachable"], true, "{by_id}");
+    assert_eq!(
+        by_id["Destination"]["NetworkInterfaceId"],
+        eni.as_str(),
+        "{by_id}"
+    );
+    let by_address = to(("DestinationIpAddress", secondary_ip.clone())).await;
+    assert_eq!(by_address["Reachable"], true, "{by_address}");
+    assert_eq!(
+        by_address["Destination"]["NetworkInterfaceId"],
+        eni.as_str(),
+        "{by_address}"
+    );
+
+    // From the secondary interface, db's rule naming the web group admits 22; from the
+    // primary one (a db member, Drop) it does not.
+    let from = |source: (&'static str, String)| {
+        let c = c.clone();
+        let db = t.db.clone();
+        async move {
+            check(
+                &c,
+                &[
+                    (source.0, source.1.as_str()),
+                    ("DestinationInstanceId", db.as_str()),
+                    ("Protocol", "TCP"),
+                    ("Port", "22"),
+                ],
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        from(("SourceNetworkInterfaceId", eni.clone())).await["Reachable"],
+        true
+    );
+    assert_eq!(
+        from(("SourceInstanceId", t.batch.clone())).await["Reachable"],
+        false
+    );
+
+    // Detached, the interface is no end at all (no NIC has that id).
+    let r = c
+        .call(
+            "DetachNetworkInterface",
+            &[("NetworkInterfaceId", &eni), ("InstanceId", &t.batch)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = ext(
+        &c,
+        "CheckReachability",
+        &[
+            ("SourceInstanceId", &t.app),
+            ("DestinationNetworkInterfaceId", &eni),
+            ("Protocol", "TCP"),
+            ("Port", "80"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (404, "InvalidEniId.NotFound"),
+        "{}",
+        r.body
+    );
 }
