@@ -268,3 +268,21 @@ def test_raw_json_and_xml_shapes(pool, client, legacy_twin, net):
     assert assigned.status == 200, assigned.describe()
     ips = [e.text for e in assigned.xml().findall("AssignedPrivateIpAddressesSet/PrivateIpSet/PrivateIpAddress")]
     assert len(ips) == 2 and all(re.match(r"^172\.16\.1\.\d+$", ip) for ip in ips), assigned.text
+    # The actions that answer only a RequestId, in XML, then one refusal in XML.
+    [iid] = net.run()
+    region = client.region
+    for action, params in [
+        ("UnassignPrivateIpAddresses", {"NetworkInterfaceId": new, "PrivateIpAddress.1": ips[0]}),
+        ("ModifyNetworkInterfaceAttribute", {"NetworkInterfaceId": new, "NetworkInterfaceName": "xml-eni"}),
+        ("AttachNetworkInterface", {"NetworkInterfaceId": new, "InstanceId": iid}),
+        ("JoinSecurityGroup", {"NetworkInterfaceId": new, "SecurityGroupId": net.group()}),
+        ("DetachNetworkInterface", {"NetworkInterfaceId": new, "InstanceId": iid}),
+        ("DeleteNetworkInterface", {"NetworkInterfaceId": new}),
+    ]:
+        r = owner.request(action, {"RegionId": region, **params}, fmt="XML")
+        assert r.status == 200, r.describe()
+        root = r.xml()
+        assert root.tag == f"{action}Response" and [c.tag for c in root] == ["RequestId"], r.text
+    net.enis.remove(new)
+    refused = owner.request("DeleteNetworkInterface", {"RegionId": region, "NetworkInterfaceId": UNKNOWN_ENI}, fmt="XML")
+    assert refused.status == 404 and refused.xml().findtext("Code") == "InvalidEniId.NotFound", refused.text
