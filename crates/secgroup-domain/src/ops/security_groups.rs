@@ -1,5 +1,7 @@
 //! The security-group lifecycle: create, read, list, modify, delete.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -125,12 +127,21 @@ pub fn count_members(
     limits: &Limits,
 ) -> Result<(), DomainError> {
     let counts = tx.member_counts(account_id, region_id)?;
+    // Secondary interfaces are members too: they take room, though `EcsCount` counts
+    // instances (docs/ecs.md §10.1).
+    let mut interfaces: HashMap<String, u64> = HashMap::new();
+    for eni in tx.network_interfaces(account_id, region_id)? {
+        for group in eni.security_group_ids {
+            *interfaces.entry(group).or_default() += 1;
+        }
+    }
     for view in views {
         let members = counts.get(view.group.id.as_str()).copied().unwrap_or(0);
+        let others = interfaces.get(&view.group.id).copied().unwrap_or(0);
         let capacity = super::instances::membership::group_capacity(&view.group, limits);
         view.ecs_count = Some(EcsCount {
             members,
-            available: capacity.saturating_sub(members),
+            available: capacity.saturating_sub(members + others),
         });
     }
     Ok(())

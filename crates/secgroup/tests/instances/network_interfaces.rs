@@ -118,6 +118,19 @@ async fn an_interface_is_created_attached_readdressed_regrouped_detached_and_del
     assert_eq!(shown["Description"], "data plane");
     assert_eq!(shown["Tags"]["Tag"][0]["TagKey"], "role");
     assert!(shown.get("Attachment").is_none(), "{shown}");
+    // The interface is a member of sg2: it takes room there, though EcsCount counts instances.
+    let listed = ok(
+        &c,
+        "DescribeSecurityGroups",
+        &[("SecurityGroupId", &sg2), ("IsQueryEcsCount", "true")],
+    )
+    .await;
+    let group = &listed["SecurityGroups"]["SecurityGroup"][0];
+    assert_eq!(
+        (&group["EcsCount"], &group["AvailableInstanceAmount"]),
+        (&Value::from(0), &Value::from(5999)),
+        "{group}"
+    );
     assert_eq!(interfaces(&c, &[("Status", "Available")]).await.len(), 1);
     assert_eq!(interfaces(&c, &[("SecurityGroupId", &sg2)]).await.len(), 1);
     assert_eq!(
