@@ -104,15 +104,18 @@ pub fn compose(
     out
 }
 
-/// Where an interface is: stored on its own, or the primary one of an instance.
+/// Where an interface is: stored on its own, or the primary one of an instance (settled
+/// at the time of the request). What Join/Leave by `NetworkInterfaceId` change too.
 // One short-lived value per request: boxing the larger variant would buy nothing.
 #[allow(clippy::large_enum_variant)]
-enum Found {
+pub(crate) enum Found {
     Secondary(NetworkInterface),
     Primary(Settled),
 }
 
-fn find(
+/// The interface `id` of the account in the region: a secondary one, else the primary one
+/// of an instance.
+pub(crate) fn find(
     tx: &mut dyn Tx,
     account_id: &AccountId,
     region_id: &str,
@@ -670,8 +673,9 @@ pub fn list(
     f: &InterfaceFilter,
 ) -> Result<Vec<InterfaceView>, DomainError> {
     let mut out = Vec::new();
+    let mut all_tags = tx.all_tags(account_id, ResourceType::Eni)?;
     for eni in all(tx, account_id, region_id)? {
-        let tags = tx.tags(account_id, ResourceType::Eni, &eni.id)?;
+        let tags = all_tags.remove(&eni.id).unwrap_or_default();
         let matches = (f.ids.is_empty() || f.ids.contains(&eni.id))
             && f.instance_id.as_ref().is_none_or(|i| *i == eni.instance_id)
             && f.security_group_id

@@ -6,11 +6,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{get, settle, InstanceTimings, Settled};
+use super::{get, InstanceTimings, Settled};
 use crate::error::DomainError;
 use crate::ids::{AccountId, InstanceId, SecurityGroupId};
 use crate::model::{SecurityGroup, SecurityGroupType};
-use crate::network::{Instance, InstanceScope, InstanceStatus, NetworkInterface};
+use crate::network::{Instance, InstanceScope, InstanceStatus};
+use crate::ops::network_interfaces::{self, Found};
 use crate::ops::{security_groups, Limits};
 use crate::store::Tx;
 
@@ -71,32 +72,25 @@ pub(crate) fn mixed(groups: &[SecurityGroup]) -> bool {
 }
 
 /// What a Join/Leave changes: an instance (its primary interface) or a secondary interface.
-// One short-lived value per request: boxing the larger variant would buy nothing.
-#[allow(clippy::large_enum_variant)]
-enum Target {
-    Instance(Settled),
-    Interface(NetworkInterface),
-}
-
-impl Target {
+impl Found {
     fn groups(&self) -> &[String] {
         match self {
-            Target::Instance(s) => &s.instance.security_group_ids,
-            Target::Interface(e) => &e.security_group_ids,
+            Found::Primary(s) => &s.instance.security_group_ids,
+            Found::Secondary(e) => &e.security_group_ids,
         }
     }
 
     fn groups_mut(&mut self) -> &mut Vec<String> {
         match self {
-            Target::Instance(s) => &mut s.instance.security_group_ids,
-            Target::Interface(e) => &mut e.security_group_ids,
+            Found::Primary(s) => &mut s.instance.security_group_ids,
+            Found::Secondary(e) => &mut e.security_group_ids,
         }
     }
 
     fn region_and_vpc(&self) -> (String, String) {
         match self {
-            Target::Instance(s) => (s.instance.region_id.clone(), s.instance.vpc_id.clone()),
-            Target::Interface(e) => (e.region_id.clone(), e.vpc_id.clone()),
+            Found::Primary(s) => (s.instance.region_id.clone(), s.instance.vpc_id.clone()),
+            Found::Secondary(e) => (e.region_id.clone(), e.vpc_id.clone()),
         }
     }
 
@@ -104,15 +98,15 @@ impl Target {
     /// changes in any state.
     fn stable(&self) -> Result<(), DomainError> {
         match self {
-            Target::Instance(s) => stable(&s.instance),
-            Target::Interface(_) => Ok(()),
+            Found::Primary(s) => stable(&s.instance),
+            Found::Secondary(_) => Ok(()),
         }
     }
 
     fn store(self, tx: &mut dyn Tx) -> Result<(), DomainError> {
         match self {
-            Target::Instance(s) => tx.update_instance(&s.into_instance()?)?,
-            Target::Interface(e) => tx.update_network_interface(&e)?,
+            Found::Primary(s) => tx.update_instance(&s.into_instance()?)?,
+            Found::Secondary(e) => tx.update_network_interface(&e)?,
         };
         Ok(())
     }
@@ -124,26 +118,14 @@ fn resolve(
     member: &Member,
     timings: &InstanceTimings,
     now: DateTime<Utc>,
-) -> Result<Target, DomainError> {
+) -> Result<Found, DomainError> {
     match member {
         Member::Instance(id) => {
             super::validate_id(id)?;
-            get(tx, account_id, id, timings, now).map(Target::Instance)
+            get(tx, account_id, id, timings, now).map(Found::Primary)
         }
         Member::NetworkInterface { id, region_id } => {
-            if let Some(eni) = tx
-                .network_interface(account_id, id)?
-                .filter(|e| e.region_id == *region_id)
-            {
-                return Ok(Target::Interface(eni));
-            }
-            let found: Option<Instance> = tx
-                .instances(account_id, region_id, &Default::default())?
-                .into_iter()
-                .find(|i| i.network_interface_id == *id);
-            let instance =
-                found.ok_or_else(|| DomainError::NetworkInterfaceNotFound(id.clone()))?;
-            settle(instance, timings, now).map(Target::Instance)
+            network_interfaces::find(tx, account_id, region_id, id, timings, now)
         }
     }
 }
