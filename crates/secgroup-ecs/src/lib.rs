@@ -118,6 +118,19 @@ fn strings<T: for<'s> From<&'s str>>(p: &mut Input<'_>, prefix: &str) -> Vec<T> 
         .collect()
 }
 
+/// `Tag.N.Key`/`Tag.N.Value` filters of a listing (a value without a key is a malformed
+/// key), at most the per-request number of tags.
+fn tag_filters(p: &mut Input<'_>) -> Result<Vec<(String, Option<String>)>, RpcError> {
+    let malformed = p.error(DomainError::TagKeyMalformed);
+    let filters = p.tag_filters_strict(|| malformed.clone())?;
+    if filters.len() > secgroup_domain::validate::MAX_TAGS_PER_REQUEST {
+        return Err(p.error(DomainError::TooManyTags(
+            secgroup_domain::validate::MAX_TAGS_PER_REQUEST,
+        )));
+    }
+    Ok(filters)
+}
+
 /// A count or size as a response integer.
 fn i64_of(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)

@@ -12,7 +12,8 @@ use secgroup_domain::network::{InterfaceKind, NetworkInterface};
 use secgroup_domain::ops::network_interfaces::{
     self as ops, Assignment, InterfaceFilter, InterfaceView, ModifyInterface, NewInterface, Scope,
 };
-use secgroup_domain::{validate, DomainError, Store};
+use secgroup_domain::{validate, DomainError, Store, Tag};
+use secgroup_rpc::render::ObjectBuilder;
 use secgroup_rpc::{Node, RpcError};
 
 use crate::errors::invalid;
@@ -80,9 +81,9 @@ fn group_ids(e: &NetworkInterface) -> Node {
 }
 
 /// One `NetworkInterfaceSet` of `DescribeNetworkInterfaces` (docs/ecs.md §10.3).
-fn interface_set(v: &InterfaceView, owner_id: &str) -> Node {
-    let e = &v.interface;
-    let mut node = Node::object()
+/// The fields both `CreateNetworkInterface` and `DescribeNetworkInterfaces` begin with.
+fn identity(e: &NetworkInterface) -> ObjectBuilder {
+    Node::object()
         .str("NetworkInterfaceId", &e.id)
         .str("Status", e.status())
         .str("Type", e.kind.as_str())
@@ -93,6 +94,21 @@ fn interface_set(v: &InterfaceView, owner_id: &str) -> Node {
         .str("MacAddress", &e.mac_address)
         .str("NetworkInterfaceName", &e.name)
         .str("Description", &e.description)
+}
+
+/// The groups, addresses and tags both answers carry after their own fields.
+fn memberships(node: ObjectBuilder, e: &NetworkInterface, tag_list: &[Tag]) -> ObjectBuilder {
+    node.field("SecurityGroupIds", group_ids(e))
+        .field("PrivateIpSets", private_ip_sets(e))
+        .field("Ipv6Sets", Node::list("Ipv6Set", []))
+        .field("Ipv4PrefixSets", Node::list("Ipv4PrefixSet", []))
+        .field("Ipv6PrefixSets", Node::list("Ipv6PrefixSet", []))
+        .field("Tags", tags(tag_list))
+}
+
+fn interface_set(v: &InterfaceView, owner_id: &str) -> Node {
+    let e = &v.interface;
+    let node = identity(e)
         .str("InstanceId", &e.instance_id)
         .str("CreationTime", time(&e.creation_time))
         .str("ResourceGroupId", &e.resource_group_id)
@@ -101,13 +117,8 @@ fn interface_set(v: &InterfaceView, owner_id: &str) -> Node {
         .int("QueueNumber", 1)
         .bool("DeleteOnRelease", e.kind == InterfaceKind::Primary)
         .str("NetworkInterfaceTrafficMode", "Standard")
-        .bool("SourceDestCheck", false)
-        .field("SecurityGroupIds", group_ids(e))
-        .field("PrivateIpSets", private_ip_sets(e))
-        .field("Ipv6Sets", Node::list("Ipv6Set", []))
-        .field("Ipv4PrefixSets", Node::list("Ipv4PrefixSet", []))
-        .field("Ipv6PrefixSets", Node::list("Ipv6PrefixSet", []))
-        .field("Tags", tags(&v.tags));
+        .bool("SourceDestCheck", false);
+    let mut node = memberships(node, e, &v.tags);
     if !e.instance_id.is_empty() {
         node = node.field(
             "Attachment",
@@ -181,27 +192,11 @@ impl<S: Store> Action<Ecs<S>> for CreateNetworkInterface {
             })
             .await?;
         let (e, tag_list) = created;
-        Ok(Node::object()
-            .str("NetworkInterfaceId", &e.id)
-            .str("Status", e.status())
-            .str("Type", e.kind.as_str())
-            .str("VpcId", &e.vpc_id)
-            .str("VSwitchId", &e.vswitch_id)
-            .str("ZoneId", &e.zone_id)
-            .str("PrivateIpAddress", &e.primary_ip)
-            .str("MacAddress", &e.mac_address)
-            .str("NetworkInterfaceName", &e.name)
-            .str("Description", &e.description)
+        let node = identity(&e)
             .str("ResourceGroupId", &e.resource_group_id)
             .bool("ServiceManaged", false)
-            .str("OwnerId", owner_id)
-            .field("SecurityGroupIds", group_ids(&e))
-            .field("PrivateIpSets", private_ip_sets(&e))
-            .field("Ipv6Sets", Node::list("Ipv6Set", []))
-            .field("Ipv4PrefixSets", Node::list("Ipv4PrefixSet", []))
-            .field("Ipv6PrefixSets", Node::list("Ipv6PrefixSet", []))
-            .field("Tags", tags(&tag_list))
-            .build())
+            .str("OwnerId", owner_id);
+        Ok(memberships(node, &e, &tag_list).build())
     }
 }
 
@@ -273,6 +268,24 @@ impl Attachment {
             instance_id,
         })
     }
+
+    /// Attaches (`true`) or detaches the interface, in one write.
+    async fn change<S: Store>(
+        self,
+        cx: &Cx<'_, Ecs<S>>,
+        attaching: bool,
+    ) -> Result<Node, RpcError> {
+        cx.write(move |tx, s| {
+            let (scope, id) = (scope(s, &self.target.region_id), &self.target.id);
+            if attaching {
+                ops::attach(tx, &scope, id, &self.instance_id)
+            } else {
+                ops::detach(tx, &scope, id, &self.instance_id)
+            }
+        })
+        .await?;
+        Ok(Node::object().build())
+    }
 }
 
 #[derive(Debug)]
@@ -286,26 +299,14 @@ impl<S: Store> Action<Ecs<S>> for AttachNetworkInterface {
     }
 
     async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
-        let a = self.0;
-        cx.write(move |tx, s| {
-            ops::attach(
-                tx,
-                &scope(s, &a.target.region_id),
-                &a.target.id,
-                &a.instance_id,
-            )
-        })
-        .await?;
-        Ok(Node::object().build())
+        self.0.change(cx, true).await
     }
 
-    /// A primary interface is attached already, for good.
+    /// A primary interface is attached already, for good: the interface's state refuses it.
     fn wording(err: &DomainError) -> Option<RpcError> {
         match err {
-            DomainError::PrimaryNetworkInterface => Some(RpcError::new(
-                403,
-                "InvalidOperation.InvalidEniState",
-                "The operation is not allowed in the current ENI state.",
+            DomainError::PrimaryNetworkInterface => Some(secgroup_api::errors::domain(
+                DomainError::NetworkInterfaceStateInvalid,
             )),
             _ => None,
         }
@@ -323,17 +324,7 @@ impl<S: Store> Action<Ecs<S>> for DetachNetworkInterface {
     }
 
     async fn run(self, cx: &Cx<'_, Ecs<S>>) -> Result<Node, RpcError> {
-        let a = self.0;
-        cx.write(move |tx, s| {
-            ops::detach(
-                tx,
-                &scope(s, &a.target.region_id),
-                &a.target.id,
-                &a.instance_id,
-            )
-        })
-        .await?;
-        Ok(Node::object().build())
+        self.0.change(cx, false).await
     }
 }
 
@@ -489,7 +480,6 @@ impl<S: Store> Action<Ecs<S>> for DescribeNetworkInterfaces {
             }
             Some(_) => return Err(invalid("Status")),
         };
-        let malformed = p.error(DomainError::TagKeyMalformed);
         let filter = InterfaceFilter {
             ids,
             instance_id: p.non_empty("InstanceId").map(str::to_string),
@@ -502,11 +492,8 @@ impl<S: Store> Action<Ecs<S>> for DescribeNetworkInterfaces {
             private_ips: strings(p, "PrivateIpAddress"),
             name: p.non_empty("NetworkInterfaceName").map(str::to_string),
             resource_group_id: p.non_empty("ResourceGroupId").map(str::to_string),
-            tags: p.tag_filters_strict(|| malformed.clone())?,
+            tags: crate::tag_filters(p)?,
         };
-        if filter.tags.len() > validate::MAX_TAGS_PER_REQUEST {
-            return Err(p.error(DomainError::TooManyTags(validate::MAX_TAGS_PER_REQUEST)));
-        }
         p.bool("ServiceManaged")?;
         let paging = paging(p)?;
         Ok(DescribeNetworkInterfaces {

@@ -346,11 +346,7 @@ impl<S: Store> Action<Ecs<S>> for DescribeSecurityGroups {
             Some(_) => return Err(invalid("NetworkType")),
         };
         filter.resource_group_id = p.non_empty("ResourceGroupId").map(str::to_string);
-        let malformed = p.error(DomainError::TagKeyMalformed);
-        filter.tags = p.tag_filters_strict(|| malformed.clone())?;
-        if filter.tags.len() > validate::MAX_TAGS_PER_REQUEST {
-            return Err(p.error(DomainError::TooManyTags(validate::MAX_TAGS_PER_REQUEST)));
-        }
+        filter.tags = crate::tag_filters(p)?;
         let with_ecs_count = p.bool("IsQueryEcsCount")?.unwrap_or(false);
         p.bool("ServiceManaged")?;
         let paging = paging(p)?;
