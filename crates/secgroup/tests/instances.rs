@@ -58,6 +58,30 @@ pub async fn net(c: &TestClient, cidr: &str) -> Net {
     Net { vpc, vsw, sg }
 }
 
+/// Sends one error-table row (`params` already filled in) and says what is wrong with the
+/// answer: another status or code than expected, or an empty Message or RequestId.
+pub async fn error_row_failure(
+    c: &TestClient,
+    action: &str,
+    params: &[(String, String)],
+    (status, code): (u16, &str),
+) -> Option<String> {
+    let pairs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = c.call(action, &pairs).await;
+    if (r.status, r.code()) != (status, code.to_string()) {
+        return Some(format!(
+            "{action} {params:?}: expected {status} {code}, got {} {}",
+            r.status, r.body
+        ));
+    }
+    let empty = |field: &str| r.json()[field].as_str().is_none_or(str::is_empty);
+    (empty("Message") || empty("RequestId"))
+        .then(|| format!("{action} {params:?}: empty Message or RequestId"))
+}
+
 /// A call's (status, Code); `""` on success.
 pub async fn outcome(c: &TestClient, action: &str, params: &[(&str, &str)]) -> (u16, String) {
     let r = c.call(action, params).await;

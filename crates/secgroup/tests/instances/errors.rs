@@ -2,7 +2,10 @@
 //! §3.2), table-driven through the real HTTP server; and proof
 //! that a refused request changed nothing.
 
-use super::{create_vpc, create_vswitch, describe_one, groups_of, ip_of, listed, net, ok, run};
+use super::{
+    create_vpc, create_vswitch, describe_one, error_row_failure, groups_of, ip_of, listed, net, ok,
+    run,
+};
 use crate::common::{create_group, TestServer};
 
 /// Action, parameters, status, code. Placeholders: `{vsw}` the vSwitch (`10.1.0.0/24`,
@@ -232,20 +235,7 @@ async fn every_error_row() {
                 .filter(|(_, v)| *v != "-")
                 .map(|(k, v)| (k.to_string(), fill(v))),
         );
-        let pairs: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let r = c.call(action, &pairs).await;
-        let got = (r.status, r.code());
-        if got != (*status, code.to_string()) {
-            failures.push(format!(
-                "{action} {row:?}: expected {status} {code}, got {} {}",
-                r.status, r.body
-            ));
-        } else if r.json()["Message"].as_str().is_none_or(str::is_empty) {
-            failures.push(format!("{action} {row:?}: empty Message"));
-        }
+        failures.extend(error_row_failure(&c, action, &params, (*status, code)).await);
     }
     assert!(
         failures.is_empty(),

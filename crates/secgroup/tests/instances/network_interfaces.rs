@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{create_vpc, create_vswitch, describe_one, net, ok, outcome, run};
+use super::{create_vpc, create_vswitch, describe_one, error_row_failure, net, ok, outcome, run};
 use crate::common::{create_group, TestClient, TestServer};
 
 /// `CreateNetworkInterface` in `vsw` with `sg` and `extra`; the new interface's body.
@@ -771,21 +771,7 @@ async fn every_error_row_of_the_interface_operations() {
     for (action, row, status, code) in ROWS {
         let params: Vec<(String, String)> =
             row.iter().map(|(k, v)| (k.to_string(), fill(v))).collect();
-        let pairs: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let r = c.call(action, &pairs).await;
-        if (r.status, r.code()) != (*status, code.to_string()) {
-            failures.push(format!(
-                "{action} {row:?}: expected {status} {code}, got {} {}",
-                r.status, r.body
-            ));
-        } else if r.json()["Message"].as_str().is_none_or(str::is_empty)
-            || r.json()["RequestId"].as_str().is_none_or(str::is_empty)
-        {
-            failures.push(format!("{action} {row:?}: empty Message or RequestId"));
-        }
+        failures.extend(error_row_failure(&c, action, &params, (*status, code)).await);
     }
     assert!(
         failures.is_empty(),
