@@ -724,7 +724,6 @@ impl Dataplane {
                 .copied()
                 .collect();
             let device = want.device();
-            let table = want.table().to_string();
             let mut router_removals: Vec<IpLine> = Vec::new();
             let mut router_additions: Vec<IpLine> = Vec::new();
             let mut instance_lines: Vec<IpLine> = Vec::new();
@@ -747,51 +746,14 @@ impl Dataplane {
                     device
                 ));
                 if !want.is_primary() {
-                    instance_forced.push(ip_line!(
-                        "rule",
-                        "del",
-                        "from",
-                        format!("{a}/32"),
-                        "table",
-                        table,
-                        "pref",
-                        table
-                    ));
+                    instance_forced.push(policy_rule("del", want, a));
                 }
             }
             for a in &added {
-                let cidr = format!("{a}/{}", want.prefix_len);
-                if want.is_primary() {
-                    instance_lines.push(ip_line!("addr", "replace", cidr, "dev", device));
-                } else {
-                    instance_lines.push(ip_line!(
-                        "addr",
-                        "replace",
-                        cidr,
-                        "dev",
-                        device,
-                        "noprefixroute"
-                    ));
-                    instance_forced.push(ip_line!(
-                        "rule",
-                        "del",
-                        "from",
-                        format!("{a}/32"),
-                        "table",
-                        table,
-                        "pref",
-                        table
-                    ));
-                    instance_lines.push(ip_line!(
-                        "rule",
-                        "add",
-                        "from",
-                        format!("{a}/32"),
-                        "table",
-                        table,
-                        "pref",
-                        table
-                    ));
+                instance_lines.push(address_line(want, a));
+                if !want.is_primary() {
+                    instance_forced.push(policy_rule("del", want, a));
+                    instance_lines.push(policy_rule("add", want, a));
                 }
                 router_additions.push(ip_line!(
                     "neigh",
@@ -1033,19 +995,7 @@ fn instance_lines(nic: &NicSpec) -> Vec<IpLine> {
     let device = nic.device();
     let mut lines = vec![ip_line!("link", "set", "dev", "lo", "up")];
     for address in nic.addresses() {
-        let cidr = format!("{address}/{}", nic.prefix_len);
-        if nic.is_primary() {
-            lines.push(ip_line!("addr", "replace", cidr, "dev", device));
-        } else {
-            lines.push(ip_line!(
-                "addr",
-                "replace",
-                cidr,
-                "dev",
-                device,
-                "noprefixroute"
-            ));
-        }
+        lines.push(address_line(nic, address));
     }
     lines.push(ip_line!("link", "set", "dev", device, "up"));
     // The gateway's MAC is known in advance: no ARP before the first packet.
@@ -1099,35 +1049,42 @@ fn instance_lines(nic: &NicSpec) -> Vec<IpLine> {
         table
     ));
     for address in nic.addresses() {
-        lines.push(ip_line!(
-            "rule",
-            "add",
-            "from",
-            format!("{address}/32"),
-            "table",
-            table,
-            "pref",
-            table
-        ));
+        lines.push(policy_rule("add", nic, address));
     }
     lines
+}
+
+/// `ip addr replace ADDR/LEN dev ethN`, without a main-table prefix route on a secondary
+/// interface (see [`instance_lines`]).
+fn address_line(nic: &NicSpec, address: impl std::fmt::Display) -> IpLine {
+    let cidr = format!("{address}/{}", nic.prefix_len);
+    let mut line = ip_line!("addr", "replace", cidr, "dev", nic.device());
+    if !nic.is_primary() {
+        line.push("noprefixroute".to_string());
+    }
+    line
+}
+
+/// `ip rule add|del from ADDR/32 table T pref T`: the policy rule that sends what a
+/// secondary interface's address sources out of the interface's own table.
+fn policy_rule(verb: &str, nic: &NicSpec, address: impl std::fmt::Display) -> IpLine {
+    let table = nic.table().to_string();
+    ip_line!(
+        "rule",
+        verb,
+        "from",
+        format!("{address}/32"),
+        "table",
+        table,
+        "pref",
+        table
+    )
 }
 
 /// The policy rules of a secondary interface (see [`instance_lines`]), to delete.
 fn rule_deletions(nic: &NicSpec) -> Vec<IpLine> {
     nic.addresses()
-        .map(|address| {
-            ip_line!(
-                "rule",
-                "del",
-                "from",
-                format!("{address}/32"),
-                "table",
-                nic.table().to_string(),
-                "pref",
-                nic.table().to_string()
-            )
-        })
+        .map(|address| policy_rule("del", nic, address))
         .collect()
 }
 
