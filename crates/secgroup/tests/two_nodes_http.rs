@@ -103,6 +103,26 @@ fn authorize(port: usize) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A VPC with a `/28` vSwitch (12 usable addresses, `.1` to `.12`) and a group in it.
+async fn small_vswitch(c: &TestClient) -> (String, String) {
+    let vpc = create_vpc(c, &[("CidrBlock", "10.0.0.0/8")]).await;
+    let r = c
+        .call_vpc(
+            "CreateVSwitch",
+            &[
+                ("VpcId", &vpc),
+                ("ZoneId", "cn-hangzhou-b"),
+                ("CidrBlock", "10.9.0.0/28"),
+            ],
+        )
+        .await;
+    let vsw = ok(&r, "CreateVSwitch")["VSwitchId"]
+        .as_str()
+        .expect("VSwitchId")
+        .to_owned();
+    (vsw, new_group(c, &vpc).await)
+}
+
 async fn call_owned(c: &TestClient, action: &str, params: &[(&str, String)]) -> Reply {
     let borrowed: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
     c.call(action, &borrowed).await
@@ -375,22 +395,7 @@ async fn racing_launches_on_both_nodes_never_share_an_address() {
         return;
     };
     let c = cluster.a.client();
-    let vpc = create_vpc(&c, &[("CidrBlock", "10.0.0.0/8")]).await;
-    let r = c
-        .call_vpc(
-            "CreateVSwitch",
-            &[
-                ("VpcId", &vpc),
-                ("ZoneId", "cn-hangzhou-b"),
-                ("CidrBlock", "10.9.0.0/28"),
-            ],
-        )
-        .await;
-    let vsw = ok(&r, "CreateVSwitch")["VSwitchId"]
-        .as_str()
-        .expect("VSwitchId")
-        .to_owned();
-    let sg = new_group(&c, &vpc).await;
+    let (vsw, sg) = small_vswitch(&c).await;
     // A /28 has 12 usable addresses (.1 to .12); 2 x 10 launches ask for up to 28.
     let replies = all_at_once(20, |i| {
         let (c, vsw, sg) = (cluster.client(i), vsw.clone(), sg.clone());
@@ -469,22 +474,7 @@ async fn racing_interface_addresses_on_both_nodes_never_share_an_address() {
         return;
     };
     let c = cluster.a.client();
-    let vpc = create_vpc(&c, &[("CidrBlock", "10.0.0.0/8")]).await;
-    let r = c
-        .call_vpc(
-            "CreateVSwitch",
-            &[
-                ("VpcId", &vpc),
-                ("ZoneId", "cn-hangzhou-b"),
-                ("CidrBlock", "10.9.0.0/28"),
-            ],
-        )
-        .await;
-    let vsw = ok(&r, "CreateVSwitch")["VSwitchId"]
-        .as_str()
-        .expect("VSwitchId")
-        .to_owned();
-    let sg = new_group(&c, &vpc).await;
+    let (vsw, sg) = small_vswitch(&c).await;
     let eni = ok(
         &c.call(
             "CreateNetworkInterface",
