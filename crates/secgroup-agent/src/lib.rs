@@ -145,6 +145,7 @@ fn settle(
         networks.push(AccountNetwork {
             state: region.state,
             vswitches: region.vswitches,
+            ..AccountNetwork::default()
         });
     }
     Ok(Picture {
@@ -274,6 +275,7 @@ async fn one_pass<S: Store>(
     let picture = settle(revision, regions, &options.timings)?;
     let plan_options = PlanOptions {
         prefix: options.prefix.clone(),
+        host: None,
     };
     let Some(mut dp) = dataplane.take() else {
         return Err(AgentError::Task("the data plane was lost".into()));

@@ -10,8 +10,8 @@ use serde_json::Value;
 use crate::dataplane::{Applied, AppliedRouter};
 use crate::error::Result;
 use crate::exec::{list_netns, netns_exists, Tools};
-use crate::model::{IpFamily, NicSpec, SetElement};
-use crate::names::{self, NIC_IFNAME_PREFIX, UPLINK_IFNAME};
+use crate::model::{IpFamily, NicSpec, OverlaySpec, SetElement};
+use crate::names::{self, NIC_IFNAME_PREFIX, OVERLAY_IFNAME, UPLINK_IFNAME};
 use crate::render::{fingerprint_in, AppliedMap, AppliedSet, AppliedTable};
 
 /// Everything with our prefix.
@@ -69,6 +69,10 @@ pub(crate) fn read_router(tools: &Tools, name: &str) -> Result<AppliedRouter> {
         };
         if ifname == UPLINK_IFNAME {
             router.uplink = true;
+            continue;
+        }
+        if ifname == OVERLAY_IFNAME {
+            router.overlay = read_overlay(tools, name)?;
             continue;
         }
         if !ifname.starts_with(NIC_IFNAME_PREFIX) {
@@ -190,6 +194,40 @@ fn read_instance(
         prefix_len,
         gateway,
     })
+}
+
+/// A router's overlay device: its VNI and local end, and its /32 routes to other hosts
+/// (`None` when the device is not a VXLAN one we could have made: it is made again). Each
+/// route's host gets its neighbour and forwarding entries again at the next change, so
+/// they are not read.
+pub(crate) fn read_overlay(tools: &Tools, router: &str) -> Result<Option<OverlaySpec>> {
+    let links = tools.ip_json(Some(router), &["-d", "link", "show", "dev", OVERLAY_IFNAME])?;
+    let Some(data) = links
+        .as_array()
+        .and_then(|l| l.first())
+        .and_then(|l| l.get("linkinfo"))
+        .filter(|i| str_field(i, "info_kind") == Some("vxlan"))
+        .and_then(|i| i.get("info_data"))
+    else {
+        return Ok(None);
+    };
+    let vni = data.get("id").and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok());
+    let local = str_field(data, "local").and_then(|a| a.parse::<Ipv4Addr>().ok());
+    let (Some(vni), Some(local)) = (vni, local) else {
+        return Ok(None);
+    };
+    let routes = tools.ip_json(Some(router), &["route", "show", "dev", OVERLAY_IFNAME])?;
+    let routes = routes
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            let dst = str_field(r, "dst")?.trim_end_matches("/32").parse().ok()?;
+            let via = str_field(r, "gateway")?.parse().ok()?;
+            Some((dst, via))
+        })
+        .collect();
+    Ok(Some(OverlaySpec { vni, local, routes }))
 }
 
 fn str_field<'a>(value: &'a Value, key: &str) -> Option<&'a str> {

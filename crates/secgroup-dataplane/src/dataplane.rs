@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use crate::conntrack;
 use crate::error::{Error, NamespaceError, Result};
 use crate::exec::{ip_line, netns_exists, IpLine, Tools};
-use crate::model::{DesiredState, NicSpec, OutsideSpec, RouterSpec};
-use crate::names::{self, UPLINK_IFNAME};
+use crate::model::{DesiredState, NicSpec, OutsideSpec, OverlaySpec, RouterSpec};
+use crate::names::{self, OVERLAY_IFNAME, OVERLAY_MTU, OVERLAY_PORT, UPLINK_IFNAME};
 use crate::render::{self, AppliedTable, TableDiff};
 
 /// Every router-side interface has this MAC (as Calico's host-side veths do): instances'
@@ -74,6 +74,8 @@ pub(crate) struct AppliedRouter {
     pub table: Option<AppliedTable>,
     /// The size of `table` as last applied (or found unchanged); zero until then.
     pub size: RulesetSize,
+    /// The overlay device and its routes, when there is one.
+    pub overlay: Option<OverlaySpec>,
 }
 
 /// How big a ruleset is: what the agent's metrics show as applied.
@@ -323,6 +325,9 @@ impl Dataplane {
             if wanted.is_none() && applied.uplink {
                 lines.push(ip_line!("link", "del", "dev", UPLINK_IFNAME));
             }
+            if wanted.is_none() && applied.overlay.is_some() {
+                lines.push(ip_line!("link", "del", "dev", OVERLAY_IFNAME));
+            }
             match self.options.tools.ip_batch(Some(name), &lines) {
                 Ok(()) => {
                     for id in gone {
@@ -345,6 +350,7 @@ impl Dataplane {
                     }
                     if wanted.is_none() {
                         applied.uplink = false;
+                        applied.overlay = None;
                         doomed_routers.push(name.clone());
                     }
                 }
@@ -436,6 +442,10 @@ impl Dataplane {
                 continue;
             }
             if let Err(e) = self.add_links(router, &mut report, &mut flushed) {
+                fail(&mut failures, &mut failed, name, e);
+                continue;
+            }
+            if let Err(e) = self.sync_overlay(router, &mut flushed) {
                 fail(&mut failures, &mut failed, name, e);
             }
         }
@@ -872,6 +882,170 @@ impl Dataplane {
             tools.ip_batch(Some(&nic.namespace), &instance_lines(nic))?;
         }
         Ok(())
+    }
+
+    /// The router's overlay device and its routes to other hosts' interfaces, as wanted. A
+    /// new device is made from the agent's own namespace, so that its UDP socket is bound
+    /// where the underlay is, and moved into the router at once (it never carries a packet
+    /// in the agent's namespace). A changed VNI or local address makes it again. Addresses
+    /// that moved or went have their tracked flows flushed (they may be another
+    /// interface's next).
+    fn sync_overlay(
+        &mut self,
+        router: &RouterSpec,
+        flushed: &mut BTreeMap<String, BTreeSet<Ipv4Addr>>,
+    ) -> Result<()> {
+        let tools = &self.options.tools;
+        let name = &router.namespace;
+        let Some(applied) = self.applied.routers.get_mut(name) else {
+            return Ok(());
+        };
+        let want = router.overlay.as_ref();
+        let same_device = |have: &OverlaySpec| {
+            want.is_some_and(|w| w.vni == have.vni && w.local == have.local)
+        };
+        if let Some(have) = applied.overlay.take_if(|have| !same_device(have)) {
+            tools.ip_batch(Some(name), &[ip_line!("link", "del", "dev", OVERLAY_IFNAME)])?;
+            flushed
+                .entry(name.clone())
+                .or_default()
+                .extend(have.routes.keys().copied());
+        }
+        let Some(want) = want else {
+            return Ok(());
+        };
+        if applied.overlay.is_none() {
+            // A device of that name that adopt could not read would stop the new one.
+            let _ = tools.ip_batch_forced(
+                Some(name),
+                &[ip_line!("link", "del", "dev", OVERLAY_IFNAME)],
+            );
+            tools.ip_batch(
+                None,
+                &[ip_line!(
+                    "link",
+                    "add",
+                    OVERLAY_IFNAME,
+                    "netns",
+                    name,
+                    "address",
+                    names::overlay_mac(want.local),
+                    "mtu",
+                    OVERLAY_MTU,
+                    "type",
+                    "vxlan",
+                    "id",
+                    want.vni,
+                    "local",
+                    want.local,
+                    "dstport",
+                    OVERLAY_PORT,
+                    "nolearning"
+                )],
+            )?;
+            tools.ip_batch(
+                Some(name),
+                &[ip_line!("link", "set", "dev", OVERLAY_IFNAME, "up")],
+            )?;
+            applied.overlay = Some(OverlaySpec {
+                routes: BTreeMap::new(),
+                ..want.clone()
+            });
+        }
+        let have = applied.overlay.clone().unwrap_or_else(|| want.clone());
+        if have.routes == want.routes {
+            return Ok(());
+        }
+        // Every host the routes lead to gets its entries again (replacing is harmless, and
+        // an earlier agent that stopped half-way may have left some out).
+        let mut ip_lines: Vec<IpLine> = Vec::new();
+        let mut fdb_lines: Vec<IpLine> = Vec::new();
+        for peer in want.peers() {
+            let mac = names::overlay_mac(peer);
+            ip_lines.push(ip_line!(
+                "neigh",
+                "replace",
+                peer,
+                "lladdr",
+                mac,
+                "dev",
+                OVERLAY_IFNAME,
+                "nud",
+                "permanent"
+            ));
+            fdb_lines.push(ip_line!(
+                "fdb",
+                "replace",
+                mac,
+                "dev",
+                OVERLAY_IFNAME,
+                "dst",
+                peer,
+                "self",
+                "permanent"
+            ));
+        }
+        let mut moved: BTreeSet<Ipv4Addr> = BTreeSet::new();
+        for (address, via) in &want.routes {
+            match have.routes.get(address) {
+                Some(old) if old == via => {}
+                old => {
+                    if old.is_some() {
+                        moved.insert(*address);
+                    }
+                    ip_lines.push(ip_line!(
+                        "route",
+                        "replace",
+                        format!("{address}/32"),
+                        "via",
+                        via,
+                        "dev",
+                        OVERLAY_IFNAME,
+                        "onlink"
+                    ));
+                }
+            }
+        }
+        let mut gone_lines: Vec<IpLine> = Vec::new();
+        for address in have.routes.keys().filter(|a| !want.routes.contains_key(a)) {
+            moved.insert(*address);
+            gone_lines.push(ip_line!(
+                "route",
+                "del",
+                format!("{address}/32"),
+                "dev",
+                OVERLAY_IFNAME
+            ));
+        }
+        let wanted_peers = want.peers();
+        let mut gone_fdb: Vec<IpLine> = Vec::new();
+        for peer in have.peers().difference(&wanted_peers) {
+            let mac = names::overlay_mac(*peer);
+            gone_lines.push(ip_line!("neigh", "del", peer, "dev", OVERLAY_IFNAME));
+            gone_fdb.push(ip_line!(
+                "fdb", "del", mac, "dev", OVERLAY_IFNAME, "dst", peer, "self"
+            ));
+        }
+        let result = tools
+            .bridge_batch(name, &fdb_lines, false)
+            .and_then(|()| tools.ip_batch(Some(name), &ip_lines));
+        if result.is_ok() {
+            // Best effort: what is already gone must not hold up the rest.
+            let _ = tools.ip_batch_forced(Some(name), &gone_lines);
+            let _ = tools.bridge_batch(name, &gone_fdb, true);
+        }
+        flushed.entry(name.clone()).or_default().extend(moved);
+        match result {
+            Ok(()) => {
+                applied.overlay = Some(want.clone());
+                Ok(())
+            }
+            Err(e) => {
+                // Some lines may have run: what is there now is what the next apply diffs.
+                applied.overlay = crate::adopt::read_overlay(tools, name).unwrap_or(None);
+                Err(e)
+            }
+        }
     }
 
     fn sync_outside(&mut self, desired: &DesiredState, failed: &HashSet<String>) -> Result<()> {

@@ -22,6 +22,8 @@ pub struct Tools {
     pub ip: PathBuf,
     pub nft: PathBuf,
     pub conntrack: PathBuf,
+    /// For the overlay's forwarding entries (several hosts only).
+    pub bridge: PathBuf,
 }
 
 impl Default for Tools {
@@ -30,6 +32,7 @@ impl Default for Tools {
             ip: "ip".into(),
             nft: "nft".into(),
             conntrack: "conntrack".into(),
+            bridge: "bridge".into(),
         }
     }
 }
@@ -146,7 +149,16 @@ impl Tools {
         self.ip_batch_with(netns, lines, true)
     }
 
+    /// `bridge -n NS [-force] -batch -` over `lines` (forwarding entries of a VXLAN device).
+    pub(crate) fn bridge_batch(&self, netns: &str, lines: &[IpLine], force: bool) -> Result<()> {
+        Self::batch(&self.bridge, Some(netns), lines, force)
+    }
+
     fn ip_batch_with(&self, netns: Option<&str>, lines: &[IpLine], force: bool) -> Result<()> {
+        Self::batch(&self.ip, netns, lines, force)
+    }
+
+    fn batch(program: &Path, netns: Option<&str>, lines: &[IpLine], force: bool) -> Result<()> {
         if lines.is_empty() {
             return Ok(());
         }
@@ -169,10 +181,10 @@ impl Tools {
         args.extend(["-batch".to_string(), "-".to_string()]);
         let shown = format!(
             "{} <<< {:?}",
-            describe(&self.ip, &args),
+            describe(program, &args),
             script.lines().take(8).collect::<Vec<_>>().join("; ")
         );
-        checked(&self.ip, &args, Some(script.as_bytes()), &shown).map(|_| ())
+        checked(program, &args, Some(script.as_bytes()), &shown).map(|_| ())
     }
 
     /// `ip [-n NS] -j ARGS…`, parsed.

@@ -96,6 +96,32 @@ pub struct RouterSpec {
     /// (as before instances had several), the interface id for a secondary one.
     pub nics: BTreeMap<String, NicSpec>,
     pub ruleset: Ruleset,
+    /// The VPC's VXLAN link to its instances on other hosts; `None` on one host, or when
+    /// this host has no underlay address or the VPC no VNI yet.
+    pub overlay: Option<OverlaySpec>,
+}
+
+/// A router's VXLAN device ([`crate::names::OVERLAY_IFNAME`]): one VNI per VPC, so that
+/// VPCs with the same block stay apart on the wire as they do in their routers. Its UDP
+/// socket is in the agent's own namespace (where the underlay is); the device is in the
+/// router. Every remote interface address has a /32 route through the device to its
+/// host's underlay address (an `onlink` next hop with a permanent neighbour entry of that
+/// host's [`crate::names::overlay_mac`], and a forwarding entry of that MAC to the
+/// address): no flooding, no learning, no ARP across hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverlaySpec {
+    pub vni: u32,
+    /// This host's underlay address: the device's local end.
+    pub local: Ipv4Addr,
+    /// Every address of the VPC's interfaces on other hosts → that host's underlay address.
+    pub routes: BTreeMap<Ipv4Addr, Ipv4Addr>,
+}
+
+impl OverlaySpec {
+    /// The other hosts the routes lead to.
+    pub fn peers(&self) -> BTreeSet<Ipv4Addr> {
+        self.routes.values().copied().collect()
+    }
 }
 
 /// One attached interface of an instance and the veth that carries it: `eth{device_index}`

@@ -21,6 +21,14 @@ pub const NIC_SET: &str = "nics";
 pub const NIC_IFNAME_PREFIX: &str = "nic";
 /// The router's end of its link to the outside namespace.
 pub const UPLINK_IFNAME: &str = "to-outside";
+/// The router's VXLAN device to the same VPC's routers on other hosts (several hosts only).
+pub const OVERLAY_IFNAME: &str = "overlay";
+/// The UDP port of the overlay (IANA's VXLAN port), on every host's underlay address.
+pub const OVERLAY_PORT: u16 = 4789;
+/// The overlay device's MTU: 1500 less VXLAN's 50 bytes over IPv4, so that an underlay
+/// of 1500 carries it unfragmented (a larger packet from an instance gets the router's
+/// "fragmentation needed" and its TCP adjusts).
+pub const OVERLAY_MTU: u16 = 1450;
 /// The instance's end of its primary interface's veth, inside its namespace (a secondary
 /// interface is `eth{device index}`).
 pub const INSTANCE_IFNAME: &str = "eth0";
@@ -55,6 +63,14 @@ pub fn interface_ifname(interface_id: &str) -> String {
 /// The outside namespace's end of the link to one VPC's router.
 pub fn uplink_peer_ifname(vpc_id: &str) -> String {
     format!("up{}", short_hash(vpc_id, 12))
+}
+
+/// The MAC of a router's overlay device on the host with underlay address `underlay`:
+/// locally administered, unicast, and distinct per host, so that a frame's destination
+/// MAC names the host (the overlay's forwarding entries map it to that address).
+pub fn overlay_mac(underlay: std::net::Ipv4Addr) -> String {
+    let [a, b, c, d] = underlay.octets();
+    format!("02:5e:{a:02x}:{b:02x}:{c:02x}:{d:02x}")
 }
 
 pub fn router_namespace(prefix: &str, vpc_id: &str) -> String {

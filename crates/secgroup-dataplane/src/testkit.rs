@@ -427,3 +427,79 @@ pub fn arrives(from: &mut TcpStream, to: &mut TcpStream, data: &[u8], wait: Dura
     }
     got == data.len() && buf == data
 }
+
+/// Hosts for several-host tests, all on this machine: one namespace per host, each with
+/// `ul0` (its underlay address `10.251.0.N/24`, N from 1) on a bridge in a switch
+/// namespace. Nothing is added to the machine's own namespace. Dropped, they go (with
+/// everything an agent made in them: the overlay devices' sockets are theirs).
+pub struct Underlay {
+    pub switch: String,
+    /// Namespace and underlay address of each host.
+    pub hosts: Vec<(String, Ipv4Addr)>,
+}
+
+impl Underlay {
+    /// `count` hosts named `{prefix}h1`, `{prefix}h2`, …, and `{prefix}switch`; leftovers of
+    /// an earlier run with this prefix are removed first.
+    pub fn create(prefix: &str, count: u8) -> Underlay {
+        let switch = format!("{prefix}switch");
+        let hosts: Vec<(String, Ipv4Addr)> = (1..=count)
+            .map(|n| (format!("{prefix}h{n}"), Ipv4Addr::new(10, 251, 0, n)))
+            .collect();
+        let underlay = Underlay { switch, hosts };
+        underlay.remove();
+        let ip = |args: &[&str]| {
+            let out = std::process::Command::new("ip").args(args).output().expect("ip");
+            assert!(
+                out.status.success(),
+                "ip {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        ip(&["netns", "add", &underlay.switch]);
+        ip(&["-n", &underlay.switch, "link", "add", "br0", "type", "bridge"]);
+        ip(&["-n", &underlay.switch, "link", "set", "br0", "up"]);
+        for (n, (ns, address)) in underlay.hosts.iter().enumerate() {
+            let port = format!("port{n}");
+            ip(&["netns", "add", ns]);
+            ip(&[
+                "-n", &underlay.switch, "link", "add", &port, "type", "veth", "peer", "name",
+                "ul0", "netns", ns,
+            ]);
+            ip(&["-n", &underlay.switch, "link", "set", &port, "master", "br0", "up"]);
+            ip(&["-n", ns, "link", "set", "lo", "up"]);
+            ip(&["-n", ns, "addr", "add", &format!("{address}/24"), "dev", "ul0"]);
+            ip(&["-n", ns, "link", "set", "ul0", "up"]);
+        }
+        underlay
+    }
+
+    /// The namespace of host `n` (from 0) and its underlay address.
+    pub fn host(&self, n: usize) -> (&str, Ipv4Addr) {
+        let (ns, address) = &self.hosts[n];
+        (ns, *address)
+    }
+
+    pub fn remove(&self) {
+        let existing = namespaces();
+        for ns in self
+            .hosts
+            .iter()
+            .map(|(ns, _)| ns)
+            .chain(std::iter::once(&self.switch))
+        {
+            if existing.contains(ns) {
+                let _ = std::process::Command::new("ip")
+                    .args(["netns", "del", ns])
+                    .output();
+            }
+        }
+    }
+}
+
+impl Drop for Underlay {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}

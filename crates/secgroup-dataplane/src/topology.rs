@@ -17,8 +17,8 @@ use secgroup_reach::Snapshot;
 use crate::judge::Judge;
 use crate::layout::LayoutCache;
 use crate::model::{
-    DesiredState, IpFamily, Match, NftChain, NftRule, NftSet, NicSpec, OutsideSpec, PlanIssue,
-    RouterSpec, RuleVerdict, Ruleset, SetElement, Side, L4,
+    DesiredState, IpFamily, Match, NftChain, NftRule, NftSet, NicSpec, OutsideSpec, OverlaySpec,
+    PlanIssue, RouterSpec, RuleVerdict, Ruleset, SetElement, Side, L4,
 };
 use crate::names;
 
@@ -29,27 +29,61 @@ pub const OUTSIDE_ADDRESS: Ipv4Addr = Ipv4Addr::new(100, 64, 0, 1);
 
 /// One account's network in one region: what `secgroup_domain::ops::network_state::load`
 /// reads (with statuses settled by `settle_statuses`, so that Running means running now),
-/// and the region's vSwitches.
+/// the region's vSwitches, and (several hosts) where instances are placed and each VPC's
+/// overlay VNI.
 #[derive(Debug, Clone, Default)]
 pub struct AccountNetwork {
     pub state: NetworkState,
     pub vswitches: Vec<VSwitch>,
+    /// Instance id → the host it is placed on. Read only when planning for a host
+    /// ([`PlanOptions::host`]).
+    pub placements: BTreeMap<String, String>,
+    /// VPC id → its VXLAN network identifier.
+    pub vnis: BTreeMap<String, u32>,
 }
 
-/// How names are chosen.
+/// How names are chosen, and which host is planned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanOptions {
     /// Prefix of the agent's own namespaces: [`names::DEFAULT_PREFIX`] (`secgroup-`); tests
     /// use their own so as never to touch a running agent's.
     pub prefix: String,
+    /// `None`: every Running instance is planned on this machine (one host). `Some`: only
+    /// the instances placed on this host are, and the others of their VPCs are reached
+    /// through the overlay.
+    pub host: Option<HostPlan>,
 }
 
 impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
             prefix: names::DEFAULT_PREFIX.to_string(),
+            host: None,
         }
     }
+}
+
+/// The host being planned, among others.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostPlan {
+    /// Its name: instances placed on it get a namespace here.
+    pub name: String,
+    /// Its underlay address (the overlay's local end); `None`: no overlay, so instances on
+    /// other hosts are out of reach from here.
+    pub underlay: Option<Ipv4Addr>,
+    /// The other hosts' underlay addresses, by name: an instance placed on a host missing
+    /// here is out of reach (that host is away, or has no underlay address).
+    pub peers: BTreeMap<String, Ipv4Addr>,
+}
+
+/// Where a planned NIC is, seen from the host being planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// Here: a namespace, a veth and chains.
+    Local,
+    /// On the host with this underlay address: routes through the overlay, and a member of
+    /// group sets here.
+    Remote(Ipv4Addr),
 }
 
 /// The picture to plan from. `Topology::from(&networks[..]).desired_state()` is the whole
@@ -80,6 +114,7 @@ struct PlannedNic<'a> {
     spec: NicSpec,
     /// Sorted and distinct.
     groups: Vec<String>,
+    place: Place,
 }
 
 /// Everything indexed by id across all accounts (ids are unique across accounts, and a
@@ -108,13 +143,37 @@ impl<'a> Topology<'a> {
         let mut issues = Vec::new();
         let nics = self.planned_nics(&index, options, &mut issues);
 
+        // Every NIC of each VPC that has one here; a VPC with none here has no router here.
         let mut by_router: BTreeMap<String, Vec<&PlannedNic<'_>>> = BTreeMap::new();
         for nic in &nics {
             by_router.entry(nic.router.clone()).or_default().push(nic);
         }
+        by_router.retain(|_, all| all.iter().any(|n| n.place == Place::Local));
         let mut routers = BTreeMap::new();
-        for (namespace, members) in &by_router {
+        for (namespace, all) in &by_router {
+            let members: Vec<&PlannedNic<'_>> = all
+                .iter()
+                .copied()
+                .filter(|n| n.place == Place::Local)
+                .collect();
             let first = members[0];
+            let vpc_id = &first.instance.vpc_id;
+            let overlay = options.host.as_ref().and_then(|host| {
+                let local = host.underlay?;
+                let vni = self
+                    .networks
+                    .iter()
+                    .find_map(|n| n.vnis.get(vpc_id).copied())?;
+                let routes = all
+                    .iter()
+                    .filter_map(|n| match n.place {
+                        Place::Remote(at) => Some(n.spec.addresses().map(move |a| (a, at))),
+                        Place::Local => None,
+                    })
+                    .flatten()
+                    .collect();
+                Some(OverlaySpec { vni, local, routes })
+            });
             routers.insert(
                 namespace.clone(),
                 RouterSpec {
@@ -127,15 +186,18 @@ impl<'a> Topology<'a> {
                         .iter()
                         .map(|n| (n.spec.key().to_string(), n.spec.clone()))
                         .collect(),
-                    ruleset: ruleset(&index, members, cache),
+                    ruleset: ruleset(&index, &members, all, cache),
+                    overlay,
                 },
             );
         }
 
         // An address two Running instances (of different VPCs) hold cannot be routed to from
         // the one outside namespace: neither gets an outside route.
+        // Only this host's instances are routed from its outside namespace (another host's
+        // are reached from that host's).
         let mut holders: HashMap<Ipv4Addr, Vec<&str>> = HashMap::new();
-        for nic in &nics {
+        for nic in nics.iter().filter(|n| n.place == Place::Local) {
             for address in nic.spec.addresses() {
                 holders.entry(address).or_default().push(&nic.router);
             }
@@ -221,6 +283,8 @@ impl<'a> Topology<'a> {
         let mut seen_ifnames: HashSet<(String, String)> = HashSet::new();
         let mut out = Vec::new();
         for (network, instance) in running {
+            // Checked whatever the placement, so that every host refuses the same instances.
+            let place = self.place_of(network, instance, options);
             let refuse = |issues: &mut Vec<PlanIssue>, reason: String| {
                 issues.push(PlanIssue {
                     instance_id: instance.id.clone(),
@@ -321,6 +385,9 @@ impl<'a> Topology<'a> {
                     seen_addresses.insert((instance.vpc_id.clone(), a));
                 }
                 seen_ifnames.insert((instance.vpc_id.clone(), spec.ifname.clone()));
+                let Some(place) = place else {
+                    continue;
+                };
                 let mut groups = attachment.groups.to_vec();
                 groups.sort_unstable();
                 groups.dedup();
@@ -330,10 +397,26 @@ impl<'a> Topology<'a> {
                     router: names::router_namespace(&options.prefix, &instance.vpc_id),
                     spec,
                     groups,
+                    place,
                 });
             }
         }
         out
+    }
+
+    /// Where an instance is planned from here; `None`: nowhere in reach (placed on no host,
+    /// or on a host that is away or has no overlay to this one).
+    fn place_of(&self, network: usize, instance: &Instance, options: &PlanOptions) -> Option<Place> {
+        let Some(host) = &options.host else {
+            return Some(Place::Local);
+        };
+        let placed_on = self.networks[network].placements.get(&instance.id)?;
+        if *placed_on == host.name {
+            return Some(Place::Local);
+        }
+        host.underlay?;
+        self.networks[network].vnis.get(&instance.vpc_id)?;
+        host.peers.get(placed_on).copied().map(Place::Remote)
     }
 
     /// The engine over what is planned: Running, plannable instances only (the others have
@@ -532,7 +615,14 @@ fn parse_mac(text: &str) -> Option<String> {
 
 /// One router's table: a pair of chains per distinct set of groups, the sets they look up,
 /// and the dispatch of every NIC interface to its pair.
-fn ruleset(index: &Index<'_>, nics: &[&PlannedNic<'_>], cache: &mut LayoutCache) -> Ruleset {
+/// `nics` are this host's NICs of the router's VPC, `all` every NIC of the VPC in reach
+/// (this host's and other hosts'): a member on another host is a peer here like any other.
+fn ruleset(
+    index: &Index<'_>,
+    nics: &[&PlannedNic<'_>],
+    all: &[&PlannedNic<'_>],
+    cache: &mut LayoutCache,
+) -> Ruleset {
     let mut out = Ruleset::default();
     for nic in nics {
         let (egress, ingress) = names::chain_names(&nic.groups);
@@ -560,7 +650,7 @@ fn ruleset(index: &Index<'_>, nics: &[&PlannedNic<'_>], cache: &mut LayoutCache)
     // Every address of every member interface (docs/semantics.md: secondary addresses are
     // their interface's).
     let mut members: HashMap<String, BTreeSet<SetElement>> = HashMap::new();
-    for nic in nics {
+    for nic in all {
         for g in &nic.groups {
             members.entry(names::group_set(g)).or_default().extend(
                 nic.spec

@@ -68,6 +68,7 @@ fn real_packets_agree_with_the_engine_on_random_topologies() {
         let networks = vec![AccountNetwork {
             state: t.input.clone(),
             vswitches: t.vswitches.clone(),
+            ..AccountNetwork::default()
         }];
         let desired = plan(PREFIX, &networks);
         dp.apply(&desired)
@@ -258,6 +259,7 @@ fn real_packets_agree_with_the_engine_with_several_interfaces_per_instance() {
         let networks = vec![AccountNetwork {
             state: state.clone(),
             vswitches: t.vswitches.clone(),
+            ..AccountNetwork::default()
         }];
         let desired = plan(prefix, &networks);
         assert!(

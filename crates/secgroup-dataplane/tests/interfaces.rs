@@ -226,6 +226,7 @@ fn addresses(elements: &BTreeSet<SetElement>) -> Vec<Ipv4Addr> {
 fn each_interface_is_planned_as_its_own_nic() {
     let d = Topology::from(&state(false, true)).plan(&secgroup_dataplane::PlanOptions {
         prefix: PREFIX.into(),
+        ..Default::default()
     });
     assert!(d.issues.is_empty(), "{:?}", d.issues);
     let r = &d.routers[&format!("{PREFIX}{VPC}")];
@@ -291,6 +292,7 @@ fn each_interface_is_planned_as_its_own_nic() {
     bare[0].state.interfaces.clear();
     let b = Topology::from(&bare).plan(&secgroup_dataplane::PlanOptions {
         prefix: PREFIX.into(),
+        ..Default::default()
     });
     assert_eq!(b.routers.values().map(|r| r.nics.len()).sum::<usize>(), 3);
     assert_eq!(b.nic(M), d.nic(M));
@@ -343,6 +345,7 @@ fn a_secondary_interface_that_cannot_be_planned_is_left_out_alone() {
         change(m1);
         let d = Topology::from(&networks).plan(&secgroup_dataplane::PlanOptions {
             prefix: PREFIX.into(),
+            ..Default::default()
         });
         assert_eq!(d.issues.len(), 1, "{name}: {:?}", d.issues);
         assert_eq!(d.issues[0].instance_id, M, "{name}");

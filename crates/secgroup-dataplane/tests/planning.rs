@@ -52,6 +52,7 @@ fn plan(groups: Vec<SecurityGroup>, rules: Vec<Rule>, instances: Vec<Instance>) 
             .iter()
             .map(|v| vsw(&format!("vsw-{v}"), v, "10.0.0.0/16"))
             .collect(),
+        ..AccountNetwork::default()
     }];
     Topology::from(&networks).desired_state()
 }
@@ -615,6 +616,7 @@ fn a_group_peer_of_another_account_matches_its_members_wherever_they_are() {
                 ..NetworkState::default()
             },
             vswitches: vec![vsw("vsw-vpc-1", "vpc-1", "10.0.0.0/16")],
+            ..AccountNetwork::default()
         },
         AccountNetwork {
             state: NetworkState {
@@ -623,6 +625,7 @@ fn a_group_peer_of_another_account_matches_its_members_wherever_they_are() {
                 ..NetworkState::default()
             },
             vswitches: Vec::new(),
+            ..AccountNetwork::default()
         },
     ];
     let d = Topology::from(&networks).desired_state();

@@ -42,6 +42,7 @@ pub fn options(prefix: &str) -> DataplaneOptions {
 pub fn plan(prefix: &str, networks: &[AccountNetwork]) -> DesiredState {
     let desired = Topology::from(networks).plan(&PlanOptions {
         prefix: prefix.to_string(),
+        ..Default::default()
     });
     assert!(
         desired.issues.is_empty(),
@@ -87,7 +88,11 @@ pub fn vswitch(id: &str, vpc: &str, cidr: &str) -> VSwitch {
 
 /// One account's network from a state whose instances name `vswitch_id`s among `vswitches`.
 pub fn network(state: NetworkState, vswitches: Vec<VSwitch>) -> AccountNetwork {
-    AccountNetwork { state, vswitches }
+    AccountNetwork {
+        state,
+        vswitches,
+        ..AccountNetwork::default()
+    }
 }
 
 /// No namespace with `prefix` or of the instances, and no `secgroup` table in any remaining
