@@ -211,7 +211,10 @@ pub(crate) fn read_overlay(tools: &Tools, router: &str) -> Result<Option<Overlay
     else {
         return Ok(None);
     };
-    let vni = data.get("id").and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok());
+    let vni = data
+        .get("id")
+        .and_then(Value::as_u64)
+        .and_then(|v| u32::try_from(v).ok());
     let local = str_field(data, "local").and_then(|a| a.parse::<Ipv4Addr>().ok());
     let (Some(vni), Some(local)) = (vni, local) else {
         return Ok(None);

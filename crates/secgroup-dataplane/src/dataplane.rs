@@ -901,11 +901,13 @@ impl Dataplane {
             return Ok(());
         };
         let want = router.overlay.as_ref();
-        let same_device = |have: &OverlaySpec| {
-            want.is_some_and(|w| w.vni == have.vni && w.local == have.local)
-        };
+        let same_device =
+            |have: &OverlaySpec| want.is_some_and(|w| w.vni == have.vni && w.local == have.local);
         if let Some(have) = applied.overlay.take_if(|have| !same_device(have)) {
-            tools.ip_batch(Some(name), &[ip_line!("link", "del", "dev", OVERLAY_IFNAME)])?;
+            tools.ip_batch(
+                Some(name),
+                &[ip_line!("link", "del", "dev", OVERLAY_IFNAME)],
+            )?;
             flushed
                 .entry(name.clone())
                 .or_default()
@@ -1023,7 +1025,14 @@ impl Dataplane {
             let mac = names::overlay_mac(*peer);
             gone_lines.push(ip_line!("neigh", "del", peer, "dev", OVERLAY_IFNAME));
             gone_fdb.push(ip_line!(
-                "fdb", "del", mac, "dev", OVERLAY_IFNAME, "dst", peer, "self"
+                "fdb",
+                "del",
+                mac,
+                "dev",
+                OVERLAY_IFNAME,
+                "dst",
+                peer,
+                "self"
             ));
         }
         let result = tools

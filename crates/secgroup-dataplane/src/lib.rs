@@ -126,9 +126,7 @@ pub use error::{Error, NamespaceError, Result};
 pub use exec::{in_netns, Tools};
 pub use judge::TrackedFlow;
 pub use layout::LayoutCache;
-pub use model::{
-    DesiredState, NicSpec, OutsideSpec, OverlaySpec, PlanIssue, RouterSpec, Ruleset,
-};
+pub use model::{DesiredState, NicSpec, OutsideSpec, OverlaySpec, PlanIssue, RouterSpec, Ruleset};
 pub use topology::{gateway_of, AccountNetwork, HostPlan, PlanOptions, Topology, OUTSIDE_ADDRESS};
 
 /// The nftables document (`nft -j -f -` input) an apply sends to a router whose table holds

@@ -449,7 +449,10 @@ impl Underlay {
         let underlay = Underlay { switch, hosts };
         underlay.remove();
         let ip = |args: &[&str]| {
-            let out = std::process::Command::new("ip").args(args).output().expect("ip");
+            let out = std::process::Command::new("ip")
+                .args(args)
+                .output()
+                .expect("ip");
             assert!(
                 out.status.success(),
                 "ip {}: {}",
@@ -458,18 +461,53 @@ impl Underlay {
             );
         };
         ip(&["netns", "add", &underlay.switch]);
-        ip(&["-n", &underlay.switch, "link", "add", "br0", "type", "bridge"]);
+        ip(&[
+            "-n",
+            &underlay.switch,
+            "link",
+            "add",
+            "br0",
+            "type",
+            "bridge",
+        ]);
         ip(&["-n", &underlay.switch, "link", "set", "br0", "up"]);
         for (n, (ns, address)) in underlay.hosts.iter().enumerate() {
             let port = format!("port{n}");
             ip(&["netns", "add", ns]);
             ip(&[
-                "-n", &underlay.switch, "link", "add", &port, "type", "veth", "peer", "name",
-                "ul0", "netns", ns,
+                "-n",
+                &underlay.switch,
+                "link",
+                "add",
+                &port,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "ul0",
+                "netns",
+                ns,
             ]);
-            ip(&["-n", &underlay.switch, "link", "set", &port, "master", "br0", "up"]);
+            ip(&[
+                "-n",
+                &underlay.switch,
+                "link",
+                "set",
+                &port,
+                "master",
+                "br0",
+                "up",
+            ]);
             ip(&["-n", ns, "link", "set", "lo", "up"]);
-            ip(&["-n", ns, "addr", "add", &format!("{address}/24"), "dev", "ul0"]);
+            ip(&[
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{address}/24"),
+                "dev",
+                "ul0",
+            ]);
             ip(&["-n", ns, "link", "set", "ul0", "up"]);
         }
         underlay

@@ -406,7 +406,12 @@ impl<'a> Topology<'a> {
 
     /// Where an instance is planned from here; `None`: nowhere in reach (placed on no host,
     /// or on a host that is away or has no overlay to this one).
-    fn place_of(&self, network: usize, instance: &Instance, options: &PlanOptions) -> Option<Place> {
+    fn place_of(
+        &self,
+        network: usize,
+        instance: &Instance,
+        options: &PlanOptions,
+    ) -> Option<Place> {
         let Some(host) = &options.host else {
             return Some(Place::Local);
         };

@@ -54,7 +54,11 @@ fn plan_for(n: usize, underlay: &Underlay, networks: &[AccountNetwork]) -> Desir
             peers,
         }),
     });
-    assert!(desired.issues.is_empty(), "plan issues: {:?}", desired.issues);
+    assert!(
+        desired.issues.is_empty(),
+        "plan issues: {:?}",
+        desired.issues
+    );
     desired
 }
 
@@ -212,4 +216,142 @@ fn real_packets_agree_with_the_engine_with_instances_spread_over_three_hosts() {
         mismatches.len(),
         mismatches.join("\n")
     );
+}
+
+/// Two instances of one VPC on two hosts: A (host 1) may reach B (host 2) on tcp/8022 as a
+/// member of B's group; `revoked` removes that rule.
+fn pair(revoked: bool) -> Vec<AccountNetwork> {
+    use secgroup_domain::rules::{Direction, RulePolicy};
+    use secgroup_domain::{InnerAccessPolicy, SecurityGroupType};
+    let mut rules = vec![rule(
+        "sgr-web",
+        "sg-b",
+        Direction::Ingress,
+        IpProtocol::Tcp,
+        (80, 80),
+        RulePolicy::Accept,
+        1,
+        cidr("10.60.0.0/16"),
+    )];
+    if !revoked {
+        rules.push(rule(
+            "sgr-ssh",
+            "sg-b",
+            Direction::Ingress,
+            IpProtocol::Tcp,
+            (8022, 8022),
+            RulePolicy::Accept,
+            1,
+            group_peer("sg-a"),
+        ));
+    }
+    let mut a = instance("i-mha", "vpc-mh", "10.60.0.5", &["sg-a"]);
+    a.vswitch_id = "vsw-mh".into();
+    a.mac_address = "00:16:3e:00:60:05".into();
+    let mut b = instance("i-mhb", "vpc-mh", "10.60.0.6", &["sg-b"]);
+    b.vswitch_id = "vsw-mh".into();
+    b.mac_address = "00:16:3e:00:60:06".into();
+    vec![AccountNetwork {
+        state: NetworkState {
+            groups: vec![
+                group(
+                    "sg-a",
+                    "vpc-mh",
+                    SecurityGroupType::Normal,
+                    InnerAccessPolicy::Drop,
+                ),
+                group(
+                    "sg-b",
+                    "vpc-mh",
+                    SecurityGroupType::Normal,
+                    InnerAccessPolicy::Drop,
+                ),
+            ],
+            rules,
+            instances: vec![a, b],
+            vpcs: vec![vpc("vpc-mh", "1", "10.60.0.0/16")],
+            ..NetworkState::default()
+        },
+        vswitches: vec![vswitch("vsw-mh", "vpc-mh", "10.60.0.0/24")],
+        placements: [("i-mha", host_name(0)), ("i-mhb", host_name(1))]
+            .into_iter()
+            .map(|(i, h)| (i.to_string(), h))
+            .collect(),
+        vnis: [("vpc-mh".to_string(), 4242)].into(),
+    }]
+}
+
+#[test]
+fn hosts_adopt_what_they_left_without_cutting_a_flow_between_them_and_a_revoke_cuts_it() {
+    if !can_run("hosts (adopt)") {
+        return;
+    }
+    let _guard = lock();
+    let underlay = Underlay::create("sgt-mha-", 2);
+    let b_ip = Ipv4Addr::new(10, 60, 0, 6);
+    let wait = std::time::Duration::from_millis(700);
+    let prefixes = ["sgt-mha1-", "sgt-mha2-"];
+    let plan_on = |n: usize, networks: &[AccountNetwork]| {
+        let desired = Topology::from(networks).plan(&PlanOptions {
+            prefix: prefixes[n].to_string(),
+            host: Some(HostPlan {
+                name: host_name(n),
+                underlay: Some(underlay.host(n).1),
+                peers: [(host_name(1 - n), underlay.host(1 - n).1)].into(),
+            }),
+        });
+        assert!(desired.issues.is_empty(), "{:?}", desired.issues);
+        desired
+    };
+    let mut first: Vec<Dataplane> = prefixes.iter().map(|p| dataplane(p)).collect();
+    for (n, dp) in first.iter_mut().enumerate() {
+        apply_on(underlay.host(n).0, dp, &plan_on(n, &pair(false)));
+    }
+    let _listeners = Listeners::start("i-mhb");
+    assert!(
+        probe("i-mha", b_ip, Probe::Tcp(80)),
+        "a CIDR rule across hosts"
+    );
+    let (mut client, mut server, _l) = connect_pair("i-mha", "i-mhb", b_ip, 8022);
+    assert!(arrives(&mut client, &mut server, b"one", wait));
+    // Both agents go without cleaning up (as after kill -9); new ones adopt.
+    drop(first);
+    let mut second: Vec<Dataplane> = prefixes
+        .iter()
+        .map(|p| Dataplane::adopt(options(p)).expect("adopt"))
+        .collect();
+    for (n, dp) in second.iter_mut().enumerate() {
+        let report = in_netns(underlay.host(n).0, || dp.apply(&plan_on(n, &pair(false))))
+            .expect("enter")
+            .expect("apply after adopt");
+        assert_eq!(
+            report.nft_transactions + report.links_created + report.links_deleted,
+            0,
+            "host {n}: {report:?}"
+        );
+    }
+    assert!(
+        arrives(&mut client, &mut server, b"two", wait),
+        "the flow between hosts died across the restart"
+    );
+    // The revoke is B's ingress, enforced at B's host: the open connection stops there.
+    for (n, dp) in second.iter_mut().enumerate() {
+        apply_on(underlay.host(n).0, dp, &plan_on(n, &pair(true)));
+    }
+    assert!(
+        !arrives(&mut client, &mut server, b"three", wait),
+        "revoked"
+    );
+    assert!(
+        !probe("i-mha", b_ip, Probe::Tcp(8022)),
+        "no new connection either"
+    );
+    assert!(probe("i-mha", b_ip, Probe::Tcp(80)));
+    for dp in &mut second {
+        dp.cleanup().expect("cleanup");
+    }
+    drop(underlay);
+    for p in prefixes {
+        assert_clean(p, &["i-mha", "i-mhb"]);
+    }
 }

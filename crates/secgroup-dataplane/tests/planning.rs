@@ -640,3 +640,112 @@ fn a_group_peer_of_another_account_matches_its_members_wherever_they_are() {
         .iter()
         .any(|r| r.comment == "sgr-x"));
 }
+
+/// Three instances of one VPC on two hosts (and one placed nowhere), planned for `host1`.
+fn two_hosts(underlay: bool, vni: bool, peers: bool) -> DesiredState {
+    use secgroup_dataplane::{HostPlan, PlanOptions};
+    let instances = vec![
+        nic("i-here", "vpc-1", "10.0.1.1", &["sg-1"]),
+        nic("i-there", "vpc-1", "10.0.1.2", &["sg-1"]),
+        nic("i-nowhere", "vpc-1", "10.0.1.3", &["sg-1"]),
+        nic("i-other-vpc", "vpc-2", "10.0.1.4", &["sg-2"]),
+    ];
+    let networks = vec![AccountNetwork {
+        state: NetworkState {
+            groups: vec![
+                normal("sg-1", InnerAccessPolicy::Accept),
+                group(
+                    "sg-2",
+                    "vpc-2",
+                    SecurityGroupType::Normal,
+                    InnerAccessPolicy::Accept,
+                ),
+            ],
+            instances,
+            ..NetworkState::default()
+        },
+        vswitches: vec![
+            vsw("vsw-vpc-1", "vpc-1", "10.0.0.0/16"),
+            vsw("vsw-vpc-2", "vpc-2", "10.0.0.0/16"),
+        ],
+        placements: [
+            ("i-here", "host1"),
+            ("i-there", "host2"),
+            ("i-other-vpc", "host2"),
+        ]
+        .into_iter()
+        .map(|(i, h)| (i.to_string(), h.to_string()))
+        .collect(),
+        vnis: if vni {
+            [("vpc-1".to_string(), 1001), ("vpc-2".to_string(), 1002)].into()
+        } else {
+            Default::default()
+        },
+    }];
+    Topology::from(&networks).plan(&PlanOptions {
+        host: Some(HostPlan {
+            name: "host1".into(),
+            underlay: underlay.then_some(Ipv4Addr::new(10, 251, 0, 1)),
+            peers: if peers {
+                [("host2".to_string(), Ipv4Addr::new(10, 251, 0, 2))].into()
+            } else {
+                Default::default()
+            },
+        }),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn a_host_plans_its_own_instances_and_reaches_the_others_of_their_vpc_through_the_overlay() {
+    let d = two_hosts(true, true, true);
+    assert!(d.issues.is_empty(), "{:?}", d.issues);
+    // Only this host's instance has a namespace here, and only its VPC a router.
+    let planned: Vec<&str> = d.instances().map(|(_, n)| n.instance_id.as_str()).collect();
+    assert_eq!(planned, vec!["i-here"]);
+    let r = only_router(&d);
+    assert_eq!(r.vpc_id, "vpc-1");
+    // The other host's member is in the group's set; the unplaced one is in reach of nothing.
+    let members: Vec<SetElement> = r.ruleset.sets["g-sg-1"].elements.iter().copied().collect();
+    assert_eq!(
+        members,
+        vec![
+            SetElement::Address("10.0.1.1".parse().unwrap()),
+            SetElement::Address("10.0.1.2".parse().unwrap()),
+        ]
+    );
+    // Dispatch names local veths only: a remote source is in neither map.
+    assert_eq!(r.ruleset.egress.len(), 1);
+    let overlay = r.overlay.as_ref().expect("an overlay");
+    assert_eq!(overlay.vni, 1001);
+    assert_eq!(overlay.local, Ipv4Addr::new(10, 251, 0, 1));
+    assert_eq!(
+        overlay.routes.iter().collect::<Vec<_>>(),
+        vec![(&Ipv4Addr::new(10, 0, 1, 2), &Ipv4Addr::new(10, 251, 0, 2))]
+    );
+    // Outside routes are for this host's instances.
+    assert_eq!(
+        d.outside.routes.keys().copied().collect::<Vec<_>>(),
+        vec![Ipv4Addr::new(10, 0, 1, 1)]
+    );
+}
+
+#[test]
+fn without_an_underlay_a_vni_or_a_live_peer_other_hosts_are_out_of_reach() {
+    for (underlay, vni, peers) in [
+        (false, true, true),
+        (true, false, true),
+        (true, true, false),
+    ] {
+        let d = two_hosts(underlay, vni, peers);
+        let r = only_router(&d);
+        let members: Vec<SetElement> = r.ruleset.sets["g-sg-1"].elements.iter().copied().collect();
+        assert_eq!(
+            members,
+            vec![SetElement::Address("10.0.1.1".parse().unwrap())],
+            "underlay {underlay}, vni {vni}, peers {peers}"
+        );
+        assert!(r.overlay.as_ref().is_none_or(|o| o.routes.is_empty()));
+        assert_eq!(r.overlay.is_some(), underlay && vni);
+    }
+}
