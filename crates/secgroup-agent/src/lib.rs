@@ -54,13 +54,25 @@ pub const TRANSIENT_RECHECK: Duration = Duration::from_millis(100);
 pub struct AgentOptions {
     /// Its id in `DescribeDataplaneStatus` (one status row per id).
     pub agent_id: String,
+    /// The host it enforces: the instances placed on it (`agent --host`).
     pub host: String,
+    /// This host's underlay address (`--underlay-address`): the overlay's local end.
+    pub underlay: Option<std::net::Ipv4Addr>,
     /// Prefix of its own namespaces (`secgroup-`).
     pub prefix: String,
     /// As the server's (`--instance-transition-secs`), so "Running" means the same.
     pub timings: InstanceTimings,
     /// On shutdown, leave everything in place for a later agent.
     pub keep: bool,
+    /// Longest time between two status reports, also when nothing changes: a host whose
+    /// agent has not reported within the host timeout is away ([`heartbeat_for`]).
+    pub heartbeat: Duration,
+}
+
+/// The heartbeat for a host timeout: a third of it (so that two reports may be lost before
+/// a host counts as away), at most 5 s.
+pub fn heartbeat_for(host_timeout: Duration) -> Duration {
+    (host_timeout / 3).min(Duration::from_secs(5))
 }
 
 /// Told what each pass did, for metrics (`agent --metrics-listen`); the agent itself knows
@@ -193,7 +205,7 @@ pub async fn run<S: Store>(
     };
     tokio::pin!(shutdown);
     let mut failures: u32 = 0;
-    let result = loop {
+    let result = 'passes: loop {
         let started = Instant::now();
         let pass = one_pass(&store, &options, &mut dataplane, &mut layouts, &mut status).await;
         if let Some(dp) = &dataplane {
@@ -216,29 +228,24 @@ pub async fn run<S: Store>(
                 (None, false)
             }
         };
-        status.updated_at = Utc::now();
-        if let Err(e) = store
-            .record_agent_status(AgentReport::Status(status.clone()))
-            .await
-        {
-            tracing::warn!(error = %e, "could not record the agent's status");
-        }
+        report(&store, &mut status).await;
         if dataplane.is_none() {
             break Err(AgentError::Task("the data plane was lost".into()));
         }
-        // Wait for a reason to look again.
+        // Wait for a reason to look again, reporting that this host is alive meanwhile.
         let retry_after = (failures > 0).then(|| RETRY.delay(failures));
-        let stop = wait(
-            &store,
-            &wakeups,
-            seen,
-            transient,
-            retry_after,
-            &mut shutdown,
-        )
-        .await;
-        if stop {
-            break Ok(());
+        let look_by = match (retry_after, transient) {
+            (Some(d), _) => Some(tokio::time::Instant::now() + d),
+            (None, true) => Some(tokio::time::Instant::now() + TRANSIENT_RECHECK),
+            (None, false) => None,
+        };
+        loop {
+            let heartbeat_at = tokio::time::Instant::now() + options.heartbeat;
+            match wait(&store, &wakeups, seen, look_by, heartbeat_at, &mut shutdown).await {
+                Wake::Shutdown => break 'passes Ok(()),
+                Wake::Look => break,
+                Wake::Heartbeat => report(&store, &mut status).await,
+            }
         }
     };
     let Some(mut dataplane) = dataplane else {
@@ -323,34 +330,56 @@ async fn one_pass<S: Store>(
     }
 }
 
-/// Waits until the revision differs from `seen` (or `seen` is `None`: look again after
-/// `retry_after`), a transient instance may have settled, or shutdown; `true` on shutdown.
+/// Records the agent's status as of now. A database that cannot be reached is logged: the
+/// data plane keeps what it applied, and the next report after it is back says what
+/// happened meanwhile (`LastError` of the pass that failed, or empty once one succeeded).
+async fn report<S: Store>(store: &Arc<S>, status: &mut AgentStatus) {
+    status.updated_at = Utc::now();
+    if let Err(e) = store
+        .record_agent_status(AgentReport::Status(status.clone()))
+        .await
+    {
+        tracing::warn!(error = %e, "could not record the agent's status");
+    }
+}
+
+/// Why [`wait`] returned.
+enum Wake {
+    Shutdown,
+    /// Plan again: the revision moved, a transient instance may have settled, or a failed
+    /// pass is due for a retry.
+    Look,
+    /// Nothing to plan, but a report is due.
+    Heartbeat,
+}
+
+/// Waits until the revision differs from `seen` (`None`: it could not be read), `look_by`
+/// passes, `heartbeat_at` passes, or shutdown.
 async fn wait<S: Store>(
     store: &Arc<S>,
     wakeups: &Wakeups,
     seen: Option<u64>,
-    transient: bool,
-    retry_after: Option<Duration>,
+    look_by: Option<tokio::time::Instant>,
+    heartbeat_at: tokio::time::Instant,
     shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
-) -> bool {
-    let deadline = match (retry_after, transient) {
-        (Some(d), _) => Some(tokio::time::Instant::now() + d),
-        (None, true) => Some(tokio::time::Instant::now() + TRANSIENT_RECHECK),
-        (None, false) => None,
-    };
+) -> Wake {
     loop {
         let tick = wakeups.poll;
         tokio::select! {
-            _ = shutdown.as_mut() => return true,
+            _ = shutdown.as_mut() => return Wake::Shutdown,
             _ = wakeups.notify.notified() => {},
             _ = tokio::time::sleep(tick) => {},
         }
-        if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
-            return false;
+        let now = tokio::time::Instant::now();
+        if look_by.is_some_and(|d| now >= d) {
+            return Wake::Look;
+        }
+        if now >= heartbeat_at {
+            return Wake::Heartbeat;
         }
         if let Some(seen) = seen {
             match store.revision().await {
-                Ok(now) if now != seen => return false,
+                Ok(now) if now != seen => return Wake::Look,
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not read the revision"),
             }

@@ -60,9 +60,18 @@ struct AgentArgs {
     /// On SIGTERM/SIGINT leave the namespaces and rules in place; a later agent adopts them.
     #[arg(long)]
     keep: bool,
-    /// This agent's id in DescribeDataplaneStatus (default: the host name).
+    /// This agent's id in DescribeDataplaneStatus (default: its --host).
     #[arg(long, env = "SECGROUP_AGENT_ID")]
     agent_id: Option<String>,
+    /// The host this agent enforces: instances placed on it get their namespaces here
+    /// (default: the machine's host name).
+    #[arg(long = "host", env = "SECGROUP_AGENT_HOST")]
+    host: Option<String>,
+    /// This host's address on the network between hosts: the overlay's local end, which
+    /// other hosts' agents send this host's instances' traffic to (none: instances on other
+    /// hosts are out of reach from this one).
+    #[arg(long, env = "SECGROUP_AGENT_UNDERLAY_ADDRESS")]
+    underlay_address: Option<std::net::Ipv4Addr>,
     /// Prefix of the agent's own namespaces (routers, outside); another prefix lets two agents
     /// (or tests) share a machine without touching each other's.
     #[arg(long, env = "SECGROUP_NAMESPACE_PREFIX", default_value = "secgroup-")]
@@ -425,13 +434,15 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
             .context("--instance-transition-secs must be a non-negative number of seconds")?,
     );
     let store = database::open(&args.db.database)?;
-    let host = secgroup_agent::host_name();
+    let host = args.host.unwrap_or_else(secgroup_agent::host_name);
     let options = secgroup_agent::AgentOptions {
         agent_id: args.agent_id.unwrap_or_else(|| host.clone()),
         host,
+        underlay: args.underlay_address,
         prefix: args.namespace_prefix,
         timings,
         keep: args.keep,
+        heartbeat: secgroup_agent::heartbeat_for(std::time::Duration::from_secs(30)),
     };
     // SQLite: one row read every 10 ms (SQLite has no notifications; the read is one page
     // of a file the page cache holds, so the wait, not the read, is what a change pays).
