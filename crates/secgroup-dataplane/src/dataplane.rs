@@ -376,7 +376,10 @@ impl Dataplane {
             .collect();
         let mut root: Vec<IpLine> = Vec::new();
         for ns in &doomed_instances {
-            if !wanted_namespaces.contains(ns.as_str()) && netns_exists(ns) {
+            if !wanted_namespaces.contains(ns.as_str())
+                && netns_exists(ns)
+                && !self.holds_links_of_another(ns)
+            {
                 root.push(ip_line!("netns", "del", ns));
             }
         }
@@ -556,6 +559,23 @@ impl Dataplane {
                 detail: "still there after deletion".into(),
             }),
         }
+    }
+
+    /// Whether an instance namespace whose links this data plane has just deleted still has
+    /// an interface: another host's agent on this machine has taken the instance over
+    /// (it was placed there while this host was away), so the namespace is that agent's.
+    fn holds_links_of_another(&self, namespace: &str) -> bool {
+        self.options
+            .tools
+            .ip_json(Some(namespace), &["link", "show"])
+            .ok()
+            .and_then(|links| {
+                links.as_array().map(|l| {
+                    l.iter()
+                        .any(|link| link.get("ifname").and_then(|n| n.as_str()) != Some("lo"))
+                })
+            })
+            .unwrap_or(false)
     }
 
     /// Makes sure the outside namespace exists; `true` when it was made now.
