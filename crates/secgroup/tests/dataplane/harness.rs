@@ -245,6 +245,28 @@ impl Drop for Harness {
     }
 }
 
+/// Runs probes on the blocking pool (they enter namespaces on threads of their own).
+pub async fn probes(list: Vec<(String, Ipv4Addr, Probe)>) -> Vec<bool> {
+    tokio::task::spawn_blocking(move || probe_all(&list))
+        .await
+        .expect("probes")
+}
+
+impl crate::truth_tables::Lab for Harness {
+    fn client(&self) -> &TestClient {
+        &self.client
+    }
+    async fn ok(&self, action: &str, params: &[(&str, &str)]) -> Value {
+        Harness::ok(self, action, params).await
+    }
+    async fn settled(&self) {
+        Harness::settled(self).await;
+    }
+    async fn outside_for(&self, _instance: &str) -> String {
+        self.outside()
+    }
+}
+
 /// The address of an instance (DescribeInstances).
 pub async fn address(c: &TestClient, id: &str) -> Ipv4Addr {
     let filter = format!("[\"{id}\"]");

@@ -174,6 +174,12 @@ impl ThrowawayPostgres {
         Some(pg)
     }
 
+    /// The directory of the server's Unix socket (`.s.PGSQL.<port>`): processes in other
+    /// network namespaces, which cannot reach its loopback address, connect through it.
+    pub fn socket_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Stops the server (a fast shutdown: committed work is kept), keeping its data.
     pub async fn stop_server(&self) {
         script("stop-server", self.dir.path()).await;
