@@ -184,6 +184,7 @@ pub async fn run<S: Store>(
     let mut status = AgentStatus {
         agent_id: options.agent_id.clone(),
         host: options.host.clone(),
+        underlay_address: String::new(),
         applied_revision: 0,
         last_applied_time: None,
         instance_counts: BTreeMap::new(),
