@@ -270,7 +270,8 @@ async fn one_pass<S: Store>(
     status: &mut AgentStatus,
 ) -> Result<(u64, bool), AgentError> {
     let started = Instant::now();
-    let (revision, regions) = store.read(load_all).await?;
+    let snapshot = store.read(load_all).await?;
+    let (revision, regions) = (snapshot.revision, snapshot.regions);
     let read = started.elapsed();
     let picture = settle(revision, regions, &options.timings)?;
     let plan_options = PlanOptions {
