@@ -13,7 +13,7 @@ fn status(agent: &str, revision: u64, counts: &[(&str, u64)], error: &str) -> Ag
     AgentStatus {
         agent_id: agent.to_owned(),
         host: format!("host-{agent}"),
-        underlay_address: if revision % 2 == 0 {
+        underlay_address: if revision.is_multiple_of(2) {
             String::new()
         } else {
             format!("192.0.2.{revision}")
