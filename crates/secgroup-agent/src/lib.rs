@@ -197,6 +197,7 @@ pub async fn run<S: Store>(
     let mut status = AgentStatus {
         agent_id: options.agent_id.clone(),
         host: options.host.clone(),
+        underlay_address: String::new(),
         applied_revision: 0,
         last_applied_time: None,
         instance_counts: BTreeMap::new(),
@@ -277,7 +278,8 @@ async fn one_pass<S: Store>(
     status: &mut AgentStatus,
 ) -> Result<(u64, bool), AgentError> {
     let started = Instant::now();
-    let (revision, regions) = store.read(load_all).await?;
+    let snapshot = store.read(load_all).await?;
+    let (revision, regions) = (snapshot.revision, snapshot.regions);
     let read = started.elapsed();
     let picture = settle(revision, regions, &options.timings)?;
     let plan_options = PlanOptions {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use secgroup_domain::catalogue::Catalogue;
 use secgroup_domain::ops::instances::InstanceTimings;
+use secgroup_domain::ops::placement::PlacementPolicy;
 use secgroup_domain::ops::Limits;
 use secgroup_domain::regions::RegionCatalog;
 
@@ -20,6 +21,8 @@ pub struct ProductConfig {
     pub limits: Limits,
     /// How long instances stay in each transient state (all zero by default).
     pub instance_timings: InstanceTimings,
+    /// How instances are placed on the data plane's hosts (`serve --host-timeout-secs`).
+    pub placement: PlacementPolicy,
     /// The most instances one reachability matrix covers.
     pub max_matrix_instances: usize,
     /// How long a `ClientToken` is remembered (docs/ecs.md §2.8).
@@ -41,6 +44,7 @@ impl Default for ProductConfig {
             regions: RegionCatalog::public(),
             limits: Limits::default(),
             instance_timings: InstanceTimings::default(),
+            placement: PlacementPolicy::default(),
             max_matrix_instances: DEFAULT_MAX_MATRIX_INSTANCES,
             client_token_retention: secgroup_domain::ops::idempotency::DEFAULT_RETENTION,
             catalogue: Arc::new(Catalogue::builtin()),

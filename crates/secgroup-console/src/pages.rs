@@ -978,8 +978,20 @@ async fn dataplane<S: Store, C: CredentialStore>(
     s: &Session,
 ) -> Result<Page, ConsoleError> {
     // One snapshot, as DescribeDataplaneStatus reads it.
-    let (revision, agents) = c
-        .read(|tx| Ok((tx.revision()?, tx.agent_statuses()?)))
+    let now = Utc::now();
+    let (timings, policy) = (c.config.instance_timings, c.config.placement);
+    let account_id = s.account_id.clone();
+    let (revision, agents, hosts) = c
+        .read(move |tx| {
+            let hosts = secgroup_domain::ops::placement::account_hosts(
+                tx,
+                &account_id,
+                &timings,
+                &policy,
+                now,
+            )?;
+            Ok((tx.revision()?, tx.agent_statuses()?, hosts))
+        })
         .await?;
     let account = s.account_id.as_str();
     let rows: Vec<Vec<String>> = agents
@@ -1005,12 +1017,29 @@ async fn dataplane<S: Store, C: CredentialStore>(
                     .unwrap_or(0)
                     .to_string(),
                 esc(&a.last_error),
+                esc(&a.underlay_address),
+                if policy.is_alive(a.updated_at, now) {
+                    "<span class=\"ok\">alive</span>".into()
+                } else {
+                    "<span class=\"failed\">away</span>".into()
+                },
+                hosts.placed.get(&a.host).map_or(0, Vec::len).to_string(),
             ]
         })
         .collect();
     let body = format!(
         "{}{}",
-        facts(&[("Current change revision", revision.to_string())]),
+        facts(&[
+            ("Current change revision", revision.to_string()),
+            (
+                "Host timeout",
+                format!("{} s", policy.host_timeout.as_secs()),
+            ),
+            (
+                "Your instances placed nowhere",
+                hosts.unplaced.len().to_string(),
+            ),
+        ]),
         table(
             "Data-plane agents",
             &[
@@ -1021,6 +1050,9 @@ async fn dataplane<S: Store, C: CredentialStore>(
                 "Last applied",
                 "Your running instances it enforces",
                 "Last error",
+                "Underlay address",
+                "Host state",
+                "Your instances placed there",
             ],
             &rows,
             "no agent has reported (secgroup agent is not running)"

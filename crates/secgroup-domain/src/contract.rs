@@ -12,6 +12,7 @@ mod groups;
 mod instances;
 mod network_interfaces;
 mod nis;
+mod placements;
 mod prefix_lists;
 mod revision;
 mod rules;
@@ -42,6 +43,7 @@ pub use network_interfaces::{
     interface_addresses_are_unique, interface_counts_and_isolation, network_interfaces_round_trip,
 };
 pub use nis::{analyses_round_trip, network_paths_round_trip, nis_account_isolation};
+pub use placements::{placements_round_trip, vpc_vnis_are_unique};
 pub use prefix_lists::{
     prefix_lists_account_isolation, prefix_lists_delete_removes_entries_and_tags,
     prefix_lists_insert_get_list, prefix_lists_update,
@@ -150,6 +152,8 @@ macro_rules! store_contract {
             revision_concurrent_writers_each_bump_once,
             agent_statuses_round_trip,
             instance_regions_span_accounts,
+            placements_round_trip,
+            vpc_vnis_are_unique,
             audit_events,
             audit_records_leave_the_revision,
         );

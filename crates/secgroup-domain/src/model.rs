@@ -209,6 +209,9 @@ pub struct AgentStatus {
     pub agent_id: String,
     /// The machine it runs on.
     pub host: String,
+    /// The host's underlay (VXLAN tunnel) address, `secgroup agent --underlay-address`;
+    /// empty when none was given.
+    pub underlay_address: String,
     /// The change revision whose state is enforced (0: nothing applied yet).
     pub applied_revision: u64,
     /// When that revision was applied; `None` before the first apply.

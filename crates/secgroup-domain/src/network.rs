@@ -111,6 +111,31 @@ pub struct Instance {
     pub attributes: String,
 }
 
+/// The host an instance is placed on (docs/ecs.md §7.5, README "Data plane"): one row per instance, written
+/// by the control plane when the instance starts ([`crate::ops::placement`]). A stopped
+/// instance keeps its row as the preferred host of its next start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub instance_id: String,
+    /// An agent's host name (`secgroup agent --host`).
+    pub host: String,
+    pub placed_at: DateTime<Utc>,
+}
+
+/// A placement with what the control plane needs of its instance: whose it is, where,
+/// and its stored state (settled by the caller).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedInstance {
+    pub placement: Placement,
+    pub account_id: String,
+    pub region_id: String,
+    pub vpc_id: String,
+    pub status: InstanceStatus,
+    pub status_since: DateTime<Utc>,
+    /// The instance's attributes as stored (JSON text; `auto_start` settles the state).
+    pub attributes: String,
+}
+
 /// An elastic network interface's kind: the one created with its instance, or one
 /// created on its own and attached later (docs/ecs.md §10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

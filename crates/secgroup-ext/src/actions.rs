@@ -6,6 +6,7 @@
 //! larger after the matrix benchmark).
 
 use secgroup_api::{Action, Cx, Input};
+use secgroup_domain::ops::placement;
 use secgroup_domain::Store;
 use secgroup_reach_service::{MatrixQuery, ReachabilityError};
 use secgroup_rpc::{Node, RpcError};
@@ -96,13 +97,26 @@ impl<S: Store> Action<Ext<S>> for DescribeDataplaneStatus {
     async fn run(self, cx: &Cx<'_, Ext<S>>) -> Result<Node, RpcError> {
         // One snapshot: the revision read here is at least that of every write whose 200
         // came before this call, and the agents' reports are of the same moment.
-        let (revision, agents) = cx
-            .read(|tx, _| Ok((tx.revision()?, tx.agent_statuses()?)))
+        let (revision, agents, hosts, now) = cx
+            .read(|tx, scope| {
+                let config = scope.config();
+                let hosts = placement::account_hosts(
+                    tx,
+                    scope.account(),
+                    &config.instance_timings,
+                    &config.placement,
+                    scope.now(),
+                )?;
+                Ok((tx.revision()?, tx.agent_statuses()?, hosts, scope.now()))
+            })
             .await?;
         Ok(render::dataplane_status(
             revision,
             &agents,
             cx.account().as_str(),
+            &hosts,
+            &cx.config().placement,
+            now,
         ))
     }
 }

@@ -174,13 +174,19 @@ fn element(e: &Element) -> Node {
     b.str("Text", e.to_string()).build()
 }
 
-/// The body of `DescribeDataplaneStatus`: `InstanceCount` is the caller's share only.
+/// The body of `DescribeDataplaneStatus`: `InstanceCount` and `InstanceIds` are the
+/// caller's share only; `Alive` says whether the agent reported within the host timeout
+/// (README "Data plane").
 pub fn dataplane_status(
     revision: u64,
     agents: &[secgroup_domain::AgentStatus],
     account_id: &str,
+    hosts: &secgroup_domain::ops::placement::AccountHosts,
+    policy: &secgroup_domain::ops::placement::PlacementPolicy,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Node {
     let as_int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let ids = |ids: &[String]| Node::list("InstanceId", ids.iter().cloned().map(Node::Str));
     Node::object()
         .int("CurrentRevision", as_int(revision))
         .field(
@@ -204,9 +210,22 @@ pub fn dataplane_status(
                             as_int(a.instance_counts.get(account_id).copied().unwrap_or(0)),
                         )
                         .str("LastError", &a.last_error)
+                        .str("UnderlayAddress", &a.underlay_address)
+                        .str("LastReportTime", secgroup_api::render::time(&a.updated_at))
+                        .bool("Alive", policy.is_alive(a.updated_at, now))
+                        .field(
+                            "InstanceIds",
+                            ids(hosts
+                                .placed
+                                .get(&a.host)
+                                .map(Vec::as_slice)
+                                .unwrap_or_default()),
+                        )
                         .build()
                 }),
             ),
         )
+        .int("HostTimeoutSeconds", as_int(policy.host_timeout.as_secs()))
+        .field("UnplacedInstanceIds", ids(&hosts.unplaced))
         .build()
 }

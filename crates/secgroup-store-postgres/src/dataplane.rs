@@ -28,13 +28,14 @@ impl DataplaneTx for PgTx<'_> {
         exec(
             c,
             "INSERT INTO dataplane_agents (agent_id, host, applied_revision,
-                 last_applied_time, instance_counts, last_error, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 last_applied_time, instance_counts, last_error, updated_at, underlay_address)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (agent_id) DO UPDATE SET host = EXCLUDED.host,
                  applied_revision = EXCLUDED.applied_revision,
                  last_applied_time = EXCLUDED.last_applied_time,
                  instance_counts = EXCLUDED.instance_counts,
-                 last_error = EXCLUDED.last_error, updated_at = EXCLUDED.updated_at",
+                 last_error = EXCLUDED.last_error, updated_at = EXCLUDED.updated_at,
+                 underlay_address = EXCLUDED.underlay_address",
             &[
                 &s.agent_id,
                 &s.host,
@@ -43,6 +44,7 @@ impl DataplaneTx for PgTx<'_> {
                 &encode_counts(&s.instance_counts),
                 &s.last_error,
                 &encode_time(s.updated_at),
+                &s.underlay_address,
             ],
         )?;
         Ok(())
@@ -53,7 +55,7 @@ impl DataplaneTx for PgTx<'_> {
         rows(
             c,
             "SELECT agent_id, host, applied_revision, last_applied_time, instance_counts,
-                    last_error, updated_at
+                    last_error, updated_at, underlay_address
              FROM dataplane_agents ORDER BY agent_id",
             &[],
         )?
@@ -63,6 +65,7 @@ impl DataplaneTx for PgTx<'_> {
             Ok(AgentStatus {
                 agent_id: get(row, 0)?,
                 host: get(row, 1)?,
+                underlay_address: get(row, 7)?,
                 applied_revision: to_count(get(row, 2)?)?,
                 last_applied_time: applied.as_deref().map(decode_time).transpose()?,
                 instance_counts: decode_counts(get(row, 4)?)?,

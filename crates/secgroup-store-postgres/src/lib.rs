@@ -27,6 +27,7 @@ mod listen;
 mod migrate;
 mod network_interfaces;
 mod nis;
+mod placements;
 mod prefix_lists;
 mod revision;
 mod rules;

@@ -18,6 +18,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_audit.sql")),
     (6, include_str!("../migrations/0006_catalogue.sql")),
     (7, include_str!("../migrations/0007_network_interfaces.sql")),
+    (8, include_str!("../migrations/0008_placements.sql")),
 ];
 
 /// The newest version this build knows.

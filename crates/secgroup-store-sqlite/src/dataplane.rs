@@ -8,7 +8,16 @@ use secgroup_domain::{AgentStatus, DataplaneTx, StoreError};
 use crate::error::map_err;
 use crate::tx::{query_all, to_count, SqliteTx};
 
-type RawAgent = (String, String, i64, Option<String>, String, String, String);
+type RawAgent = (
+    String,
+    String,
+    i64,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+);
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawAgent> {
     Ok((
@@ -19,6 +28,7 @@ fn raw(row: &Row<'_>) -> rusqlite::Result<RawAgent> {
         row.get(4)?,
         row.get(5)?,
         row.get(6)?,
+        row.get(7)?,
     ))
 }
 
@@ -38,13 +48,15 @@ impl DataplaneTx for SqliteTx<'_> {
         self.conn
             .prepare_cached(
                 "INSERT INTO dataplane_agents (agent_id, host, applied_revision,
-                     last_applied_time, instance_counts, last_error, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     last_applied_time, instance_counts, last_error, updated_at,
+                     underlay_address)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (agent_id) DO UPDATE SET host = excluded.host,
                      applied_revision = excluded.applied_revision,
                      last_applied_time = excluded.last_applied_time,
                      instance_counts = excluded.instance_counts,
-                     last_error = excluded.last_error, updated_at = excluded.updated_at",
+                     last_error = excluded.last_error, updated_at = excluded.updated_at,
+                     underlay_address = excluded.underlay_address",
             )
             .and_then(|mut st| {
                 st.execute(params![
@@ -55,6 +67,7 @@ impl DataplaneTx for SqliteTx<'_> {
                     encode_counts(&s.instance_counts),
                     s.last_error,
                     encode_time(s.updated_at),
+                    s.underlay_address,
                 ])
             })
             .map_err(map_err)?;
@@ -65,17 +78,18 @@ impl DataplaneTx for SqliteTx<'_> {
         let rows = query_all(
             self.conn,
             "SELECT agent_id, host, applied_revision, last_applied_time, instance_counts,
-                    last_error, updated_at
+                    last_error, updated_at, underlay_address
              FROM dataplane_agents ORDER BY agent_id",
             [],
             raw,
         )?;
         rows.into_iter()
             .map(
-                |(agent_id, host, revision, applied, counts, last_error, updated)| {
+                |(agent_id, host, revision, applied, counts, last_error, updated, underlay)| {
                     Ok(AgentStatus {
                         agent_id,
                         host,
+                        underlay_address: underlay,
                         applied_revision: to_count(revision)?,
                         last_applied_time: applied.as_deref().map(decode_time).transpose()?,
                         instance_counts: decode_counts(&counts)?,

@@ -26,6 +26,7 @@ mod migrate;
 mod network_interfaces;
 mod nis;
 mod nonces;
+mod placements;
 mod prefix_lists;
 mod revision;
 mod rules;

@@ -23,6 +23,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../migrations/0012_network_interfaces.sql"),
     ),
+    (13, include_str!("../migrations/0013_placements.sql")),
 ];
 
 /// The newest version this build knows.

@@ -134,6 +134,9 @@ struct ServeArgs {
     /// Seconds an instance stays in each transient state (Pending, Starting, Stopping).
     #[arg(long, env = "SECGROUP_INSTANCE_TRANSITION_SECS", default_value_t = 0.0)]
     instance_transition_secs: f64,
+    /// Seconds a data-plane host may go without a report and still get placements (see Data plane).
+    #[arg(long, env = "SECGROUP_HOST_TIMEOUT_SECS", default_value_t = secgroup_domain::ops::placement::DEFAULT_HOST_TIMEOUT.as_secs())]
+    host_timeout_secs: u64,
     /// Largest request accepted, in bytes.
     #[arg(long, env = "SECGROUP_MAX_REQUEST_BYTES", default_value_t = 1024 * 1024)]
     max_request_bytes: usize,
@@ -382,6 +385,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         std::time::Duration::try_from_secs_f64(args.instance_transition_secs)
             .context("--instance-transition-secs must be a non-negative number of seconds")?,
     );
+    settings.products.placement =
+        secgroup_domain::ops::placement::PlacementPolicy::from_secs(args.host_timeout_secs)
+            .map_err(|e| anyhow::anyhow!("--host-timeout-secs: {e}"))?;
     settings.server.max_body_bytes = args.max_request_bytes;
     let gateway = &args.gateway;
     settings.server.header_read_timeout =

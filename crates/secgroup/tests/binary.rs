@@ -251,3 +251,31 @@ async fn serve_reads_a_catalogue_file_and_refuses_a_bad_one() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cn-beijing-a"), "{err}");
 }
+
+#[test]
+fn serve_refuses_a_zero_host_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    for (flag, env) in [(Some("0"), None), (None, Some("0")), (Some("-3"), None)] {
+        let mut cmd = Command::new(BIN);
+        cmd.args([
+            "serve",
+            "--listen",
+            &free_port().to_string(),
+            "--database",
+            &db,
+        ])
+        .env("SECGROUP_ACCESS_KEY_ID", "LTAIhosttimeout")
+        .env("SECGROUP_ACCESS_KEY_SECRET", "secret");
+        if let Some(value) = flag {
+            cmd.arg(format!("--host-timeout-secs={value}"));
+        }
+        if let Some(value) = env {
+            cmd.env("SECGROUP_HOST_TIMEOUT_SECS", value);
+        }
+        let out = cmd.output().expect("run");
+        assert!(!out.status.success(), "{flag:?} {env:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("host-timeout-secs"), "{flag:?} {env:?}: {err}");
+    }
+}

@@ -611,6 +611,7 @@ async fn the_data_plane_page_shows_each_agent_with_this_accounts_share_only() {
     let status = AgentStatus {
         agent_id: "agent-<1>".into(),
         host: "host-1".into(),
+        underlay_address: "192.0.2.1".into(),
         applied_revision: revision - 1,
         last_applied_time: Some(Utc::now()),
         instance_counts: counts,
@@ -631,6 +632,7 @@ async fn the_data_plane_page_shows_each_agent_with_this_accounts_share_only() {
     assert!(body.contains("<td>3</td>"), "the account's own share");
     assert!(!body.contains("4242"), "never another account's count");
     assert!(body.contains("nft failed"));
+    assert!(body.contains("<td>192.0.2.1</td>"), "the underlay address");
 }
 
 #[tokio::test]

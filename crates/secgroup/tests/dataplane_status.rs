@@ -52,6 +52,7 @@ async fn revision_and_agents_as_each_account_sees_them() {
     let status = AgentStatus {
         agent_id: "agent-1".into(),
         host: "host-1".into(),
+        underlay_address: "192.0.2.1".into(),
         applied_revision: after,
         last_applied_time: Utc.with_ymd_and_hms(2026, 11, 1, 8, 30, 5).single(),
         instance_counts: counts,

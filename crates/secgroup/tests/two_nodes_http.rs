@@ -551,3 +551,93 @@ async fn racing_interface_addresses_on_both_nodes_never_share_an_address() {
     );
     cluster.assert_running();
 }
+
+/// Launches racing on both nodes each place their instance on one of the two live hosts
+/// (README "Data plane"): the choice is made inside the write, so the hosts end up evenly
+/// loaded (two nodes choosing from the same stale counts would pile onto one host), and
+/// every instance has exactly one host, shown alike by both nodes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_launches_on_both_nodes_spread_over_the_live_hosts() {
+    let test = "racing_launches_on_both_nodes_spread_over_the_live_hosts";
+    let Some(server) = pg::server_url(test) else {
+        return;
+    };
+    let dbs = Databases::new(server);
+    let url = dbs.create();
+    let (a, b) = tokio::join!(Node::start(&url, &[]), Node::start(&url, &[]));
+    let mut cluster = Cluster { a, b, _dbs: dbs };
+    let store = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || secgroup_store_postgres::PostgresStore::connect(&url))
+            .await
+            .expect("task")
+            .expect("connect")
+    };
+    for host in ["host-a", "host-b"] {
+        let status = secgroup_domain::AgentStatus {
+            agent_id: format!("agent-{host}"),
+            host: host.to_owned(),
+            underlay_address: String::new(),
+            applied_revision: 0,
+            last_applied_time: None,
+            instance_counts: BTreeMap::new(),
+            last_error: String::new(),
+            updated_at: chrono::Utc::now() + chrono::TimeDelta::seconds(60),
+        };
+        secgroup_domain::Store::record_agent_status(
+            &store,
+            secgroup_domain::AgentReport::Status(status),
+        )
+        .await
+        .expect("record");
+    }
+    let c = cluster.a.client();
+    let (vsw, sg) = small_vswitch(&c).await;
+    let replies = all_at_once(10, |i| {
+        let (c, vsw, sg) = (cluster.client(i), vsw.clone(), sg.clone());
+        async move {
+            let params = [
+                ("ImageId", "img"),
+                ("InstanceType", "ecs.g5.large"),
+                ("VSwitchId", vsw.as_str()),
+                ("SecurityGroupId", sg.as_str()),
+            ];
+            c.call("RunInstances", &params).await
+        }
+    })
+    .await;
+    for r in &replies {
+        ok(r, "RunInstances");
+    }
+    let filter = [("VSwitchId", vsw.as_str()), ("PageSize", "100")];
+    let shown = |r: &Reply| -> BTreeMap<String, String> {
+        ok(r, "DescribeInstances")["Instances"]["Instance"]
+            .as_array()
+            .expect("Instances.Instance")
+            .iter()
+            .map(|i| {
+                (
+                    i["InstanceId"].as_str().expect("id").to_owned(),
+                    i["AdditionalInfo"]["ManagedHostId"]
+                        .as_str()
+                        .expect("host")
+                        .to_owned(),
+                )
+            })
+            .collect()
+    };
+    let on_a = shown(&cluster.a.client().call("DescribeInstances", &filter).await);
+    let on_b = shown(&cluster.b.client().call("DescribeInstances", &filter).await);
+    assert_eq!(on_a, on_b, "both nodes show one placement");
+    assert_eq!(on_a.len(), 10);
+    let mut loads: BTreeMap<&str, usize> = BTreeMap::new();
+    for host in on_a.values() {
+        *loads.entry(host.as_str()).or_insert(0) += 1;
+    }
+    assert_eq!(
+        loads,
+        BTreeMap::from([("host-a", 5), ("host-b", 5)]),
+        "{on_a:?}"
+    );
+    cluster.assert_running();
+}

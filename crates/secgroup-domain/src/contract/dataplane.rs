@@ -13,6 +13,11 @@ fn status(agent: &str, revision: u64, counts: &[(&str, u64)], error: &str) -> Ag
     AgentStatus {
         agent_id: agent.to_owned(),
         host: format!("host-{agent}"),
+        underlay_address: if revision.is_multiple_of(2) {
+            String::new()
+        } else {
+            format!("192.0.2.{revision}")
+        },
         applied_revision: revision,
         last_applied_time: (revision > 0).then(|| at(revision as i64, 250_000)),
         instance_counts: counts

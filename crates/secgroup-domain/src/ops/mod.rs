@@ -17,6 +17,7 @@ pub mod instances;
 pub mod network_interfaces;
 pub mod network_state;
 pub mod nis;
+pub mod placement;
 pub mod prefix_lists;
 pub mod rule_draft;
 pub mod rules;

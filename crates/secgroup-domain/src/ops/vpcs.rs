@@ -348,6 +348,7 @@ pub fn delete(
         return Err(DomainError::VpcHasInstances);
     }
     tx.delete_vpc(account_id, id)?;
+    tx.delete_vpc_vni(id)?;
     Ok(())
 }
 

@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 
 pub use tx::{
     AccountsTx, AuditTx, ClientTokensTx, DataplaneTx, DisksTx, InstancesTx, KeyPairsTx,
-    NetworkInterfacesTx, NisTx, PrefixListsTx, RevisionTx, RulesTx, SecurityGroupsTx, TagsTx, Tx,
-    VpcsTx,
+    NetworkInterfacesTx, NisTx, PlacementsTx, PrefixListsTx, RevisionTx, RulesTx, SecurityGroupsTx,
+    TagsTx, Tx, VpcsTx,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

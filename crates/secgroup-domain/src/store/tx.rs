@@ -2,7 +2,7 @@
 //! a backend's module of that name. Every method is scoped by account where the data
 //! belongs to one: a row of another account is never returned or changed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -13,7 +13,10 @@ use crate::ids::{AccountId, InstanceId, PrefixListId, RuleId, SecurityGroupId, V
 use crate::model::{
     AccessKeyRecord, AgentStatus, ClientTokenRecord, PrefixList, ResourceType, SecurityGroup, Tag,
 };
-use crate::network::{Instance, InstanceQuery, InstanceScope, NetworkInterface, VSwitch, Vpc};
+use crate::network::{
+    Instance, InstanceQuery, InstanceScope, NetworkInterface, PlacedInstance, Placement, VSwitch,
+    Vpc,
+};
 use crate::nis::{NetworkPath, ReachabilityAnalysis};
 use crate::rules::Rule;
 
@@ -34,6 +37,7 @@ pub trait Tx:
     + AuditTx
     + RevisionTx
     + DataplaneTx
+    + PlacementsTx
     + KeyPairsTx
     + DisksTx
 {
@@ -48,13 +52,13 @@ impl<T> Tx for T where
         + VpcsTx
         + InstancesTx
         + NetworkInterfacesTx
-        + NetworkInterfacesTx
         + NisTx
         + TagsTx
         + ClientTokensTx
         + AuditTx
         + RevisionTx
         + DataplaneTx
+        + PlacementsTx
         + KeyPairsTx
         + DisksTx
 {
@@ -453,6 +457,30 @@ pub trait DataplaneTx {
     /// Forgets an agent's report (it stopped and removed what it enforced); `false` if
     /// there was none.
     fn delete_agent_status(&mut self, agent_id: &str) -> Result<bool, StoreError>;
+}
+
+/// Where instances run, and each VPC's VXLAN network identifier (docs/ecs.md §7.5, README "Data plane"):
+/// read and written across accounts, by the control plane ([`crate::ops::placement`]).
+pub trait PlacementsTx {
+    /// The placement of one instance (instance ids are unique across accounts).
+    fn placement(&mut self, instance_id: &InstanceId) -> Result<Option<Placement>, StoreError>;
+    /// Every placement whose instance exists, with that instance, of one account or (with
+    /// `None`) of every account, by instance id.
+    fn placed_instances(
+        &mut self,
+        account_id: Option<&AccountId>,
+    ) -> Result<Vec<PlacedInstance>, StoreError>;
+    /// Places the instance, replacing its earlier placement.
+    fn put_placement(&mut self, placement: &Placement) -> Result<(), StoreError>;
+    /// `false` if the instance had none.
+    fn delete_placement(&mut self, instance_id: &InstanceId) -> Result<bool, StoreError>;
+    /// Every VPC's VNI, of every account.
+    fn vpc_vnis(&mut self) -> Result<BTreeMap<String, u32>, StoreError>;
+    /// Gives the VPC its VNI; a VPC that has one, or a VNI another VPC has, is a
+    /// [`StoreError::Duplicate`] (the schema enforces both).
+    fn insert_vpc_vni(&mut self, vpc_id: &VpcId, vni: u32) -> Result<(), StoreError>;
+    /// The VPC went: its VNI is free again. `false` if it had none.
+    fn delete_vpc_vni(&mut self, vpc_id: &VpcId) -> Result<bool, StoreError>;
 }
 
 /// SSH key pairs (docs/ecs.md §9.8), by (account, region, name).

@@ -4,9 +4,11 @@
 use std::collections::BTreeMap;
 
 use secgroup_api::{Action, Cx, Input};
+use secgroup_domain::ids::InstanceId;
 use secgroup_domain::ids::{SecurityGroupId, VSwitchId};
 use secgroup_domain::ops::instances::launch::{self as ops, Launched, NewInstances};
 use secgroup_domain::ops::instances::InstanceAttributes;
+use secgroup_domain::ops::placement;
 use secgroup_domain::{DomainError, Store};
 use secgroup_rpc::{Node, RpcError};
 
@@ -213,13 +215,22 @@ async fn launch<S: Store>(cx: &Cx<'_, Ecs<S>>, new: NewInstances) -> Result<Laun
         &new.instance_type,
     )?;
     cx.write(move |tx, scope| {
-        ops::launch(
-            tx,
-            scope.account(),
-            &new,
-            &scope.config().limits,
-            scope.now(),
-        )
+        let config = scope.config();
+        let launched = ops::launch(tx, scope.account(), &new, &config.limits, scope.now())?;
+        // RunInstances' instances start: each goes on a live host in this same write
+        // (README "Data plane"); CreateInstance's stay unplaced until StartInstance.
+        if new.auto_start {
+            let ids: Vec<InstanceId> = launched.instance_ids.iter().map(InstanceId::from).collect();
+            placement::place(
+                tx,
+                scope.account(),
+                &ids,
+                &config.instance_timings,
+                &config.placement,
+                scope.now(),
+            )?;
+        }
+        Ok(launched)
     })
     .await
 }

@@ -17,6 +17,7 @@ fn actor(scope: &Scope) -> Actor<'_> {
     Actor {
         account_id: scope.account(),
         timings: &scope.config().instance_timings,
+        placement: &scope.config().placement,
         now: scope.now(),
     }
 }

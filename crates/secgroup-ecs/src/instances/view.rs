@@ -187,7 +187,8 @@ pub fn instance(v: &InstanceView, catalogue: &Catalogue) -> Node {
             "AdditionalInfo",
             Node::object()
                 .bool("EnableHighDensityMode", false)
-                .str("ManagedHostId", "")
+                // The placement host (docs/ecs.md §7.5, Decision).
+                .str("ManagedHostId", &v.host)
                 .str("NodeSerialNumber", "")
                 .build(),
         )

@@ -15,6 +15,7 @@ use super::{get, membership, naming, InstanceTimings, Settled};
 use crate::error::DomainError;
 use crate::ids::{AccountId, InstanceId, SecurityGroupId};
 use crate::network::{Instance, InstanceStatus};
+use crate::ops::placement::{self, PlacementPolicy};
 use crate::ops::Limits;
 use crate::store::Tx;
 
@@ -26,6 +27,8 @@ pub const MAX_DELETE_IDS: usize = 100;
 pub struct Actor<'a> {
     pub account_id: &'a AccountId,
     pub timings: &'a InstanceTimings,
+    /// Where a start places the instance (README "Data plane").
+    pub placement: &'a PlacementPolicy,
     pub now: DateTime<Utc>,
 }
 
@@ -54,7 +57,16 @@ pub fn start(tx: &mut dyn Tx, a: &Actor<'_>, id: &InstanceId) -> Result<(), Doma
     use InstanceStatus as S;
     transition(tx, a, id, S::Stopped, S::Starting, false, |s| {
         s.attributes.stopped_mode.clear();
-    })
+    })?;
+    placement::place(
+        tx,
+        a.account_id,
+        std::slice::from_ref(id),
+        a.timings,
+        a.placement,
+        a.now,
+    )?;
+    Ok(())
 }
 
 /// `StopInstance`: `Running` → `Stopping` → `Stopped`, recording `StoppedMode`.
@@ -70,7 +82,7 @@ pub fn stop(
     })
 }
 
-/// `RebootInstance`: `Running` → `Stopping` → `Starting` → `Running`.
+/// `RebootInstance`: `Running` → `Stopping` → `Starting` → `Running`, on the host it has.
 pub fn reboot(tx: &mut dyn Tx, a: &Actor<'_>, id: &InstanceId) -> Result<(), DomainError> {
     use InstanceStatus as S;
     transition(tx, a, id, S::Running, S::Stopping, true, |_| {})
@@ -113,6 +125,7 @@ fn release(
     tx.release_instance_disks(account_id, &id)?;
     crate::ops::network_interfaces::detach_all(tx, account_id, instance)?;
     tx.delete_instance(account_id, &id)?;
+    tx.delete_placement(&id)?;
     Ok(())
 }
 

@@ -56,6 +56,9 @@ pub struct InstanceView {
     /// Its network interfaces, the primary one first, then the secondary ones by device
     /// index (filled by [`list`]; empty elsewhere).
     pub interfaces: Vec<NetworkInterface>,
+    /// The host it is placed on, empty when it is `Stopped` or unplaced (filled by
+    /// [`list`]; empty elsewhere; README "Data plane").
+    pub host: String,
 }
 
 /// `*` wildcards; otherwise an exact match.
@@ -108,6 +111,7 @@ fn view(
         start_time,
         tags: Vec::new(),
         interfaces: Vec::new(),
+        host: String::new(),
     })
 }
 
@@ -249,11 +253,16 @@ pub fn list(
         )
     };
     let mut interfaces = interfaces_by_instance(tx, account_id, region_id, &candidates)?;
+    let placements = crate::ops::dataplane::account_placements(tx, account_id)?;
     let mut page = Vec::with_capacity(candidates.len());
     for instance in candidates {
         let mut v = view(instance, None, timings, now)?;
         v.tags = tx.tags(account_id, ResourceType::Instance, &v.instance.id)?;
         v.interfaces = interfaces.remove(&v.instance.id).unwrap_or_default();
+        v.host = crate::ops::placement::shown_host(
+            v.instance.status,
+            placements.get(&v.instance.id).map(String::as_str),
+        );
         page.push(v);
     }
     Ok((total, page))
