@@ -23,20 +23,22 @@ pub mod preflight;
 pub use secgroup_dataplane::{DataplaneStats, RulesetSize};
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::Ipv4Addr;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use secgroup_dataplane::{
-    AccountNetwork, Dataplane, DataplaneOptions, LayoutCache, PlanOptions, Topology,
+    AccountNetwork, Dataplane, DataplaneOptions, HostPlan, LayoutCache, PlanOptions, Topology,
 };
 use secgroup_domain::network::InstanceStatus;
-use secgroup_domain::ops::dataplane::{load_all, RegionNetwork};
+use secgroup_domain::ops::dataplane::{load_all, DataplaneSnapshot};
+use secgroup_domain::ops::placement::{place_unplaced, PlacementPolicy};
 use secgroup_domain::ops::instances::InstanceTimings;
 use secgroup_domain::ops::network_state::settle_statuses;
 use secgroup_domain::store::backoff::Backoff;
-use secgroup_domain::{AgentReport, AgentStatus, Store, StoreError};
+use secgroup_domain::{AgentReport, AgentStatus, DomainError, Store, StoreError};
 use tokio::sync::Notify;
 
 /// Back-off between failed passes (a read or an apply): 100 ms doubling to 5 s.
@@ -57,7 +59,10 @@ pub struct AgentOptions {
     /// The host it enforces: the instances placed on it (`agent --host`).
     pub host: String,
     /// This host's underlay address (`--underlay-address`): the overlay's local end.
-    pub underlay: Option<std::net::Ipv4Addr>,
+    pub underlay: Option<Ipv4Addr>,
+    /// As the server's (`--host-timeout-secs`): which hosts are live when this agent
+    /// places instances that have no host.
+    pub placement: PlacementPolicy,
     /// Prefix of its own namespaces (`secgroup-`).
     pub prefix: String,
     /// As the server's (`--instance-transition-secs`), so "Running" means the same.
@@ -124,25 +129,32 @@ pub enum AgentError {
     Task(String),
 }
 
-/// One pass's picture: the networks as the planner takes them, and who is Running.
+/// One pass's picture: the networks as the planner takes them, who is Running, and where
+/// the other hosts are.
 struct Picture {
     revision: u64,
     networks: Vec<AccountNetwork>,
     /// Running instance id → its account.
     running: HashMap<String, String>,
     transient: bool,
+    /// Instances on their way to Running that no host has been chosen for.
+    unplaced: bool,
+    /// Every other host that reported an underlay address → the latest one. A host that
+    /// went away keeps its routes: its instances stay placed there until they start again.
+    peers: BTreeMap<String, Ipv4Addr>,
 }
 
 fn settle(
-    revision: u64,
-    regions: Vec<RegionNetwork>,
+    snapshot: DataplaneSnapshot,
     timings: &InstanceTimings,
+    own_host: &str,
 ) -> Result<Picture, AgentError> {
     let now = Utc::now();
     let mut running = HashMap::new();
     let mut transient = false;
-    let mut networks = Vec::with_capacity(regions.len());
-    for mut region in regions {
+    let mut unplaced = false;
+    let mut networks = Vec::with_capacity(snapshot.regions.len());
+    for mut region in snapshot.regions {
         settle_statuses(&mut region.state, timings, now)
             .map_err(|e| AgentError::Domain(e.to_string()))?;
         for i in &region.state.instances {
@@ -153,18 +165,32 @@ fn settle(
                 InstanceStatus::Stopped => {}
                 _ => transient = true,
             }
+            // Running or Starting only: what `place_unplaced` surely places (this host is
+            // live), so that the write it costs is never made for nothing, over and over.
+            unplaced |= matches!(i.status, InstanceStatus::Running | InstanceStatus::Starting)
+                && !region.placements.contains_key(&i.id);
         }
         networks.push(AccountNetwork {
             state: region.state,
             vswitches: region.vswitches,
-            ..AccountNetwork::default()
+            placements: region.placements,
+            vnis: region.vnis,
         });
     }
+    let mut agents = snapshot.agents;
+    agents.sort_by_key(|a| a.updated_at);
+    let peers = agents
+        .iter()
+        .filter(|a| a.host != own_host)
+        .filter_map(|a| Some((a.host.clone(), a.underlay_address.parse().ok()?)))
+        .collect();
     Ok(Picture {
-        revision,
+        revision: snapshot.revision,
         networks,
         running,
         transient,
+        unplaced,
+        peers,
     })
 }
 
@@ -197,13 +223,19 @@ pub async fn run<S: Store>(
     let mut status = AgentStatus {
         agent_id: options.agent_id.clone(),
         host: options.host.clone(),
-        underlay_address: String::new(),
+        underlay_address: options
+            .underlay
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
         applied_revision: 0,
         last_applied_time: None,
         instance_counts: BTreeMap::new(),
         last_error: String::new(),
         updated_at: Utc::now(),
     };
+    // Reported before the first pass: this host is live (and can be chosen) by the time
+    // the pass places instances that have none, and other hosts learn its underlay address.
+    report(&store, &mut status).await;
     tokio::pin!(shutdown);
     let mut failures: u32 = 0;
     let result = 'passes: loop {
@@ -279,12 +311,26 @@ async fn one_pass<S: Store>(
 ) -> Result<(u64, bool), AgentError> {
     let started = Instant::now();
     let snapshot = store.read(load_all).await?;
-    let (revision, regions) = (snapshot.revision, snapshot.regions);
     let read = started.elapsed();
-    let picture = settle(revision, regions, &options.timings)?;
+    let picture = settle(snapshot, &options.timings, &options.host)?;
+    if picture.unplaced {
+        // Started while no host was live: placed now (on the least loaded live host, this
+        // one included, since it has reported); the write moves the revision, and the next
+        // pass plans them.
+        let (timings, policy, now) = (options.timings.clone(), options.placement, Utc::now());
+        let placed = store
+            .write(move |tx| place_unplaced(tx, &timings, &policy, now))
+            .await
+            .map_err(|e: DomainError| AgentError::Domain(e.to_string()))?;
+        tracing::info!(placed, "placed instances that had no host");
+    }
     let plan_options = PlanOptions {
         prefix: options.prefix.clone(),
-        host: None,
+        host: Some(HostPlan {
+            name: options.host.clone(),
+            underlay: options.underlay,
+            peers: picture.peers.clone(),
+        }),
     };
     let Some(mut dp) = dataplane.take() else {
         return Err(AgentError::Task("the data plane was lost".into()));

@@ -174,6 +174,29 @@ fn element(e: &Element) -> Node {
     b.str("Text", e.to_string()).build()
 }
 
+/// An agent's `LastError`: its own, and before it, for an agent that has not reported
+/// within the host timeout, that it is away (it cannot reach the database, or it stopped
+/// without saying so): its last report cannot tell that itself.
+fn last_error(
+    a: &secgroup_domain::AgentStatus,
+    policy: &secgroup_domain::ops::placement::PlacementPolicy,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    if policy.is_alive(a.updated_at, now) {
+        return a.last_error.clone();
+    }
+    let away = format!(
+        "no report for more than {} s (the last at {}): the agent is stopped or cannot reach the database",
+        policy.host_timeout.as_secs(),
+        secgroup_api::render::time(&a.updated_at)
+    );
+    if a.last_error.is_empty() {
+        away
+    } else {
+        format!("{away}; before that: {}", a.last_error)
+    }
+}
+
 /// The body of `DescribeDataplaneStatus`: `InstanceCount` and `InstanceIds` are the
 /// caller's share only; `Alive` says whether the agent reported within the host timeout
 /// (README "Data plane").
@@ -209,7 +232,7 @@ pub fn dataplane_status(
                             "InstanceCount",
                             as_int(a.instance_counts.get(account_id).copied().unwrap_or(0)),
                         )
-                        .str("LastError", &a.last_error)
+                        .str("LastError", &last_error(a, policy, now))
                         .str("UnderlayAddress", &a.underlay_address)
                         .str("LastReportTime", secgroup_api::render::time(&a.updated_at))
                         .bool("Alive", policy.is_alive(a.updated_at, now))

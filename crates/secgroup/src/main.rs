@@ -72,6 +72,10 @@ struct AgentArgs {
     /// hosts are out of reach from this one).
     #[arg(long, env = "SECGROUP_AGENT_UNDERLAY_ADDRESS")]
     underlay_address: Option<std::net::Ipv4Addr>,
+    /// As the server's: seconds a host may go without a report and still be live. The agent
+    /// reports at least every third of it (at most every 5 s).
+    #[arg(long, env = "SECGROUP_HOST_TIMEOUT_SECS", default_value_t = secgroup_domain::ops::placement::DEFAULT_HOST_TIMEOUT.as_secs())]
+    host_timeout_secs: u64,
     /// Prefix of the agent's own namespaces (routers, outside); another prefix lets two agents
     /// (or tests) share a machine without touching each other's.
     #[arg(long, env = "SECGROUP_NAMESPACE_PREFIX", default_value = "secgroup-")]
@@ -440,6 +444,9 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
             .context("--instance-transition-secs must be a non-negative number of seconds")?,
     );
     let store = database::open(&args.db.database)?;
+    let placement =
+        secgroup_domain::ops::placement::PlacementPolicy::from_secs(args.host_timeout_secs)
+            .map_err(|e| anyhow::anyhow!("--host-timeout-secs: {e}"))?;
     let host = args.host.unwrap_or_else(secgroup_agent::host_name);
     let options = secgroup_agent::AgentOptions {
         agent_id: args.agent_id.unwrap_or_else(|| host.clone()),
@@ -448,7 +455,8 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
         prefix: args.namespace_prefix,
         timings,
         keep: args.keep,
-        heartbeat: secgroup_agent::heartbeat_for(std::time::Duration::from_secs(30)),
+        heartbeat: secgroup_agent::heartbeat_for(placement.host_timeout),
+        placement,
     };
     // SQLite: one row read every 10 ms (SQLite has no notifications; the read is one page
     // of a file the page cache holds, so the wait, not the read, is what a change pays).

@@ -3,9 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 
-use super::placement::{live_hosts, PlacementPolicy};
 use crate::error::DomainError;
 use crate::ids::AccountId;
 use crate::model::AgentStatus;
@@ -40,10 +38,9 @@ pub struct DataplaneSnapshot {
 
 impl DataplaneSnapshot {
     /// Ids of the instances (of every account, by id) that are not `Stopped` as their
-    /// statuses stand (settle them first) and have no placement on a live host at `now`:
-    /// what [`super::placement::place_unplaced`] would place.
-    pub fn unplaced(&self, now: DateTime<Utc>, policy: &PlacementPolicy) -> Vec<String> {
-        let live = live_hosts(&self.agents, now, policy);
+    /// statuses stand (settle them first) and have no placement: what
+    /// [`super::placement::place_unplaced`] would place.
+    pub fn unplaced(&self) -> Vec<String> {
         let mut ids: Vec<String> = self
             .regions
             .iter()
@@ -52,11 +49,7 @@ impl DataplaneSnapshot {
                     .instances
                     .iter()
                     .filter(|i| i.status != InstanceStatus::Stopped)
-                    .filter(|i| {
-                        !r.placements
-                            .get(&i.id)
-                            .is_some_and(|h| live.contains_key(h))
-                    })
+                    .filter(|i| !r.placements.contains_key(&i.id))
                     .map(|i| i.id.clone())
             })
             .collect();

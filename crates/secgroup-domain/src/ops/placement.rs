@@ -224,7 +224,10 @@ fn place_instances(
 }
 
 /// Places every instance, of every account, that is on its way to `Running` with no
-/// placement on a live host (started while no agent was live, or whose host went away).
+/// placement at all (started while no agent was live). One placed on a host that went away
+/// stays there until its next start: that host's packets may still flow with its last
+/// rules (an agent killed, a host cut off from the database), and an instance must never
+/// run on two hosts at once.
 /// Returns how many were placed. An ordinary write: run it in [`crate::Store::write`]
 /// (which moves the revision), when it finds any
 /// ([`super::dataplane::DataplaneSnapshot::unplaced`]).
@@ -234,7 +237,6 @@ pub fn place_unplaced(
     policy: &PlacementPolicy,
     now: DateTime<Utc>,
 ) -> Result<usize, DomainError> {
-    let live = live_hosts(&tx.agent_statuses()?, now, policy);
     let placements: BTreeMap<String, String> = tx
         .placed_instances(None)?
         .into_iter()
@@ -243,10 +245,7 @@ pub fn place_unplaced(
     let mut waiting = Vec::new();
     for (account_id, region_id) in tx.instance_regions()? {
         for instance in tx.instances(&account_id, &region_id, &InstanceQuery::default())? {
-            let on_live = placements
-                .get(&instance.id)
-                .is_some_and(|h| live.contains_key(h));
-            if !on_live {
+            if !placements.contains_key(&instance.id) {
                 waiting.push(instance);
             }
         }
