@@ -1,6 +1,6 @@
 //! Several hosts on one machine, as a platform team runs them: one PostgreSQL server of the
 //! test's own, two `secgroup serve` nodes on it (loopback), and one `secgroup agent` per
-//! host, each started inside its host's namespace (`ip netns exec`), with its own
+//! host, each started inside its host's network namespace (`nsenter --net`), with its own
 //! `--host`, `--underlay-address` and namespace prefix. The hosts are joined by the
 //! underlay the test creates ([`Underlay`]); an agent reaches the database through the
 //! server's Unix socket (its namespace has no route to the machine's loopback), by a
@@ -138,8 +138,11 @@ impl Cluster {
             .append(true)
             .open(self.logs.path().join(format!("agent-h{}.log", n + 1)))
             .expect("agent log");
-        let child = Command::new("ip")
-            .args(["netns", "exec", host_ns, BIN, "agent"])
+        // `nsenter --net`, not `ip netns exec`: the latter gives the process a mount
+        // namespace of its own, where the namespaces the agent names would stay.
+        let child = Command::new("nsenter")
+            .arg(format!("--net=/run/netns/{host_ns}"))
+            .args([BIN, "agent"])
             .args(["--database", &self.agent_url(n)])
             .args(["--host", &Self::host_name(n)])
             .args(["--underlay-address", &underlay.to_string()])
