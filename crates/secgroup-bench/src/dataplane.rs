@@ -39,7 +39,7 @@ pub struct DataplaneArgs {
     pub secgroup_bin: Option<PathBuf>,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -47,7 +47,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
@@ -93,7 +93,7 @@ fn connect_from_outside(to: Ipv4Addr, port: u16, timeout: Duration) -> Result<Op
 
 /// A TCP listener in namespace `ns` whose thread accepts and drops every connection (for
 /// as long as the process runs).
-fn accepting(ns: &str, port: u16) -> Result<()> {
+pub(crate) fn accepting(ns: &str, port: u16) -> Result<()> {
     let listener =
         secgroup_dataplane::in_netns(ns, || std::net::TcpListener::bind(("0.0.0.0", port)))
             .map_err(|e| anyhow::anyhow!("{e}"))??;

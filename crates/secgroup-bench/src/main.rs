@@ -16,6 +16,7 @@ mod child;
 mod client;
 mod cpu;
 mod dataplane;
+mod hosts;
 mod hello;
 mod instance_scenarios;
 mod instructions;
@@ -67,6 +68,9 @@ enum Command {
     /// The data plane's figures (root only): `secgroup serve` and `secgroup agent` on one
     /// SQLite file; see BENCHMARKS.md.
     Dataplane(dataplane::DataplaneArgs),
+    /// The data plane across hosts (root only): one `secgroup serve`, one `secgroup agent`
+    /// per host namespace, an underlay between them; see BENCHMARKS.md.
+    Hosts(hosts::HostsArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -128,6 +132,7 @@ async fn main() -> std::process::ExitCode {
             instructions::run(args, signer, serve).await
         }
         Some(Command::Dataplane(args)) => dataplane::run(args).await,
+        Some(Command::Hosts(args)) => hosts::run(args).await,
         None => bench(cli.bench).await,
     };
     match outcome {
