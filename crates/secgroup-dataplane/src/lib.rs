@@ -96,11 +96,15 @@
 //! outside nor able to reach it. IPv6 rules are rendered (for IPv6 traffic) but instances
 //! have IPv4 only.
 //!
-//! **Several hosts (not built).** Each host would run its own agent over the instances
-//! placed on it: plan only local NICs into the maps, give each router a VXLAN device (one
-//! VNI per VPC) with /32 routes to remote NICs; member sets already hold every member of
-//! the VPC. Chains are keyed on local interfaces, so a packet is checked at the source host
-//! (egress) and the destination host (ingress), and a remote source is in neither map.
+//! **Several hosts.** Planned for a host ([`PlanOptions::host`]), only the instances placed
+//! on it get namespaces, veths and dispatch; the others of their VPCs (placed on a host with
+//! a known underlay address) are members of the group sets and get a /32 route through the
+//! router's VXLAN device ([`OverlaySpec`]: one VNI per VPC, its socket in the agent's own
+//! namespace on the underlay address, static forwarding and neighbour entries per remote
+//! host, MACs derived from the underlay address). Chains are keyed on local interfaces, so
+//! a flow between hosts is checked at the source's host (egress) and at the destination's
+//! (ingress), and a remote source is in neither map. A VPC with no instance here has no
+//! router here.
 #![forbid(unsafe_code)]
 
 mod adopt;
