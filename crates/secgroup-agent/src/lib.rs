@@ -23,8 +23,8 @@ pub mod preflight;
 pub use secgroup_dataplane::{DataplaneStats, RulesetSize};
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::Ipv4Addr;
 use std::future::Future;
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,9 +34,9 @@ use secgroup_dataplane::{
 };
 use secgroup_domain::network::InstanceStatus;
 use secgroup_domain::ops::dataplane::{load_all, DataplaneSnapshot};
-use secgroup_domain::ops::placement::{place_unplaced, PlacementPolicy};
 use secgroup_domain::ops::instances::InstanceTimings;
 use secgroup_domain::ops::network_state::settle_statuses;
+use secgroup_domain::ops::placement::{place_unplaced, PlacementPolicy};
 use secgroup_domain::store::backoff::Backoff;
 use secgroup_domain::{AgentReport, AgentStatus, DomainError, Store, StoreError};
 use tokio::sync::Notify;
@@ -223,10 +223,7 @@ pub async fn run<S: Store>(
     let mut status = AgentStatus {
         agent_id: options.agent_id.clone(),
         host: options.host.clone(),
-        underlay_address: options
-            .underlay
-            .map(|a| a.to_string())
-            .unwrap_or_default(),
+        underlay_address: options.underlay.map(|a| a.to_string()).unwrap_or_default(),
         applied_revision: 0,
         last_applied_time: None,
         instance_counts: BTreeMap::new(),
@@ -317,7 +314,7 @@ async fn one_pass<S: Store>(
         // Started while no host was live: placed now (on the least loaded live host, this
         // one included, since it has reported); the write moves the revision, and the next
         // pass plans them.
-        let (timings, policy, now) = (options.timings.clone(), options.placement, Utc::now());
+        let (timings, policy, now) = (options.timings, options.placement, Utc::now());
         let placed = store
             .write(move |tx| place_unplaced(tx, &timings, &policy, now))
             .await

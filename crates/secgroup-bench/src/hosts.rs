@@ -176,7 +176,12 @@ pub async fn run(args: HostsArgs) -> Result<()> {
 }
 
 /// TCP connect from namespace `from` to `to`:`port`, timed.
-fn connect_from(from: &str, to: Ipv4Addr, port: u16, timeout: Duration) -> Result<Option<Duration>> {
+fn connect_from(
+    from: &str,
+    to: Ipv4Addr,
+    port: u16,
+    timeout: Duration,
+) -> Result<Option<Duration>> {
     in_netns(from, || {
         let started = Instant::now();
         TcpStream::connect_timeout(&SocketAddr::new(IpAddr::V4(to), port), timeout)

@@ -710,8 +710,8 @@ fn a_host_plans_its_own_instances_and_reaches_the_others_of_their_vpc_through_th
     assert_eq!(
         members,
         vec![
-            SetElement::Address("10.0.1.1".parse().unwrap()),
-            SetElement::Address("10.0.1.2".parse().unwrap()),
+            SetElement::Address(Ipv4Addr::new(10, 0, 1, 1).into()),
+            SetElement::Address(Ipv4Addr::new(10, 0, 1, 2).into()),
         ]
     );
     // Dispatch names local veths only: a remote source is in neither map.
@@ -742,7 +742,7 @@ fn without_an_underlay_a_vni_or_a_live_peer_other_hosts_are_out_of_reach() {
         let members: Vec<SetElement> = r.ruleset.sets["g-sg-1"].elements.iter().copied().collect();
         assert_eq!(
             members,
-            vec![SetElement::Address("10.0.1.1".parse().unwrap())],
+            vec![SetElement::Address(Ipv4Addr::new(10, 0, 1, 1).into())],
             "underlay {underlay}, vni {vni}, peers {peers}"
         );
         assert!(r.overlay.as_ref().is_none_or(|o| o.routes.is_empty()));

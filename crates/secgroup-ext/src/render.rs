@@ -232,7 +232,7 @@ pub fn dataplane_status(
                             "InstanceCount",
                             as_int(a.instance_counts.get(account_id).copied().unwrap_or(0)),
                         )
-                        .str("LastError", &last_error(a, policy, now))
+                        .str("LastError", last_error(a, policy, now))
                         .str("UnderlayAddress", &a.underlay_address)
                         .str("LastReportTime", secgroup_api::render::time(&a.updated_at))
                         .bool("Alive", policy.is_alive(a.updated_at, now))

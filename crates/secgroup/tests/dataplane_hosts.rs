@@ -6,9 +6,9 @@
 //! `DescribeDataplaneStatus`, verdicts are real packets. Root and PostgreSQL binaries are
 //! needed (skipped otherwise, failed under CI=true).
 
-mod common;
 #[path = "dataplane/cluster.rs"]
 mod cluster;
+mod common;
 #[path = "dataplane/harness.rs"]
 mod harness;
 mod pg;
@@ -170,7 +170,9 @@ async fn placement_spreads_instances_and_the_truth_tables_hold_across_hosts() {
     };
     let tally = truth_tables::run(&lab, 6).await;
     // The tables' instances are spread over every host: most pairs cross hosts.
-    let instances = c.ok_on(0, "DescribeInstances", &[("PageSize", "100")]).await;
+    let instances = c
+        .ok_on(0, "DescribeInstances", &[("PageSize", "100")])
+        .await;
     let ids: Vec<String> = instances["Instances"]["Instance"]
         .as_array()
         .expect("instances")
@@ -345,8 +347,11 @@ async fn a_host_that_stays_away_loses_its_instances_on_their_next_start() {
     for id in &more {
         assert_ne!(c.host_of(id).await, Some(2), "{id}");
     }
-    c.applied_on(&[0, 1], c.status(0).await["CurrentRevision"].as_u64().expect("rev"))
-        .await;
+    c.applied_on(
+        &[0, 1],
+        c.status(0).await["CurrentRevision"].as_u64().expect("rev"),
+    )
+    .await;
     // It runs on its new host: reached from a member on the other live host.
     let moved_ip: Ipv4Addr = address(&c.clients[0], &moved).await;
     let _l = Listeners::start(&moved);
@@ -370,5 +375,9 @@ async fn a_host_that_stays_away_loses_its_instances_on_their_next_start() {
     let status = c.status(0).await;
     let row = Cluster::agent_row(&status, 2);
     assert_eq!(row["Alive"], true, "{row}");
-    assert_eq!(row["InstanceIds"]["InstanceId"], serde_json::json!([]), "{row}");
+    assert_eq!(
+        row["InstanceIds"]["InstanceId"],
+        serde_json::json!([]),
+        "{row}"
+    );
 }

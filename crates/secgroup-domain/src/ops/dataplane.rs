@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-
 use crate::error::DomainError;
 use crate::ids::AccountId;
 use crate::model::AgentStatus;

@@ -8,7 +8,6 @@
 //! the database while the others and the API nodes keep it.
 #![allow(dead_code)]
 
-use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::common::TestClient;
-use crate::pg::{Databases, Node, ThrowawayPostgres, BIN, KEY_ID, KEY_SECRET};
+use crate::pg::{Databases, Node, ThrowawayPostgres, BIN};
 pub use secgroup_dataplane::testkit::*;
 
 pub const VERSION: &str = "x-secgroup-2026-11-01";
@@ -120,7 +119,10 @@ impl Cluster {
     }
 
     fn agent_url(&self, n: usize) -> String {
-        let dir = self.socket_links[n].display().to_string().replace('/', "%2F");
+        let dir = self.socket_links[n]
+            .display()
+            .to_string()
+            .replace('/', "%2F");
         format!(
             "postgres://secgroup@{dir}:{}/{}?application_name={}",
             self.port,
