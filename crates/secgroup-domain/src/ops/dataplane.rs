@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::error::DomainError;
 use crate::ids::AccountId;
 use crate::model::AgentStatus;
-use crate::network::{InstanceStatus, NetworkState, VSwitch};
+use crate::network::{NetworkState, VSwitch};
 use crate::store::Tx;
 use crate::StoreError;
 
@@ -33,28 +33,6 @@ pub struct DataplaneSnapshot {
     pub regions: Vec<RegionNetwork>,
     /// Every agent's last report (of every host), by agent id.
     pub agents: Vec<AgentStatus>,
-}
-
-impl DataplaneSnapshot {
-    /// Ids of the instances (of every account, by id) that are not `Stopped` as their
-    /// statuses stand (settle them first) and have no placement: what
-    /// [`super::placement::place_unplaced`] would place.
-    pub fn unplaced(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .regions
-            .iter()
-            .flat_map(|r| {
-                r.state
-                    .instances
-                    .iter()
-                    .filter(|i| i.status != InstanceStatus::Stopped)
-                    .filter(|i| !r.placements.contains_key(&i.id))
-                    .map(|i| i.id.clone())
-            })
-            .collect();
-        ids.sort();
-        ids
-    }
 }
 
 /// Everything the data plane enforces, read in the caller's one transaction: the revision
