@@ -229,8 +229,8 @@ fn place_instances(
 /// rules (an agent killed, a host cut off from the database), and an instance must never
 /// run on two hosts at once.
 /// Returns how many were placed. An ordinary write: run it in [`crate::Store::write`]
-/// (which moves the revision), when it finds any
-/// ([`super::dataplane::DataplaneSnapshot::unplaced`]).
+/// (which moves the revision) only when a settled picture holds such an instance, or the
+/// revision moves for nothing.
 pub fn place_unplaced(
     tx: &mut dyn Tx,
     timings: &InstanceTimings,
