@@ -16,35 +16,16 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use secgroup_dataplane::{AccountNetwork, OUTSIDE_ADDRESS};
 use secgroup_domain::network::{InstanceStatus, NetworkState};
-use secgroup_domain::rules::IpProtocol;
 use secgroup_reach::testkit::topology::{seeded_with, Shape};
-use secgroup_reach::{Endpoint, Flow, Snapshot};
+use secgroup_reach::{Endpoint, Snapshot};
 use support::*;
 
 const PREFIX: &str = "sgt-diff-";
 const PROBES: [Probe; 4] = [Probe::Tcp(22), Probe::Tcp(80), Probe::Udp(53), Probe::Icmp];
-
-fn engine_flow(source: Endpoint, destination: &str, what: Probe) -> Flow {
-    let (protocol, port) = match what {
-        Probe::Tcp(p) => (IpProtocol::Tcp, Some(p)),
-        Probe::Udp(p) => (IpProtocol::Udp, Some(p)),
-        Probe::Icmp => (IpProtocol::Icmp, None),
-    };
-    // Probes use ephemeral source ports (32768-60999), which no generated source-port range
-    // covers: the engine, told none, matches exactly the same rules.
-    Flow {
-        source,
-        destination: Endpoint::Nic(destination.to_string()),
-        protocol,
-        port,
-        source_port: None,
-    }
-}
 
 #[test]
 fn real_packets_agree_with_the_engine_on_random_topologies() {
@@ -58,7 +39,7 @@ fn real_packets_agree_with_the_engine_on_random_topologies() {
         .unwrap_or(24);
     let mut dp = dataplane(PREFIX);
     // Listeners per namespace, restarted when a namespace is new (inode changed).
-    let mut listeners: HashMap<String, (Option<u64>, Listeners)> = HashMap::new();
+    let mut listeners = ListenersByNamespace::default();
     let mut mismatches = Vec::new();
     let mut probed = 0usize;
     let mut allowed = 0usize;
@@ -90,14 +71,7 @@ fn real_packets_agree_with_the_engine_on_random_topologies() {
                 i.status
             );
         }
-        listeners.retain(|ns, _| running.iter().any(|i| &i.id == ns));
-        for i in &running {
-            let inode = netns_inode(&i.id);
-            let fresh = listeners.get(&i.id).is_none_or(|(have, _)| *have != inode);
-            if fresh {
-                listeners.insert(i.id.clone(), (inode, Listeners::start(&i.id)));
-            }
-        }
+        listeners.refresh(running.iter().map(|i| i.id.as_str()));
 
         let engine = Snapshot::build(&NetworkState {
             instances: running.iter().map(|i| (*i).clone()).collect(),

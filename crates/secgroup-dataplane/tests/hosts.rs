@@ -9,7 +9,7 @@
 
 mod support;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use secgroup_dataplane::names::short_hash;
@@ -20,7 +20,7 @@ use secgroup_dataplane::{
 use secgroup_domain::network::{InstanceStatus, NetworkState};
 use secgroup_domain::rules::IpProtocol;
 use secgroup_reach::testkit::topology::{seeded_with, Shape};
-use secgroup_reach::{Endpoint, Flow, Snapshot};
+use secgroup_reach::{Endpoint, Snapshot};
 use support::*;
 
 const HOSTS: usize = 3;
@@ -68,21 +68,6 @@ fn apply_on(host_ns: &str, dp: &mut Dataplane, desired: &DesiredState) {
         .unwrap_or_else(|e| panic!("apply on {host_ns}: {e}"));
 }
 
-fn engine_flow(source: Endpoint, destination: &str, what: Probe) -> Flow {
-    let (protocol, port) = match what {
-        Probe::Tcp(p) => (IpProtocol::Tcp, Some(p)),
-        Probe::Udp(p) => (IpProtocol::Udp, Some(p)),
-        Probe::Icmp => (IpProtocol::Icmp, None),
-    };
-    Flow {
-        source,
-        destination: Endpoint::Nic(destination.to_string()),
-        protocol,
-        port,
-        source_port: None,
-    }
-}
-
 #[test]
 fn real_packets_agree_with_the_engine_with_instances_spread_over_three_hosts() {
     if !can_run("hosts") {
@@ -95,7 +80,7 @@ fn real_packets_agree_with_the_engine_with_instances_spread_over_three_hosts() {
         .unwrap_or(6);
     let underlay = Underlay::create("sgt-mh-", HOSTS as u8);
     let mut dps: Vec<Dataplane> = (0..HOSTS).map(|n| dataplane(&prefix_of(n))).collect();
-    let mut listeners: HashMap<String, (Option<u64>, Listeners)> = HashMap::new();
+    let mut listeners = ListenersByNamespace::default();
     let mut mismatches = Vec::new();
     let (mut probed, mut allowed, mut across) = (0usize, 0usize, 0usize);
     let started = std::time::Instant::now();
@@ -140,13 +125,7 @@ fn real_packets_agree_with_the_engine_with_instances_spread_over_three_hosts() {
             assert_eq!(planned_by, vec![host_of(&i.id)], "seed {seed}: {}", i.id);
             assert!(namespaces().contains(&i.id), "seed {seed}: {}", i.id);
         }
-        listeners.retain(|ns, _| running.iter().any(|i| &i.id == ns));
-        for i in &running {
-            let inode = netns_inode(&i.id);
-            if listeners.get(&i.id).is_none_or(|(have, _)| *have != inode) {
-                listeners.insert(i.id.clone(), (inode, Listeners::start(&i.id)));
-            }
-        }
+        listeners.refresh(running.iter().map(|i| i.id.as_str()));
         let engine = Snapshot::build(&NetworkState {
             instances: running.iter().map(|i| (*i).clone()).collect(),
             ..t.input.clone()

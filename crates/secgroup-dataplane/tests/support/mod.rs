@@ -95,6 +95,48 @@ pub fn network(state: NetworkState, vswitches: Vec<VSwitch>) -> AccountNetwork {
     }
 }
 
+/// The engine's flow for a probe from `source` to the NIC `destination`. Probes use
+/// ephemeral source ports (32768-60999), which no generated source-port range covers: the
+/// engine, told none, matches exactly the same rules.
+pub fn engine_flow(
+    source: secgroup_reach::Endpoint,
+    destination: &str,
+    what: Probe,
+) -> secgroup_reach::Flow {
+    use secgroup_domain::rules::IpProtocol;
+    let (protocol, port) = match what {
+        Probe::Tcp(p) => (IpProtocol::Tcp, Some(p)),
+        Probe::Udp(p) => (IpProtocol::Udp, Some(p)),
+        Probe::Icmp => (IpProtocol::Icmp, None),
+    };
+    secgroup_reach::Flow {
+        source,
+        destination: secgroup_reach::Endpoint::Nic(destination.to_string()),
+        protocol,
+        port,
+        source_port: None,
+    }
+}
+
+/// Listeners in every namespace of `running`, kept across topologies applied one after
+/// another: those of namespaces that went are dropped, and a namespace made anew (another
+/// inode) gets new ones.
+#[derive(Default)]
+pub struct ListenersByNamespace(std::collections::HashMap<String, (Option<u64>, Listeners)>);
+
+impl ListenersByNamespace {
+    pub fn refresh<'a>(&mut self, running: impl IntoIterator<Item = &'a str> + Clone) {
+        self.0
+            .retain(|ns, _| running.clone().into_iter().any(|r| r == ns));
+        for ns in running {
+            let inode = netns_inode(ns);
+            if self.0.get(ns).is_none_or(|(have, _)| *have != inode) {
+                self.0.insert(ns.to_string(), (inode, Listeners::start(ns)));
+            }
+        }
+    }
+}
+
 /// No namespace with `prefix` or of the instances, and no `secgroup` table in any remaining
 /// namespace (other tests' aside) nor in the machine's own.
 pub fn assert_clean(prefix: &str, instance_ids: &[&str]) {
