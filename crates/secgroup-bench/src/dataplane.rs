@@ -105,11 +105,20 @@ pub(crate) fn accepting(ns: &str, port: u16) -> Result<()> {
     Ok(())
 }
 
-pub async fn run(args: DataplaneArgs) -> Result<()> {
-    if args.instances == 0 || !args.instances.is_multiple_of(100) {
-        bail!("--instances must be a positive multiple of 100");
-    }
-    let bin = match &args.secgroup_bin {
+/// What the data-plane benchmarks start from: the `secgroup` binary, a `secgroup serve`
+/// on a new SQLite file (the agents read the same file), and a client signed with its key.
+pub(crate) struct Served {
+    pub bin: PathBuf,
+    pub database: String,
+    pub server: ServerProcess,
+    pub api: ApiClient,
+    pub dir: tempfile::TempDir,
+}
+
+/// Starts `secgroup serve` (`bin`, or `secgroup` next to this executable) on a new SQLite
+/// file, instances per group unbounded.
+pub(crate) async fn serve(bin: Option<&PathBuf>) -> Result<Served> {
+    let bin = match bin {
         Some(b) => b.clone(),
         None => std::env::current_exe()?
             .parent()
@@ -117,7 +126,7 @@ pub async fn run(args: DataplaneArgs) -> Result<()> {
             .join("secgroup"),
     };
     let dir = tempfile::tempdir()?;
-    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+    let database = format!("sqlite://{}", dir.path().join("db.sqlite").display());
     let addr = free_loopback_addr()?;
     let server = ServerProcess::spawn(
         "secgroup serve",
@@ -127,7 +136,7 @@ pub async fn run(args: DataplaneArgs) -> Result<()> {
             "--listen".into(),
             addr.to_string(),
             "--database".into(),
-            db.clone(),
+            database.clone(),
             "--max-instances-per-group".into(),
             "100000".into(),
         ],
@@ -147,6 +156,46 @@ pub async fn run(args: DataplaneArgs) -> Result<()> {
         region_id: "cn-hangzhou".into(),
     };
     let api = ApiClient::connect(addr, signer).await?;
+    Ok(Served {
+        bin,
+        database,
+        server,
+        api,
+        dir,
+    })
+}
+
+/// A VPC (10.0.0.0/8) with one vSwitch (10.8.0.0/16, room for every instance); their ids.
+pub(crate) async fn vpc_and_vswitch(api: &mut ApiClient) -> Result<(String, String)> {
+    let vpc = api
+        .call_for(
+            &ActionParams::vpc("CreateVpc").with("CidrBlock", "10.0.0.0/8"),
+            "VpcId",
+        )
+        .await?;
+    let vsw = api
+        .call_for(
+            &ActionParams::vpc("CreateVSwitch")
+                .with("VpcId", &vpc)
+                .with("ZoneId", "cn-hangzhou-b")
+                .with("CidrBlock", "10.8.0.0/16"),
+            "VSwitchId",
+        )
+        .await?;
+    Ok((vpc, vsw))
+}
+
+pub async fn run(args: DataplaneArgs) -> Result<()> {
+    if args.instances == 0 || !args.instances.is_multiple_of(100) {
+        bail!("--instances must be a positive multiple of 100");
+    }
+    let Served {
+        bin,
+        database: db,
+        server,
+        api,
+        dir,
+    } = serve(args.secgroup_bin.as_ref()).await?;
     let agent = std::process::Command::new(&bin)
         .args([
             "agent",
@@ -182,21 +231,7 @@ pub async fn run(args: DataplaneArgs) -> Result<()> {
 
 async fn measure(rig: &mut Rig, args: &DataplaneArgs) -> Result<()> {
     let api = &mut rig.api;
-    let vpc = api
-        .call_for(
-            &ActionParams::vpc("CreateVpc").with("CidrBlock", "10.0.0.0/8"),
-            "VpcId",
-        )
-        .await?;
-    let vsw = api
-        .call_for(
-            &ActionParams::vpc("CreateVSwitch")
-                .with("VpcId", &vpc)
-                .with("ZoneId", "cn-hangzhou-b")
-                .with("CidrBlock", "10.8.0.0/16"),
-            "VSwitchId",
-        )
-        .await?;
+    let (vpc, vsw) = vpc_and_vswitch(api).await?;
     // Rules: groups of up to 199 (one place left under the limit of 200), each rule a
     // distinct port from a /32, so nothing merges.
     let groups_needed = args.rules.div_ceil(199).max(5);

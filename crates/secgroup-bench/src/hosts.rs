@@ -16,10 +16,10 @@ use anyhow::{bail, Context, Result};
 use secgroup_dataplane::in_netns;
 use secgroup_dataplane::testkit::Underlay;
 
-use crate::child::{free_loopback_addr, ServerProcess};
+use crate::child::ServerProcess;
 use crate::client::ApiClient;
-use crate::dataplane::{accepting, ms, percentile};
-use crate::signing::{ActionParams, Signer};
+use crate::dataplane::{accepting, ms, percentile, serve, vpc_and_vswitch, Served};
+use crate::signing::ActionParams;
 
 const EXT: &str = "x-secgroup-2026-11-01";
 const PREFIX: &str = "sgbh-";
@@ -95,44 +95,13 @@ pub async fn run(args: HostsArgs) -> Result<()> {
     if args.hosts < 2 {
         bail!("--hosts must be at least 2");
     }
-    let bin = match &args.secgroup_bin {
-        Some(b) => b.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("no directory")?
-            .join("secgroup"),
-    };
-    let dir = tempfile::tempdir()?;
-    let db = format!("sqlite://{}", dir.path().join("db.sqlite").display());
-    let addr = free_loopback_addr()?;
-    let server = ServerProcess::spawn(
-        "secgroup serve",
-        &bin,
-        &[
-            "serve".into(),
-            "--listen".into(),
-            addr.to_string(),
-            "--database".into(),
-            db.clone(),
-            "--max-instances-per-group".into(),
-            "100000".into(),
-        ],
-        &[
-            ("SECGROUP_ACCESS_KEY_ID", "benchid"),
-            ("SECGROUP_ACCESS_KEY_SECRET", "benchsecret"),
-            ("SECGROUP_LOG", "warn"),
-        ],
-        addr,
-        dir.path().join("serve.log"),
-        Duration::from_secs(30),
-    )
-    .await?;
-    let signer = Signer {
-        access_key_id: "benchid".into(),
-        access_key_secret: "benchsecret".into(),
-        region_id: "cn-hangzhou".into(),
-    };
-    let api = ApiClient::connect(addr, signer).await?;
+    let Served {
+        bin,
+        database: db,
+        server,
+        api,
+        dir,
+    } = serve(args.secgroup_bin.as_ref()).await?;
     let underlay = Underlay::create(PREFIX, args.hosts);
     let mut agents = Vec::new();
     for n in 0..usize::from(args.hosts) {
@@ -266,21 +235,7 @@ async fn measure(rig: &mut Rig, args: &HostsArgs) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let api = &mut rig.api;
-    let vpc = api
-        .call_for(
-            &ActionParams::vpc("CreateVpc").with("CidrBlock", "10.0.0.0/8"),
-            "VpcId",
-        )
-        .await?;
-    let vsw = api
-        .call_for(
-            &ActionParams::vpc("CreateVSwitch")
-                .with("VpcId", &vpc)
-                .with("ZoneId", "cn-hangzhou-b")
-                .with("CidrBlock", "10.8.0.0/16"),
-            "VSwitchId",
-        )
-        .await?;
+    let (vpc, vsw) = vpc_and_vswitch(api).await?;
     // One group for all (its members a set on every host), accepting tcp/80 and tcp/5001
     // from the VPC; the measured change opens and closes tcp/22 from outside.
     let sg = api
