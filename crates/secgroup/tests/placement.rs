@@ -149,6 +149,25 @@ async fn dataplane_status(s: &Setup) -> Value {
     r.json()
 }
 
+/// What an agent does when it sees instances with no host: `place_unplaced` in one write,
+/// now; how many it placed.
+async fn place_unplaced_now(s: &Setup) -> usize {
+    let now = Utc::now();
+    s.server
+        .store
+        .write(move |tx| {
+            placement::place_unplaced(
+                tx,
+                &InstanceTimings::default(),
+                &PlacementPolicy::default(),
+                now,
+            )
+        })
+        .await
+        .map_err(|e: DomainError| e)
+        .expect("place")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_instances_spreads_over_live_hosts_and_start_keeps_the_host() {
     let s = setup().await;
@@ -269,40 +288,12 @@ async fn without_a_live_host_instances_wait_for_place_unplaced() {
     assert_eq!(body["HostTimeoutSeconds"], 30);
 
     // Nothing live yet: nothing to place.
-    let now = Utc::now();
-    let placed = s
-        .server
-        .store
-        .write(move |tx| {
-            placement::place_unplaced(
-                tx,
-                &InstanceTimings::default(),
-                &PlacementPolicy::default(),
-                now,
-            )
-        })
-        .await
-        .map_err(|e: DomainError| e)
-        .expect("place");
+    let placed = place_unplaced_now(&s).await;
     assert_eq!(placed, 0);
 
     report(&s, "host-new", "192.0.2.7", 0).await;
     let before = s.server.store.revision().await.expect("revision");
-    let now = Utc::now();
-    let placed = s
-        .server
-        .store
-        .write(move |tx| {
-            placement::place_unplaced(
-                tx,
-                &InstanceTimings::default(),
-                &PlacementPolicy::default(),
-                now,
-            )
-        })
-        .await
-        .map_err(|e: DomainError| e)
-        .expect("place");
+    let placed = place_unplaced_now(&s).await;
     assert_eq!(placed, 2);
     assert!(s.server.store.revision().await.expect("revision") > before);
     assert!(hosts(&s).await.values().all(|h| h == "host-new"));

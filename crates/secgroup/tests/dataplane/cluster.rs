@@ -164,18 +164,8 @@ impl Cluster {
 
     /// Sends `sig` (`-TERM`, `-KILL`) to host `n`'s agent and waits for it to exit.
     pub fn stop_agent(&mut self, n: usize, sig: &str) {
-        let Some(mut child) = self.agents[n].take() else {
-            return;
-        };
-        let status = Command::new("kill")
-            .args([sig, &child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while child.try_wait().expect("wait").is_none() {
-            assert!(Instant::now() < deadline, "host {n}'s agent did not exit");
-            std::thread::sleep(Duration::from_millis(20));
+        if let Some(child) = self.agents[n].take() {
+            crate::harness::signal_and_wait(child, sig);
         }
     }
 

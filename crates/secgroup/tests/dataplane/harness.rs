@@ -141,23 +141,7 @@ impl Harness {
 
     /// Sends `sig` to the agent and waits for it to exit; its exit code.
     pub fn stop_agent(&mut self, sig: &str) -> Option<i32> {
-        let mut child = self.agent.take()?;
-        let status = Command::new("kill")
-            .args([sig, &child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = child.try_wait().expect("wait") {
-                return status.code();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the agent did not exit within 10 s of {sig}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        signal_and_wait(self.agent.take()?, sig)
     }
 
     /// The data-plane status (JSON).
@@ -242,6 +226,27 @@ impl Drop for Harness {
         }
         let _ = self.server.kill();
         let _ = self.server.wait();
+    }
+}
+
+/// Sends `sig` (`-TERM`, `-KILL`, ...) to an agent process and waits for it to exit, at
+/// most 10 s; its exit code.
+pub fn signal_and_wait(mut child: Child, sig: &str) -> Option<i32> {
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status.code();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the agent did not exit within 10 s of {sig}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
