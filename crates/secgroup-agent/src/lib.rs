@@ -307,20 +307,26 @@ async fn one_pass<S: Store>(
     status: &mut AgentStatus,
 ) -> Result<(u64, bool), AgentError> {
     let started = Instant::now();
-    let snapshot = store.read(load_all).await?;
-    let read = started.elapsed();
-    let picture = settle(snapshot, &options.timings, &options.host)?;
-    if picture.unplaced {
+    let mut placed_unplaced = false;
+    let picture = loop {
+        let snapshot = store.read(load_all).await?;
+        let picture = settle(snapshot, &options.timings, &options.host)?;
+        if !picture.unplaced || placed_unplaced {
+            break picture;
+        }
         // Started while no host was live: placed now (on the least loaded live host, this
-        // one included, since it has reported); the write moves the revision, and the next
-        // pass plans them.
+        // one included, since it has reported), then read again. Planning the picture read
+        // before the placement would report its revision applied while its Running
+        // instances are enforced nowhere.
         let (timings, policy, now) = (options.timings, options.placement, Utc::now());
         let placed = store
             .write(move |tx| place_unplaced(tx, &timings, &policy, now))
             .await
             .map_err(|e: DomainError| AgentError::Domain(e.to_string()))?;
         tracing::info!(placed, "placed instances that had no host");
-    }
+        placed_unplaced = true;
+    };
+    let read = started.elapsed();
     let plan_options = PlanOptions {
         prefix: options.prefix.clone(),
         host: Some(HostPlan {

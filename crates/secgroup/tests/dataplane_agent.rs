@@ -446,6 +446,37 @@ async fn agent_metrics_follow_a_rule_change() {
 }
 
 /// SIGTERM removes everything; `--keep` leaves it and a new agent adopts it without
+/// Instances started while no agent was live have no host; the first agent places them,
+/// and the revision it reports applied is never one at which they are enforced nowhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_started_with_no_live_host_are_enforced_once_the_status_says_so() {
+    if !harness::can_run("instances_started_with_no_live_host") {
+        return;
+    }
+    let _serial = harness::lock().await;
+    let mut h = Harness::start("sgt-e2e9-");
+    h.settled().await;
+    // SIGTERM: the agent cleans up and its status row goes, so no host is live.
+    assert_eq!(h.stop_agent("-TERM"), Some(0));
+    let t = Topology::build(&h.client).await;
+    assert_eq!(
+        h.status().await["UnplacedInstanceIds"]["InstanceId"]
+            .as_array()
+            .map(Vec::len),
+        Some(t.all().len())
+    );
+    h.start_agent(&[]);
+    let agent = h.settled().await;
+    for id in t.all() {
+        assert!(netns_exists(&id), "{id} enforced once the status says so");
+    }
+    assert_eq!(
+        agent["InstanceCount"].as_u64(),
+        Some(t.all().len() as u64),
+        "{agent}"
+    );
+}
+
 /// cutting a connection; kill -9 then a restart reconciles changes made meanwhile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stop_keep_adopt_and_kill_dash_nine() {
